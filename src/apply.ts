@@ -1,0 +1,37 @@
+// Runs one read-decide-write round through ip(8) and reports it: in a dry run the exact
+// commands on stdout; otherwise one log line per change made, and a SystemError naming the
+// first change ip refused (the rest were still attempted: `ip -force`).
+import { SystemError } from './errors.js';
+import type { IpRunner } from './ip.js';
+import type { Change } from './plan.js';
+
+export interface Report {
+  /** stdout: the commands of a dry run. */
+  out: (line: string) => void;
+  /** stderr: what was done, prefixed with the tag. */
+  log: (line: string) => void;
+  tag: string;
+}
+
+export async function execute(
+  ip: IpRunner,
+  queries: string[][],
+  decide: (answers: unknown[]) => Change[],
+  dry: boolean,
+  report: Report,
+): Promise<Change[]> {
+  const { changes, failed } = await ip(queries, decide, dry);
+  if (dry) {
+    for (const c of changes) report.out(`ip ${c.argv.join(' ')}`);
+    return changes;
+  }
+  for (const c of changes) {
+    if (!failed.some((f) => f.change === c)) report.log(`${report.tag}: ${c.says}`);
+  }
+  const first = failed[0];
+  if (first) {
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    throw new SystemError(`ip ${first.change.argv.join(' ')}: ${first.message}${more}`);
+  }
+  return changes;
+}

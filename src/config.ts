@@ -1,0 +1,171 @@
+// Configuration: dotenv files that are parsed, never executed. /etc/srcroute/srcroute.env holds
+// the defaults for every interface, /etc/srcroute/IFACE.env overrides them for one. The files
+// decide what root runs (IP=), so one that someone other than root could have written is refused.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
+import { InputError, shown } from './errors.js';
+import { RESERVED_TABLES } from './tables.js';
+
+export interface Config {
+  /** Routing table number and how the admin calls it (for messages). */
+  table: number;
+  tableName: string;
+  priority: number;
+  ip: string;
+  protocol: number;
+  timeoutMs: number;
+}
+
+export const CONFIG_DIR = '/etc/srcroute';
+export const GLOBAL_FILE = 'srcroute.env';
+export const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
+/** `pub` is the table of the original setup; when no rt_tables file names it, it means 123. */
+export const DEFAULT_TABLE = { name: 'pub', number: 123 };
+
+/** Every key, its default as written in the file, and the comment the installed file carries. */
+export const KEYS = {
+  TABLE: {
+    default: 'pub',
+    help: [
+      'Routing table for this interface\'s source rule and routes: a name registered in',
+      '/etc/iproute2/rt_tables or rt_tables.d/*.conf, or a number (1-4294967295).',
+      'main, local, default and unspec (254, 255, 253, 0) are refused. Give every interface',
+      'its own table (set TABLE= in /etc/srcroute/IFACE.env). "pub" means 123 when unregistered.',
+    ],
+  },
+  PRIORITY: {
+    default: '1000',
+    help: ['Preference of the `from ADDR` rule (1-32765): lower is consulted first. It must come', 'before the main table\'s rule (32766).'],
+  },
+  IP: {
+    default: '',
+    help: ['Absolute path of the ip(8) binary. Empty: the first of /usr/sbin/ip, /sbin/ip,', '/usr/bin/ip, /bin/ip.'],
+  },
+  PROTOCOL: {
+    default: '213',
+    help: [
+      'Protocol number (5-255) stamped on every rule and route srcroute creates, so it removes',
+      'only its own. Only read from srcroute.env. The installer names it in',
+      '/etc/iproute2/rt_protos.d/srcroute.conf, so `ip rule` shows "proto srcroute".',
+    ],
+  },
+  TIMEOUT: {
+    default: '5',
+    help: ['Seconds (1-10) that srcroute may wait for ip(8), and again for another srcroute run on', 'the same table. dhcpcd waits for its hooks, so this bounds how long DHCP can stall.'],
+  },
+} as const satisfies Record<string, { default: string; help: readonly string[] }>;
+
+type Key = keyof typeof KEYS;
+/** One config file's settings, with where they came from for error messages. */
+export interface Layer {
+  source: string;
+  values: Partial<Record<Key, string>>;
+}
+
+/** The commented default srcroute.env (`srcroute config --defaults`). */
+export function defaultConfigText(): string {
+  const out = [
+    '# srcroute configuration (dotenv syntax: KEY=value; parsed, never executed).',
+    '# This file holds the defaults for every interface; /etc/srcroute/IFACE.env overrides them',
+    '# for one interface. Files must be owned by root and writable by nobody else.',
+  ];
+  for (const [key, { default: value, help }] of Object.entries(KEYS)) {
+    out.push('', ...help.map((line) => `# ${line}`), `#${key}=${value}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Read a dotenv file, refusing one that anybody but root (or the caller) could have written. */
+export function readLayer(path: string, uid: number): Layer | null {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`cannot read config ${path}: ${(e as Error).message}`);
+  }
+  if (!stat.isFile()) throw new InputError(`config ${path} is not a regular file`);
+  if (stat.uid !== 0 && stat.uid !== uid) throw new InputError(`refusing config ${path}: owned by uid ${stat.uid}, not root`);
+  if ((stat.mode & 0o022) !== 0) {
+    throw new InputError(`refusing config ${path}: writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod go-w`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read config ${path}: ${(e as Error).message}`);
+  }
+  const values = parse(text);
+  for (const key of Object.keys(values)) {
+    if (!Object.hasOwn(KEYS, key)) throw new InputError(`unknown key ${shown(key)} in ${path} (known: ${Object.keys(KEYS).join(', ')})`);
+  }
+  return { source: path, values: values as Layer['values'] };
+}
+
+/** The global file and, when `iface` is given, its override file; absent files are skipped. */
+export function readLayers(dir: string, iface: string | null, uid: number): Layer[] {
+  const global = readLayer(join(dir, GLOBAL_FILE), uid);
+  const own = iface === null ? null : readLayer(join(dir, `${iface}.env`), uid);
+  if (own?.values.PROTOCOL !== undefined) {
+    throw new InputError(`PROTOCOL in ${own.source}: it marks what srcroute owns on the whole machine; set it in ${GLOBAL_FILE}`);
+  }
+  return [global, own].filter((l): l is Layer => l !== null);
+}
+
+function integer(text: string, min: number, max: number): number | null {
+  return /^[0-9]{1,10}$/.test(text) && Number(text) >= min && Number(text) <= max ? Number(text) : null;
+}
+
+/**
+ * Merge layers (later wins) into a config. Pure but for `tables` and `exists`, handed in:
+ * the registered table names, and a check that a path is an executable file.
+ */
+export function resolveConfig(
+  layers: readonly Layer[],
+  tables: () => ReadonlyMap<string, number>,
+  exists: (path: string) => boolean,
+): Config {
+  const pick = (key: Key): { value: string; source: string } => {
+    const layer = [...layers].reverse().find((l) => l.values[key] !== undefined);
+    return layer ? { value: layer.values[key]!, source: layer.source } : { value: KEYS[key].default, source: 'the default' };
+  };
+  const bad = (key: Key, p: { value: string; source: string }, why: string): never => {
+    throw new InputError(`invalid ${key} ${shown(p.value)} in ${p.source}: ${why}`);
+  };
+
+  const t = pick('TABLE');
+  const table = resolveTable(t.value, t.source === 'the default', tables) ?? bad('TABLE', t, tableProblem(t.value));
+  const p = pick('PRIORITY');
+  const priority = integer(p.value, 1, 32765) ?? bad('PRIORITY', p, 'not an integer 1-32765');
+  const pr = pick('PROTOCOL');
+  const protocol = integer(pr.value, 5, 255) ?? bad('PROTOCOL', pr, 'not an integer 5-255');
+  const to = pick('TIMEOUT');
+  const timeout = integer(to.value, 1, 10) ?? bad('TIMEOUT', to, 'not a whole number of seconds 1-10');
+  const i = pick('IP');
+  let ip: string;
+  if (i.value === '') {
+    ip = IP_CANDIDATES.find(exists) ?? IP_CANDIDATES[0]!;
+  } else {
+    if (!/^\/[A-Za-z0-9_./-]+$/.test(i.value) || i.value.includes('/../')) bad('IP', i, 'not an absolute path');
+    ip = i.value;
+  }
+  return { table, tableName: t.value, priority, ip, protocol, timeoutMs: timeout * 1000 };
+}
+
+function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyMap<string, number>): number | null {
+  if (RESERVED_TABLES.has(value)) return null;
+  if (/^[0-9]{1,10}$/.test(value)) {
+    const n = Number(value);
+    return n >= 1 && n <= 0xffffffff && ![...RESERVED_TABLES.values()].includes(n) ? n : null;
+  }
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(value)) return null;
+  const n = tables().get(value) ?? (isDefault ? DEFAULT_TABLE.number : undefined);
+  return n === undefined || [...RESERVED_TABLES.values()].includes(n) ? null : n;
+}
+
+function tableProblem(value: string): string {
+  if (RESERVED_TABLES.has(value) || /^(0|253|254|255)$/.test(value)) return 'a system table; srcroute needs a table of its own';
+  if (/^[0-9]+$/.test(value)) return 'not a table number 1-4294967295';
+  return 'not a table number, nor a name registered in /etc/iproute2/rt_tables or rt_tables.d/*.conf';
+}

@@ -1,0 +1,44 @@
+// Hook mode: one DHCP client event -> the kernel follows the lease. Validate everything, read
+// the config, take the table's lock, then one ip process reads the state and applies the plan.
+import { readLayers, resolveConfig, type Config } from './config.js';
+import { execute, type Report } from './apply.js';
+import { readEvent, type Env } from './event.js';
+import type { IpRunner } from './ip.js';
+import type { Locker } from './lock.js';
+import { desiredFor, planDown, planUp } from './plan.js';
+import { stateOf, stateQueries } from './state.js';
+
+/** What the hook needs from the outside world; cli.ts hands in the real ones, tests fakes. */
+export interface Deps {
+  env: Env;
+  uid: number;
+  configDir: string;
+  tables: () => ReadonlyMap<string, number>;
+  isExecutable: (path: string) => boolean;
+  ip: (config: Config) => IpRunner;
+  lock: Locker;
+}
+
+export async function runHook(deps: Deps, dry: boolean, report: Report): Promise<void> {
+  const event = readEvent(deps.env);
+  if (event.action === 'ignore') return;
+  const config = resolveConfig(readLayers(deps.configDir, event.iface, deps.uid), deps.tables, deps.isExecutable);
+
+  const round = async (): Promise<void> => {
+    const changes = await execute(
+      deps.ip(config),
+      stateQueries(config, config.table),
+      (answers) => {
+        const state = stateOf(answers, config, config.table);
+        return event.action === 'up' ? planUp(desiredFor(event.lease, event.iface, config), state, config) : planDown(state, config);
+      },
+      dry,
+      report,
+    );
+    if (event.action === 'up' && changes.length > 0 && !dry) {
+      for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
+    }
+  };
+  if (dry) await round();
+  else await deps.lock(`srcroute/table/${config.table}`, config.timeoutMs, round);
+}

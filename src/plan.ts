@@ -1,0 +1,100 @@
+// The pure heart of srcroute: from a lease event, what the kernel holds, and the config, decide
+// the `ip` commands that make the kernel hold exactly what the lease calls for, and nothing
+// when it already does. No I/O here; tests drive it with recorded events and golden plans.
+import type { Config } from './config.js';
+import type { Lease } from './event.js';
+import { formatIPv4, networkOf, parseIPv4 } from './ipv4.js';
+import type { OwnedState, Route, Rule } from './kernel.js';
+
+export interface Change {
+  /** Arguments to ip(8), one `ip -batch` line. */
+  argv: string[];
+  /** What it does, for the log: `rule from 100.64.0.50 lookup pub pref 1000 added`. */
+  says: string;
+  /** A delete whose object may vanish first (the kernel flushes routes with the last address). */
+  mayBeGone?: true;
+}
+
+export interface Desired {
+  rule: Rule;
+  routes: Route[];
+}
+
+/** What the kernel must hold for `iface` while `lease` is bound. */
+export function desiredFor(lease: Lease, iface: string, config: Config): Desired {
+  const address = parseIPv4(lease.address)!;
+  const routes: Route[] = [];
+  if (lease.prefix < 32) {
+    const net = `${formatIPv4(networkOf(address, lease.prefix))}/${lease.prefix}`;
+    routes.push({ dst: net, dev: iface, gateway: null, onlink: false, table: config.table });
+  }
+  routes.push({ dst: '0.0.0.0/0', dev: iface, gateway: lease.gateway, onlink: lease.onlink, table: config.table });
+  return { rule: { from: `${lease.address}/32`, table: config.table, priority: config.priority }, routes };
+}
+
+const sameRule = (a: Rule, b: Rule): boolean => a.from === b.from && a.table === b.table && a.priority === b.priority;
+const sameRoute = (a: Route, b: Route): boolean =>
+  a.dst === b.dst && a.dev === b.dev && a.gateway === b.gateway && a.onlink === b.onlink;
+
+const hostOrPrefix = (prefix: string): string => (prefix.endsWith('/32') ? prefix.slice(0, -3) : prefix);
+const dstWord = (dst: string): string => (dst === '0.0.0.0/0' ? 'default' : dst);
+
+const tableLabel = (table: number, config: Config): string => (table === config.table ? config.tableName : String(table));
+
+function ruleChange(verb: 'add' | 'del', rule: Rule, config: Config): Change {
+  const from = hostOrPrefix(rule.from);
+  const table = tableLabel(rule.table, config);
+  return {
+    argv: ['rule', verb, 'from', from, 'lookup', String(rule.table), 'priority', String(rule.priority), 'protocol', String(config.protocol)],
+    says: `rule from ${from} lookup ${table} pref ${rule.priority} ${verb === 'add' ? 'added' : 'removed'}`,
+  };
+}
+
+function routeWords(route: Route): string[] {
+  return [
+    dstWord(route.dst),
+    ...(route.gateway === null ? [] : ['via', route.gateway]),
+    'dev',
+    route.dev,
+    ...(route.gateway === null ? ['scope', 'link'] : []),
+    ...(route.onlink ? ['onlink'] : []),
+  ];
+}
+
+function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Config): Change {
+  const words = routeWords(route);
+  const done = { add: 'added', replace: 'replaced', del: 'removed' }[verb];
+  return {
+    argv: ['route', verb, ...words, 'proto', String(config.protocol), 'table', String(route.table)],
+    says: `route ${words.join(' ')} table ${tableLabel(route.table, config)} ${done}`,
+    ...(verb === 'del' ? { mayBeGone: true as const } : {}),
+  };
+}
+
+/** Everything srcroute owns in the table goes: rules first, so no rule points at a half-empty table. */
+export function planDown(state: OwnedState, config: Config): Change[] {
+  return [
+    ...state.rules.map((r) => ruleChange('del', r, config)),
+    ...state.routes.map((r) => routeChange('del', r, config)),
+  ];
+}
+
+/**
+ * Make before break: routes in place first (connected before default, so the gateway resolves),
+ * then the new rule, then the old rules, then routes nobody needs any more.
+ */
+export function planUp(want: Desired, state: OwnedState, config: Config): Change[] {
+  const routeSets: Change[] = [];
+  for (const route of want.routes) {
+    const sameDst = state.routes.filter((r) => r.dst === route.dst);
+    if (sameDst.some((r) => sameRoute(r, route))) continue;
+    routeSets.push(routeChange(sameDst.length > 0 ? 'replace' : 'add', route, config));
+  }
+  const keep = state.rules.findIndex((r) => sameRule(r, want.rule));
+  const ruleAdd = keep === -1 ? [ruleChange('add', want.rule, config)] : [];
+  const ruleDels = state.rules.filter((_, i) => i !== keep).map((r) => ruleChange('del', r, config));
+  const routeDels = state.routes
+    .filter((r) => !want.routes.some((w) => w.dst === r.dst))
+    .map((r) => routeChange('del', r, config));
+  return [...routeSets, ...ruleAdd, ...ruleDels, ...routeDels];
+}

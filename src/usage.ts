@@ -1,0 +1,31 @@
+// `srcroute --help`. Kept beside the code it describes; README.md repeats the essentials.
+export const usage = `srcroute: source routing that follows a DHCP lease
+
+Usage:
+  srcroute                 run as a DHCP client hook: the lease is read from the environment
+                           (dhcpcd or ISC dhclient variables: reason, interface, new_ip_address,
+                           new_subnet_cidr, new_routers, ...). Installed by install.sh as
+                           /etc/dhcpcd/IFACE.exit-hook; you do not normally run it by hand.
+  srcroute --dry-run       the same, but print the ip(8) commands instead of running them
+  srcroute flush [--dry-run]
+                           remove every rule and route srcroute made, in every table
+  srcroute config --defaults
+                           print the commented default /etc/srcroute/srcroute.env
+  srcroute --help | --version
+
+What it does: while interface IFACE holds lease ADDR with gateway GW, the kernel holds
+  ip rule:   from ADDR lookup TABLE pref PRIORITY proto srcroute
+  TABLE:     default via GW dev IFACE   and the lease's subnet dev IFACE scope link
+and when the lease ends, none of it. Rules and routes that srcroute did not make are
+never touched.
+
+Example (what dhcpcd would run on a new lease, as a dry run):
+  env reason=BOUND interface=eth0v0 new_ip_address=203.0.113.7 new_subnet_cidr=24 \\
+      new_routers=203.0.113.1 srcroute --dry-run
+
+Configuration: /etc/srcroute/srcroute.env and /etc/srcroute/IFACE.env (dotenv: TABLE,
+PRIORITY, IP, PROTOCOL, TIMEOUT; see \`srcroute config --defaults\`). SRCROUTE_CONFIG_DIR
+overrides the directory.
+
+Exit status: 0 done or nothing to do, 2 invalid input or config (nothing changed),
+1 the system failed (ip missing, failing or timing out).`;

@@ -1,0 +1,491 @@
+// The whole "ISP, modem, box" lab on one machine, for the integration tests and `npm run demo`.
+//
+//   internet ns            modem ns                         box ns                      lanrouter ns
+//   inet0 198.18.0.1/15 -- wan0 198.18.0.2/15               eth0 (no address)
+//                          cpe0 100.64.0.1/24 (+ .2) ------- ├─ eth0v0 macvlan 02:00:00:aa:bb:01 (DHCP)
+//                          dnsmasq, ip_forward=1             └─ eth0v1 macvlan 02:00:00:aa:bb:02 (DHCP)
+//                                                           lan0 192.168.77.2/24 ---------- lan1 192.168.77.1/24
+//                                                           main: default via 192.168.77.1  ip_forward=0: a dead end
+//
+// The box's MAIN default route leads to the LAN router, which forwards nothing: a packet from a
+// public (leased) address reaches the internet only when srcroute's `from ADDR lookup TABLE` rule
+// sends it to the modem. The control checks that a reply that misses the rule really arrives at
+// the LAN router and dies there.
+//
+// Every DHCP client runs inside a Sandbox (private mount namespace in the box's netns, overlays
+// over /etc, /usr/local, /var/lib, tmpfs on /run), so it never meets the host's dhcpcd, /etc or
+// /run. destroy() kills every process living in the lab's namespaces (by PID: each one was
+// started by this lab), then removes the namespaces and temp files. Nothing here touches the host.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Netns } from './netns.js';
+import { run, type RunResult } from './run.js';
+import { Sandbox } from './sandbox.js';
+
+export const INTERNET_ADDR = '198.18.0.1';
+export const MODEM_WAN_ADDR = '198.18.0.2';
+export const GATEWAY = '100.64.0.1';
+export const GATEWAY2 = '100.64.0.2';
+export const LAN_ROUTER = '192.168.77.1';
+export const MACS: Readonly<Record<string, string>> = { eth0v0: '02:00:00:aa:bb:01', eth0v1: '02:00:00:aa:bb:02' };
+/** srcroute's default protocol number (CONTRACT: PROTOCOL=213). */
+export const PROTOCOL = 213;
+
+export interface DnsmasqOptions {
+  /** First and last address served, e.g. ['100.64.0.50', '100.64.0.59']. */
+  range?: readonly [string, string];
+  /** Router option for every client. */
+  router?: string;
+  /** Per-MAC router overrides. */
+  routerByMac?: Readonly<Record<string, string>>;
+  /** Keep the lease file of the previous run (the modem remembers its leases). Default true. */
+  keepLeases?: boolean;
+  /** Extra raw dnsmasq arguments. */
+  extra?: readonly string[];
+}
+
+export interface DhcpcdOptions {
+  persistent?: boolean;
+  /** Interfaces dhcpcd manages; default both macvlans. */
+  interfaces?: readonly string[];
+}
+
+export interface IpRule {
+  priority?: number;
+  src?: string;
+  srclen?: number;
+  table?: string;
+  protocol?: string;
+}
+
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  flags?: string[];
+}
+
+export type Logger = (line: string) => void;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it returns a truthy value; throw with `what` (and the last value) at the deadline. */
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = check();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${String(last)})`);
+    await sleep(everyMs);
+  }
+}
+
+/** A long-running child whose output is kept (for the failure message) and which can be awaited. */
+class Daemon {
+  output = '';
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    log?: Logger,
+  ) {
+    const keep = (d: Buffer) => {
+      const s = d.toString();
+      this.output += s;
+      if (this.output.length > 200_000) this.output = this.output.slice(-100_000);
+      if (log) for (const line of s.split('\n')) if (line.trim()) log(`${name}: ${line}`);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.running) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+export class Lab {
+  readonly dir: string;
+  internet!: Netns;
+  modem!: Netns;
+  box!: Netns;
+  lanrouter!: Netns;
+  sandbox!: Sandbox;
+  dnsmasq: Daemon | undefined;
+  dhcpcd: Daemon | undefined;
+  dhclients = new Map<string, Daemon>();
+  private readonly made: Netns[] = [];
+  private readonly log: Logger;
+
+  private constructor(
+    readonly macvlans: readonly string[],
+    log: Logger | undefined,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
+    this.log = log ?? (() => {});
+  }
+
+  /** Build the namespaces, links, addresses and routes; start the sandbox in the box. */
+  static create(opts: { macvlans?: readonly string[]; log?: Logger } = {}): Lab {
+    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.log);
+    try {
+      lab.build();
+    } catch (e) {
+      lab.destroySync();
+      throw e;
+    }
+    return lab;
+  }
+
+  private ns(tag: string): Netns {
+    const ns = Netns.create(tag);
+    this.made.push(ns);
+    return ns;
+  }
+
+  private sysctl(ns: Netns, key: string, value: string | number): void {
+    ns.run(['sysctl', '-q', '-w', `${key}=${value}`]);
+  }
+
+  private build(): void {
+    this.internet = this.ns('inet');
+    this.modem = this.ns('modem');
+    this.box = this.ns('box');
+    this.lanrouter = this.ns('lan');
+
+    // internet <-> modem
+    this.internet.ip('link', 'add', 'inet0', 'type', 'veth', 'peer', 'name', 'wan0', 'netns', this.modem.name);
+    this.internet.ip('addr', 'add', `${INTERNET_ADDR}/15`, 'dev', 'inet0');
+    this.internet.ip('link', 'set', 'inet0', 'up');
+    this.internet.ip('route', 'add', '100.64.0.0/10', 'via', MODEM_WAN_ADDR);
+    this.modem.ip('addr', 'add', `${MODEM_WAN_ADDR}/15`, 'dev', 'wan0');
+    this.modem.ip('link', 'set', 'wan0', 'up');
+
+    // modem <-> box (the cable); the box's end carries no address, only macvlans
+    this.modem.ip('link', 'add', 'cpe0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.box.name);
+    this.modem.ip('addr', 'add', `${GATEWAY}/24`, 'dev', 'cpe0');
+    this.modem.ip('addr', 'add', `${GATEWAY2}/24`, 'dev', 'cpe0');
+    this.modem.ip('link', 'set', 'cpe0', 'up');
+    this.sysctl(this.modem, 'net.ipv4.ip_forward', 1);
+    this.sysctl(this.modem, 'net.ipv4.conf.all.rp_filter', 0);
+    this.sysctl(this.modem, 'net.ipv4.conf.default.rp_filter', 0);
+
+    this.box.ip('link', 'set', 'eth0', 'up');
+    // loose reverse-path filtering, the usual setting on such a box (facts.md): so the control
+    // fails because of the reply's route, not because the request was filtered on arrival
+    this.sysctl(this.box, 'net.ipv4.conf.all.rp_filter', 2);
+    this.sysctl(this.box, 'net.ipv4.conf.default.rp_filter', 2);
+    for (const name of this.macvlans) {
+      const mac = MACS[name];
+      if (!mac) throw new Error(`lab: no MAC for ${name}`);
+      this.box.ip('link', 'add', 'link', 'eth0', 'name', name, 'address', mac, 'type', 'macvlan', 'mode', 'private');
+      this.sysctl(this.box, `net.ipv4.conf.${name}.rp_filter`, 2);
+      this.box.ip('link', 'set', name, 'up');
+    }
+
+    // box <-> LAN router: the box's main default route, a dead end for public traffic
+    this.box.ip('link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1', 'netns', this.lanrouter.name);
+    this.box.ip('addr', 'add', '192.168.77.2/24', 'dev', 'lan0');
+    this.box.ip('link', 'set', 'lan0', 'up');
+    this.box.ip('route', 'add', 'default', 'via', LAN_ROUTER, 'dev', 'lan0');
+    this.lanrouter.ip('addr', 'add', `${LAN_ROUTER}/24`, 'dev', 'lan1');
+    this.lanrouter.ip('link', 'set', 'lan1', 'up');
+    this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);
+
+    this.sandbox = Sandbox.start({ netns: this.box.name });
+  }
+
+  // ---------------------------------------------------------------- the modem (dnsmasq)
+
+  get leaseFile(): string {
+    return join(this.dir, 'dnsmasq.leases');
+  }
+
+  /** (Re)start dnsmasq on the modem's cable side. */
+  async startDnsmasq(opts: DnsmasqOptions = {}): Promise<void> {
+    await this.stopDnsmasq();
+    if (opts.keepLeases === false) rmSync(this.leaseFile, { force: true });
+    const [first, last] = opts.range ?? ['100.64.0.50', '100.64.0.59'];
+    const argv = [
+      'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--no-hosts', '--no-resolv',
+      '--interface=cpe0', '--bind-interfaces', '--except-interface=lo',
+      '--dhcp-authoritative', '--log-dhcp', '--log-facility=-', `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
+      '--user=root', '--group=root',
+      `--dhcp-leasefile=${this.leaseFile}`,
+      `--dhcp-range=${first},${last},255.255.255.0,120s`,
+      `--dhcp-option=option:router,${opts.router ?? GATEWAY}`,
+    ];
+    Object.entries(opts.routerByMac ?? {}).forEach(([mac, router], i) => {
+      argv.push(`--dhcp-host=${mac},set:r${i}`, `--dhcp-option=tag:r${i},option:router,${router}`);
+    });
+    argv.push(...(opts.extra ?? []));
+    const child = spawn('ip', ['netns', 'exec', this.modem.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const d = new Daemon('dnsmasq', child, this.log);
+    this.dnsmasq = d;
+    await waitFor('dnsmasq to start', () => {
+      if (!d.running) throw new Error(`dnsmasq exited: ${d.output}`);
+      return /DHCP, IP range/.test(d.output) || /started, version/.test(d.output);
+    }, 10_000, 50);
+  }
+
+  async stopDnsmasq(): Promise<void> {
+    await this.dnsmasq?.stop();
+    this.dnsmasq = undefined;
+  }
+
+  /** Make the ISP hand out another range: forget every lease, restart dnsmasq. */
+  async renumberIsp(range: readonly [string, string], router = GATEWAY): Promise<void> {
+    await this.startDnsmasq({ range, router, keepLeases: false });
+  }
+
+  /** Pull the cable: the modem's end goes down (the box's eth0 and macvlans lose carrier). */
+  carrier(up: boolean): void {
+    this.modem.ip('link', 'set', 'cpe0', up ? 'up' : 'down');
+  }
+
+  async blink(downMs = 1_000): Promise<void> {
+    this.carrier(false);
+    await sleep(downMs);
+    this.carrier(true);
+  }
+
+  // ---------------------------------------------------------------- the box: install, dhcpcd, dhclient
+
+  /** Run a command inside the box's sandbox. */
+  sh(argv: readonly string[], env?: Record<string, string>): RunResult {
+    return this.sandbox.run(argv, env ? { env: { ...process.env, ...env } as Record<string, string> } : {});
+  }
+
+  /** `install.sh ARGS` from `repo` into the sandbox (its /etc, /usr/local are overlays). */
+  install(repo: string, args: readonly string[] = []): RunResult {
+    return this.sandbox.run([join(repo, 'install.sh'), ...args], { timeoutMs: 120_000 });
+  }
+
+  /** Write a file as the sandbox sees it (root-owned, mode given). */
+  writeFile(path: string, content: string, mode = '644'): void {
+    const r = this.sandbox.run(['sh', '-c', 'umask 077; mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', 'sh', path, mode], { input: content });
+    if (r.code !== 0) throw new Error(`lab: cannot write ${path}: ${r.stderr}`);
+  }
+
+  get dhcpcdConf(): string {
+    return join(this.dir, 'dhcpcd.conf');
+  }
+
+  writeDhcpcdConf(opts: DhcpcdOptions = {}): void {
+    const ifaces = opts.interfaces ?? this.macvlans;
+    const lines = [
+      '# srcroute lab: private dhcpcd.conf (never /etc/dhcpcd.conf)',
+      'noarp',
+      'nodev',
+      'noipv4ll',
+      'noipv6',
+      'noipv6rs',
+      'ipv4only',
+      'nohook resolv.conf, hostname, ntp-common.conf, chrony.conf, timesyncd.conf, openntpd.conf, wpa_supplicant',
+      'option classless_static_routes',
+      'require dhcp_server_identifier',
+      'timeout 20',
+      ...(opts.persistent ? ['persistent'] : []),
+      `allowinterfaces ${ifaces.join(' ')}`,
+      ...ifaces.flatMap((i) => [`interface ${i}`, '  nogateway', '  noipv4ll', '  noipv6']),
+      '',
+    ];
+    writeFileSync(this.dhcpcdConf, lines.join('\n'));
+  }
+
+  /** Start dhcpcd (master mode, foreground) inside the sandbox; it runs Debian's run-hooks. */
+  async startDhcpcd(opts: DhcpcdOptions = {}): Promise<void> {
+    if (this.dhcpcd?.running) throw new Error('lab: dhcpcd already running');
+    this.writeDhcpcdConf(opts);
+    const child = this.sandbox.spawn(['dhcpcd', '-f', this.dhcpcdConf, '-B', '-M']);
+    this.dhcpcd = new Daemon('dhcpcd', child, this.log);
+    // the control socket appears once dhcpcd is ready for control commands
+    await waitFor('dhcpcd control socket', () => {
+      if (!this.dhcpcd?.running) throw new Error(`dhcpcd exited: ${this.dhcpcd?.output}`);
+      return this.sandbox.run(['test', '-S', '/run/dhcpcd/sock']).code === 0;
+    }, 10_000, 50);
+  }
+
+  /** A dhcpcd control command (`-n IFACE`, `-k IFACE`, `-x`) against the running daemon, in the sandbox. */
+  dhcpcdCtl(...args: string[]): RunResult {
+    if (!this.dhcpcd?.running) throw new Error(`lab: refusing 'dhcpcd ${args.join(' ')}': no dhcpcd of ours is running (it would start a new one)`);
+    return this.sandbox.run(['dhcpcd', '-f', this.dhcpcdConf, ...args], { timeoutMs: 30_000 });
+  }
+
+  async stopDhcpcd(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.dhcpcd?.stop(signal);
+    // dhcpcd's privilege-separated helpers go with it; make sure (they live in our namespace)
+    if (signal === 'SIGKILL') await waitFor('dhcpcd helpers to exit', () => this.pidsIn('dhcpcd').length === 0, 5_000).catch(() => this.killAll('dhcpcd'));
+    this.dhcpcd = undefined;
+  }
+
+  /** Start ISC dhclient in the foreground (-d) inside the sandbox, with tmp lease and pid files. */
+  startDhclient(iface: string): Daemon {
+    const argv = ['dhclient', '-4', '-d', '-v', '-lf', this.dhclientFile(iface, 'leases'), '-pf', this.dhclientFile(iface, 'pid'), iface];
+    const d = new Daemon(`dhclient[${iface}]`, this.sandbox.spawn(argv), this.log);
+    this.dhclients.set(iface, d);
+    return d;
+  }
+
+  dhclientFile(iface: string, kind: 'leases' | 'pid'): string {
+    return join(this.dir, `dhclient.${iface}.${kind}`);
+  }
+
+  /** `dhclient -r` (release) or `-x` (stop) through the pid file, in the sandbox; waits for the daemon to go. */
+  async dhclientStop(iface: string, how: '-r' | '-x'): Promise<RunResult> {
+    const r = this.sandbox.run(['dhclient', '-4', '-v', how, '-lf', this.dhclientFile(iface, 'leases'), '-pf', this.dhclientFile(iface, 'pid'), iface], { timeoutMs: 30_000 });
+    const d = this.dhclients.get(iface);
+    if (d) {
+      await waitFor(`dhclient ${iface} to exit`, () => !d.running, 10_000).catch(() => d.stop());
+      this.dhclients.delete(iface);
+    }
+    return r;
+  }
+
+  // ---------------------------------------------------------------- observing the box
+
+  /** IPv4 addresses on an interface in the box. */
+  addresses(iface: string): string[] {
+    const links = this.box.json<{ addr_info?: { family: string; local: string }[] }>('-4', 'addr', 'show', 'dev', iface);
+    return links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => a.local));
+  }
+
+  address(iface: string): string | undefined {
+    return this.addresses(iface)[0];
+  }
+
+  rules(): IpRule[] {
+    return this.box.json<IpRule>('-4', 'rule', 'show');
+  }
+
+  /** Rules that are not the kernel's three defaults. */
+  extraRules(): IpRule[] {
+    return this.rules().filter((r) => !(r.priority !== undefined && [0, 32766, 32767].includes(r.priority) && r.src === undefined));
+  }
+
+  rulesFrom(addr: string): IpRule[] {
+    return this.rules().filter((r) => r.src === addr);
+  }
+
+  routes(table: string | number): IpRoute[] {
+    return this.box.json<IpRoute>('-4', 'route', 'show', 'table', String(table));
+  }
+
+  /** Routes carrying srcroute's protocol, in every table. */
+  ownedRoutes(): IpRoute[] {
+    return this.box.json<IpRoute>('-4', 'route', 'show', 'table', 'all', 'proto', String(PROTOCOL));
+  }
+
+  /** `ip ARGS` in the box, as text (for narration). */
+  show(...args: string[]): string {
+    return this.box.ip(...args);
+  }
+
+  /** ping -c1 from the internet namespace to `addr`. */
+  pingFromInternet(addr: string): boolean {
+    return this.internet.run(['ping', '-n', '-c1', '-W1', addr]).code === 0;
+  }
+
+  /** ping -c1 from the box to the internet, with `addr` as the source. */
+  pingFromBox(addr: string): boolean {
+    return this.box.run(['ping', '-n', '-c1', '-W1', '-I', addr, INTERNET_ADDR]).code === 0;
+  }
+
+  /** Retry a ping a few times (the first packet may wait for ARP). */
+  async reachable(addr: string, tries = 3): Promise<{ inbound: boolean; outbound: boolean }> {
+    let inbound = false;
+    let outbound = false;
+    for (let i = 0; i < tries && !(inbound && outbound); i++) {
+      inbound ||= this.pingFromInternet(addr);
+      outbound ||= this.pingFromBox(addr);
+    }
+    return { inbound, outbound };
+  }
+
+  /** Packets the LAN router has received on its side of lan0 (the dead end). */
+  lanRouterRxPackets(): number {
+    const l = this.lanrouter.json<{ stats64?: { rx?: { packets: number } } }>('-s', 'link', 'show', 'dev', 'lan1');
+    return l[0]?.stats64?.rx?.packets ?? 0;
+  }
+
+  // ---------------------------------------------------------------- cleanup
+
+  /** PIDs of processes in the lab's network namespaces (optionally only those named `comm`). */
+  pidsIn(comm?: string): number[] {
+    const pids: number[] = [];
+    for (const ns of this.made) {
+      const out = run(['ip', 'netns', 'pids', ns.name]).stdout;
+      for (const p of out.split(/\s+/).filter(Boolean)) pids.push(Number(p));
+    }
+    if (!comm) return pids;
+    return pids.filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** SIGKILL every process in the lab's namespaces: each was started by this lab. */
+  killAll(comm?: string): void {
+    for (const pid of this.pidsIn(comm)) {
+      if (pid === process.pid) continue;
+      try {
+        // double check the process really sits in one of our namespaces before killing it
+        const link = readlinkSync(`/proc/${pid}/ns/net`);
+        if (link) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const errors: unknown[] = [];
+    const step = async (f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    await step(() => this.dhcpcd?.stop());
+    for (const d of this.dhclients.values()) await step(() => d.stop());
+    await step(() => this.dnsmasq?.stop());
+    await step(() => this.sandbox?.stop());
+    this.destroySync();
+    if (errors.length) this.log(`lab cleanup: ${errors.map(String).join('; ')}`);
+  }
+
+  private destroySync(): void {
+    try {
+      this.killAll();
+    } catch {
+      // best effort
+    }
+    for (const ns of this.made.splice(0)) ns.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every namespace this process made is listed by `ip netns`; none should remain after destroy(). */
+export function leftoverNamespaces(): string[] {
+  return readdirSync('/run/netns').filter((n) => n.includes(`-${process.pid}-`));
+}

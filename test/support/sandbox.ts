@@ -1,0 +1,106 @@
+// A private filesystem view for tests that install files or run DHCP clients as root.
+// A holder process lives in its own mount namespace (and optionally inside a network namespace)
+// with overlays over /etc, /usr/local and /var/lib and a fresh tmpfs on /run: every write lands
+// in a temp dir, the host never sees one, and a dhcpcd started inside can never find the host's
+// control socket or rewrite the host's /etc/resolv.conf (see shared facts). Commands enter the
+// holder's namespaces with nsenter. stop() ends the holder and every process spawned through
+// this object, by PID, and removes the temp dir.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, type RunOptions, type RunResult } from './run.js';
+
+export interface SandboxOptions {
+  /** Network namespace the holder (and so every command) runs in; host network when absent. */
+  netns?: string;
+  /** Directories to cover with a writable overlay. */
+  overlays?: readonly string[];
+  /** Directories to cover with an empty tmpfs. */
+  tmpfs?: readonly string[];
+}
+
+const DEFAULT_OVERLAYS = ['/etc', '/usr/local', '/var/lib'];
+const DEFAULT_TMPFS = ['/run'];
+
+export class Sandbox {
+  private readonly children = new Set<ChildProcess>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly holder: ChildProcess,
+    private readonly netns: boolean,
+  ) {}
+
+  static start(opts: SandboxOptions = {}): Sandbox {
+    const dir = mkdtempSync(join(tmpdir(), 'srcroute-sandbox-'));
+    const lines = ['set -eu'];
+    (opts.overlays ?? DEFAULT_OVERLAYS).forEach((target, i) => {
+      const up = `${dir}/upper${i}`;
+      const work = `${dir}/work${i}`;
+      lines.push(
+        `mkdir -p '${up}' '${work}'`,
+        `mount -t overlay overlay -o 'lowerdir=${target},upperdir=${up},workdir=${work}' '${target}'`,
+      );
+    });
+    for (const target of opts.tmpfs ?? DEFAULT_TMPFS) lines.push(`mount -t tmpfs -o mode=755 tmpfs '${target}'`);
+    lines.push(`echo ready > '${dir}/ready'`, 'exec sleep 2147483647');
+    const unshare = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', lines.join('\n')];
+    const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...unshare] : unshare;
+    const holder = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    holder.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(`${dir}/ready`)) {
+      if (holder.exitCode !== null || Date.now() > deadline) {
+        holder.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`sandbox did not start: ${stderr.trim() || 'timeout'}`);
+      }
+      spawnSync('sleep', ['0.02']);
+    }
+    return new Sandbox(dir, holder, opts.netns !== undefined);
+  }
+
+  /** nsenter argv prefix that puts a command into the holder's namespaces. */
+  private enter(argv: readonly string[]): string[] {
+    const pid = String(this.holder.pid);
+    return ['nsenter', '--target', pid, '--mount', ...(this.netns ? ['--net'] : []), '--', ...argv];
+  }
+
+  run(argv: readonly string[], opts: RunOptions = {}): RunResult {
+    return run(this.enter(argv), opts);
+  }
+
+  /** Start a long-running program (a daemon in the foreground) inside; stop() ends it. */
+  spawn(argv: readonly string[], env: Record<string, string> = {}): ChildProcess {
+    const full = this.enter(argv);
+    const child = spawn(full[0]!, full.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Read a file as the sandbox sees it. */
+  read(path: string): string {
+    const r = this.run(['cat', path]);
+    if (r.code !== 0) throw new Error(`sandbox: cannot read ${path}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** Kill one spawned child (by its PID) and wait for it to go. */
+  async kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.children].map((c) => this.kill(c)));
+    await this.kill(this.holder, 'SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
