@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// `sudo npm run bench`: what srcroute costs dhcpcd per lease event, measured on a real kernel.
+// dhcpcd waits for its hooks, so the number that matters is wall time per event next to the
+// floor, Node's own start (`node -e 0`), timed in the same rounds, interleaved, so that machine
+// noise hits every variant alike. Also: child processes per event (strace), peak RSS (GNU time),
+// the original two-command shell hook for comparison, and a BOUND with 10,000 foreign rules and
+// routes in the kernel next to one on an empty kernel.
+//
+// It builds its own world and removes it: two network namespaces, and a private mount namespace
+// with overlays over /etc and /usr/local (so install.sh can install for real and the host never
+// sees a write). Results: a table on stdout and bench/results/latest.json.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const FOREIGN = 10_000;
+
+const lease = {
+  interface: 'eth0v0', protocol: 'dhcp', new_ip_address: '100.64.0.50', new_subnet_cidr: '24',
+  new_subnet_mask: '255.255.255.0', new_routers: '100.64.0.1', new_broadcast_address: '100.64.0.255',
+};
+const old = Object.fromEntries(Object.entries(lease).filter(([k]) => k.startsWith('new_')).map(([k, v]) => [k.replace('new_', 'old_'), v]));
+const EVENTS = {
+  BOUND: { reason: 'BOUND', ...lease },
+  RENEW: { reason: 'RENEW', ...lease, ...old },
+  EXPIRE: { reason: 'EXPIRE', interface: 'eth0v0', protocol: 'dhcp', ...old },
+  PREINIT: { reason: 'PREINIT', interface: 'eth0v0', protocol: 'link' },
+};
+
+function sh(argv, opts = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...opts });
+  if (r.error) throw r.error;
+  if (opts.check !== false && r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r;
+}
+
+const envList = (vars) => Object.entries({ PATH, ...vars }).map(([k, v]) => `${k}=${v}`);
+
+// ---- outside: namespaces, then re-run this script inside them --------------------------------
+if (process.argv[2] !== '--inner') {
+  if (process.getuid() !== 0) {
+    console.error('bench: needs root (network and mount namespaces): sudo npm run bench');
+    process.exit(2);
+  }
+  for (const tool of ['strace', '/usr/bin/time', 'unshare', 'ip']) {
+    if (sh(['sh', '-c', `command -v ${tool}`], { check: false }).status !== 0) {
+      console.error(`bench: ${tool} is missing (apt-get install strace time util-linux iproute2)`);
+      process.exit(2);
+    }
+  }
+  const tag = `sr-bench-${process.pid}`;
+  const spaces = [`${tag}-a`, `${tag}-b`];
+  const work = mkdtempSync(join(tmpdir(), 'srcroute-bench-'));
+  try {
+    for (const ns of spaces) {
+      sh(['ip', 'netns', 'add', ns]);
+      const ip = (...a) => sh(['ip', '-n', ns, ...a]);
+      ip('link', 'set', 'lo', 'up');
+      ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0peer');
+      ip('link', 'add', 'link', 'eth0', 'name', 'eth0v0', 'address', '02:00:00:aa:bb:01', 'type', 'macvlan', 'mode', 'private');
+      for (const l of ['eth0', 'eth0peer', 'eth0v0']) ip('link', 'set', l, 'up');
+      ip('addr', 'add', '100.64.0.50/24', 'dev', 'eth0v0');
+    }
+    // The second namespace carries somebody else's 10,000 rules and routes.
+    const batch = [];
+    for (let i = 0; i < FOREIGN; i++) {
+      const a = `10.${(i >> 8) & 255}.${i & 255}`;
+      batch.push(`rule add from ${a}.1 lookup ${200 + (i % 50)} priority ${2000 + (i % 20000)}`);
+      batch.push(`route add ${a}.0/24 dev eth0 table ${200 + (i % 50)}`);
+    }
+    sh(['ip', '-n', spaces[1], '-batch', '-'], { input: `${batch.join('\n')}\n` });
+
+    const mounts = ['/etc', '/usr/local'].map((target, i) => {
+      mkdirSync(`${work}/u${i}`);
+      mkdirSync(`${work}/w${i}`);
+      return `mount -t overlay overlay -o lowerdir=${target},upperdir=${work}/u${i},workdir=${work}/w${i} ${target}`;
+    });
+    const inner = `${mounts.join(' && ')} && exec "$0" "$@"`;
+    const r = spawnSync('ip', ['netns', 'exec', spaces[0], 'unshare', '--mount', '--propagation', 'private', '--',
+      'sh', '-c', inner, process.execPath, fileURLToPath(import.meta.url), '--inner', spaces[1]], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  } finally {
+    for (const ns of spaces) sh(['ip', 'netns', 'del', ns], { check: false });
+    rmSync(work, { recursive: true, force: true });
+  }
+} else {
+  await inner(process.argv[3]);
+}
+
+// ---- inside: netns A (empty kernel), private /etc with srcroute installed -------------------
+async function inner(loadedNs) {
+  const install = sh([join(repo, 'install.sh'), '--node', process.execPath, 'eth0v0'], { cwd: repo, check: false });
+  if (install.status !== 0) throw new Error(`install.sh failed: ${install.stderr || install.stdout}`);
+  writeFileSync('/etc/srcroute/srcroute.env', 'TABLE=123\n');
+  const hook = '/etc/dhcpcd/eth0v0.exit-hook';
+  const bundle = '/usr/local/lib/srcroute/srcroute.cjs';
+  // As dhcpcd-run-hooks does: a shell that sources /etc/dhcpcd.exit-hook with the event's variables.
+  const viaDispatcher = (vars) => ['env', '-i', ...envList(vars), 'sh', '-c', '. /etc/dhcpcd.exit-hook'];
+  const direct = (vars) => ['env', '-i', ...envList(vars), hook];
+  const original = join(mkdtempSync(join(tmpdir(), 'srcroute-orig-')), 'IFACE.exit-hook');
+  // The original guide's hook, as it was (no priority, `new_router`, which dhcpcd never sets).
+  writeFileSync(original, '#!/bin/sh\nip rule add from $new_ip_address table 123\nip route add default via $new_router table 123\n', { mode: 0o755 });
+  const undoOriginal = () => {
+    sh(['ip', 'rule', 'del', 'from', '100.64.0.50', 'table', '123'], { check: false });
+    sh(['ip', 'route', 'del', 'default', 'table', '123'], { check: false });
+  };
+
+  const time = (argv) => {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
+    return ms;
+  };
+  const inNs = (ns, argv) => ['ip', 'netns', 'exec', ns, ...argv];
+
+  const variants = {
+    'node -e 0': { run: () => time([process.execPath, '-e', '0']) },
+    'BOUND (changes routing)': { run: () => time(viaDispatcher(EVENTS.BOUND)), argv: direct(EVENTS.BOUND) },
+    'RENEW (no change)': { run: () => time(viaDispatcher(EVENTS.RENEW)), argv: direct(EVENTS.RENEW) },
+    'EXPIRE (removes)': { run: () => time(viaDispatcher(EVENTS.EXPIRE)), argv: direct(EVENTS.EXPIRE) },
+    'PREINIT (ignored)': { run: () => time(viaDispatcher(EVENTS.PREINIT)), argv: direct(EVENTS.PREINIT) },
+    'original 2-command hook': {
+      run: () => { const ms = time(['env', '-i', ...envList({ ...EVENTS.BOUND, new_router: '100.64.0.1' }), original]); undoOriginal(); return ms; },
+    },
+    'BOUND, empty kernel (direct)': { run: () => { const ms = time(direct(EVENTS.BOUND)); time(direct(EVENTS.EXPIRE)); return ms; } },
+    [`BOUND, ${FOREIGN / 1000}k foreign rules+routes (direct)`]: {
+      run: () => { const ms = time(inNs(loadedNs, direct(EVENTS.BOUND))); time(inNs(loadedNs, direct(EVENTS.EXPIRE))); return ms; },
+      baseline: 'BOUND, empty kernel (direct)',
+    },
+  };
+  // Per event processes spawned by the hook itself (the node process excluded), and peak RSS.
+  // strace goes between `env -i VARS` and the hook, so its first execve is the hook itself.
+  const children = (argv) => {
+    const at = argv.indexOf(hook);
+    const traced = [...argv.slice(0, at), 'strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', ...argv.slice(at)];
+    const r = sh(traced, { check: false });
+    return (r.stderr.match(/execve\(/g) ?? []).length - 1;
+  };
+  const peakKb = (argv) => Number(sh(['/usr/bin/time', '-f', '%M', ...argv], { check: false }).stderr.trim().split('\n').pop());
+
+  for (let i = 0; i < 3; i++) for (const v of Object.values(variants)) v.run(); // warm caches
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let round = 0; round < ROUNDS; round++) for (const [name, v] of Object.entries(variants)) samples[name].push(v.run());
+
+  const extra = {};
+  for (const [name, v] of Object.entries(variants)) {
+    if (!v.argv) continue;
+    if (name.startsWith('EXPIRE') || name.startsWith('RENEW')) time(direct(EVENTS.BOUND));
+    if (name.startsWith('BOUND')) time(direct(EVENTS.EXPIRE));
+    extra[name] = { children: children(v.argv) };
+    if (name.startsWith('EXPIRE') || name.startsWith('RENEW')) time(direct(EVENTS.BOUND));
+    if (name.startsWith('BOUND')) time(direct(EVENTS.EXPIRE));
+    extra[name].peakRssKb = peakKb(v.argv);
+  }
+  time(direct(EVENTS.EXPIRE));
+  const nodePeak = peakKb([process.execPath, '-e', '0']);
+
+  const stat = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+    return { median: q(0.5), p90: q(0.9) };
+  };
+  const floor = stat(samples['node -e 0']).median;
+  const rows = Object.entries(samples).map(([name, xs]) => {
+    const { median, p90 } = stat(xs);
+    const base = variants[name].baseline;
+    return {
+      name, median, p90, ratio: median / floor,
+      ...(base ? { ratioToBaseline: median / stat(samples[base]).median } : {}),
+      ...(extra[name] ?? {}),
+    };
+  });
+  const result = {
+    date: new Date().toISOString(), node: process.version, rounds: ROUNDS,
+    bundleBytes: statSync(bundle).size, nodePeakRssKb: nodePeak, rows,
+  };
+
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`srcroute bench: ${ROUNDS} rounds, interleaved; ${process.version}; bundle ${result.bundleBytes} bytes`);
+  console.log(`${pad('variant', 44)}${pad('median ms', 11)}${pad('p90 ms', 9)}${pad('x node', 8)}${pad('children', 10)}peak RSS`);
+  for (const r of rows) {
+    const rss = r.peakRssKb ? `${(r.peakRssKb / 1024).toFixed(1)} MB` : '';
+    const ratio = r.ratioToBaseline ? `${r.ratio.toFixed(2)} (${r.ratioToBaseline.toFixed(2)}x empty)` : r.ratio.toFixed(2);
+    console.log(`${pad(r.name, 44)}${pad(r.median.toFixed(1), 11)}${pad(r.p90.toFixed(1), 9)}${pad(ratio, 8)}  ${pad(r.children ?? '', 8)}${rss}`);
+  }
+  console.log(`node -e 0 peak RSS: ${(nodePeak / 1024).toFixed(1)} MB`);
+  const out = join(repo, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`written: bench/results/latest.json`);
+}
