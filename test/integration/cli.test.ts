@@ -1,0 +1,86 @@
+// The built bundle's command line, black-box: what an admin types and what they get back.
+import { afterAll, describe, expect, it } from 'vitest';
+import { configDir, requireBundle, runBundle } from '../support/bundle.js';
+import { boxWithMacvlans, type Netns } from '../support/netns.js';
+import { prerequisites } from '../support/prereq.js';
+import { run } from '../support/run.js';
+
+const ok = prerequisites('bundle command line', ['root', 'ip']);
+const bound = { reason: 'BOUND', interface: 'eth0v0', new_ip_address: '100.64.0.50', new_subnet_cidr: '24', new_routers: '100.64.0.1' };
+
+describe('the bundle as a program', () => {
+  const bundle = (...args: string[]) => run([process.execPath, requireBundle(), ...args], { env: { PATH: process.env.PATH ?? '' } });
+
+  it('is one executable CommonJS file with a node shebang', async () => {
+    const { readFileSync, statSync } = await import('node:fs');
+    expect(readFileSync(requireBundle(), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(requireBundle()).mode & 0o111).toBe(0o111);
+    expect(readFileSync(requireBundle(), 'utf8')).not.toMatch(/^import /m);
+  });
+
+  it.each([['--help'], ['-h'], ['flush', '--help']])('%s prints usage and exits 0', (...args) => {
+    const r = bundle(...args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage:/m);
+  });
+
+  it('--version names the version', () => {
+    expect(bundle('--version').stdout).toMatch(/^srcroute \d+\.\d+\.\d+\n$/);
+  });
+
+  it('an unknown argument is one line and exit 2', () => {
+    const r = bundle('--frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('srcroute: unknown argument "--frobnicate" (see srcroute --help)\n');
+  });
+
+  it('run by hand without a DHCP environment it says what it is', () => {
+    const r = bundle();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/reason is not set: srcroute runs as a DHCP client hook \(see srcroute --help\)\n$/);
+  });
+
+  it('config --defaults prints the commented config', () => {
+    const r = bundle('config', '--defaults');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^#TABLE=pub$/m);
+  });
+});
+
+describe.skipIf(!ok)('--dry-run and flush on a real kernel', () => {
+  let ns: Netns | undefined;
+  afterAll(() => ns?.destroy());
+  const rules = () => ns!.json<{ protocol?: string }>('-N', 'rule', 'show').filter((r) => r.protocol === '213').length;
+
+  it('--dry-run prints the exact ip commands and changes nothing', () => {
+    ns = boxWithMacvlans(['eth0v0']);
+    const cfg = configDir({ 'srcroute.env': 'TABLE=123\n' });
+    const r = runBundle(ns, bound, cfg, ['--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe([
+      'ip route add 100.64.0.0/24 dev eth0v0 scope link proto 213 table 123',
+      'ip route add default via 100.64.0.1 dev eth0v0 proto 213 table 123',
+      'ip rule add from 100.64.0.50 lookup 123 priority 1000 protocol 213',
+      '',
+    ].join('\n'));
+    expect(rules()).toBe(0);
+  });
+
+  it('flush removes what srcroute made in every table, and only that', () => {
+    const cfg = configDir({ 'srcroute.env': 'TABLE=123\n', 'eth0v1.env': 'TABLE=124\n' });
+    ns!.ip('link', 'add', 'link', 'eth0', 'name', 'eth0v1', 'type', 'macvlan', 'mode', 'private');
+    ns!.ip('link', 'set', 'eth0v1', 'up');
+    ns!.ip('rule', 'add', 'from', '192.0.2.1', 'lookup', '123', 'priority', '1000');
+    expect(runBundle(ns!, bound, cfg).code).toBe(0);
+    expect(runBundle(ns!, { ...bound, interface: 'eth0v1', new_ip_address: '100.64.0.51' }, cfg).code).toBe(0);
+    expect(rules()).toBe(2);
+    const dry = runBundle(ns!, {}, cfg, ['flush', '--dry-run']);
+    expect(dry.stdout.trim().split('\n')).toHaveLength(6);
+    expect(rules()).toBe(2);
+    const r = runBundle(ns!, {}, cfg, ['flush']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rules()).toBe(0);
+    expect(ns!.json('-N', 'route', 'show', 'table', 'all', 'proto', '213')).toEqual([]);
+    expect(ns!.json<{ src?: string }>('-N', 'rule', 'show', 'table', '123').map((r) => r.src)).toEqual(['192.0.2.1']);
+  });
+});
