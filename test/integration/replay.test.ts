@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
-import { configDir, runBundle } from '../support/bundle.js';
+import { configDir, nodesToTest, runBundle } from '../support/bundle.js';
 
 const ok = prerequisites('bundle replay', ['root', 'ip']);
 const TABLES: Record<string, number> = { eth0v0: 123, eth0v1: 124 };
@@ -64,7 +64,10 @@ function likeDhcpcd(ns: Netns, env: Record<string, string>, up: boolean): void {
   }
 }
 
-describe.skipIf(!ok).each(ok ? sessionNames() : [])('bundle replays %s', (session) => {
+const nodes = ok ? nodesToTest() : [];
+const cases = nodes.flatMap((node) => sessionNames().map((session) => [session, node.label, node.path] as const));
+
+describe.skipIf(!ok).each(cases)('bundle replays %s on %s', (session, _label, nodePath) => {
   const spaces: Netns[] = [];
   afterAll(() => spaces.forEach((ns) => ns.destroy()));
 
@@ -80,7 +83,7 @@ describe.skipIf(!ok).each(ok ? sessionNames() : [])('bundle replays %s', (sessio
       if (acts) likeDhcpcd(ns, env, isUp);
       const before = held(ns, table);
       for (const pass of [1, 2]) {
-        const r = runBundle(ns, env, cfg);
+        const r = runBundle(ns, env, cfg, [], nodePath);
         expect(r.code, `${name} pass ${pass}: ${r.stderr}`).toBe(0);
         if (pass === 2) expect(r.stderr, `${name} again changes nothing`).toBe('');
         const now = held(ns, table);

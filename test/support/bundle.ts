@@ -21,7 +21,21 @@ export function configDir(files: Record<string, string>): string {
   return dir;
 }
 
-export function runBundle(ns: Netns, env: Record<string, string>, cfgDir: string, args: string[] = []): RunResult {
+export function runBundle(ns: Netns, env: Record<string, string>, cfgDir: string, args: string[] = [], node = process.execPath): RunResult {
   const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfgDir, SRCROUTE_STATE_DIR: join(cfgDir, 'state') };
-  return ns.run(['env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), process.execPath, requireBundle(), ...args]);
+  return ns.run(['env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), node, requireBundle(), ...args]);
+}
+
+/**
+ * The Nodes the bundle must run on: this one, and Node 18 (what Debian 12 and Raspberry Pi OS
+ * ship) from $SRCROUTE_NODE18, which .ci/run provides. Outside CI a missing Node 18 is skipped
+ * with a printed reason; under CI=true it fails.
+ */
+export function nodesToTest(): { label: string; path: string }[] {
+  const nodes = [{ label: `node ${process.version}`, path: process.execPath }];
+  const node18 = process.env.SRCROUTE_NODE18;
+  if (node18 && existsSync(node18)) nodes.push({ label: 'node 18', path: node18 });
+  else if (process.env.CI === 'true') throw new Error('SRCROUTE_NODE18 must name a Node 18 binary under CI=true (.ci/run sets it)');
+  else console.warn('SKIP Node 18 runs of the bundle: set SRCROUTE_NODE18=/path/to/node18 (see .ci/run)');
+  return nodes;
 }
