@@ -28,6 +28,7 @@ export const INTERNET_ADDR = '198.18.0.1';
 export const MODEM_WAN_ADDR = '198.18.0.2';
 export const GATEWAY = '100.64.0.1';
 export const GATEWAY2 = '100.64.0.2';
+export const GATEWAY3 = '100.64.0.3';
 export const LAN_ROUTER = '192.168.77.1';
 export const MACS: Readonly<Record<string, string>> = { eth0v0: '02:00:00:aa:bb:01', eth0v1: '02:00:00:aa:bb:02' };
 /** srcroute's default protocol number (CONTRACT: PROTOCOL=213). */
@@ -73,6 +74,9 @@ export type Logger = (line: string) => void;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Thrown from a waitFor check to stop waiting at once (a daemon died). */
+export class Fatal extends Error {}
+
 /** Poll `check` until it returns a truthy value; throw with `what` (and the last value) at the deadline. */
 export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -83,6 +87,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
       if (v) return v;
       last = v;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${String(last)})`);
@@ -181,6 +186,7 @@ export class Lab {
     this.modem.ip('link', 'add', 'cpe0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.box.name);
     this.modem.ip('addr', 'add', `${GATEWAY}/24`, 'dev', 'cpe0');
     this.modem.ip('addr', 'add', `${GATEWAY2}/24`, 'dev', 'cpe0');
+    this.modem.ip('addr', 'add', `${GATEWAY3}/24`, 'dev', 'cpe0');
     this.modem.ip('link', 'set', 'cpe0', 'up');
     this.sysctl(this.modem, 'net.ipv4.ip_forward', 1);
     this.sysctl(this.modem, 'net.ipv4.conf.all.rp_filter', 0);
@@ -225,7 +231,7 @@ export class Lab {
     const argv = [
       'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--no-hosts', '--no-resolv',
       '--interface=cpe0', '--bind-interfaces', '--except-interface=lo',
-      '--dhcp-authoritative', '--log-dhcp', '--log-facility=-', `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
+      '--dhcp-authoritative', '--no-ping', '--log-dhcp', '--log-facility=-', `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
       '--user=root', '--group=root',
       `--dhcp-leasefile=${this.leaseFile}`,
       `--dhcp-range=${first},${last},255.255.255.0,120s`,
@@ -239,7 +245,7 @@ export class Lab {
     const d = new Daemon('dnsmasq', child, this.log);
     this.dnsmasq = d;
     await waitFor('dnsmasq to start', () => {
-      if (!d.running) throw new Error(`dnsmasq exited: ${d.output}`);
+      if (!d.running) throw new Fatal(`dnsmasq exited: ${d.output}`);
       return /DHCP, IP range/.test(d.output) || /started, version/.test(d.output);
     }, 10_000, 50);
   }
@@ -247,11 +253,6 @@ export class Lab {
   async stopDnsmasq(): Promise<void> {
     await this.dnsmasq?.stop();
     this.dnsmasq = undefined;
-  }
-
-  /** Make the ISP hand out another range: forget every lease, restart dnsmasq. */
-  async renumberIsp(range: readonly [string, string], router = GATEWAY): Promise<void> {
-    await this.startDnsmasq({ range, router, keepLeases: false });
   }
 
   /** Pull the cable: the modem's end goes down (the box's eth0 and macvlans lose carrier). */
@@ -273,8 +274,32 @@ export class Lab {
   }
 
   /** `install.sh ARGS` from `repo` into the sandbox (its /etc, /usr/local are overlays). */
-  install(repo: string, args: readonly string[] = []): RunResult {
-    return this.sandbox.run([join(repo, 'install.sh'), ...args], { timeoutMs: 120_000 });
+  install(repo: string, args: readonly string[] = this.macvlans): RunResult {
+    return this.sandbox.run(['bash', join(repo, 'install.sh'), ...args], { timeoutMs: 180_000 });
+  }
+
+  /**
+   * Append a recorder to the sandbox's /etc/dhcpcd.exit-hook (after srcroute's block) and a
+   * dhclient exit hook sorted after srcroute's shim: each lease event appends
+   * `REASON IFACE` to /run/lab-events once srcroute's dispatcher has run. Tests wait on it.
+   */
+  recordEvents(): void {
+    const line = 'echo "${reason-} ${interface-} ${new_ip_address-}" >> /run/lab-events\n';
+    const r = this.sandbox.run(['sh', '-c', 'cat >> /etc/dhcpcd.exit-hook'], { input: `# lab recorder (not srcroute's)\n${line}` });
+    if (r.code !== 0) throw new Error(`lab: cannot add recorder: ${r.stderr}`);
+    this.writeFile('/etc/dhcp/dhclient-exit-hooks.d/zz-lab-record', line);
+  }
+
+  /** Lease events seen so far (`REASON IFACE ADDR` lines). */
+  events(): string[] {
+    const r = this.sandbox.run(['cat', '/run/lab-events']);
+    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  /** Wait until an event `reason` for `iface` is recorded after the first `after` events. */
+  async waitEvent(reason: string | RegExp, iface: string, after: number, timeoutMs = 20_000): Promise<string> {
+    const re = typeof reason === 'string' ? new RegExp(`^${reason} ${iface}( |$)`) : reason;
+    return waitFor(`event ${String(reason)} on ${iface}`, () => this.events().slice(after).find((l) => re.test(l) && l.split(' ')[1] === iface), timeoutMs);
   }
 
   /** Write a file as the sandbox sees it (root-owned, mode given). */
@@ -315,11 +340,25 @@ export class Lab {
     this.writeDhcpcdConf(opts);
     const child = this.sandbox.spawn(['dhcpcd', '-f', this.dhcpcdConf, '-B', '-M']);
     this.dhcpcd = new Daemon('dhcpcd', child, this.log);
-    // the control socket appears once dhcpcd is ready for control commands
-    await waitFor('dhcpcd control socket', () => {
-      if (!this.dhcpcd?.running) throw new Error(`dhcpcd exited: ${this.dhcpcd?.output}`);
-      return this.sandbox.run(['test', '-S', '/run/dhcpcd/sock']).code === 0;
+    // ready for control commands once it has logged its start and its socket exists (a socket
+    // left by a killed dhcpcd may predate the log line; dhcpcd replaces it while starting)
+    await waitFor('dhcpcd to start', () => {
+      if (!this.dhcpcd?.running) throw new Fatal(`dhcpcd exited: ${this.dhcpcd?.output}`);
+      return /starting/.test(this.dhcpcd.output) && this.sandbox.run(['test', '-S', '/run/dhcpcd/sock']).code === 0;
     }, 10_000, 50);
+  }
+
+  /**
+   * Signals to our dhcpcd (by PID), for actions after the first control command: dhcpcd 9.4.1
+   * built with privilege separation (Debian's) serves ONE control command per daemon; later ones
+   * log "ps_ctl_dispatch: cannot handle another client" and are silently dropped (upstream
+   * NetworkConfiguration/dhcpcd#168, fixed in 9.5.1). SIGUSR1 renews every lease (RENEW, as
+   * `dhcpcd -N`), SIGHUP rebinds (RECONFIGURE + RENEW, as `dhcpcd -n`), SIGALRM releases all
+   * and exits (STOP + STOPPED, as `dhcpcd -k`).
+   */
+  signalDhcpcd(signal: 'SIGUSR1' | 'SIGHUP' | 'SIGALRM'): void {
+    if (!this.dhcpcd?.running) throw new Error('lab: no dhcpcd of ours is running');
+    this.dhcpcd.child.kill(signal);
   }
 
   /** A dhcpcd control command (`-n IFACE`, `-k IFACE`, `-x`) against the running daemon, in the sandbox. */
@@ -328,11 +367,31 @@ export class Lab {
     return this.sandbox.run(['dhcpcd', '-f', this.dhcpcdConf, ...args], { timeoutMs: 30_000 });
   }
 
+  /**
+   * Stop our dhcpcd. SIGKILL kills it the way a service manager does: every dhcpcd process in the
+   * lab's namespaces (the manager and its privilege-separated helpers), with no hook run.
+   */
   async stopDhcpcd(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (signal === 'SIGKILL') this.killAll('dhcpcd');
     await this.dhcpcd?.stop(signal);
-    // dhcpcd's privilege-separated helpers go with it; make sure (they live in our namespace)
-    if (signal === 'SIGKILL') await waitFor('dhcpcd helpers to exit', () => this.pidsIn('dhcpcd').length === 0, 5_000).catch(() => this.killAll('dhcpcd'));
+    await waitFor('dhcpcd processes to exit', () => this.pidsIn('dhcpcd').length === 0, 5_000).catch(() => this.killAll('dhcpcd'));
     this.dhcpcd = undefined;
+  }
+
+  /**
+   * Renew every lease (SIGUSR1) and wait until each interface in `ifaces` ran a RENEW event after
+   * `after`; the signal is sent again if dhcpcd was busy and no RENEW came within 4 s.
+   */
+  async renewAll(ifaces: readonly string[], after: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.signalDhcpcd('SIGUSR1');
+      try {
+        for (const i of ifaces) await this.waitEvent('RENEW', i, after, 4_000);
+        return;
+      } catch (e) {
+        if (attempt >= 4) throw e;
+      }
+    }
   }
 
   /** Start ISC dhclient in the foreground (-d) inside the sandbox, with tmp lease and pid files. */
@@ -370,26 +429,50 @@ export class Lab {
     return this.addresses(iface)[0];
   }
 
+  /** Every IPv4 rule in the box, numeric (`table: "123"`, `protocol: "213"`). */
   rules(): IpRule[] {
-    return this.box.json<IpRule>('-4', 'rule', 'show');
+    return this.box.json<IpRule>('-N', '-4', 'rule', 'show');
   }
 
-  /** Rules that are not the kernel's three defaults. */
-  extraRules(): IpRule[] {
-    return this.rules().filter((r) => !(r.priority !== undefined && [0, 32766, 32767].includes(r.priority) && r.src === undefined));
+  /** Rules carrying srcroute's protocol number. */
+  ownedRules(): IpRule[] {
+    return this.rules().filter((r) => r.protocol === String(PROTOCOL));
   }
 
   rulesFrom(addr: string): IpRule[] {
     return this.rules().filter((r) => r.src === addr);
   }
 
+  /** Routes of one table, numeric. */
   routes(table: string | number): IpRoute[] {
-    return this.box.json<IpRoute>('-4', 'route', 'show', 'table', String(table));
+    return this.box.json<IpRoute>('-N', '-4', 'route', 'show', 'table', String(table));
   }
 
-  /** Routes carrying srcroute's protocol, in every table. */
+  /** Routes carrying srcroute's protocol, in every table (each with its `table`). */
   ownedRoutes(): IpRoute[] {
-    return this.box.json<IpRoute>('-4', 'route', 'show', 'table', 'all', 'proto', String(PROTOCOL));
+    return this.box.json<IpRoute & { table?: string }>('-N', '-4', 'route', 'show', 'table', 'all').filter((r) => r.protocol === String(PROTOCOL));
+  }
+
+  /** What srcroute owns in the kernel, for before/after comparisons. */
+  owned(): { rules: IpRule[]; routes: IpRoute[] } {
+    return { rules: this.ownedRules(), routes: this.ownedRoutes() };
+  }
+
+  /** A routing table number as the sandbox's iproute2 resolves a name (`pub` -> 123). */
+  tableNumber(name: string): string {
+    if (/^\d+$/.test(name)) return name;
+    const r = this.sandbox.run(['sh', '-c', 'cat /etc/iproute2/rt_tables /etc/iproute2/rt_tables.d/*.conf 2>/dev/null']);
+    for (const line of r.stdout.split('\n')) {
+      const [num, n] = line.trim().split(/\s+/);
+      if (n === name && num && /^\d+$/.test(num)) return num;
+    }
+    throw new Error(`lab: table ${name} is not registered in the sandbox`);
+  }
+
+  /** `ip ARGS` inside the sandbox (names resolved as the installed system sees them), as text. */
+  ipText(...args: string[]): string {
+    const r = this.sandbox.run(['ip', ...args]);
+    return (r.stdout + r.stderr).trimEnd();
   }
 
   /** `ip ARGS` in the box, as text (for narration). */
@@ -418,10 +501,70 @@ export class Lab {
     return { inbound, outbound };
   }
 
-  /** Packets the LAN router has received on its side of lan0 (the dead end). */
-  lanRouterRxPackets(): number {
-    const l = this.lanrouter.json<{ stats64?: { rx?: { packets: number } } }>('-s', 'link', 'show', 'dev', 'lan1');
-    return l[0]?.stats64?.rx?.packets ?? 0;
+  /**
+   * IP packets the LAN router received for an address not its own and dropped because it does
+   * not forward (`Ip: InAddrErrors` in its /proc/net/snmp): public traffic that missed the rule.
+   */
+  deadEndDrops(): number {
+    const lines = this.lanrouter.run(['cat', '/proc/net/snmp']).stdout.split('\n').filter((l) => l.startsWith('Ip:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const values = (lines[1] ?? '').split(/\s+/);
+    return Number(values[names.indexOf('InAddrErrors')] ?? NaN);
+  }
+
+  // ---------------------------------------------------------------- what srcroute should have done
+
+  /** The table srcroute uses for `iface`, as a number: TABLE from IFACE.env, else srcroute.env, else pub. */
+  tableOf(iface: string): string {
+    const read = (f: string) => {
+      const r = this.sandbox.run(['cat', f]);
+      return r.code === 0 ? /^\s*TABLE\s*=\s*["']?([A-Za-z0-9_.-]+)/m.exec(r.stdout)?.[1] : undefined;
+    };
+    return this.tableNumber(read(`/etc/srcroute/${iface}.env`) ?? read('/etc/srcroute/srcroute.env') ?? 'pub');
+  }
+
+  /**
+   * Check the kernel holds exactly what srcroute promises for a bound `iface` (CONTRACT): one
+   * rule `from ADDR lookup TABLE pref 1000 proto 213`, and in TABLE only `default via GW dev IFACE`
+   * and `SUBNET dev IFACE scope link`, both proto 213; no other owned rule points at TABLE.
+   * Returns the address; throws a message listing what differs.
+   */
+  checkLease(iface: string, gateway: string, subnet = '100.64.0.0/24'): string {
+    const addr = this.address(iface);
+    if (!addr) throw new Error(`${iface} has no IPv4 address`);
+    const table = this.tableOf(iface);
+    const problems: string[] = [];
+    const from = this.rulesFrom(addr);
+    const want = { priority: 1000, src: addr, table, protocol: String(PROTOCOL) };
+    const rule = from.length === 1 ? from[0] : undefined;
+    if (!rule || rule.priority !== want.priority || rule.table !== table || rule.protocol !== want.protocol) {
+      problems.push(`rules from ${addr}: ${JSON.stringify(from)} (want exactly one like ${JSON.stringify(want)})`);
+    }
+    const stale = this.ownedRules().filter((r) => r.table === table && r.src !== addr);
+    if (stale.length) problems.push(`stale rules to table ${table}: ${JSON.stringify(stale)}`);
+    const routes = this.routes(table);
+    const dflt = routes.filter((r) => r.dst === 'default');
+    const net = routes.filter((r) => r.dst === subnet);
+    if (dflt.length !== 1 || dflt[0]!.gateway !== gateway || dflt[0]!.dev !== iface || dflt[0]!.protocol !== String(PROTOCOL)) {
+      problems.push(`default route in table ${table}: ${JSON.stringify(dflt)} (want via ${gateway} dev ${iface} proto ${PROTOCOL})`);
+    }
+    if (net.length !== 1 || net[0]!.dev !== iface || net[0]!.protocol !== String(PROTOCOL) || net[0]!.scope !== '253') {
+      problems.push(`subnet route in table ${table}: ${JSON.stringify(net)} (want ${subnet} dev ${iface} scope link proto ${PROTOCOL})`);
+    }
+    if (routes.length !== 2) problems.push(`table ${table} holds ${routes.length} routes: ${JSON.stringify(routes)}`);
+    if (problems.length) throw new Error(`${iface} (${addr}):\n  ${problems.join('\n  ')}`);
+    return addr;
+  }
+
+  /** Check nothing of srcroute's is left for `iface`: no owned rule to its table, no owned route in it. */
+  checkNothing(iface: string, oldAddrs: readonly string[] = []): void {
+    const table = this.tableOf(iface);
+    const problems: string[] = [];
+    const rules = this.ownedRules().filter((r) => r.table === table || oldAddrs.includes(r.src ?? ''));
+    if (rules.length) problems.push(`rules left: ${JSON.stringify(rules)}`);
+    const routes = this.ownedRoutes().filter((r) => (r as { table?: string }).table === table || r.dev === iface);
+    if (routes.length) problems.push(`routes left: ${JSON.stringify(routes)}`);
+    if (problems.length) throw new Error(`${iface}: srcroute left state behind:\n  ${problems.join('\n  ')}`);
   }
 
   // ---------------------------------------------------------------- cleanup
