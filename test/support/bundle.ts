@@ -1,6 +1,6 @@
 // The built bundle, run the way a DHCP client runs it: `env -i` with only the recorded
 // variables, PATH and srcroute's own, inside a network namespace.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Netns } from './netns.js';
@@ -14,9 +14,16 @@ export function requireBundle(): string {
   return BUNDLE;
 }
 
+let configRoot: string | undefined;
+
 /** A config dir holding `files` (name -> content), mode 0644 as an installer would leave them. */
 export function configDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'srcroute-cfg-'));
+  if (configRoot === undefined) {
+    const root = mkdtempSync(join(tmpdir(), 'srcroute-cfg-'));
+    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+    configRoot = root;
+  }
+  const dir = mkdtempSync(join(configRoot, 'c'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
   return dir;
 }

@@ -1,0 +1,37 @@
+#!/bin/sh
+# lint.sh: `sh -n` (bash -n for bash scripts) and shellcheck on every shell file of the repo.
+# `npm run lint` runs it. Without shellcheck it skips that part with a note, except under CI=true,
+# where a missing shellcheck fails the lint.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+# The shell files: the hooks, the installer, the recorder and CI scripts, and any other *.sh.
+files=$(
+	{
+		ls hooks/* install.sh .ci/run test/fixtures/record/*.sh 2>/dev/null
+		find . -name node_modules -prune -o -name .git -prune -o -type f -name '*.sh' -print | sed 's|^\./||'
+	} | sort -u
+)
+status=0
+for f in $files; do
+	[ -f "$f" ] || continue
+	case $(head -n 1 "$f") in
+	*bash*) shell='bash' ;;
+	*) shell='sh' ;;
+	esac
+	$shell -n "$f" || { echo "lint.sh: $shell -n failed: $f" >&2; status=1; }
+done
+# The dhclient shim is installed as hooks/dhclient-exit-hook followed by hooks/dhcpcd.exit-hook.
+cat hooks/dhclient-exit-hook hooks/dhcpcd.exit-hook | sh -n || { echo "lint.sh: sh -n failed: the dhclient shim" >&2; status=1; }
+
+if command -v shellcheck >/dev/null 2>&1; then
+	# shellcheck disable=SC2086 # one word per file: no file name has a space
+	shellcheck -x $files || status=1
+elif [ "${CI-}" = true ]; then
+	echo "lint.sh: shellcheck is not installed (required under CI=true)" >&2
+	status=1
+else
+	echo "lint.sh: shellcheck is not installed: skipped it (sh -n only); apt install shellcheck" >&2
+fi
+[ "$status" = 0 ] && echo "lint.sh: $(echo "$files" | wc -l) shell files OK"
+exit "$status"

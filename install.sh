@@ -1,0 +1,487 @@
+#!/bin/sh
+# install.sh: install srcroute so that the next DHCP lease event on the named macvlans keeps their
+# source rules and routes in sync (dhcpcd through /etc/dhcpcd.exit-hook, ISC dhclient through
+# /etc/dhcp/dhclient-exit-hooks.d/srcroute). Run `./install.sh --help` for the options.
+#
+# Safety rules this script keeps: it checks everything (node, interface names, table and protocol
+# numbers) before it writes anything; every write is atomic (a temp file beside the target, then
+# mv) and skipped when the bytes are already right, so a second run changes nothing; the admin's
+# /etc/dhcpcd.exit-hook and /etc/dhcpcd.conf keep every byte (srcroute adds a marked block); what
+# it created or replaced is listed in /usr/local/lib/srcroute/installed.list so that --uninstall
+# (--purge) can give /etc back exactly as it was.
+set -eu
+umask 022
+
+PROG=install.sh
+LIB=/usr/local/lib/srcroute
+BUNDLE=$LIB/srcroute.cjs
+STATE=$LIB/installed.list
+SBIN=/usr/local/sbin/srcroute
+HOOK_DIR=/etc/dhcpcd
+DISPATCHER=/etc/dhcpcd.exit-hook
+SHIM=/etc/dhcp/dhclient-exit-hooks.d/srcroute
+TABLES=/etc/iproute2/rt_tables.d/srcroute.conf
+PROTOS=/etc/iproute2/rt_protos.d/srcroute.conf
+CONF_DIR=/etc/srcroute
+DHCPCD_CONF=/etc/dhcpcd.conf
+BEGIN='# >>> srcroute >>>'
+END='# <<< srcroute <<<'
+FIRST_TABLE=123
+PROTO_NUM=213
+NODE_MIN=18.19
+
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+say() { printf '%s: %s\n' "$PROG" "$*"; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
+
+usage() {
+	cat <<'EOF'
+Usage: sudo ./install.sh [options] IFACE [IFACE ...]
+       sudo ./install.sh --uninstall [--purge]
+
+Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the bundle in
+/usr/local/lib/srcroute, the `srcroute` command in /usr/local/sbin, /etc/dhcpcd/IFACE.exit-hook,
+a marked block in /etc/dhcpcd.exit-hook, the dhclient shim /etc/dhcp/dhclient-exit-hooks.d/srcroute,
+the routing tables (pub = 123 for the first interface, one more per further interface) in
+/etc/iproute2/rt_tables.d/srcroute.conf, protocol `213 srcroute` in rt_protos.d, and
+/etc/srcroute/srcroute.env and IFACE.env (never overwritten). Without IFACE it updates the
+interfaces already installed. Builds dist/srcroute.cjs first when needed (npm ci, npm run build).
+
+Options:
+  --uninstall         remove everything install added, srcroute's rules and routes included
+  --purge             with --uninstall (implied): also remove /etc/srcroute
+  --dry-run           print what would be written, changed or removed; change nothing
+  --root DIR          stage every file under DIR (packaging, tests); no kernel change
+  --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
+  --node PATH         the node to run hooks with (default: `node` on PATH; absolute path kept)
+  -h, --help          this text
+EOF
+}
+
+# A plain interface name: 1-15 of [A-Za-z0-9_.-], not starting with - or . (as the dispatcher).
+valid_iface() {
+	case $1 in
+	'' | [-.]* | *[!A-Za-z0-9_.-]* | ????????????????*) return 1 ;;
+	esac
+}
+
+# ---- arguments --------------------------------------------------------------------------------
+mode=install dry=false root='' purge=false configure=false node='' ifaces=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) usage; exit 0 ;;
+	--uninstall) mode=uninstall ;;
+	--purge) mode=uninstall purge=true ;;
+	--dry-run) dry=true ;;
+	--configure-dhcpcd) configure=true ;;
+	--root | --node)
+		[ $# -ge 2 ] || die "$1 needs a value (see --help)"
+		if [ "$1" = --root ]; then root=$2; else node=$2; fi
+		shift ;;
+	--root=*) root=${1#--root=} ;;
+	--node=*) node=${1#--node=} ;;
+	-*) die "unknown option '$1' (see --help)" ;;
+	*)
+		valid_iface "$1" || die "'$1' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)"
+		case " $ifaces " in *" $1 "*) ;; *) ifaces="${ifaces:+$ifaces }$1" ;; esac ;;
+	esac
+	shift
+done
+[ "$mode" = install ] || [ -z "$ifaces" ] || die "--uninstall removes every interface; it takes no IFACE"
+if [ -n "$root" ]; then
+	case $root in /*) ;; *) root=$(pwd)/$root ;; esac
+	[ -d "$root" ] || die "--root $root: no such directory"
+	root=$(cd "$root" && pwd -P)
+	[ "$root" != / ] || root=''
+fi
+R=$root
+euid=$(id -u)
+[ "$euid" = 0 ] || $dry || [ -n "$R" ] ||
+	die "must run as root (sudo ./install.sh ...); --dry-run and --root DIR work without"
+here=$(cd "$(dirname "$0")" && pwd -P)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/srcroute-install.XXXXXX") || die "cannot create a temp directory"
+partial=''
+trap 'rm -rf "$tmp"; [ -z "$partial" ] || rm -f "$partial"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# ---- state: what install created or replaced (lines "KIND PATH ...") ----------------------------
+: >"$tmp/state"
+[ ! -f "$R$STATE" ] || cp "$R$STATE" "$tmp/state"
+state_has() { grep -qxF -- "$1" "$tmp/state"; }
+state_add() { state_has "$1" || printf '%s\n' "$1" >>"$tmp/state"; }
+state_del() { grep -vxF -- "$1" "$tmp/state" >"$tmp/state.new" || :; mv "$tmp/state.new" "$tmp/state"; }
+
+changes=0
+# Create directory $1 (under $R) and its missing parents, recording each one created.
+ensure_dir() {
+	[ -d "$R$1" ] && return 0
+	$dry && state_has "dir $1" && return 0
+	ensure_dir "$(dirname "$1")"
+	if $dry; then
+		say "would create directory $1"
+	else
+		mkdir -m 0755 "$R$1" || die "cannot create $R$1"
+		[ "$euid" != 0 ] || chown 0:0 "$R$1"
+	fi
+	state_add "dir $1"
+	changes=$((changes + 1))
+}
+
+# put DEST MODE SRC [OWNER]: give DEST (absolute, under $R) SRC's bytes, MODE and OWNER (uid:gid,
+# default 0:0 when root) atomically; nothing happens when all three are already right.
+put() {
+	if [ "$euid" = 0 ]; then put_owner=${4:-0:0}; else put_owner=$euid:$(id -g); fi
+	if [ -f "$R$1" ] && [ ! -L "$R$1" ] && cmp -s "$3" "$R$1" &&
+		[ "$(stat -c %a:%u:%g "$R$1")" = "$2:$put_owner" ]; then
+		return 0
+	fi
+	changes=$((changes + 1))
+	ensure_dir "$(dirname "$1")"
+	if $dry; then
+		if [ -e "$R$1" ]; then say "would update $1"; else say "would write $1"; fi
+		return 0
+	fi
+	partial=$(mktemp "$R$(dirname "$1")/.srcroute.XXXXXX") || die "cannot write in $R$(dirname "$1")"
+	if ! { cat "$3" >"$partial" && chmod "$2" "$partial" && chown "$put_owner" "$partial" &&
+		mv -f "$partial" "$R$1"; }; then
+		die "cannot write $R$1"
+	fi
+	partial=''
+	say "wrote $1"
+}
+
+# own DEST MODE SRC: a file srcroute owns entirely. A different file already there that install
+# did not write is kept in $LIB/backup so that --uninstall can put it back.
+own() {
+	if [ -e "$R$1" ] && ! state_has "created $1" && ! state_has "backup $1" && ! cmp -s "$3" "$R$1"; then
+		if $dry; then
+			say "would keep a copy of the existing $1 for --uninstall"
+		else
+			if ! { mkdir -p "$R$LIB/backup$(dirname "$1")" && cp -p "$R$1" "$R$LIB/backup$1"; }; then
+				die "cannot back up $R$1"
+			fi
+		fi
+		state_add "backup $1"
+	fi
+	[ -e "$R$1" ] || state_has "backup $1" || state_add "created $1"
+	put "$@"
+}
+
+# The admin's part of FILE: the file without srcroute's block, exactly (a newline that install
+# added before the block, because the file did not end with one, goes again).
+admin_part() {
+	if ! grep -qF -- "$BEGIN" "$R$1"; then
+		cat "$R$1"
+		return 0
+	fi
+	awk -v b="$BEGIN" -v e="$END" -v strip="$(state_has "nl $1" && echo 1)" '
+		index($0, b) == 1 { skip = 1 }
+		!skip { printf "%s%s", sep, $0; sep = "\n"; n++ }
+		skip && index($0, e) == 1 { skip = 0 }
+		END { if (n && strip != "1") printf "\n" }' "$R$1"
+}
+
+# merge FILE BLOCK: FILE = the admin's part + BLOCK (which starts with $BEGIN and ends with $END).
+# The file's mode and owner stay; a file install creates is 0644 and removed again by --uninstall.
+merge() {
+	mode_owner=644:0:0
+	if [ -f "$R$1" ] && [ ! -r "$R$1" ]; then
+		$dry || die "cannot read $R$1"
+		say "would add srcroute's block to $1 (not readable here: run as root to see more)"
+		return 0
+	fi
+	if [ -f "$R$1" ]; then
+		mode_owner=$(stat -c %a:%u:%g "$R$1")
+		admin_part "$1" >"$tmp/merged"
+	else
+		state_add "created $1"
+		: >"$tmp/merged"
+	fi
+	if [ -s "$tmp/merged" ] && [ -n "$(tail -c 1 "$tmp/merged")" ]; then
+		echo >>"$tmp/merged"
+		state_add "nl $1"
+	else
+		state_del "nl $1"
+	fi
+	cat "$2" >>"$tmp/merged"
+	put "$1" "${mode_owner%%:*}" "$tmp/merged" "${mode_owner#*:}"
+}
+
+# Lines "NUMBER NAME FILE" of the iproute2 name files KIND (rt_tables, rt_protos), ours excluded.
+registered() {
+	for d in /usr/lib/iproute2 /usr/share/iproute2 /etc/iproute2; do
+		for f in "$R$d/$1" "$R$d/$1.d"/*.conf; do
+			[ "$f" != "$R/etc/iproute2/$1.d/srcroute.conf" ] || continue
+			[ -f "$f" ] || continue
+			sed -e 's/#.*//' "$f" | while read -r num name _; do
+				[ -n "$name" ] || continue
+				case $num in 0x* | 0X*) num=$((num)) ;; *[!0-9]* | '') continue ;; esac
+				printf '%s %s %s\n' "$((num))" "$name" "${f#"$R"}"
+			done
+		done
+	done
+}
+
+# Stop (before any change) when NUMBER or NAME is registered in KIND for something else.
+check_free() {
+	taken=$(registered "$1" | awk -v n="$2" -v m="$3" '($1 == n) != ($2 == m) { print $3 " already has \"" $1 " " $2 "\""; exit }')
+	[ -z "$taken" ] || die "cannot register $1 '$2 $3': $taken; nothing changed"
+}
+
+# Remove FILE (under $R), or put back the admin's copy install replaced.
+remove() {
+	if state_has "backup $1" && [ -f "$R$LIB/backup$1" ]; then
+		if $dry; then say "would restore $1"; else cp -p "$R$LIB/backup$1" "$R$1.srcroute-restore" &&
+			mv -f "$R$1.srcroute-restore" "$R$1" && say "restored $1"; fi
+	elif [ -e "$R$1" ] || [ -L "$R$1" ]; then
+		if $dry; then say "would remove $1"; else rm -f "$R$1" && say "removed $1"; fi
+	fi
+}
+
+# Take srcroute's block out of FILE; remove FILE if install created it and nothing else is left.
+unmerge() {
+	[ -f "$R$1" ] && grep -qF -- "$BEGIN" "$R$1" || return 0
+	admin_part "$1" >"$tmp/unmerged"
+	if state_has "created $1" && ! grep -q '[^[:space:]]' "$tmp/unmerged"; then
+		remove "$1"
+	else
+		state_del "nl $1"
+		mode_owner=$(stat -c %a:%u:%g "$R$1")
+		put "$1" "${mode_owner%%:*}" "$tmp/unmerged" "${mode_owner#*:}"
+	fi
+}
+
+# ---- uninstall ----------------------------------------------------------------------------------
+if [ "$mode" = uninstall ]; then
+	if [ -n "$R" ]; then
+		say "--root: not touching the kernel (srcroute flush skipped)"
+	elif [ -x "$SBIN" ]; then
+		if $dry; then
+			say "would remove srcroute's rules and routes from the kernel:"
+			"$SBIN" flush --dry-run || warn "srcroute flush --dry-run failed"
+		elif ! "$SBIN" flush; then
+			warn "srcroute flush failed: remove the rules and routes marked proto $PROTO_NUM by hand (see ip rule; ip route show table all)"
+		fi
+	fi
+	for f in "$R$HOOK_DIR"/*.exit-hook; do
+		if [ -f "$f" ] && grep -qF "require(\"$BUNDLE\")" "$f"; then remove "${f#"$R"}"; fi
+	done
+	for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$BUNDLE"; do remove "$f"; done
+	unmerge "$DISPATCHER"
+	unmerge "$DHCPCD_CONF"
+	if $purge && [ -d "$R$CONF_DIR" ]; then
+		if $dry; then say "would remove $CONF_DIR"; else rm -rf "$R$CONF_DIR" && say "removed $CONF_DIR"; fi
+	fi
+	if ! $dry; then rm -rf "$R$LIB/backup" "$R$STATE"; fi
+	sed -n 's/^dir //p' "$tmp/state" | sort -r | while read -r d; do
+		if $dry; then say "would remove directory $d if empty"
+		elif rmdir "$R$d" 2>/dev/null; then say "removed directory $d"
+		elif [ -d "$R$d" ]; then say "kept $d (not empty)"; fi
+	done
+	if ! $purge && [ -d "$R$CONF_DIR" ]; then say "kept your settings in $CONF_DIR (--purge removes them)"; fi
+	exit 0
+fi
+
+# ---- install: check everything first ------------------------------------------------------------
+[ -n "$node" ] || node=$(command -v node) || die "node not found on PATH: install Node.js >= $NODE_MIN (or give --node PATH)"
+case $node in
+/*) ;;
+*) die "node must be an absolute path (got '$node'): dhcpcd runs hooks with its own PATH" ;;
+esac
+case $node in *[[:space:]]*) die "the node path '$node' contains a space: it cannot be a #! interpreter" ;; esac
+[ -x "$node" ] || die "$node is not executable"
+version=$("$node" -p process.versions.node 2>/dev/null) || die "$node does not run"
+IFS=. read -r major minor _ <<EOF
+$version
+EOF
+[ "$major" -gt 18 ] || { [ "$major" -eq 18 ] && [ "$minor" -ge 19 ]; } ||
+	die "$node is Node $version; srcroute needs Node >= $NODE_MIN (Debian 12 ships 18.19: apt install nodejs)"
+
+for f in "$DISPATCHER" "$DHCPCD_CONF"; do
+	[ ! -L "$R$f" ] || die "$f is a symbolic link: make it a plain file (srcroute adds a block to it)"
+done
+
+# Interfaces: those already installed keep their table; new ones get the next one.
+known=$(sed -n 's/^table \([^ ]*\) .*/\1/p' "$tmp/state")
+if [ -z "$ifaces" ]; then
+	ifaces=$(printf '%s\n' "$known" | tr '\n' ' ')
+	ifaces=${ifaces% }
+	[ -n "$ifaces" ] || { usage >&2; die "name at least one interface, e.g. sudo ./install.sh eth0v0"; }
+fi
+count=$(printf '%s' "$known" | grep -c . || :)
+for i in $ifaces; do
+	printf '%s\n' "$known" | grep -qxF -- "$i" && continue
+	[ "$count" -le 129 ] || die "too many interfaces: table numbers would pass 252"
+	if [ "$count" -eq 0 ]; then name=pub; else name=pub$count; fi
+	state_add "table $i $((FIRST_TABLE + count)) $name"
+	count=$((count + 1))
+done
+sed -n 's/^table //p' "$tmp/state" >"$tmp/tables"
+while read -r i num name; do check_free rt_tables "$num" "$name"; done <"$tmp/tables"
+check_free rt_protos "$PROTO_NUM" srcroute
+
+# Build the bundle when it is missing or older than src/.
+dist=$here/dist/srcroute.cjs
+if [ ! -d "$here/node_modules" ]; then
+	if $dry; then say "would run npm ci in $here"; else
+		command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
+		say "running npm ci in $here"
+		(cd "$here" && npm ci >&2) || die "npm ci failed (see above)"
+	fi
+fi
+if [ ! -f "$dist" ] || [ -n "$(find "$here/src" -newer "$dist" 2>/dev/null | head -n 1)" ]; then
+	if $dry; then say "would run npm run build in $here"; else
+		command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
+		say "building dist/srcroute.cjs"
+		(cd "$here" && npm run build >&2) || die "npm run build failed (see above)"
+	fi
+fi
+
+# ---- install: write ------------------------------------------------------------------------------
+# What runs srcroute: the absolute node as interpreter, then the bundle (which runs the CLI).
+launcher() {
+	printf '#!%s\n' "$node"
+	printf '// %s\n' "$1"
+	printf '// Written by srcroute'"'"'s install.sh (--uninstall removes it). node is named by its\n'
+	printf '// absolute path because dhcpcd gives hooks its own PATH.\n'
+	printf 'require("%s");\n' "$BUNDLE"
+}
+block() {
+	printf '%s %s\n' "$BEGIN" "$1"
+	cat
+	printf '%s\n' "$END"
+}
+
+if [ -f "$dist" ]; then
+	own "$BUNDLE" 644 "$dist"
+else
+	say "would install $BUNDLE (built from src/ first)"
+fi
+launcher "The srcroute command." >"$tmp/sbin"
+own "$SBIN" 755 "$tmp/sbin"
+for i in $ifaces; do
+	launcher "srcroute's hook for $i: /etc/dhcpcd.exit-hook and the dhclient shim run it." >"$tmp/hook"
+	own "$HOOK_DIR/$i.exit-hook" 755 "$tmp/hook"
+done
+# The dispatcher's shellcheck directive only makes sense at the top of a file: dropped when embedded.
+sed '1{/^# shellcheck shell=sh$/d;}' "$here/hooks/dhcpcd.exit-hook" >"$tmp/dispatch.sh"
+block "(added by srcroute's install.sh; ./install.sh --uninstall removes this block)" \
+	<"$tmp/dispatch.sh" >"$tmp/dispatcher"
+if [ -r "$R$DISPATCHER" ] && admin_part "$DISPATCHER" | grep -qE '^[[:space:]]*(exit|exec)([[:space:]]|$)'; then
+	warn "$DISPATCHER has an exit or exec of its own: srcroute's block at its end may never run"
+fi
+merge "$DISPATCHER" "$tmp/dispatcher"
+cat "$here/hooks/dhclient-exit-hook" "$tmp/dispatch.sh" >"$tmp/shim"
+own "$SHIM" 644 "$tmp/shim"
+
+{
+	echo "# srcroute: one routing table per interface (written by install.sh; --uninstall removes it)."
+	while read -r i num name; do printf '%s\t%s\n' "$num" "$name"; done <"$tmp/tables"
+} >"$tmp/rt_tables"
+own "$TABLES" 644 "$tmp/rt_tables"
+printf '# srcroute: the protocol number on its rules and routes (written by install.sh).\n%s\tsrcroute\n' \
+	"$PROTO_NUM" >"$tmp/rt_protos"
+own "$PROTOS" 644 "$tmp/rt_protos"
+
+ensure_dir "$CONF_DIR"
+if [ ! -e "$R$CONF_DIR/srcroute.env" ]; then
+	if [ -f "$dist" ]; then
+		"$node" "$dist" config --defaults >"$tmp/env" || die "$dist config --defaults failed"
+		put "$CONF_DIR/srcroute.env" 644 "$tmp/env"
+	else
+		say "would write $CONF_DIR/srcroute.env (srcroute config --defaults)"
+	fi
+fi
+while read -r i num name; do
+	case " $ifaces " in *" $i "*) ;; *) continue ;; esac
+	env=$CONF_DIR/$i.env
+	if [ -e "$R$env" ]; then
+		[ "$num" = "$FIRST_TABLE" ] || grep -qx "TABLE=$name" "$R$env" ||
+			warn "$env exists and does not say TABLE=$name: $i may share another interface's table"
+		continue
+	fi
+	{
+		echo "# srcroute settings for $i only (dotenv, parsed and never executed). Any key of"
+		echo "# $CONF_DIR/srcroute.env except PROTOCOL can be set here and overrides it."
+		if [ "$num" = "$FIRST_TABLE" ]; then
+			echo "# $i uses TABLE=pub ($num) from srcroute.env."
+			echo "#TABLE=pub"
+		else
+			echo "# install.sh gave $i its own table $name ($num), registered in $TABLES."
+			echo "TABLE=$name"
+		fi
+	} >"$tmp/ifenv"
+	put "$env" 644 "$tmp/ifenv"
+done <"$tmp/tables"
+
+# The dhcpcd.conf stanza: printed, or kept in a marked block once --configure-dhcpcd asked for it.
+{
+	echo "# srcroute's interfaces: leases only, no default route, DNS or hostname from them."
+	echo "# (Options after an interface line apply to that interface only: keep this last.)"
+	while read -r i _; do
+		printf 'interface %s\n\tnogateway\n\tnoipv4ll\n\tnoipv6\n\tnohook resolv.conf, hostname\n' "$i"
+	done <"$tmp/tables"
+} >"$tmp/stanza"
+block "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)" \
+	<"$tmp/stanza" >"$tmp/stanza.block"
+if $configure || { [ -f "$R$DHCPCD_CONF" ] && grep -qF -- "$BEGIN" "$R$DHCPCD_CONF"; }; then
+	for i in $ifaces; do
+		if [ -r "$R$DHCPCD_CONF" ] && admin_part "$DHCPCD_CONF" | awk -v i="$i" '$1 == "interface" && $2 == i { f = 1 } END { exit !f }'; then
+			warn "$DHCPCD_CONF already has an 'interface $i' section: check that it agrees with srcroute's block"
+		fi
+	done
+	merge "$DHCPCD_CONF" "$tmp/stanza.block"
+fi
+
+# The record of what install did goes last, and only when something changed.
+if [ "$changes" -gt 0 ] && ! $dry; then
+	ensure_dir "$LIB"
+	put "$STATE" 644 "$tmp/state"
+fi
+
+# ---- what the admin still has to do ------------------------------------------------------------
+if $dry; then
+	[ "$changes" -gt 0 ] || say "nothing to change"
+	say "dry run: nothing was changed"
+elif [ "$changes" -eq 0 ]; then
+	say "already installed: nothing changed"
+else
+	say "installed srcroute for: $ifaces"
+fi
+if ! grep -qF -- "$BEGIN" "$R$DHCPCD_CONF" 2>/dev/null; then
+	echo
+	echo "Add this to $DHCPCD_CONF (or run again with --configure-dhcpcd):"
+	sed 's/^/    /' "$tmp/stanza"
+fi
+if [ -f "$R$DHCPCD_CONF" ]; then
+	# allowinterfaces takes shell patterns (eth*): match them as case does, without globbing.
+	allow=$(sed -n 's/#.*//; s/^[[:space:]]*allowinterfaces[[:space:]]//p' "$R$DHCPCD_CONF" | tr ',' ' ')
+	set -f
+	for i in $ifaces; do
+		[ -n "$allow" ] || break
+		found=false
+		for p in $allow; do
+			# shellcheck disable=SC2254 # $p is a pattern on purpose
+			case $i in $p) found=true ;; esac
+		done
+		$found || echo "Note: $DHCPCD_CONF has allowinterfaces without $i: add it there."
+	done
+	set +f
+fi
+if [ -z "$R" ] && command -v ip >/dev/null 2>&1; then
+	for i in $ifaces; do
+		ip link show dev "$i" >/dev/null 2>&1 && continue
+		mac=$(od -An -tx1 -N5 /dev/urandom | tr -s ' \n' ':' | sed 's/:$//')
+		echo
+		echo "$i does not exist yet. Create it on the modem's interface (eth0 here) with a fixed,"
+		echo "locally administered MAC (the modem ties the lease to it), e.g.:"
+		echo "    ip link add link eth0 name $i address 02$mac type macvlan mode private"
+		echo "    ip link set $i up"
+		echo "and make it permanent in your network configuration."
+		if [ -f "$dist" ] && "$node" "$dist" --help 2>/dev/null | grep -q 'srcroute mac'; then
+			echo "(\`srcroute mac $i\` helps with the MAC: see srcroute --help.)"
+		fi
+	done
+fi
+exit 0
