@@ -15,14 +15,33 @@ const PROTO = '213';
 interface KRule { priority: number; src?: string; table: string; protocol?: string }
 interface KRoute { dst: string; gateway?: string; dev?: string; protocol?: string }
 
+/** Prefix length from new_subnet_cidr (dhcpcd) or new_subnet_mask (dhclient). */
+function cidrOf(env: Record<string, string>): number {
+  if (env.new_subnet_cidr !== undefined) return Number(env.new_subnet_cidr);
+  return (env.new_subnet_mask ?? '255.255.255.255').split('.').reduce((n, o) => n + Number(o).toString(2).replace(/0/g, '').length, 0);
+}
+
+/** The classless default gateway, read independently of src/ (dhcpcd pairs, dhclient bytes). */
+function classlessGateway(env: Record<string, string>): string | undefined {
+  const pairs = env.new_classless_static_routes?.split(' ');
+  if (pairs) for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === '0.0.0.0/0') return pairs[i + 1];
+  const bytes = env.new_rfc3442_classless_static_routes?.split(' ').map(Number) ?? [];
+  for (let i = 0; i < bytes.length; ) {
+    const width = bytes[i]!;
+    const gw = bytes.slice(i + 1 + Math.ceil(width / 8), i + 5 + Math.ceil(width / 8));
+    if (width === 0) return gw.join('.');
+    i += 5 + Math.ceil(width / 8);
+  }
+  return undefined;
+}
+
 /** What the kernel must hold for an up event, computed independently of src/. */
 function expected(env: Record<string, string>): { rule: string; routes: string[] } {
   const addr = env.new_ip_address!;
-  const cidr = Number(env.new_subnet_cidr ?? 32);
-  const classless = env.new_classless_static_routes?.split(' ');
-  const gw = classless && classless[0] === '0.0.0.0/0' ? classless[1]! : env.new_routers!.split(' ')[0]!;
+  const cidr = cidrOf(env);
+  const gw = classlessGateway(env) ?? env.new_routers!.split(' ')[0]!;
   const n = addr.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-  const net = cidr === 0 ? 0 : Math.floor(n / 2 ** (32 - cidr)) * 2 ** (32 - cidr);
+  const net = Math.floor(n / 2 ** (32 - cidr)) * 2 ** (32 - cidr);
   const netText = [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join('.');
   const routes = [`default ${gw} ${env.interface}`];
   if (cidr < 32) routes.push(`${netText}/${cidr} - ${env.interface}`);
@@ -58,7 +77,7 @@ function likeDhcpcd(ns: Netns, env: Record<string, string>, up: boolean): void {
   const dev = env.interface!;
   if (up) {
     ns.ip('addr', 'flush', 'dev', dev);
-    ns.ip('addr', 'add', `${env.new_ip_address}/${env.new_subnet_cidr ?? 32}`, 'dev', dev);
+    ns.ip('addr', 'add', `${env.new_ip_address}/${cidrOf(env)}`, 'dev', dev);
   } else {
     ns.ip('addr', 'flush', 'dev', dev);
   }
