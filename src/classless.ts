@@ -1,6 +1,7 @@
 // RFC 3442 classless static routes (DHCP option 121). When a server sends them, their default
 // route (0.0.0.0/0) names the gateway and option 3 (routers) is to be ignored. dhcpcd and ISC
 // dhclient export the option in different encodings; both end up here as a list of routes.
+import { shown } from './errors.js';
 import { formatIPv4, maskOf, parseIPv4 } from './ipv4.js';
 
 export interface ClasslessRoute {
@@ -25,7 +26,7 @@ export function parseDhcpcdClassless(text: string): ClasslessRoute[] {
     const prefix = /^(3[0-2]|[12]?[0-9])$/.test(prefixText) ? Number(prefixText) : NaN;
     const gateway = parseIPv4(words[i + 1] ?? '');
     if (net === null || Number.isNaN(prefix) || gateway === null) {
-      throw new ClasslessSyntaxError(`bad route ${JSON.stringify(`${words[i]} ${words[i + 1]}`)}`);
+      throw new ClasslessSyntaxError(`bad route ${shown(`${words[i]} ${words[i + 1]}`)}`);
     }
     if ((net & ~maskOf(prefix)) >>> 0 !== 0) throw new ClasslessSyntaxError(`host bits set in ${formatIPv4(net)}/${prefix}`);
     routes.push({ net, prefix, gateway });

@@ -1,7 +1,7 @@
 // Configuration: dotenv files that are parsed, never executed. /etc/srcroute/srcroute.env holds
 // the defaults for every interface, /etc/srcroute/IFACE.env overrides them for one. The files
 // decide what root runs (IP=), so one that someone other than root could have written is refused.
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { InputError, shown } from './errors.js';
@@ -76,20 +76,34 @@ export function defaultConfigText(): string {
   return `${out.join('\n')}\n`;
 }
 
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Refuse a config file or directory that anybody but root (or the caller) could have written. */
+function trustworthy(path: string, stat: Stats, uid: number): void {
+  if (stat.uid !== 0 && stat.uid !== uid) throw new InputError(`refusing config ${path}: owned by uid ${stat.uid}, not root`);
+  if ((stat.mode & 0o022) !== 0) {
+    throw new InputError(`refusing config ${path}: writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod go-w`);
+  }
+}
+
 /** Read a dotenv file, refusing one that anybody but root (or the caller) could have written. */
 export function readLayer(path: string, uid: number): Layer | null {
   let stat;
   try {
     stat = statSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // Absent means "use the defaults"; a symlink to nowhere is a config the admin meant to be read.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !isSymlink(path)) return null;
     throw new InputError(`cannot read config ${path}: ${(e as Error).message}`);
   }
   if (!stat.isFile()) throw new InputError(`config ${path} is not a regular file`);
-  if (stat.uid !== 0 && stat.uid !== uid) throw new InputError(`refusing config ${path}: owned by uid ${stat.uid}, not root`);
-  if ((stat.mode & 0o022) !== 0) {
-    throw new InputError(`refusing config ${path}: writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod go-w`);
-  }
+  trustworthy(path, stat, uid);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -105,8 +119,17 @@ export function readLayer(path: string, uid: number): Layer | null {
 
 /** The global file and, when `iface` is given, its override file; absent files are skipped. */
 export function readLayers(dir: string, iface: string | null, uid: number): Layer[] {
+  // Whoever can write the directory can swap a file for a link to another root-owned file.
+  let dirStat: Stats | null = null;
+  try {
+    dirStat = statSync(dir);
+  } catch {
+    // no directory: no files, the defaults (and readLayer reports a directory it cannot read)
+  }
+  if (dirStat?.isDirectory()) trustworthy(dir, dirStat, uid);
   const global = readLayer(join(dir, GLOBAL_FILE), uid);
-  const own = iface === null ? null : readLayer(join(dir, `${iface}.env`), uid);
+  // An interface named "srcroute" would otherwise read the global file as its own overrides.
+  const own = iface === null || `${iface}.env` === GLOBAL_FILE ? null : readLayer(join(dir, `${iface}.env`), uid);
   if (own?.values.PROTOCOL !== undefined) {
     throw new InputError(`PROTOCOL in ${own.source}: it marks what srcroute owns on the whole machine; set it in ${GLOBAL_FILE}`);
   }

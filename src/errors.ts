@@ -12,8 +12,25 @@ export class SystemError extends Error {
   override readonly name = 'SystemError';
 }
 
-/** Quote a value for an error message: escaped (one line, no control bytes) and shortened. */
+/**
+ * Quote a value for an error message: printable ASCII only (escaped as JSON does, anything beyond
+ * ASCII as \uXXXX, so no newline, terminal escape or bidi override reaches a log), and at most
+ * `max` characters AFTER escaping: 40 control bytes would otherwise grow sixfold and blow the
+ * line's size bound.
+ */
 export function shown(value: string, max = 40): string {
-  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  return JSON.stringify(cut);
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const esc = c < 0x7f ? JSON.stringify(value[i]).slice(1, -1) : `\\u${c.toString(16).padStart(4, '0')}`;
+    if (out.length + esc.length > max) return `"${out}…"`;
+    out += esc;
+  }
+  return `"${out}"`;
+}
+
+/** An error's message as one line of bounded length, whatever was thrown. */
+export function messageOf(e: unknown, max = 400): string {
+  const text = (e instanceof Error ? e.message : String(e)).replace(/\s*[\r\n]+\s*/g, '; ');
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -31,7 +31,8 @@ export type HookEvent =
 
 /** Interface names as the kernel takes them, minus what no macvlan needs and a shell fears. */
 const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
-const REASON = /^[A-Z][A-Z0-9_]{0,31}$/;
+// dhcpcd has a reason that starts with a digit (3RDPARTY); it is ignored, not invalid.
+const REASON = /^[A-Z0-9][A-Z0-9_]{0,31}$/;
 const CIDR = /^(3[0-2]|[12]?[0-9])$/;
 
 export function isInterfaceName(name: string): boolean {
@@ -107,7 +108,10 @@ function leaseOf(vars: LeaseVars, warnings: string[]): Lease {
 
   const prefix = (vars.subnet_cidr ?? vars.subnet_mask) as number | undefined;
   if (prefix === undefined) throw new InputError('neither new_subnet_cidr nor new_subnet_mask is set');
-  if (prefix < 1) throw new InputError('invalid new_subnet_cidr "0": a lease needs a prefix length of 1-32');
+  if (prefix < 1) {
+    const name = vars.subnet_cidr !== undefined ? 'new_subnet_cidr' : 'new_subnet_mask';
+    throw new InputError(`invalid ${name} ${shown(name === 'new_subnet_cidr' ? '0' : '0.0.0.0')}: a lease needs a prefix length of 1-32`);
+  }
 
   const routers = (vars.routers ?? vars.router ?? []) as number[];
   const classless = (vars.classless_static_routes ?? vars.rfc3442_classless_static_routes) as ClasslessRoute[] | undefined;
@@ -119,7 +123,10 @@ function leaseOf(vars: LeaseVars, warnings: string[]): Lease {
   }
   if (fromClassless === 0) return { address: formatIPv4(address), prefix, gateway: null, onlink: false };
 
-  const name = fromClassless === undefined ? 'new_routers' : 'classless default gateway';
+  const name =
+    fromClassless === undefined
+      ? 'new_routers'
+      : `${vars.classless_static_routes ? 'new_classless_static_routes' : 'new_rfc3442_classless_static_routes'} default gateway`;
   const why = gatewayProblem(gateway, address, prefix);
   if (why) throw new InputError(`invalid ${name} ${shown(formatIPv4(gateway))}: ${why}`);
   const onlink = prefix === 32 || !inSubnet(gateway, address, prefix);

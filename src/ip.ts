@@ -23,6 +23,7 @@ export interface Outcome {
 export type IpRunner = (queries: string[][], decide: (answers: unknown[]) => Change[], dry: boolean) => Promise<Outcome>;
 
 const GONE = /No such process|No such file or directory|Cannot find device/;
+const WHY: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied (not an executable file?)' };
 
 /** A runner for the ip binary at `path`, giving up (and killing it) after `timeoutMs`. */
 export function ipRunner(path: string, timeoutMs: number): IpRunner {
@@ -57,7 +58,7 @@ export function ipRunner(path: string, timeoutMs: number): IpRunner {
       );
 
       child.on('error', (e: NodeJS.ErrnoException) =>
-        finish(new SystemError(`cannot run ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`)),
+        finish(new SystemError(`cannot run ${path}: ${WHY[e.code ?? ''] ?? e.code ?? e.message}`)),
       );
       child.stdin.on('error', () => {
         // ip went away early; its exit status and stderr tell why
@@ -93,14 +94,16 @@ export function ipRunner(path: string, timeoutMs: number): IpRunner {
           }
         }
       });
-      child.on('close', (code) => {
+      child.on('close', (code, signal) => {
+        // A killed ip has no exit code: say which signal, not "exited null".
+        const ended = code === null ? `was killed by ${signal ?? 'a signal'}` : `exited ${code}`;
         if (changes === null) {
-          finish(new SystemError(`ip exited ${code} before reporting the kernel's state: ${oneLine(stderr) || 'no message'}`));
+          finish(new SystemError(`${path} ${ended} before reporting the kernel's state: ${oneLine(stderr) || 'no message'}`));
           return;
         }
         const failed = failures(stderr, queries.length, changes);
         if (code !== 0 && failed.length === 0) {
-          finish(new SystemError(`ip exited ${code}: ${oneLine(stderr) || 'no message'}`));
+          finish(new SystemError(`${path} ${ended}${dry || changes.length === 0 ? '' : ' while changing the kernel'}: ${oneLine(stderr) || 'no message'}`));
           return;
         }
         finish(null, { changes, failed: failed.filter((f) => !(f.change.mayBeGone && GONE.test(f.message))) });
@@ -121,7 +124,7 @@ function failures(stderr: string, offset: number, changes: readonly Change[]): F
       continue;
     }
     const change = changes[Number(m[1]) - offset - 1];
-    if (change) failed.push({ change, message: messages.join('; ') || 'failed' });
+    if (change) failed.push({ change, message: oneLine(messages.join('; ')) || 'failed' });
     messages = [];
   }
   return failed;

@@ -98,3 +98,15 @@ describe('rt_tables files', () => {
     expect(names).toEqual(new Map([['local', 255], ['pub', 123], ['isp2', 124]]));
   });
 });
+
+describe('the config directory', () => {
+  it('is refused when group or others can write it (they could swap a file for a link)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'srcroute-config-'));
+    chmodSync(d, 0o775);
+    expect(() => readLayers(d, 'eth0v0', process.getuid?.() ?? 0)).toThrow(/refusing config .*: writable by group or others \(mode 775\)/);
+  });
+
+  it('may be missing: the defaults apply', () => {
+    expect(readLayers('/nonexistent/srcroute', 'eth0v0', 0)).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+// A fake outside world for main(): an ip runner and a lock that only record that they were
+// used, a config dir of the test's choosing, and captured stdout/stderr. Shared by the hostile
+// corpus and the fuzzer, which both need to prove "nothing was run" for bad input.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, realDeps } from '../../src/cli.js';
+import type { Env } from '../../src/event.js';
+import type { Deps } from '../../src/hook.js';
+import type { Change } from '../../src/plan.js';
+
+export interface Outcome {
+  code: number;
+  out: string[];
+  err: string[];
+  /** Times the ip runner was asked for (deps.ip) and actually run. */
+  ipMade: number;
+  ipRan: number;
+  locked: number;
+  /** Changes a run decided (the fake kernel is empty unless `state` is given). */
+  changes: Change[];
+}
+
+export interface FakeOptions {
+  configDir?: string;
+  tables?: ReadonlyMap<string, number>;
+  /** What the fake kernel answers to the state queries (default: nothing owned). */
+  answers?: unknown[];
+  argv?: string[];
+  uid?: number;
+}
+
+let empty: string | null = null;
+/** One empty config dir (the defaults) per test file; removeEmptyConfigDir() in afterAll. */
+export function emptyConfigDir(): string {
+  empty ??= mkdtempSync(join(tmpdir(), 'srcroute-fake-'));
+  return empty;
+}
+export function removeEmptyConfigDir(): void {
+  if (empty !== null) rmSync(empty, { recursive: true, force: true });
+  empty = null;
+}
+
+/** Run main() in hook mode with `env` and fakes; never touches the machine. */
+export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome> {
+  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, ipRan: 0, locked: 0, changes: [] };
+  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  const deps: Deps = {
+    ...realDeps(env, uid),
+    env,
+    uid,
+    configDir: opts.configDir ?? emptyConfigDir(),
+    tables: () => opts.tables ?? new Map([['pub', 123], ['isp2', 124]]),
+    isExecutable: (path) => path === '/usr/sbin/ip',
+    ip: () => {
+      o.ipMade++;
+      return async (queries, decide) => {
+        o.ipRan++;
+        const changes = decide(opts.answers ?? queries.map(() => []));
+        o.changes.push(...changes);
+        return { changes, failed: [] };
+      };
+    },
+    lock: async (_name, _timeout, fn) => {
+      o.locked++;
+      return fn();
+    },
+  };
+  o.code = await main(opts.argv ?? [], env, { out: (l) => o.out.push(l), err: (l) => o.err.push(l), uid }, deps);
+  return o;
+}
+
+/** stderr as the bytes a DHCP client would see. */
+export const stderrText = (o: Outcome): string => o.err.map((l) => `${l}\n`).join('');
