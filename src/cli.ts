@@ -1,17 +1,27 @@
 // The command line: which command runs, what it is handed, and which exit code it ends with.
-// Exit codes live here only: 0 done (or nothing to do), 2 bad input or config (nothing was
-// changed), 1 the system failed. Nothing here reads `process`: bin.ts hands everything in.
+// Exit codes live here only: 0 done (or nothing to do, or `check` found nothing wrong), 2 bad
+// input or config (nothing was changed), 1 the system failed or `check` found a problem.
+// Nothing here reads `process`: bin.ts hands everything in.
 import { accessSync, constants } from 'node:fs';
 import { CONFIG_DIR, defaultConfigText } from './config.js';
-import { InputError, SystemError, shown } from './errors.js';
+import { InputError, SystemError, messageOf, shown } from './errors.js';
 import type { Env } from './event.js';
+import { runCheck } from './commands/check.js';
+import { runMac } from './commands/mac.js';
+import { runMacvlan } from './commands/macvlan.js';
+import { runStatus } from './commands/status.js';
+import { runSync } from './commands/sync.js';
 import { runFlush } from './flush.js';
 import { runHook, type Deps } from './hook.js';
 import { ipRunner } from './ip.js';
+import { DHCPCD_CANDIDATES } from './lease-source.js';
 import { withLock } from './lock.js';
 import { tagOf } from './log.js';
+import type { OperatorDeps } from './operator-deps.js';
+import { systemPaths } from './paths.js';
+import { runProgram } from './program.js';
 import { readTableNames } from './tables.js';
-import { usage } from './usage.js';
+import { commandHelp, usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
 
@@ -30,62 +40,144 @@ function isExecutable(path: string): boolean {
   }
 }
 
-export function realDeps(env: Env, uid: number): Deps {
+export function realDeps(env: Env, uid: number): OperatorDeps {
+  const paths = systemPaths();
   return {
     env,
     uid,
     configDir: env.SRCROUTE_CONFIG_DIR || CONFIG_DIR,
-    tables: () => readTableNames(),
+    tables: () => readTableNames(paths.iproute2),
     isExecutable,
     ip: (config) => ipRunner(config.ip, config.timeoutMs),
     lock: withLock,
+    root: '',
+    paths,
+    run: runProgram,
+    now: () => Date.now(),
+    dhcpcd: DHCPCD_CANDIDATES.find(isExecutable) ?? DHCPCD_CANDIDATES[0]!,
   };
 }
 
-interface Command {
-  flags: readonly string[];
-  run: (flags: ReadonlySet<string>, deps: Deps, io: Io, tag: string) => Promise<void>;
+/** A command's arguments: its boolean flags, its `--name value` options, the rest in order. */
+export interface Args {
+  flags: ReadonlySet<string>;
+  options: ReadonlyMap<string, string>;
+  positional: readonly string[];
 }
 
-/** Commands by name, with the flags each takes. No command at all is the hook. */
+/** What a command may report besides success; mapped to exit statuses in main(). */
+type Verdict = 'healthy' | 'unhealthy' | void;
+
+interface Command {
+  flags: readonly string[];
+  options?: readonly string[];
+  /** How many positional arguments it takes. */
+  positional?: { min: number; max: number };
+  run: (args: Args, deps: OperatorDeps, io: Io, tag: string) => Promise<Verdict>;
+}
+
+const report = (io: Io, tag: string) => ({ out: io.out, log: io.err, tag });
+const first = (args: Args): string | null => args.positional[0] ?? null;
+
+/** Commands by name, with the arguments each takes. No command at all is the hook. */
 const COMMANDS: Record<string, Command> = {
   hook: {
     flags: ['--dry-run'],
-    run: (flags, deps, io, tag) => runHook(deps, flags.has('--dry-run'), { out: io.out, log: io.err, tag }),
+    run: (args, deps, io, tag) => runHook(deps, args.flags.has('--dry-run'), report(io, tag)),
   },
   flush: {
     flags: ['--dry-run'],
-    run: (flags, deps, io, tag) => runFlush(deps, flags.has('--dry-run'), { out: io.out, log: io.err, tag }),
+    run: (args, deps, io, tag) => runFlush(deps, args.flags.has('--dry-run'), report(io, tag)),
   },
   config: {
     flags: ['--defaults'],
-    run: async (flags, _deps, io) => {
-      if (!flags.has('--defaults')) throw new InputError('config takes --defaults (see srcroute --help)');
+    run: async (args, _deps, io) => {
+      if (!args.flags.has('--defaults')) throw new InputError('config takes --defaults (see srcroute config --help)');
       io.out(defaultConfigText().trimEnd());
     },
   },
+  sync: {
+    flags: ['--dry-run'],
+    positional: { min: 0, max: 1 },
+    run: (args, deps, io) => runSync(deps, first(args), args.flags.has('--dry-run'), { out: io.out, log: io.err }),
+  },
+  status: {
+    flags: ['--json'],
+    positional: { min: 0, max: 1 },
+    run: (args, deps, io) => runStatus(deps, first(args), args.flags.has('--json'), io.out),
+  },
+  check: {
+    flags: [],
+    positional: { min: 0, max: 1 },
+    run: (args, deps, io) => runCheck(deps, first(args), io.out),
+  },
+  mac: {
+    flags: [],
+    positional: { min: 1, max: 1 },
+    run: (args, deps, io) => runMac(deps, args.positional[0]!, io.out),
+  },
+  macvlan: {
+    flags: ['--write', '--force'],
+    options: ['--parent', '--stack'],
+    positional: { min: 1, max: 1 },
+    run: (args, deps, io) =>
+      runMacvlan(
+        deps,
+        {
+          iface: args.positional[0]!,
+          parent: args.options.get('--parent'),
+          stack: args.options.get('--stack'),
+          write: args.flags.has('--write'),
+          force: args.flags.has('--force'),
+        },
+        io.out,
+        io.err,
+      ),
+  },
 };
 
-export async function main(argv: readonly string[], env: Env, io: Io, deps: Deps = realDeps(env, io.uid)): Promise<number> {
+/** Split argv by what `command` takes; anything else is a usage error naming the help to read. */
+function parseArgs(name: string, command: Command, argv: readonly string[]): Args {
+  const flags = new Set<string>();
+  const options = new Map<string, string>();
+  const positional: string[] = [];
+  const help = `see srcroute ${name === 'hook' ? '' : `${name} `}--help`;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const key = a.startsWith('--') && eq !== -1 ? a.slice(0, eq) : a;
+    if (command.flags.includes(a)) flags.add(a);
+    else if (command.options?.includes(key)) {
+      const value = key !== a ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new InputError(`${a} needs a value (${help})`);
+      options.set(key, value);
+    } else if (!a.startsWith('-') && positional.length < (command.positional?.max ?? 0)) positional.push(a);
+    else throw new InputError(`unknown argument ${shown(a)} (${help})`);
+  }
+  if (positional.length < (command.positional?.min ?? 0)) throw new InputError(`${name} needs an interface name (${help})`);
+  return { flags, options, positional };
+}
+
+/** Tests hand in fakes for some of the deps (`given`); the rest are the real ones. */
+export async function main(argv: readonly string[], env: Env, io: Io, given?: Partial<OperatorDeps>): Promise<number> {
+  const deps: OperatorDeps = { ...realDeps(env, io.uid), ...given };
   const args = [...argv];
+  const name = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? args.shift()! : 'hook';
   if (args.some((a) => a === '--help' || a === '-h')) {
-    io.out(usage);
+    io.out(name === 'hook' ? usage : commandHelp[name] ?? usage);
     return 0;
   }
   if (args.some((a) => a === '--version' || a === '-V')) {
     io.out(`srcroute ${SRCROUTE_VERSION}`);
     return 0;
   }
-  const name = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? args.shift()! : 'hook';
   const tag = name === 'hook' ? tagOf(env) : `srcroute ${name}`;
   try {
     const command = COMMANDS[name]!;
-    const stray = args.find((a) => !command.flags.includes(a));
-    if (stray !== undefined) throw new InputError(`unknown argument ${shown(stray)} (see srcroute --help)`);
-    await command.run(new Set(args), deps, io, tag);
-    return 0;
+    const verdict = await command.run(parseArgs(name, command, args), deps, io, tag);
+    return verdict === 'unhealthy' ? 1 : 0;
   } catch (e) {
-    io.err(`${tag}: ${(e as Error).message}`);
+    io.err(`${tag}: ${messageOf(e)}`);
     if (e instanceof InputError) return 2;
     if (!(e instanceof SystemError)) io.err(`${tag}: this is a bug in srcroute; please report it`);
     return 1;

@@ -26,16 +26,16 @@ export interface OwnedState {
 
 type Json = Record<string, unknown>;
 
-function entries(json: unknown, what: string): Json[] {
+export function entries(json: unknown, what: string): Json[] {
   if (!Array.isArray(json) || json.some((e) => typeof e !== 'object' || e === null)) {
     throw new SystemError(`unexpected output from ip ${what}`);
   }
   return json as Json[];
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-function withLength(prefix: string, len: unknown): string {
+export function withLength(prefix: string, len: unknown): string {
   if (prefix === 'all' || prefix === 'default') return '0.0.0.0/0';
   if (prefix.includes('/')) return prefix;
   return `${prefix}/${typeof len === 'number' ? len : 32}`;

@@ -1,0 +1,69 @@
+// `srcroute macvlan IFACE --parent ETH [--stack S] [--write [--force]]`: the macvlan's persistent
+// definition with its stable MAC, printed, and with --write installed. Files are written
+// atomically; an existing file with other content is left alone unless --force, and either
+// way the output says which.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InputError, SystemError } from '../errors.js';
+import { checkInterface } from '../event.js';
+import { exists, readText, writeAtomic } from '../files.js';
+import { definitionFor, detectStack, renderDefinition, STACKS, type Stack } from '../macvlan.js';
+import { readNetworkd } from '../networkd.js';
+import type { OperatorDeps } from '../operator-deps.js';
+import { macOf } from './mac.js';
+
+export interface MacvlanArgs {
+  iface: string;
+  parent: string | undefined;
+  stack: string | undefined;
+  write: boolean;
+  force: boolean;
+}
+
+function chooseStack(deps: OperatorDeps, given: string | undefined): { stack: Stack; how: string } {
+  if (given !== undefined) {
+    if (!(STACKS as readonly string[]).includes(given)) throw new InputError(`unknown --stack "${given}" (one of ${STACKS.join(', ')})`);
+    return { stack: given as Stack, how: 'as asked with --stack' };
+  }
+  const facts = {
+    networkdInUse: readNetworkd(deps.paths).inUse,
+    networkManagerRunning: exists(deps.paths.networkManagerRuntime),
+    ifupdownPresent: exists(deps.paths.ifupdown),
+  };
+  const stack = detectStack(facts);
+  if (stack === null) throw new InputError(`cannot tell which network stack this system uses; give --stack (${STACKS.join(', ')})`);
+  const how = { networkd: 'systemd-networkd is running or enabled', nm: 'NetworkManager is running', ifupdown: `${deps.paths.ifupdown} exists` }[stack];
+  return { stack, how: `detected: ${how}` };
+}
+
+export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (line: string) => void, log: (line: string) => void): Promise<void> {
+  const iface = checkInterface(args.iface, 'interface name');
+  if (args.parent === undefined) throw new InputError('--parent is required: the interface the macvlan sits on, e.g. --parent eth0');
+  const parent = checkInterface(args.parent, '--parent');
+  const { stack, how } = chooseStack(deps, args.stack);
+  const def = definitionFor(stack, { iface, parent, mac: macOf(deps, iface) });
+  renderDefinition(def, how).forEach((line) => out(line));
+  if (!args.write) return;
+  if (def.files.length === 0) throw new InputError(`--write: NetworkManager keeps its own store; run the nmcli command above instead`);
+
+  const targets = def.files.map((f) => ({ ...f, at: join(deps.root || '/', f.path) }));
+  const clashes = targets.filter((t) => exists(t.at) && readText(t.at) !== t.content);
+  if (clashes.length > 0 && !args.force) {
+    throw new InputError(`not written: ${clashes.map((c) => c.at).join(', ')} already exist${clashes.length === 1 ? 's' : ''} with other content (compare, then use --force to replace)`);
+  }
+  for (const t of targets) {
+    const before = readText(t.at);
+    if (before === t.content) {
+      log(`srcroute macvlan: ${t.at} unchanged`);
+      continue;
+    }
+    try {
+      mkdirSync(dirname(t.at), { recursive: true });
+      writeAtomic(t.at, t.content);
+    } catch (e) {
+      throw new SystemError(`cannot write ${t.at}: ${(e as Error).message}`);
+    }
+    log(`srcroute macvlan: ${t.at} ${before === null ? 'written' : 'replaced (--force): it had other content'}`);
+  }
+  log(`srcroute macvlan: now: ${def.activate.join(' && ')}`);
+}

@@ -1,0 +1,37 @@
+// `srcroute sync [IFACE]`: re-apply from the DHCP client's current lease, exactly as the hook
+// would on BOUND (or on STOP when there is no lease): after a manual flush, or at boot when
+// dhcpcd got its lease before srcroute was installed. The hook does the work: same validation,
+// same lock, same plan.
+import { InputError, SystemError } from '../errors.js';
+import { checkInterface } from '../event.js';
+import { runHook } from '../hook.js';
+import { configuredInterfaces } from '../interfaces.js';
+import { leaseEnv } from '../lease.js';
+import { readLease } from '../lease-source.js';
+import type { OperatorDeps } from '../operator-deps.js';
+import type { Report } from '../apply.js';
+
+export async function runSync(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
+  const names = iface !== null ? [checkInterface(iface)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
+  if (names.length === 0) {
+    throw new InputError('no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook); name one: srcroute sync eth0v0');
+  }
+  const failed: { name: string; error: Error }[] = [];
+  for (const name of names) {
+    const tag = `srcroute[${name}] sync`;
+    try {
+      const found = await readLease(name, deps);
+      report.log(`${tag}: ${found ? `lease ${found.vars.ip_address} from ${found.source}` : 'no current lease: removing what srcroute set up'}`);
+      await runHook({ ...deps, env: leaseEnv(name, found?.vars ?? null) }, dry, { ...report, tag });
+    } catch (e) {
+      // one interface's trouble must not keep the others from being synced
+      if (names.length === 1) throw e;
+      report.log(`${tag}: ${(e as Error).message}`);
+      failed.push({ name, error: e as Error });
+    }
+  }
+  if (failed.length > 0) {
+    const message = `failed for ${failed.map((f) => f.name).join(', ')} (see above)`;
+    throw failed.every((f) => f.error instanceof InputError) ? new InputError(message) : new SystemError(message);
+  }
+}

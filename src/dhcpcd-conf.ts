@@ -1,0 +1,18 @@
+// dhcpcd.conf, as far as srcroute cares: does dhcpcd keep its hands off the main default route
+// for the macvlan? Without `nogateway` the macvlan's lease installs a default route in the main
+// table, which replaces (or competes with) the LAN's. Options before the first `interface` or
+// `ssid` line apply to every interface; after it, to that block only.
+export function hasNogateway(text: string, iface: string): boolean {
+  let block: string | null = null;
+  for (const raw of text.split('\n')) {
+    const words = raw.replace(/#.*/, '').trim().split(/\s+/);
+    if (words[0] === 'interface' || words[0] === 'ssid') block = words[0] === 'interface' ? (words[1] ?? '') : '';
+    else if (words[0] === 'nogateway' && (block === null || block === iface)) return true;
+  }
+  return false;
+}
+
+/** Whether an `interface IFACE` block exists (the fix differs: add to it, or append one). */
+export function hasInterfaceBlock(text: string, iface: string): boolean {
+  return text.split('\n').some((l) => l.replace(/#.*/, '').trim().split(/\s+/).join(' ') === `interface ${iface}`);
+}

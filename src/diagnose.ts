@@ -1,0 +1,185 @@
+// `srcroute check`, the judging part: facts in, findings out, each with what is wrong and the
+// exact command that fixes it. Pure, so every finding is tested from plain data.
+import { NETWORKD_DROP_IN } from './networkd.js';
+import { hasInterfaceBlock, hasNogateway } from './dhcpcd-conf.js';
+import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
+import type { SeenRule } from './observed.js';
+
+export interface Finding {
+  /** A stable key for scripts and tests: `rule-missing`, `rp-filter`, … */
+  id: string;
+  iface: string | null;
+  problem: string;
+  fix: string[];
+}
+
+const RULE_PROBLEMS = {
+  missing: 'no source rule for its address: replies from it leave through the main table (the LAN), not the modem',
+  stale: 'a source rule for an address it no longer holds',
+  duplicated: 'more than one source rule for its address',
+} as const;
+
+const sysctlKey = (iface: string): string => (iface.includes('.') ? `net/ipv4/conf/${iface}/rp_filter` : `net.ipv4.conf.${iface}.rp_filter`);
+/** Re-running the installer restores every file it owns. */
+const reinstall = (iface: string): string => `sudo ./install.sh ${iface}   # in srcroute's source directory`;
+const hostOf = (prefix: string): string => prefix.replace(/\/32$/, '');
+const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOf(r.from)} lookup ${r.table} pref ${r.priority}`;
+
+/** `count` table numbers from 123 up that no registered name and no interface uses. */
+function freeTables(facts: Facts, count: number): number[] {
+  const used = new Set([...facts.tables.values(), ...facts.interfaces.flatMap((f) => (f.config ? [f.config.table] : []))]);
+  const free: number[] = [];
+  for (let n = 123; free.length < count; n++) if (!used.has(n)) free.push(n);
+  return free;
+}
+
+function configFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const iface = f.state.iface;
+  const out: Finding[] = [];
+  if (!f.tableRegistered) {
+    const number = f.config?.table ?? freeTables(facts, 1)[0]!;
+    out.push({
+      id: 'table-name',
+      iface,
+      problem: `table name "${f.tableValue}" is not registered in /etc/iproute2/rt_tables or rt_tables.d/*.conf` +
+        (f.config ? ` (srcroute uses table ${number}; ip shows numbers)` : ': srcroute cannot resolve it, the hook refuses to run'),
+      fix: [`echo '${number} ${f.tableValue}' >> /etc/iproute2/rt_tables.d/srcroute.conf`],
+    });
+  } else if (f.config === null && f.state.problem !== null) {
+    out.push({ id: 'config', iface, problem: f.state.problem, fix: ['correct the file named above (see srcroute config --defaults)'] });
+  }
+  return out;
+}
+
+function hookFindings(f: InterfaceFacts): Finding[] {
+  const { iface } = f.state;
+  const h = f.hook;
+  const mk = (problem: string, fix: string[]): Finding[] => [{ id: 'hook', iface, problem: `${h.path}: ${problem}`, fix }];
+  if (!h.exists) return mk('missing: dhcpcd runs nothing for this interface', [reinstall(iface)]);
+  if (!h.rootOwned) return mk('not owned by root: the dispatcher skips it', [`chown root:root ${h.path}`]);
+  if (h.writableByOthers) return mk('writable by group or others: the dispatcher skips it', [`chmod go-w ${h.path}`]);
+  if (!h.executable) return mk('not executable: the dispatcher skips it', [`chmod 755 ${h.path}`]);
+  if (h.interpreter === null) return mk('has no #! line', [reinstall(iface)]);
+  if (!h.interpreterExists) {
+    return mk(`its #! names ${h.interpreter}, which does not exist (node moved or was removed)`, [
+      `sed -i "1s|.*|#!$(command -v node)|" ${h.path}`,
+    ]);
+  }
+  if (h.bundle !== null && !h.bundleExists) return mk(`it loads ${h.bundle}, which does not exist`, [reinstall(iface)]);
+  return [];
+}
+
+function leaseFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const s = f.state;
+  const out: Finding[] = [];
+  if (f.config !== null && s.problem !== null) out.push({ id: 'lease', iface: s.iface, problem: s.problem, fix: [`dhcpcd -n ${s.iface}   # renew, then: srcroute sync ${s.iface}`] });
+  const foreign = s.rules.filter((r) => r.protocol !== facts.protocol);
+  if (foreign.length > 0) {
+    out.push({
+      id: 'leftover-rules',
+      iface: s.iface,
+      problem: `${foreign.length} rule(s) for ${hostOf(foreign[0]!.from)} that srcroute did not make (left by the original hook's \`ip rule add\` without a priority)`,
+      fix: [...foreign.map(ruleDel), `srcroute sync ${s.iface}`],
+    });
+  } else if (s.rule === 'missing' || s.rule === 'stale' || s.rule === 'duplicated') {
+    out.push({ id: `rule-${s.rule}`, iface: s.iface, problem: RULE_PROBLEMS[s.rule], fix: [`srcroute sync ${s.iface}`] });
+  }
+  const routes = [
+    ['default route', s.defaultRoute],
+    ['connected route', s.connected],
+  ] as const;
+  for (const [what, state] of routes) {
+    if (state === 'missing' || state === 'wrong' || state === 'stale') {
+      const where = s.table ? ` in table ${s.table.name}` : '';
+      const says = { missing: `no ${what}${where}`, wrong: `the ${what}${where} does not match the lease`, stale: `a ${what}${where} left from an old lease` }[state];
+      out.push({ id: `route-${state}`, iface: s.iface, problem: says, fix: [`srcroute sync ${s.iface}`] });
+    }
+  }
+  return out;
+}
+
+function systemFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const { iface } = f.state;
+  const out: Finding[] = [];
+  const conf = facts.dhcpcdConf;
+  if (conf !== null && !hasNogateway(conf.text, iface)) {
+    const fix = hasInterfaceBlock(conf.text, iface)
+      ? `sed -i '/^[[:space:]]*interface[[:space:]]\\+${iface}[[:space:]]*$/a\\  nogateway' ${conf.path}`
+      : `printf '\\ninterface ${iface}\\n  nogateway\\n' >> ${conf.path}`;
+    out.push({
+      id: 'nogateway',
+      iface,
+      problem: `${conf.path} lacks "nogateway" for ${iface}: dhcpcd puts its default route in the main table, where it replaces or competes with the LAN's`,
+      fix: [fix, `dhcpcd -n ${iface}`],
+    });
+  }
+  if (f.state.rpFilter === 'strict') {
+    const v = f.state.rpFilterValues;
+    const keys = [...(v.all === 1 ? ['net.ipv4.conf.all.rp_filter'] : []), sysctlKey(iface)];
+    out.push({
+      id: 'rp-filter',
+      iface,
+      problem: `strict reverse-path filtering (rp_filter: all=${v.all}, ${iface}=${v.iface}; the larger counts): packets to its address are dropped whenever the source rule is missing`,
+      fix: [
+        ...keys.map((k) => `sysctl -w ${k}=2`),
+        `printf '%s = 2\\n' ${keys.join(' ')} >> /etc/sysctl.d/60-srcroute.conf   # at boot too`,
+      ],
+    });
+  }
+  return out;
+}
+
+export function diagnose(facts: Facts): Finding[] {
+  const out: Finding[] = [];
+  if (facts.globalProblem !== null) out.push({ id: 'config', iface: null, problem: facts.globalProblem, fix: ['correct the file named above (see srcroute config --defaults)'] });
+  if (facts.interfaces.length === 0) {
+    out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall('eth0v0')] });
+  }
+  for (const f of facts.interfaces) out.push(...configFindings(f, facts), ...hookFindings(f), ...leaseFindings(f, facts), ...systemFindings(f, facts));
+
+  const byTable = new Map<number, string[]>();
+  for (const f of facts.interfaces) if (f.config) byTable.set(f.config.table, [...(byTable.get(f.config.table) ?? []), f.state.iface]);
+  for (const [table, ifaces] of byTable) {
+    if (ifaces.length < 2) continue;
+    const [, ...others] = ifaces;
+    const free = freeTables(facts, others.length);
+    out.push({
+      id: 'shared-table',
+      iface: null,
+      problem: `${ifaces.join(' and ')} share table ${table}: each lease's default route replaces the other's`,
+      fix: others.map((i, k) => `echo 'TABLE=${free[k]}' >> /etc/srcroute/${i}.env`),
+    });
+  }
+  if (facts.interfaces.some((f) => f.hook.exists) && !facts.dispatcher.hasBlock && !facts.dispatcher.dhclient) {
+    out.push({
+      id: 'dispatcher',
+      iface: null,
+      problem: `${facts.dispatcher.path} has no srcroute block ("${DISPATCHER_MARKER}"): dhcpcd never runs the per-interface hooks`,
+      fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' '))],
+    });
+  }
+  if (facts.networkd.inUse && facts.networkd.manageForeignRules) {
+    out.push({
+      id: 'networkd-foreign-rules',
+      iface: null,
+      problem: `systemd-networkd is in use with ManageForeignRoutingPolicyRules=yes (${facts.networkd.setIn ?? 'its default'}): it deletes rules it did not create, srcroute's included`,
+      fix: [
+        `mkdir -p /etc/systemd/networkd.conf.d && printf '${NETWORKD_DROP_IN.text.replace(/\n/g, '\\n')}' > ${NETWORKD_DROP_IN.path}`,
+        'systemctl restart systemd-networkd',
+      ],
+    });
+  }
+  return out;
+}
+
+/** `srcroute check`'s text: one numbered block per finding, or one line when all is well. */
+export function renderFindings(findings: readonly Finding[], ifaces: readonly string[]): string[] {
+  if (findings.length === 0) return [`srcroute check: no problem found (${ifaces.join(', ') || 'no interface'})`];
+  const out = [`srcroute check: ${findings.length} problem${findings.length === 1 ? '' : 's'} found`];
+  findings.forEach((f, i) => {
+    const indent = ' '.repeat(String(i + 1).length + 2);
+    out.push('', `${i + 1}. ${f.iface ? `${f.iface}: ` : ''}${f.problem}`);
+    f.fix.forEach((line, k) => out.push(`${indent}${k === 0 ? 'fix: ' : '     '}${line}`));
+  });
+  return out;
+}

@@ -1,0 +1,151 @@
+// The edge that gathers what `status` and `check` judge: config, leases, one `ip` process for
+// the kernel's rules and routes, rp_filter, hook files, dhcpcd.conf, networkd's settings.
+// Everything it finds goes into plain data; the judging (interface-state.ts, diagnose.ts) is pure.
+import { join } from 'node:path';
+import { readLayers, resolveConfig, type Config, type Layer } from './config.js';
+import { InputError } from './errors.js';
+import { readEvent } from './event.js';
+import { readText, statOf } from './files.js';
+import { configuredInterfaces } from './interfaces.js';
+import { interfaceState, type InterfaceInput, type InterfaceState } from './interface-state.js';
+import { leaseEnv } from './lease.js';
+import { readLease } from './lease-source.js';
+import { readNetworkd, type NetworkdFacts } from './networkd.js';
+import { kernelView, VIEW_QUERIES, type KernelView } from './observed.js';
+import type { OperatorDeps } from './operator-deps.js';
+
+export interface HookFile {
+  path: string;
+  exists: boolean;
+  executable: boolean;
+  rootOwned: boolean;
+  writableByOthers: boolean;
+  /** The `#!` program, and whether it exists; null when the file has no `#!` line. */
+  interpreter: string | null;
+  interpreterExists: boolean;
+  /** The bundle an install.sh launcher loads (`require("…")`), and whether it exists. */
+  bundle: string | null;
+  bundleExists: boolean;
+}
+
+export interface InterfaceFacts {
+  state: InterfaceState;
+  config: Config | null;
+  /** TABLE as configured (a name or a number), and whether a name is registered. */
+  tableValue: string;
+  tableRegistered: boolean;
+  hook: HookFile;
+}
+
+export interface Facts {
+  interfaces: InterfaceFacts[];
+  /** srcroute.env could not be used. */
+  globalProblem: string | null;
+  protocol: number;
+  kernel: KernelView;
+  /** Table numbers by name, as registered. */
+  tables: ReadonlyMap<string, number>;
+  dispatcher: { path: string; hasBlock: boolean; dhclient: boolean };
+  dhcpcdConf: { path: string; text: string } | null;
+  networkd: NetworkdFacts;
+}
+
+/** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
+export const DISPATCHER_MARKER = '# >>> srcroute >>>';
+
+function hookFile(path: string): HookFile {
+  const stat = statOf(path);
+  const text = readText(path) ?? '';
+  const first = text.split('\n', 1)[0] ?? '';
+  const bundle = /^require\("([^"]+)"\);$/m.exec(text)?.[1] ?? null;
+  const interpreter = first.startsWith('#!') ? (first.slice(2).trim().split(/\s+/)[0] ?? '') : null;
+  return {
+    path,
+    exists: stat !== null && stat.isFile(),
+    executable: stat !== null && (stat.mode & 0o100) !== 0,
+    rootOwned: stat !== null && stat.uid === 0,
+    writableByOthers: stat !== null && (stat.mode & 0o022) !== 0,
+    interpreter,
+    interpreterExists: interpreter !== null && statOf(interpreter) !== null,
+    bundle,
+    bundleExists: bundle !== null && statOf(bundle) !== null,
+  };
+}
+
+function readInt(path: string): number | null {
+  const text = readText(path)?.trim();
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
+}
+
+const message = (e: unknown): string => {
+  if (e instanceof InputError) return e.message;
+  throw e;
+};
+
+/** Read a config (global, or for one interface), or say why it cannot be used. */
+function configOf(deps: OperatorDeps, iface: string | null): { config: Config | null; layers: Layer[]; problem: string | null } {
+  let layers: Layer[] = [];
+  try {
+    layers = readLayers(deps.configDir, iface, deps.uid);
+    return { config: resolveConfig(layers, deps.tables, deps.isExecutable), layers, problem: null };
+  } catch (e) {
+    return { config: null, layers, problem: message(e) };
+  }
+}
+
+/** The lease of `iface` as its DHCP client reports it, validated the way the hook validates it. */
+async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: InterfaceInput['lease']; problem: string | null }> {
+  const found = await readLease(iface, deps);
+  if (found === null) return { lease: null, problem: null };
+  try {
+    const event = readEvent(leaseEnv(iface, found.vars));
+    return { lease: event.action === 'up' ? { lease: event.lease, source: found.source } : null, problem: null };
+  } catch (e) {
+    return { lease: null, problem: `the lease from ${found.source} is unusable: ${message(e)}` };
+  }
+}
+
+/** Every configured interface, or just `only`. */
+export async function gatherFacts(deps: OperatorDeps, only: string | null): Promise<Facts> {
+  const global = configOf(deps, null);
+  const fallback = global.config ?? resolveConfig([], () => new Map(), deps.isExecutable);
+  let answers: unknown[] = [];
+  await deps.ip(fallback)(VIEW_QUERIES, (a) => ((answers = a), []), true);
+  const kernel = kernelView(answers);
+  const tables = deps.tables();
+  const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [only];
+  const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
+
+  const interfaces: InterfaceFacts[] = [];
+  for (const iface of names) {
+    const { config, layers, problem } = configOf(deps, iface);
+    const lease = config === null ? { lease: null, problem: null } : await leaseOf(deps, iface);
+    const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? 'pub';
+    const state = interfaceState(
+      { iface, config, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) } },
+      kernel,
+    );
+    interfaces.push({
+      state,
+      config,
+      tableValue,
+      tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
+      hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
+    });
+  }
+  const conf = readText(deps.paths.dhcpcdConf);
+  return {
+    interfaces,
+    globalProblem: global.problem,
+    protocol: fallback.protocol,
+    kernel,
+    tables,
+    dispatcher: {
+      path: deps.paths.dispatcher,
+      hasBlock: (readText(deps.paths.dispatcher) ?? '').includes(DISPATCHER_MARKER),
+      dhclient: statOf(deps.paths.dhclientDispatcher) !== null,
+    },
+    dhcpcdConf: conf === null ? null : { path: deps.paths.dhcpcdConf, text: conf },
+    networkd: readNetworkd(deps.paths),
+  };
+}

@@ -1,0 +1,59 @@
+// systemd-networkd, as far as srcroute cares: is it in use, and will it delete srcroute's rules?
+// With ManageForeignRoutingPolicyRules=yes (its default) networkd removes every rule it did not
+// create, at start and on reconfiguration; srcroute's rules would vanish until the next lease event.
+import { join } from 'node:path';
+import { exists, listDir, readText } from './files.js';
+import type { Paths } from './paths.js';
+
+export interface NetworkdFacts {
+  /** Running (its runtime dir exists) or enabled (its wants link exists). */
+  inUse: boolean;
+  /** The effective ManageForeignRoutingPolicyRules, and the file that set it (null: the default). */
+  manageForeignRules: boolean;
+  setIn: string | null;
+}
+
+/** networkd.conf then its drop-ins: same-named files in later directories win, read by name. */
+export function networkdConfFiles(paths: Paths): string[] {
+  const byName = new Map<string, string>();
+  for (const dir of paths.networkdConfDirs) {
+    for (const name of listDir(dir).filter((n) => n.endsWith('.conf'))) byName.set(name, join(dir, name));
+  }
+  return [paths.networkdConf, ...[...byName.keys()].sort().map((n) => byName.get(n)!)];
+}
+
+const YES = /^(1|yes|true|on)$/i;
+const NO = /^(0|no|false|off)$/i;
+
+/** The last ManageForeignRoutingPolicyRules= in a [Network] section, over `files` in order. */
+export function manageForeignRules(files: readonly { path: string; text: string }[]): { value: boolean; setIn: string | null } {
+  let result = { value: true, setIn: null as string | null };
+  for (const { path, text } of files) {
+    let section = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line.startsWith('[')) section = line;
+      const m = /^ManageForeignRoutingPolicyRules\s*=\s*(\S*)$/.exec(line);
+      if (section === '[Network]' && m) {
+        if (YES.test(m[1]!)) result = { value: true, setIn: path };
+        else if (NO.test(m[1]!)) result = { value: false, setIn: path };
+      }
+    }
+  }
+  return result;
+}
+
+export function readNetworkd(paths: Paths): NetworkdFacts {
+  const files = networkdConfFiles(paths).flatMap((path) => {
+    const text = readText(path);
+    return text === null ? [] : [{ path, text }];
+  });
+  const { value, setIn } = manageForeignRules(files);
+  return { inUse: exists(paths.networkdRuntime) || exists(paths.networkdEnabled), manageForeignRules: value, setIn };
+}
+
+/** The drop-in that turns the rule cleanup off, for messages and for `srcroute macvlan`. */
+export const NETWORKD_DROP_IN = {
+  path: '/etc/systemd/networkd.conf.d/srcroute.conf',
+  text: '[Network]\nManageForeignRoutingPolicyRules=no\n',
+};

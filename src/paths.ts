@@ -1,0 +1,58 @@
+// Every file and directory the operator commands read or write, in one object, so tests point
+// them at a temp dir (`systemPaths(tmp)`) instead of the machine's /etc, /run, /proc and /var.
+import { join } from 'node:path';
+
+export interface Paths {
+  /** srcroute's per-interface Node hooks: /etc/dhcpcd/IFACE.exit-hook. */
+  dhcpcdHooks: string;
+  /** dhcpcd's exit hook, which carries srcroute's dispatcher block. */
+  dispatcher: string;
+  /** The dhclient side of the dispatcher (Debian's dhclient-script sources it). */
+  dhclientDispatcher: string;
+  dhcpcdConf: string;
+  /** dhcpcd's control sockets (`sock`, `IFACE.sock`, `IFACE-4.sock`). */
+  dhcpcdRun: string;
+  /** dhcpcd's lease files: IFACE.lease, the raw DHCP message. */
+  dhcpcdLeases: string;
+  /** ISC dhclient's lease files: dhclient.IFACE.leases. */
+  dhclientLeases: string;
+  iproute2: readonly string[];
+  networkdConf: string;
+  /** Drop-in directories of networkd.conf, lowest precedence first. */
+  networkdConfDirs: readonly string[];
+  /** Present while systemd-networkd runs. */
+  networkdRuntime: string;
+  /** Present when systemd-networkd is enabled. */
+  networkdEnabled: string;
+  systemdNetwork: string;
+  ifupdown: string;
+  /** Present while NetworkManager runs. */
+  networkManagerRuntime: string;
+  /** /proc/sys/net/ipv4/conf: rp_filter per interface and `all`. */
+  ipv4Conf: string;
+  machineId: string;
+}
+
+/** The machine's paths, or the same ones under `root` (tests). */
+export function systemPaths(root = ''): Paths {
+  const at = (path: string): string => (root === '' ? path : join(root, path));
+  return {
+    dhcpcdHooks: at('/etc/dhcpcd'),
+    dispatcher: at('/etc/dhcpcd.exit-hook'),
+    dhclientDispatcher: at('/etc/dhcp/dhclient-exit-hooks.d/srcroute'),
+    dhcpcdConf: at('/etc/dhcpcd.conf'),
+    dhcpcdRun: at('/run/dhcpcd'),
+    dhcpcdLeases: at('/var/lib/dhcpcd'),
+    dhclientLeases: at('/var/lib/dhcp'),
+    iproute2: ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'].map(at),
+    networkdConf: at('/etc/systemd/networkd.conf'),
+    networkdConfDirs: ['/usr/lib/systemd/networkd.conf.d', '/run/systemd/networkd.conf.d', '/etc/systemd/networkd.conf.d'].map(at),
+    networkdRuntime: at('/run/systemd/netif'),
+    networkdEnabled: at('/etc/systemd/system/multi-user.target.wants/systemd-networkd.service'),
+    systemdNetwork: at('/etc/systemd/network'),
+    ifupdown: at('/etc/network/interfaces'),
+    networkManagerRuntime: at('/run/NetworkManager'),
+    ipv4Conf: at('/proc/sys/net/ipv4/conf'),
+    machineId: at('/etc/machine-id'),
+  };
+}

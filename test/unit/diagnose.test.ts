@@ -1,0 +1,175 @@
+// `check`'s judgement, table-driven: a healthy box's facts, broken one thing at a time. The
+// full report for a box with everything broken is a golden file.
+import { describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { hasInterfaceBlock, hasNogateway } from '../../src/dhcpcd-conf.js';
+import { diagnose, renderFindings } from '../../src/diagnose.js';
+import type { Facts, InterfaceFacts } from '../../src/facts.js';
+import { interfaceState } from '../../src/interface-state.js';
+import { manageForeignRules } from '../../src/networkd.js';
+import type { KernelView, SeenRule } from '../../src/observed.js';
+import { renderStatusJson, renderStatusTable } from '../../src/status-view.js';
+import { golden } from '../support/golden.js';
+
+
+const config = (table: number, tableName: string): Config => ({ table, tableName, priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000 });
+const LEASES = { eth0v0: '100.64.0.50', eth0v1: '100.64.0.51' } as const;
+const TABLES = { eth0v0: [123, 'pub'], eth0v1: [124, 'pub1'] } as const;
+const DHCPCD_CONF = 'noarp\ninterface eth0v0\n  nogateway\ninterface eth0v1\n  nogateway\n';
+
+/** The kernel of a healthy box: one owned rule and two owned routes per interface. */
+function healthyKernel(): KernelView {
+  const k: KernelView = { rules: [{ from: '0.0.0.0/0', table: 254, priority: 32766, protocol: 0 }], routes: [] };
+  for (const iface of ['eth0v0', 'eth0v1'] as const) {
+    const table = TABLES[iface][0];
+    k.rules.push({ from: `${LEASES[iface]}/32`, table, priority: 1000, protocol: 213 });
+    k.routes.push({ dst: '0.0.0.0/0', dev: iface, gateway: '100.64.0.1', table, protocol: 213 });
+    k.routes.push({ dst: '100.64.0.0/24', dev: iface, gateway: null, table, protocol: 213 });
+  }
+  return k;
+}
+
+interface Box {
+  kernel: KernelView;
+  rp: Record<string, number>;
+  configs: Record<string, Config | null>;
+  leases: Record<string, string | null>;
+  tableRegistered: Record<string, boolean>;
+  hookMode: Record<string, Partial<InterfaceFacts['hook']>>;
+  dhcpcdConf: string | null;
+  dispatcherBlock: boolean;
+  networkd: Facts['networkd'];
+}
+
+function healthyBox(): Box {
+  return {
+    kernel: healthyKernel(),
+    rp: { all: 2, eth0v0: 2, eth0v1: 2 },
+    configs: { eth0v0: config(123, 'pub'), eth0v1: config(124, 'pub1') },
+    leases: { ...LEASES },
+    tableRegistered: { eth0v0: true, eth0v1: true },
+    hookMode: {},
+    dhcpcdConf: DHCPCD_CONF,
+    dispatcherBlock: true,
+    networkd: { inUse: false, manageForeignRules: true, setIn: null },
+  };
+}
+
+function factsOf(box: Box): Facts {
+  const interfaces = (['eth0v0', 'eth0v1'] as const).map((iface): InterfaceFacts => {
+    const cfg = box.configs[iface] ?? null;
+    const address = box.leases[iface];
+    const state = interfaceState(
+      {
+        iface,
+        config: cfg,
+        lease: address ? { lease: { address, prefix: 24, gateway: '100.64.0.1', onlink: false }, source: `/var/lib/dhcpcd/${iface}.lease` } : null,
+        problem: cfg === null ? `invalid TABLE "nope" in /etc/srcroute/${iface}.env: not a table number` : null,
+        rpFilter: { all: box.rp.all ?? null, iface: box.rp[iface] ?? null },
+      },
+      box.kernel,
+    );
+    const hook = { path: `/etc/dhcpcd/${iface}.exit-hook`, exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, bundle: '/usr/local/lib/srcroute/srcroute.cjs', bundleExists: true, ...box.hookMode[iface] };
+    return { state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook };
+  });
+  return {
+    interfaces,
+    globalProblem: null,
+    protocol: 213,
+    kernel: box.kernel,
+    tables: new Map([['pub', 123], ['pub1', 124]]),
+    dispatcher: { path: '/etc/dhcpcd.exit-hook', hasBlock: box.dispatcherBlock, dhclient: false },
+    dhcpcdConf: box.dhcpcdConf === null ? null : { path: '/etc/dhcpcd.conf', text: box.dhcpcdConf },
+    networkd: box.networkd,
+  };
+}
+
+const leftover = (from: string, priority: number, table = 123): SeenRule => ({ from: `${from}/32`, table, priority, protocol: 0 });
+
+const CASES: [string, (b: Box) => void, string[]][] = [
+  ['healthy', () => {}, []],
+  ['rule flushed', (b) => (b.kernel.rules = b.kernel.rules.filter((r) => r.from !== '100.64.0.50/32')), ['eth0v0 rule-missing']],
+  ['table flushed', (b) => (b.kernel.routes = b.kernel.routes.filter((r) => r.table !== 123)), ['eth0v0 route-missing', 'eth0v0 route-missing']],
+  ['gateway changed', (b) => (b.kernel.routes[0]!.gateway = '100.64.0.2'), ['eth0v0 route-wrong']],
+  ['stale rule after renumbering', (b) => b.kernel.rules.push({ from: '100.64.0.77/32', table: 123, priority: 1000, protocol: 213 }), ['eth0v0 rule-stale']],
+  ['no lease but rules left', (b) => (b.leases.eth0v0 = null), ['eth0v0 rule-stale', 'eth0v0 route-stale', 'eth0v0 route-stale']],
+  ['table name deleted', (b) => (b.tableRegistered.eth0v1 = false), ['eth0v1 table-name']],
+  ['rp_filter strict', (b) => (b.rp.eth0v1 = 1), []],
+  ['rp_filter strict (all=0)', (b) => ((b.rp.all = 0), (b.rp.eth0v1 = 1)), ['eth0v1 rp-filter']],
+  ['rp_filter strict via all', (b) => ((b.rp.all = 1), (b.rp.eth0v0 = 0)), ['eth0v0 rp-filter']],
+  ['the original hook\'s duplicates', (b) => b.kernel.rules.push(leftover('100.64.0.50', 999), leftover('100.64.0.50', 998)), ['eth0v0 leftover-rules']],
+  ['nogateway dropped', (b) => (b.dhcpcdConf = 'interface eth0v0\ninterface eth0v1\n  nogateway\n'), ['eth0v0 nogateway']],
+  ['no interface block', (b) => (b.dhcpcdConf = 'noarp\n'), ['eth0v0 nogateway', 'eth0v1 nogateway']],
+  ['global nogateway', (b) => (b.dhcpcdConf = 'nogateway\n'), []],
+  ['no dhcpcd.conf (dhclient)', (b) => (b.dhcpcdConf = null), []],
+  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-missing', 'eth0v1 rule-stale']],
+  ['hook missing', (b) => (b.hookMode.eth0v0 = { exists: false }), ['eth0v0 hook']],
+  ['hook node gone', (b) => (b.hookMode.eth0v0 = { interpreterExists: false }), ['eth0v0 hook']],
+  ['hook bundle gone', (b) => (b.hookMode.eth0v0 = { bundleExists: false }), ['eth0v0 hook']],
+  ['dispatcher block missing', (b) => (b.dispatcherBlock = false), ['- dispatcher']],
+  ['networkd would delete the rules', (b) => (b.networkd = { inUse: true, manageForeignRules: true, setIn: null }), ['- networkd-foreign-rules']],
+  ['networkd told not to', (b) => (b.networkd = { inUse: true, manageForeignRules: false, setIn: '/etc/systemd/networkd.conf.d/srcroute.conf' }), []],
+  ['bad config', (b) => (b.configs.eth0v1 = null), ['eth0v1 config']],
+];
+
+describe('diagnose', () => {
+  it.each(CASES)('%s', (_, breakIt, want) => {
+    const box = healthyBox();
+    breakIt(box);
+    const got = diagnose(factsOf(box)).map((f) => `${f.iface ?? '-'} ${f.id}`);
+    expect(got.sort()).toEqual([...want].sort());
+  });
+
+  it('every finding carries a fix', () => {
+    for (const [, breakIt] of CASES) {
+      const box = healthyBox();
+      breakIt(box);
+      for (const f of diagnose(factsOf(box))) expect(f.fix.length, f.id).toBeGreaterThan(0);
+    }
+  });
+
+  it('the whole report, everything broken at once (golden)', () => {
+    const box = healthyBox();
+    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|shared|bad config|via all|no interface block|no lease/.test(name)) breakIt(box);
+    const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
+    expect(text).toBe(golden('check-everything-broken.txt', text));
+    expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);
+  });
+});
+
+describe('status view (golden)', () => {
+  it('table and JSON', () => {
+    const box = healthyBox();
+    box.kernel.rules.push(leftover('100.64.0.51', 999, 124));
+    box.rp.eth0v1 = 1;
+    box.rp.all = 0;
+    box.leases.eth0v0 = null;
+    const states = factsOf(box).interfaces.map((f) => f.state);
+    const table = `${renderStatusTable(states).join('\n')}\n`;
+    expect(table).toBe(golden('status-table.txt', table));
+    const json = `${renderStatusJson(states)}\n`;
+    expect(json).toBe(golden('status.json', json));
+  });
+});
+
+describe('dhcpcd.conf and networkd.conf', () => {
+  it.each([
+    ['interface eth0v0\n  nogateway\n', true],
+    ['nogateway\ninterface eth0v0\n', true],
+    ['interface eth0v1\n  nogateway\ninterface eth0v0\n', false],
+    ['interface eth0v0\n  # nogateway\n', false],
+    ['interface eth0v0\nssid home\n  nogateway\n', false],
+  ])('%j -> nogateway %s', (text, want) => {
+    expect(hasNogateway(text, 'eth0v0')).toBe(want);
+    expect(hasInterfaceBlock(text, 'eth0v0')).toBe(text.includes('interface eth0v0'));
+  });
+
+  it.each([
+    [[], true, null],
+    [[['/etc/systemd/networkd.conf', '[Network]\nManageForeignRoutingPolicyRules=no\n']], false, '/etc/systemd/networkd.conf'],
+    [[['/etc/systemd/networkd.conf', '[DHCPv4]\nManageForeignRoutingPolicyRules=no\n']], true, null],
+    [[['a', '[Network]\nManageForeignRoutingPolicyRules=no\n'], ['b', '[Network]\nManageForeignRoutingPolicyRules=yes\n']], true, 'b'],
+  ] as [string[][], boolean, string | null][])('%j', (files, value, setIn) => {
+    expect(manageForeignRules(files.map(([path, text]) => ({ path: path!, text: text! })))).toEqual({ value, setIn });
+  });
+});

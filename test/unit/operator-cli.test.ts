@@ -1,0 +1,131 @@
+// The operator commands through main(): per-command help, argument errors, and the exit
+// statuses cli.ts maps (check: 0 healthy, 1 not). Paths point into a temp root; ip and dhcpcd
+// are fakes, so nothing here touches the machine.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, realDeps } from '../../src/cli.js';
+import type { OperatorDeps } from '../../src/operator-deps.js';
+import { systemPaths } from '../../src/paths.js';
+
+const ADDR = '100.64.0.50';
+/** The kernel of a healthy box, as `ip -4 -N -j` prints it. */
+const RULES = [{ priority: 0, src: 'all', table: '255' }, { priority: 1000, src: ADDR, table: '123', protocol: '213' }, { priority: 32766, src: 'all', table: '254' }];
+const ROUTES = [
+  { dst: 'default', gateway: '100.64.0.1', dev: 'eth0v0', table: '123', protocol: '213', flags: [] },
+  { dst: '100.64.0.0/24', dev: 'eth0v0', table: '123', protocol: '213', scope: '253', flags: [] },
+];
+const HEALTHY = [RULES, ROUTES];
+const NO_RULE = [RULES.filter((r) => r.priority !== 1000), ROUTES];
+const DUMP = `reason=BOUND\ninterface=eth0v0\nprotocol=dhcp\nip_address=${ADDR}\nsubnet_cidr=24\nrouters=100.64.0.1\n`;
+
+function box(kernel: unknown[] = HEALTHY) {
+  const root = mkdtempSync(join(tmpdir(), 'srcroute-cli-'));
+  const put = (path: string, text: string, mode = 0o644) => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text, { mode });
+  };
+  put('/etc/srcroute/eth0v0.env', '');
+  put('/etc/dhcpcd/eth0v0.exit-hook', `#!${process.execPath}\nrequire("${process.execPath}");\n`, 0o755);
+  put('/etc/dhcpcd.exit-hook', '# >>> srcroute >>> (added)\n# <<< srcroute <<<\n');
+  put('/etc/dhcpcd.conf', 'interface eth0v0\n  nogateway\n');
+  put('/proc/sys/net/ipv4/conf/all/rp_filter', '2\n');
+  put('/proc/sys/net/ipv4/conf/eth0v0/rp_filter', '2\n');
+  put('/run/dhcpcd/eth0v0-4.sock', '');
+  put('/etc/machine-id', '0123456789abcdef0123456789abcdef\n');
+  put('/etc/network/interfaces', 'source /etc/network/interfaces.d/*\n');
+  const ran: string[][] = [];
+  const deps: OperatorDeps = {
+    ...realDeps({}, 0),
+    configDir: join(root, 'etc/srcroute'),
+    tables: () => new Map([['pub', 123]]),
+    root,
+    paths: systemPaths(root),
+    dhcpcd: process.execPath, // exists; the fake runner answers in its place
+    run: async (argv) => {
+      ran.push([...argv]);
+      return { code: 0, stdout: DUMP, stderr: '' };
+    },
+    ip: () => async (_queries, decide) => ({ changes: decide(kernel), failed: [] }),
+    lock: async (_n, _t, fn) => fn(),
+  };
+  return { root, deps, ran, put };
+}
+
+async function run(argv: string[], deps: OperatorDeps) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, {}, { out: (l) => out.push(l), err: (l) => err.push(l), uid: 0 }, deps);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('per-command help', () => {
+  it.each(['sync', 'status', 'check', 'mac', 'macvlan', 'flush', 'config'])('srcroute %s --help: its own text, with an example', async (cmd) => {
+    const r = await run([cmd, '--help'], box().deps);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^Usage: srcroute ${cmd}`));
+    expect(r.out).toMatch(/Example/);
+  });
+  it('srcroute --help lists every command', async () => {
+    const r = await run(['--help'], box().deps);
+    for (const cmd of ['sync', 'status', 'check', 'mac', 'macvlan']) expect(r.out).toContain(`srcroute ${cmd}`);
+  });
+});
+
+describe('arguments', () => {
+  it.each([
+    [['mac'], /mac needs an interface name \(see srcroute mac --help\)/],
+    [['status', '--bogus'], /unknown argument "--bogus" \(see srcroute status --help\)/],
+    [['status', 'a', 'b'], /unknown argument "b"/],
+    [['macvlan', 'eth0v0'], /--parent is required/],
+    [['macvlan', 'eth0v0', '--parent'], /--parent needs a value/],
+    [['macvlan', 'eth0v0', '--parent=eth0', '--stack', 'systemd'], /unknown --stack "systemd"/],
+    [['mac', 'bad/name'], /invalid interface name/],
+  ])('%j -> exit 2', async (argv, message) => {
+    const r = await run(argv, box().deps);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+});
+
+describe('exit statuses', () => {
+  it('check: 0 when healthy (dhcpcd asked with -4 -U through its socket)', async () => {
+    const b = box();
+    const r = await run(['check'], b.deps);
+    expect(r.out).toBe('srcroute check: no problem found (eth0v0)');
+    expect(r.code).toBe(0);
+    expect(b.ran).toEqual([[process.execPath, '-4', '-U', 'eth0v0']]);
+  });
+  it('check: 1 when a problem is found', async () => {
+    const b = box(NO_RULE);
+    const r = await run(['check', 'eth0v0'], b.deps);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/no source rule/);
+  });
+  it('status: 0, and no dhcpcd run without its control socket', async () => {
+    const b = box();
+    const r = await run(['status', '--json'], b.deps);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).interfaces[0].rule).toBe('present');
+    const c = box();
+    c.deps.paths = { ...c.deps.paths, dhcpcdRun: join(c.root, 'nowhere') };
+    expect(JSON.parse((await run(['status', '--json'], c.deps)).out).interfaces[0].lease).toBeNull();
+    expect(c.ran).toEqual([]);
+  });
+  it('sync --dry-run prints the plan from the lease', async () => {
+    const b = box(NO_RULE);
+    const r = await run(['sync', '--dry-run'], b.deps);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(`ip rule add from ${ADDR} lookup 123 priority 1000 protocol 213`);
+  });
+  it('macvlan --write under a root, twice: written, then unchanged', async () => {
+    const b = box();
+    const first = await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps);
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toMatch(/^# ifupdown .*detected/);
+    expect(first.err).toMatch(/interfaces.d\/eth0v0 written/);
+    expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps)).err).toMatch(/unchanged/);
+    expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--stack', 'nm', '--write'], b.deps)).code).toBe(2);
+  });
+});
