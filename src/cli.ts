@@ -2,24 +2,15 @@
 // Exit codes live here only: 0 done (or nothing to do, or `check` found nothing wrong), 2 bad
 // input or config (nothing was changed), 1 the system failed or `check` found a problem.
 // Nothing here reads `process`: bin.ts hands everything in.
-import { accessSync, constants } from 'node:fs';
-import { CONFIG_DIR, defaultConfigText } from './config.js';
+import { CONFIG_DIR, STATE_DIR, defaultConfigText } from './config.js';
 import { InputError, SystemError, messageOf, shown } from './errors.js';
 import type { Env } from './event.js';
-import { runCheck } from './commands/check.js';
-import { runMac } from './commands/mac.js';
-import { runMacvlan } from './commands/macvlan.js';
-import { runStatus } from './commands/status.js';
-import { runSync } from './commands/sync.js';
-import { runFlush } from './flush.js';
+import { isExecutable } from './executable.js';
 import { runHook, type Deps } from './hook.js';
 import { ipRunner } from './ip.js';
-import { DHCPCD_CANDIDATES } from './lease-source.js';
-import { withLock } from './lock.js';
+import { fileLocker } from './lock.js';
 import { tagOf } from './log.js';
 import type { OperatorDeps } from './operator-deps.js';
-import { systemPaths } from './paths.js';
-import { runProgram } from './program.js';
 import { readTableNames } from './tables.js';
 import { commandHelp, usage } from './usage.js';
 
@@ -31,30 +22,16 @@ export interface Io {
   uid: number;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function realDeps(env: Env, uid: number): OperatorDeps {
-  const paths = systemPaths();
+/** What the hook needs from the machine. The operator commands add theirs in operator-deps.ts. */
+export function realDeps(env: Env, uid: number): Deps {
   return {
     env,
     uid,
     configDir: env.SRCROUTE_CONFIG_DIR || CONFIG_DIR,
-    tables: () => readTableNames(paths.iproute2),
+    tables: () => readTableNames(),
     isExecutable,
     ip: (config) => ipRunner(config.ip, config.timeoutMs),
-    lock: withLock,
-    root: '',
-    paths,
-    run: runProgram,
-    now: () => Date.now(),
-    dhcpcd: DHCPCD_CANDIDATES.find(isExecutable) ?? DHCPCD_CANDIDATES[0]!,
+    lock: fileLocker(env.SRCROUTE_STATE_DIR || STATE_DIR),
   };
 }
 
@@ -68,13 +45,21 @@ export interface Args {
 /** What a command may report besides success; mapped to exit statuses in main(). */
 type Verdict = 'healthy' | 'unhealthy' | void;
 
-interface Command {
+interface Spec {
   flags: readonly string[];
   options?: readonly string[];
   /** How many positional arguments it takes. */
   positional?: { min: number; max: number };
-  run: (args: Args, deps: OperatorDeps, io: Io, tag: string) => Promise<Verdict>;
 }
+
+/**
+ * The hook and its closest kin run with the hook's deps. The operator commands, and the
+ * modules they need, are loaded only when asked for: dhcpcd starts the hook on every lease
+ * event, and every module loaded there is startup time dhcpcd waits for.
+ */
+type Command =
+  | (Spec & { operator?: false; run: (args: Args, deps: Deps, io: Io, tag: string) => Promise<Verdict> })
+  | (Spec & { operator: true; run: (args: Args, deps: OperatorDeps, io: Io, tag: string) => Promise<Verdict> });
 
 const report = (io: Io, tag: string) => ({ out: io.out, log: io.err, tag });
 const first = (args: Args): string | null => args.positional[0] ?? null;
@@ -87,7 +72,7 @@ const COMMANDS: Record<string, Command> = {
   },
   flush: {
     flags: ['--dry-run'],
-    run: (args, deps, io, tag) => runFlush(deps, args.flags.has('--dry-run'), report(io, tag)),
+    run: async (args, deps, io, tag) => (await import('./flush.js')).runFlush(deps, args.flags.has('--dry-run'), report(io, tag)),
   },
   config: {
     flags: ['--defaults'],
@@ -97,31 +82,37 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   sync: {
+    operator: true,
     flags: ['--dry-run'],
     positional: { min: 0, max: 1 },
-    run: (args, deps, io) => runSync(deps, first(args), args.flags.has('--dry-run'), { out: io.out, log: io.err }),
+    run: async (args, deps, io) =>
+      (await import('./commands/sync.js')).runSync(deps, first(args), args.flags.has('--dry-run'), { out: io.out, log: io.err }),
   },
   status: {
+    operator: true,
     flags: ['--json'],
     positional: { min: 0, max: 1 },
-    run: (args, deps, io) => runStatus(deps, first(args), args.flags.has('--json'), io.out),
+    run: async (args, deps, io) => (await import('./commands/status.js')).runStatus(deps, first(args), args.flags.has('--json'), io.out),
   },
   check: {
+    operator: true,
     flags: [],
     positional: { min: 0, max: 1 },
-    run: (args, deps, io) => runCheck(deps, first(args), io.out),
+    run: async (args, deps, io) => (await import('./commands/check.js')).runCheck(deps, first(args), io.out),
   },
   mac: {
+    operator: true,
     flags: [],
     positional: { min: 1, max: 1 },
-    run: (args, deps, io) => runMac(deps, args.positional[0]!, io.out),
+    run: async (args, deps, io) => (await import('./commands/mac.js')).runMac(deps, args.positional[0]!, io.out),
   },
   macvlan: {
+    operator: true,
     flags: ['--write', '--force'],
     options: ['--parent', '--stack'],
     positional: { min: 1, max: 1 },
-    run: (args, deps, io) =>
-      runMacvlan(
+    run: async (args, deps, io) =>
+      (await import('./commands/macvlan.js')).runMacvlan(
         deps,
         {
           iface: args.positional[0]!,
@@ -160,7 +151,7 @@ function parseArgs(name: string, command: Command, argv: readonly string[]): Arg
 
 /** Tests hand in fakes for some of the deps (`given`); the rest are the real ones. */
 export async function main(argv: readonly string[], env: Env, io: Io, given?: Partial<OperatorDeps>): Promise<number> {
-  const deps: OperatorDeps = { ...realDeps(env, io.uid), ...given };
+  const deps: Deps = { ...realDeps(env, io.uid), ...given };
   const args = [...argv];
   const name = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? args.shift()! : 'hook';
   if (args.some((a) => a === '--help' || a === '-h')) {
@@ -174,7 +165,10 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
   const tag = name === 'hook' ? tagOf(env) : `srcroute ${name}`;
   try {
     const command = COMMANDS[name]!;
-    const verdict = await command.run(parseArgs(name, command, args), deps, io, tag);
+    const parsed = parseArgs(name, command, args);
+    const verdict = command.operator
+      ? await command.run(parsed, { ...(await import('./operator-deps.js')).machineDeps(), ...deps, ...given }, io, tag)
+      : await command.run(parsed, deps, io, tag);
     return verdict === 'unhealthy' ? 1 : 0;
   } catch (e) {
     io.err(`${tag}: ${messageOf(e)}`);

@@ -1,9 +1,11 @@
 // What the operator commands (sync, status, check, mac, macvlan) need beyond the hook's Deps:
 // where the system's files are, how to run dhcpcd, and the clock. cli.ts hands in the real
 // ones; tests a temp root, a fake runner and a fixed time.
+import { isExecutable } from './executable.js';
 import type { Deps } from './hook.js';
-import type { Paths } from './paths.js';
-import type { ProgramRunner } from './program.js';
+import { DHCPCD_CANDIDATES } from './lease-source.js';
+import { systemPaths, type Paths } from './paths.js';
+import { runProgram, type ProgramRunner } from './program.js';
 
 export interface OperatorDeps extends Deps {
   /** Prefix of every path written by `macvlan --write` ('' on a real system). */
@@ -12,4 +14,15 @@ export interface OperatorDeps extends Deps {
   run: ProgramRunner;
   now: () => number;
   dhcpcd: string;
+}
+
+/** The real machine's: its paths, its dhcpcd, its clock. */
+export function machineDeps(): Omit<OperatorDeps, keyof Deps> {
+  return {
+    root: '',
+    paths: systemPaths(),
+    run: runProgram,
+    now: () => Date.now(),
+    dhcpcd: DHCPCD_CANDIDATES.find(isExecutable) ?? DHCPCD_CANDIDATES[0]!,
+  };
 }

@@ -43,12 +43,13 @@ function box(kernel: unknown[] = HEALTHY) {
     root,
     paths: systemPaths(root),
     dhcpcd: process.execPath, // exists; the fake runner answers in its place
+    now: () => Date.now(),
     run: async (argv) => {
       ran.push([...argv]);
       return { code: 0, stdout: DUMP, stderr: '' };
     },
     ip: () => async (_queries, decide) => ({ changes: decide(kernel), failed: [] }),
-    lock: async (_n, _t, fn) => fn(),
+    lock: async (_n, _o, fn) => fn(),
   };
   return { root, deps, ran, put };
 }
