@@ -19,8 +19,9 @@ export async function execute(
   decide: (answers: unknown[]) => Change[],
   dry: boolean,
   report: Report,
+  gate?: <T>(critical: () => Promise<T>) => Promise<T>,
 ): Promise<Change[]> {
-  const { changes, failed } = await ip(queries, decide, dry);
+  const { changes, failed } = await ip(queries, decide, dry, gate);
   if (dry) {
     for (const c of changes) report.out(`ip ${c.argv.join(' ')}`);
     return changes;

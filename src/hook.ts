@@ -24,21 +24,22 @@ export async function runHook(deps: Deps, dry: boolean, report: Report): Promise
   if (event.action === 'ignore') return;
   const config = resolveConfig(readLayers(deps.configDir, event.iface, deps.uid), deps.tables, deps.isExecutable);
 
-  const round = async (): Promise<void> => {
-    const changes = await execute(
-      deps.ip(config),
-      stateQueries(config, config.table),
-      (answers) => {
-        const state = stateOf(answers, config, config.table);
-        return event.action === 'up' ? planUp(desiredFor(event.lease, event.iface, config), state, config) : planDown(state, config);
-      },
-      dry,
-      report,
-    );
-    if (event.action === 'up' && changes.length > 0 && !dry) {
-      for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
-    }
-  };
-  if (dry) await round();
-  else await deps.lock(`srcroute/table/${config.table}`, config.timeoutMs, round);
+  const changes = await execute(
+    deps.ip(config),
+    stateQueries(config, config.table),
+    (answers) => {
+      const state = stateOf(answers, config, config.table);
+      return event.action === 'up' ? planUp(desiredFor(event.lease, event.iface, config), state, config) : planDown(state, config);
+    },
+    dry,
+    report,
+    // A dry run changes nothing, so it needs no lock; a real one reads, decides and writes alone.
+    dry
+      ? undefined
+      : (critical) =>
+          deps.lock(`table-${config.table}`, { timeoutMs: config.timeoutMs, warn: (m) => report.log(`${report.tag}: warning: ${m}`) }, critical),
+  );
+  if (event.action === 'up' && changes.length > 0 && !dry) {
+    for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
+  }
 }

@@ -1,36 +1,125 @@
 // Serialises srcroute runs that touch the same table: two hooks for one interface can overlap
-// (a slow hook and a fast renumber), and each must read-decide-write alone. The lock is an
-// abstract unix socket name: the kernel releases it when its holder dies, however it dies, so
-// there is never a stale lock to break, and it belongs to the network namespace whose routing
-// it protects. Waiting is bounded: dhcpcd is blocked while we wait.
-import { createServer, type Server } from 'node:net';
+// (a slow hook and a fast renumber), and each must read-decide-write alone. The lock is a file
+// created with O_EXCL under the state dir (/run/srcroute), named for the table and the network
+// namespace (routing tables belong to a namespace, so does the lock). Taking it costs a few
+// syscalls; an abstract unix socket, tried first, cost ~5 ms of Node's net machinery per event.
+// Stale rule: a lock whose holder is gone (killed mid-run), or older than any run can last, is
+// broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
+// run goes on unlocked and says so: routing the lease matters more than the rare race.
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { SystemError } from './errors.js';
 
-export type Locker = <T>(name: string, timeoutMs: number, fn: () => Promise<T>) => Promise<T>;
-
-function tryListen(name: string): Promise<Server | null> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(null) : reject(e)));
-    server.listen({ path: `\0${name}` }, () => resolve(server));
-  });
+export interface LockOptions {
+  timeoutMs: number;
+  /** Told when the lock cannot be used at all (state dir missing or read-only). */
+  warn: (message: string) => void;
 }
 
-export const withLock: Locker = async (name, timeoutMs, fn) => {
-  const deadline = Date.now() + timeoutMs;
-  let server: Server | null;
+export type Locker = <T>(name: string, options: LockOptions, critical: () => Promise<T>) => Promise<T>;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function readOrNull(path: string): string | null {
   try {
-    while ((server = await tryListen(name)) === null) {
-      if (Date.now() >= deadline) throw new SystemError(`another srcroute run held the lock ${name} for ${timeoutMs / 1000}s`);
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 15));
-    }
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch (e) {
-    if (e instanceof SystemError) throw e;
-    throw new SystemError(`cannot take the lock ${name}: ${(e as Error).message}`);
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Held by a process that is gone, or for longer than a run can take (its pid was reused). */
+function isStale(path: string, content: string, maxAgeMs: number): boolean {
+  const pid = Number(content.split(' ')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return true;
+  try {
+    return Date.now() - statSync(path).mtimeMs > maxAgeMs;
+  } catch {
+    return false; // gone meanwhile: the next attempt will tell
+  }
+}
+
+/** Move a stale lock aside; if it turns out to be a fresh one after all, put it back. */
+function breakStale(path: string, judged: string): void {
+  const aside = `${path}.${process.pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // somebody else broke it first
+  }
+  if (readOrNull(aside) !== judged) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a newer lock is already in place
+    }
   }
   try {
-    return await fn();
-  } finally {
-    server.close();
+    unlinkSync(aside);
+  } catch {
+    // already gone
   }
-};
+}
+
+/** The network namespace's inode, so that runs in different namespaces never wait for each other. */
+function netnsTag(): string {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))?.[1] ?? 'host';
+  } catch {
+    return 'host';
+  }
+}
+
+/** Locks as files in `dir` (created 0700 if missing, its parent must exist). */
+export function fileLocker(dir: string): Locker {
+  return async <T>(name: string, { timeoutMs, warn }: LockOptions, critical: () => Promise<T>): Promise<T> => {
+    const path = join(dir, `${name}.netns-${netnsTag()}.lock`);
+    const token = `${process.pid} ${Math.random().toString(36).slice(2)}\n`;
+    const deadline = Date.now() + timeoutMs;
+    const unusable = (e: unknown): Promise<T> => {
+      warn(`cannot lock ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); going on without the lock`);
+      return critical();
+    };
+    try {
+      // Not recursive: /run exists on every system, and Node's recursive mkdir loops forever
+      // on some paths (under /proc, seen here).
+      mkdirSync(dir, 0o700);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return unusable(e);
+    }
+    for (;;) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        writeSync(fd, token);
+        closeSync(fd);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return unusable(e);
+      }
+      const held = readOrNull(path);
+      if (held !== null && isStale(path, held, 2 * timeoutMs + 10_000)) breakStale(path, held);
+      else if (Date.now() >= deadline) throw new SystemError(`another srcroute run held ${path} for ${timeoutMs / 1000}s`);
+      else await sleep(2 + Math.random() * 8);
+    }
+    try {
+      return await critical();
+    } finally {
+      if (readOrNull(path) === token) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // gone already
+        }
+      }
+    }
+  };
+}

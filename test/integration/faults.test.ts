@@ -4,11 +4,11 @@
 //    bounded time, no process left behind; then a good event converges exactly, no duplicates.
 //  - events racing: 10 at once on two interfaces, and 10 pairs of different leases on one:
 //    the table ends up holding exactly one lease's whole state.
-//  - no state on disk: an unwritable or missing SRCROUTE_STATE_DIR, and no /run at all, change
+//  - the lock: an unusable SRCROUTE_STATE_DIR, or no /run at all, only earn a warning; the lease
 //    nothing.
 // Fake ip programs are generated into a temp dir and chosen with the IP= config key.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ let raceRuns = 0;
 
 /** Run the bundle in the namespace, the way a DHCP client would: env -i, nothing inherited. */
 function bundle(env: Record<string, string>, cfg: string, extra: Record<string, string> = {}, wrap: string[] = []): Promise<Result> {
-  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, ...extra };
+  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, SRCROUTE_STATE_DIR: join(tmp, 'state'), ...extra };
   const argv = ['netns', 'exec', ns!.name, ...wrap, 'env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), process.execPath, BUNDLE];
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -321,49 +321,57 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
 
   describe('no state on disk', () => {
     const cases: [string, () => string][] = [
-      ['missing', () => join(tmp, 'no', 'such', 'dir')],
+      ['whose parent is missing', () => join(tmp, 'no', 'such', 'dir')],
       ['under a file (ENOTDIR)', () => script('state-file', 'true')],
       ['on a read-only filesystem (/proc)', () => '/proc/srcroute'],
     ];
-    it.each(cases)('SRCROUTE_STATE_DIR %s does not matter', async (_, dir) => {
+    it.each(cases)('SRCROUTE_STATE_DIR %s: a warning, and the lease is still routed', async (_, dir) => {
       faultCases++;
       address(A);
       const r = await bundle(up(A), cfgFor(ipPath), { SRCROUTE_STATE_DIR: dir() });
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^srcroute\[eth0v0\] BOUND: warning: cannot lock .*; going on without the lock$/m);
       expect(held(123)).toEqual(whole(A, 123));
       const gone = await bundle(down(A), cfgFor(ipPath), { SRCROUTE_STATE_DIR: dir() });
       expect(gone.code, gone.stderr).toBe(0);
       expect(held(123)).toEqual(nothing);
     });
 
-    it('/run missing (an empty read-only tmpfs over it) does not matter', async () => {
+    it('/run missing (an empty read-only tmpfs over it): a warning, and the lease is still routed', async () => {
       faultCases++;
       const wrap = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs -o ro,mode=0555 tmpfs /run && exec "$@"', 'sh'];
-      const r = await bundle(up(A), cfgFor(ipPath), {}, wrap);
+      const atRun = { SRCROUTE_STATE_DIR: '/run/srcroute' };
+      const r = await bundle(up(A), cfgFor(ipPath), atRun, wrap);
+      expect(r.stderr).toMatch(/warning: cannot lock \/run\/srcroute\/table-123/);
       expect(r.code, r.stderr).toBe(0);
       expect(held(123)).toEqual(whole(A, 123));
-      const gone = await bundle(down(A), cfgFor(ipPath), {}, wrap);
+      const gone = await bundle(down(A), cfgFor(ipPath), atRun, wrap);
       expect(gone.code, gone.stderr).toBe(0);
       expect(held(123)).toEqual(nothing);
     });
   });
 
   describe('the lock', () => {
-    /** Another holder of table 123's lock (the abstract socket srcroute uses), in the namespace. */
+    /** Table 123's lock file in this test's state dir, held by `pid` (a process in the namespace). */
+    function lockFile(pid: number): string {
+      const inode = /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/net`))![1];
+      const path = join(tmp, 'state', `table-123.netns-${inode}.lock`);
+      mkdirSync(join(tmp, 'state'), { recursive: true });
+      writeFileSync(path, `${pid} test\n`);
+      return path;
+    }
+    /** A process in the namespace to stand for another srcroute run holding the lock. */
     async function holdLock(): Promise<ChildProcess> {
-      const js = "require('net').createServer().listen({ path: '\\0srcroute/table/123' }, () => console.log('held')); setTimeout(() => {}, 60000)";
-      const holder = spawn('ip', ['netns', 'exec', ns!.name, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout!.once('data', () => resolve());
-        holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
-      });
+      const holder = spawn('ip', ['netns', 'exec', ns!.name, 'sleep', '60'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 200));
+      lockFile(holder.pid!);
       return holder;
     }
     const stop = (child: ChildProcess): Promise<void> =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGKILL'); // by PID: ip netns exec execs node, so this is the holder itself
+        child.kill('SIGKILL'); // by PID: ip netns exec execs sleep, so this is the holder itself
       });
 
     it('held by a run that never ends: give up after TIMEOUT, exit 1, one line, nothing changed', async () => {
@@ -373,7 +381,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       try {
         const r = await bundle(up(A), config(`IP=${ipPath}\nTABLE=123\nTIMEOUT=1\n`));
         expect(r.code).toBe(1);
-        expectOneLine(r, /another srcroute run held the lock srcroute\/table\/123 for 1s/);
+        expectOneLine(r, /another srcroute run held .*\/table-123\.netns-\d+\.lock for 1s/);
         expect(r.ms).toBeLessThan(3000);
         expect(held(123)).toEqual(nothing);
       } finally {
@@ -381,10 +389,11 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       }
     });
 
-    it('left by a run that was killed: no stale lock, the next run goes straight through', async () => {
+    it('left by a run that was killed: the stale lock is broken, the next run goes straight through', async () => {
       faultCases++;
       const holder = await holdLock();
       await stop(holder);
+      expect(existsSync(readdirSync(join(tmp, 'state')).map((f) => join(tmp, 'state', f))[0]!)).toBe(true);
       const r = await bundle(up(A), config(`IP=${ipPath}\nTABLE=123\nTIMEOUT=1\n`));
       expect(r.code, r.stderr).toBe(0);
       expect(held(123)).toEqual(whole(A, 123));

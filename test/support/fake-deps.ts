@@ -54,14 +54,15 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
     isExecutable: (path) => path === '/usr/sbin/ip',
     ip: () => {
       o.ipMade++;
-      return async (queries, decide) => {
-        o.ipRan++;
-        const changes = decide(opts.answers ?? queries.map(() => []));
-        o.changes.push(...changes);
-        return { changes, failed: [] };
-      };
+      return async (queries, decide, _dry, gate = (critical) => critical()) =>
+        gate(async () => {
+          o.ipRan++;
+          const changes = decide(opts.answers ?? queries.map(() => []));
+          o.changes.push(...changes);
+          return { changes, failed: [] };
+        });
     },
-    lock: async (_name, _timeout, fn) => {
+    lock: async (_name, _options, fn) => {
       o.locked++;
       return fn();
     },
