@@ -35,6 +35,11 @@ const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 const REASON = /^[A-Z0-9][A-Z0-9_]{0,31}$/;
 const CIDR = /^(3[0-2]|[12]?[0-9])$/;
 
+/** A word that can be a DHCP client's reason (dhcpcd has one starting with a digit: 3RDPARTY). */
+export function isReasonWord(reason: string): boolean {
+  return REASON.test(reason);
+}
+
 export function isInterfaceName(name: string): boolean {
   return INTERFACE.test(name);
 }
@@ -148,7 +153,7 @@ export function readEvent(env: Env): HookEvent {
   if (reason === undefined || reason === '') {
     throw new InputError('reason is not set: srcroute runs as a DHCP client hook (see srcroute --help)');
   }
-  if (!REASON.test(reason)) throw new InputError(`invalid reason ${shown(reason)}`);
+  if (!isReasonWord(reason)) throw new InputError(`invalid reason ${shown(reason)}`);
   const action = actionOf(reason, env.new_ip_address !== undefined);
   if (action === 'ignore') return { action, reason };
 
