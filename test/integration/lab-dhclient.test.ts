@@ -6,8 +6,9 @@
 // A lease declined by dhclient (an exit hook returning non-zero on BOUND/RENEW) would show as
 // DHCPDECLINE on both sides and the address would go: checked after every step.
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, Lab, leftoverNamespaces, waitFor } from '../support/lab.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY, Lab, waitFor } from '../support/lab.js';
+import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
 
 const REPO = resolve(__dirname, '../..');
@@ -40,21 +41,7 @@ describe.skipIf(!ok)('lab: srcroute under real ISC dhclient (scenario 9)', () =>
     await lab.startDnsmasq({ extra: ['--dhcp-option=option:T1,3', '--dhcp-option=option:T2,6'] });
   }, 200_000);
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !lab) return;
-    console.error(
-      `--- ${ctx.task.name}: lab state on failure\n` +
-        `events:\n${lab.events().slice(-30).join('\n')}\n` +
-        `ip rule:\n${lab.ipText('rule')}\n` +
-        `owned routes: ${JSON.stringify(lab.ownedRoutes())}\n` +
-        `dhclient (tail):\n${[...lab.dhclients.values()].map((d) => d.output.slice(-4000)).join('\n')}`,
-    );
-  });
-
-  afterAll(async () => {
-    await lab?.destroy();
-    expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
-  });
+  labHousekeeping(() => lab);
 
   it('bind: the shim runs srcroute, the lease is kept, traffic flows both ways', async () => {
     const m = mark();

@@ -6,8 +6,9 @@
 // Events are awaited through a recorder line appended to the sandbox's /etc/dhcpcd.exit-hook
 // after srcroute's block: when `REASON IFACE` is recorded, srcroute has already run for it.
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, GATEWAY2, GATEWAY3, Lab, leftoverNamespaces, MACS, waitFor } from '../support/lab.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY, GATEWAY2, GATEWAY3, Lab, MACS, waitFor } from '../support/lab.js';
+import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
 
 const REPO = resolve(__dirname, '../..');
@@ -37,21 +38,7 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
     await lab.startDnsmasq({ routerByMac: ROUTER_BY_MAC });
   }, 200_000);
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !lab) return;
-    console.error(
-      `--- ${ctx.task.name}: lab state on failure\n` +
-        `events:\n${lab.events().slice(-30).join('\n')}\n` +
-        `ip rule:\n${lab.ipText('rule')}\n` +
-        `owned routes: ${JSON.stringify(lab.ownedRoutes())}\n` +
-        `dhcpcd (tail):\n${lab.dhcpcd?.output.slice(-4000) ?? '(not running)'}`,
-    );
-  });
-
-  afterAll(async () => {
-    await lab?.destroy();
-    expect(leftoverNamespaces(), 'namespaces left behind').toEqual([]);
-  });
+  labHousekeeping(() => lab);
 
   it('1. bind: the rule and the table follow the lease, and traffic flows both ways', async () => {
     const m = mark();

@@ -470,6 +470,21 @@ export class Lab {
   }
 
   /** `ip ARGS` inside the sandbox (names resolved as the installed system sees them), as text. */
+  /** What to print when a scenario failed: recent events, rules, owned routes, the clients' output. */
+  failureReport(title: string): string {
+    const clients = [
+      ...(this.dhcpcd ? [`dhcpcd (tail):\n${this.dhcpcd.output.slice(-4000)}`] : []),
+      ...[...this.dhclients.entries()].map(([iface, d]) => `dhclient ${iface} (tail):\n${d.output.slice(-4000)}`),
+    ];
+    return [
+      `--- ${title}: lab state on failure`,
+      `events:\n${this.events().slice(-30).join('\n')}`,
+      `ip rule:\n${this.ipText('rule')}`,
+      `owned routes: ${JSON.stringify(this.ownedRoutes())}`,
+      ...clients,
+    ].join('\n');
+  }
+
   ipText(...args: string[]): string {
     const r = this.sandbox.run(['ip', ...args]);
     return (r.stdout + r.stderr).trimEnd();
