@@ -7,7 +7,7 @@
 // broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SystemError } from './errors.js';
 
 export interface LockOptions {
@@ -70,6 +70,22 @@ function breakStale(path: string, judged: string): void {
   }
 }
 
+/**
+ * mkdir -p, mode 0700 for what it makes. Not Node's recursive mkdir: that one loops forever where
+ * a directory cannot be made although its parent exists (under /proc, seen here).
+ */
+function makeDir(dir: string, depth = 0): void {
+  try {
+    mkdirSync(dir, 0o700);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || depth > 16 || dirname(dir) === dir) throw e;
+    makeDir(dirname(dir), depth + 1);
+    mkdirSync(dir, 0o700);
+  }
+}
+
 /** The network namespace's inode, so that runs in different namespaces never wait for each other. */
 function netnsTag(): string {
   try {
@@ -79,7 +95,7 @@ function netnsTag(): string {
   }
 }
 
-/** Locks as files in `dir` (created 0700 if missing, its parent must exist). */
+/** Locks as files in `dir` (created 0700 if missing). */
 export function fileLocker(dir: string): Locker {
   return async <T>(name: string, { timeoutMs, warn }: LockOptions, critical: () => Promise<T>): Promise<T> => {
     const path = join(dir, `${name}.netns-${netnsTag()}.lock`);
@@ -90,11 +106,9 @@ export function fileLocker(dir: string): Locker {
       return critical();
     };
     try {
-      // Not recursive: /run exists on every system, and Node's recursive mkdir loops forever
-      // on some paths (under /proc, seen here).
-      mkdirSync(dir, 0o700);
+      makeDir(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return unusable(e);
+      return unusable(e);
     }
     for (;;) {
       try {

@@ -321,7 +321,6 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
 
   describe('no state on disk', () => {
     const cases: [string, () => string][] = [
-      ['whose parent is missing', () => join(tmp, 'no', 'such', 'dir')],
       ['under a file (ENOTDIR)', () => script('state-file', 'true')],
       ['on a read-only filesystem (/proc)', () => '/proc/srcroute'],
     ];

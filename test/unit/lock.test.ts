@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SystemError } from '../../src/errors.js';
 import { fileLocker } from '../../src/lock.js';
 
-const dir = () => join(mkdtempSync(join(tmpdir(), 'srcroute-lock-')), 'state');
+const dir = () => join(mkdtempSync(join(tmpdir(), 'srcroute-lock-')), 'run', 'srcroute');
 const quiet = { timeoutMs: 1000, warn: (m: string) => expect.fail(`unexpected warning: ${m}`) };
 const lockPath = (d: string): string => join(d, readdirSync(d).find((f) => f.endsWith('.lock'))!);
 
@@ -71,8 +71,8 @@ describe('fileLocker', () => {
 
   it('goes on without a lock, and says so, when the directory cannot be made', async () => {
     const warnings: string[] = [];
-    const r = await fileLocker('/nonexistent/srcroute')('table-123', { timeoutMs: 100, warn: (m) => warnings.push(m) }, async () => 'ran');
+    const r = await fileLocker('/proc/srcroute')('table-123', { timeoutMs: 100, warn: (m) => warnings.push(m) }, async () => 'ran');
     expect(r).toBe('ran');
-    expect(warnings).toEqual([expect.stringMatching(/^cannot lock \/nonexistent\/srcroute\/table-123\.netns-\d+\.lock \(ENOENT\); going on without the lock$/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^cannot lock \/proc\/srcroute\/table-123\.netns-\d+\.lock \(ENOENT\); going on without the lock$/)]);
   });
 });
