@@ -39,8 +39,8 @@ overrides the directory.
 Exit status: 0 done or nothing to do, 2 invalid input or config (nothing changed),
 1 the system failed (ip missing, failing or timing out), or \`check\` found a problem.`;
 
-const INTERFACES = `Without IFACE: every configured interface (those with /etc/srcroute/IFACE.env or
-/etc/dhcpcd/IFACE.exit-hook).`;
+const INTERFACES = `Without IFACE: every configured interface
+(those with /etc/srcroute/IFACE.env or /etc/dhcpcd/IFACE.exit-hook).`;
 
 const LEASE = `The lease is read the way the DHCP client reports it: \`dhcpcd -4 -U IFACE\` when a dhcpcd
 runs for IFACE alone; dhcpcd's lease file /var/lib/dhcpcd/IFACE.lease when a manager-mode
@@ -83,7 +83,8 @@ Example:
 For each interface: the lease (address/prefix and gateway, as the DHCP client reports it),
 the table, the source rule (present, missing, duplicated, stale), the table's default and
 connected routes (ok, missing, wrong, stale) and the effective rp_filter (off, strict, loose).
-"-" means nothing is expected and nothing is there. ${INTERFACES}
+"-" means nothing is expected and nothing is there.
+${INTERFACES}
 --json prints the same as JSON for scripts.
 
 ${LEASE}
@@ -100,7 +101,8 @@ a table name that is not registered; the per-interface hook missing, not executa
 root's, or naming a node that no longer exists; /etc/dhcpcd.exit-hook without srcroute's
 block; dhcpcd.conf without \`nogateway\` for the macvlan; strict rp_filter; two interfaces
 sharing a table; rules left by the original shell hook; a rule or route that does not match
-the lease; systemd-networkd's ManageForeignRoutingPolicyRules. ${INTERFACES}
+the lease; systemd-networkd's ManageForeignRoutingPolicyRules.
+${INTERFACES}
 Exit status 0 when nothing is wrong, 1 when something is.
 
 Example:
