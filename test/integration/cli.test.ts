@@ -1,6 +1,6 @@
 // The built bundle's command line, black-box: what an admin types and what they get back.
 import { afterAll, describe, expect, it } from 'vitest';
-import { configDir, requireBundle, runBundle } from '../support/bundle.js';
+import { configDir, nodesToTest, requireBundle, runBundle } from '../support/bundle.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
 import { run } from '../support/run.js';
@@ -82,5 +82,29 @@ describe.skipIf(!ok)('--dry-run and flush on a real kernel', () => {
     expect(rules()).toBe(0);
     expect(ns!.json('-N', 'route', 'show', 'table', 'all', 'proto', '213')).toEqual([]);
     expect(ns!.json<{ src?: string }>('-N', 'rule', 'show', 'table', '123').map((r) => r.src)).toEqual(['192.0.2.1']);
+  });
+});
+
+// The operator commands' code is loaded lazily (import() inside the bundle): make sure it loads
+// and runs on every Node the bundle must run on, Node 18 included.
+describe.each(nodesToTest().map((n) => [n.label, n.path] as const))('operator commands load on %s', (_label, node) => {
+  const bundle = (...args: string[]) => run([node, requireBundle(), ...args], { env: { PATH: process.env.PATH ?? '' } });
+
+  it('status --json answers with JSON', () => {
+    const r = bundle('status', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('interfaces');
+  });
+
+  it('mac answers with a locally administered MAC, or says what is missing', () => {
+    const r = bundle('mac', 'eth0v0');
+    if (r.code === 0) expect(r.stdout).toMatch(/^02(:[0-9a-f]{2}){5}\n$/);
+    else expect(r.stderr).toMatch(/machine-id/);
+  });
+
+  it.each(['flush', 'config', 'sync', 'status', 'check', 'mac', 'macvlan'])('%s --help', (command) => {
+    const r = bundle(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: srcroute ${command}`));
   });
 });
