@@ -1,5 +1,6 @@
 // Hook mode: one DHCP client event -> the kernel follows the lease. Validate everything, read
-// the config, take the table's lock, then one ip process reads the state and applies the plan.
+// the config, start one ip process, take the table's lock, then read the kernel's state through
+// that ip and apply the plan through it too.
 import { readLayers, resolveConfig, type Config } from './config.js';
 import { execute, type Report } from './apply.js';
 import { readEvent, type Env } from './event.js';
