@@ -102,7 +102,9 @@ async function inner(loadedNs) {
   // As dhcpcd-run-hooks does: a shell that sources /etc/dhcpcd.exit-hook with the event's variables.
   const viaDispatcher = (vars) => ['env', '-i', ...envList(vars), 'sh', '-c', '. /etc/dhcpcd.exit-hook'];
   const direct = (vars) => ['env', '-i', ...envList(vars), hook];
-  const original = join(mkdtempSync(join(tmpdir(), 'srcroute-orig-')), 'IFACE.exit-hook');
+  const scratch = mkdtempSync(join(tmpdir(), 'srcroute-bench-inner-'));
+  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  const original = join(scratch, 'IFACE.exit-hook');
   // The original guide's hook, as it was (no priority, `new_router`, which dhcpcd never sets).
   writeFileSync(original, '#!/bin/sh\nip rule add from $new_ip_address table 123\nip route add default via $new_router table 123\n', { mode: 0o755 });
   const undoOriginal = () => {
@@ -122,7 +124,7 @@ async function inner(loadedNs) {
   // Node, run the way a hook is (env -i: an inherited NODE_EXTRA_CA_CERTS alone costs ~40 ms of
   // startup here and would flatter every ratio), and Node starting one `ip -batch` child and
   // reading its answers: the floor for any Node hook that talks to the kernel.
-  const floorScript = join(dirname(original), 'floor.js');
+  const floorScript = join(scratch, 'floor.js');
   writeFileSync(floorScript, [
     "const c = require('child_process').spawn('ip', ['-4', '-N', '-j', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });",
     "let n = 0; c.stdout.on('data', (d) => { n += String(d).split('\\n').length - 1; if (n >= 2) c.stdin.end(); });",

@@ -1,10 +1,10 @@
 // The built bundle, run the way a DHCP client runs it: `env -i` with only the recorded
 // variables, PATH and srcroute's own, inside a network namespace.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Netns } from './netns.js';
 import type { RunResult } from './run.js';
+import { tempDir } from './tmp.js';
 
 export const BUNDLE = join(__dirname, '..', '..', 'dist', 'srcroute.cjs');
 export const STD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -14,16 +14,9 @@ export function requireBundle(): string {
   return BUNDLE;
 }
 
-let configRoot: string | undefined;
-
 /** A config dir holding `files` (name -> content), mode 0644 as an installer would leave them. */
 export function configDir(files: Record<string, string>): string {
-  if (configRoot === undefined) {
-    const root = mkdtempSync(join(tmpdir(), 'srcroute-cfg-'));
-    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
-    configRoot = root;
-  }
-  const dir = mkdtempSync(join(configRoot, 'c'));
+  const dir = tempDir('srcroute-cfg');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
   return dir;
 }

@@ -1,5 +1,5 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../support/tmp.js';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ describe('resolveConfig', () => {
 
 describe('readLayers', () => {
   const dir = (files: Record<string, string>, mode = 0o644): string => {
-    const d = mkdtempSync(join(tmpdir(), 'srcroute-config-'));
+    const d = tempDir('srcroute-config');
     for (const [name, text] of Object.entries(files)) {
       writeFileSync(join(d, name), text);
       chmodSync(join(d, name), mode);
@@ -101,7 +101,7 @@ describe('rt_tables files', () => {
 
 describe('the config directory', () => {
   it('is refused when group or others can write it (they could swap a file for a link)', () => {
-    const d = mkdtempSync(join(tmpdir(), 'srcroute-config-'));
+    const d = tempDir('srcroute-config');
     chmodSync(d, 0o775);
     expect(() => readLayers(d, 'eth0v0', process.getuid?.() ?? 0)).toThrow(/refusing config .*: writable by group or others \(mode 775\)/);
   });

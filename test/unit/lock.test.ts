@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../support/tmp.js';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SystemError } from '../../src/errors.js';
 import { fileLocker } from '../../src/lock.js';
 
-const dir = () => join(mkdtempSync(join(tmpdir(), 'srcroute-lock-')), 'run', 'srcroute');
+const dir = () => join(tempDir('srcroute-lock'), 'run', 'srcroute');
 const quiet = { timeoutMs: 1000, warn: (m: string) => expect.fail(`unexpected warning: ${m}`) };
 const lockPath = (d: string): string => join(d, readdirSync(d).find((f) => f.endsWith('.lock'))!);
 

@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../support/tmp.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMachineId, stableMac } from '../../src/mac.js';
@@ -28,7 +28,7 @@ describe('stableMac', () => {
 });
 
 describe('readMachineId', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'srcroute-mac-'));
+  const dir = tempDir('srcroute-mac');
   it.each([
     ['missing', null, /missing or empty/],
     ['empty', '', /missing or empty/],

@@ -1,8 +1,8 @@
+import { tempDir } from '../support/tmp.js';
 // The operator commands through main(): per-command help, argument errors, and the exit
 // statuses cli.ts maps (check: 0 healthy, 1 not). Paths point into a temp root; ip and dhcpcd
 // are fakes, so nothing here touches the machine.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, realDeps } from '../../src/cli.js';
@@ -21,7 +21,7 @@ const NO_RULE = [RULES.filter((r) => r.priority !== 1000), ROUTES];
 const DUMP = `reason=BOUND\ninterface=eth0v0\nprotocol=dhcp\nip_address=${ADDR}\nsubnet_cidr=24\nrouters=100.64.0.1\n`;
 
 function box(kernel: unknown[] = HEALTHY) {
-  const root = mkdtempSync(join(tmpdir(), 'srcroute-cli-'));
+  const root = tempDir('srcroute-cli');
   const put = (path: string, text: string, mode = 0o644) => {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text, { mode });
