@@ -105,6 +105,8 @@ async function inner(loadedNs) {
   const scratch = mkdtempSync(join(tmpdir(), 'srcroute-bench-inner-'));
   process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
   const original = join(scratch, 'IFACE.exit-hook');
+  // Lock files go to the scratch dir, not the host's /run (this mount namespace shares it).
+  for (const event of Object.values(EVENTS)) event.SRCROUTE_STATE_DIR = join(scratch, 'state');
   // The original guide's hook, as it was (no priority, `new_router`, which dhcpcd never sets).
   writeFileSync(original, '#!/bin/sh\nip rule add from $new_ip_address table 123\nip route add default via $new_router table 123\n', { mode: 0o755 });
   const undoOriginal = () => {

@@ -87,7 +87,7 @@ function configDir(files: Record<string, string>, mode = 0o644): string {
 }
 
 function bundle(env: Record<string, string>, cfg: string): { code: number | null; stderr: string } {
-  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg };
+  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, SRCROUTE_STATE_DIR: join(cfg, 'state') };
   const r = spawnSync('ip', ['netns', 'exec', ns!.name, 'env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), process.execPath, BUNDLE], {
     encoding: 'utf8',
     timeout: 30_000,

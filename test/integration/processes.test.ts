@@ -23,7 +23,7 @@ describe.skipIf(!ok)('processes started per event', () => {
   ])('%s: %i', (_, expected, env) => {
     ns ??= boxWithMacvlans(['eth0v0']);
     const cfg = configDir({ 'srcroute.env': 'TABLE=123\n' });
-    const vars = Object.entries({ ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg }).map(([k, v]) => `${k}=${v}`);
+    const vars = Object.entries({ ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, SRCROUTE_STATE_DIR: `${cfg}/state` }).map(([k, v]) => `${k}=${v}`);
     const r = ns.run(['env', '-i', ...vars, 'strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', process.execPath, requireBundle()]);
     expect(r.code, r.stderr).toBe(0);
     const execs = r.stderr.split('\n').filter((l) => l.includes('execve(')).slice(1);
