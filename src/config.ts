@@ -28,7 +28,7 @@ export const DEFAULT_TABLE = { name: 'pub', number: 123 };
 /** Every key, its default as written in the file, and the comment the installed file carries. */
 export const KEYS = {
   TABLE: {
-    default: 'pub',
+    default: DEFAULT_TABLE.name,
     help: [
       'Routing table for this interface\'s source rule and routes: a name registered in',
       '/etc/iproute2/rt_tables or rt_tables.d/*.conf, or a number (1-4294967295).',

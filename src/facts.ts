@@ -2,7 +2,7 @@
 // the kernel's rules and routes, rp_filter, hook files, dhcpcd.conf, networkd's settings.
 // Everything it finds goes into plain data; the judging (interface-state.ts, diagnose.ts) is pure.
 import { join } from 'node:path';
-import { readLayers, resolveConfig, type Config, type Layer } from './config.js';
+import { KEYS, readLayers, resolveConfig, type Config, type Layer } from './config.js';
 import { InputError } from './errors.js';
 import { readEvent } from './event.js';
 import { readText, statOf } from './files.js';
@@ -120,7 +120,7 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   for (const iface of names) {
     const { config, layers, problem } = configOf(deps, iface);
     const lease = config === null ? { lease: null, problem: null } : await leaseOf(deps, iface);
-    const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? 'pub';
+    const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
     const state = interfaceState(
       { iface, config, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) } },
       kernel,
