@@ -11,7 +11,7 @@ import { interfaceState, type InterfaceInput, type InterfaceState } from './inte
 import { leaseEnv } from './lease.js';
 import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
-import { kernelView, VIEW_QUERIES, type KernelView } from './observed.js';
+import { kernelView, VIEW_QUERIES, type KernelView } from './kernel.js';
 import type { OperatorDeps } from './operator-deps.js';
 
 export interface HookFile {

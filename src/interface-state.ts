@@ -2,7 +2,7 @@
 // reports it) against what the kernel holds. Pure; both commands share it so they never disagree.
 import type { Config } from './config.js';
 import type { Lease } from './event.js';
-import type { KernelView, SeenRule } from './observed.js';
+import type { KernelView, SeenRule } from './kernel.js';
 import { desiredFor } from './plan.js';
 
 export type RuleState = 'present' | 'missing' | 'duplicated' | 'stale' | '-';

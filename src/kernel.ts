@@ -1,6 +1,7 @@
-// The kernel's state as srcroute sees it: the rules and routes it owns in one table, read from
-// `ip -4 -N -j` (numeric, JSON) output. Owned means stamped with srcroute's protocol number;
-// everything else is somebody else's and is never listed here, so never touched.
+// The kernel's rules and routes, read from `ip -4 -N -j` (numeric, JSON) output, in one shape for
+// everyone: the hook keeps only what it owns (stamped with srcroute's protocol number: anything
+// else is somebody else's and is never touched); `status` and `check` look at all of it (the
+// rules the original shell hook left, what a table holds besides ours).
 import { SystemError } from './errors.js';
 
 export interface Rule {
@@ -19,48 +20,68 @@ export interface Route {
   table: number;
 }
 
+/** A rule or route as the kernel shows it, with its protocol (0 when ip shows none). */
+export type SeenRule = Rule & { protocol: number };
+export type SeenRoute = Route & { protocol: number };
+
 export interface OwnedState {
   rules: Rule[];
   routes: Route[];
 }
 
+export interface KernelView {
+  rules: SeenRule[];
+  routes: SeenRoute[];
+}
+
 type Json = Record<string, unknown>;
 
-export function entries(json: unknown, what: string): Json[] {
+function entries(json: unknown, what: string): Json[] {
   if (!Array.isArray(json) || json.some((e) => typeof e !== 'object' || e === null)) {
     throw new SystemError(`unexpected output from ip ${what}`);
   }
   return json as Json[];
 }
 
-export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const protocolOf = (v: unknown): number => (typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
+/** ip omits `table` for the main table. */
+const tableOf = (v: unknown): number => (v === undefined ? 254 : Number(v));
 
-export function withLength(prefix: string, len: unknown): string {
+function withLength(prefix: string, len: unknown): string {
   if (prefix === 'all' || prefix === 'default') return '0.0.0.0/0';
   if (prefix.includes('/')) return prefix;
   return `${prefix}/${typeof len === 'number' ? len : 32}`;
 }
 
-/** From `ip -4 -N -j rule show table T`: the rules carrying `protocol`. */
-export function ownedRules(json: unknown, protocol: number): Rule[] {
-  return entries(json, 'rule show')
-    .filter((r) => str(r.protocol) === String(protocol) || r.protocol === protocol)
-    .map((r) => ({
-      from: withLength(str(r.src) ?? 'all', r.srclen),
-      table: Number(r.table),
-      priority: Number(r.priority),
-    }));
+/** From `ip -4 -N -j rule show …`. */
+export function parseRules(json: unknown): SeenRule[] {
+  return entries(json, 'rule show').map((r) => ({
+    from: withLength(str(r.src) ?? 'all', r.srclen),
+    table: tableOf(r.table),
+    priority: Number(r.priority),
+    protocol: protocolOf(r.protocol),
+  }));
 }
 
-/** From `ip -4 -N -j route show table all proto P`: those of them in `table` (or all). */
-export function ownedRoutes(json: unknown, table: number | 'all'): Route[] {
-  return entries(json, 'route show')
-    .filter((r) => table === 'all' || Number(r.table) === table)
-    .map((r) => ({
-      dst: withLength(str(r.dst) ?? '', undefined),
-      dev: str(r.dev) ?? '',
-      gateway: str(r.gateway),
-      onlink: Array.isArray(r.flags) && r.flags.includes('onlink'),
-      table: Number(r.table),
-    }));
+/** From `ip -4 -N -j route show …`. */
+export function parseRoutes(json: unknown): SeenRoute[] {
+  return entries(json, 'route show').map((r) => ({
+    dst: withLength(str(r.dst) ?? '', undefined),
+    dev: str(r.dev) ?? '',
+    gateway: str(r.gateway),
+    onlink: Array.isArray(r.flags) && r.flags.includes('onlink'),
+    table: tableOf(r.table),
+    protocol: protocolOf(r.protocol),
+  }));
+}
+
+/** The questions `status` and `check` ask: every rule, every route in every table. */
+export const VIEW_QUERIES = [
+  ['rule', 'show'],
+  ['route', 'show', 'table', 'all'],
+];
+
+export function kernelView(answers: readonly unknown[]): KernelView {
+  return { rules: parseRules(answers[0]), routes: parseRoutes(answers[1]) };
 }

@@ -1,8 +1,9 @@
-// The questions srcroute asks the kernel, and how their answers become the state it owns.
-// Rules are filtered by table in ip (the kernel has no rule filter by protocol, so that part is
-// ours); routes by protocol in the kernel's own dump filter, then by table here.
+// The questions the hook and `flush` ask the kernel, and the part of the answers srcroute owns.
+// Rules: ip filters by table, srcroute by protocol (iproute2 6.1 ignores `rule show protocol`).
+// Routes: ip filters by protocol (and then leaves the protocol out of its JSON), srcroute by
+// table. In -batch mode iproute2 asks the kernel for a full dump either way.
 import type { Config } from './config.js';
-import { ownedRoutes, ownedRules, type OwnedState } from './kernel.js';
+import { parseRoutes, parseRules, type OwnedState } from './kernel.js';
 
 export function stateQueries(config: Config, table: number | 'all'): string[][] {
   return [
@@ -12,8 +13,13 @@ export function stateQueries(config: Config, table: number | 'all'): string[][] 
 }
 
 export function stateOf(answers: unknown[], config: Config, table: number | 'all'): OwnedState {
+  const inTable = (x: { table: number }): boolean => table === 'all' || x.table === table;
   return {
-    rules: ownedRules(answers[0], config.protocol),
-    routes: ownedRoutes(answers[1], table),
+    rules: parseRules(answers[0])
+      .filter((r) => r.protocol === config.protocol && inTable(r))
+      .map(({ protocol: _, ...rule }) => rule),
+    routes: parseRoutes(answers[1])
+      .filter(inTable)
+      .map(({ protocol: _, ...route }) => route),
   };
 }

@@ -7,7 +7,7 @@ import { diagnose, renderFindings } from '../../src/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/facts.js';
 import { interfaceState } from '../../src/interface-state.js';
 import { manageForeignRules } from '../../src/networkd.js';
-import type { KernelView, SeenRule } from '../../src/observed.js';
+import type { KernelView, SeenRule } from '../../src/kernel.js';
 import { renderStatusJson, renderStatusTable } from '../../src/status-view.js';
 import { golden } from '../support/golden.js';
 
@@ -23,8 +23,8 @@ function healthyKernel(): KernelView {
   for (const iface of ['eth0v0', 'eth0v1'] as const) {
     const table = TABLES[iface][0];
     k.rules.push({ from: `${LEASES[iface]}/32`, table, priority: 1000, protocol: 213 });
-    k.routes.push({ dst: '0.0.0.0/0', dev: iface, gateway: '100.64.0.1', table, protocol: 213 });
-    k.routes.push({ dst: '100.64.0.0/24', dev: iface, gateway: null, table, protocol: 213 });
+    k.routes.push({ dst: '0.0.0.0/0', dev: iface, gateway: '100.64.0.1', onlink: false, table, protocol: 213 });
+    k.routes.push({ dst: '100.64.0.0/24', dev: iface, gateway: null, onlink: false, table, protocol: 213 });
   }
   return k;
 }
