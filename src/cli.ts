@@ -5,7 +5,7 @@
 import { CONFIG_DIR, STATE_DIR, defaultConfigText } from './config.js';
 import { InputError, SystemError, messageOf, shown } from './errors.js';
 import type { Env } from './event.js';
-import { isExecutable } from './executable.js';
+import { isExecutable } from './files.js';
 import { runHook, type Deps } from './hook.js';
 import { ipRunner } from './ip.js';
 import { fileLocker } from './lock.js';

@@ -29,8 +29,13 @@ export function shown(value: string, max = 40): string {
   return `"${out}"`;
 }
 
+/** Text (ip's stderr, an error's message) as one line of bounded length. */
+export function oneLine(text: string, max = 200): string {
+  const flat = text.trim().replace(/\s*[\r\n]+\s*/g, '; ');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 /** An error's message as one line of bounded length, whatever was thrown. */
 export function messageOf(e: unknown, max = 400): string {
-  const text = (e instanceof Error ? e.message : String(e)).replace(/\s*[\r\n]+\s*/g, '; ');
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return oneLine(e instanceof Error ? e.message : String(e), max);
 }

@@ -1,6 +1,7 @@
-// Small, forgiving file reads for the operator commands, which look at many optional files:
-// a missing file is an answer (null / empty), not an error. And the one atomic write.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+// Small, forgiving file access for everything that looks at optional files (rt_tables, lock
+// files, the operator commands' many sources): a missing file is an answer (null / empty /
+// false), not an error. And the one atomic write.
+import { accessSync, constants, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function readText(path: string): string | null {
@@ -28,6 +29,16 @@ export function statOf(path: string): Stats | null {
 }
 
 export const exists = (path: string): boolean => existsSync(path);
+
+/** Whether this process may execute `path` (ip, dhcpcd). */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Replace `path` with `content` atomically: write beside it, then rename; never a half file. */
 export function writeAtomic(path: string, content: string, mode = 0o644): void {

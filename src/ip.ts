@@ -4,7 +4,7 @@
 // One process instead of three matters: dhcpcd waits for its hook on every lease event.
 // The process gets its own process group so a timeout kills whatever a wrapper script started.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { SystemError } from './errors.js';
+import { SystemError, oneLine } from './errors.js';
 import type { Change } from './plan.js';
 
 export interface Failed {
@@ -173,9 +173,4 @@ function failures(stderr: string, offset: number, changes: readonly Change[]): F
     messages = [];
   }
   return failed;
-}
-
-function oneLine(text: string): string {
-  const flat = text.trim().replace(/\s*\n\s*/g, '; ');
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

@@ -6,9 +6,10 @@
 // Stale rule: a lock whose holder is gone (killed mid-run), or older than any run can last, is
 // broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SystemError } from './errors.js';
+import { readText } from './files.js';
 
 export interface LockOptions {
   timeoutMs: number;
@@ -19,14 +20,6 @@ export interface LockOptions {
 export type Locker = <T>(name: string, options: LockOptions, critical: () => Promise<T>) => Promise<T>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -56,7 +49,7 @@ function breakStale(path: string, judged: string): void {
   } catch {
     return; // somebody else broke it first
   }
-  if (readOrNull(aside) !== judged) {
+  if (readText(aside) !== judged) {
     try {
       linkSync(aside, path);
     } catch {
@@ -119,7 +112,7 @@ export function fileLocker(dir: string): Locker {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return unusable(e);
       }
-      const held = readOrNull(path);
+      const held = readText(path);
       if (held !== null && isStale(path, held, 2 * timeoutMs + 10_000)) breakStale(path, held);
       else if (Date.now() >= deadline) throw new SystemError(`another srcroute run held ${path} for ${timeoutMs / 1000}s`);
       else await sleep(2 + Math.random() * 8);
@@ -127,7 +120,7 @@ export function fileLocker(dir: string): Locker {
     try {
       return await critical();
     } finally {
-      if (readOrNull(path) === token) {
+      if (readText(path) === token) {
         try {
           unlinkSync(path);
         } catch {

@@ -1,7 +1,7 @@
 // What the operator commands (sync, status, check, mac, macvlan) need beyond the hook's Deps:
 // where the system's files are, how to run dhcpcd, and the clock. cli.ts hands in the real
 // ones; tests a temp root, a fake runner and a fixed time.
-import { isExecutable } from './executable.js';
+import { isExecutable } from './files.js';
 import type { Deps } from './hook.js';
 import { DHCPCD_CANDIDATES } from './lease-source.js';
 import { systemPaths, type Paths } from './paths.js';

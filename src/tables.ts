@@ -1,7 +1,7 @@
 // Routing table names as iproute2 knows them: /etc/iproute2/rt_tables plus rt_tables.d/*.conf
 // (and the vendor copies newer iproute2 keeps under /usr/share or /usr/lib). srcroute talks to
 // `ip` in numbers only, so names are resolved here, once, for config and for messages.
-import { readdirSync, readFileSync } from 'node:fs';
+import { listDir, readText } from './files.js';
 import { join } from 'node:path';
 
 export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'];
@@ -23,27 +23,13 @@ export function parseTableFile(text: string, into: Map<string, number>): void {
   }
 }
 
-function readIfPresent(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null; // a missing or unreadable file names no table
-  }
-}
-
 /** Every table name registered on this machine (vendor files first, /etc last so it wins). */
 export function readTableNames(dirs: readonly string[] = IPROUTE2_DIRS): Map<string, number> {
   const names = new Map<string, number>();
   for (const dir of dirs) {
-    const main = readIfPresent(join(dir, 'rt_tables'));
-    if (main !== null) parseTableFile(main, names);
-    let dropIns: string[] = [];
-    try {
-      dropIns = readdirSync(join(dir, 'rt_tables.d')).filter((f) => f.endsWith('.conf')).sort();
-    } catch {
-      // no drop-in directory
-    }
-    for (const file of dropIns) parseTableFile(readIfPresent(join(dir, 'rt_tables.d', file)) ?? '', names);
+    // A missing or unreadable file names no table.
+    const files = [join(dir, 'rt_tables'), ...listDir(join(dir, 'rt_tables.d')).filter((f) => f.endsWith('.conf')).map((f) => join(dir, 'rt_tables.d', f))];
+    for (const file of files) parseTableFile(readText(file) ?? '', names);
   }
   return names;
 }
