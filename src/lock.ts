@@ -1,8 +1,9 @@
 // Serialises srcroute runs that touch the same table: two hooks for one interface can overlap
 // (a slow hook and a fast renumber), and each must read-decide-write alone. The lock is a file
-// created with O_EXCL under the state dir (/run/srcroute), named for the table and the network
-// namespace (routing tables belong to a namespace, so does the lock). Taking it costs a few
-// syscalls; an abstract unix socket, tried first, cost ~5 ms of Node's net machinery per event.
+// created whole (a written file hard-linked into place) in the state dir (/run/srcroute), named
+// for the table and the network namespace (routing tables belong to a namespace, so does the
+// lock). Taking it costs a few syscalls; an abstract unix socket, tried first, cost ~5 ms of
+// Node's net machinery per event.
 // Stale rule: a lock whose holder is gone (killed mid-run), or older than any run can last, is
 // broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
@@ -88,6 +89,30 @@ function netnsTag(): string {
   }
 }
 
+/**
+ * Create the lock file with its content in one step: written beside it, then hard-linked into
+ * place (link(2) fails if the name exists). A lock created empty and written afterwards could be
+ * judged stale by a waiter in between, and broken under its holder (seen under load).
+ */
+function claim(path: string, token: string): boolean {
+  const mine = `${path}.${process.pid}.new`;
+  const fd = openSync(mine, 'w', 0o600);
+  try {
+    writeSync(fd, token);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(mine, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(mine);
+  }
+}
+
 /** Locks as files in `dir` (created 0700 if missing). */
 export function fileLocker(dir: string): Locker {
   return async <T>(name: string, { timeoutMs, warn }: LockOptions, critical: () => Promise<T>): Promise<T> => {
@@ -105,12 +130,9 @@ export function fileLocker(dir: string): Locker {
     }
     for (;;) {
       try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, token);
-        closeSync(fd);
-        break;
+        if (claim(path, token)) break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return unusable(e);
+        return unusable(e);
       }
       const held = readText(path);
       if (held !== null && isStale(path, held, 2 * timeoutMs + 10_000)) breakStale(path, held);
