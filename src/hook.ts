@@ -20,10 +20,16 @@ export interface Deps {
   lock: Locker;
 }
 
+/** The config for `iface` (its file over the global one), or the global one alone. */
+export function loadConfig(deps: Deps, iface: string | null): Config {
+  return resolveConfig(readLayers(deps.configDir, iface, deps.uid), deps.tables, deps.isExecutable);
+}
+
 export async function runHook(deps: Deps, dry: boolean, report: Report): Promise<void> {
   const event = readEvent(deps.env);
   if (event.action === 'ignore') return;
-  const config = resolveConfig(readLayers(deps.configDir, event.iface, deps.uid), deps.tables, deps.isExecutable);
+  const config = loadConfig(deps, event.iface);
+  const warn = (message: string): void => report.log(`${report.tag}: warning: ${message}`);
 
   const changes = await execute(
     deps.ip(config),
@@ -35,12 +41,9 @@ export async function runHook(deps: Deps, dry: boolean, report: Report): Promise
     dry,
     report,
     // A dry run changes nothing, so it needs no lock; a real one reads, decides and writes alone.
-    dry
-      ? undefined
-      : (critical) =>
-          deps.lock(`table-${config.table}`, { timeoutMs: config.timeoutMs, warn: (m) => report.log(`${report.tag}: warning: ${m}`) }, critical),
+    dry ? undefined : (critical) => deps.lock(`table-${config.table}`, { timeoutMs: config.timeoutMs, warn }, critical),
   );
   if (event.action === 'up' && changes.length > 0 && !dry) {
-    for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
+    for (const w of event.warnings) warn(w);
   }
 }
