@@ -7,12 +7,12 @@
 //  - the lock: an unusable SRCROUTE_STATE_DIR, or no /run at all, only earn a warning; the lease
 //    nothing.
 // Fake ip programs are generated into a temp dir and chosen with the IP= config key.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, STD_PATH } from '../support/bundle.js';
+import { BUNDLE, hookEnv, requireBundle } from '../support/bundle.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites, which } from '../support/prereq.js';
 
@@ -66,8 +66,7 @@ let raceRuns = 0;
 
 /** Run the bundle in the namespace, the way a DHCP client would: env -i, nothing inherited. */
 function bundle(env: Record<string, string>, cfg: string, extra: Record<string, string> = {}, wrap: string[] = []): Promise<Result> {
-  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, SRCROUTE_STATE_DIR: join(tmp, 'state'), ...extra };
-  const argv = ['netns', 'exec', ns!.name, ...wrap, 'env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), process.execPath, BUNDLE];
+  const argv = ['netns', 'exec', ns!.name, ...wrap, ...hookEnv(env, cfg, { SRCROUTE_STATE_DIR: join(tmp, 'state'), ...extra }), process.execPath, BUNDLE];
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -170,10 +169,7 @@ const pidFiles: [string, string][] = [];
 
 describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => {
   beforeAll(() => {
-    if (!existsSync(BUNDLE)) {
-      const b = spawnSync('npm', ['run', 'build'], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
-    }
+    requireBundle();
     tmp = mkdtempSync(join(tmpdir(), 'srcroute-faults-'));
     ipPath = which('ip')!;
     ns = boxWithMacvlans(['eth0v0', 'eth0v1']);

@@ -3,12 +3,11 @@
 // environment or config must exit 2 with one short line naming what is wrong, leave every rule
 // and route exactly as it was, never start ip (IP= points at a wrapper that records each call),
 // and never run what it was fed (the payloads would create a marker file).
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, STD_PATH } from '../support/bundle.js';
+import { requireBundle, runBundle } from '../support/bundle.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites, which } from '../support/prereq.js';
 
@@ -86,14 +85,7 @@ function configDir(files: Record<string, string>, mode = 0o644): string {
   return dir;
 }
 
-function bundle(env: Record<string, string>, cfg: string): { code: number | null; stderr: string } {
-  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, SRCROUTE_STATE_DIR: join(cfg, 'state') };
-  const r = spawnSync('ip', ['netns', 'exec', ns!.name, 'env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), process.execPath, BUNDLE], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { code: r.status, stderr: r.stderr };
-}
+const bundle = (env: Record<string, string>, cfg: string) => runBundle(ns!, env, cfg);
 
 const snapshot = (): string => JSON.stringify([ns!.json('-4', '-N', 'rule', 'show'), ns!.json('-4', '-N', 'route', 'show', 'table', 'all')]);
 const calls = (): number => (existsSync(CALLS) ? readFileSync(CALLS, 'utf8').split('\n').filter(Boolean).length : 0);
@@ -112,10 +104,7 @@ function expectRefused(r: { code: number | null; stderr: string }, names: string
 
 describe.skipIf(!ok)('hostile input through the built bundle: exit 2, one line, nothing changed or run', () => {
   beforeAll(() => {
-    if (!existsSync(BUNDLE)) {
-      const b = spawnSync('npm', ['run', 'build'], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
-    }
+    requireBundle();
     wrapper = join(tmp, 'ip-recording');
     writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> ${CALLS}\nexec ${which('ip')} "$@"\n`, { mode: 0o755 });
     ns = boxWithMacvlans(['eth0v0']);

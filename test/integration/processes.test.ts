@@ -2,7 +2,7 @@
 // own start (issue #5). So the count is part of the contract: one `ip` per event that reads or
 // changes the kernel, none for an ignored reason. Counted with strace on the built bundle.
 import { afterAll, describe, expect, it } from 'vitest';
-import { configDir, requireBundle, STD_PATH } from '../support/bundle.js';
+import { configDir, hookEnv, requireBundle } from '../support/bundle.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
 
@@ -23,8 +23,7 @@ describe.skipIf(!ok)('processes started per event', () => {
   ])('%s: %i', (_, expected, env) => {
     ns ??= boxWithMacvlans(['eth0v0']);
     const cfg = configDir({ 'srcroute.env': 'TABLE=123\n' });
-    const vars = Object.entries({ ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfg, SRCROUTE_STATE_DIR: `${cfg}/state` }).map(([k, v]) => `${k}=${v}`);
-    const r = ns.run(['env', '-i', ...vars, 'strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', process.execPath, requireBundle()]);
+    const r = ns.run([...hookEnv(env, cfg), 'strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', process.execPath, requireBundle()]);
     expect(r.code, r.stderr).toBe(0);
     const execs = r.stderr.split('\n').filter((l) => l.includes('execve(')).slice(1);
     expect(execs.length, execs.join('\n')).toBe(expected);

@@ -21,9 +21,14 @@ export function configDir(files: Record<string, string>): string {
   return dir;
 }
 
+/** `env -i VAR=…`: what a DHCP client hands the hook (`env`), PATH, and srcroute's own dirs. */
+export function hookEnv(env: Record<string, string>, cfgDir: string, extra: Record<string, string> = {}): string[] {
+  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfgDir, SRCROUTE_STATE_DIR: join(cfgDir, 'state'), ...extra };
+  return ['env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)];
+}
+
 export function runBundle(ns: Netns, env: Record<string, string>, cfgDir: string, args: string[] = [], node = process.execPath): RunResult {
-  const vars = { ...env, PATH: STD_PATH, SRCROUTE_CONFIG_DIR: cfgDir, SRCROUTE_STATE_DIR: join(cfgDir, 'state') };
-  return ns.run(['env', '-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), node, requireBundle(), ...args]);
+  return ns.run([...hookEnv(env, cfgDir), node, requireBundle(), ...args]);
 }
 
 /**
