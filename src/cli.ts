@@ -2,16 +2,16 @@
 // Exit codes live here only: 0 done (or nothing to do, or `check` found nothing wrong), 2 bad
 // input or config (nothing was changed), 1 the system failed or `check` found a problem.
 // Nothing here reads `process`: bin.ts hands everything in.
-import { CONFIG_DIR, STATE_DIR, defaultConfigText } from './config.js';
-import { InputError, SystemError, messageOf, shown } from './errors.js';
-import type { Env } from './event.js';
-import { isExecutable } from './files.js';
-import { runHook, type Deps } from './hook.js';
-import { ipRunner } from './ip.js';
-import { fileLocker } from './lock.js';
-import { tagOf } from './log.js';
-import type { OperatorDeps } from './operator-deps.js';
-import { readTableNames } from './tables.js';
+import { CONFIG_DIR, STATE_DIR, defaultConfigText } from './hook/config.js';
+import { InputError, SystemError, messageOf, shown } from './shared/errors.js';
+import type { Env } from './hook/event.js';
+import { isExecutable } from './shared/files.js';
+import { runHook, type Deps } from './hook/hook.js';
+import { ipRunner } from './kernel/ip.js';
+import { fileLocker } from './kernel/lock.js';
+import { tagOf } from './hook/log.js';
+import type { OperatorDeps } from './operator/deps.js';
+import { readTableNames } from './kernel/tables.js';
 import { commandHelp, usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
@@ -72,7 +72,7 @@ const COMMANDS: Record<string, Command> = {
   },
   flush: {
     flags: ['--dry-run'],
-    run: async (args, deps, io, tag) => (await import('./flush.js')).runFlush(deps, args.flags.has('--dry-run'), report(io, tag)),
+    run: async (args, deps, io, tag) => (await import('./hook/flush.js')).runFlush(deps, args.flags.has('--dry-run'), report(io, tag)),
   },
   config: {
     flags: ['--defaults'],
@@ -86,25 +86,25 @@ const COMMANDS: Record<string, Command> = {
     flags: ['--dry-run'],
     positional: { min: 0, max: 1 },
     run: async (args, deps, io) =>
-      (await import('./commands/sync.js')).runSync(deps, first(args), args.flags.has('--dry-run'), { out: io.out, log: io.err }),
+      (await import('./operator/commands/sync.js')).runSync(deps, first(args), args.flags.has('--dry-run'), { out: io.out, log: io.err }),
   },
   status: {
     operator: true,
     flags: ['--json'],
     positional: { min: 0, max: 1 },
-    run: async (args, deps, io) => (await import('./commands/status.js')).runStatus(deps, first(args), args.flags.has('--json'), io.out),
+    run: async (args, deps, io) => (await import('./operator/commands/status.js')).runStatus(deps, first(args), args.flags.has('--json'), io.out),
   },
   check: {
     operator: true,
     flags: [],
     positional: { min: 0, max: 1 },
-    run: async (args, deps, io) => (await import('./commands/check.js')).runCheck(deps, first(args), io.out),
+    run: async (args, deps, io) => (await import('./operator/commands/check.js')).runCheck(deps, first(args), io.out),
   },
   mac: {
     operator: true,
     flags: [],
     positional: { min: 1, max: 1 },
-    run: async (args, deps, io) => (await import('./commands/mac.js')).runMac(deps, args.positional[0]!, io.out),
+    run: async (args, deps, io) => (await import('./operator/commands/mac.js')).runMac(deps, args.positional[0]!, io.out),
   },
   macvlan: {
     operator: true,
@@ -112,7 +112,7 @@ const COMMANDS: Record<string, Command> = {
     options: ['--parent', '--stack'],
     positional: { min: 1, max: 1 },
     run: async (args, deps, io) =>
-      (await import('./commands/macvlan.js')).runMacvlan(
+      (await import('./operator/commands/macvlan.js')).runMacvlan(
         deps,
         {
           iface: args.positional[0]!,
@@ -167,7 +167,7 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
     const command = COMMANDS[name]!;
     const parsed = parseArgs(name, command, args);
     const verdict = command.operator
-      ? await command.run(parsed, { ...(await import('./operator-deps.js')).machineDeps(), ...deps, ...given }, io, tag)
+      ? await command.run(parsed, { ...(await import('./operator/deps.js')).machineDeps(), ...deps, ...given }, io, tag)
       : await command.run(parsed, deps, io, tag);
     return verdict === 'unhealthy' ? 1 : 0;
   } catch (e) {

@@ -6,7 +6,7 @@
 // Scenarios run in order; each restores what it broke and ends healthy.
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseDhcpMessage, parseDumpedLease } from '../../src/lease.js';
+import { parseDhcpMessage, parseDumpedLease } from '../../src/hook/lease.js';
 import { GATEWAY, Lab, leftoverNamespaces, waitFor } from '../support/lab.js';
 import { golden } from '../support/golden.js';
 import { prerequisites } from '../support/prereq.js';

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, realDeps } from '../../src/cli.js';
-import type { Env } from '../../src/event.js';
-import type { Deps } from '../../src/hook.js';
-import type { Change } from '../../src/plan.js';
+import type { Env } from '../../src/hook/event.js';
+import type { Deps } from '../../src/hook/hook.js';
+import type { Change } from '../../src/kernel/change.js';
 
 export interface Outcome {
   code: number;

@@ -1,7 +1,7 @@
 // A model of the part of the kernel srcroute owns, for replaying whole sessions through the
 // pure planner: it applies the planner's ip argv the way the kernel would (add fails on a
 // duplicate, del removes the first match). Real-kernel replays live in test/integration.
-import type { OwnedState, Route, Rule } from '../../src/kernel.js';
+import type { OwnedState, Route, Rule } from '../../src/kernel/kernel.js';
 
 const withLength = (p: string): string => (p === 'default' ? '0.0.0.0/0' : p.includes('/') ? p : `${p}/32`);
 

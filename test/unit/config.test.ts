@@ -3,9 +3,9 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { KEYS, defaultConfigText, readLayers, resolveConfig, type Layer } from '../../src/config.js';
-import { InputError } from '../../src/errors.js';
-import { parseTableFile } from '../../src/tables.js';
+import { KEYS, defaultConfigText, readLayers, resolveConfig, type Layer } from '../../src/hook/config.js';
+import { InputError } from '../../src/shared/errors.js';
+import { parseTableFile } from '../../src/kernel/tables.js';
 
 const tables = new Map([['pub', 123], ['isp2', 124], ['main', 254]]);
 const resolve = (...values: Layer['values'][]) =>

@@ -1,14 +1,14 @@
 // `check`'s judgement, table-driven: a healthy box's facts, broken one thing at a time. The
 // full report for a box with everything broken is a golden file.
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
-import { hasInterfaceBlock, hasNogateway } from '../../src/dhcpcd-conf.js';
-import { diagnose, renderFindings } from '../../src/diagnose.js';
-import type { Facts, InterfaceFacts } from '../../src/facts.js';
-import { interfaceState } from '../../src/interface-state.js';
-import { manageForeignRules } from '../../src/networkd.js';
-import type { KernelView, SeenRule } from '../../src/kernel.js';
-import { renderStatusJson, renderStatusTable } from '../../src/status-view.js';
+import type { Config } from '../../src/hook/config.js';
+import { hasInterfaceBlock, hasNogateway } from '../../src/operator/dhcpcd-conf.js';
+import { diagnose, renderFindings } from '../../src/operator/diagnose.js';
+import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
+import { interfaceState } from '../../src/operator/interface-state.js';
+import { manageForeignRules } from '../../src/operator/networkd.js';
+import type { KernelView, SeenRule } from '../../src/kernel/kernel.js';
+import { renderStatusJson, renderStatusTable } from '../../src/operator/status-view.js';
 import { golden } from '../support/golden.js';
 
 

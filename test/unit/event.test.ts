@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readEvent, type Env, type HookEvent } from '../../src/event.js';
-import { InputError } from '../../src/errors.js';
-import { parseDhclientClassless, parseDhcpcdClassless } from '../../src/classless.js';
+import { readEvent, type Env, type HookEvent } from '../../src/hook/event.js';
+import { InputError } from '../../src/shared/errors.js';
+import { parseDhclientClassless, parseDhcpcdClassless } from '../../src/hook/classless.js';
 
 const bound = { reason: 'BOUND', interface: 'eth0v0', new_ip_address: '100.64.0.50', new_subnet_cidr: '24', new_routers: '100.64.0.1' };
 const up = (over: Env): HookEvent => readEvent({ ...bound, ...over });

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { isInterfaceName } from '../../src/event.js';
+import { isInterfaceName } from '../../src/hook/event.js';
 
 const root = join(__dirname, '..', '..');
 const patternIn = (file: string): string =>

@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEvent } from '../../src/event.js';
-import { dhcpcdControl } from '../../src/lease-source.js';
-import { leaseEnv, parseDhclientLeases, parseDhcpMessage, parseDumpedLease } from '../../src/lease.js';
+import { readEvent } from '../../src/hook/event.js';
+import { dhcpcdControl } from '../../src/operator/lease-source.js';
+import { leaseEnv, parseDhclientLeases, parseDhcpMessage, parseDumpedLease } from '../../src/hook/lease.js';
 
 const golden = (name: string) => readFileSync(resolve(__dirname, '../golden', name));
 

@@ -3,8 +3,8 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { SystemError } from '../../src/errors.js';
-import { fileLocker } from '../../src/lock.js';
+import { SystemError } from '../../src/shared/errors.js';
+import { fileLocker } from '../../src/kernel/lock.js';
 
 const dir = () => join(tempDir('srcroute-lock'), 'run', 'srcroute');
 const quiet = { timeoutMs: 1000, warn: (m: string) => expect.fail(`unexpected warning: ${m}`) };

@@ -2,7 +2,7 @@ import { tempDir } from '../support/tmp.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readMachineId, stableMac } from '../../src/mac.js';
+import { readMachineId, stableMac } from '../../src/operator/mac.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
 

@@ -1,6 +1,6 @@
 // The macvlan's persistent definitions, one golden file per stack, and stack detection.
 import { describe, expect, it } from 'vitest';
-import { definitionFor, detectStack, renderDefinition, STACKS } from '../../src/macvlan.js';
+import { definitionFor, detectStack, renderDefinition, STACKS } from '../../src/operator/macvlan.js';
 import { golden } from '../support/golden.js';
 
 const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };

@@ -6,8 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, realDeps } from '../../src/cli.js';
-import type { OperatorDeps } from '../../src/operator-deps.js';
-import { systemPaths } from '../../src/paths.js';
+import type { OperatorDeps } from '../../src/operator/deps.js';
+import { systemPaths } from '../../src/shared/paths.js';
 
 const ADDR = '100.64.0.50';
 /** The kernel of a healthy box, as `ip -4 -N -j` prints it. */

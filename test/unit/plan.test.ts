@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
-import { readEvent, type Lease } from '../../src/event.js';
-import type { OwnedState, Route, Rule } from '../../src/kernel.js';
-import { desiredFor, planDown, planUp } from '../../src/plan.js';
+import type { Config } from '../../src/hook/config.js';
+import { readEvent, type Lease } from '../../src/hook/event.js';
+import type { OwnedState, Route, Rule } from '../../src/kernel/kernel.js';
+import { desiredFor, planDown, planUp } from '../../src/hook/plan.js';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { ModelKernel } from '../support/model-kernel.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACTIVE_REASONS, actionOf } from '../../src/reasons.js';
+import { ACTIVE_REASONS, actionOf } from '../../src/hook/reasons.js';
 
 const dispatcher = readFileSync(join(__dirname, '..', '..', 'hooks', 'dhcpcd.exit-hook'), 'utf8');
 

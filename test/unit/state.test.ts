@@ -1,7 +1,7 @@
 // What srcroute owns, from ip's own JSON (these answers are copied from iproute2 6.1 in a netns).
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
-import { stateOf } from '../../src/state.js';
+import type { Config } from '../../src/hook/config.js';
+import { stateOf } from '../../src/hook/state.js';
 
 const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000 };
 

@@ -2,8 +2,8 @@
 // With ManageForeignRoutingPolicyRules=yes (its default) networkd removes every rule it did not
 // create, at start and on reconfiguration; srcroute's rules would vanish until the next lease event.
 import { join } from 'node:path';
-import { exists, listDir, readText } from './files.js';
-import type { Paths } from './paths.js';
+import { exists, listDir, readText } from '../shared/files.js';
+import type { Paths } from '../shared/paths.js';
 
 export interface NetworkdFacts {
   /** Running (its runtime dir exists) or enabled (its wants link exists). */

@@ -3,17 +3,9 @@
 // when it already does. No I/O here; tests drive it with recorded events and golden plans.
 import type { Config } from './config.js';
 import type { Lease } from './event.js';
-import { formatIPv4, networkOf, parseIPv4 } from './ipv4.js';
-import type { OwnedState, Route, Rule } from './kernel.js';
-
-export interface Change {
-  /** Arguments to ip(8), one `ip -batch` line. */
-  argv: string[];
-  /** What it does, for the log: `rule from 100.64.0.50 lookup pub pref 1000 added`. */
-  says: string;
-  /** A delete whose object may vanish first (the kernel flushes routes with the last address). */
-  mayBeGone?: true;
-}
+import { formatIPv4, networkOf, parseIPv4 } from '../shared/ipv4.js';
+import type { Change } from '../kernel/change.js';
+import type { OwnedState, Route, Rule } from '../kernel/kernel.js';
 
 export interface Desired {
   rule: Rule;

@@ -6,7 +6,7 @@
 //  - ISC dhclient's dhclient.IFACE.leases: `lease { … }` blocks, the last one current.
 // leaseEnv() turns the result into the hook environment that runHook() validates as usual.
 import type { Env } from './event.js';
-import { formatIPv4, prefixOfMask } from './ipv4.js';
+import { formatIPv4, prefixOfMask } from '../shared/ipv4.js';
 
 export type LeaseVars = Record<string, string>;
 

@@ -9,8 +9,8 @@
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
 import { closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SystemError } from './errors.js';
-import { readText } from './files.js';
+import { SystemError } from '../shared/errors.js';
+import { readText } from '../shared/files.js';
 
 export interface LockOptions {
   timeoutMs: number;

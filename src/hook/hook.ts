@@ -4,8 +4,8 @@
 import { readLayers, resolveConfig, type Config } from './config.js';
 import { execute, type Report } from './apply.js';
 import { readEvent, type Env } from './event.js';
-import type { IpRunner } from './ip.js';
-import type { Locker } from './lock.js';
+import type { IpRunner } from '../kernel/ip.js';
+import type { Locker } from '../kernel/lock.js';
 import { desiredFor, planDown, planUp } from './plan.js';
 import { stateOf, stateQueries } from './state.js';
 

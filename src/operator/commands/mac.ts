@@ -1,7 +1,7 @@
 // `srcroute mac IFACE`: print the interface's stable MAC (see mac.ts for why it must be stable).
-import { checkInterface } from '../event.js';
+import { checkInterface } from '../../hook/event.js';
 import { readMachineId, stableMac } from '../mac.js';
-import type { OperatorDeps } from '../operator-deps.js';
+import type { OperatorDeps } from '../deps.js';
 
 export function macOf(deps: OperatorDeps, iface: string): string {
   return stableMac(readMachineId(deps.paths.machineId), checkInterface(iface, 'interface name'));

@@ -3,8 +3,8 @@
 // an address each time. Derived from /etc/machine-id and the interface name: the same machine
 // and interface always give the same MAC, another interface another one.
 import { createHash } from 'node:crypto';
-import { InputError } from './errors.js';
-import { readText } from './files.js';
+import { InputError } from '../shared/errors.js';
+import { readText } from '../shared/files.js';
 
 /**
  * `02:` then five bytes of sha256(machine-id ":" iface). 0x02 is the locally administered,

@@ -3,7 +3,7 @@
 // Routes: ip filters by protocol (and then leaves the protocol out of its JSON), srcroute by
 // table. In -batch mode iproute2 asks the kernel for a full dump either way.
 import type { Config } from './config.js';
-import { parseRoutes, parseRules, type OwnedState } from './kernel.js';
+import { parseRoutes, parseRules, type OwnedState } from '../kernel/kernel.js';
 
 export function stateQueries(config: Config, table: number | 'all'): string[][] {
   return [

@@ -2,7 +2,7 @@
 // everyone: the hook keeps only what it owns (stamped with srcroute's protocol number: anything
 // else is somebody else's and is never touched); `status` and `check` look at all of it (the
 // rules the original shell hook left, what a table holds besides ours).
-import { SystemError } from './errors.js';
+import { SystemError } from '../shared/errors.js';
 
 export interface Rule {
   /** Source prefix, always with its length: `100.64.0.50/32`. */

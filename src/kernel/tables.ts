@@ -1,7 +1,7 @@
 // Routing table names as iproute2 knows them: /etc/iproute2/rt_tables plus rt_tables.d/*.conf
 // (and the vendor copies newer iproute2 keeps under /usr/share or /usr/lib). srcroute talks to
 // `ip` in numbers only, so names are resolved here, once, for config and for messages.
-import { listDir, readText } from './files.js';
+import { listDir, readText } from '../shared/files.js';
 import { join } from 'node:path';
 
 export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'];

@@ -3,7 +3,7 @@
 import { NETWORKD_DROP_IN } from './networkd.js';
 import { hasInterfaceBlock, hasNogateway } from './dhcpcd-conf.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
-import type { SeenRule } from './kernel.js';
+import type { SeenRule } from '../kernel/kernel.js';
 
 export interface Finding {
   /** A stable key for scripts and tests: `rule-missing`, `rp-filter`, … */

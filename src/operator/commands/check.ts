@@ -2,7 +2,7 @@
 // cli.ts turns it into the exit status.
 import { diagnose, renderFindings } from '../diagnose.js';
 import { gatherFacts } from '../facts.js';
-import type { OperatorDeps } from '../operator-deps.js';
+import type { OperatorDeps } from '../deps.js';
 
 export async function runCheck(deps: OperatorDeps, iface: string | null, out: (line: string) => void): Promise<'healthy' | 'unhealthy'> {
   const facts = await gatherFacts(deps, iface);

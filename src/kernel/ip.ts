@@ -4,8 +4,8 @@
 // One process instead of three matters: dhcpcd waits for its hook on every lease event.
 // The process gets its own process group so a timeout kills whatever a wrapper script started.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { SystemError, oneLine } from './errors.js';
-import type { Change } from './plan.js';
+import { SystemError, oneLine } from '../shared/errors.js';
+import type { Change } from './change.js';
 
 export interface Failed {
   change: Change;

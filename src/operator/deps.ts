@@ -1,11 +1,11 @@
 // What the operator commands (sync, status, check, mac, macvlan) need beyond the hook's Deps:
 // where the system's files are, how to run dhcpcd, and the clock. cli.ts hands in the real
 // ones; tests a temp root, a fake runner and a fixed time.
-import { isExecutable } from './files.js';
-import type { Deps } from './hook.js';
+import { isExecutable } from '../shared/files.js';
+import type { Deps } from '../hook/hook.js';
 import { DHCPCD_CANDIDATES } from './lease-source.js';
-import { systemPaths, type Paths } from './paths.js';
-import { runProgram, type ProgramRunner } from './program.js';
+import { systemPaths, type Paths } from '../shared/paths.js';
+import { runProgram, type ProgramRunner } from '../kernel/program.js';
 
 export interface OperatorDeps extends Deps {
   /** Prefix of every path written by `macvlan --write` ('' on a real system). */

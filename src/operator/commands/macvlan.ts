@@ -4,12 +4,12 @@
 // way the output says which.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError, SystemError } from '../errors.js';
-import { checkInterface } from '../event.js';
-import { exists, readText, writeAtomic } from '../files.js';
+import { InputError, SystemError } from '../../shared/errors.js';
+import { checkInterface } from '../../hook/event.js';
+import { exists, readText, writeAtomic } from '../../shared/files.js';
 import { definitionFor, detectStack, renderDefinition, STACKS, type Stack } from '../macvlan.js';
 import { readNetworkd } from '../networkd.js';
-import type { OperatorDeps } from '../operator-deps.js';
+import type { OperatorDeps } from '../deps.js';
 import { macOf } from './mac.js';
 
 export interface MacvlanArgs {

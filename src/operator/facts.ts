@@ -2,17 +2,17 @@
 // the kernel's rules and routes, rp_filter, hook files, dhcpcd.conf, networkd's settings.
 // Everything it finds goes into plain data; the judging (interface-state.ts, diagnose.ts) is pure.
 import { join } from 'node:path';
-import { KEYS, readLayers, resolveConfig, type Config, type Layer } from './config.js';
-import { InputError } from './errors.js';
-import { readEvent } from './event.js';
-import { readText, statOf } from './files.js';
+import { KEYS, readLayers, resolveConfig, type Config, type Layer } from '../hook/config.js';
+import { InputError } from '../shared/errors.js';
+import { readEvent } from '../hook/event.js';
+import { readText, statOf } from '../shared/files.js';
 import { configuredInterfaces } from './interfaces.js';
 import { interfaceState, type InterfaceInput, type InterfaceState } from './interface-state.js';
-import { leaseEnv } from './lease.js';
+import { leaseEnv } from '../hook/lease.js';
 import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
-import { kernelView, VIEW_QUERIES, type KernelView } from './kernel.js';
-import type { OperatorDeps } from './operator-deps.js';
+import { kernelView, VIEW_QUERIES, type KernelView } from '../kernel/kernel.js';
+import type { OperatorDeps } from './deps.js';
 
 export interface HookFile {
   path: string;

@@ -4,8 +4,8 @@
 import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
-import { InputError, shown } from './errors.js';
-import { RESERVED_TABLES } from './tables.js';
+import { InputError, shown } from '../shared/errors.js';
+import { RESERVED_TABLES } from '../kernel/tables.js';
 
 export interface Config {
   /** Routing table number and how the admin calls it (for messages). */

@@ -1,9 +1,9 @@
 // One interface as `status` shows it and `check` judges it: the lease (as the DHCP client
 // reports it) against what the kernel holds. Pure; both commands share it so they never disagree.
-import type { Config } from './config.js';
-import type { Lease } from './event.js';
-import type { KernelView, SeenRule } from './kernel.js';
-import { desiredFor } from './plan.js';
+import type { Config } from '../hook/config.js';
+import type { Lease } from '../hook/event.js';
+import type { KernelView, SeenRule } from '../kernel/kernel.js';
+import { desiredFor } from '../hook/plan.js';
 
 export type RuleState = 'present' | 'missing' | 'duplicated' | 'stale' | '-';
 export type RouteState = 'ok' | 'missing' | 'wrong' | 'stale' | '-';

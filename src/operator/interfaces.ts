@@ -1,9 +1,9 @@
 // Which interfaces srcroute looks after: those with their own /etc/srcroute/IFACE.env or an
 // installed /etc/dhcpcd/IFACE.exit-hook (install.sh writes both). `sync`, `status` and `check`
 // without an interface name go through all of them.
-import { GLOBAL_FILE } from './config.js';
-import { isInterfaceName } from './event.js';
-import { listDir } from './files.js';
+import { GLOBAL_FILE } from '../hook/config.js';
+import { isInterfaceName } from '../hook/event.js';
+import { listDir } from '../shared/files.js';
 
 export function configuredInterfaces(configDir: string, dhcpcdHooks: string): string[] {
   const names = [

@@ -2,14 +2,14 @@
 // would on BOUND (or on STOP when there is no lease): after a manual flush, or at boot when
 // dhcpcd got its lease before srcroute was installed. The hook does the work: same validation,
 // same lock, same plan.
-import { InputError, SystemError } from '../errors.js';
-import { checkInterface } from '../event.js';
-import { runHook } from '../hook.js';
+import { InputError, SystemError } from '../../shared/errors.js';
+import { checkInterface } from '../../hook/event.js';
+import { runHook } from '../../hook/hook.js';
 import { configuredInterfaces } from '../interfaces.js';
-import { leaseEnv } from '../lease.js';
+import { leaseEnv } from '../../hook/lease.js';
 import { readLease } from '../lease-source.js';
-import type { OperatorDeps } from '../operator-deps.js';
-import type { Report } from '../apply.js';
+import type { OperatorDeps } from '../deps.js';
+import type { Report } from '../../hook/apply.js';
 
 export async function runSync(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
   const names = iface !== null ? [checkInterface(iface)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);

@@ -1,9 +1,9 @@
 // Runs one read-decide-write round through ip(8) and reports it: in a dry run the exact
 // commands on stdout; otherwise one log line per change made, and a SystemError naming the
 // first change ip refused (the rest were still attempted: `ip -force`).
-import { SystemError } from './errors.js';
-import type { IpRunner } from './ip.js';
-import type { Change } from './plan.js';
+import { SystemError } from '../shared/errors.js';
+import type { IpRunner } from '../kernel/ip.js';
+import type { Change } from '../kernel/change.js';
 
 export interface Report {
   /** stdout: the commands of a dry run. */

@@ -1,8 +1,8 @@
 // RFC 3442 classless static routes (DHCP option 121). When a server sends them, their default
 // route (0.0.0.0/0) names the gateway and option 3 (routers) is to be ignored. dhcpcd and ISC
 // dhclient export the option in different encodings; both end up here as a list of routes.
-import { shown } from './errors.js';
-import { formatIPv4, maskOf, parseIPv4 } from './ipv4.js';
+import { shown } from '../shared/errors.js';
+import { formatIPv4, maskOf, parseIPv4 } from '../shared/ipv4.js';
 
 export interface ClasslessRoute {
   /** Destination network as a number, and its prefix length. */

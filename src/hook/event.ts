@@ -10,8 +10,8 @@ import {
   parseDhcpcdClassless,
   type ClasslessRoute,
 } from './classless.js';
-import { InputError, shown } from './errors.js';
-import { formatIPv4, inSubnet, isUnicast, maskOf, networkOf, parseIPv4, prefixOfMask } from './ipv4.js';
+import { InputError, shown } from '../shared/errors.js';
+import { formatIPv4, inSubnet, isUnicast, maskOf, networkOf, parseIPv4, prefixOfMask } from '../shared/ipv4.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

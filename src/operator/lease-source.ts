@@ -11,10 +11,10 @@
 // "dhcpcd is not running"), but nothing here depends on that.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exists, listDir, readText, statOf } from './files.js';
-import { parseDhclientLeases, parseDhcpMessage, parseDumpedLease, type LeaseVars } from './lease.js';
-import type { Paths } from './paths.js';
-import type { ProgramRunner } from './program.js';
+import { exists, listDir, readText, statOf } from '../shared/files.js';
+import { parseDhclientLeases, parseDhcpMessage, parseDumpedLease, type LeaseVars } from '../hook/lease.js';
+import type { Paths } from '../shared/paths.js';
+import type { ProgramRunner } from '../kernel/program.js';
 
 export interface FoundLease {
   /** How it was read, for status and logs: `dhcpcd -U`, a lease file path. */

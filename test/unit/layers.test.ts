@@ -1,0 +1,75 @@
+// The tree shows the two runtimes: src/hook runs on every lease event (as root, while the DHCP
+// client waits), src/operator only when an admin types a command. Imports point one way,
+// cli/bin -> operator -> hook -> kernel -> shared, and the hook's STATIC import closure (what
+// Node loads before the first lease is routed) holds no operator file. Type-only imports are
+// erased by esbuild and do not count for the closure; import() (lazy) does not either.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(__dirname, '../../src');
+const RANK: Record<string, number> = { shared: 0, kernel: 1, hook: 2, operator: 3, '.': 4 };
+
+interface Edge {
+  to: string;
+  kind: 'static' | 'type' | 'dynamic';
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+function edgesOf(file: string): Edge[] {
+  const text = readFileSync(file, 'utf8');
+  const edges: Edge[] = [];
+  for (const m of text.matchAll(/^import\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gms)) {
+    edges.push({ to: resolve(dirname(file), m[2]!.replace(/\.js$/, '.ts')), kind: m[1] ? 'type' : 'static' });
+  }
+  for (const m of text.matchAll(/import\('(\.[^']+)'\)/g)) {
+    edges.push({ to: resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')), kind: 'dynamic' });
+  }
+  return edges;
+}
+
+/** `hook`, `operator`, ... for a file; `.` for the entry files at the top of src/. */
+const layerOf = (file: string): string => {
+  const top = relative(SRC, file).split('/')[0]!;
+  return top.endsWith('.ts') ? '.' : top;
+};
+
+const files = sources(SRC);
+const graph = new Map(files.map((f) => [f, edgesOf(f)]));
+
+describe('layers', () => {
+  it('every file of src/ is in a known layer, and there are no barrels', () => {
+    for (const f of files) {
+      expect(RANK[layerOf(f)], relative(SRC, f)).toBeDefined();
+      expect(f.endsWith('/index.ts'), relative(SRC, f)).toBe(false);
+    }
+  });
+
+  it.each(files.map((f) => [relative(SRC, f), f] as const))('%s imports only its own layer or lower ones', (_, file) => {
+    for (const edge of graph.get(file)!) {
+      expect(graph.has(edge.to), `${relative(SRC, file)} -> missing ${relative(SRC, edge.to)}`).toBe(true);
+      const from = RANK[layerOf(file)]!;
+      const to = RANK[layerOf(edge.to)]!;
+      expect(to <= from, `${relative(SRC, file)} -> ${relative(SRC, edge.to)} points up`).toBe(true);
+    }
+  });
+
+  it("the hook's static closure from bin.ts holds no operator file", () => {
+    const seen = new Set<string>();
+    const walk = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const e of graph.get(file) ?? []) if (e.kind === 'static') walk(e.to);
+    };
+    walk(join(SRC, 'bin.ts'));
+    const operator = [...seen].filter((f) => layerOf(f) === 'operator').map((f) => relative(SRC, f));
+    expect(operator).toEqual([]);
+    // and it does reach the hook itself, so the walk is not vacuous
+    expect(seen.has(join(SRC, 'hook/hook.ts'))).toBe(true);
+  });
+});
