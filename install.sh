@@ -9,6 +9,11 @@
 # /etc/dhcpcd.exit-hook and /etc/dhcpcd.conf keep every byte (srcroute adds a marked block); what
 # it created or replaced is listed in /usr/local/lib/srcroute/installed.list so that --uninstall
 # (--purge) can give /etc back exactly as it was.
+#
+# Layout: settings and helpers first, then one function per step (parse_args, prepare, the
+# install_* and uninstall steps, the advice printed at the end), and one dispatch at the bottom
+# (main). A new install step is a function called from install(); a new option is a case in
+# parse_args.
 set -eu
 umask 022
 
@@ -67,47 +72,55 @@ valid_iface() {
 
 # ---- arguments --------------------------------------------------------------------------------
 mode=install dry=false root='' purge=false configure=false node='' ifaces=''
-while [ $# -gt 0 ]; do
-	case $1 in
-	-h | --help) usage; exit 0 ;;
-	--uninstall) mode=uninstall ;;
-	--purge) mode=uninstall purge=true ;;
-	--dry-run) dry=true ;;
-	--configure-dhcpcd) configure=true ;;
-	--root | --node)
-		[ $# -ge 2 ] || die "$1 needs a value (see --help)"
-		if [ "$1" = --root ]; then root=$2; else node=$2; fi
-		shift ;;
-	--root=*) root=${1#--root=} ;;
-	--node=*) node=${1#--node=} ;;
-	-*) die "unknown option '$1' (see --help)" ;;
-	*)
-		valid_iface "$1" || die "'$1' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)"
-		case " $ifaces " in *" $1 "*) ;; *) ifaces="${ifaces:+$ifaces }$1" ;; esac ;;
-	esac
-	shift
-done
-[ "$mode" = install ] || [ -z "$ifaces" ] || die "--uninstall removes every interface; it takes no IFACE"
-if [ -n "$root" ]; then
-	case $root in /*) ;; *) root=$(pwd)/$root ;; esac
-	[ -d "$root" ] || die "--root $root: no such directory"
-	root=$(cd "$root" && pwd -P)
-	[ "$root" != / ] || root=''
-fi
-R=$root
-euid=$(id -u)
-[ "$euid" = 0 ] || $dry || [ -n "$R" ] ||
-	die "must run as root (sudo ./install.sh ...); --dry-run and --root DIR work without"
-here=$(cd "$(dirname "$0")" && pwd -P)
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h | --help) usage; exit 0 ;;
+		--uninstall) mode=uninstall ;;
+		--purge) mode=uninstall purge=true ;;
+		--dry-run) dry=true ;;
+		--configure-dhcpcd) configure=true ;;
+		--root | --node)
+			[ $# -ge 2 ] || die "$1 needs a value (see --help)"
+			if [ "$1" = --root ]; then root=$2; else node=$2; fi
+			shift ;;
+		--root=*) root=${1#--root=} ;;
+		--node=*) node=${1#--node=} ;;
+		-*) die "unknown option '$1' (see --help)" ;;
+		*)
+			valid_iface "$1" || die "'$1' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)"
+			case " $ifaces " in *" $1 "*) ;; *) ifaces="${ifaces:+$ifaces }$1" ;; esac ;;
+		esac
+		shift
+	done
+	[ "$mode" = install ] || [ -z "$ifaces" ] || die "--uninstall removes every interface; it takes no IFACE"
+}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/srcroute-install.XXXXXX") || die "cannot create a temp directory"
-partial=''
-trap 'rm -rf "$tmp"; [ -z "$partial" ] || rm -f "$partial"' EXIT
-trap 'exit 1' HUP INT TERM
+# The root to write under ($R), who runs this, where the repository is, the temp directory and
+# the record of what an earlier install did.
+prepare() {
+	if [ -n "$root" ]; then
+		case $root in /*) ;; *) root=$(pwd)/$root ;; esac
+		[ -d "$root" ] || die "--root $root: no such directory"
+		root=$(cd "$root" && pwd -P)
+		[ "$root" != / ] || root=''
+	fi
+	R=$root
+	euid=$(id -u)
+	[ "$euid" = 0 ] || $dry || [ -n "$R" ] ||
+		die "must run as root (sudo ./install.sh ...); --dry-run and --root DIR work without"
+	here=$(cd "$(dirname "$0")" && pwd -P)
+	dist=$here/dist/srcroute.cjs
+
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/srcroute-install.XXXXXX") || die "cannot create a temp directory"
+	partial=''
+	trap 'rm -rf "$tmp"; [ -z "$partial" ] || rm -f "$partial"' EXIT
+	trap 'exit 1' HUP INT TERM
+	: >"$tmp/state"
+	[ ! -f "$R$STATE" ] || cp "$R$STATE" "$tmp/state"
+}
 
 # ---- state: what install created or replaced (lines "KIND PATH ...") ----------------------------
-: >"$tmp/state"
-[ ! -f "$R$STATE" ] || cp "$R$STATE" "$tmp/state"
 state_has() { grep -qxF -- "$1" "$tmp/state"; }
 state_add() { state_has "$1" || printf '%s\n' "$1" >>"$tmp/state"; }
 state_del() { grep -vxF -- "$1" "$tmp/state" >"$tmp/state.new" || :; mv "$tmp/state.new" "$tmp/state"; }
@@ -253,90 +266,99 @@ unmerge() {
 }
 
 # ---- uninstall ----------------------------------------------------------------------------------
-if [ "$mode" = uninstall ]; then
-	if [ -n "$R" ]; then
-		say "--root: not touching the kernel (srcroute flush skipped)"
-	elif [ -x "$SBIN" ]; then
-		if $dry; then
-			say "would remove srcroute's rules and routes from the kernel:"
-			"$SBIN" flush --dry-run || warn "srcroute flush --dry-run failed"
-		elif ! "$SBIN" flush; then
-			warn "srcroute flush failed: remove the rules and routes marked proto $PROTO_NUM by hand (see ip rule; ip route show table all)"
-		fi
+run_uninstall() {
+if [ -n "$R" ]; then
+	say "--root: not touching the kernel (srcroute flush skipped)"
+elif [ -x "$SBIN" ]; then
+	if $dry; then
+		say "would remove srcroute's rules and routes from the kernel:"
+		"$SBIN" flush --dry-run || warn "srcroute flush --dry-run failed"
+	elif ! "$SBIN" flush; then
+		warn "srcroute flush failed: remove the rules and routes marked proto $PROTO_NUM by hand (see ip rule; ip route show table all)"
 	fi
-	for f in "$R$HOOK_DIR"/*.exit-hook; do
-		if [ -f "$f" ] && grep -qF "require(\"$BUNDLE\")" "$f"; then remove "${f#"$R"}"; fi
-	done
-	for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$BUNDLE"; do remove "$f"; done
-	unmerge "$DISPATCHER"
-	unmerge "$DHCPCD_CONF"
-	if $purge && [ -d "$R$CONF_DIR" ]; then
-		if $dry; then say "would remove $CONF_DIR"; else rm -rf "$R$CONF_DIR" && say "removed $CONF_DIR"; fi
-	fi
-	if ! $dry; then rm -rf "$R$LIB/backup" "$R$STATE"; fi
-	sed -n 's/^dir //p' "$tmp/state" | sort -r | while read -r d; do
-		if $dry; then say "would remove directory $d if empty"
-		elif rmdir "$R$d" 2>/dev/null; then say "removed directory $d"
-		elif [ -d "$R$d" ]; then say "kept $d (not empty)"; fi
-	done
-	if ! $purge && [ -d "$R$CONF_DIR" ]; then say "kept your settings in $CONF_DIR (--purge removes them)"; fi
-	exit 0
 fi
+for f in "$R$HOOK_DIR"/*.exit-hook; do
+	if [ -f "$f" ] && grep -qF "require(\"$BUNDLE\")" "$f"; then remove "${f#"$R"}"; fi
+done
+for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$BUNDLE"; do remove "$f"; done
+unmerge "$DISPATCHER"
+unmerge "$DHCPCD_CONF"
+if $purge && [ -d "$R$CONF_DIR" ]; then
+	if $dry; then say "would remove $CONF_DIR"; else rm -rf "$R$CONF_DIR" && say "removed $CONF_DIR"; fi
+fi
+if ! $dry; then rm -rf "$R$LIB/backup" "$R$STATE"; fi
+sed -n 's/^dir //p' "$tmp/state" | sort -r | while read -r d; do
+	if $dry; then say "would remove directory $d if empty"
+	elif rmdir "$R$d" 2>/dev/null; then say "removed directory $d"
+	elif [ -d "$R$d" ]; then say "kept $d (not empty)"; fi
+done
+if ! $purge && [ -d "$R$CONF_DIR" ]; then say "kept your settings in $CONF_DIR (--purge removes them)"; fi
+}
 
 # ---- install: check everything first ------------------------------------------------------------
-[ -n "$node" ] || node=$(command -v node) || die "node not found on PATH: install Node.js >= $NODE_MIN (or give --node PATH)"
-case $node in
-/*) ;;
-*) die "node must be an absolute path (got '$node'): dhcpcd runs hooks with its own PATH" ;;
-esac
-case $node in *[[:space:]]*) die "the node path '$node' contains a space: it cannot be a #! interpreter" ;; esac
-[ -x "$node" ] || die "$node is not executable"
-version=$("$node" -p process.versions.node 2>/dev/null) || die "$node does not run"
-IFS=. read -r major minor _ <<EOF
-$version
-EOF
-[ "$major" -gt 18 ] || { [ "$major" -eq 18 ] && [ "$minor" -ge 19 ]; } ||
-	die "$node is Node $version; srcroute needs Node >= $NODE_MIN (Debian 12 ships 18.19: apt install nodejs)"
+# The node the hooks run with: an absolute path without spaces, Node >= $NODE_MIN.
+check_node() {
+	[ -n "$node" ] || node=$(command -v node) || die "node not found on PATH: install Node.js >= $NODE_MIN (or give --node PATH)"
+	case $node in
+	/*) ;;
+	*) die "node must be an absolute path (got '$node'): dhcpcd runs hooks with its own PATH" ;;
+	esac
+	case $node in *[[:space:]]*) die "the node path '$node' contains a space: it cannot be a #! interpreter" ;; esac
+	[ -x "$node" ] || die "$node is not executable"
+	version=$("$node" -p process.versions.node 2>/dev/null) || die "$node does not run"
+	IFS=. read -r major minor _ <<-EOF
+	$version
+	EOF
+	[ "$major" -gt 18 ] || { [ "$major" -eq 18 ] && [ "$minor" -ge 19 ]; } ||
+		die "$node is Node $version; srcroute needs Node >= $NODE_MIN (Debian 12 ships 18.19: apt install nodejs)"
+}
 
-for f in "$DISPATCHER" "$DHCPCD_CONF"; do
-	[ ! -L "$R$f" ] || die "$f is a symbolic link: make it a plain file (srcroute adds a block to it)"
-done
+# The files that get a marked block must be plain files.
+check_block_files() {
+	for f in "$DISPATCHER" "$DHCPCD_CONF"; do
+		[ ! -L "$R$f" ] || die "$f is a symbolic link: make it a plain file (srcroute adds a block to it)"
+	done
+}
 
-# Interfaces: those already installed keep their table; new ones get the next one.
-known=$(sed -n 's/^table \([^ ]*\) .*/\1/p' "$tmp/state")
-if [ -z "$ifaces" ]; then
-	ifaces=$(printf '%s\n' "$known" | tr '\n' ' ')
-	ifaces=${ifaces% }
-	[ -n "$ifaces" ] || { usage >&2; die "name at least one interface, e.g. sudo ./install.sh eth0v0"; }
-fi
-count=$(printf '%s' "$known" | grep -c . || :)
-for i in $ifaces; do
-	printf '%s\n' "$known" | grep -qxF -- "$i" && continue
-	[ "$count" -le 129 ] || die "too many interfaces: table numbers would pass 252"
-	if [ "$count" -eq 0 ]; then name=pub; else name=pub$count; fi
-	state_add "table $i $((FIRST_TABLE + count)) $name"
-	count=$((count + 1))
-done
-sed -n 's/^table //p' "$tmp/state" >"$tmp/tables"
-while read -r i num name; do check_free rt_tables "$num" "$name"; done <"$tmp/tables"
-check_free rt_protos "$PROTO_NUM" srcroute
+# Interfaces: those already installed keep their table; new ones get the next one ($tmp/tables:
+# lines "IFACE NUMBER NAME"). Stops when a number or name is taken by something else.
+assign_tables() {
+	known=$(sed -n 's/^table \([^ ]*\) .*/\1/p' "$tmp/state")
+	if [ -z "$ifaces" ]; then
+		ifaces=$(printf '%s\n' "$known" | tr '\n' ' ')
+		ifaces=${ifaces% }
+		[ -n "$ifaces" ] || { usage >&2; die "name at least one interface, e.g. sudo ./install.sh eth0v0"; }
+	fi
+	count=$(printf '%s' "$known" | grep -c . || :)
+	for i in $ifaces; do
+		printf '%s\n' "$known" | grep -qxF -- "$i" && continue
+		[ "$count" -le 129 ] || die "too many interfaces: table numbers would pass 252"
+		if [ "$count" -eq 0 ]; then name=pub; else name=pub$count; fi
+		state_add "table $i $((FIRST_TABLE + count)) $name"
+		count=$((count + 1))
+	done
+	sed -n 's/^table //p' "$tmp/state" >"$tmp/tables"
+	while read -r i num name; do check_free rt_tables "$num" "$name"; done <"$tmp/tables"
+	check_free rt_protos "$PROTO_NUM" srcroute
+}
 
 # Build the bundle when it is missing or older than src/.
-dist=$here/dist/srcroute.cjs
-if [ ! -d "$here/node_modules" ]; then
-	if $dry; then say "would run npm ci in $here"; else
-		command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
-		say "running npm ci in $here"
-		(cd "$here" && npm ci >&2) || die "npm ci failed (see above)"
+build_bundle() {
+	if [ ! -d "$here/node_modules" ]; then
+		if $dry; then say "would run npm ci in $here"; else
+			command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
+			say "running npm ci in $here"
+			(cd "$here" && npm ci >&2) || die "npm ci failed (see above)"
+		fi
 	fi
-fi
-if [ ! -f "$dist" ] || [ -n "$(find "$here/src" -newer "$dist" 2>/dev/null | head -n 1)" ]; then
-	if $dry; then say "would run npm run build in $here"; else
-		command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
-		say "building dist/srcroute.cjs"
-		(cd "$here" && npm run build >&2) || die "npm run build failed (see above)"
+	if [ ! -f "$dist" ] || [ -n "$(find "$here/src" -newer "$dist" 2>/dev/null | head -n 1)" ]; then
+		if $dry; then say "would run npm run build in $here"; else
+			command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
+			say "building dist/srcroute.cjs"
+			(cd "$here" && npm run build >&2) || die "npm run build failed (see above)"
+		fi
 	fi
-fi
+}
 
 # ---- install: write ------------------------------------------------------------------------------
 # What runs srcroute: the absolute node as interpreter, then the bundle (which runs the CLI).
@@ -353,135 +375,187 @@ block() {
 	printf '%s\n' "$END"
 }
 
-if [ -f "$dist" ]; then
-	own "$BUNDLE" 644 "$dist"
-else
-	say "would install $BUNDLE (built from src/ first)"
-fi
-launcher "The srcroute command." >"$tmp/sbin"
-own "$SBIN" 755 "$tmp/sbin"
-for i in $ifaces; do
-	launcher "srcroute's hook for $i: /etc/dhcpcd.exit-hook and the dhclient shim run it." >"$tmp/hook"
-	own "$HOOK_DIR/$i.exit-hook" 755 "$tmp/hook"
-done
-# The dispatcher's shellcheck directive only makes sense at the top of a file: dropped when embedded.
-sed '1{/^# shellcheck shell=sh$/d;}' "$here/hooks/dhcpcd.exit-hook" >"$tmp/dispatch.sh"
-block "(added by srcroute's install.sh; ./install.sh --uninstall removes this block)" \
-	<"$tmp/dispatch.sh" >"$tmp/dispatcher"
-if [ -r "$R$DISPATCHER" ] && admin_part "$DISPATCHER" | grep -qE '^[[:space:]]*(exit|exec)([[:space:]]|$)'; then
-	warn "$DISPATCHER has an exit or exec of its own: srcroute's block at its end may never run"
-fi
-merge "$DISPATCHER" "$tmp/dispatcher"
-cat "$here/hooks/dhclient-exit-hook" "$tmp/dispatch.sh" >"$tmp/shim"
-own "$SHIM" 644 "$tmp/shim"
-
-{
-	echo "# srcroute: one routing table per interface (written by install.sh; --uninstall removes it)."
-	while read -r i num name; do printf '%s\t%s\n' "$num" "$name"; done <"$tmp/tables"
-} >"$tmp/rt_tables"
-own "$TABLES" 644 "$tmp/rt_tables"
-printf '# srcroute: the protocol number on its rules and routes (written by install.sh).\n%s\tsrcroute\n' \
-	"$PROTO_NUM" >"$tmp/rt_protos"
-own "$PROTOS" 644 "$tmp/rt_protos"
-
-ensure_dir "$CONF_DIR"
-if [ ! -e "$R$CONF_DIR/srcroute.env" ]; then
+# The bundle, the srcroute command and one hook per interface.
+install_programs() {
 	if [ -f "$dist" ]; then
-		"$node" "$dist" config --defaults >"$tmp/env" || die "$dist config --defaults failed"
-		put "$CONF_DIR/srcroute.env" 644 "$tmp/env"
+		own "$BUNDLE" 644 "$dist"
 	else
-		say "would write $CONF_DIR/srcroute.env (srcroute config --defaults)"
+		say "would install $BUNDLE (built from src/ first)"
 	fi
-fi
-while read -r i num name; do
-	case " $ifaces " in *" $i "*) ;; *) continue ;; esac
-	env=$CONF_DIR/$i.env
-	if [ -e "$R$env" ]; then
-		[ "$num" = "$FIRST_TABLE" ] || grep -qx "TABLE=$name" "$R$env" ||
-			warn "$env exists and does not say TABLE=$name: $i may share another interface's table"
-		continue
-	fi
-	{
-		echo "# srcroute settings for $i only (dotenv, parsed and never executed). Any key of"
-		echo "# $CONF_DIR/srcroute.env except PROTOCOL can be set here and overrides it."
-		if [ "$num" = "$FIRST_TABLE" ]; then
-			echo "# $i uses TABLE=pub ($num) from srcroute.env."
-			echo "#TABLE=pub"
-		else
-			echo "# install.sh gave $i its own table $name ($num), registered in $TABLES."
-			echo "TABLE=$name"
-		fi
-	} >"$tmp/ifenv"
-	put "$env" 644 "$tmp/ifenv"
-done <"$tmp/tables"
-
-# The dhcpcd.conf stanza: printed, or kept in a marked block once --configure-dhcpcd asked for it.
-{
-	echo "# srcroute's interfaces: leases only, no default route, DNS or hostname from them."
-	echo "# (Options after an interface line apply to that interface only: keep this last.)"
-	while read -r i _; do
-		printf 'interface %s\n\tnogateway\n\tnoipv4ll\n\tnoipv6\n\tnohook resolv.conf, hostname\n' "$i"
-	done <"$tmp/tables"
-} >"$tmp/stanza"
-block "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)" \
-	<"$tmp/stanza" >"$tmp/stanza.block"
-if $configure || { [ -f "$R$DHCPCD_CONF" ] && grep -qF -- "$BEGIN" "$R$DHCPCD_CONF"; }; then
+	launcher "The srcroute command." >"$tmp/sbin"
+	own "$SBIN" 755 "$tmp/sbin"
 	for i in $ifaces; do
-		if [ -r "$R$DHCPCD_CONF" ] && admin_part "$DHCPCD_CONF" | awk -v i="$i" '$1 == "interface" && $2 == i { f = 1 } END { exit !f }'; then
-			warn "$DHCPCD_CONF already has an 'interface $i' section: check that it agrees with srcroute's block"
-		fi
+		launcher "srcroute's hook for $i: /etc/dhcpcd.exit-hook and the dhclient shim run it." >"$tmp/hook"
+		own "$HOOK_DIR/$i.exit-hook" 755 "$tmp/hook"
 	done
-	merge "$DHCPCD_CONF" "$tmp/stanza.block"
-fi
+}
+
+# The block in /etc/dhcpcd.exit-hook and the dhclient shim: both run the dispatcher.
+install_dispatchers() {
+	# The dispatcher's shellcheck directive only makes sense at the top of a file: dropped when embedded.
+	sed '1{/^# shellcheck shell=sh$/d;}' "$here/hooks/dhcpcd.exit-hook" >"$tmp/dispatch.sh"
+	block "(added by srcroute's install.sh; ./install.sh --uninstall removes this block)" \
+		<"$tmp/dispatch.sh" >"$tmp/dispatcher"
+	if [ -r "$R$DISPATCHER" ] && admin_part "$DISPATCHER" | grep -qE '^[[:space:]]*(exit|exec)([[:space:]]|$)'; then
+		warn "$DISPATCHER has an exit or exec of its own: srcroute's block at its end may never run"
+	fi
+	merge "$DISPATCHER" "$tmp/dispatcher"
+	cat "$here/hooks/dhclient-exit-hook" "$tmp/dispatch.sh" >"$tmp/shim"
+	own "$SHIM" 644 "$tmp/shim"
+}
+
+# The names iproute2 shows for srcroute's tables and protocol.
+install_names() {
+	{
+		echo "# srcroute: one routing table per interface (written by install.sh; --uninstall removes it)."
+		while read -r i num name; do printf '%s\t%s\n' "$num" "$name"; done <"$tmp/tables"
+	} >"$tmp/rt_tables"
+	own "$TABLES" 644 "$tmp/rt_tables"
+	printf '# srcroute: the protocol number on its rules and routes (written by install.sh).\n%s\tsrcroute\n' \
+		"$PROTO_NUM" >"$tmp/rt_protos"
+	own "$PROTOS" 644 "$tmp/rt_protos"
+}
+
+# srcroute.env and one IFACE.env per interface, written once and never overwritten.
+install_config() {
+	ensure_dir "$CONF_DIR"
+	if [ ! -e "$R$CONF_DIR/srcroute.env" ]; then
+		if [ -f "$dist" ]; then
+			"$node" "$dist" config --defaults >"$tmp/env" || die "$dist config --defaults failed"
+			put "$CONF_DIR/srcroute.env" 644 "$tmp/env"
+		else
+			say "would write $CONF_DIR/srcroute.env (srcroute config --defaults)"
+		fi
+	fi
+	while read -r i num name; do
+		case " $ifaces " in *" $i "*) ;; *) continue ;; esac
+		env=$CONF_DIR/$i.env
+		if [ -e "$R$env" ]; then
+			[ "$num" = "$FIRST_TABLE" ] || grep -qx "TABLE=$name" "$R$env" ||
+				warn "$env exists and does not say TABLE=$name: $i may share another interface's table"
+			continue
+		fi
+		{
+			echo "# srcroute settings for $i only (dotenv, parsed and never executed). Any key of"
+			echo "# $CONF_DIR/srcroute.env except PROTOCOL can be set here and overrides it."
+			if [ "$num" = "$FIRST_TABLE" ]; then
+				echo "# $i uses TABLE=pub ($num) from srcroute.env."
+				echo "#TABLE=pub"
+			else
+				echo "# install.sh gave $i its own table $name ($num), registered in $TABLES."
+				echo "TABLE=$name"
+			fi
+		} >"$tmp/ifenv"
+		put "$env" 644 "$tmp/ifenv"
+	done <"$tmp/tables"
+}
+
+# The dhcpcd.conf stanza ($tmp/stanza): kept in a marked block once --configure-dhcpcd asked for it.
+install_dhcpcd_conf() {
+	{
+		echo "# srcroute's interfaces: leases only, no default route, DNS or hostname from them."
+		echo "# (Options after an interface line apply to that interface only: keep this last.)"
+		while read -r i _; do
+			printf 'interface %s\n\tnogateway\n\tnoipv4ll\n\tnoipv6\n\tnohook resolv.conf, hostname\n' "$i"
+		done <"$tmp/tables"
+	} >"$tmp/stanza"
+	block "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)" \
+		<"$tmp/stanza" >"$tmp/stanza.block"
+	if $configure || { [ -f "$R$DHCPCD_CONF" ] && grep -qF -- "$BEGIN" "$R$DHCPCD_CONF"; }; then
+		for i in $ifaces; do
+			if [ -r "$R$DHCPCD_CONF" ] && admin_part "$DHCPCD_CONF" | awk -v i="$i" '$1 == "interface" && $2 == i { f = 1 } END { exit !f }'; then
+				warn "$DHCPCD_CONF already has an 'interface $i' section: check that it agrees with srcroute's block"
+			fi
+		done
+		merge "$DHCPCD_CONF" "$tmp/stanza.block"
+	fi
+}
 
 # The record of what install did goes last, and only when something changed.
-if [ "$changes" -gt 0 ] && ! $dry; then
-	ensure_dir "$LIB"
-	put "$STATE" 644 "$tmp/state"
-fi
+record_state() {
+	if [ "$changes" -gt 0 ] && ! $dry; then
+		ensure_dir "$LIB"
+		put "$STATE" 644 "$tmp/state"
+	fi
+}
 
-# ---- what the admin still has to do ------------------------------------------------------------
-if $dry; then
-	[ "$changes" -gt 0 ] || say "nothing to change"
-	say "dry run: nothing was changed"
-elif [ "$changes" -eq 0 ]; then
-	say "already installed: nothing changed"
-else
-	say "installed srcroute for: $ifaces"
-fi
-if ! grep -qF -- "$BEGIN" "$R$DHCPCD_CONF" 2>/dev/null; then
-	echo
-	echo "Add this to $DHCPCD_CONF (or run again with --configure-dhcpcd):"
-	sed 's/^/    /' "$tmp/stanza"
-fi
-if [ -f "$R$DHCPCD_CONF" ]; then
-	# allowinterfaces takes shell patterns (eth*): match them as case does, without globbing.
-	allow=$(sed -n 's/#.*//; s/^[[:space:]]*allowinterfaces[[:space:]]//p' "$R$DHCPCD_CONF" | tr ',' ' ')
-	set -f
-	for i in $ifaces; do
-		[ -n "$allow" ] || break
-		found=false
-		for p in $allow; do
-			# shellcheck disable=SC2254 # $p is a pattern on purpose
-			case $i in $p) found=true ;; esac
-		done
-		$found || echo "Note: $DHCPCD_CONF has allowinterfaces without $i: add it there."
-	done
-	set +f
-fi
-if [ -z "$R" ] && command -v ip >/dev/null 2>&1; then
-	for i in $ifaces; do
-		ip link show dev "$i" >/dev/null 2>&1 && continue
-		mac=$(od -An -tx1 -N5 /dev/urandom | tr -s ' \n' ':' | sed 's/:$//')
+# ---- install: what the admin still has to do -----------------------------------------------------
+report() {
+	if $dry; then
+		[ "$changes" -gt 0 ] || say "nothing to change"
+		say "dry run: nothing was changed"
+	elif [ "$changes" -eq 0 ]; then
+		say "already installed: nothing changed"
+	else
+		say "installed srcroute for: $ifaces"
+	fi
+}
+
+advise_dhcpcd_conf() {
+	if ! grep -qF -- "$BEGIN" "$R$DHCPCD_CONF" 2>/dev/null; then
 		echo
-		echo "$i does not exist yet. Create it on the modem's interface (eth0 here) with a fixed,"
-		echo "locally administered MAC (the modem ties the lease to it), e.g.:"
-		echo "    ip link add link eth0 name $i address 02$mac type macvlan mode private"
-		echo "    ip link set $i up"
-		echo "and make it permanent in your network configuration."
-		if [ -f "$dist" ] && "$node" "$dist" --help 2>/dev/null | grep -q 'srcroute mac'; then
-			echo "(\`srcroute mac $i\` helps with the MAC: see srcroute --help.)"
-		fi
-	done
-fi
-exit 0
+		echo "Add this to $DHCPCD_CONF (or run again with --configure-dhcpcd):"
+		sed 's/^/    /' "$tmp/stanza"
+	fi
+	if [ -f "$R$DHCPCD_CONF" ]; then
+		# allowinterfaces takes shell patterns (eth*): match them as case does, without globbing.
+		allow=$(sed -n 's/#.*//; s/^[[:space:]]*allowinterfaces[[:space:]]//p' "$R$DHCPCD_CONF" | tr ',' ' ')
+		set -f
+		for i in $ifaces; do
+			[ -n "$allow" ] || break
+			found=false
+			for p in $allow; do
+				# shellcheck disable=SC2254 # $p is a pattern on purpose
+				case $i in $p) found=true ;; esac
+			done
+			$found || echo "Note: $DHCPCD_CONF has allowinterfaces without $i: add it there."
+		done
+		set +f
+	fi
+}
+
+advise_macvlan() {
+	if [ -z "$R" ] && command -v ip >/dev/null 2>&1; then
+		for i in $ifaces; do
+			ip link show dev "$i" >/dev/null 2>&1 && continue
+			mac=$(od -An -tx1 -N5 /dev/urandom | tr -s ' \n' ':' | sed 's/:$//')
+			echo
+			echo "$i does not exist yet. Create it on the modem's interface (eth0 here) with a fixed,"
+			echo "locally administered MAC (the modem ties the lease to it), e.g.:"
+			echo "    ip link add link eth0 name $i address 02$mac type macvlan mode private"
+			echo "    ip link set $i up"
+			echo "and make it permanent in your network configuration."
+			if [ -f "$dist" ] && "$node" "$dist" --help 2>/dev/null | grep -q 'srcroute mac'; then
+				echo "(\`srcroute mac $i\` helps with the MAC: see srcroute --help.)"
+			fi
+		done
+	fi
+}
+
+run_install() {
+	check_node
+	check_block_files
+	assign_tables
+	build_bundle
+	install_programs
+	install_dispatchers
+	install_names
+	install_config
+	install_dhcpcd_conf
+	record_state
+	report
+	advise_dhcpcd_conf
+	advise_macvlan
+}
+
+# ---- dispatch -----------------------------------------------------------------------------------
+main() {
+	parse_args "$@"
+	prepare
+	case $mode in
+	install) run_install ;;
+	uninstall) run_uninstall ;;
+	esac
+	exit 0
+}
+main "$@"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # lint.sh: `sh -n` (bash -n for bash scripts) and shellcheck on every shell file of the repo.
 # `npm run lint` runs it. Without shellcheck it skips that part with a note, except under CI=true,
-# where a missing shellcheck fails the lint.
+# where a missing shellcheck fails the lint. It lives in build/: hooks/ holds only what install.sh
+# installs.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
