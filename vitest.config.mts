@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/cleanup.ts'],
+    globalSetup: ['test/support/node18.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

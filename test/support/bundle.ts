@@ -2,6 +2,8 @@
 // variables, PATH and srcroute's own, inside a network namespace.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inject } from 'vitest';
+import { NODE18_VERSION } from './node18.js';
 import type { Netns } from './netns.js';
 import type { RunResult } from './run.js';
 import { tempDir } from './tmp.js';
@@ -33,14 +35,12 @@ export function runBundle(ns: Netns, env: Record<string, string>, cfgDir: string
 
 /**
  * The Nodes the bundle must run on: this one, and Node 18 (what Debian 12 and Raspberry Pi OS
- * ship) from $SRCROUTE_NODE18, which .ci/run provides. Outside CI a missing Node 18 is skipped
- * with a printed reason; under CI=true it fails.
+ * ship), which the global setup (node18.ts) fetches; where it could not, it said why.
  */
 export function nodesToTest(): { label: string; path: string }[] {
   const nodes = [{ label: `node ${process.version}`, path: process.execPath }];
-  const node18 = process.env.SRCROUTE_NODE18;
-  if (node18 && existsSync(node18)) nodes.push({ label: 'node 18', path: node18 });
-  else if (process.env.CI === 'true') throw new Error('SRCROUTE_NODE18 must name a Node 18 binary under CI=true (.ci/run sets it)');
-  else console.warn('SKIP Node 18 runs of the bundle: set SRCROUTE_NODE18=/path/to/node18 (see .ci/run)');
+  const node18 = inject('node18');
+  if (node18) nodes.push({ label: `node ${NODE18_VERSION}`, path: node18 });
+  else console.warn(`SKIP the bundle's runs on Node ${NODE18_VERSION}: see the global setup's warning`);
   return nodes;
 }
