@@ -1,7 +1,7 @@
-// Runs a program other than ip(8) (dhcpcd's lease dump), bounded in time. stdin is /dev/null on
-// purpose: dhcpcd -U reads a lease from stdin whenever stdin has bytes waiting (FIONREAD), and a
-// pipe makes it flip between the two modes (upstream dhcpcd issue #285).
-import { spawn } from 'node:child_process';
+// Runs a program other than ip(8) (dhcpcd's lease dump) through spawn.ts, bounded in time. stdin
+// is /dev/null on purpose: dhcpcd -U reads a lease from stdin whenever stdin has bytes waiting
+// (FIONREAD), and a pipe makes it flip between the two modes (upstream dhcpcd issue #285).
+import { startChild } from './spawn.js';
 
 export interface ProgramResult {
   code: number;
@@ -11,20 +11,18 @@ export interface ProgramResult {
 
 export type ProgramRunner = (argv: readonly string[], timeoutMs: number) => Promise<ProgramResult>;
 
+/** Its exit code; 127 when it could not be started, 128 + 9 when it was killed (or timed out). */
 export const runProgram: ProgramRunner = (argv, timeoutMs) =>
   new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: e.message });
+    const child = startChild(argv, { stdin: false }, {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      end: (how) => {
+        if (how.kind === 'not-started') resolve({ code: 127, stdout, stderr: how.why });
+        else resolve({ code: how.kind === 'exited' && how.code !== null ? how.code : 128 + 9, stdout, stderr });
+      },
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128 + 9, stdout, stderr });
-    });
+    child.limit(timeoutMs);
   });

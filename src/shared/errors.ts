@@ -12,6 +12,11 @@ export class SystemError extends Error {
   override readonly name = 'SystemError';
 }
 
+/** The `code` of a Node system error (`ENOENT`, `EEXIST`…); undefined for anything else. */
+export function errorCode(e: unknown): string | undefined {
+  return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
 /**
  * Quote a value for an error message: printable ASCII only (escaped as JSON does, anything beyond
  * ASCII as \uXXXX, so no newline, terminal escape or bidi override reaches a log), and at most

@@ -1,0 +1,71 @@
+// The one way srcroute starts a child process (ip, dhcpcd), with one kill policy: the child leads
+// its own process group, and kill() or its time limit SIGKILLs the whole group, so a wrapper
+// script's children die with it (faults.test.ts: "ip hanging (and its child)"). When the limit
+// fires, the end is reported at once, without waiting for pipes that an escaped grandchild may
+// hold open: a root hook must never hang. stdin is a pipe only when asked for, else /dev/null.
+import { spawn } from 'node:child_process';
+import { errorCode } from '../shared/errors.js';
+
+/** How a child ended: its exit code or signal, its time limit, or it could not be started. */
+export type ChildEnd =
+  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'timed-out'; ms: number }
+  | { kind: 'not-started'; why: string };
+
+export interface ChildListener {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Called once. */
+  end: (end: ChildEnd) => void;
+}
+
+export interface Child {
+  /** Write to its stdin (a pipe only with `stdin: true`). */
+  write: (text: string) => void;
+  /** Close its stdin. */
+  close: () => void;
+  /** SIGKILL its process group. */
+  kill: () => void;
+  /** From now on, kill it and report `timed-out` unless it ends within `ms`. */
+  limit: (ms: number) => void;
+}
+
+const WHY: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied (not an executable file?)' };
+
+export function startChild(argv: readonly string[], opts: { stdin: boolean }, on: ChildListener): Child {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const end = (how: ChildEnd): void => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    on.end(how);
+  };
+  const kill = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  child.on('error', (e) => end({ kind: 'not-started', why: WHY[errorCode(e) ?? ''] ?? errorCode(e) ?? e.message }));
+  child.stdin?.on('error', () => {
+    // it went away early; its exit status and stderr tell why
+  });
+  child.stdout?.on('data', (d: Buffer) => ended || on.stdout(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => ended || on.stderr(d.toString()));
+  child.on('close', (code, signal) => end({ kind: 'exited', code, signal }));
+  return {
+    write: (text) => child.stdin?.write(text),
+    close: () => child.stdin?.end(),
+    kill,
+    limit: (ms) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        kill();
+        end({ kind: 'timed-out', ms });
+      }, ms);
+    },
+  };
+}
