@@ -53,12 +53,18 @@ export interface Facts {
 /** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
 export const DISPATCHER_MARKER = '# >>> srcroute >>>';
 
+/** The `#!` program and the bundle of a launcher as install.sh writes it (`launcher()` there). */
+export function parseLauncher(text: string): { interpreter: string | null; bundle: string | null } {
+  const first = text.split('\n', 1)[0] ?? '';
+  return {
+    interpreter: first.startsWith('#!') ? (first.slice(2).trim().split(/\s+/)[0] ?? '') : null,
+    bundle: /^require\("([^"]+)"\);$/m.exec(text)?.[1] ?? null,
+  };
+}
+
 function hookFile(path: string): HookFile {
   const stat = statOf(path);
-  const text = readText(path) ?? '';
-  const first = text.split('\n', 1)[0] ?? '';
-  const bundle = /^require\("([^"]+)"\);$/m.exec(text)?.[1] ?? null;
-  const interpreter = first.startsWith('#!') ? (first.slice(2).trim().split(/\s+/)[0] ?? '') : null;
+  const { interpreter, bundle } = parseLauncher(readText(path) ?? '');
   return {
     path,
     exists: stat !== null && stat.isFile(),
