@@ -3,7 +3,7 @@
 // input or config (nothing was changed), 1 the system failed or `check` found a problem.
 // Nothing here reads `process`: bin.ts hands everything in.
 import { CONFIG_DIR, STATE_DIR, defaultConfigText } from './hook/config.js';
-import { InputError, SystemError, messageOf, shown } from './shared/errors.js';
+import { InputError, isBug, messageOf, shown } from './shared/errors.js';
 import type { Env } from './hook/event.js';
 import { isExecutable } from './shared/files.js';
 import { runHook, type Deps } from './hook/hook.js';
@@ -173,7 +173,7 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
   } catch (e) {
     io.err(`${tag}: ${messageOf(e)}`);
     if (e instanceof InputError) return 2;
-    if (!(e instanceof SystemError)) io.err(`${tag}: this is a bug in srcroute; please report it`);
+    if (isBug(e)) io.err(`${tag}: this is a bug in srcroute; please report it`);
     return 1;
   }
 }

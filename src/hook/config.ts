@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
-import { InputError, shown } from '../shared/errors.js';
+import { InputError, shown, systemCallError } from '../shared/errors.js';
 import { RESERVED_TABLES } from '../kernel/tables.js';
 
 export interface Config {
@@ -101,8 +101,8 @@ export function readLayer(path: string, uid: number): Layer | null {
     stat = statSync(path);
   } catch (e) {
     // Absent means "use the defaults"; a symlink to nowhere is a config the admin meant to be read.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !isSymlink(path)) return null;
-    throw new InputError(`cannot read config ${path}: ${(e as Error).message}`);
+    if (systemCallError(e).code === 'ENOENT' && !isSymlink(path)) return null;
+    throw new InputError(`cannot read config ${path}: ${systemCallError(e).message}`);
   }
   if (!stat.isFile()) throw new InputError(`config ${path} is not a regular file`);
   trustworthy(path, stat, uid);
@@ -110,7 +110,7 @@ export function readLayer(path: string, uid: number): Layer | null {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read config ${path}: ${(e as Error).message}`);
+    throw new InputError(`cannot read config ${path}: ${systemCallError(e).message}`);
   }
   const values = parse(text);
   for (const key of Object.keys(values)) {

@@ -9,7 +9,7 @@
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
 import { closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SystemError } from '../shared/errors.js';
+import { SystemError, errorCode, systemCallError } from '../shared/errors.js';
 import { readText } from '../shared/files.js';
 
 export interface LockOptions {
@@ -27,7 +27,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return errorCode(e) === 'EPERM';
   }
 }
 
@@ -72,7 +72,7 @@ function makeDir(dir: string, depth = 0): void {
   try {
     mkdirSync(dir, 0o700);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = systemCallError(e).code;
     if (code === 'EEXIST') return;
     if (code !== 'ENOENT' || depth > 16 || dirname(dir) === dir) throw e;
     makeDir(dirname(dir), depth + 1);
@@ -106,7 +106,7 @@ function claim(path: string, token: string): boolean {
     linkSync(mine, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (errorCode(e) === 'EEXIST') return false;
     throw e;
   } finally {
     unlinkSync(mine);
@@ -120,7 +120,7 @@ export function fileLocker(dir: string): Locker {
     const token = `${process.pid} ${Math.random().toString(36).slice(2)}\n`;
     const deadline = Date.now() + timeoutMs;
     const unusable = (e: unknown): Promise<T> => {
-      warn(`cannot lock ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); going on without the lock`);
+      warn(`cannot lock ${path} (${systemCallError(e).code}); going on without the lock`);
       return critical();
     };
     try {

@@ -12,9 +12,24 @@ export class SystemError extends Error {
   override readonly name = 'SystemError';
 }
 
+/**
+ * A bug in srcroute: anything thrown that is neither an InputError nor a SystemError (a TypeError,
+ * a RangeError…). It is never reported as the system's failure: it ends with the "this is a bug"
+ * line (cli.ts).
+ */
+export function isBug(e: unknown): boolean {
+  return !(e instanceof InputError) && !(e instanceof SystemError);
+}
+
 /** The `code` of a Node system error (`ENOENT`, `EEXIST`…); undefined for anything else. */
 export function errorCode(e: unknown): string | undefined {
   return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** `e` when a system call failed (it carries a `code`); anything else is a bug and is thrown on. */
+export function systemCallError(e: unknown): Error & { code: string } {
+  if (errorCode(e) === undefined) throw e;
+  return e as Error & { code: string };
 }
 
 /**

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { main, realDeps } from '../../src/cli.js';
 import type { OperatorDeps } from '../../src/operator/deps.js';
 import { systemPaths } from '../../src/shared/paths.js';
+import { SystemError } from '../../src/shared/errors.js';
 
 const ADDR = '100.64.0.50';
 /** The kernel of a healthy box, as `ip -4 -N -j` prints it. */
@@ -54,10 +55,10 @@ function box(kernel: unknown[] = HEALTHY) {
   return { root, deps, ran, put };
 }
 
-async function run(argv: string[], deps: OperatorDeps) {
+async function run(argv: string[], deps: OperatorDeps, env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, {}, { out: (l) => out.push(l), err: (l) => err.push(l), uid: 0 }, deps);
+  const code = await main(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l), uid: 0 }, deps);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -128,5 +129,47 @@ describe('exit statuses', () => {
     expect(first.err).toMatch(/interfaces.d\/eth0v0 written/);
     expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps)).err).toMatch(/unchanged/);
     expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--stack', 'nm', '--write'], b.deps)).code).toBe(2);
+  });
+});
+
+describe('a bug is never reported as a system failure', () => {
+  const bug = () => async () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'table')");
+  };
+  const failing = () => async () => {
+    throw new SystemError('/usr/sbin/ip exited 1 while changing the kernel: RTNETLINK answers: Operation not permitted');
+  };
+  /** Two configured interfaces, so that sync goes on after one interface's failure. */
+  const two = (ip: OperatorDeps['ip']) => {
+    const b = box(NO_RULE);
+    b.put('/etc/srcroute/eth0v1.env', '');
+    b.deps.ip = ip;
+    return b.deps;
+  };
+  const BUG_LINE = 'this is a bug in srcroute; please report it';
+
+  it.each([
+    ['the hook', []],
+    ['flush', ['flush']],
+    ['status', ['status']],
+    ['check', ['check']],
+    ['sync of one interface', ['sync', 'eth0v0']],
+    ['sync of every interface', ['sync']],
+  ])('%s: exit 1 and the "this is a bug" line', async (_name, argv) => {
+    const lease = { reason: 'BOUND', interface: 'eth0v0', new_ip_address: ADDR, new_subnet_cidr: '24', new_routers: '100.64.0.1' };
+    const deps = two(bug);
+    if (argv.length === 0) deps.env = lease;
+    const r = await run(argv, deps, argv.length === 0 ? lease : {});
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toContain(BUG_LINE);
+  });
+
+  it('sync of every interface: a failing ip is the system failing, each interface said, no bug line', async () => {
+    const r = await run(['sync'], two(failing));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/srcroute\[eth0v0\] sync: .*Operation not permitted/);
+    expect(r.err).toMatch(/srcroute\[eth0v1\] sync: .*Operation not permitted/);
+    expect(r.err).toMatch(/failed for eth0v0, eth0v1 \(see above\)$/);
+    expect(r.err).not.toContain(BUG_LINE);
   });
 });

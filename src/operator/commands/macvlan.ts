@@ -4,7 +4,7 @@
 // way the output says which.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError, SystemError } from '../../shared/errors.js';
+import { InputError, SystemError, systemCallError } from '../../shared/errors.js';
 import { checkInterface } from '../../hook/event.js';
 import { exists, readText, writeAtomic } from '../../shared/files.js';
 import { definitionFor, detectStack, renderDefinition, STACKS, type Stack } from '../macvlan.js';
@@ -61,7 +61,7 @@ export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (li
       mkdirSync(dirname(t.at), { recursive: true });
       writeAtomic(t.at, t.content);
     } catch (e) {
-      throw new SystemError(`cannot write ${t.at}: ${(e as Error).message}`);
+      throw new SystemError(`cannot write ${t.at}: ${systemCallError(e).message}`);
     }
     log(`srcroute macvlan: ${t.at} ${before === null ? 'written' : 'replaced (--force): it had other content'}`);
   }

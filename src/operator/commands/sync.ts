@@ -2,7 +2,7 @@
 // would on BOUND (or on STOP when there is no lease): after a manual flush, or at boot when
 // dhcpcd got its lease before srcroute was installed. The hook does the work: same validation,
 // same lock, same plan.
-import { InputError, SystemError } from '../../shared/errors.js';
+import { InputError, SystemError, isBug, messageOf } from '../../shared/errors.js';
 import { checkInterface } from '../../hook/event.js';
 import { runHook } from '../../hook/hook.js';
 import { configuredInterfaces } from '../interfaces.js';
@@ -16,7 +16,7 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
   if (names.length === 0) {
     throw new InputError('no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook); name one: srcroute sync eth0v0');
   }
-  const failed: { name: string; error: Error }[] = [];
+  const failed: { name: string; input: boolean }[] = [];
   for (const name of names) {
     const tag = `srcroute[${name}] sync`;
     try {
@@ -24,14 +24,14 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
       report.log(`${tag}: ${found ? `lease ${found.vars.ip_address} from ${found.source}` : 'no current lease: removing what srcroute set up'}`);
       await runHook({ ...deps, env: leaseEnv(name, found?.vars ?? null) }, dry, { ...report, tag });
     } catch (e) {
-      // one interface's trouble must not keep the others from being synced
-      if (names.length === 1) throw e;
-      report.log(`${tag}: ${(e as Error).message}`);
-      failed.push({ name, error: e as Error });
+      // One interface's trouble must not keep the others from being synced; a bug stops all.
+      if (names.length === 1 || isBug(e)) throw e;
+      report.log(`${tag}: ${messageOf(e)}`);
+      failed.push({ name, input: e instanceof InputError });
     }
   }
   if (failed.length > 0) {
     const message = `failed for ${failed.map((f) => f.name).join(', ')} (see above)`;
-    throw failed.every((f) => f.error instanceof InputError) ? new InputError(message) : new SystemError(message);
+    throw failed.every((f) => f.input) ? new InputError(message) : new SystemError(message);
   }
 }
