@@ -84,6 +84,11 @@ describe('arguments', () => {
     [['macvlan', 'eth0v0', '--parent'], /--parent needs a value/],
     [['macvlan', 'eth0v0', '--parent=eth0', '--stack', 'systemd'], /unknown --stack "systemd"/],
     [['mac', 'bad/name'], /invalid interface name/],
+    [['status', '-x'], /unknown argument "-x" \(see srcroute status --help\)/],
+    [['flush', '--dry-run=yes'], /--dry-run takes no value \(see srcroute flush --help\)/],
+    [['macvlan', 'eth0v0', '--parent', '-x'], /--parent needs a value/],
+    [['--bogus'], /unknown argument "--bogus" \(see srcroute --help\)/],
+    [['flush', 'eth0v0'], /unknown argument "eth0v0"/],
   ])('%j -> exit 2', async (argv, message) => {
     const r = await run(argv, box().deps);
     expect(r.code).toBe(2);
