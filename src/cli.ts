@@ -2,138 +2,70 @@
 // Exit codes live here only: 0 done (or nothing to do, or `check` found nothing wrong), 2 bad
 // input or config (nothing was changed), 1 the system failed or `check` found a problem.
 // Nothing here reads `process`: bin.ts hands everything in.
-import { CONFIG_DIR, STATE_DIR, defaultConfigText } from './hook/config.js';
 import { parseArgs } from 'node:util';
+import { reportTo } from './hook/apply.js';
 import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.js';
+import type { Args, Command, Io, Verdict } from './shared/command.js';
 import type { Env } from './hook/event.js';
 import { isExecutable } from './shared/files.js';
+import { systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
 import { ipRunner } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
 import type { OperatorDeps } from './operator/deps.js';
 import { readTableNames } from './kernel/tables.js';
-import { commandHelp, usage } from './usage.js';
+import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  uid: number;
-}
-
-/** What the hook needs from the machine. The operator commands add theirs in operator-deps.ts. */
+/** What the hook needs from the machine. The operator commands add theirs in operator/deps.ts. */
 export function realDeps(env: Env, uid: number): Deps {
+  const paths = systemPaths();
   return {
     env,
     uid,
-    configDir: env.SRCROUTE_CONFIG_DIR || CONFIG_DIR,
+    configDir: env.SRCROUTE_CONFIG_DIR || paths.config,
     tables: () => readTableNames(),
     isExecutable,
     ip: (config) => ipRunner(config.ip, config.timeoutMs),
-    lock: fileLocker(env.SRCROUTE_STATE_DIR || STATE_DIR),
+    lock: fileLocker(env.SRCROUTE_STATE_DIR || paths.state),
   };
 }
 
-/** A command's arguments: its boolean flags and `--name value` options (long names without the dashes), the rest in order. */
-export interface Args {
-  flags: ReadonlySet<string>;
-  options: ReadonlyMap<string, string>;
-  positional: readonly string[];
-}
-
-/** What a command may report besides success; mapped to exit statuses in main(). */
-type Verdict = 'healthy' | 'unhealthy' | void;
-
-/** What a command takes, for node:util's parseArgs: flags and options by long name, no dashes. */
-interface Spec {
-  flags: readonly string[];
-  options?: readonly string[];
-  /** How many positional arguments it takes. */
-  positional?: { min: number; max: number };
-}
+/** The hook: srcroute without a command word, as the DHCP client runs it. Its help is srcroute's. */
+const hook: Command<Deps> = {
+  help: usage,
+  flags: ['dry-run'],
+  run: (args, deps, io, tag) => runHook(deps, args.flags.has('dry-run'), reportTo(io, tag)),
+};
 
 /**
- * The hook and its closest kin run with the hook's deps. The operator commands, and the
- * modules they need, are loaded only when asked for: dhcpcd starts the hook on every lease
- * event, and every module loaded there is startup time dhcpcd waits for.
+ * Every command by name, and what it runs with: the hook's deps, or the operator's as well.
+ * Only the hook is loaded up front: dhcpcd starts it on every lease event, and every module
+ * loaded there is startup time dhcpcd waits for. Any other command's module (its arguments,
+ * help and run: shared/command.ts) is loaded when asked for.
  */
-type Command =
-  | (Spec & { operator?: false; run: (args: Args, deps: Deps, io: Io, tag: string) => Promise<Verdict> })
-  | (Spec & { operator: true; run: (args: Args, deps: OperatorDeps, io: Io, tag: string) => Promise<Verdict> });
+type Entry =
+  | { operator: false; load: () => Promise<Command<Deps>> }
+  | { operator: true; load: () => Promise<Command<OperatorDeps>> };
 
-const report = (io: Io, tag: string) => ({ out: io.out, log: io.err, tag });
-const first = (args: Args): string | null => args.positional[0] ?? null;
-
-/** Commands by name, with the arguments each takes. No command at all is the hook. */
-const COMMANDS: Record<string, Command> = {
-  hook: {
-    flags: ['dry-run'],
-    run: (args, deps, io, tag) => runHook(deps, args.flags.has('dry-run'), report(io, tag)),
-  },
-  flush: {
-    flags: ['dry-run'],
-    run: async (args, deps, io, tag) => (await import('./hook/flush.js')).runFlush(deps, args.flags.has('dry-run'), report(io, tag)),
-  },
-  config: {
-    flags: ['defaults'],
-    run: async (args, _deps, io) => {
-      if (!args.flags.has('defaults')) throw new InputError('config takes --defaults (see srcroute config --help)');
-      io.out(defaultConfigText().trimEnd());
-    },
-  },
-  sync: {
-    operator: true,
-    flags: ['dry-run'],
-    positional: { min: 0, max: 1 },
-    run: async (args, deps, io) =>
-      (await import('./operator/commands/sync.js')).runSync(deps, first(args), args.flags.has('dry-run'), { out: io.out, log: io.err }),
-  },
-  status: {
-    operator: true,
-    flags: ['json'],
-    positional: { min: 0, max: 1 },
-    run: async (args, deps, io) => (await import('./operator/commands/status.js')).runStatus(deps, first(args), args.flags.has('json'), io.out),
-  },
-  check: {
-    operator: true,
-    flags: [],
-    positional: { min: 0, max: 1 },
-    run: async (args, deps, io) => (await import('./operator/commands/check.js')).runCheck(deps, first(args), io.out),
-  },
-  mac: {
-    operator: true,
-    flags: [],
-    positional: { min: 1, max: 1 },
-    run: async (args, deps, io) => (await import('./operator/commands/mac.js')).runMac(deps, args.positional[0]!, io.out),
-  },
-  macvlan: {
-    operator: true,
-    flags: ['write', 'force'],
-    options: ['parent', 'stack'],
-    positional: { min: 1, max: 1 },
-    run: async (args, deps, io) =>
-      (await import('./operator/commands/macvlan.js')).runMacvlan(
-        deps,
-        {
-          iface: args.positional[0]!,
-          parent: args.options.get('parent'),
-          stack: args.options.get('stack'),
-          write: args.flags.has('write'),
-          force: args.flags.has('force'),
-        },
-        io.out,
-        io.err,
-      ),
-  },
+const COMMANDS: Record<string, Entry> = {
+  hook: { operator: false, load: async () => hook },
+  flush: { operator: false, load: async () => (await import('./hook/flush.js')).command },
+  config: { operator: false, load: async () => (await import('./hook/config-command.js')).command },
+  sync: { operator: true, load: async () => (await import('./operator/commands/sync.js')).command },
+  status: { operator: true, load: async () => (await import('./operator/commands/status.js')).command },
+  check: { operator: true, load: async () => (await import('./operator/commands/check.js')).command },
+  mac: { operator: true, load: async () => (await import('./operator/commands/mac.js')).command },
+  macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },
 };
 
 /**
  * Split argv by what `command` takes, with node:util's parseArgs (strict: `--opt value`,
  * `--opt=value`, short flags); anything else is a usage error naming the help to read.
  */
-function parseCommandArgs(name: string, command: Command, argv: readonly string[]): Args {
+function parseCommandArgs(name: string, command: Command<never>, argv: readonly string[]): Args {
   const help = `see srcroute ${name === 'hook' ? '' : `${name} `}--help`;
   const options: Record<string, { type: 'boolean' | 'string' }> = {};
   for (const flag of command.flags) options[flag] = { type: 'boolean' };
@@ -165,13 +97,19 @@ function usageError(e: unknown, help: string): InputError {
   return new InputError(`${option} needs a value (${help})`);
 }
 
+/** Parse `argv` by what `command` takes, then run it. */
+async function runCommand<D>(name: string, command: Command<D>, argv: readonly string[], deps: D, io: Io, tag: string): Promise<Verdict> {
+  return command.run(parseCommandArgs(name, command, argv), deps, io, tag);
+}
+
 /** Tests hand in fakes for some of the deps (`given`); the rest are the real ones. */
 export async function main(argv: readonly string[], env: Env, io: Io, given?: Partial<OperatorDeps>): Promise<number> {
   const deps: Deps = { ...realDeps(env, io.uid), ...given };
   const args = [...argv];
   const name = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? args.shift()! : 'hook';
+  const entry = COMMANDS[name]!;
   if (args.some((a) => a === '--help' || a === '-h')) {
-    io.out(name === 'hook' ? usage : commandHelp[name] ?? usage);
+    io.out((await entry.load()).help);
     return 0;
   }
   if (args.some((a) => a === '--version' || a === '-V')) {
@@ -180,11 +118,9 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
   }
   const tag = name === 'hook' ? tagOf(env) : `srcroute ${name}`;
   try {
-    const command = COMMANDS[name]!;
-    const parsed = parseCommandArgs(name, command, args);
-    const verdict = command.operator
-      ? await command.run(parsed, { ...(await import('./operator/deps.js')).machineDeps(), ...deps, ...given }, io, tag)
-      : await command.run(parsed, deps, io, tag);
+    const verdict = entry.operator
+      ? await runCommand(name, await entry.load(), args, { ...(await import('./operator/deps.js')).machineDeps(), ...deps, ...given }, io, tag)
+      : await runCommand(name, await entry.load(), args, deps, io, tag);
     return verdict === 'unhealthy' ? 1 : 0;
   } catch (e) {
     io.err(`${tag}: ${messageOf(e)}`);

@@ -4,6 +4,7 @@
 import { SystemError } from '../shared/errors.js';
 import type { IpRunner } from '../kernel/ip.js';
 import type { Change } from '../kernel/change.js';
+import type { Io } from '../shared/command.js';
 
 export interface Report {
   /** stdout: the commands of a dry run. */
@@ -12,6 +13,9 @@ export interface Report {
   log: (line: string) => void;
   tag: string;
 }
+
+/** A command's Io as a Report: the dry run's commands to stdout, the log to stderr. */
+export const reportTo = (io: Io, tag: string): Report => ({ out: io.out, log: io.err, tag });
 
 export async function execute(
   ip: IpRunner,

@@ -17,9 +17,6 @@ export interface Config {
   timeoutMs: number;
 }
 
-export const CONFIG_DIR = '/etc/srcroute';
-/** Where srcroute keeps its locks (nothing else: the kernel is the state). */
-export const STATE_DIR = '/run/srcroute';
 export const GLOBAL_FILE = 'srcroute.env';
 export const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 /** `pub` is the table of the original setup; when no rt_tables file names it, it means 123. */

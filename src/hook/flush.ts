@@ -1,6 +1,7 @@
 // `srcroute flush`: remove every rule and route that carries srcroute's protocol number, in
 // every table, for every interface. The uninstaller runs it; an admin can too.
-import { execute, type Report } from './apply.js';
+import { execute, reportTo, type Report } from './apply.js';
+import type { Command } from '../shared/command.js';
 import { loadConfig, type Deps } from './hook.js';
 import { planDown } from './plan.js';
 import { stateOf, stateQueries } from './state.js';
@@ -15,3 +16,15 @@ export async function runFlush(deps: Deps, dry: boolean, report: Report): Promis
     report,
   );
 }
+
+export const command: Command<Deps> = {
+  help: `Usage: srcroute flush [--dry-run]
+
+Remove every rule and route that carries srcroute's protocol number, in every table, for
+every interface. Rules and routes srcroute did not make stay. The uninstaller runs it.
+
+Example:
+  srcroute flush --dry-run      # show the ip commands, change nothing`,
+  flags: ['dry-run'],
+  run: (args, deps, io, tag) => runFlush(deps, args.flags.has('dry-run'), reportTo(io, tag)),
+};

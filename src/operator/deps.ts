@@ -8,8 +8,6 @@ import { systemPaths, type Paths } from '../shared/paths.js';
 import { runProgram, type ProgramRunner } from '../kernel/program.js';
 
 export interface OperatorDeps extends Deps {
-  /** Prefix of every path written by `macvlan --write` ('' on a real system). */
-  root: string;
   paths: Paths;
   run: ProgramRunner;
   now: () => number;
@@ -19,7 +17,6 @@ export interface OperatorDeps extends Deps {
 /** The real machine's: its paths, its dhcpcd, its clock. */
 export function machineDeps(): Omit<OperatorDeps, keyof Deps> {
   return {
-    root: '',
     paths: systemPaths(),
     run: runProgram,
     now: () => Date.now(),

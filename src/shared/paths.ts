@@ -1,8 +1,15 @@
-// Every file and directory the operator commands read or write, in one object, so tests point
-// them at a temp dir (`systemPaths(tmp)`) instead of the machine's /etc, /run, /proc and /var.
+// Every file and directory srcroute reads or writes, in one object, so tests point them at a
+// temp dir (`systemPaths(tmp)`) instead of the machine's /etc, /run, /proc and /var. (The
+// iproute2 directories are kernel/tables.ts's; ip and dhcpcd are looked for among candidates.)
 import { join } from 'node:path';
 
 export interface Paths {
+  /** What every path here is under: '' on a real system; `macvlan --write` writes under it too. */
+  root: string;
+  /** srcroute's config: srcroute.env and IFACE.env (SRCROUTE_CONFIG_DIR replaces it). */
+  config: string;
+  /** srcroute's lock files, and nothing else: the kernel is the state (SRCROUTE_STATE_DIR). */
+  state: string;
   /** srcroute's per-interface Node hooks: /etc/dhcpcd/IFACE.exit-hook. */
   dhcpcdHooks: string;
   /** dhcpcd's exit hook, which carries srcroute's dispatcher block. */
@@ -16,7 +23,6 @@ export interface Paths {
   dhcpcdLeases: string;
   /** ISC dhclient's lease files: dhclient.IFACE.leases. */
   dhclientLeases: string;
-  iproute2: readonly string[];
   networkdConf: string;
   /** Drop-in directories of networkd.conf, lowest precedence first. */
   networkdConfDirs: readonly string[];
@@ -24,7 +30,6 @@ export interface Paths {
   networkdRuntime: string;
   /** Present when systemd-networkd is enabled. */
   networkdEnabled: string;
-  systemdNetwork: string;
   ifupdown: string;
   /** Present while NetworkManager runs. */
   networkManagerRuntime: string;
@@ -37,6 +42,9 @@ export interface Paths {
 export function systemPaths(root = ''): Paths {
   const at = (path: string): string => (root === '' ? path : join(root, path));
   return {
+    root,
+    config: at('/etc/srcroute'),
+    state: at('/run/srcroute'),
     dhcpcdHooks: at('/etc/dhcpcd'),
     dispatcher: at('/etc/dhcpcd.exit-hook'),
     dhclientDispatcher: at('/etc/dhcp/dhclient-exit-hooks.d/srcroute'),
@@ -44,12 +52,10 @@ export function systemPaths(root = ''): Paths {
     dhcpcdRun: at('/run/dhcpcd'),
     dhcpcdLeases: at('/var/lib/dhcpcd'),
     dhclientLeases: at('/var/lib/dhcp'),
-    iproute2: ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'].map(at),
     networkdConf: at('/etc/systemd/networkd.conf'),
     networkdConfDirs: ['/usr/lib/systemd/networkd.conf.d', '/run/systemd/networkd.conf.d', '/etc/systemd/networkd.conf.d'].map(at),
     networkdRuntime: at('/run/systemd/netif'),
     networkdEnabled: at('/etc/systemd/system/multi-user.target.wants/systemd-networkd.service'),
-    systemdNetwork: at('/etc/systemd/network'),
     ifupdown: at('/etc/network/interfaces'),
     networkManagerRuntime: at('/run/NetworkManager'),
     ipv4Conf: at('/proc/sys/net/ipv4/conf'),

@@ -41,7 +41,6 @@ function box(kernel: unknown[] = HEALTHY) {
     ...realDeps({}, 0),
     configDir: join(root, 'etc/srcroute'),
     tables: () => new Map([['pub', 123]]),
-    root,
     paths: systemPaths(root),
     dhcpcd: process.execPath, // exists; the fake runner answers in its place
     now: () => Date.now(),

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_DIR, DEFAULT_TABLE, KEYS } from '../../src/hook/config.js';
+import { DEFAULT_TABLE, KEYS } from '../../src/hook/config.js';
 import { IPROUTE2_DIRS } from '../../src/kernel/tables.js';
 import { DISPATCHER_MARKER, parseLauncher } from '../../src/operator/facts.js';
 import { systemPaths } from '../../src/shared/paths.js';
@@ -66,7 +66,7 @@ describe('facts install.sh and the TypeScript share', () => {
     expect(setting('DISPATCHER')).toBe(paths.dispatcher);
     expect(setting('SHIM')).toBe(paths.dhclientDispatcher);
     expect(setting('DHCPCD_CONF')).toBe(paths.dhcpcdConf);
-    expect(setting('CONF_DIR')).toBe(CONFIG_DIR);
+    expect(setting('CONF_DIR')).toBe(paths.config);
   });
 
   it('the oldest Node: install.sh, package.json and the Node 18 the tests run the bundle on', () => {

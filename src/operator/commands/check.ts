@@ -3,6 +3,8 @@
 import { diagnose, renderFindings } from '../diagnose.js';
 import { gatherFacts } from '../facts.js';
 import type { OperatorDeps } from '../deps.js';
+import type { Command } from '../../shared/command.js';
+import { INTERFACES } from '../help.js';
 
 export async function runCheck(deps: OperatorDeps, iface: string | null, out: (line: string) => void): Promise<'healthy' | 'unhealthy'> {
   const facts = await gatherFacts(deps, iface);
@@ -10,3 +12,22 @@ export async function runCheck(deps: OperatorDeps, iface: string | null, out: (l
   renderFindings(findings, facts.interfaces.map((f) => f.state.iface)).forEach((line) => out(line));
   return findings.length === 0 ? 'healthy' : 'unhealthy';
 }
+
+export const command: Command<OperatorDeps> = {
+  help: `Usage: srcroute check [IFACE]
+
+Look for what breaks this setup and print each problem with the command that fixes it:
+a table name that is not registered; the per-interface hook missing, not executable, not
+root's, or naming a node that no longer exists; /etc/dhcpcd.exit-hook without srcroute's
+block; dhcpcd.conf without \`nogateway\` for the macvlan; strict rp_filter; two interfaces
+sharing a table; rules left by the original shell hook; a rule or route that does not match
+the lease; systemd-networkd's ManageForeignRoutingPolicyRules.
+${INTERFACES}
+Exit status 0 when nothing is wrong, 1 when something is.
+
+Example:
+  srcroute check || echo 'fix the above, then run srcroute check again'`,
+  flags: [],
+  positional: { min: 0, max: 1 },
+  run: (args, deps, io) => runCheck(deps, args.positional[0] ?? null, io.out),
+};

@@ -11,6 +11,7 @@ import { definitionFor, detectStack, renderDefinition, STACKS, type Stack } from
 import { readNetworkd } from '../networkd.js';
 import type { OperatorDeps } from '../deps.js';
 import { macOf } from './mac.js';
+import type { Command } from '../../shared/command.js';
 
 export interface MacvlanArgs {
   iface: string;
@@ -46,7 +47,7 @@ export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (li
   if (!args.write) return;
   if (def.files.length === 0) throw new InputError(`--write: NetworkManager keeps its own store; run the nmcli command above instead`);
 
-  const targets = def.files.map((f) => ({ ...f, at: join(deps.root || '/', f.path) }));
+  const targets = def.files.map((f) => ({ ...f, at: join(deps.paths.root || '/', f.path) }));
   const clashes = targets.filter((t) => exists(t.at) && readText(t.at) !== t.content);
   if (clashes.length > 0 && !args.force) {
     throw new InputError(`not written: ${clashes.map((c) => c.at).join(', ')} already exist${clashes.length === 1 ? 's' : ''} with other content (compare, then use --force to replace)`);
@@ -67,3 +68,37 @@ export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (li
   }
   log(`srcroute macvlan: now: ${def.activate.join(' && ')}`);
 }
+
+export const command: Command<OperatorDeps> = {
+  help: `Usage: srcroute macvlan IFACE --parent ETH [--stack networkd|ifupdown|nm] [--write [--force]]
+
+Print the persistent definition of macvlan IFACE on ETH (mode private, with the stable MAC
+of \`srcroute mac IFACE\`) for the system's network stack, detected unless --stack is given:
+  networkd   /etc/systemd/network/IFACE.netdev and IFACE.network (DHCP=no: dhcpcd leases the
+             address), and a networkd.conf drop-in so networkd keeps srcroute's rules; the
+             parent's .network needs MACVLAN=IFACE (printed, not edited)
+  ifupdown   /etc/network/interfaces.d/IFACE (auto, inet manual, pre-up ip link add …)
+  nm         the nmcli command (NetworkManager keeps its own store; --write refuses)
+--write installs the files (atomically); a file that exists with other content is left
+alone unless --force.
+
+Example:
+  srcroute macvlan eth0v0 --parent eth0                # look first
+  srcroute macvlan eth0v0 --parent eth0 --write && networkctl reload`,
+  flags: ['write', 'force'],
+  options: ['parent', 'stack'],
+  positional: { min: 1, max: 1 },
+  run: (args, deps, io) =>
+    runMacvlan(
+      deps,
+      {
+        iface: args.positional[0]!,
+        parent: args.options.get('parent'),
+        stack: args.options.get('stack'),
+        write: args.flags.has('write'),
+        force: args.flags.has('force'),
+      },
+      io.out,
+      io.err,
+    ),
+};

@@ -2,9 +2,32 @@
 import { gatherFacts } from '../facts.js';
 import type { OperatorDeps } from '../deps.js';
 import { renderStatusJson, renderStatusTable } from '../status-view.js';
+import type { Command } from '../../shared/command.js';
+import { INTERFACES, LEASE } from '../help.js';
 
 export async function runStatus(deps: OperatorDeps, iface: string | null, json: boolean, out: (line: string) => void): Promise<void> {
   const states = (await gatherFacts(deps, iface)).interfaces.map((f) => f.state);
   if (json) out(renderStatusJson(states));
   else renderStatusTable(states).forEach((line) => out(line));
 }
+
+export const command: Command<OperatorDeps> = {
+  help: `Usage: srcroute status [IFACE] [--json]
+
+For each interface: the lease (address/prefix and gateway, as the DHCP client reports it),
+the table, the source rule (present, missing, duplicated, stale), the table's default and
+connected routes (ok, missing, wrong, stale) and the effective rp_filter (off, strict, loose).
+"-" means nothing is expected and nothing is there.
+${INTERFACES}
+--json prints the same as JSON for scripts.
+
+${LEASE}
+
+Example:
+  srcroute status
+  IFACE   LEASE           GATEWAY     TABLE      RULE     DEFAULT  CONNECTED  RP_FILTER
+  eth0v0  100.64.0.56/24  100.64.0.1  pub (123)  present  ok       ok         loose`,
+  flags: ['json'],
+  positional: { min: 0, max: 1 },
+  run: (args, deps, io) => runStatus(deps, args.positional[0] ?? null, args.flags.has('json'), io.out),
+};

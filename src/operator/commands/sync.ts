@@ -10,6 +10,8 @@ import { leaseEnv } from '../../hook/lease.js';
 import { readLease } from '../lease-source.js';
 import type { OperatorDeps } from '../deps.js';
 import type { Report } from '../../hook/apply.js';
+import type { Command } from '../../shared/command.js';
+import { INTERFACES, LEASE } from '../help.js';
 
 export async function runSync(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
   const names = iface !== null ? [checkInterface(iface)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
@@ -35,3 +37,21 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
     throw failed.every((f) => f.input) ? new InputError(message) : new SystemError(message);
   }
 }
+
+export const command: Command<OperatorDeps> = {
+  help: `Usage: srcroute sync [IFACE] [--dry-run]
+
+Re-apply from the DHCP client's current lease, exactly as the hook does on BOUND: after a
+manual \`ip rule flush\` or \`srcroute flush\`, or at boot when dhcpcd got its lease before
+srcroute was installed. Without a current lease it removes what srcroute set up (as on STOP).
+${INTERFACES}
+
+${LEASE}
+
+Example:
+  srcroute sync eth0v0 --dry-run   # the ip commands it would run
+  srcroute sync                    # every configured interface`,
+  flags: ['dry-run'],
+  positional: { min: 0, max: 1 },
+  run: (args, deps, io) => runSync(deps, args.positional[0] ?? null, args.flags.has('dry-run'), { out: io.out, log: io.err }),
+};

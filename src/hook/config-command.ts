@@ -1,0 +1,19 @@
+// `srcroute config --defaults`: the commented default srcroute.env, as install.sh installs it.
+import { InputError } from '../shared/errors.js';
+import type { Command } from '../shared/command.js';
+import { defaultConfigText } from './config.js';
+import type { Deps } from './hook.js';
+
+export const command: Command<Deps> = {
+  help: `Usage: srcroute config --defaults
+
+Print the commented default /etc/srcroute/srcroute.env: every key, its default, what it does.
+
+Example:
+  srcroute config --defaults > /etc/srcroute/srcroute.env`,
+  flags: ['defaults'],
+  run: async (args, _deps, io) => {
+    if (!args.flags.has('defaults')) throw new InputError('config takes --defaults (see srcroute config --help)');
+    io.out(defaultConfigText().trimEnd());
+  },
+};
