@@ -12,7 +12,7 @@
 #
 # Layout: settings and helpers first, then one function per step (parse_args, prepare, the
 # install_* and uninstall steps, the advice printed at the end), and one dispatch at the bottom
-# (main). A new install step is a function called from install(); a new option is a case in
+# (main). A new install step is a function called from run_install; a new option is a case in
 # parse_args.
 set -eu
 umask 022

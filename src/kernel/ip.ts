@@ -6,8 +6,6 @@ import { BATCH_ARGS, IpBatch, type Outcome } from './ip-batch.js';
 import { startChild } from './spawn.js';
 import type { Change } from './change.js';
 
-export type { Failed, Outcome } from './ip-batch.js';
-
 /**
  * Read with `queries`, let `decide` turn their JSON answers into changes, apply them unless `dry`.
  * `gate` wraps the read-decide-write part (the caller's lock): ip is started before it, so that
