@@ -19,7 +19,8 @@ umask 022
 
 PROG=install.sh
 LIB=/usr/local/lib/srcroute
-BUNDLE=$LIB/srcroute.cjs
+# Where earlier versions put the shared bundle (the hooks loaded it); an update removes it.
+OLD_BUNDLE=$LIB/srcroute.cjs
 STATE=$LIB/installed.list
 SBIN=/usr/local/sbin/srcroute
 HOOK_DIR=/etc/dhcpcd
@@ -29,11 +30,30 @@ TABLES=/etc/iproute2/rt_tables.d/srcroute.conf
 PROTOS=/etc/iproute2/rt_protos.d/srcroute.conf
 CONF_DIR=/etc/srcroute
 DHCPCD_CONF=/etc/dhcpcd.conf
+# Where srcroute's lock files live, and what lets Debian's dhcpcd.service (ProtectSystem=strict:
+# /run read-only for its hooks) write there: a drop-in with one ReadWritePaths=, and a tmpfiles.d
+# line that makes the directory at boot, before the service starts (ReadWritePaths=- skips a
+# missing path). README "Under dhcpcd.service" says why.
+STATE_DIR=/run/srcroute
+UNIT=dhcpcd.service
+DROP_IN=/etc/systemd/system/$UNIT.d/srcroute.conf
+TMPFILES=/etc/tmpfiles.d/srcroute.conf
 BEGIN='# >>> srcroute >>>'
 END='# <<< srcroute <<<'
 FIRST_TABLE=123
 PROTO_NUM=213
 NODE_MIN=18.19
+# Every file install.sh writes that holds the bundle carries this line (old launchers too).
+MARK="// Written by srcroute's install.sh"
+# The hooks' #! line: env -S passes node more than one argument. --jitless because Debian's
+# dhcpcd.service denies the JIT (MemoryDenyWriteExecute=yes), --no-expose-wasm because V8 warns
+# on stderr (so in syslog) about --jitless without it. README "Under dhcpcd.service" has numbers.
+ENV=/usr/bin/env
+HOOK_FLAGS='--jitless --no-expose-wasm'
+# systemd's unit directories, lowest precedence first, and the directories ProtectHome= hides
+# (src/operator/systemd-unit.ts knows the same; test/unit/systemd-unit.test.ts checks).
+UNIT_DIRS='/lib/systemd/system /usr/lib/systemd/system /run/systemd/system /etc/systemd/system'
+HOME_DIRS='/home /root /run/user'
 
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$PROG" "$*"; }
@@ -171,6 +191,7 @@ own() {
 		if $dry; then
 			say "would keep a copy of the existing $1 for --uninstall"
 		else
+			ensure_dir "$LIB"
 			if ! { mkdir -p "$R$LIB/backup$(dirname "$1")" && cp -p "$R$1" "$R$LIB/backup$1"; }; then
 				die "cannot back up $R$1"
 			fi
@@ -278,9 +299,10 @@ elif [ -x "$SBIN" ]; then
 	fi
 fi
 for f in "$R$HOOK_DIR"/*.exit-hook; do
-	if [ -f "$f" ] && grep -qF "require(\"$BUNDLE\")" "$f"; then remove "${f#"$R"}"; fi
+	if [ -f "$f" ] && grep -qF -- "$MARK" "$f"; then remove "${f#"$R"}"; fi
 done
-for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$BUNDLE"; do remove "$f"; done
+for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$OLD_BUNDLE" "$TMPFILES"; do remove "$f"; done
+if [ -e "$R$DROP_IN" ]; then remove "$DROP_IN" && reload_units; fi
 unmerge "$DISPATCHER"
 unmerge "$DHCPCD_CONF"
 if $purge && [ -d "$R$CONF_DIR" ]; then
@@ -311,6 +333,42 @@ check_node() {
 	EOF
 	[ "$major" -gt 18 ] || { [ "$major" -eq 18 ] && [ "$minor" -ge 19 ]; } ||
 		die "$node is Node $version; srcroute needs Node >= $NODE_MIN (Debian 12 ships 18.19: apt install nodejs)"
+	"$ENV" -S "$node $HOOK_FLAGS -e 0" 2>/dev/null ||
+		die "$ENV -S $node $HOOK_FLAGS does not run (the hooks' #! line needs coreutils >= 8.30)"
+	check_node_visible
+}
+
+# unit_file UNIT: systemd UNIT's file (under $R) from the directory of UNIT_DIRS that wins.
+unit_file() {
+	uf=''
+	for d in $UNIT_DIRS; do [ ! -f "$R$d/$1" ] || uf=$R$d/$1; done
+	printf '%s' "$uf"
+}
+
+# unit_setting UNIT KEY: the last KEY= of systemd UNIT (its file, then its drop-ins by name; a
+# file in a later directory of UNIT_DIRS replaces one of the same name). Empty without the unit.
+unit_setting() {
+	us_unit=$(unit_file "$1") us_drop=$tmp/drop-ins
+	[ -n "$us_unit" ] || return 0
+	: >"$us_drop"
+	for d in $UNIT_DIRS; do
+		for f in "$R$d/$1.d"/*.conf; do [ ! -f "$f" ] || printf '%s %s\n' "${f##*/}" "$f" >>"$us_drop"; done
+	done
+	awk '{ last[$1] = $2 } END { for (n in last) print n, last[n] }' "$us_drop" | sort | while read -r _ f; do cat "$f"; done |
+		cat "$us_unit" - | sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" | tail -n 1
+}
+
+# Debian's dhcpcd.service runs hooks with ProtectHome=yes: /home, /root and /run/user are empty
+# there, so a node under them (nvm's) cannot even start. Refuse, with the fix.
+check_node_visible() {
+	real=$(readlink -f "$node" 2>/dev/null || echo "$node")
+	for h in $HOME_DIRS; do
+		case "$node $real" in "$h"/* | *" $h"/*) ;; *) continue ;; esac
+		case $(unit_setting "$UNIT" ProtectHome) in
+		yes | true | on | 1 | tmpfs)
+			die "$node ($real) is under $h, which $UNIT hides from its hooks (ProtectHome=yes): give a node outside it, e.g. --node /usr/bin/node (apt install nodejs) or a copy in /usr/local/bin" ;;
+		esac
+	done
 }
 
 # The files that get a marked block must be plain files.
@@ -361,13 +419,13 @@ build_bundle() {
 }
 
 # ---- install: write ------------------------------------------------------------------------------
-# What runs srcroute: the absolute node as interpreter, then the bundle (which runs the CLI).
+# launcher hook|command COMMENT: the whole bundle behind a #! line naming node by its absolute
+# path (dhcpcd gives hooks its own PATH); a hook's node runs with HOOK_FLAGS.
 launcher() {
-	printf '#!%s\n' "$node"
-	printf '// %s\n' "$1"
-	printf '// Written by srcroute'"'"'s install.sh (--uninstall removes it). node is named by its\n'
-	printf '// absolute path because dhcpcd gives hooks its own PATH.\n'
-	printf 'require("%s");\n' "$BUNDLE"
+	if [ "$1" = hook ]; then printf '#!%s -S %s %s\n' "$ENV" "$node" "$HOOK_FLAGS"; else printf '#!%s\n' "$node"; fi
+	printf '// %s\n' "$2"
+	printf '%s (--uninstall removes it) from dist/srcroute.cjs.\n' "$MARK"
+	tail -n +2 "$dist"
 }
 block() {
 	printf '%s %s\n' "$BEGIN" "$1"
@@ -375,17 +433,23 @@ block() {
 	printf '%s\n' "$END"
 }
 
-# The bundle, the srcroute command and one hook per interface.
+# The srcroute command and one hook per interface, each the whole bundle (no file shared between
+# them to go missing; dhcpcd.service's sandbox sees /etc). An earlier version's shared bundle goes.
 install_programs() {
-	if [ -f "$dist" ]; then
-		own "$BUNDLE" 644 "$dist"
-	else
-		say "would install $BUNDLE (built from src/ first)"
+	if state_has "created $OLD_BUNDLE" || state_has "backup $OLD_BUNDLE"; then
+		remove "$OLD_BUNDLE"
+		state_del "created $OLD_BUNDLE"
+		state_del "backup $OLD_BUNDLE"
+		changes=$((changes + 1))
 	fi
-	launcher "The srcroute command." >"$tmp/sbin"
+	if [ ! -f "$dist" ]; then
+		say "would write $SBIN and $HOOK_DIR/IFACE.exit-hook for: $ifaces (built from src/ first)"
+		return 0
+	fi
+	launcher command "The srcroute command." >"$tmp/sbin"
 	own "$SBIN" 755 "$tmp/sbin"
 	for i in $ifaces; do
-		launcher "srcroute's hook for $i: /etc/dhcpcd.exit-hook and the dhclient shim run it." >"$tmp/hook"
+		launcher hook "srcroute's hook for $i: /etc/dhcpcd.exit-hook and the dhclient shim run it." >"$tmp/hook"
 		own "$HOOK_DIR/$i.exit-hook" 755 "$tmp/hook"
 	done
 }
@@ -405,6 +469,36 @@ install_dispatchers() {
 }
 
 # The names iproute2 shows for srcroute's tables and protocol.
+# For Debian's dhcpcd.service (when installed): the drop-in and tmpfiles.d line for the lock
+# directory (the unit's hardening otherwise untouched), and the directory itself for this boot.
+install_unit_allowance() {
+	[ -n "$(unit_file "$UNIT")" ] || return 0
+	before=$changes
+	{
+		echo "# srcroute: its hooks run inside $UNIT, where ProtectSystem=strict makes /run read-only;"
+		echo "# this lets them write their lock files in $STATE_DIR, nothing else (written by install.sh;"
+		echo "# --uninstall removes it). $TMPFILES makes the directory at boot."
+		echo "[Service]"
+		echo "ReadWritePaths=-$STATE_DIR"
+	} >"$tmp/drop-in"
+	own "$DROP_IN" 644 "$tmp/drop-in"
+	printf '# srcroute: its lock directory (written by install.sh; --uninstall removes it).\nd %s 0700 root root -\n' \
+		"$STATE_DIR" >"$tmp/tmpfiles"
+	own "$TMPFILES" 644 "$tmp/tmpfiles"
+	if [ -z "$R" ] && ! $dry; then mkdir -m 0700 "$STATE_DIR" 2>/dev/null || :; fi
+	[ "$changes" -eq "$before" ] || reload_units
+}
+
+# After a drop-in changed: systemd reads it on daemon-reload, the running service on its restart
+# (install.sh does not restart the DHCP client under the admin's feet).
+reload_units() {
+	[ -z "$R" ] && ! $dry || return 0
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		systemctl daemon-reload || warn "systemctl daemon-reload failed"
+	fi
+	say "$DROP_IN changed: it applies from the next start of $UNIT (sudo systemctl restart $UNIT)"
+}
+
 install_names() {
 	{
 		echo "# srcroute: one routing table per interface (written by install.sh; --uninstall removes it)."
@@ -540,6 +634,7 @@ run_install() {
 	install_programs
 	install_dispatchers
 	install_names
+	install_unit_allowance
 	install_config
 	install_dhcpcd_conf
 	record_state

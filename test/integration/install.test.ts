@@ -4,7 +4,6 @@
 // admin's own /etc/dhcpcd.exit-hook; install, reinstall, dhcpcd-run-hooks with recorded events,
 // the dhclient shim sourced as dhclient-script does, and uninstall --purge must leave it, and the
 // rest of /etc, exactly as they were.
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +15,7 @@ import { prerequisites } from '../support/prereq.js';
 import { run, type RunResult } from '../support/run.js';
 import { Sandbox } from '../support/sandbox.js';
 
-const ok = prerequisites('install.sh', ['root', 'ip', 'unshare', 'nsenter', 'setpriv', 'run-parts', 'dhcpcd']);
+const ok = prerequisites('install.sh', ['root', 'ip', 'unshare', 'nsenter', 'setpriv', 'run-parts', 'dhcpcd', 'systemd-analyze']);
 
 const REPO = join(__dirname, '..', '..');
 const INSTALL = join(REPO, 'install.sh');
@@ -38,7 +37,6 @@ function event(name: string, changes: Record<string, string> = {}): Record<strin
   return { ...env, skip_hooks: SKIP_HOOKS, ...changes };
 }
 
-const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
 interface KRule { priority: number; src?: string; table: string; protocol?: string }
 interface KRoute { dst: string; gateway?: string; dev?: string; protocol?: string }
@@ -127,16 +125,20 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     expect(r.stdout).toContain('installed srcroute for: eth0v0 eth0v1');
     expect(r.stdout).toMatch(/interface eth0v0\n\s+nogateway\n\s+noipv4ll\n\s+noipv6\n\s+nohook resolv.conf, hostname/);
 
-    const bundle = '/usr/local/lib/srcroute/srcroute.cjs';
-    expect(sha256(sb().read(bundle))).toBe(sha256(readFileSync(BUNDLE, 'utf8')));
-    expect(stat(bundle)).toBe('644 root root regular file');
-    const launcher = new RegExp(`^#!${NODE}\\n(//[^\\n]*\\n)*require\\("${bundle}"\\);\\n$`);
-    expect(sb().read('/usr/local/sbin/srcroute')).toMatch(launcher);
+    // each program is the whole bundle behind its #! line and two comment lines; hooks run jitless
+    const body = readFileSync(BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
+    const program = (first: string) => new RegExp(`^${first.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n//[^\n]*\n// Written by srcroute's install\.sh[^\n]*\n`);
+    const cmd = sb().read('/usr/local/sbin/srcroute');
+    expect(cmd).toMatch(program(`#!${NODE}`));
+    expect(cmd.endsWith(body)).toBe(true);
     expect(stat('/usr/local/sbin/srcroute')).toBe('755 root root regular file');
     for (const i of ['eth0v0', 'eth0v1']) {
-      expect(sb().read(`/etc/dhcpcd/${i}.exit-hook`)).toMatch(launcher);
+      const hook = sb().read(`/etc/dhcpcd/${i}.exit-hook`);
+      expect(hook).toMatch(program(`#!/usr/bin/env -S ${NODE} --jitless --no-expose-wasm`));
+      expect(hook.endsWith(body)).toBe(true);
       expect(stat(`/etc/dhcpcd/${i}.exit-hook`)).toBe('755 root root regular file');
     }
+    expect(must('test -e /usr/local/lib/srcroute/srcroute.cjs || echo none')).toBe('none\n');
     expect(must('/usr/local/sbin/srcroute --version')).toMatch(/^srcroute /);
 
     // The admin's bytes, the newline their file lacked, then the marked block; mode kept.
@@ -364,17 +366,77 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     run(['sh', '-c', `cd '${root}' && find . -printf '%p %m %u %y\\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort`]).stdout;
   const install = (root: string, ...args: string[]): RunResult => run(['sh', INSTALL, '--root', root, ...args], { env: { PATH } });
 
+  it('updates an install of the shared-bundle layout (hooks that require /usr/local/lib/srcroute/srcroute.cjs): the bundle goes, uninstall empties DIR', () => {
+    const root = stage();
+    // the install.sh before the hooks carried the bundle, run from a copy of the repo's layout
+    const old = stage();
+    writeFileSync(join(old, 'install.sh'), run(['git', '-C', REPO, 'show', '140e96a:install.sh']).stdout);
+    for (const d of ['node_modules', 'hooks']) run(['ln', '-s', join(REPO, d), join(old, d)]);
+    run(['cp', '-rp', join(REPO, 'src'), join(old, 'src')]);
+    mkdirSync(join(old, 'dist'));
+    writeFileSync(join(old, 'dist/srcroute.cjs'), readFileSync(BUNDLE)); // newer than src/: no build
+    const first = run(['sh', join(old, 'install.sh'), '--root', root, 'eth0v0'], { env: { PATH } });
+    expect(first.code, first.stderr).toBe(0);
+    expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
+    const r = install(root, 'eth0v0');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('removed /usr/local/lib/srcroute/srcroute.cjs');
+    expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).not.toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
+    expect(install(root, '--uninstall', '--purge').code).toBe(0);
+    expect(tree(root)).toBe('. 700 root d\n');
+  });
+
+  it('with Debian\'s dhcpcd.service: a marked drop-in lets its hooks write /run/srcroute (and only that), tmpfiles.d makes it at boot; uninstall takes both back', () => {
+    const root = stage();
+    mkdirSync(join(root, 'lib/systemd/system'), { recursive: true });
+    writeFileSync(join(root, 'lib/systemd/system/dhcpcd.service'), readFileSync(join(REPO, 'test/units/debian-12/dhcpcd.service')));
+    const before = tree(root);
+    const r = install(root, 'eth0v0');
+    expect(r.code, r.stderr).toBe(0);
+    const dropIn = readFileSync(join(root, 'etc/systemd/system/dhcpcd.service.d/srcroute.conf'), 'utf8');
+    expect(dropIn.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(['[Service]', 'ReadWritePaths=-/run/srcroute']);
+    const tmpfiles = readFileSync(join(root, 'etc/tmpfiles.d/srcroute.conf'), 'utf8');
+    expect(tmpfiles.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(['d /run/srcroute 0700 root root -']);
+    // systemd 252 reads the unit with the drop-in beside it (it warns about any key it does not know)
+    const check = stage();
+    mkdirSync(join(check, 'dhcpcd.service.d'));
+    writeFileSync(join(check, 'dhcpcd.service'), readFileSync(join(root, 'lib/systemd/system/dhcpcd.service')));
+    writeFileSync(join(check, 'dhcpcd.service.d/srcroute.conf'), dropIn);
+    const verify = run(['systemd-analyze', 'verify', join(check, 'dhcpcd.service')]);
+    expect(verify.stderr + verify.stdout).toBe('');
+    expect(install(root, '--uninstall', '--purge').code).toBe(0);
+    expect(tree(root)).toBe(before);
+  });
+
+  it('refuses a node under /home when dhcpcd.service hides /home from its hooks (ProtectHome=yes), unless a drop-in lets it see', () => {
+    const root = stage();
+    mkdirSync(join(root, 'lib/systemd/system'), { recursive: true });
+    writeFileSync(join(root, 'lib/systemd/system/dhcpcd.service'), readFileSync(join(REPO, 'test/units/debian-12/dhcpcd.service')));
+    // an nvm-like node under /home, in a private mount namespace (the host's /home is not touched)
+    const inHome = (...args: string[]) => run(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
+      `mount -t tmpfs tmpfs /home && mkdir -p /home/u/bin && ln -s '${NODE}' /home/u/bin/node && exec sh '${INSTALL}' --root '${root}' --node /home/u/bin/node "$@"`,
+      'sh', ...args], { env: { PATH } });
+    const r = inHome('eth0v0');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^install\.sh: \/home\/u\/bin\/node \(.*\) is under \/home, which dhcpcd\.service hides from its hooks \(ProtectHome=yes\): give a node outside it, e\.g\. --node \/usr\/bin\/node/);
+    expect(tree(root)).not.toContain('./etc');
+    mkdirSync(join(root, 'etc/systemd/system/dhcpcd.service.d'), { recursive: true });
+    writeFileSync(join(root, 'etc/systemd/system/dhcpcd.service.d/home.conf'), '[Service]\nProtectHome=no\n');
+    const allowed = inHome('eth0v0');
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
   it('stages every file under DIR, idempotently, and uninstall empties DIR again', () => {
     const root = stage();
     const r = install(root, 'eth0v0');
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['usr/local/lib/srcroute/srcroute.cjs', 'usr/local/sbin/srcroute', 'etc/dhcpcd/eth0v0.exit-hook', 'etc/dhcpcd.exit-hook',
+    for (const f of ['usr/local/sbin/srcroute', 'etc/dhcpcd/eth0v0.exit-hook', 'etc/dhcpcd.exit-hook',
       'etc/dhcp/dhclient-exit-hooks.d/srcroute', 'etc/iproute2/rt_tables.d/srcroute.conf', 'etc/iproute2/rt_protos.d/srcroute.conf',
       'etc/srcroute/srcroute.env', 'etc/srcroute/eth0v0.env']) {
       expect(() => readFileSync(join(root, f)), f).not.toThrow();
     }
     // Paths inside the files are the final ones, not DIR's.
-    expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
+    expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8').split('\n', 1)[0]).toBe(`#!/usr/bin/env -S ${NODE} --jitless --no-expose-wasm`);
     const once = tree(root);
     expect(install(root, 'eth0v0').code).toBe(0);
     expect(tree(root)).toBe(once);

@@ -135,6 +135,8 @@ export class Lab {
   dnsmasq: Daemon | undefined;
   dhcpcd: Daemon | undefined;
   dhclients = new Map<string, Daemon>();
+  /** Where the recorder writes (a sandboxed DHCP client may write under /run/dhcpcd only). */
+  eventsFile = '/run/lab-events';
   private readonly made: Netns[] = [];
   private readonly log: Logger;
 
@@ -281,10 +283,10 @@ export class Lab {
   /**
    * Append a recorder to the sandbox's /etc/dhcpcd.exit-hook (after srcroute's block) and a
    * dhclient exit hook sorted after srcroute's shim: each lease event appends
-   * `REASON IFACE` to /run/lab-events once srcroute's dispatcher has run. Tests wait on it.
+   * `REASON IFACE` to `eventsFile` once srcroute's dispatcher has run. Tests wait on it.
    */
   recordEvents(): void {
-    const line = 'echo "${reason-} ${interface-} ${new_ip_address-}" >> /run/lab-events\n';
+    const line = `echo "\${reason-} \${interface-} \${new_ip_address-}" >> ${this.eventsFile}\n`;
     const r = this.sandbox.run(['sh', '-c', 'cat >> /etc/dhcpcd.exit-hook'], { input: `# lab recorder (not srcroute's)\n${line}` });
     if (r.code !== 0) throw new Error(`lab: cannot add recorder: ${r.stderr}`);
     this.writeFile('/etc/dhcp/dhclient-exit-hooks.d/zz-lab-record', line);
@@ -292,7 +294,7 @@ export class Lab {
 
   /** Lease events seen so far (`REASON IFACE ADDR` lines). */
   events(): string[] {
-    const r = this.sandbox.run(['cat', '/run/lab-events']);
+    const r = this.sandbox.run(['cat', this.eventsFile]);
     return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
   }
 
@@ -313,6 +315,11 @@ export class Lab {
   }
 
   writeDhcpcdConf(opts: DhcpcdOptions = {}): void {
+    writeFileSync(this.dhcpcdConf, this.dhcpcdConfText(opts));
+  }
+
+  /** The lab's dhcpcd.conf: leases only, on the named (default: every) macvlan. */
+  dhcpcdConfText(opts: DhcpcdOptions = {}): string {
     const ifaces = opts.interfaces ?? this.macvlans;
     const lines = [
       '# srcroute lab: private dhcpcd.conf (never /etc/dhcpcd.conf)',
@@ -331,7 +338,7 @@ export class Lab {
       ...ifaces.flatMap((i) => [`interface ${i}`, '  nogateway', '  noipv4ll', '  noipv6']),
       '',
     ];
-    writeFileSync(this.dhcpcdConf, lines.join('\n'));
+    return lines.join('\n');
   }
 
   /** Start dhcpcd (master mode, foreground) inside the sandbox; it runs Debian's run-hooks. */
