@@ -3,6 +3,7 @@
 import { NETWORKD_DROP_IN } from './networkd.js';
 import { hasInterfaceBlock, hasNogateway } from './dhcpcd-conf.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
+import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
 import type { SeenRule } from '../kernel/kernel.js';
 
 export interface Finding {
@@ -62,11 +63,38 @@ function hookFindings(f: InterfaceFacts): Finding[] {
   if (h.interpreter === null) return mk('has no #! line', [reinstall(iface)]);
   if (!h.interpreterExists) {
     return mk(`its #! names ${h.interpreter}, which does not exist (node moved or was removed)`, [
-      `sed -i "1s|.*|#!$(command -v node)|" ${h.path}`,
+      `sudo ./install.sh --node "$(command -v node)" ${iface}   # in srcroute's source directory`,
     ]);
   }
   if (h.bundle !== null && !h.bundleExists) return mk(`it loads ${h.bundle}, which does not exist`, [reinstall(iface)]);
   return [];
+}
+
+/** Where dhcpcd.service runs the hook: can its node start there at all? */
+function serviceFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const s = facts.dhcpcdService;
+  const h = f.hook;
+  const { iface } = f.state;
+  if (s === null || !h.exists || h.interpreter === null) return [];
+  const out: Finding[] = [];
+  if (s.noJit && !h.nodeFlags.includes('--jitless')) {
+    out.push({
+      id: 'service-jit',
+      iface,
+      problem: `${h.path} runs node with its JIT, which ${SERVICE} denies its hooks (MemoryDenyWriteExecute=yes in ${s.unit}): node aborts on every lease event, nothing is routed`,
+      fix: [`${reinstall(iface)} (writes the hooks with node --jitless)`],
+    });
+  }
+  const home = hiddenHome(h.interpreter) ?? hiddenHome(h.interpreterReal ?? '');
+  if (s.hidesHome && home !== null) {
+    out.push({
+      id: 'service-home',
+      iface,
+      problem: `${h.path} runs ${h.interpreter}, under ${home}, which ${SERVICE} hides from its hooks (ProtectHome=yes): node cannot start there`,
+      fix: [`sudo ./install.sh --node /usr/bin/node ${iface}   # apt install nodejs; or any node outside /home, /root, /run/user`],
+    });
+  }
+  return out;
 }
 
 function leaseFindings(f: InterfaceFacts, facts: Facts): Finding[] {
@@ -135,7 +163,18 @@ export function diagnose(facts: Facts): Finding[] {
   if (facts.interfaces.length === 0) {
     out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall('eth0v0')] });
   }
-  for (const f of facts.interfaces) out.push(...configFindings(f, facts), ...hookFindings(f), ...leaseFindings(f, facts), ...systemFindings(f, facts));
+  for (const f of facts.interfaces) {
+    out.push(...configFindings(f, facts), ...hookFindings(f), ...serviceFindings(f, facts), ...leaseFindings(f, facts), ...systemFindings(f, facts));
+  }
+  const s = facts.dhcpcdService;
+  if (s !== null && s.readOnlyRun && !s.writable.includes(LOCK_DIR) && facts.interfaces.some((f) => f.hook.exists)) {
+    out.push({
+      id: 'service-lock',
+      iface: null,
+      problem: `${SERVICE} makes /run read-only for its hooks (ProtectSystem=strict) and does not let them write ${LOCK_DIR}: every lease event runs without its lock and logs a warning`,
+      fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' ')), `sudo systemctl restart ${SERVICE}`],
+    });
+  }
 
   const byTable = new Map<number, string[]>();
   for (const f of facts.interfaces) if (f.config) byTable.set(f.config.table, [...(byTable.get(f.config.table) ?? []), f.state.iface]);

@@ -1,6 +1,7 @@
 // The edge that gathers what `status` and `check` judge: config, leases, one `ip` process for
 // the kernel's rules and routes, rp_filter, hook files, dhcpcd.conf, networkd's settings.
 // Everything it finds goes into plain data; the judging (interface-state.ts, diagnose.ts) is pure.
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEYS, readLayers, resolveConfig, type Config, type Layer } from '../hook/config.js';
 import { InputError } from '../shared/errors.js';
@@ -13,6 +14,7 @@ import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
 import { kernelView, VIEW_QUERIES, type KernelView } from '../kernel/kernel.js';
 import type { OperatorDeps } from './deps.js';
+import { readService, type ServiceFacts } from './dhcpcd-service.js';
 
 export interface HookFile {
   path: string;
@@ -20,9 +22,14 @@ export interface HookFile {
   executable: boolean;
   rootOwned: boolean;
   writableByOthers: boolean;
-  /** The `#!` program, and whether it exists; null when the file has no `#!` line. */
+  /**
+   * The node of the `#!` line (`#!NODE FLAG` or install.sh's `#!/usr/bin/env -S NODE FLAGS...`),
+   * whether it exists, where it really is (symlinks resolved), and its flags; null: no `#!`.
+   */
   interpreter: string | null;
   interpreterExists: boolean;
+  interpreterReal: string | null;
+  nodeFlags: string[];
   /** The bundle an install.sh launcher loads (`require("…")`), and whether it exists. */
   bundle: string | null;
   bundleExists: boolean;
@@ -48,23 +55,38 @@ export interface Facts {
   dispatcher: { path: string; hasBlock: boolean; dhclient: boolean };
   dhcpcdConf: { path: string; text: string } | null;
   networkd: NetworkdFacts;
+  /** Debian's dhcpcd.service, where its hooks run; null when it is not installed. */
+  dhcpcdService: ServiceFacts | null;
 }
 
 /** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
 export const DISPATCHER_MARKER = '# >>> srcroute >>>';
 
-/** The `#!` program and the bundle of a launcher as install.sh writes it (`launcher()` there). */
-export function parseLauncher(text: string): { interpreter: string | null; bundle: string | null } {
+/**
+ * The node of a launcher's `#!` line and its flags (`#!NODE` for the srcroute command,
+ * `#!/usr/bin/env -S NODE FLAGS...` for the hooks: `launcher()` in install.sh), and the shared
+ * bundle an earlier version's launcher loaded (`require("...")`; null for the whole bundle).
+ */
+export function parseLauncher(text: string): { interpreter: string | null; nodeFlags: string[]; bundle: string | null } {
   const first = text.split('\n', 1)[0] ?? '';
+  const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : null;
+  const viaEnv = words !== null && words[0]?.endsWith('/env') === true && words[1] === '-S';
   return {
-    interpreter: first.startsWith('#!') ? (first.slice(2).trim().split(/\s+/)[0] ?? '') : null,
+    interpreter: words === null ? null : (words[viaEnv ? 2 : 0] ?? ''),
+    nodeFlags: words === null ? [] : words.slice(viaEnv ? 3 : 1),
     bundle: /^require\("([^"]+)"\);$/m.exec(text)?.[1] ?? null,
   };
 }
 
 function hookFile(path: string): HookFile {
   const stat = statOf(path);
-  const { interpreter, bundle } = parseLauncher(readText(path) ?? '');
+  const { interpreter, nodeFlags, bundle } = parseLauncher(readText(path) ?? '');
+  let real: string | null = null;
+  try {
+    real = interpreter === null ? null : realpathSync(interpreter);
+  } catch {
+    // missing: interpreterExists says so
+  }
   return {
     path,
     exists: stat !== null && stat.isFile(),
@@ -73,6 +95,8 @@ function hookFile(path: string): HookFile {
     writableByOthers: stat !== null && (stat.mode & 0o022) !== 0,
     interpreter,
     interpreterExists: interpreter !== null && statOf(interpreter) !== null,
+    interpreterReal: real,
+    nodeFlags,
     bundle,
     bundleExists: bundle !== null && statOf(bundle) !== null,
   };
@@ -153,5 +177,6 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
     },
     dhcpcdConf: conf === null ? null : { path: deps.paths.dhcpcdConf, text: conf },
     networkd: readNetworkd(deps.paths),
+    dhcpcdService: readService(deps.paths),
   };
 }

@@ -36,6 +36,8 @@ export interface Paths {
   /** /proc/sys/net/ipv4/conf: rp_filter per interface and `all`. */
   ipv4Conf: string;
   machineId: string;
+  /** systemd's unit directories, lowest precedence first (install.sh's UNIT_DIRS). */
+  systemdUnitDirs: readonly string[];
 }
 
 /** The machine's paths, or the same ones under `root` (tests). */
@@ -60,5 +62,6 @@ export function systemPaths(root = ''): Paths {
     networkManagerRuntime: at('/run/NetworkManager'),
     ipv4Conf: at('/proc/sys/net/ipv4/conf'),
     machineId: at('/etc/machine-id'),
+    systemdUnitDirs: ['/lib/systemd/system', '/usr/lib/systemd/system', '/run/systemd/system', '/etc/systemd/system'].map(at),
   };
 }

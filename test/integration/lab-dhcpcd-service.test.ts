@@ -8,7 +8,7 @@
 // Every lease must be routed (pings from the internet side), and neither dhcpcd's output nor
 // the syslog lines may show a crash, a warning or a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, GATEWAY2, Lab, MACS, waitFor } from '../support/lab.js';
@@ -56,6 +56,8 @@ describe.skipIf(!ok)('lab: srcroute under Debian 12\'s dhcpcd.service sandbox', 
 
   beforeAll(async () => {
     lab = Lab.create();
+    // the unit where install.sh and `srcroute check` look for it (/etc: the lab's overlay)
+    lab.writeFile('/etc/systemd/system/dhcpcd.service', readFileSync(join(UNITS, 'dhcpcd.service'), 'utf8'));
     const inst = lab.install(REPO, ['eth0v0', 'eth0v1']);
     if (inst.code !== 0) throw new Error(`install.sh failed (${inst.code}):\n${inst.stdout}\n${inst.stderr}`);
     lab.eventsFile = '/run/dhcpcd/lab-events'; // the one place under /run the unit lets hooks write
@@ -206,5 +208,20 @@ describe.skipIf(!ok)('lab: srcroute under Debian 12\'s dhcpcd.service sandbox', 
     await lab.waitEvent(/^(STOP|STOPPED) /, 'eth0v0', m);
     lab.checkNothing('eth0v0', [addr0]);
     expect(unit.messages().filter((l) => NOISE.test(l))).toEqual([]);
+  });
+
+  it('9. srcroute check: nothing to say about the unit; a hook that needs the JIT, or no drop-in, is named with the fix', () => {
+    const check = () => lab.sh(['/usr/local/sbin/srcroute', 'check']).stdout;
+    expect(check()).not.toMatch(/dhcpcd\.service/);
+    lab.sh(['sed', '-i', '1s|.*|#!/usr/bin/node|', '/etc/dhcpcd/eth0v1.exit-hook']);
+    lab.sh(['mv', '/etc/systemd/system/dhcpcd.service.d/srcroute.conf', '/etc/systemd/system/srcroute.conf.off']);
+    const out = check();
+    expect(out).toContain('eth0v1: /etc/dhcpcd/eth0v1.exit-hook runs node with its JIT, which dhcpcd.service denies its hooks (MemoryDenyWriteExecute=yes in /etc/systemd/system/dhcpcd.service)');
+    expect(out).toContain('fix: sudo ./install.sh eth0v1');
+    expect(out).toContain('dhcpcd.service makes /run read-only for its hooks (ProtectSystem=strict) and does not let them write /run/srcroute');
+    lab.sh(['rm', '/etc/systemd/system/srcroute.conf.off']);
+    const again = lab.install(REPO, []);
+    expect(again.code, again.stderr).toBe(0);
+    expect(check()).not.toMatch(/dhcpcd\.service/);
   });
 });

@@ -5,6 +5,7 @@ import type { Config } from '../../src/hook/config.js';
 import { hasInterfaceBlock, hasNogateway } from '../../src/operator/dhcpcd-conf.js';
 import { diagnose, renderFindings } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
+import type { ServiceFacts } from '../../src/operator/dhcpcd-service.js';
 import { interfaceState } from '../../src/operator/interface-state.js';
 import { manageForeignRules } from '../../src/operator/networkd.js';
 import type { KernelView, SeenRule } from '../../src/kernel/kernel.js';
@@ -39,7 +40,18 @@ interface Box {
   dhcpcdConf: string | null;
   dispatcherBlock: boolean;
   networkd: Facts['networkd'];
+  service: ServiceFacts | null;
 }
+
+/** Debian 12's dhcpcd.service with srcroute's drop-in (test/units/debian-12). */
+const DEBIAN_SERVICE: ServiceFacts = {
+  unit: '/lib/systemd/system/dhcpcd.service',
+  noJit: true,
+  hidesHome: true,
+  readOnlyRun: true,
+  writable: ['/var/lib/dhcpcd', '/run/dhcpcd', '/etc/wpa_supplicant', '/etc/dhcpcd.conf', '/etc/resolv.conf', '/run/srcroute'],
+};
+const NVM_NODE = '/root/.nvm/versions/node/v20.20.2/bin/node';
 
 function healthyBox(): Box {
   return {
@@ -52,6 +64,7 @@ function healthyBox(): Box {
     dhcpcdConf: DHCPCD_CONF,
     dispatcherBlock: true,
     networkd: { inUse: false, manageForeignRules: true, setIn: null },
+    service: { ...DEBIAN_SERVICE, writable: [...DEBIAN_SERVICE.writable] },
   };
 }
 
@@ -69,7 +82,7 @@ function factsOf(box: Box): Facts {
       },
       box.kernel,
     );
-    const hook = { path: `/etc/dhcpcd/${iface}.exit-hook`, exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, bundle: '/usr/local/lib/srcroute/srcroute.cjs', bundleExists: true, ...box.hookMode[iface] };
+    const hook = { path: `/etc/dhcpcd/${iface}.exit-hook`, exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, interpreterReal: '/usr/bin/node', nodeFlags: ['--jitless', '--no-expose-wasm'], bundle: null, bundleExists: false, ...box.hookMode[iface] };
     return { state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook };
   });
   return {
@@ -81,6 +94,7 @@ function factsOf(box: Box): Facts {
     dispatcher: { path: '/etc/dhcpcd.exit-hook', hasBlock: box.dispatcherBlock, dhclient: false },
     dhcpcdConf: box.dhcpcdConf === null ? null : { path: '/etc/dhcpcd.conf', text: box.dhcpcdConf },
     networkd: box.networkd,
+    dhcpcdService: box.service,
   };
 }
 
@@ -105,7 +119,14 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-missing', 'eth0v1 rule-stale']],
   ['hook missing', (b) => (b.hookMode.eth0v0 = { exists: false }), ['eth0v0 hook']],
   ['hook node gone', (b) => (b.hookMode.eth0v0 = { interpreterExists: false }), ['eth0v0 hook']],
-  ['hook bundle gone', (b) => (b.hookMode.eth0v0 = { bundleExists: false }), ['eth0v0 hook']],
+  ['hook bundle gone (an earlier version\'s launcher)', (b) => (b.hookMode.eth0v0 = { bundle: '/usr/local/lib/srcroute/srcroute.cjs', bundleExists: false }), ['eth0v0 hook']],
+  ['dhcpcd.service denies the JIT the hook needs', (b) => (b.hookMode.eth0v0 = { nodeFlags: [] }), ['eth0v0 service-jit']],
+  ['no dhcpcd.service: the JIT is fine', (b) => ((b.service = null), (b.hookMode.eth0v0 = { nodeFlags: [] })), []],
+  ['dhcpcd.service lets the JIT be', (b) => ((b.service!.noJit = false), (b.hookMode.eth0v0 = { nodeFlags: [] })), []],
+  ['nvm\'s node under dhcpcd.service', (b) => (b.hookMode.eth0v1 = { interpreter: NVM_NODE, interpreterReal: NVM_NODE }), ['eth0v1 service-home']],
+  ['a node linked from /home', (b) => (b.hookMode.eth0v1 = { interpreter: '/usr/local/bin/node', interpreterReal: '/home/u/node/bin/node' }), ['eth0v1 service-home']],
+  ['nvm\'s node, ProtectHome=no in a drop-in', (b) => ((b.service!.hidesHome = false), (b.hookMode.eth0v1 = { interpreter: NVM_NODE, interpreterReal: NVM_NODE })), []],
+  ['dhcpcd.service without srcroute\'s drop-in', (b) => (b.service!.writable = b.service!.writable.filter((p) => p !== '/run/srcroute')), ['- service-lock']],
   ['dispatcher block missing', (b) => (b.dispatcherBlock = false), ['- dispatcher']],
   ['networkd would delete the rules', (b) => (b.networkd = { inUse: true, manageForeignRules: true, setIn: null }), ['- networkd-foreign-rules']],
   ['networkd told not to', (b) => (b.networkd = { inUse: true, manageForeignRules: false, setIn: '/etc/systemd/networkd.conf.d/srcroute.conf' }), []],
@@ -130,7 +151,7 @@ describe('diagnose', () => {
 
   it('the whole report, everything broken at once (golden)', () => {
     const box = healthyBox();
-    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|shared|bad config|via all|no interface block|no lease/.test(name)) breakIt(box);
+    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from/.test(name)) breakIt(box);
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
     expect(text).toBe(golden('check-everything-broken.txt', text));
     expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);
