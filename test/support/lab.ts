@@ -578,6 +578,21 @@ export class Lab {
     return addr;
   }
 
+  /**
+   * After the ISP renumbered: wait until eth0v0 and eth0v1 were BOUND to addresses that `range`
+   * matches (after mark `after`), check each new lease is routed whole through its gateway
+   * (checkLease) and no rule is left from the `old` addresses. Returns the two new addresses.
+   */
+  async rebound(range: RegExp, after: number, gateways: readonly [string, string], old: readonly string[]): Promise<[string, string]> {
+    const ifaces = ['eth0v0', 'eth0v1'] as const;
+    for (const iface of ifaces) await this.waitEvent(new RegExp(`^BOUND ${iface} ${range.source}$`), iface, after, 30_000);
+    const addrs: [string, string] = [this.checkLease(ifaces[0], gateways[0]), this.checkLease(ifaces[1], gateways[1])];
+    const left = old.flatMap((a) => this.rulesFrom(a));
+    if (left.length) throw new Error(`rules left from the old addresses: ${JSON.stringify(left)}`);
+    if (this.ownedRules().length !== 2) throw new Error(`owned rules: ${JSON.stringify(this.ownedRules())}`);
+    return addrs;
+  }
+
   /** Check nothing of srcroute's is left for `iface`: no owned rule to its table, no owned route in it. */
   checkNothing(iface: string, oldAddrs: readonly string[] = []): void {
     const table = this.tableOf(iface);
