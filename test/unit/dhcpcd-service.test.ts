@@ -1,15 +1,15 @@
 // How `srcroute check` reads Debian's dhcpcd.service (src/operator/dhcpcd-service.ts): the unit
-// as Debian ships it (test/units/debian-12), with drop-ins, and the facts install.sh shares.
+// as Debian ships it (test/units/debian-12), with drop-ins. What install.sh knows of it too:
+// shared-facts.test.ts.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOME_DIRS, hiddenHome, readService, serviceSettings } from '../../src/operator/dhcpcd-service.js';
+import { hiddenHome, readService, serviceSettings } from '../../src/operator/dhcpcd-service.js';
 import { systemPaths } from '../../src/shared/paths.js';
 import { tempDir } from '../support/tmp.js';
 
 const REPO = join(__dirname, '..', '..');
 const DEBIAN = readFileSync(join(REPO, 'test/units/debian-12/dhcpcd.service'), 'utf8');
-const INSTALL = readFileSync(join(REPO, 'install.sh'), 'utf8');
 const DEBIAN_WRITABLE = ['/var/lib/dhcpcd', '/run/dhcpcd', '/etc/wpa_supplicant', '/etc/dhcpcd.conf', '/etc/resolv.conf'];
 
 describe('dhcpcd.service', () => {
@@ -52,11 +52,5 @@ describe('dhcpcd.service', () => {
     expect(hiddenHome('/home/u/bin/node')).toBe('/home');
     expect(hiddenHome('/homely/node')).toBeNull();
     expect(hiddenHome('/usr/bin/node')).toBeNull();
-  });
-
-  it('install.sh knows the same unit directories and hidden directories', () => {
-    const shList = (name: string) => new RegExp(`^${name}='([^']*)'$`, 'm').exec(INSTALL)?.[1]?.split(' ');
-    expect(shList('UNIT_DIRS')).toEqual(systemPaths().systemdUnitDirs);
-    expect(shList('HOME_DIRS')).toEqual([...HOME_DIRS]);
   });
 });

@@ -1,8 +1,9 @@
 // Facts that the shell side (install.sh, the dispatcher) and the TypeScript side both know, held
-// equal: the protocol number, the default table, the dispatcher block's marker, the launcher that
-// install.sh writes and `check` parses, the iproute2 directories, the installed paths, the oldest
-// Node. (Reasons and interface names have their own tests: reasons.test.ts, interface-names.test.ts.)
-import { readFileSync } from 'node:fs';
+// equal: the protocol number, the default table, the dispatcher block's marker, the launchers that
+// install.sh writes and `check` parses, what both know of dhcpcd.service, the iproute2
+// directories, the installed paths, the oldest Node. (Reasons and interface names have their own
+// tests: reasons.test.ts, interface-names.test.ts.)
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TABLE, KEYS } from '../../src/hook/config.js';
@@ -10,6 +11,8 @@ import { IPROUTE2_DIRS } from '../../src/kernel/tables.js';
 import { DISPATCHER_MARKER, parseLauncher } from '../../src/operator/facts.js';
 import { systemPaths } from '../../src/shared/paths.js';
 import { run } from '../support/run.js';
+import { tempDir } from '../support/tmp.js';
+import { HOME_DIRS, LOCK_DIR, SERVICE } from '../../src/operator/dhcpcd-service.js';
 import { NODE18_VERSION } from '../support/node18.js';
 
 const REPO = join(__dirname, '..', '..');
@@ -47,11 +50,28 @@ describe('facts install.sh and the TypeScript share', () => {
     expect(setting('END')).toBe(DISPATCHER_MARKER.replaceAll('>', '<'));
   });
 
-  it('the launcher install.sh writes is the one check parses', () => {
-    const script = `node=/opt/node-v18/bin/node\nLIB=${setting('LIB')}\nBUNDLE=${setting('BUNDLE')}\n${shFunction('launcher')}\nlauncher 'a comment'`;
-    const r = run(['sh', '-c', script]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(parseLauncher(r.stdout)).toEqual({ interpreter: '/opt/node-v18/bin/node', bundle: '/usr/local/lib/srcroute/srcroute.cjs' });
+  it('the launchers install.sh writes are the ones check parses: the hooks jitless through env -S, the command with the JIT', () => {
+    const raw = (name: string) => new RegExp(`^${name}=.*$`, 'm').exec(install)?.[0] ?? '';
+    const dist = join(tempDir('srcroute-launcher'), 'srcroute.cjs');
+    writeFileSync(dist, '#!/usr/bin/env node\n// the bundle\n');
+    const launch = (kind: string) => {
+      const script = [`node=/opt/node-v18/bin/node dist=${dist}`, raw('MARK'), raw('ENV'), raw('HOOK_FLAGS'), shFunction('launcher'), `launcher ${kind} 'a comment'`].join('\n');
+      const r = run(['sh', '-c', script]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.endsWith('\n// the bundle\n')).toBe(true);
+      return parseLauncher(r.stdout);
+    };
+    expect(launch('hook')).toEqual({ interpreter: '/opt/node-v18/bin/node', nodeFlags: ['--jitless', '--no-expose-wasm'], bundle: null });
+    expect(launch('command')).toEqual({ interpreter: '/opt/node-v18/bin/node', nodeFlags: [], bundle: null });
+    // an earlier version's launcher, still recognised (check says its bundle is gone)
+    expect(parseLauncher('#!/usr/bin/node\nrequire("/usr/local/lib/srcroute/srcroute.cjs");\n').bundle).toBe('/usr/local/lib/srcroute/srcroute.cjs');
+  });
+
+  it('dhcpcd.service: the unit directories, what ProtectHome hides, the lock directory the drop-in opens', () => {
+    expect(setting('UNIT_DIRS').split(' ')).toEqual(systemPaths().systemdUnitDirs);
+    expect(setting('HOME_DIRS').split(' ')).toEqual([...HOME_DIRS]);
+    expect(setting('STATE_DIR')).toBe(LOCK_DIR);
+    expect(setting('UNIT')).toBe(SERVICE);
   });
 
   it('the iproute2 directories, in the same order (the last one wins)', () => {
