@@ -64,12 +64,14 @@ usage() {
 Usage: sudo ./install.sh [options] IFACE [IFACE ...]
        sudo ./install.sh --uninstall [--purge]
 
-Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the bundle in
-/usr/local/lib/srcroute, the `srcroute` command in /usr/local/sbin, /etc/dhcpcd/IFACE.exit-hook,
-a marked block in /etc/dhcpcd.exit-hook, the dhclient shim /etc/dhcp/dhclient-exit-hooks.d/srcroute,
-the routing tables (pub = 123 for the first interface, one more per further interface) in
-/etc/iproute2/rt_tables.d/srcroute.conf, protocol `213 srcroute` in rt_protos.d, and
-/etc/srcroute/srcroute.env and IFACE.env (never overwritten). Without IFACE it updates the
+Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the `srcroute` command in
+/usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each the whole bundle; the hooks run node
+--jitless), a marked block in /etc/dhcpcd.exit-hook, the dhclient shim
+/etc/dhcp/dhclient-exit-hooks.d/srcroute, the routing tables (pub = 123 for the first interface,
+one more per further interface) in /etc/iproute2/rt_tables.d/srcroute.conf, protocol
+`213 srcroute` in rt_protos.d, /etc/srcroute/srcroute.env and IFACE.env (never overwritten), and,
+when Debian's dhcpcd.service is installed, a drop-in that lets its hooks write /run/srcroute
+(their lock directory) with /etc/tmpfiles.d/srcroute.conf. Without IFACE it updates the
 interfaces already installed. Builds dist/srcroute.cjs first when needed (npm ci, npm run build).
 
 Options:
