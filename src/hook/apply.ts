@@ -5,6 +5,7 @@ import { SystemError } from '../shared/errors.js';
 import type { IpRunner } from '../kernel/ip.js';
 import type { Change } from '../kernel/change.js';
 import type { Io } from '../shared/command.js';
+import type { Family } from '../kernel/kernel.js';
 
 export interface Report {
   /** stdout: the commands of a dry run. */
@@ -24,10 +25,12 @@ export async function execute(
   dry: boolean,
   report: Report,
   gate?: <T>(critical: () => Promise<T>) => Promise<T>,
+  family: Family = 4,
 ): Promise<Change[]> {
   const { changes, failed } = await ip(queries, decide, dry, gate);
   if (dry) {
-    for (const c of changes) report.out(`ip ${c.argv.join(' ')}`);
+    // IPv6 rule commands need -6 to work when pasted (ip does not guess a rule's family).
+    for (const c of changes) report.out(`ip ${family === 6 ? '-6 ' : ''}${c.argv.join(' ')}`);
     return changes;
   }
   for (const c of changes) {

@@ -15,6 +15,8 @@ export interface Config {
   ip: string;
   protocol: number;
   timeoutMs: number;
+  /** Follow the *6 events (IPv6) too. */
+  ipv6: boolean;
 }
 
 export const GLOBAL_FILE = 'srcroute.env';
@@ -47,6 +49,13 @@ export const KEYS = {
       'Protocol number (5-255) stamped on every rule and route srcroute creates, so it removes',
       'only its own. Only read from srcroute.env. The installer names it in',
       '/etc/iproute2/rt_protos.d/srcroute.conf, so `ip rule` shows "proto srcroute".',
+    ],
+  },
+  IPV6: {
+    default: 'yes',
+    help: [
+      'yes: route the interface\'s IPv6 addresses (SLAAC and DHCPv6) by source too, into the same',
+      'table at the same priority, whenever the DHCP client reports IPv6 (no: leave IPv6 alone).',
     ],
   },
   TIMEOUT: {
@@ -164,6 +173,8 @@ export function resolveConfig(
   const protocol = integer(pr.value, 5, 255) ?? bad('PROTOCOL', pr, 'not an integer 5-255');
   const to = pick('TIMEOUT');
   const timeout = integer(to.value, 1, 10) ?? bad('TIMEOUT', to, 'not a whole number of seconds 1-10');
+  const v6 = pick('IPV6');
+  if (v6.value !== 'yes' && v6.value !== 'no') bad('IPV6', v6, 'not yes or no');
   const i = pick('IP');
   let ip: string;
   if (i.value === '') {
@@ -172,7 +183,7 @@ export function resolveConfig(
     if (!/^\/[A-Za-z0-9_./-]+$/.test(i.value) || i.value.includes('/../')) bad('IP', i, 'not an absolute path');
     ip = i.value;
   }
-  return { table, tableName: t.value, priority, ip, protocol, timeoutMs: timeout * 1000 };
+  return { table, tableName: t.value, priority, ip, protocol, timeoutMs: timeout * 1000, ipv6: v6.value === 'yes' };
 }
 
 function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyMap<string, number>): number | null {

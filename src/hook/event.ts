@@ -2,7 +2,8 @@
 // export the same variable names (dhclient: a netmask but no CIDR, its own classless encoding).
 // Every variable srcroute reads is checked here, old_* included, before anything is changed:
 // values come off the wire and feed root's `ip` commands.
-import { actionOf } from './reasons.js';
+import { LINK_DOWN, action6Of, actionOf } from './reasons.js';
+import { readNews6, type News6 } from './event6.js';
 import {
   ClasslessSyntaxError,
   classlessDefault,
@@ -26,8 +27,11 @@ export interface Lease {
 
 export type HookEvent =
   | { action: 'ignore'; reason: string }
-  | { action: 'down'; reason: string; iface: string }
-  | { action: 'up'; reason: string; iface: string; lease: Lease; warnings: string[] };
+  /** The IPv4 lease is gone; `v6`: the link is, so IPv6 goes too. */
+  | { action: 'down'; reason: string; iface: string; v6: boolean }
+  | { action: 'up'; reason: string; iface: string; lease: Lease; warnings: string[] }
+  /** An IPv6 event (event6.ts); `down`: its addresses are gone, `up`: they are (or the RA set is) current. */
+  | { action: 'up6' | 'down6'; reason: string; iface: string; news: News6 };
 
 /** Interface names as the kernel takes them, minus what no macvlan needs and a shell fears. */
 const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
@@ -154,13 +158,18 @@ export function readEvent(env: Env): HookEvent {
     throw new InputError('reason is not set: srcroute runs as a DHCP client hook (see srcroute --help)');
   }
   if (!isReasonWord(reason)) throw new InputError(`invalid reason ${shown(reason)}`);
+  const action6 = action6Of(reason);
+  if (action6 !== null) {
+    const iface = checkInterface(env.interface);
+    return { action: action6 === 'up' ? 'up6' : 'down6', reason, iface, news: readNews6(env, reason, action6) };
+  }
   const action = actionOf(reason, env.new_ip_address !== undefined);
   if (action === 'ignore') return { action, reason };
 
   const iface = checkInterface(env.interface);
   const fresh = leaseVars(env, 'new');
   leaseVars(env, 'old'); // validated, not needed: srcroute converges on the kernel's state
-  if (action === 'down') return { action, reason, iface };
+  if (action === 'down') return { action, reason, iface, v6: LINK_DOWN.includes(reason) };
   const warnings: string[] = [];
   return { action, reason, iface, lease: leaseOf(fresh, warnings), warnings };
 }

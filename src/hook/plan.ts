@@ -7,8 +7,9 @@ import { formatIPv4, networkOf, parseIPv4 } from '../shared/ipv4.js';
 import type { Change } from '../kernel/change.js';
 import type { OwnedState, Route, Rule } from '../kernel/kernel.js';
 
+/** What the kernel must hold in the table, for one address family. */
 export interface Desired {
-  rule: Rule;
+  rules: Rule[];
   routes: Route[];
 }
 
@@ -21,15 +22,16 @@ export function desiredFor(lease: Lease, iface: string, config: Config): Desired
     routes.push({ dst: net, dev: iface, gateway: null, onlink: false, table: config.table });
   }
   routes.push({ dst: '0.0.0.0/0', dev: iface, gateway: lease.gateway, onlink: lease.onlink, table: config.table });
-  return { rule: { from: `${lease.address}/32`, table: config.table, priority: config.priority }, routes };
+  return { rules: [{ from: `${lease.address}/32`, table: config.table, priority: config.priority }], routes };
 }
 
 const sameRule = (a: Rule, b: Rule): boolean => a.from === b.from && a.table === b.table && a.priority === b.priority;
 const sameRoute = (a: Route, b: Route): boolean =>
   a.dst === b.dst && a.dev === b.dev && a.gateway === b.gateway && a.onlink === b.onlink;
 
-const hostOrPrefix = (prefix: string): string => (prefix.endsWith('/32') ? prefix.slice(0, -3) : prefix);
-const dstWord = (dst: string): string => (dst === '0.0.0.0/0' ? 'default' : dst);
+const isV6 = (prefix: string): boolean => prefix.includes(':');
+const hostOrPrefix = (prefix: string): string => prefix.replace(isV6(prefix) ? /\/128$/ : /\/32$/, '');
+const dstWord = (dst: string): string => (dst === '0.0.0.0/0' || dst === '::/0' ? 'default' : dst);
 
 const tableLabel = (table: number, config: Config): string => (table === config.table ? config.tableName : String(table));
 
@@ -48,7 +50,7 @@ function routeWords(route: Route): string[] {
     ...(route.gateway === null ? [] : ['via', route.gateway]),
     'dev',
     route.dev,
-    ...(route.gateway === null ? ['scope', 'link'] : []),
+    ...(route.gateway === null && !isV6(route.dst) ? ['scope', 'link'] : []),
     ...(route.onlink ? ['onlink'] : []),
   ];
 }
@@ -73,7 +75,7 @@ export function planDown(state: OwnedState, config: Config): Change[] {
 
 /**
  * Make before break: routes in place first (connected before default, so the gateway resolves),
- * then the new rule, then the old rules, then routes nobody needs any more.
+ * then the new rules, then the old rules, then routes nobody needs any more.
  */
 export function planUp(want: Desired, state: OwnedState, config: Config): Change[] {
   const routeSets: Change[] = [];
@@ -82,9 +84,15 @@ export function planUp(want: Desired, state: OwnedState, config: Config): Change
     if (sameDst.some((r) => sameRoute(r, route))) continue;
     routeSets.push(routeChange(sameDst.length > 0 ? 'replace' : 'add', route, config));
   }
-  const keep = state.rules.findIndex((r) => sameRule(r, want.rule));
-  const ruleAdd = keep === -1 ? [ruleChange('add', want.rule, config)] : [];
-  const ruleDels = state.rules.filter((_, i) => i !== keep).map((r) => ruleChange('del', r, config));
+  // Each wanted rule keeps its first copy in the kernel; every other rule of ours goes.
+  const kept = new Set<number>();
+  const ruleAdd: Change[] = [];
+  for (const rule of want.rules) {
+    const i = state.rules.findIndex((r, j) => !kept.has(j) && sameRule(r, rule));
+    if (i === -1) ruleAdd.push(ruleChange('add', rule, config));
+    else kept.add(i);
+  }
+  const ruleDels = state.rules.filter((_, i) => !kept.has(i)).map((r) => ruleChange('del', r, config));
   const routeDels = state.routes
     .filter((r) => !want.routes.some((w) => w.dst === r.dst))
     .map((r) => routeChange('del', r, config));

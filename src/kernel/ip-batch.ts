@@ -11,10 +11,12 @@
 //     it cannot parse ends it at once with status 255 and no `Command failed`.
 import { SystemError, oneLine } from '../shared/errors.js';
 import type { Change } from './change.js';
+import type { Family } from './kernel.js';
 import type { ChildEnd } from './spawn.js';
 
 /** ip's arguments: IPv4, numbers not names, JSON, go on after a failure, commands on stdin. */
-export const BATCH_ARGS = ['-4', '-N', '-j', '-force', '-batch', '-'] as const;
+/** ip's arguments: one address family, numbers, JSON, go on after a failed line, commands from stdin. */
+export const batchArgs = (family: Family): string[] => [`-${family}`, '-N', '-j', '-force', '-batch', '-'];
 
 export interface Failed {
   change: Change;

@@ -73,8 +73,8 @@ export function interfaceState(input: InterfaceInput, kernel: KernelView): Inter
   }
 
   const want = desiredFor(lease.lease, iface, config);
-  const mine = inTable.filter((r) => r.from === want.rule.from);
-  const stale = inTable.filter((r) => r.from !== want.rule.from && r.protocol === config.protocol);
+  const mine = inTable.filter((r) => r.from === want.rules[0]!.from);
+  const stale = inTable.filter((r) => r.from !== want.rules[0]!.from && r.protocol === config.protocol);
   const rule: RuleState = mine.length > 1 ? 'duplicated' : stale.length > 0 ? 'stale' : mine.length === 1 ? 'present' : 'missing';
   const wantDefault = want.routes.find((r) => r.dst === '0.0.0.0/0')!;
   const wantNet = want.routes.find((r) => r.dst !== '0.0.0.0/0');

@@ -17,6 +17,8 @@ export interface Outcome {
   ipMade: number;
   ipRan: number;
   locked: number;
+  /** What the hook told the RA signature file: [iface, signature or null]. */
+  signatures: [string, string | null][];
   /** Changes a run decided (the fake kernel is empty unless `state` is given). */
   changes: Change[];
 }
@@ -43,7 +45,7 @@ export function removeEmptyConfigDir(): void {
 
 /** Run main() in hook mode with `env` and fakes; never touches the machine. */
 export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome> {
-  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, ipRan: 0, locked: 0, changes: [] };
+  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, ipRan: 0, locked: 0, changes: [], signatures: [] };
   const uid = opts.uid ?? process.getuid?.() ?? 0;
   const deps: Deps = {
     ...realDeps(env, uid),
@@ -66,6 +68,7 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
       o.locked++;
       return fn();
     },
+    raSignature: (iface, signature) => void o.signatures.push([iface, signature]),
   };
   o.code = await main(opts.argv ?? [], env, { out: (l) => o.out.push(l), err: (l) => o.err.push(l), uid }, deps);
   return o;

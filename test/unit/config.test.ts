@@ -13,7 +13,7 @@ const resolve = (...values: Layer['values'][]) =>
 
 describe('resolveConfig', () => {
   it('defaults just work: table pub (123), priority 1000, the first ip found', () => {
-    expect(resolve()).toEqual({ table: 123, tableName: 'pub', priority: 1000, ip: '/sbin/ip', protocol: 213, timeoutMs: 5000 });
+    expect(resolve()).toEqual({ table: 123, tableName: 'pub', priority: 1000, ip: '/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true });
   });
 
   it('"pub" means 123 even when no rt_tables file names it', () => {

@@ -11,8 +11,10 @@ describe('readEvent: what each reason means', () => {
     ['BOUND', 'up'], ['RENEW', 'up'], ['REBIND', 'up'], ['REBOOT', 'up'], ['INFORM', 'up'], ['STATIC', 'up'], ['TIMEOUT', 'up'],
     ['EXPIRE', 'down'], ['EXPIRED', 'down'], ['NAK', 'down'], ['FAIL', 'down'], ['RELEASE', 'down'], ['STOP', 'down'],
     ['STOPPED', 'down'], ['DEPARTED', 'down'], ['NOCARRIER', 'down'],
-    ['PREINIT', 'ignore'], ['CARRIER', 'ignore'], ['TEST', 'ignore'], ['IPV4LL', 'ignore'], ['ROUTERADVERT', 'ignore'],
-    ['NOCARRIER_ROAMING', 'ignore'], ['BOUND6', 'ignore'], ['RENEW6', 'ignore'], ['MEDIUM', 'ignore'], ['SOMETHING_NEW', 'ignore'],
+    ['PREINIT', 'ignore'], ['CARRIER', 'ignore'], ['TEST', 'ignore'], ['IPV4LL', 'ignore'], ['ROUTERADVERT', 'up6'],
+    ['NOCARRIER_ROAMING', 'ignore'], ['BOUND6', 'up6'], ['RENEW6', 'up6'], ['REBIND6', 'up6'], ['REBOOT6', 'up6'],
+    ['EXPIRE6', 'down6'], ['RELEASE6', 'down6'], ['STOP6', 'down6'], ['PREINIT6', 'ignore'], ['INFORM6', 'ignore'],
+    ['DEPREF6', 'ignore'], ['DELEGATED6', 'ignore'], ['MEDIUM', 'ignore'], ['SOMETHING_NEW', 'ignore'],
   ])('%s is %s', (reason, action) => {
     expect(readEvent({ ...bound, reason }).action).toBe(action);
   });
@@ -22,7 +24,13 @@ describe('readEvent: what each reason means', () => {
   });
 
   it('a down event needs no lease variables (NOCARRIER has none)', () => {
-    expect(readEvent({ reason: 'NOCARRIER', interface: 'eth0v0' })).toEqual({ action: 'down', reason: 'NOCARRIER', iface: 'eth0v0' });
+    expect(readEvent({ reason: 'NOCARRIER', interface: 'eth0v0' })).toEqual({ action: 'down', reason: 'NOCARRIER', iface: 'eth0v0', v6: true });
+  });
+
+  it('the link going away ends IPv6 too; an IPv4 lease ending does not', () => {
+    const v6 = (reason: string): unknown => (readEvent({ ...bound, reason }) as { v6?: boolean }).v6;
+    expect(['NOCARRIER', 'STOPPED', 'DEPARTED'].map(v6)).toEqual([true, true, true]);
+    expect(['EXPIRE', 'EXPIRED', 'NAK', 'FAIL', 'RELEASE', 'STOP'].map(v6)).toEqual([false, false, false, false, false, false]);
   });
 });
 

@@ -141,6 +141,70 @@ for (const value of ['', 'bound', 'BOUND;reboot', 'BOUND ', ' BOUND', 'BOUND\n',
   add(`reason = ${JSON.stringify(value.slice(0, 30))}`, { ...BOUND, reason: value }, 'reason');
 }
 
+// IPv6 (issue 13): dhcpcd's RA set and IA_NA set, dhclient -6's one address per call.
+const RA = {
+  reason: 'ROUTERADVERT', interface: 'eth0v0', pid: '18', if_up: 'true', nd1_acquired: '5977', nd1_now: '5978',
+  nd1_from: 'fe80::1', nd1_lifetime: '90', nd1_flags: 'MO', nd1_source_address: 'd60a4b5967d9',
+  nd1_addr1: '2001:db8:1:0:499e:9dae:97b:e17a/64', nd1_prefix_information1_prefix: '2001:db8:1::',
+  nd1_prefix_information1_length: '64', nd1_prefix_information1_flags: 'LA', nd1_prefix_information1_vltime: '120',
+  nd1_prefix_information1_pltime: '120',
+} as const;
+const BOUND6 = {
+  reason: 'BOUND6', interface: 'eth0v0', new_dhcp6_ia_na1_ia_addr1: '2001:db8:1::1e7', new_dhcp6_ia_na1_ia_addr1_vltime: '120',
+  new_dhcp6_ia_na1_iaid: '00aabb01', new_dhcp6_server_id: '0001000132983c0cd60a4b5967d9', new_dhcp6_status_code_message: 'success',
+  old_dhcp6_ia_na1_ia_addr1: '2001:db8:1::1e7',
+} as const;
+const DHCLIENT6 = { reason: 'RENEW6', interface: 'eth0v0', new_ip6_address: '2001:db8:1::1e7', new_ip6_prefixlen: '128', old_ip6_address: '2001:db8:1::1e7', old_ip6_prefixlen: '128' } as const;
+const V6_BASES: [Env, string[]][] = [
+  [RA, Object.keys(RA).filter((k) => k.startsWith('nd1_'))],
+  [BOUND6, Object.keys(BOUND6).filter((k) => k.includes('dhcp6'))],
+  [DHCLIENT6, Object.keys(DHCLIENT6).filter((k) => k.includes('ip6'))],
+  [{ reason: 'RELEASE6', interface: 'eth0v0', old_ip6_address: '2001:db8:1::1e7' }, ['old_ip6_address']],
+];
+// Shell text in every nd*/dhcp6/ip6 variable, those srcroute does not use as well.
+for (const [base, variables] of V6_BASES) {
+  for (const variable of [...variables, 'nd1_rdnss1_servers', 'new_dhcp6_domain_search', 'old_dhcp6_name_servers']) {
+    const good = (base as Record<string, string>)[variable] ?? 'x';
+    for (const payload of SHELL) add(`${base.reason} ${variable} = ${JSON.stringify(payload)}`, { ...base, [variable]: payload }, variable);
+    add(`${base.reason} ${variable} = a value then $(reboot)`, { ...base, [variable]: `${good}$(reboot)` }, variable);
+    add(`${base.reason} ${variable} = a value, a newline and an ip batch line`, { ...base, [variable]: `${good}\nrule flush` }, variable);
+    add(`${base.reason} ${variable} = 100 kB`, { ...base, [variable]: '2'.repeat(BIG) }, variable);
+  }
+}
+// Addresses no host can route by source: link-local, multicast, ::, loopback, IPv4 in IPv6, zoned, near misses.
+const BAD_V6 = [
+  'fe80::1', 'FE80::1', 'febf::1', 'ff02::1', 'ff0e::1', '::', '::1', '::ffff:6440:32', '::ffff:100.64.0.50', '::100.64.0.50',
+  '::6440:32', 'fe80::1%eth0v0', '2001:db8::1%1', '2001:db8:::1', '2001:db8::1::2', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7',
+  '2001:db8::g', '2001:db8::12345', ' 2001:db8::1', '2001:db8::1 ', '', '100.64.0.50', '2001:db8::1 2001:db8::2', ':2001:db8::1',
+];
+const ADDRESS_VARIABLES: [Env, string][] = [
+  [BOUND6, 'new_dhcp6_ia_na1_ia_addr1'], [BOUND6, 'old_dhcp6_ia_na1_ia_addr1'], [{ ...BOUND6, new_dhcp6_ia_na2_ia_addr3: '2001:db8:1::2' }, 'new_dhcp6_ia_na2_ia_addr3'],
+  [DHCLIENT6, 'new_ip6_address'], [DHCLIENT6, 'old_ip6_address'], [RA, 'nd1_addr1'], [RA, 'nd1_prefix_information1_prefix'],
+];
+for (const [base, variable] of ADDRESS_VARIABLES) {
+  for (const value of BAD_V6) add(`${base.reason} ${variable} = ${JSON.stringify(value)}`, { ...base, [variable]: value }, variable);
+}
+// A prefix length on an address that has none (IA_NA, dhclient's), and bad ones where one is allowed.
+for (const value of ['2001:db8:1::1e7/128', '2001:db8:1::1e7/64', '2001:db8:1::1e7/']) {
+  for (const variable of ['new_dhcp6_ia_na1_ia_addr1', 'old_dhcp6_ia_na1_ia_addr1']) add(`${variable} = ${value}`, { ...BOUND6, [variable]: value }, variable);
+  add(`new_ip6_address = ${value}`, { ...DHCLIENT6, new_ip6_address: value }, 'new_ip6_address');
+}
+for (const value of ['2001:db8:1::5/0', '2001:db8:1::5/129', '2001:db8:1::5/064', '2001:db8:1::5/-1', '2001:db8:1::5/6/4']) add(`nd1_addr1 = ${value}`, { ...RA, nd1_addr1: value }, 'nd1_addr1');
+// Routers: link-local is what an RA comes from; garbage, multicast, zoned, :: are not.
+for (const value of ['fe80::1%eth0v0', 'ff02::2', '::', '::ffff:100.64.0.1', 'router', '2001:db8::1/64', 'fe80::1 fe80::2']) {
+  add(`nd1_from = ${JSON.stringify(value)}`, { ...RA, nd1_from: value }, 'nd1_from');
+}
+// Numbers and flags.
+for (const [variable, value] of [
+  ['nd1_lifetime', '-1'], ['nd1_lifetime', '1e3'], ['nd1_lifetime', '4294967296'], ['nd1_now', '12.5'], ['nd1_acquired', 'x'],
+  ['nd1_prefix_information1_length', '0'], ['nd1_prefix_information1_length', '129'], ['nd1_prefix_information1_vltime', '0x10'],
+  ['nd1_prefix_information1_flags', 'la'], ['nd1_prefix_information1_flags', 'L A'],
+] as const) add(`${variable} = ${JSON.stringify(value)}`, { ...RA, [variable]: value }, variable);
+add('new_ip6_prefixlen = 129', { ...DHCLIENT6, new_ip6_prefixlen: '129' }, 'new_ip6_prefixlen');
+add('new_dhcp6_ia_na1_ia_addr1_vltime = -1', { ...BOUND6, new_dhcp6_ia_na1_ia_addr1_vltime: '-1' }, 'new_dhcp6_ia_na1_ia_addr1_vltime');
+add('BOUND6 without an interface', { ...BOUND6, interface: undefined }, 'interface');
+add('ROUTERADVERT with a hostile interface', { ...RA, interface: 'eth0;reboot' }, 'interface');
+
 // Events that lack what they need.
 add('no reason at all', { interface: 'eth0v0' }, 'reason');
 add('an empty environment', {}, 'reason');
@@ -186,8 +250,8 @@ describe('hostile environments: exit 2, one short line naming the variable, noth
 
 describe('ignored reasons: exit 0 and nothing run, whatever else the environment holds', () => {
   const IGNORED = [
-    'PREINIT', 'CARRIER', 'NOCARRIER_ROAMING', 'IPV4LL', 'TEST', 'RECONFIGURE', '3RDPARTY', 'ROUTERADVERT', 'MEDIUM', 'NBI',
-    'BOUND6', 'RENEW6', 'REBIND6', 'EXPIRE6', 'STOP6', 'INFORM6', 'DELEGATED6', 'PREINIT6', 'SOMETHING_NEW',
+    'PREINIT', 'CARRIER', 'NOCARRIER_ROAMING', 'IPV4LL', 'TEST', 'RECONFIGURE', '3RDPARTY', 'MEDIUM', 'NBI',
+    'INFORM6', 'DELEGATED6', 'PREINIT6', 'DEPREF6', 'SOMETHING_NEW',
   ];
   const hostile = { interface: '$(reboot)', new_ip_address: '1.2.3.4;reboot', new_routers: '`id`' };
   it.each(IGNORED.flatMap((reason) => [[reason, 'a lease', { ...BOUND, reason }], [reason, 'hostile values', { reason, ...hostile }]] as const))(

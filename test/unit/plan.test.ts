@@ -6,7 +6,7 @@ import { desiredFor, planDown, planUp } from '../../src/hook/plan.js';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { ModelKernel } from '../support/model-kernel.js';
 
-const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000 };
+const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
 const configFor = (iface: string): Config =>
   iface === 'eth0v1' ? { ...config, table: 124, tableName: 'pub1' } : config;
 
@@ -114,7 +114,7 @@ describe.each(sessionNames())('replay %s', (session) => {
       const held = kernel.state(cfg.table);
       if (event.action === 'up') {
         const want = desiredFor(event.lease, event.iface, cfg);
-        expect(held.rules, name).toEqual([want.rule]);
+        expect(held.rules, name).toEqual(want.rules);
         expect(new Set(held.routes.map((r) => JSON.stringify(r))), name).toEqual(new Set(want.routes.map((r) => JSON.stringify(r))));
       } else {
         expect(held, name).toEqual(empty);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
 import { stateOf } from '../../src/hook/state.js';
 
-const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000 };
+const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
 
 // `ip -4 -N -j rule show table 123`: ours has "protocol", a foreign one does not.
 const rules = [

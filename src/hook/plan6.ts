@@ -1,0 +1,63 @@
+// The pure IPv6 plan: what the interface's table must hold for IPv6, from what the kernel holds
+// now and what the event tells. Measured (shared/notes/ipv6.md): one /128 rule per address into
+// the table (a /64 rule misses DHCPv6 addresses outside the advertised prefix, RFC 5942), and in
+// the table `default via ROUTER dev IF` (the router is link-local, so `dev` is required) plus the
+// on-link prefixes. The addresses and prefixes are the kernel's (dhcpcd, dhclient-script or the
+// kernel's own SLAAC put them there), plus and minus what the event says: the event may run
+// before the kernel caught up. The router comes from the RA itself; for every other event from
+// main's RA default (the kernel's RA handling, dhcpcd without nogateway), else from the table's
+// own default, which srcroute wrote from the last RA: the kernel is the memory, no file needed.
+// No router, no rules and no routes: traffic from the address then leaves as it would without
+// srcroute, and everything comes back with the next RA.
+import type { Config } from './config.js';
+import type { News6 } from './event6.js';
+import type { Desired } from './plan.js';
+import { ANY, type DevRoute, type OwnedState, type Route } from '../kernel/kernel.js';
+import { isLinkLocal, parseIPv6 } from '../shared/ipv6.js';
+
+/** What the hook reads from the kernel for one IPv6 event. */
+export interface Kernel6 {
+  /** The interface's global addresses (`addr show dev IF scope global`). */
+  addresses: string[];
+  /** main's routes on the interface. */
+  main: DevRoute[];
+  /** What srcroute holds in the interface's table. */
+  owned: OwnedState;
+}
+
+/** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
+const RTPROT_RA = 9;
+
+/** The router to follow: the RA's, else main's RA default with the lowest metric, else the table's. */
+export function routerOf(news: News6, kernel: Kernel6): string | null {
+  if (news.advert) return news.advert.router;
+  const fromRa = kernel.main
+    .filter((r) => r.dst === ANY[6] && r.gateway !== null && r.protocol === RTPROT_RA)
+    .sort((a, b) => a.metric - b.metric)[0];
+  return fromRa?.gateway ?? kernel.owned.routes.find((r) => r.dst === ANY[6] && r.gateway !== null)?.gateway ?? null;
+}
+
+/** main's on-link prefixes on the interface: no gateway, not link-local, not ours, not a host route. */
+function onlinkInMain(main: DevRoute[], config: Config): string[] {
+  return main
+    .filter((r) => {
+      const [net, len] = r.dst.split('/');
+      const addr = parseIPv6(net ?? '');
+      return r.gateway === null && r.protocol !== config.protocol && addr !== null && !isLinkLocal(addr) && addr[0]! < 0xff00 && Number(len) > 0 && Number(len) < 128;
+    })
+    .map((r) => r.dst);
+}
+
+const minus = (list: string[], drop: readonly string[]): string[] => [...new Set(list)].filter((x) => !drop.includes(x)).sort();
+
+export function desired6(news: News6, kernel: Kernel6, iface: string, config: Config): Desired {
+  const router = routerOf(news, kernel);
+  if (router === null) return { rules: [], routes: [] };
+  const addresses = minus([...kernel.addresses, ...news.held], news.lost);
+  const prefixes = minus([...onlinkInMain(kernel.main, config), ...(news.advert?.onlink ?? [])], news.advert?.gone ?? []);
+  const route = (dst: string, gateway: string | null): Route => ({ dst, dev: iface, gateway, onlink: false, table: config.table });
+  return {
+    rules: addresses.map((a) => ({ from: `${a}/128`, table: config.table, priority: config.priority })),
+    routes: [...prefixes.map((p) => route(p, null)), route(ANY[6], router)],
+  };
+}
