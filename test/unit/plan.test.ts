@@ -4,7 +4,14 @@ import { readEvent, type Lease } from '../../src/hook/event.js';
 import type { OwnedState, Route, Rule } from '../../src/kernel/kernel.js';
 import { desiredFor, planDown, planUp } from '../../src/hook/plan.js';
 import { loadSession, sessionNames } from '../support/fixtures.js';
-import { ModelKernel } from '../support/model-kernel.js';
+import { ModelKernel, type Recorded } from '../support/model-kernel.js';
+import { tempDir } from '../support/tmp.js';
+import { main } from '../../src/cli.js';
+import type { Deps } from '../../src/hook/hook.js';
+import type { Change } from '../../src/kernel/change.js';
+import type { Env } from '../../src/hook/event.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
 const configFor = (iface: string): Config =>
@@ -94,30 +101,65 @@ describe('planDown', () => {
   });
 });
 
-// Every recorded session, each event twice, through the planner and a model of the kernel:
-// the plans are golden files, and after every event the model holds exactly what it should.
+// Every recorded session, each event twice, through the whole hook (main() with the real config
+// reader and planner) and a model of the kernel: the plans are golden files, and after every
+// event the model holds exactly what it should. IPv6 events read the interface's addresses and
+// main's routes from the kernel state recorded beside them.
 describe.each(sessionNames())('replay %s', (session) => {
   it('matches the golden plans, converges after each event, and repeats as a no-op', async () => {
     const kernel = new ModelKernel();
     const out: string[] = [];
-    for (const { name, env } of loadSession(session)) {
+    const configDir = tempDir('srcroute-replay');
+    writeFileSync(join(configDir, 'srcroute.env'), 'TABLE=123\n');
+    writeFileSync(join(configDir, 'eth0v1.env'), 'TABLE=124\n');
+    const run = async (env: Env): Promise<Change[]> => {
+      const changes: Change[] = [];
+      const deps: Partial<Deps> = {
+        configDir,
+        ip: (_config, family = 4) => async (queries, decide) => {
+          const made = decide(queries.map((q) => kernel.answer(q, family)));
+          for (const c of made) {
+            kernel.apply(c.argv);
+            changes.push({ ...c, argv: family === 6 ? ['-6', ...c.argv] : c.argv });
+          }
+          return { changes: made, failed: [] };
+        },
+        lock: async (_name, _options, critical) => critical(),
+        raSignature: () => {},
+      };
+      const err: string[] = [];
+      const code = await main([], env, { out: () => {}, err: (l) => err.push(l), uid: 0 }, deps);
+      expect(code, err.join('\n')).toBe(0);
+      return changes;
+    };
+    for (const { name, env, state } of loadSession(session)) {
       const event = readEvent(env);
       if (event.action === 'ignore') continue;
-      const cfg = configFor(event.iface);
+      kernel.recorded = (state ?? {}) as Recorded;
+      const table = event.iface === 'eth0v1' ? 124 : 123;
       for (const pass of [1, 2]) {
-        const state = kernel.state(cfg.table);
-        const changes = event.action === 'up' ? planUp(desiredFor(event.lease, event.iface, cfg), state, cfg) : planDown(state, cfg);
+        const changes = await run(env);
         if (pass === 1) out.push(`# ${name} ${event.iface}`, ...changes.map((c) => `ip ${c.argv.join(' ')}`));
         else expect(changes, `${name} again`).toEqual([]);
-        changes.forEach((c) => kernel.apply(c.argv));
       }
-      const held = kernel.state(cfg.table);
+      const held = kernel.state(table, 4);
+      const held6 = kernel.state(table, 6);
       if (event.action === 'up') {
-        const want = desiredFor(event.lease, event.iface, cfg);
+        const want = desiredFor(event.lease, event.iface, configFor(event.iface));
         expect(held.rules, name).toEqual(want.rules);
         expect(new Set(held.routes.map((r) => JSON.stringify(r))), name).toEqual(new Set(want.routes.map((r) => JSON.stringify(r))));
-      } else {
+      } else if (event.action === 'down') {
         expect(held, name).toEqual(empty);
+        if (event.v6) expect(held6, `${name} ends IPv6 too`).toEqual(empty);
+      } else {
+        // Every global address the interface holds has its rule while a router is known, and only then.
+        const router = held6.routes.filter((r) => r.dst === '::/0');
+        const recorded = (kernel.recorded.addr6 ?? []).filter((l) => l.ifname === event.iface).flatMap((l) => l.addr_info).filter((a) => a.scope === 'global').map((a) => `${a.local as string}/128`);
+        const expected = recorded.filter((a) => !event.news.lost.includes(a.slice(0, -4))).sort();
+        expect(router.length, `${name}: one default route at most`).toBeLessThanOrEqual(1);
+        if (router.length === 1) expect(held6.rules.map((r) => r.from).filter((a) => expected.includes(a)).sort(), name).toEqual(expected);
+        else expect(held6, `${name}: no router, nothing`).toEqual(empty);
+        expect(held6.rules.every((r) => r.table === table && r.priority === 1000), name).toBe(true);
       }
     }
     await expect(`${out.join('\n')}\n`).toMatchFileSnapshot(`../golden/plans/${session}.txt`);
