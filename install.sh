@@ -549,10 +549,11 @@ install_config() {
 # The dhcpcd.conf stanza ($tmp/stanza): kept in a marked block once --configure-dhcpcd asked for it.
 install_dhcpcd_conf() {
 	{
-		echo "# srcroute's interfaces: leases only, no default route, DNS or hostname from them."
-		echo "# (Options after an interface line apply to that interface only: keep this last.)"
+		echo "# srcroute's interfaces: leases (IPv4, SLAAC and DHCPv6) only; no default route (nogateway"
+		echo "# also keeps the IPv6 default of the modem's router advertisements out of main), DNS or"
+		echo "# hostname from them. (Options after an interface line apply to that interface only: keep this last.)"
 		while read -r i _; do
-			printf 'interface %s\n\tnogateway\n\tnoipv4ll\n\tnoipv6\n\tnohook resolv.conf, hostname\n' "$i"
+			printf 'interface %s\n\tnogateway\n\tnoipv4ll\n\tnohook resolv.conf, hostname\n' "$i"
 		done <"$tmp/tables"
 	} >"$tmp/stanza"
 	block "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)" \

@@ -123,7 +123,8 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     const r = install('eth0v0', 'eth0v1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('installed srcroute for: eth0v0 eth0v1');
-    expect(r.stdout).toMatch(/interface eth0v0\n\s+nogateway\n\s+noipv4ll\n\s+noipv6\n\s+nohook resolv.conf, hostname/);
+    expect(r.stdout).toMatch(/interface eth0v0\n\s+nogateway\n\s+noipv4ll\n\s+nohook resolv.conf, hostname/);
+    expect(r.stdout, "IPv6 stays on for the macvlan (issue 13)").not.toMatch(/noipv6/);
 
     // each program is the whole bundle behind its #! line and two comment lines; hooks run jitless
     const body = readFileSync(BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
