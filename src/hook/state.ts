@@ -6,7 +6,7 @@
 import type { Config } from './config.js';
 import type { Kernel6 } from './plan6.js';
 import { parseAddresses, parseDevRoutes, parseRoutes, parseRules, type Family, type OwnedState } from '../kernel/kernel.js';
-import { formatIPv6, parseIPv6 } from '../shared/ipv6.js';
+import { canonicalIPv6 } from '../shared/ipv6.js';
 
 export function stateQueries(config: Config, table: number | 'all'): string[][] {
   return [
@@ -32,16 +32,10 @@ export function state6Queries(config: Config, iface: string): string[][] {
   return [...stateQueries(config, config.table), ['route', 'show', 'table', 'main', 'dev', iface], ['addr', 'show', 'dev', iface, 'scope', 'global']];
 }
 
-/** In RFC 5952 form, so that the kernel's text and the events' compare as equal. */
-const canonical = (a: string): string => {
-  const parsed = parseIPv6(a);
-  return parsed === null ? a : formatIPv6(parsed);
-};
-
 export function state6Of(answers: unknown[], config: Config): Kernel6 {
   return {
     owned: stateOf(answers, config, config.table, 6),
     main: parseDevRoutes(answers[2], 6),
-    addresses: parseAddresses(answers[3]).map(canonical),
+    addresses: [...parseAddresses(answers[3]).values()].flat().map(canonicalIPv6),
   };
 }

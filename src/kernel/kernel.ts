@@ -81,24 +81,35 @@ export function parseRoutes(json: unknown, family: Family = 4): SeenRoute[] {
   }));
 }
 
-/** A route of one device (`route show table main dev IF`), with the metric that ranks defaults. */
-export type DevRoute = Omit<SeenRoute, 'dev' | 'table'> & { metric: number };
+/** A route with the metric that ranks defaults (ip omits it for IPv4's 0). */
+export type MetricRoute = SeenRoute & { metric: number };
+
+export function parseMetricRoutes(json: unknown, family: Family): MetricRoute[] {
+  const metrics = entries(json, 'route show').map((r) => (typeof r.metric === 'number' ? r.metric : 0));
+  return parseRoutes(json, family).map((r, i) => ({ ...r, metric: metrics[i]! }));
+}
+
+/** A route of one device (`route show table main dev IF`: ip leaves the device out). */
+export type DevRoute = Omit<MetricRoute, 'dev' | 'table'>;
 
 export function parseDevRoutes(json: unknown, family: Family): DevRoute[] {
-  const metrics = entries(json, 'route show').map((r) => (typeof r.metric === 'number' ? r.metric : 0));
-  return parseRoutes(json, family).map(({ dev: _, table: __, ...r }, i) => ({ ...r, metric: metrics[i]! }));
+  return parseMetricRoutes(json, family).map(({ dev: _, table: __, ...r }) => r);
 }
 
 /**
- * From `ip -N -j addr show dev IF scope global`: the addresses the device holds, without those
- * whose duplicate address detection failed. ip prints `{}` for the addresses the filter drops.
+ * From `ip -N -j addr show [dev IF] scope global`: the addresses each device holds, without
+ * those whose duplicate address detection failed. ip prints `{}` for the addresses the filter drops.
  */
-export function parseAddresses(json: unknown): string[] {
-  return entries(json, 'addr show').flatMap((link) =>
-    entries(link.addr_info ?? [], 'addr show')
+export function parseAddresses(json: unknown): Map<string, string[]> {
+  const byDevice = new Map<string, string[]>();
+  for (const link of entries(json, 'addr show')) {
+    const held = entries(link.addr_info ?? [], 'addr show')
       .filter((a) => typeof a.local === 'string' && a.dadfailed !== true)
-      .map((a) => a.local as string),
-  );
+      .map((a) => a.local as string);
+    const name = str(link.ifname) ?? '';
+    byDevice.set(name, [...(byDevice.get(name) ?? []), ...held]);
+  }
+  return byDevice;
 }
 
 /** The questions `status` and `check` ask: every rule, every route in every table. */

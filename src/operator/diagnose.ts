@@ -20,7 +20,9 @@ const RULE_PROBLEMS = {
   duplicated: 'more than one source rule for its address',
 } as const;
 
-const sysctlKey = (iface: string): string => (iface.includes('.') ? `net/ipv4/conf/${iface}/rp_filter` : `net.ipv4.conf.${iface}.rp_filter`);
+/** A per-interface sysctl key; with a dot in the name only the slash form is unambiguous. */
+const sysctlKey = (iface: string, key = 'rp_filter', family = 'ipv4'): string =>
+  iface.includes('.') ? `net/${family}/conf/${iface}/${key}` : `net.${family}.conf.${iface}.${key}`;
 /** Re-running the installer restores every file it owns. */
 const reinstall = (iface: string): string => `sudo ./install.sh ${iface}   # in srcroute's source directory`;
 const hostOf = (prefix: string): string => prefix.replace(/\/32$/, '');
@@ -126,6 +128,48 @@ function leaseFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   return out;
 }
 
+const IPV6_PROBLEMS = {
+  rules: {
+    missing: 'a global IPv6 address without its source rule: replies from it leave through the main table (the LAN)',
+    stale: 'an IPv6 source rule for an address it no longer holds (or with no router known)',
+  },
+  defaultRoute: {
+    missing: 'no IPv6 default route (via the router the modem advertises) in its table',
+    stale: 'an IPv6 default route in its table although no router is known',
+  },
+} as const;
+
+function ipv6Findings(f: InterfaceFacts): Finding[] {
+  const { iface, ipv6 } = f.state;
+  if (ipv6 === null) return [];
+  const out: Finding[] = [];
+  for (const part of ['rules', 'defaultRoute'] as const) {
+    const state = ipv6[part];
+    if (state === 'missing' || state === 'stale') out.push({ id: `ipv6-${part === 'rules' ? 'rule' : 'route'}-${state}`, iface, problem: IPV6_PROBLEMS[part][state], fix: [`srcroute sync ${iface}`] });
+  }
+  if (ipv6.mainDefaultHere) {
+    const { gateway, metric } = ipv6.mainDefaultHere;
+    out.push({
+      id: 'ipv6-main-default',
+      iface,
+      problem: `main's IPv6 default route leaves via ${iface} (${gateway ? `via ${gateway}, ` : ''}metric ${metric}): IPv6 from every source goes to the modem, not the LAN`,
+      fix: [
+        `dhcpcd: put "nogateway" under "interface ${iface}" in /etc/dhcpcd.conf, then dhcpcd -n ${iface}`,
+        `kernel RAs (dhclient): sysctl -w ${sysctlKey(iface, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`,
+      ],
+    });
+  }
+  if (ipv6.forwarding && ipv6.acceptRa !== 2) {
+    out.push({
+      id: 'ipv6-accept-ra',
+      iface,
+      problem: `IPv6 forwarding is on and ${sysctlKey(iface, 'accept_ra', 'ipv6')} is ${ipv6.acceptRa ?? 'unknown'}, not 2: the kernel ignores the modem's router advertisements`,
+      fix: [`sysctl -w ${sysctlKey(iface, 'accept_ra', 'ipv6')}=2`, `printf '%s = 2\\n' ${sysctlKey(iface, 'accept_ra', 'ipv6')} >> /etc/sysctl.d/60-srcroute.conf   # at boot too`],
+    });
+  }
+  return out;
+}
+
 function systemFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const { iface } = f.state;
   const out: Finding[] = [];
@@ -164,7 +208,7 @@ export function diagnose(facts: Facts): Finding[] {
     out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall('eth0v0')] });
   }
   for (const f of facts.interfaces) {
-    out.push(...configFindings(f, facts), ...hookFindings(f), ...serviceFindings(f, facts), ...leaseFindings(f, facts), ...systemFindings(f, facts));
+    out.push(...configFindings(f, facts), ...hookFindings(f), ...serviceFindings(f, facts), ...leaseFindings(f, facts), ...ipv6Findings(f), ...systemFindings(f, facts));
   }
   const s = facts.dhcpcdService;
   if (s !== null && s.readOnlyRun && !s.writable.includes(LOCK_DIR) && facts.interfaces.some((f) => f.hook.exists)) {

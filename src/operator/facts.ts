@@ -12,7 +12,9 @@ import { interfaceState, type InterfaceInput, type InterfaceState } from './inte
 import { leaseEnv } from '../hook/lease.js';
 import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
-import { kernelView, VIEW_QUERIES, type KernelView } from '../kernel/kernel.js';
+import { kernelView, parseAddresses, parseMetricRoutes, parseRules, VIEW_QUERIES, type KernelView } from '../kernel/kernel.js';
+import { ipv6State, type Ipv6Input } from './interface-state6.js';
+import { canonicalIPv6 } from '../shared/ipv6.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 
@@ -142,6 +144,22 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   let answers: unknown[] = [];
   await deps.ip(fallback)(VIEW_QUERIES, (a) => ((answers = a), []), true);
   const kernel = kernelView(answers);
+  // IPv6: its own ip process (ip lists one family at a time), and the interfaces' addresses.
+  let answers6: unknown[] = [];
+  await deps.ip(fallback, 6)([...VIEW_QUERIES, ['addr', 'show', 'scope', 'global']], (a) => ((answers6 = a), []), true);
+  const view6 = { rules: parseRules(answers6[0], 6), routes: parseMetricRoutes(answers6[1], 6), addresses: parseAddresses(answers6[2]) };
+  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
+  const ipv6Of = (iface: string, config: Config | null): Ipv6Input | null =>
+    config === null || !config.ipv6
+      ? null
+      : {
+          iface,
+          config,
+          addresses: (view6.addresses.get(iface) ?? []).map(canonicalIPv6),
+          rules: view6.rules,
+          routes: view6.routes,
+          sysctl: { forwarding: v6(iface, 'forwarding'), forwardingAll: v6('all', 'forwarding'), acceptRa: v6(iface, 'accept_ra') },
+        };
   const tables = deps.tables();
   const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [only];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
@@ -151,8 +169,9 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
     const { config, layers, problem } = configOf(deps, iface);
     const lease = config === null ? { lease: null, problem: null } : await leaseOf(deps, iface);
     const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
+    const input6 = ipv6Of(iface, config);
     const state = interfaceState(
-      { iface, config, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) } },
+      { iface, config, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) }, ipv6: input6 && ipv6State(input6) },
       kernel,
     );
     interfaces.push({

@@ -4,6 +4,7 @@ import type { Config } from '../hook/config.js';
 import type { Lease } from '../hook/event.js';
 import type { KernelView, SeenRule } from '../kernel/kernel.js';
 import { desiredFor } from '../hook/plan.js';
+import type { Ipv6State } from './interface-state6.js';
 
 export type RuleState = 'present' | 'missing' | 'duplicated' | 'stale' | '-';
 export type RouteState = 'ok' | 'missing' | 'wrong' | 'stale' | '-';
@@ -29,6 +30,8 @@ export interface InterfaceState {
   connected: RouteState;
   rpFilter: RpFilter;
   rpFilterValues: { all: number | null; iface: number | null };
+  /** null when IPv6 is not handled (IPV6=no, or no usable config). */
+  ipv6: Ipv6State | null;
 }
 
 export interface InterfaceInput {
@@ -37,6 +40,7 @@ export interface InterfaceInput {
   lease: { lease: Lease; source: string } | null;
   problem: string | null;
   rpFilter: { all: number | null; iface: number | null };
+  ipv6?: Ipv6State | null;
 }
 
 /** The kernel's effective rp_filter for an interface is the larger of `all` and its own. */
@@ -54,6 +58,7 @@ export function interfaceState(input: InterfaceInput, kernel: KernelView): Inter
     problem: input.problem,
     rpFilter: rpFilterMode(input.rpFilter),
     rpFilterValues: input.rpFilter,
+    ipv6: input.ipv6 ?? null,
   };
   if (config === null) return { ...base, rule: '-', rules: [], defaultRoute: '-', connected: '-' };
 

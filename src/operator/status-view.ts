@@ -2,7 +2,14 @@
 // a glance, or JSON for scripts. Pure.
 import type { InterfaceState } from './interface-state.js';
 
-const COLUMNS = ['IFACE', 'LEASE', 'GATEWAY', 'TABLE', 'RULE', 'DEFAULT', 'CONNECTED', 'RP_FILTER'] as const;
+const COLUMNS = ['IFACE', 'LEASE', 'GATEWAY', 'TABLE', 'RULE', 'DEFAULT', 'CONNECTED', 'RP_FILTER', 'IPV6', 'RULES6', 'DEFAULT6'] as const;
+
+/** IPv6 at a glance: `off` (IPV6=no), how many global addresses, and through which router. */
+function ipv6Cell(s: InterfaceState): string {
+  if (s.ipv6 === null) return 'off';
+  const n = s.ipv6.addresses.length;
+  return `${n === 0 ? 'none' : `${n} addr`}${s.ipv6.router ? ` via ${s.ipv6.router}` : ''}`;
+}
 
 function row(s: InterfaceState): string[] {
   return [
@@ -14,6 +21,9 @@ function row(s: InterfaceState): string[] {
     s.defaultRoute,
     s.connected,
     s.rpFilter,
+    ipv6Cell(s),
+    s.ipv6?.rules ?? '-',
+    s.ipv6?.defaultRoute ?? '-',
   ];
 }
 

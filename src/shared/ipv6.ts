@@ -44,6 +44,12 @@ export function formatIPv6(a: IPv6): string {
   return best === -1 ? hex(a) : `${hex(a.slice(0, best))}::${hex(a.slice(best + bestLen))}`;
 }
 
+/** `text` in RFC 5952 form if it is an address (the kernel's and the events' then compare as equal). */
+export function canonicalIPv6(text: string): string {
+  const parsed = parseIPv6(text);
+  return parsed === null ? text : formatIPv6(parsed);
+}
+
 /** The first `prefix` bits of `a`, the rest zero. */
 export function networkOf6(a: IPv6, prefix: number): IPv6 {
   return a.map((g, i) => {

@@ -35,6 +35,8 @@ export interface Paths {
   networkManagerRuntime: string;
   /** /proc/sys/net/ipv4/conf: rp_filter per interface and `all`. */
   ipv4Conf: string;
+  /** /proc/sys/net/ipv6/conf: forwarding and accept_ra per interface and `all`. */
+  ipv6Conf: string;
   machineId: string;
   /** systemd's unit directories, lowest precedence first (install.sh's UNIT_DIRS). */
   systemdUnitDirs: readonly string[];
@@ -61,6 +63,7 @@ export function systemPaths(root = ''): Paths {
     ifupdown: at('/etc/network/interfaces'),
     networkManagerRuntime: at('/run/NetworkManager'),
     ipv4Conf: at('/proc/sys/net/ipv4/conf'),
+    ipv6Conf: at('/proc/sys/net/ipv6/conf'),
     machineId: at('/etc/machine-id'),
     systemdUnitDirs: ['/lib/systemd/system', '/usr/lib/systemd/system', '/run/systemd/system', '/etc/systemd/system'].map(at),
   };

@@ -8,7 +8,8 @@ import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
 import type { ServiceFacts } from '../../src/operator/dhcpcd-service.js';
 import { interfaceState } from '../../src/operator/interface-state.js';
 import { manageForeignRules } from '../../src/operator/networkd.js';
-import type { KernelView, SeenRule } from '../../src/kernel/kernel.js';
+import type { KernelView, MetricRoute, SeenRule } from '../../src/kernel/kernel.js';
+import { ipv6State } from '../../src/operator/interface-state6.js';
 import { renderStatusJson, renderStatusTable } from '../../src/operator/status-view.js';
 import { golden } from '../support/golden.js';
 
@@ -30,8 +31,25 @@ function healthyKernel(): KernelView {
   return k;
 }
 
+const ADDR6 = { eth0v0: '2001:db8:1::50', eth0v1: '2001:db8:1::51' } as const;
+const route6 = (dst: string, dev: string, gateway: string | null, table: number, protocol: number, metric = 1024): MetricRoute => ({ dst, dev, gateway, onlink: false, table, protocol, metric });
+
+/** A healthy dual-stack box's IPv6: a rule per address, each table's default and prefix, dhcpcd's prefix route in main, the LAN's default. */
+function healthyKernel6(): { rules: SeenRule[]; routes: MetricRoute[] } {
+  const k = { rules: [] as SeenRule[], routes: [route6('::/0', 'eth0', 'fe80::ab', 254, 4, 1024)] };
+  for (const iface of ['eth0v0', 'eth0v1'] as const) {
+    const table = TABLES[iface][0];
+    k.rules.push({ from: `${ADDR6[iface]}/128`, table, priority: 1000, protocol: 213 });
+    k.routes.push(route6('::/0', iface, 'fe80::1', table, 213), route6('2001:db8:1::/64', iface, null, table, 213), route6('2001:db8:1::/64', iface, null, 254, 9, 1003));
+  }
+  return k;
+}
+
 interface Box {
   kernel: KernelView;
+  kernel6: { rules: SeenRule[]; routes: MetricRoute[] };
+  addr6: Record<string, string[]>;
+  sysctl6: Record<string, { forwarding: number | null; forwardingAll: number | null; acceptRa: number | null }>;
   rp: Record<string, number>;
   configs: Record<string, Config | null>;
   leases: Record<string, string | null>;
@@ -56,6 +74,9 @@ const NVM_NODE = '/root/.nvm/versions/node/v20.20.2/bin/node';
 function healthyBox(): Box {
   return {
     kernel: healthyKernel(),
+    kernel6: healthyKernel6(),
+    addr6: { eth0v0: [ADDR6.eth0v0], eth0v1: [ADDR6.eth0v1] },
+    sysctl6: { eth0v0: { forwarding: 0, forwardingAll: 0, acceptRa: 0 }, eth0v1: { forwarding: 0, forwardingAll: 0, acceptRa: 0 } },
     rp: { all: 2, eth0v0: 2, eth0v1: 2 },
     configs: { eth0v0: config(123, 'pub'), eth0v1: config(124, 'pub1') },
     leases: { ...LEASES },
@@ -79,6 +100,7 @@ function factsOf(box: Box): Facts {
         lease: address ? { lease: { address, prefix: 24, gateway: '100.64.0.1', onlink: false }, source: `/var/lib/dhcpcd/${iface}.lease` } : null,
         problem: cfg === null ? `invalid TABLE "nope" in /etc/srcroute/${iface}.env: not a table number` : null,
         rpFilter: { all: box.rp.all ?? null, iface: box.rp[iface] ?? null },
+        ipv6: cfg?.ipv6 ? ipv6State({ iface, config: cfg, addresses: box.addr6[iface] ?? [], ...box.kernel6, sysctl: box.sysctl6[iface]! }) : null,
       },
       box.kernel,
     );
@@ -116,7 +138,7 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['no interface block', (b) => (b.dhcpcdConf = 'noarp\n'), ['eth0v0 nogateway', 'eth0v1 nogateway']],
   ['global nogateway', (b) => (b.dhcpcdConf = 'nogateway\n'), []],
   ['no dhcpcd.conf (dhclient)', (b) => (b.dhcpcdConf = null), []],
-  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-missing', 'eth0v1 rule-stale']],
+  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-missing', 'eth0v1 rule-stale', 'eth0v1 ipv6-route-missing', 'eth0v1 ipv6-rule-missing']],
   ['hook missing', (b) => (b.hookMode.eth0v0 = { exists: false }), ['eth0v0 hook']],
   ['hook node gone', (b) => (b.hookMode.eth0v0 = { interpreterExists: false }), ['eth0v0 hook']],
   ['hook bundle gone (an earlier version\'s launcher)', (b) => (b.hookMode.eth0v0 = { bundle: '/usr/local/lib/srcroute/srcroute.cjs', bundleExists: false }), ['eth0v0 hook']],
@@ -131,6 +153,15 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['networkd would delete the rules', (b) => (b.networkd = { inUse: true, manageForeignRules: true, setIn: null }), ['- networkd-foreign-rules']],
   ['networkd told not to', (b) => (b.networkd = { inUse: true, manageForeignRules: false, setIn: '/etc/systemd/networkd.conf.d/srcroute.conf' }), []],
   ['bad config', (b) => (b.configs.eth0v1 = null), ['eth0v1 config']],
+  ['IPv6 rule flushed', (b) => (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), ['eth0v0 ipv6-rule-missing']],
+  ['a new IPv6 address without its rule', (b) => b.addr6.eth0v1!.push('2001:db8:2::51'), ['eth0v1 ipv6-rule-missing']],
+  ['IPv6 address gone, its rule left', (b) => (b.addr6.eth0v0 = []), ['eth0v0 ipv6-rule-stale']],
+  ['IPv6 table flushed: no router known, the rule is stale', (b) => (b.kernel6.routes = b.kernel6.routes.filter((r) => r.table !== 123)), ['eth0v0 ipv6-rule-stale']],
+  ['dhcpcd without nogateway: the RA default in main beats the LAN', (b) => b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1003)), ['eth0v0 ipv6-main-default']],
+  ['the kernel\'s RA default in main, above the LAN\'s metric', (b) => b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 2048)), []],
+  ['IPv6 forwarding without accept_ra=2', (b) => (b.sysctl6.eth0v1 = { forwarding: 1, forwardingAll: 1, acceptRa: 1 }), ['eth0v1 ipv6-accept-ra']],
+  ['IPv6 forwarding with accept_ra=2', (b) => (b.sysctl6.eth0v1 = { forwarding: 1, forwardingAll: 1, acceptRa: 2 }), []],
+  ['IPV6=no: IPv6 is not judged', (b) => ((b.configs.eth0v0 = { ...config(123, 'pub'), ipv6: false }), (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1003))), []],
 ];
 
 describe('diagnose', () => {
@@ -151,7 +182,7 @@ describe('diagnose', () => {
 
   it('the whole report, everything broken at once (golden)', () => {
     const box = healthyBox();
-    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from/.test(name)) breakIt(box);
+    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from|IPV6=no|with accept_ra/.test(name)) breakIt(box);
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
     expect(text).toBe(golden('check-everything-broken.txt', text));
     expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);
@@ -165,6 +196,7 @@ describe('status view (golden)', () => {
     box.rp.eth0v1 = 1;
     box.rp.all = 0;
     box.leases.eth0v0 = null;
+    box.addr6.eth0v1!.push('2001:db8:2::51');
     const states = factsOf(box).interfaces.map((f) => f.state);
     const table = `${renderStatusTable(states).join('\n')}\n`;
     expect(table).toBe(golden('status-table.txt', table));

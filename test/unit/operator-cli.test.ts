@@ -48,7 +48,8 @@ function box(kernel: unknown[] = HEALTHY) {
       ran.push([...argv]);
       return { code: 0, stdout: DUMP, stderr: '' };
     },
-    ip: () => async (_queries, decide) => ({ changes: decide(kernel), failed: [] }),
+    // IPv4 answers from `kernel`; the IPv6 process sees an empty family.
+    ip: (_config, family = 4) => async (queries, decide) => ({ changes: decide(family === 6 ? queries.map(() => []) : kernel), failed: [] }),
     lock: async (_n, _o, fn) => fn(),
   };
   return { root, deps, ran, put };

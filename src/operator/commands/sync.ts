@@ -1,7 +1,9 @@
 // `srcroute sync [IFACE]`: re-apply from the DHCP client's current lease, exactly as the hook
 // would on BOUND (or on STOP when there is no lease): after a manual flush, or at boot when
 // dhcpcd got its lease before srcroute was installed. The hook does the work: same validation,
-// same lock, same plan.
+// same lock, same plan. IPv6 then converges on the kernel alone, as the hook does for a REBIND6
+// that names no address: the interface's global addresses, the router from main's RA default or
+// the table's own (the DHCP clients keep no IPv6 lease file srcroute could read the RA from).
 import { InputError, SystemError, isBug, messageOf } from '../../shared/errors.js';
 import { checkInterface } from '../../hook/event.js';
 import { runHook } from '../../hook/hook.js';
@@ -25,6 +27,7 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
       const found = await readLease(name, deps);
       report.log(`${tag}: ${found ? `lease ${found.vars.ip_address} from ${found.source}` : 'no current lease: removing what srcroute set up'}`);
       await runHook({ ...deps, env: leaseEnv(name, found?.vars ?? null) }, dry, { ...report, tag });
+      await runHook({ ...deps, env: { reason: 'REBIND6', interface: name } }, dry, { ...report, tag });
     } catch (e) {
       // One interface's trouble must not keep the others from being synced; a bug stops all.
       if (names.length === 1 || isBug(e)) throw e;
