@@ -12,6 +12,15 @@
 // sends it to the modem. The control checks that a reply that misses the rule really arrives at
 // the LAN router and dies there.
 //
+// With `ipv6: true` the same lab is dual stack (documentation prefixes only):
+//   internet inet0 2001:db8:ffff::1/64 -- wan0 2001:db8:ffff::2/64, forwarding=1, 2001:db8:1::/48 routed to it
+//   modem cpe0 fe80::1 (its only link-local: the router the box sees), 2001:db8:1:1::1/64 (ISP_PREFIX);
+//     dnsmasq sends RAs (A, L, M flags) for every prefix on cpe0 and leases DHCPv6 addresses ::100-::1ff
+//     of each (`constructor:cpe0`: renumber() swaps the prefix under the running dnsmasq)
+//   box eth0 accept_ra=0 (only the macvlans take part); lan0 2001:db8:77::2/64, main: default via
+//     2001:db8:77::1 (the LAN router, forwarding=0): the same dead end as for IPv4
+//   dhcpcd runs IPv6 too (SLAAC and DHCPv6 IA_NA on each macvlan, `nogateway` as for IPv4).
+//
 // Every DHCP client runs inside a Sandbox (private mount namespace in the box's netns, overlays
 // over /etc, /usr/local, /var/lib, tmpfs on /run), so it never meets the host's dhcpcd, /etc or
 // /run. destroy() kills every process living in the lab's namespaces (by PID: each one was
@@ -30,6 +39,13 @@ export const GATEWAY = '100.64.0.1';
 export const GATEWAY2 = '100.64.0.2';
 export const GATEWAY3 = '100.64.0.3';
 export const LAN_ROUTER = '192.168.77.1';
+/** IPv6 (lab created with `ipv6: true`). */
+export const INTERNET6 = '2001:db8:ffff::1';
+export const MODEM_WAN6 = '2001:db8:ffff::2';
+export const ROUTER6 = 'fe80::1';
+export const ISP_PREFIX = '2001:db8:1:1::';
+export const ISP_PREFIX2 = '2001:db8:1:2::';
+export const LAN_ROUTER6 = '2001:db8:77::1';
 export const MACS: Readonly<Record<string, string>> = { eth0v0: '02:00:00:aa:bb:01', eth0v1: '02:00:00:aa:bb:02' };
 /** srcroute's default protocol number (CONTRACT: PROTOCOL=213). */
 export const PROTOCOL = 213;
@@ -142,6 +158,7 @@ export class Lab {
 
   private constructor(
     readonly macvlans: readonly string[],
+    readonly ipv6: boolean,
     log: Logger | undefined,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
@@ -149,8 +166,8 @@ export class Lab {
   }
 
   /** Build the namespaces, links, addresses and routes; start the sandbox in the box. */
-  static create(opts: { macvlans?: readonly string[]; log?: Logger } = {}): Lab {
-    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.log);
+  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger } = {}): Lab {
+    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log);
     try {
       lab.build();
     } catch (e) {
@@ -189,11 +206,15 @@ export class Lab {
     this.modem.ip('addr', 'add', `${GATEWAY}/24`, 'dev', 'cpe0');
     this.modem.ip('addr', 'add', `${GATEWAY2}/24`, 'dev', 'cpe0');
     this.modem.ip('addr', 'add', `${GATEWAY3}/24`, 'dev', 'cpe0');
+    // no generated link-local on the modem's cable side: its router address is a readable fe80::1
+    if (this.ipv6) this.modem.ip('link', 'set', 'cpe0', 'addrgenmode', 'none');
     this.modem.ip('link', 'set', 'cpe0', 'up');
     this.sysctl(this.modem, 'net.ipv4.ip_forward', 1);
     this.sysctl(this.modem, 'net.ipv4.conf.all.rp_filter', 0);
     this.sysctl(this.modem, 'net.ipv4.conf.default.rp_filter', 0);
 
+    // the macvlans' parent takes no part in IPv6 autoconfiguration
+    this.sysctl(this.box, 'net.ipv6.conf.eth0.accept_ra', 0);
     this.box.ip('link', 'set', 'eth0', 'up');
     // loose reverse-path filtering, the usual setting on such a box (facts.md): so the control
     // fails because of the reply's route, not because the request was filtered on arrival
@@ -215,8 +236,34 @@ export class Lab {
     this.lanrouter.ip('addr', 'add', `${LAN_ROUTER}/24`, 'dev', 'lan1');
     this.lanrouter.ip('link', 'set', 'lan1', 'up');
     this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);
+    if (this.ipv6) this.buildIpv6();
 
     this.sandbox = Sandbox.start({ netns: this.box.name });
+  }
+
+  private buildIpv6(): void {
+    this.internet.ip('addr', 'add', `${INTERNET6}/64`, 'dev', 'inet0', 'nodad');
+    this.internet.ip('-6', 'route', 'add', '2001:db8:1::/48', 'via', MODEM_WAN6);
+    this.modem.ip('addr', 'add', `${MODEM_WAN6}/64`, 'dev', 'wan0', 'nodad');
+    this.sysctl(this.modem, 'net.ipv6.conf.all.forwarding', 1);
+    // a carrier blink must not take the router's addresses away (the link-local goes anyway: see carrier())
+    this.sysctl(this.modem, 'net.ipv6.conf.cpe0.keep_addr_on_down', 1);
+    this.modem.ip('addr', 'add', `${ROUTER6}/64`, 'dev', 'cpe0', 'nodad');
+    this.modem.ip('addr', 'add', `${ISP_PREFIX}1/64`, 'dev', 'cpe0', 'nodad');
+    this.box.ip('addr', 'add', '2001:db8:77::2/64', 'dev', 'lan0', 'nodad');
+    this.box.ip('-6', 'route', 'add', 'default', 'via', LAN_ROUTER6, 'dev', 'lan0');
+    this.lanrouter.ip('addr', 'add', `${LAN_ROUTER6}/64`, 'dev', 'lan1', 'nodad');
+    this.sysctl(this.lanrouter, 'net.ipv6.conf.all.forwarding', 0);
+  }
+
+  /**
+   * The ISP renumbers: the modem's prefix `from` is replaced by `to` on the cable side (and the
+   * internet routes 2001:db8:1::/48 to the modem anyway). The running dnsmasq advertises `to`
+   * and the old prefix with its lifetimes running out, and stops renewing the old DHCPv6 leases.
+   */
+  renumber(from: string, to: string): void {
+    this.modem.ip('addr', 'add', `${to}1/64`, 'dev', 'cpe0', 'nodad');
+    this.modem.ip('addr', 'del', `${from}1/64`, 'dev', 'cpe0');
   }
 
   // ---------------------------------------------------------------- the modem (dnsmasq)
@@ -242,6 +289,10 @@ export class Lab {
     Object.entries(opts.routerByMac ?? {}).forEach(([mac, router], i) => {
       argv.push(`--dhcp-host=${mac},set:r${i}`, `--dhcp-option=tag:r${i},option:router,${router}`);
     });
+    if (this.ipv6) {
+      // RAs every 10 s (router lifetime 600 s), SLAAC and DHCPv6 in every prefix of cpe0, 120 s leases
+      argv.push('--enable-ra', '--ra-param=cpe0,10,600', '--dhcp-range=::100,::1ff,constructor:cpe0,slaac,64,2m');
+    }
     argv.push(...(opts.extra ?? []));
     const child = spawn('ip', ['netns', 'exec', this.modem.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     const d = new Daemon('dnsmasq', child, this.log);
@@ -260,6 +311,9 @@ export class Lab {
   /** Pull the cable: the modem's end goes down (the box's eth0 and macvlans lose carrier). */
   carrier(up: boolean): void {
     this.modem.ip('link', 'set', 'cpe0', up ? 'up' : 'down');
+    // the kernel drops the link-local on link down, keep_addr_on_down or not; RAs from another
+    // source address are ignored by the box
+    if (up && this.ipv6) this.modem.ip('addr', 'replace', `${ROUTER6}/64`, 'dev', 'cpe0', 'nodad');
   }
 
   async blink(downMs = 1_000): Promise<void> {
@@ -321,21 +375,20 @@ export class Lab {
   /** The lab's dhcpcd.conf: leases only, on the named (default: every) macvlan. */
   dhcpcdConfText(opts: DhcpcdOptions = {}): string {
     const ifaces = opts.interfaces ?? this.macvlans;
+    const family = this.ipv6 ? ['slaac private'] : ['noipv6', 'noipv6rs', 'ipv4only'];
     const lines = [
       '# srcroute lab: private dhcpcd.conf (never /etc/dhcpcd.conf)',
       'noarp',
       'nodev',
       'noipv4ll',
-      'noipv6',
-      'noipv6rs',
-      'ipv4only',
+      ...family,
       'nohook resolv.conf, hostname, ntp-common.conf, chrony.conf, timesyncd.conf, openntpd.conf, wpa_supplicant',
       'option classless_static_routes',
       'require dhcp_server_identifier',
       'timeout 20',
       ...(opts.persistent ? ['persistent'] : []),
       `allowinterfaces ${ifaces.join(' ')}`,
-      ...ifaces.flatMap((i) => [`interface ${i}`, '  nogateway', '  noipv4ll', '  noipv6']),
+      ...ifaces.flatMap((i) => [`interface ${i}`, '  nogateway', '  noipv4ll', ...(this.ipv6 ? [] : ['  noipv6'])]),
       '',
     ];
     return lines.join('\n');
