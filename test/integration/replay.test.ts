@@ -1,7 +1,10 @@
 // Every recorded session replayed through the BUILT bundle against a real kernel, each event
-// twice, the way dhcpcd would run it (address set before an up hook, gone before a down hook).
-// After every run the namespace must hold exactly the lease's rule and routes, and the
-// foreign rules and routes planted at the start must still be there.
+// twice, the way dhcpcd would run it (address set before an up hook, gone before a down hook;
+// for an IPv6 event the interface's IPv6 addresses and main's routes on it as recorded beside
+// the event). After every run the namespace must hold exactly the lease's rule and routes (for
+// IPv6: one rule per global address the interface holds and the event does not call lost,
+// while a router is known, and the default via that router), the other family must be as it
+// was, and the foreign rules and routes planted at the start must still be there.
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
@@ -13,7 +16,13 @@ const TABLES: Record<string, number> = { eth0v0: 123, eth0v1: 124 };
 const PROTO = '213';
 
 interface KRule { priority: number; src?: string; table: string; protocol?: string }
-interface KRoute { dst: string; gateway?: string; dev?: string; protocol?: string }
+interface KRoute { dst: string; gateway?: string; dev?: string; protocol?: string; metric?: number; table?: string }
+interface KAddr { local: string; prefixlen: number; scope: string }
+interface Recorded { addr6?: { ifname: string; addr_info: KAddr[] }[]; route6?: KRoute[] }
+
+const V6_UP = /^(ROUTERADVERT|BOUND6|RENEW6|REBIND6|REBOOT6)$/;
+const V6_DOWN = /^(EXPIRE6|RELEASE6|STOP6)$/;
+const LINK_DOWN = /^(NOCARRIER|STOPPED|DEPARTED)$/;
 
 /** Prefix length from new_subnet_cidr (dhcpcd) or new_subnet_mask (dhclient). */
 function cidrOf(env: Record<string, string>): number {
@@ -48,9 +57,9 @@ function expected(env: Record<string, string>): { rule: string; routes: string[]
   return { rule: `1000 ${addr}`, routes: routes.sort() };
 }
 
-function held(ns: Netns, table: number): { rules: string[]; routes: string[] } {
-  const rules = ns.json<KRule>('-N', 'rule', 'show', 'table', String(table)).filter((r) => r.protocol === PROTO);
-  const routes = ns.json<KRoute>('-N', 'route', 'show', 'table', String(table));
+function held(ns: Netns, table: number, family = '-4'): { rules: string[]; routes: string[] } {
+  const rules = ns.json<KRule>(family, '-N', 'rule', 'show', 'table', String(table)).filter((r) => r.protocol === PROTO);
+  const routes = ns.json<KRoute>(family, '-N', 'route', 'show', 'table', String(table));
   return {
     rules: rules.map((r) => `${r.priority} ${r.src}`),
     routes: routes.map((r) => `${r.dst} ${r.gateway ?? '-'} ${r.dev}`).sort(),
@@ -63,10 +72,17 @@ function plantForeign(ns: Netns): () => void {
   ns.ip('rule', 'add', 'from', '192.0.2.9', 'lookup', '123', 'priority', '1000');
   ns.ip('rule', 'add', 'from', '192.0.2.2', 'lookup', '200', 'priority', '1000');
   ns.ip('route', 'add', '198.51.100.0/24', 'dev', 'eth0', 'table', '200');
+  ns.ip('-6', 'rule', 'add', 'from', '2001:db8:ffff::9', 'lookup', '123', 'priority', '1000');
+  ns.ip('-6', 'rule', 'add', 'from', '2001:db8:ffff::/64', 'lookup', '200', 'priority', '900');
+  ns.ip('-6', 'route', 'add', '2001:db8:fffe::/64', 'dev', 'eth0', 'table', '200');
+  ns.ip('-6', 'route', 'add', '2001:db8:fffd::/64', 'dev', 'eth0', 'table', '123');
   const snapshot = (): string =>
     JSON.stringify([
       ns.json('-N', 'rule', 'show').filter((r) => (r as KRule).protocol !== PROTO),
       ns.json('-N', 'route', 'show', 'table', '200'),
+      ns.json('-6', '-N', 'rule', 'show').filter((r) => (r as KRule).protocol !== PROTO),
+      ns.json('-6', '-N', 'route', 'show', 'table', '200'),
+      ns.json<KRoute>('-6', '-N', 'route', 'show', 'table', '123').filter((r) => r.dst === '2001:db8:fffd::/64'),
     ]);
   const before = snapshot();
   return () => expect(snapshot()).toBe(before);
@@ -75,12 +91,40 @@ function plantForeign(ns: Netns): () => void {
 /** Do to the interface what dhcpcd does before it runs the hook. */
 function likeDhcpcd(ns: Netns, env: Record<string, string>, up: boolean): void {
   const dev = env.interface!;
-  if (up) {
-    ns.ip('addr', 'flush', 'dev', dev);
-    ns.ip('addr', 'add', `${env.new_ip_address}/${cidrOf(env)}`, 'dev', dev);
-  } else {
-    ns.ip('addr', 'flush', 'dev', dev);
+  ns.ip('-4', 'addr', 'flush', 'dev', dev);
+  if (up) ns.ip('addr', 'add', `${env.new_ip_address}/${cidrOf(env)}`, 'dev', dev);
+}
+
+/** main's IPv6 routes on `dev` as srcroute may read them (not link-local, multicast or host routes). */
+const mainRoutes6 = (routes: KRoute[], dev: string): KRoute[] =>
+  routes.filter((r) => r.dev === dev && (r.table === undefined || r.table === 'main') && !/^(fe80:|ff00:)/.test(r.dst) && !/\/128$|^[^/]+$/.test(r.dst.replace(/^default$/, '::/0')));
+
+/** Give the interface the IPv6 addresses, and main the routes on it, recorded with the event. */
+function likeRecorded6(ns: Netns, dev: string, state: Recorded): void {
+  ns.ip('-6', 'addr', 'flush', 'dev', dev, 'scope', 'global');
+  for (const r of mainRoutes6(ns.json<KRoute>('-6', 'route', 'show', 'table', 'main', 'dev', dev).map((x) => ({ ...x, dev })), dev)) {
+    ns.ip('-6', 'route', 'del', r.dst, 'dev', dev, 'table', 'main', ...(r.metric ? ['metric', String(r.metric)] : []));
   }
+  const addrs = (state.addr6 ?? []).filter((l) => l.ifname === dev).flatMap((l) => l.addr_info).filter((a) => a.scope === 'global');
+  for (const a of addrs) ns.ip('-6', 'addr', 'add', `${a.local}/${a.prefixlen}`, 'dev', dev, 'nodad', 'noprefixroute');
+  for (const r of mainRoutes6(state.route6 ?? [], dev)) {
+    ns.ip('-6', 'route', 'add', r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', dev, 'proto', r.protocol ?? 'boot', 'metric', String(r.metric ?? 1024));
+  }
+}
+
+/** Addresses an IPv6 event says are gone (old_* not renewed, valid lifetime 0), read independently of src/. */
+function lost6(env: Record<string, string>): string[] {
+  const side = (prefix: string): string[] =>
+    Object.keys(env).filter((k) => (k.startsWith(`${prefix}_dhcp6_ia_na`) && /_ia_addr\d+$/.test(k)) || k === `${prefix}_ip6_address`);
+  const fresh = side('new').filter((k) => env[`${k}_vltime`] !== '0').map((k) => env[k]!);
+  const dead = side('new').filter((k) => env[`${k}_vltime`] === '0').map((k) => env[k]!);
+  return [...side('old').map((k) => env[k]!), ...dead].filter((a) => V6_DOWN.test(env.reason ?? '') || !fresh.includes(a));
+}
+
+/** The router an RA names: the first with a lifetime left. */
+function raRouter(env: Record<string, string>): string | null {
+  for (let i = 1; env[`nd${i}_from`] !== undefined; i++) if (env[`nd${i}_lifetime`] !== '0') return env[`nd${i}_from`]!;
+  return null;
 }
 
 const nodes = ok ? nodesToTest() : [];
@@ -95,23 +139,44 @@ describe.skipIf(!ok).each(cases)('bundle replays %s on %s', (session, _label, no
     spaces.push(ns);
     const cfg = configDir({ 'srcroute.env': 'TABLE=123\nPRIORITY=1000\n', 'eth0v1.env': 'TABLE=124\n' });
     const foreignIntact = plantForeign(ns);
-    for (const { name, env } of loadSession(session)) {
-      const table = TABLES[env.interface ?? ''] ?? 123;
-      const isUp = env.new_ip_address !== undefined && !/^(EXPIRE|EXPIRED|NAK|FAIL|RELEASE|STOP|STOPPED|DEPARTED|NOCARRIER)$/.test(env.reason ?? '');
-      const acts = /^(BOUND|RENEW|REBIND|REBOOT|INFORM|STATIC|TIMEOUT|EXPIRE|EXPIRED|NAK|FAIL|RELEASE|STOP|STOPPED|DEPARTED|NOCARRIER)$/.test(env.reason ?? '');
+    const router: Record<string, string | null> = {};
+    for (const { name, env, state } of loadSession(session)) {
+      const dev = env.interface ?? '';
+      const table = TABLES[dev] ?? 123;
+      const reason = env.reason ?? '';
+      const isUp = env.new_ip_address !== undefined && !/^(EXPIRE|EXPIRED|NAK|FAIL|RELEASE|STOP|STOPPED|DEPARTED|NOCARRIER)$/.test(reason);
+      const acts = /^(BOUND|RENEW|REBIND|REBOOT|INFORM|STATIC|TIMEOUT|EXPIRE|EXPIRED|NAK|FAIL|RELEASE|STOP|STOPPED|DEPARTED|NOCARRIER)$/.test(reason);
+      const acts6 = V6_UP.test(reason) || V6_DOWN.test(reason);
       if (acts) likeDhcpcd(ns, env, isUp);
+      if (acts6) likeRecorded6(ns, dev, (state ?? {}) as Recorded);
+      if (acts6 || LINK_DOWN.test(reason)) {
+        const fromMain = mainRoutes6(((state ?? {}) as Recorded).route6 ?? [], dev)
+          .filter((r) => r.dst === 'default' && r.protocol === 'ra')
+          .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0]?.gateway;
+        router[dev] = LINK_DOWN.test(reason) ? null : reason === 'ROUTERADVERT' ? raRouter(env) : (fromMain ?? router[dev] ?? null);
+      }
       const before = held(ns, table);
+      const before6 = held(ns, table, '-6');
       for (const pass of [1, 2]) {
         const r = runBundle(ns, env, cfg, [], nodePath);
         expect(r.code, `${name} pass ${pass}: ${r.stderr}`).toBe(0);
         if (pass === 2) expect(r.stderr, `${name} again changes nothing`).toBe('');
         const now = held(ns, table);
-        if (!acts) expect(now, `${name} is ignored`).toEqual(before);
+        const now6 = held(ns, table, '-6');
+        if (!acts) expect(now, `${name} leaves IPv4 alone`).toEqual(before);
         else if (isUp) {
           const want = expected(env);
           expect(now.rules, name).toEqual([want.rule]);
           expect(now.routes, name).toEqual(want.routes);
         } else expect(now, name).toEqual({ rules: [], routes: [] });
+        if (!acts6 && !LINK_DOWN.test(reason)) expect(now6, `${name} leaves IPv6 alone`).toEqual(before6);
+        else if (router[dev] === null || router[dev] === undefined) expect(now6.rules, `${name}: no router, no IPv6 rule`).toEqual([]);
+        else {
+          const lost = lost6(env);
+          const addrs = ((state ?? {}) as Recorded).addr6?.filter((l) => l.ifname === dev).flatMap((l) => l.addr_info).filter((a) => a.scope === 'global' && !lost.includes(a.local)) ?? [];
+          expect([...now6.rules].sort(), name).toEqual(addrs.map((a) => `1000 ${a.local}`).sort());
+          expect(now6.routes.filter((x) => x.startsWith('default')), name).toEqual([`default ${router[dev]} ${dev}`]);
+        }
       }
       foreignIntact();
     }
