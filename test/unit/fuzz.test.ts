@@ -15,7 +15,16 @@ const SEED = 0x5c7c0ae;
 const LEASE_KEYS = ['ip_address', 'subnet_cidr', 'subnet_mask', 'routers', 'router', 'classless_static_routes', 'rfc3442_classless_static_routes'];
 const UP = ['BOUND', 'RENEW', 'REBIND', 'REBOOT', 'INFORM', 'STATIC', 'TIMEOUT'];
 const DOWN = ['EXPIRE', 'EXPIRED', 'NAK', 'FAIL', 'RELEASE', 'STOP', 'STOPPED', 'DEPARTED', 'NOCARRIER'];
-const OTHER = ['PREINIT', 'CARRIER', 'TEST', '3RDPARTY', 'BOUND6', 'MEDIUM', 'bound', ''];
+const UP6 = ['ROUTERADVERT', 'BOUND6', 'RENEW6', 'REBIND6', 'REBOOT6'];
+const DOWN6 = ['EXPIRE6', 'RELEASE6', 'STOP6'];
+const OTHER = ['PREINIT', 'CARRIER', 'TEST', '3RDPARTY', 'INFORM6', 'MEDIUM', 'bound', ''];
+/** The IPv6 variables srcroute reads (dhcpcd's RA and IA_NA sets, dhclient -6's address). */
+const V6_KEYS = [
+  'nd1_from', 'nd1_lifetime', 'nd1_acquired', 'nd1_now', 'nd1_addr1', 'nd1_prefix_information1_prefix', 'nd1_prefix_information1_length',
+  'nd1_prefix_information1_flags', 'nd1_prefix_information1_vltime', 'nd2_from', 'nd2_lifetime', 'nd1_rdnss1_servers',
+  'new_dhcp6_ia_na1_ia_addr1', 'new_dhcp6_ia_na1_ia_addr1_vltime', 'old_dhcp6_ia_na1_ia_addr1', 'new_dhcp6_status_code_message',
+  'new_ip6_address', 'new_ip6_prefixlen', 'old_ip6_address',
+];
 const configDir = emptyConfigDir();
 
 let tried = 0;
@@ -52,7 +61,7 @@ const junk = fc.oneof(
   { weight: 2, arbitrary: quad },
   { weight: 2, arbitrary: fc.integer({ min: -1, max: 40 }).map(String) },
 );
-const reason = fc.oneof(fc.constantFrom(...UP, ...DOWN, ...OTHER), junk);
+const reason = fc.oneof(fc.constantFrom(...UP, ...DOWN, ...UP6, ...DOWN6, ...OTHER), junk);
 const iface = fc.oneof(fc.constantFrom('eth0v0', 'eth0v1', 'wlan0', 'a', 'x'.repeat(15)), junk);
 
 /** An arbitrary environment: every variable srcroute reads, each maybe absent, plus extra ones. */
@@ -63,6 +72,7 @@ const hostileEnv: fc.Arbitrary<Record<string, string>> = fc
         reason,
         interface: iface,
         ...Object.fromEntries(LEASE_KEYS.flatMap((k) => [[`new_${k}`, junk], [`old_${k}`, junk]])),
+        ...Object.fromEntries(V6_KEYS.map((k) => [k, junk])),
       },
       { requiredKeys: [] },
     ),
@@ -101,6 +111,17 @@ const validLease: fc.Arbitrary<Record<string, string>> = fc
 
 // ---- properties ---------------------------------------------------------------------------------
 
+/** A valid IPv6 event: an RA set or DHCPv6 addresses, from generated global addresses. */
+const group = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
+const global6 = fc.tuple(fc.integer({ min: 0x2000, max: 0x3fff }), fc.array(group, { minLength: 7, maxLength: 7 })).map(([first, rest]) => [first.toString(16), ...rest].join(':'));
+const validV6: fc.Arbitrary<Record<string, string>> = fc
+  .record({ reason: fc.constantFrom(...UP6, ...DOWN6), interface: validName, a: global6, b: global6, lifetime: fc.constantFrom('0', '90', '1800'), vltime: fc.constantFrom('0', '120') })
+  .map(({ reason, interface: name, a, b, lifetime, vltime }) => ({
+    reason, interface: name, nd1_from: 'fe80::1', nd1_lifetime: lifetime, nd1_acquired: '5', nd1_now: '5', nd1_addr1: `${a}/64`,
+    nd1_prefix_information1_prefix: `${a.split(':').slice(0, 4).join(':')}::`, nd1_prefix_information1_length: '64', nd1_prefix_information1_flags: 'LA',
+    nd1_prefix_information1_vltime: vltime, new_dhcp6_ia_na1_ia_addr1: b, new_dhcp6_ia_na1_ia_addr1_vltime: vltime, old_ip6_address: a,
+  }));
+
 const DOTTED = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 const KEYWORDS = new Set(['rule', 'route', 'add', 'del', 'replace', 'from', 'lookup', 'priority', 'protocol', 'proto', 'table', 'default', 'via', 'dev', 'scope', 'link', 'onlink']);
 
@@ -108,6 +129,8 @@ function allowed(token: string, name: string | undefined): boolean {
   if (KEYWORDS.has(token) || /^[0-9]{1,10}$/.test(token) || DOTTED.test(token)) return true;
   const [addr, len, ...rest] = token.split('/');
   if (rest.length === 0 && len !== undefined && DOTTED.test(addr!) && /^(3[0-2]|[12]?[0-9])$/.test(len)) return true;
+  // IPv6: hex groups and colons only (RFC 5952 form), with an optional /LEN.
+  if (rest.length === 0 && /^[0-9a-f:]{2,39}$/.test(addr!) && addr!.includes(':') && (len === undefined || /^(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/.test(len))) return true;
   return token === name;
 }
 
@@ -165,10 +188,26 @@ describe('fuzzing the hook environment', () => {
     );
   });
 
-  it('whatever ip answers (arbitrary JSON, 500 runs): no crash, no stack trace', async () => {
-    const env = { reason: 'BOUND', interface: 'eth0v0', new_ip_address: '100.64.0.50', new_subnet_cidr: '24', new_routers: '100.64.0.1' };
+  it('valid IPv6 events (1000 runs): only allow-listed tokens reach ip -6', async () => {
+    let accepted = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.jsonValue(), { minLength: 2, maxLength: 2 }), async (answers) => {
+      fc.asyncProperty(validV6, async (env) => {
+        const o = await runMain(env, { configDir });
+        checkOutcome(env, o);
+        if (o.code === 0) accepted++;
+      }),
+      { seed: SEED + 4, numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(900);
+  });
+
+  it.each([
+    ['BOUND', 2, { reason: 'BOUND', interface: 'eth0v0', new_ip_address: '100.64.0.50', new_subnet_cidr: '24', new_routers: '100.64.0.1' }],
+    ['BOUND6', 4, { reason: 'BOUND6', interface: 'eth0v0', new_dhcp6_ia_na1_ia_addr1: '2001:db8:1::5' }],
+  ] as const)('whatever ip answers a %s (arbitrary JSON, 500 runs): no crash, no stack trace', async (_, count, env) => {
+    await fc.assert(
+      // Mostly shaped like ip's answers (arrays of objects), sometimes anything.
+      fc.asyncProperty(fc.array(fc.oneof(fc.jsonValue(), fc.array(fc.dictionary(fc.constantFrom('dst', 'gateway', 'src', 'table', 'protocol', 'priority', 'metric', 'ifname', 'addr_info', 'local', 'dev'), fc.jsonValue()))), { minLength: count, maxLength: count }), async (answers) => {
         const o = await runMain(env, { configDir, answers });
         tried++;
         byCode[o.code] = (byCode[o.code] ?? 0) + 1;
