@@ -26,7 +26,8 @@ export const command: Command<Deps> = {
   help: `Usage: srcroute flush [--dry-run]
 
 Remove every rule and route that carries srcroute's protocol number, in every table, for
-every interface. Rules and routes srcroute did not make stay. The uninstaller runs it.
+every interface, IPv4 and IPv6. Rules and routes srcroute did not make stay. The uninstaller
+runs it.
 
 Example:
   srcroute flush --dry-run      # show the ip commands, change nothing`,

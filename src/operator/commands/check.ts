@@ -21,7 +21,9 @@ a table name that is not registered; the per-interface hook missing, not executa
 root's, or naming a node that no longer exists; /etc/dhcpcd.exit-hook without srcroute's
 block; dhcpcd.conf without \`nogateway\` for the macvlan; strict rp_filter; two interfaces
 sharing a table; rules left by the original shell hook; a rule or route that does not match
-the lease; systemd-networkd's ManageForeignRoutingPolicyRules.
+the lease; systemd-networkd's ManageForeignRoutingPolicyRules; an IPv6 address without its
+rule, or a rule or default left over; main's IPv6 default leaving via the macvlan;
+IPv6 forwarding without accept_ra=2.
 ${INTERFACES}
 Exit status 0 when nothing is wrong, 1 when something is.
 
