@@ -10,7 +10,7 @@ import type { Env } from './hook/event.js';
 import { isExecutable } from './shared/files.js';
 import { systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
-import { raSignatureFile } from './hook/ra-signature.js';
+import { raSignatureFiles } from './hook/ra-signature.js';
 import { ipRunner } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
@@ -31,7 +31,7 @@ export function realDeps(env: Env, uid: number): Deps {
     isExecutable,
     ip: (config, family) => ipRunner(config.ip, config.timeoutMs, family),
     lock: fileLocker(env.SRCROUTE_STATE_DIR || paths.state),
-    raSignature: raSignatureFile(env.SRCROUTE_STATE_DIR || paths.state),
+    raSignatures: raSignatureFiles(env.SRCROUTE_STATE_DIR || paths.state),
   };
 }
 

@@ -7,12 +7,13 @@ import { readLayers, resolveConfig, type Config } from './config.js';
 import { execute, type Report } from './apply.js';
 import { readEvent, type Env, type HookEvent } from './event.js';
 import type { IpRunner } from '../kernel/ip.js';
+import { isNoIPv6 } from '../kernel/ip-batch.js';
 import type { Family } from '../kernel/kernel.js';
 import type { Locker } from '../kernel/lock.js';
 import type { Change } from '../kernel/change.js';
 import { desiredFor, planDown, planUp } from './plan.js';
 import { desired6 } from './plan6.js';
-import type { RaSignature } from './ra-signature.js';
+import type { RaSignatures } from './ra-signature.js';
 import { state6Of, state6Queries, stateOf, stateQueries } from './state.js';
 
 /** What the hook needs from the outside world; cli.ts hands in the real ones, tests fakes. */
@@ -24,7 +25,7 @@ export interface Deps {
   isExecutable: (path: string) => boolean;
   ip: (config: Config, family?: Family) => IpRunner;
   lock: Locker;
-  raSignature: RaSignature;
+  raSignatures: RaSignatures;
 }
 
 /** The config for `iface` (its file over the global one), or the global one alone. */
@@ -50,17 +51,21 @@ function round(deps: Deps, config: Config, family: Family, queries: string[][], 
   );
 }
 
-/** Remove every IPv6 rule and route srcroute holds in the interface's table. */
-function clear6(deps: Deps, config: Config, dry: boolean, report: Report): Promise<Change[]> {
+/** Remove every IPv6 rule and route srcroute holds in the interface's table (none without IPv6). */
+async function clear6(deps: Deps, config: Config, dry: boolean, report: Report): Promise<void> {
   const queries = stateQueries(config, config.table);
-  return round(deps, config, 6, queries, (answers) => planDown(stateOf(answers, config, config.table, 6), config), dry, report);
+  try {
+    await round(deps, config, 6, queries, (answers) => planDown(stateOf(answers, config, config.table, 6), config), dry, report);
+  } catch (e) {
+    if (!isNoIPv6(e)) throw e;
+  }
 }
 
 /** An IPv6 event; a ROUTERADVERT also leaves (or drops) the dispatcher's signature of it. */
 async function follow6(deps: Deps, event: Extract<HookEvent, { action: 'up6' | 'down6' }>, config: Config, dry: boolean, report: Report): Promise<void> {
   const signature = event.reason === 'ROUTERADVERT' && !dry ? (deps.env.SRCROUTE_RA_SIG ?? null) : undefined;
   const remember = (value: string | null): void => {
-    if (signature !== undefined) deps.raSignature(event.iface, value);
+    if (signature !== undefined) deps.raSignatures.set(event.iface, value);
   };
   if (!config.ipv6) return remember(signature ?? null);
   const { news } = event;
@@ -106,7 +111,7 @@ export async function runHook(deps: Deps, dry: boolean, report: Report): Promise
     }
   } finally {
     if (event.action === 'down' && event.v6 && config.ipv6) {
-      if (!dry) deps.raSignature(event.iface, null);
+      if (!dry) deps.raSignatures.set(event.iface, null);
       await clear6(deps, config, dry, report);
     }
   }

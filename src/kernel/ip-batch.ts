@@ -39,6 +39,14 @@ export interface Next {
 /** Messages of a delete whose object the kernel already removed (Change.mayBeGone). */
 const GONE = /No such process|No such file or directory|Cannot find device/;
 
+/**
+ * A kernel without IPv6 (booted with ipv6.disable=1, as some Raspberry Pi guides advise) answers
+ * every `ip -6` request with EAFNOSUPPORT: it holds no IPv6 rule or route to read or remove.
+ */
+export function isNoIPv6(e: unknown): boolean {
+  return e instanceof SystemError && /Address family not supported/.test(e.message);
+}
+
 const lines = (commands: readonly (readonly string[])[]): string => commands.map((c) => `${c.join(' ')}\n`).join('');
 
 /** One conversation. Feed it what ip says (stdout, stderr, end), then ask next(). */

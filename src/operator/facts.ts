@@ -14,6 +14,7 @@ import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
 import { kernelView, parseAddresses, parseMetricRoutes, parseRules, VIEW_QUERIES, type KernelView } from '../kernel/kernel.js';
 import { ipv6State, type Ipv6Input } from './interface-state6.js';
+import { isNoIPv6 } from '../kernel/ip-batch.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
@@ -145,8 +146,12 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   await deps.ip(fallback)(VIEW_QUERIES, (a) => ((answers = a), []), true);
   const kernel = kernelView(answers);
   // IPv6: its own ip process (ip lists one family at a time), and the interfaces' addresses.
-  let answers6: unknown[] = [];
-  await deps.ip(fallback, 6)([...VIEW_QUERIES, ['addr', 'show', 'scope', 'global']], (a) => ((answers6 = a), []), true);
+  let answers6: unknown[] = [[], [], []];
+  try {
+    await deps.ip(fallback, 6)([...VIEW_QUERIES, ['addr', 'show', 'scope', 'global']], (a) => ((answers6 = a), []), true);
+  } catch (e) {
+    if (!isNoIPv6(e)) throw e; // a kernel without IPv6 has none to show
+  }
   const view6 = { rules: parseRules(answers6[0], 6), routes: parseMetricRoutes(answers6[1], 6), addresses: parseAddresses(answers6[2]) };
   const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
   const ipv6Of = (iface: string, config: Config | null): Ipv6Input | null =>

@@ -8,16 +8,18 @@ import { main, realDeps } from '../../src/cli.js';
 import type { Env } from '../../src/hook/event.js';
 import type { Deps } from '../../src/hook/hook.js';
 import type { Change } from '../../src/kernel/change.js';
+import type { Family } from '../../src/kernel/kernel.js';
 
 export interface Outcome {
   code: number;
   out: string[];
   err: string[];
-  /** Times the ip runner was asked for (deps.ip) and actually run. */
+  /** Times the ip runner was asked for (deps.ip) and actually run; the families asked for. */
   ipMade: number;
+  families: Family[];
   ipRan: number;
   locked: number;
-  /** What the hook told the RA signature file: [iface, signature or null]. */
+  /** What the hook told the RA signature files: [iface, signature or null]; ['*', null] for all. */
   signatures: [string, string | null][];
   /** Changes a run decided (the fake kernel is empty unless `state` is given). */
   changes: Change[];
@@ -30,6 +32,8 @@ export interface FakeOptions {
   answers?: unknown[];
   argv?: string[];
   uid?: number;
+  /** An error the ip runner of a family throws instead of answering (a kernel without IPv6). */
+  ipError?: (family: Family) => Error | undefined;
 }
 
 let empty: string | null = null;
@@ -45,7 +49,7 @@ export function removeEmptyConfigDir(): void {
 
 /** Run main() in hook mode with `env` and fakes; never touches the machine. */
 export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome> {
-  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, ipRan: 0, locked: 0, changes: [], signatures: [] };
+  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, families: [], ipRan: 0, locked: 0, changes: [], signatures: [] };
   const uid = opts.uid ?? process.getuid?.() ?? 0;
   const deps: Deps = {
     ...realDeps(env, uid),
@@ -54,11 +58,14 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
     configDir: opts.configDir ?? emptyConfigDir(),
     tables: () => opts.tables ?? new Map([['pub', 123], ['isp2', 124]]),
     isExecutable: (path) => path === '/usr/sbin/ip',
-    ip: () => {
+    ip: (_config, family = 4) => {
       o.ipMade++;
+      o.families.push(family);
       return async (queries, decide, _dry, gate = (critical) => critical()) =>
         gate(async () => {
           o.ipRan++;
+          const error = opts.ipError?.(family);
+          if (error) throw error;
           const changes = decide(opts.answers ?? queries.map(() => []));
           o.changes.push(...changes);
           return { changes, failed: [] };
@@ -68,7 +75,7 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
       o.locked++;
       return fn();
     },
-    raSignature: (iface, signature) => void o.signatures.push([iface, signature]),
+    raSignatures: { set: (iface, signature) => void o.signatures.push([iface, signature]), clear: () => void o.signatures.push(['*', null]) },
   };
   o.code = await main(opts.argv ?? [], env, { out: (l) => o.out.push(l), err: (l) => o.err.push(l), uid }, deps);
   return o;

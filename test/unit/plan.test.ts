@@ -125,7 +125,7 @@ describe.each(sessionNames())('replay %s', (session) => {
           return { changes: made, failed: [] };
         },
         lock: async (_name, _options, critical) => critical(),
-        raSignature: () => {},
+        raSignatures: { set: () => {}, clear: () => {} },
       };
       const err: string[] = [];
       const code = await main([], env, { out: () => {}, err: (l) => err.push(l), uid: 0 }, deps);

@@ -2,7 +2,8 @@
 // acted on must not start Node, and the gate itself must not fork. Run here by dash and bash
 // (dhcpcd-run-hooks is /bin/sh, Debian's dhclient-script bash sources the same file) on the
 // function as the dispatcher defines it; the Node side (writing the signature) through main().
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { raSignatureFiles } from '../../src/hook/ra-signature.js';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -105,5 +106,29 @@ describe('the signature on the Node side', () => {
     const o = await runMain(env, { configDir: dir });
     expect(o.ipMade).toBe(0);
     expect(o.signatures).toEqual([['eth0v0', 'pid=18 up=true t=10 r=fe80::1/1']]);
+  });
+});
+
+describe('the signature files', () => {
+  it('are one line per interface, removed on null or on anything the dispatcher cannot have built, all removed by clear', () => {
+    const dir = join(tempDir('srcroute-sigs'), 'state');
+    const files = raSignatureFiles(dir);
+    files.set('eth0v0', 'pid=18 up=true t=10 r=fe80::1/1');
+    files.set('eth0v1', 'pid=18 up=true t=10 r=fe80::2/1');
+    expect(readFileSync(join(dir, 'eth0v0.ra'), 'utf8')).toBe('pid=18 up=true t=10 r=fe80::1/1\n');
+    files.set('eth0v1', 'r=$(reboot)');
+    expect(readdirSync(dir)).toEqual(['eth0v0.ra']);
+    files.set('eth0v0', null);
+    expect(readdirSync(dir)).toEqual([]);
+    files.set('eth0v0', 'a');
+    files.set('eth0v1', 'b');
+    files.clear();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never throw, even without a usable state dir', () => {
+    const files = raSignatureFiles('/proc/srcroute-nowhere');
+    expect(() => files.set('eth0v0', 'a')).not.toThrow();
+    expect(() => files.clear()).not.toThrow();
   });
 });
