@@ -238,7 +238,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
 
   it('the dispatcher skips ignored reasons, runs a safe hook, survives its failure', () => {
     probe('eth0v7');
-    for (const reason of ['PREINIT', 'CARRIER', 'BOUND6', 'TEST', 'IPV4LL']) {
+    for (const reason of ['PREINIT', 'CARRIER', 'PREINIT6', 'INFORM6', 'DELEGATED6', 'TEST', 'IPV4LL']) {
       expect(runHooks(event('00-PREINIT', { interface: 'eth0v7', reason })).code).toBe(0);
     }
     expect(runHooks(event('09-RENEW', { interface: 'eth0v7', reason: 'TIMEOUT', new_ip_address: '' })).code).toBe(0);
@@ -251,6 +251,10 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     expect(r.stderr).toContain('srcroute[eth0v7] BOUND: /etc/dhcpcd/eth0v7.exit-hook failed (status 3)');
     expect(runHooks(event('03-NOCARRIER', { interface: 'eth0v7' })).code).toBe(0);
     expect(probed('eth0v7')).toBe('BOUND\nNOCARRIER\n');
+    // IPv6 (issue 13): DHCPv6 events and router advertisements reach the hook too.
+    expect(runHooks(event('02-BOUND', { interface: 'eth0v7', reason: 'BOUND6' })).code).toBe(0);
+    expect(runHooks(event('02-BOUND', { interface: 'eth0v7', reason: 'ROUTERADVERT' })).code).toBe(0);
+    expect(probed('eth0v7')).toBe('BOUND\nNOCARRIER\nBOUND6\nROUTERADVERT\n');
   });
 
   it('the dispatcher refuses a hook that is writable by others, not root\'s, a link or not executable', () => {
