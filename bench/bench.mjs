@@ -5,7 +5,9 @@
 // noise hits every variant alike. The hook is timed as installed: the #! line dhcpcd really runs
 // (`/usr/bin/env -S NODE --jitless --no-expose-wasm`), next to a floor started the same way. Also: child processes per event (strace), peak RSS (GNU time),
 // the original two-command shell hook for comparison, and a BOUND with 10,000 foreign rules and
-// routes in the kernel next to one on an empty kernel.
+// routes in the kernel next to one on an empty kernel. IPv6: a BOUND6 that adds a rule, and
+// dhcpcd's ROUTERADVERT (sent for every RA received) unchanged, which the dispatcher's sh gate
+// must answer without Node and without a fork, and changed (one SLAAC address more), which runs Node.
 //
 // It builds its own world and removes it: two network namespaces, and a private mount namespace
 // with overlays over /etc and /usr/local (so install.sh can install for real and the host never
@@ -31,6 +33,29 @@ const EVENTS = {
   RENEW: { reason: 'RENEW', ...lease, ...old },
   EXPIRE: { reason: 'EXPIRE', interface: 'eth0v0', protocol: 'dhcp', ...old },
   PREINIT: { reason: 'PREINIT', interface: 'eth0v0', protocol: 'link' },
+};
+// IPv6, as dhcpcd 9.4.1 reports it (test/fixtures/dhcpcd6-*): a DHCPv6 address, and RAs from
+// fe80::1 for 2001:db8:1:1::/64 received just now (nd1_acquired = nd1_now), listing the SLAAC
+// addresses given. The same pid in every event: it is part of the gate's signature.
+const IA_NA = '2001:db8:1:1::100';
+const SLAAC = ['2001:db8:1:1::a', '2001:db8:1:1::b'];
+const v6 = { interface: 'eth0v0', pid: '4242', if_up: 'true', if_down: 'false' };
+const ia = (side) => ({
+  [`${side}_dhcp6_ia_na1_ia_addr1`]: IA_NA, [`${side}_dhcp6_ia_na1_ia_addr1_vltime`]: '120',
+  [`${side}_dhcp6_ia_na1_ia_addr1_pltime`]: '120', [`${side}_dhcp6_ia_na1_iaid`]: '00aabb01',
+});
+const ra = (addrs) => ({
+  reason: 'ROUTERADVERT', protocol: 'ra', ...v6, nd1_from: 'fe80::1', nd1_lifetime: '1800', nd1_flags: 'MO',
+  nd1_acquired: '6000', nd1_now: '6000', nd1_hoplimit: '64', nd1_mtu: '1500',
+  nd1_prefix_information1_prefix: '2001:db8:1:1::', nd1_prefix_information1_length: '64',
+  nd1_prefix_information1_flags: 'LA', nd1_prefix_information1_vltime: '120', nd1_prefix_information1_pltime: '120',
+  ...Object.fromEntries(addrs.map((a, i) => [`nd1_addr${i + 1}`, `${a}/64`])),
+});
+const EVENTS6 = {
+  BOUND6: { reason: 'BOUND6', protocol: 'dhcp6', ...v6, ...ia('new') },
+  RELEASE6: { reason: 'RELEASE6', protocol: 'dhcp6', ...v6, if_up: 'false', if_down: 'true', ...ia('old') },
+  RA: ra(SLAAC.slice(0, 1)),
+  RA_MORE: ra(SLAAC),
 };
 
 function sh(argv, opts = {}) {
@@ -110,7 +135,7 @@ async function inner(loadedNs) {
   process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
   const original = join(scratch, 'IFACE.exit-hook');
   // Lock files go to the scratch dir, not the host's /run (this mount namespace shares it).
-  for (const event of Object.values(EVENTS)) event.SRCROUTE_STATE_DIR = join(scratch, 'state');
+  for (const event of [...Object.values(EVENTS), ...Object.values(EVENTS6)]) event.SRCROUTE_STATE_DIR = join(scratch, 'state');
   // The original guide's hook, as it was (no priority, `new_router`, which dhcpcd never sets).
   writeFileSync(original, '#!/bin/sh\nip rule add from $new_ip_address table 123\nip route add default via $new_router table 123\n', { mode: 0o755 });
   const undoOriginal = () => {
@@ -126,6 +151,15 @@ async function inner(loadedNs) {
     return ms;
   };
   const inNs = (ns, argv) => ['ip', 'netns', 'exec', ns, ...argv];
+
+  // IPv6 on eth0v0 as dhcpcd leaves it: the SLAAC addresses (the second one only while an RA
+  // lists it), and the DHCPv6 /128 added before BOUND6 and deleted before RELEASE6.
+  const ip6 = (...a) => sh(['ip', '-6', ...a]);
+  ip6('addr', 'add', `${SLAAC[0]}/64`, 'dev', 'eth0v0', 'nodad');
+  const slaacMore = (on) => ip6('addr', on ? 'add' : 'del', `${SLAAC[1]}/64`, 'dev', 'eth0v0', 'nodad');
+  const iaNa = (on) => ip6('addr', on ? 'add' : 'del', `${IA_NA}/128`, 'dev', 'eth0v0', 'nodad', 'noprefixroute');
+  // The router's default in the table and the stored RA signature both come from this first RA.
+  time(viaDispatcher(EVENTS6.RA));
 
   // Node, run the way a hook is (env -i: an inherited NODE_EXTRA_CA_CERTS alone costs ~40 ms of
   // startup here and would flatter every ratio), and Node starting one `ip -batch` child and
@@ -167,16 +201,32 @@ async function inner(loadedNs) {
       run: () => { const ms = time(inNs(loadedNs, direct(EVENTS.BOUND))); time(inNs(loadedNs, direct(EVENTS.EXPIRE))); return ms; },
       baseline: 'BOUND, empty kernel (direct)', label: 'empty',
     },
+    // Each v6 row leaves the kernel and the stored RA signature as it found them (prepare, undo).
+    'BOUND6 (adds a rule)': {
+      argv: viaDispatcher(EVENTS6.BOUND6),
+      prepare: () => iaNa(true),
+      undo: () => { iaNa(false); time(viaDispatcher(EVENTS6.RELEASE6)); },
+    },
+    'ROUTERADVERT unchanged (sh gate)': { argv: viaDispatcher(EVENTS6.RA) },
+    'ROUTERADVERT changed (+1 address)': {
+      argv: viaDispatcher(EVENTS6.RA_MORE),
+      prepare: () => slaacMore(true),
+      undo: () => { slaacMore(false); time(viaDispatcher(EVENTS6.RA)); },
+    },
   };
+  for (const v of Object.values(variants)) {
+    if (v.run) continue;
+    v.run = () => { v.prepare?.(); const ms = time(v.argv); v.undo?.(); return ms; };
+  }
   // Per event processes spawned by the hook itself (the node process excluded), and peak RSS.
   // strace goes between `env -i VARS` and the hook, so its first execves are the hook itself
   // (env -S, then node: two when the #! line goes through env).
   const launcherExecs = shebang.startsWith('#!/usr/bin/env ') ? 2 : 1;
   const children = (argv) => {
-    const at = argv.indexOf(hook);
+    const at = argv.includes(hook) ? argv.indexOf(hook) : argv.indexOf('sh');
     const traced = [...argv.slice(0, at), 'strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', ...argv.slice(at)];
     const r = sh(traced, { check: false });
-    return (r.stderr.match(/execve\(/g) ?? []).length - launcherExecs;
+    return (r.stderr.match(/execve\(/g) ?? []).length - (argv.includes(hook) ? launcherExecs : 1); // or sh, for the dispatcher
   };
   const peakKb = (argv) => Number(sh(['/usr/bin/time', '-f', '%M', ...argv], { check: false }).stderr.trim().split('\n').pop());
 
@@ -187,6 +237,15 @@ async function inner(loadedNs) {
   const extra = {};
   for (const [name, v] of Object.entries(variants)) {
     if (!v.argv) continue;
+    if (v.prepare || v.undo) {
+      v.prepare?.();
+      extra[name] = { children: children(v.argv) };
+      v.undo?.();
+      v.prepare?.();
+      extra[name].peakRssKb = peakKb(v.argv);
+      v.undo?.();
+      continue;
+    }
     if (name.startsWith('EXPIRE') || name.startsWith('RENEW')) time(direct(EVENTS.BOUND));
     if (name.startsWith('BOUND')) time(direct(EVENTS.EXPIRE));
     extra[name] = { children: children(v.argv) };
