@@ -94,8 +94,10 @@ function leased(env: Env, side: 'new' | 'old'): { alive: string[]; dead: string[
     const text = address(name, env[name]!, { length: 'none' }).text;
     (uint(env, `${name}_vltime`) === 0 ? out.dead : out.alive).push(text);
   }
+  // dhclient: its valid lifetime is ${side}_max_life (0 after a NoBinding renewal: recorded in
+  // dhclient6-renumber, where dhclient-script then left the address valid "forever").
   const one = env[`${side}_ip6_address`];
-  if (one !== undefined) out.alive.push(address(`${side}_ip6_address`, one, { length: 'none' }).text);
+  if (one !== undefined) (uint(env, `${side}_max_life`) === 0 ? out.dead : out.alive).push(address(`${side}_ip6_address`, one, { length: 'none' }).text);
   const len = uint(env, `${side}_ip6_prefixlen`);
   if (len !== null && len > 128) bad(`${side}_ip6_prefixlen`, env[`${side}_ip6_prefixlen`]!, 'not a prefix length 0-128');
   return out;

@@ -116,8 +116,10 @@ function likeRecorded6(ns: Netns, dev: string, state: Recorded): void {
 function lost6(env: Record<string, string>): string[] {
   const side = (prefix: string): string[] =>
     Object.keys(env).filter((k) => (k.startsWith(`${prefix}_dhcp6_ia_na`) && /_ia_addr\d+$/.test(k)) || k === `${prefix}_ip6_address`);
-  const fresh = side('new').filter((k) => env[`${k}_vltime`] !== '0').map((k) => env[k]!);
-  const dead = side('new').filter((k) => env[`${k}_vltime`] === '0').map((k) => env[k]!);
+  // dhcpcd: ADDR_vltime; dhclient: new_max_life.
+  const isDead = (k: string): boolean => env[`${k}_vltime`] === '0' || (k === 'new_ip6_address' && env.new_max_life === '0');
+  const fresh = side('new').filter((k) => !isDead(k)).map((k) => env[k]!);
+  const dead = side('new').filter(isDead).map((k) => env[k]!);
   return [...side('old').map((k) => env[k]!), ...dead].filter((a) => V6_DOWN.test(env.reason ?? '') || !fresh.includes(a));
 }
 

@@ -49,6 +49,7 @@ describe('DHCPv6: dhcpcd gives the IA_NA set, dhclient one address per call', ()
     ['dhcpcd STOP6 with nothing: nothing', { reason: 'STOP6' }, { held: [], lost: [] }],
     ['dhclient BOUND6', { reason: 'BOUND6', new_ip6_address: '2001:db8:1::1e7', new_ip6_prefixlen: '128' }, { held: ['2001:db8:1::1e7'], lost: [] }],
     ['dhclient RENEW6 moving the address', { reason: 'RENEW6', new_ip6_address: '2001:db8:1::2', new_ip6_prefixlen: '128', old_ip6_address: '2001:db8:1::1', old_ip6_prefixlen: '128' }, { held: ['2001:db8:1::2'], lost: ['2001:db8:1::1'] }],
+    ['dhclient RENEW6 with valid lifetime 0 (NoBinding): lost', { reason: 'RENEW6', new_ip6_address: '2001:db8:1::1', new_max_life: '0', old_ip6_address: '2001:db8:1::1', old_max_life: '120' }, { held: [], lost: ['2001:db8:1::1'] }],
     ['dhclient RELEASE6', { reason: 'RELEASE6', old_ip6_address: '2001:db8:1::1', old_ip6_prefixlen: '128' }, { held: [], lost: ['2001:db8:1::1'] }],
   ])('%s', (_, env, want) => {
     expect(news(env)).toEqual(want);
