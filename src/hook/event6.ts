@@ -14,9 +14,8 @@ import { formatIPv6, isLinkLocal, networkOf6, notGlobalUnicast, parseIPv6 } from
 export interface Advert {
   /** The router to route through: the first with a lifetime left, or null when none has. */
   router: string | null;
-  /** On-link prefixes (flag L, valid lifetime left), and prefixes the RA says are gone. */
+  /** On-link prefixes: flag L and valid lifetime left (a prefix that runs out leaves the set). */
   onlink: string[];
-  gone: string[];
 }
 
 export interface News6 {
@@ -61,7 +60,7 @@ function address(name: string, value: string, opts: { length: 'none' | 'optional
 
 /** dhcpcd's ndN_* variables, router by router. */
 function advertOf(env: Env, held: string[]): Advert {
-  const advert: Advert = { router: null, onlink: [], gone: [] };
+  const advert: Advert = { router: null, onlink: [] };
   for (let i = 1; env[`nd${i}_from`] !== undefined; i++) {
     const from = address(`nd${i}_from`, env[`nd${i}_from`]!, { length: 'none', router: true }).text;
     if (advert.router === null && (uint(env, `nd${i}_lifetime`) ?? 0) > 0) advert.router = from;
@@ -79,8 +78,7 @@ function advertOf(env: Env, held: string[]): Advert {
       if (!FLAGS.test(flags)) bad(`${key}_flags`, flags, 'not prefix flags (letters such as LA)');
       const net = `${formatIPv6(networkOf6(parseIPv6(address(`${key}_prefix`, value, { length: 'none' }).text)!, length))}/${length}`;
       uint(env, `${key}_pltime`);
-      if ((uint(env, `${key}_vltime`) ?? 0) === 0) advert.gone.push(net);
-      else if (flags.includes('L')) advert.onlink.push(net);
+      if ((uint(env, `${key}_vltime`) ?? 0) > 0 && flags.includes('L')) advert.onlink.push(net);
     }
   }
   return advert;

@@ -2,13 +2,16 @@
 // now and what the event tells. Measured (shared/notes/ipv6.md): one /128 rule per address into
 // the table (a /64 rule misses DHCPv6 addresses outside the advertised prefix, RFC 5942), and in
 // the table `default via ROUTER dev IF` (the router is link-local, so `dev` is required) plus the
-// on-link prefixes. The addresses and prefixes are the kernel's (dhcpcd, dhclient-script or the
-// kernel's own SLAAC put them there), plus and minus what the event says: the event may run
-// before the kernel caught up. The router comes from the RA itself; for every other event from
-// main's RA default (the kernel's RA handling, dhcpcd without nogateway), else from the table's
-// own default, which srcroute wrote from the last RA: the kernel is the memory, no file needed.
-// No router, no rules and no routes: traffic from the address then leaves as it would without
-// srcroute, and everything comes back with the next RA.
+// on-link prefixes. The addresses are the kernel's (dhcpcd, dhclient-script or the kernel's own
+// SLAAC put them there), plus and minus what the event says: the event may run before the kernel
+// caught up. Router and prefixes come from dhcpcd's RA itself (the whole current RA set); for
+// every other event from main's RA default and prefix routes (the kernel's own RA handling, under
+// dhclient), else from the table, as srcroute wrote it from the last RA: the kernel is the memory,
+// no file needed. (main's prefix routes are not mixed into an RA's: in lab-ipv6's renumbering the
+// old prefix's route, copied from main, outlived the prefix in the table, and the unchanged RAs
+// after it are skipped by the dispatcher's gate.) No router, no rules and no routes: traffic
+// from the address then leaves as it would without srcroute, and everything comes back with the
+// next RA.
 import type { Config } from './config.js';
 import type { News6 } from './event6.js';
 import type { Desired } from './plan.js';
@@ -28,13 +31,15 @@ export interface Kernel6 {
 /** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
 const RTPROT_RA = 9;
 
-/** The router to follow: the RA's, else main's RA default with the lowest metric, else the table's. */
-export function routerOf(news: News6, kernel: Kernel6): string | null {
-  if (news.advert) return news.advert.router;
+/** The router and on-link prefixes to follow: the RA's, else main's (RA default, lowest metric), else the table's. */
+function sourceOf(news: News6, kernel: Kernel6, config: Config): { router: string | null; prefixes: string[] } {
+  if (news.advert) return { router: news.advert.router, prefixes: news.advert.onlink };
   const fromRa = kernel.main
     .filter((r) => r.dst === ANY[6] && r.gateway !== null && r.protocol === RTPROT_RA)
     .sort((a, b) => a.metric - b.metric)[0];
-  return fromRa?.gateway ?? kernel.owned.routes.find((r) => r.dst === ANY[6] && r.gateway !== null)?.gateway ?? null;
+  if (fromRa) return { router: fromRa.gateway, prefixes: onlinkInMain(kernel.main, config) };
+  const own = kernel.owned.routes.find((r) => r.dst === ANY[6] && r.gateway !== null);
+  return { router: own?.gateway ?? null, prefixes: kernel.owned.routes.filter((r) => r.gateway === null).map((r) => r.dst) };
 }
 
 /** main's on-link prefixes on the interface: no gateway, not link-local, not ours, not a host route. */
@@ -51,10 +56,10 @@ function onlinkInMain(main: DevRoute[], config: Config): string[] {
 const minus = (list: string[], drop: readonly string[]): string[] => [...new Set(list)].filter((x) => !drop.includes(x)).sort();
 
 export function desired6(news: News6, kernel: Kernel6, iface: string, config: Config): Desired {
-  const router = routerOf(news, kernel);
+  const { router, prefixes: found } = sourceOf(news, kernel, config);
   if (router === null) return { rules: [], routes: [] };
   const addresses = minus([...kernel.addresses, ...news.held], news.lost);
-  const prefixes = minus([...onlinkInMain(kernel.main, config), ...(news.advert?.onlink ?? [])], news.advert?.gone ?? []);
+  const prefixes = [...new Set(found)].sort();
   const route = (dst: string, gateway: string | null): Route => ({ dst, dev: iface, gateway, onlink: false, table: config.table });
   return {
     rules: addresses.map((a) => ({ from: `${a}/128`, table: config.table, priority: config.priority })),

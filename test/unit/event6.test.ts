@@ -20,19 +20,19 @@ const ra = (n: number, over: Env = {}): Env => ({
 describe('ROUTERADVERT: the whole RA set', () => {
   it.each<[string, Env, News6]>([
     ['one router, its SLAAC address and on-link prefix', ra(1),
-      { advert: { router: 'fe80::1', onlink: ['2001:db8:1::/64'], gone: [] }, held: ['2001:db8:1::5'], lost: [] }],
+      { advert: { router: 'fe80::1', onlink: ['2001:db8:1::/64'] }, held: ['2001:db8:1::5'], lost: [] }],
     ['nd1 an old router with lifetime 0, nd2 valid: nd2 routes', { ...ra(1, { nd1_lifetime: '0' }), ...ra(2) },
-      { advert: { router: 'fe80::2', onlink: ['2001:db8:1::/64', '2001:db8:2::/64'], gone: [] }, held: ['2001:db8:1::5', '2001:db8:2::5'], lost: [] }],
+      { advert: { router: 'fe80::2', onlink: ['2001:db8:1::/64', '2001:db8:2::/64'] }, held: ['2001:db8:1::5', '2001:db8:2::5'], lost: [] }],
     ['every lifetime 0: no router', ra(1, { nd1_lifetime: '0' }),
-      { advert: { router: null, onlink: ['2001:db8:1::/64'], gone: [] }, held: ['2001:db8:1::5'], lost: [] }],
+      { advert: { router: null, onlink: ['2001:db8:1::/64'] }, held: ['2001:db8:1::5'], lost: [] }],
     ['no nd* at all (after STOP6, RELEASE6, NOCARRIER): no router', {},
-      { advert: { router: null, onlink: [], gone: [] }, held: [], lost: [] }],
+      { advert: { router: null, onlink: [] }, held: [], lost: [] }],
     ['a prefix with valid lifetime 0 is gone; one without L is not on-link', ra(1, { nd1_prefix_information1_vltime: '0', nd1_prefix_information2_prefix: '2001:db8:9::', nd1_prefix_information2_length: '64', nd1_prefix_information2_flags: 'A', nd1_prefix_information2_vltime: '60' }),
-      { advert: { router: 'fe80::1', onlink: [], gone: ['2001:db8:1::/64'] }, held: ['2001:db8:1::5'], lost: [] }],
+      { advert: { router: 'fe80::1', onlink: [] }, held: ['2001:db8:1::5'], lost: [] }],
     ['addresses and prefixes come out in RFC 5952 form, host bits cleared', ra(1, { nd1_addr1: '2001:DB8:1:0:0:0:0:5/64', nd1_prefix_information1_prefix: '2001:db8:1::ff', nd1_from: 'FE80:0::1' }),
-      { advert: { router: 'fe80::1', onlink: ['2001:db8:1::/64'], gone: [] }, held: ['2001:db8:1::5'], lost: [] }],
+      { advert: { router: 'fe80::1', onlink: ['2001:db8:1::/64'] }, held: ['2001:db8:1::5'], lost: [] }],
     ['a global router address is taken as it is', ra(1, { nd1_from: '2001:db8:ffff::1' }),
-      { advert: { router: '2001:db8:ffff::1', onlink: ['2001:db8:1::/64'], gone: [] }, held: ['2001:db8:1::5'], lost: [] }],
+      { advert: { router: '2001:db8:ffff::1', onlink: ['2001:db8:1::/64'] }, held: ['2001:db8:1::5'], lost: [] }],
   ])('%s', (_, env, want) => {
     expect(news({ reason: 'ROUTERADVERT', ...env })).toEqual(want);
   });

@@ -13,8 +13,8 @@ const raDefault = (gateway: string, metric = 1024): DevRoute => ({ dst: '::/0', 
 const prefixRoute = (dst: string, protocol = 9): DevRoute => ({ dst, gateway: null, onlink: false, protocol, metric: 256 });
 /** dhcpcd (nogateway) leaves its on-link prefix route in main, `proto ra` (recorded). */
 const kernel = (over: Partial<Kernel6> = {}): Kernel6 => ({ addresses: [], main: [prefixRoute('2001:db8:1::/64')], owned: none, ...over });
-const ra = (router: string | null, onlink: string[] = ['2001:db8:1::/64'], held: string[] = ['2001:db8:1::5'], gone: string[] = []): News6 => ({
-  advert: { router, onlink, gone }, held, lost: [],
+const ra = (router: string | null, onlink: string[] = ['2001:db8:1::/64'], held: string[] = ['2001:db8:1::5']): News6 => ({
+  advert: { router, onlink }, held, lost: [],
 });
 const dhcp = (held: string[], lost: string[] = []): News6 => ({ held, lost });
 const ours = (k: Kernel6, n: News6): OwnedState => {
@@ -32,7 +32,7 @@ describe('desired6 and its plan', () => {
       'rule add from 2001:db8:1::5 lookup 123 priority 1000 protocol 213',
     ]],
     ['BOUND6 before any RA (no router anywhere): nothing', dhcp(['2001:db8:1::1e7']), kernel({ addresses: ['2001:db8:1::1e7'] }), []],
-    ['BOUND6 after the RA: the router is the table\'s own default', dhcp(['2001:db8:1::1e7']),
+    ['BOUND6 after the RA: router and prefixes are the table\'s own', dhcp(['2001:db8:1::1e7']),
       kernel({ addresses: ['2001:db8:1::5'], owned: ours(kernel({ addresses: ['2001:db8:1::5'] }), ra('fe80::1')) }), [
       'rule add from 2001:db8:1::1e7 lookup 123 priority 1000 protocol 213',
     ]],
@@ -49,7 +49,7 @@ describe('desired6 and its plan', () => {
       'route add 2001:db8:2::/64 dev eth0v0 proto 213 table 123',
       'rule add from 2001:db8:2::5 lookup 123 priority 1000 protocol 213',
     ]],
-    ['a prefix the RA says is gone goes, even while main still routes it', ra('fe80::1', [], ['2001:db8:2::5'], ['2001:db8:1::/64']),
+    ['the RA set is complete: a prefix it no longer lists goes, even while main still routes it', ra('fe80::1', [], ['2001:db8:2::5']),
       kernel({ owned: ours(kernel(), ra('fe80::1')) }), [
       'rule add from 2001:db8:2::5 lookup 123 priority 1000 protocol 213',
       'rule del from 2001:db8:1::5 lookup 123 priority 1000 protocol 213',
