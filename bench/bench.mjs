@@ -218,6 +218,18 @@ async function inner(loadedNs) {
     if (v.run) continue;
     v.run = () => { v.prepare?.(); const ms = time(v.argv); v.undo?.(); return ms; };
   }
+  // The v6 rows measure what they say: the first RA put its address's rule in place, the changed
+  // RA and BOUND6 add one (and their undo removes it), the unchanged RA is skipped by the gate.
+  const rules6 = () => JSON.parse(sh(['ip', '-6', '-j', 'rule', 'show', 'table', '123']).stdout || '[]').map((r) => r.src);
+  if (!rules6().includes(SLAAC[0])) throw new Error('bench: the first ROUTERADVERT installed no IPv6 rule (no IPv6 support?)');
+  for (const [name, addr] of [['BOUND6 (adds a rule)', IA_NA], ['ROUTERADVERT changed (+1 address)', SLAAC[1]]]) {
+    const v = variants[name];
+    v.prepare();
+    time(v.argv);
+    const added = rules6().includes(addr);
+    v.undo();
+    if (!added || rules6().includes(addr)) throw new Error(`bench: ${name} did not add, then remove, the rule from ${addr}`);
+  }
   // Per event processes spawned by the hook itself (the node process excluded), and peak RSS.
   // strace goes between `env -i VARS` and the hook, so its first execves are the hook itself
   // (env -S, then node: two when the #! line goes through env).
