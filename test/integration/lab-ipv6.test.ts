@@ -5,10 +5,8 @@
 // default route leads to the LAN router, a dead end. IPv4 is checked at every step too.
 // One lab, scenarios in order (each starts from the state the previous one left, and checks it).
 //
-// The control runs on any srcroute: without srcroute's IPv6 rules the same addresses must be
-// unreachable (the replies die at the LAN router). The other scenarios need srcroute's IPv6
-// support (issue 13); until it is there they are reported as pending, with the reason.
-import { readFileSync } from 'node:fs';
+// The control: without srcroute's IPv6 rules the same addresses are unreachable (the replies die
+// at the LAN router); and the layout set by hand works, so a failure is srcroute's, not the lab's.
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, GATEWAY2, ISP_PREFIX, ISP_PREFIX2, Lab, MACS, ROUTER6, waitFor } from '../support/lab.js';
@@ -21,17 +19,6 @@ const ok = prerequisites('lab-ipv6', ['root', 'ip', 'dhcpcd', 'dnsmasq', 'ping',
 const IFACES = ['eth0v0', 'eth0v1'] as const;
 const ROUTER_BY_MAC = { [MACS.eth0v1!]: GATEWAY2 };
 const GATEWAYS: Record<string, string> = { eth0v0: GATEWAY, eth0v1: GATEWAY2 };
-
-/**
- * srcroute handles IPv6 once its dispatcher gates dhcpcd's ROUTERADVERT (issue 13): before that,
- * every `*6` reason and ROUTERADVERT are ignored and nothing below can pass.
- */
-function srcrouteHasIpv6(): string | undefined {
-  const dispatcher = readFileSync(resolve(REPO, 'hooks/dhcpcd.exit-hook'), 'utf8');
-  return /ROUTERADVERT/.test(dispatcher) ? undefined : 'srcroute has no IPv6 support yet (issue 13: hooks/dhcpcd.exit-hook has no ROUTERADVERT gate)';
-}
-const pending = ok ? srcrouteHasIpv6() : undefined;
-if (pending) console.warn(`PENDING lab-ipv6: ${pending}; only the bind and the control run`);
 
 /** On-link prefix (/64) of an ISP prefix constant. */
 const slash64 = (prefix: string) => `${prefix}/64`;
@@ -88,7 +75,7 @@ describe.skipIf(!ok)('lab: srcroute IPv6 (dual stack) under real dhcpcd and dnsm
     expect(lab.show('-6', 'route', 'show', 'default')).toMatch(/^default via 2001:db8:77::1 dev lan0/);
   });
 
-  it.skipIf(pending !== undefined)('srcroute: one rule per global address, the router and the prefix in the table; every address reachable both ways', async () => {
+  it('srcroute: one rule per global address, the router and the prefix in the table; every address reachable both ways', async () => {
     for (const iface of IFACES) {
       const addrs = await waitV6(iface, [slash64(ISP_PREFIX)]);
       expect(addrs.length).toBe(2);
@@ -115,7 +102,6 @@ describe.skipIf(!ok)('lab: srcroute IPv6 (dual stack) under real dhcpcd and dnsm
       expect(deadEndDrops6(lab) - drops, `packets from ${a.local} dropped at the LAN router`).toBeGreaterThanOrEqual(2);
     }
     await expectReachable4(iface);
-    if (pending) return;
     // a renewal converges again (RENEW6 is never skipped by the RA gate)
     await lab.renewAll(IFACES, mark());
     await waitV6(iface, [slash64(ISP_PREFIX)]);
@@ -137,7 +123,7 @@ describe.skipIf(!ok)('lab: srcroute IPv6 (dual stack) under real dhcpcd and dnsm
     }
   });
 
-  it.skipIf(pending !== undefined)('the ISP renumbers: rules follow the new SLAAC and DHCPv6 addresses, the old ones go as their lifetimes end; IPv4 keeps working', async () => {
+  it('the ISP renumbers: rules follow the new SLAAC and DHCPv6 addresses, the old ones go as their lifetimes end; IPv4 keeps working', async () => {
     const old = new Map(IFACES.map((i) => [i, globalAddrs6(lab, i).filter(inPrefix(ISP_PREFIX)).map((a) => a.local)]));
     // the modem comes back with another prefix and no memory of its DHCPv6 leases: its RAs carry
     // only the new prefix, and renewals of the old addresses go unanswered until they expire
@@ -168,7 +154,7 @@ describe.skipIf(!ok)('lab: srcroute IPv6 (dual stack) under real dhcpcd and dnsm
     }
   }, 330_000);
 
-  it.skipIf(pending !== undefined)('stop (`dhcpcd -x`): srcroute\'s IPv6 rules and routes are gone, and its IPv4 ones', async () => {
+  it('stop (`dhcpcd -x`): srcroute\'s IPv6 rules and routes are gone, and its IPv4 ones', async () => {
     const m = mark();
     const x = lab.dhcpcdCtl('-x');
     expect(x.code, x.stderr).toBe(0);
