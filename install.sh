@@ -62,6 +62,7 @@ warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 usage() {
 	cat <<'EOF'
 Usage: sudo ./install.sh [options] IFACE [IFACE ...]
+       sudo ./install.sh --parent ETH [--stack nm|networkd|ifupdown|dhcpcd] IFACE
        sudo ./install.sh --uninstall [--purge]
 
 Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the `srcroute` command in
@@ -79,6 +80,11 @@ Options:
   --purge             with --uninstall (implied): also remove /etc/srcroute
   --dry-run           print what would be written, changed or removed; change nothing
   --root DIR          stage every file under DIR (packaging, tests); no kernel change
+  --parent ETH        also set up the macvlan on ETH (the modem's link) in the network stack's own
+                      configuration, with its stable MAC, and a dhcpcd for it alone that starts
+                      whenever it appears (implies --configure-dhcpcd; see README, Setup)
+  --stack STACK       the stack to set up, instead of the one that runs: nm (NetworkManager),
+                      networkd (systemd-networkd, netplan), ifupdown, dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
   --node PATH         the node to run hooks with (default: `node` on PATH; absolute path kept)
   -h, --help          this text
@@ -93,7 +99,7 @@ valid_iface() {
 }
 
 # ---- arguments --------------------------------------------------------------------------------
-mode=install dry=false root='' purge=false configure=false node='' ifaces=''
+mode=install dry=false root='' purge=false configure=false node='' ifaces='' parent='' stack=''
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -102,12 +108,11 @@ parse_args() {
 		--purge) mode=uninstall purge=true ;;
 		--dry-run) dry=true ;;
 		--configure-dhcpcd) configure=true ;;
-		--root | --node)
+		--root | --node | --parent | --stack)
 			[ $# -ge 2 ] || die "$1 needs a value (see --help)"
-			if [ "$1" = --root ]; then root=$2; else node=$2; fi
+			set_option "$1" "$2"
 			shift ;;
-		--root=*) root=${1#--root=} ;;
-		--node=*) node=${1#--node=} ;;
+		--root=* | --node=* | --parent=* | --stack=*) set_option "${1%%=*}" "${1#*=}" ;;
 		-*) die "unknown option '$1' (see --help)" ;;
 		*)
 			valid_iface "$1" || die "'$1' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)"
@@ -116,6 +121,18 @@ parse_args() {
 		shift
 	done
 	[ "$mode" = install ] || [ -z "$ifaces" ] || die "--uninstall removes every interface; it takes no IFACE"
+	[ -z "$stack" ] || [ -n "$parent" ] || die "--stack needs --parent ETH (the interface the macvlan sits on)"
+	[ -z "$parent" ] || [ -n "$ifaces" ] || die "--parent $parent: name the macvlan too, e.g. sudo ./install.sh --parent $parent ${parent}v0"
+}
+
+set_option() {
+	case $1 in
+	--root) root=$2 ;;
+	--node) node=$2 ;;
+	--parent) valid_iface "$2" || die "--parent '$2' is not a plain interface name"; parent=$2 ;;
+	--stack)
+		case $2 in nm | networkd | ifupdown | dhcpcd) stack=$2 ;; *) die "--stack '$2': one of nm, networkd, ifupdown, dhcpcd" ;; esac ;;
+	esac
 }
 
 # The root to write under ($R), who runs this, where the repository is, the temp directory and
@@ -290,6 +307,7 @@ unmerge() {
 
 # ---- uninstall ----------------------------------------------------------------------------------
 run_uninstall() {
+run_recorded stop
 if [ -n "$R" ]; then
 	say "--root: not touching the kernel (srcroute flush skipped)"
 elif [ -x "$SBIN" ]; then
@@ -307,6 +325,8 @@ for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$OLD_BUNDLE" "$TMPFILES"; do remov
 if [ -e "$R$DROP_IN" ]; then remove "$DROP_IN" && reload_units; fi
 unmerge "$DISPATCHER"
 unmerge "$DHCPCD_CONF"
+uninstall_stack_files
+run_recorded reload
 if $purge && [ -d "$R$CONF_DIR" ]; then
 	if $dry; then say "would remove $CONF_DIR"; else rm -rf "$R$CONF_DIR" && say "removed $CONF_DIR"; fi
 fi
@@ -576,6 +596,106 @@ record_state() {
 	fi
 }
 
+# ---- install: the network stack (--parent) ------------------------------------------------------
+# The bundle plans each macvlan's stack (`srcroute stack-plan`, pure TypeScript per stack): a
+# manifest of files and commands in $tmp/stack.IFACE (see src/operator/stacks/plan.ts). Here
+# each file goes in with own() (atomic, recorded as "stackfile PATH", restored or removed by
+# --uninstall), then the commands whose files changed run, and the ones that undo them are
+# recorded ("stop IFACE CMD" before the files go, "reload IFACE CMD" after).
+
+# "IFACE STACK PARENT" for each interface that has a stack: named now with --parent (which needs
+# the interfaces named), or recorded by an earlier install.
+stack_ifaces() {
+	for i in $ifaces; do
+		if [ -n "$parent" ]; then
+			printf '%s %s %s\n' "$i" "${stack:--}" "$parent"
+		else
+			sed -n "s/^stack $i \([^ ]*\) \([^ ]*\)$/$i \1 \2/p" "$tmp/state"
+		fi
+	done
+}
+
+# Plan every stack before anything is written: a plan that cannot be made stops the install.
+plan_stacks() {
+	stack_ifaces >"$tmp/stacks"
+	[ -s "$tmp/stacks" ] || return 0
+	if [ ! -f "$dist" ]; then
+		say "would set up the network stack for: $(cut -d' ' -f1 "$tmp/stacks" | tr '\n' ' ')(planned by dist/srcroute.cjs, once built)"
+		return 0
+	fi
+	while read -r i s p; do
+		mkdir "$tmp/stack.$i"
+		set -- --parent "$p"
+		[ "$s" = - ] || set -- "$@" --stack "$s"
+		"$node" "$dist" stack-plan "$i" "$@" --out "$tmp/stack.$i" 2>"$tmp/stack.err" ||
+			die "$(sed 's/^srcroute stack-plan: //' "$tmp/stack.err"); nothing changed"
+		grep -qx dhcpcd-conf "$tmp/stack.$i/plan" && configure=true
+		s=$(sed -n 's/^stack \([^ ]*\) .*/\1/p' "$tmp/stack.$i/plan")
+		grep -v "^stack $i " "$tmp/state" >"$tmp/state.new" || :
+		mv "$tmp/state.new" "$tmp/state"
+		state_add "stack $i $s $p"
+	done <"$tmp/stacks"
+}
+
+# Run a stack's command (a daemon's reload, a unit's start); a failure is a warning that names it.
+stack_run() {
+	if [ -n "$R" ]; then say "--root: not running: $*"; return 0; fi
+	if $dry; then say "would run: $*"; return 0; fi
+	say "running: $*"
+	"$@" || warn "'$*' failed (exit status $?): run it again once the cause is fixed"
+}
+
+install_stacks() {
+	[ -s "$tmp/stacks" ] && [ -f "$dist" ] || return 0
+	while read -r i _; do
+		plan=$tmp/stack.$i
+		say "$i: $(sed -n 's/^stack //p' "$plan/plan")"
+		changed=' '
+		while read -r kind mode path; do
+			[ "$kind" = file ] || continue
+			before=$changes
+			own "$path" "${mode#0}" "$plan/files$path"
+			[ "$changes" = "$before" ] || changed="$changed$path "
+			state_add "stackfile $path"
+		done <"$plan/plan"
+		set -f
+		while read -r kind when cmd; do
+			[ "$kind" = run ] || continue
+			case $when in
+			always) ;;
+			'*') [ "$changed" != ' ' ] || continue ;;
+			*)
+				hit=false
+				for w in $(printf '%s' "$when" | tr ',' ' '); do
+					case $changed in *" $w "*) hit=true ;; esac
+				done
+				$hit || continue ;;
+			esac
+			# shellcheck disable=SC2086 # the manifest's words are plain on purpose (stack-plan checks)
+			stack_run $cmd
+		done <"$plan/plan"
+		set +f
+		for k in stop reload; do sed -n "s/^$k /$k $i /p" "$plan/plan"; done >"$tmp/undo"
+		while read -r line; do state_add "$line"; done <"$tmp/undo"
+		sed -n 's/^note /    /p' "$plan/plan"
+	done <"$tmp/stacks"
+}
+
+# --uninstall: the recorded KIND ("stop" or "reload") commands, each once, in order.
+run_recorded() {
+	sed -n "s/^$1 [^ ]* //p" "$tmp/state" | awk '!seen[$0]++' >"$tmp/$1.cmds"
+	set -f
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		stack_run $cmd
+	done <"$tmp/$1.cmds"
+	set +f
+}
+
+uninstall_stack_files() {
+	sed -n 's/^stackfile //p' "$tmp/state" | while read -r f; do remove "$f"; done
+}
+
 # ---- install: what the admin still has to do -----------------------------------------------------
 report() {
 	if $dry; then
@@ -589,7 +709,7 @@ report() {
 }
 
 advise_dhcpcd_conf() {
-	if ! grep -qF -- "$BEGIN" "$R$DHCPCD_CONF" 2>/dev/null; then
+	if ! $configure && ! grep -qF -- "$BEGIN" "$R$DHCPCD_CONF" 2>/dev/null; then
 		echo
 		echo "Add this to $DHCPCD_CONF (or run again with --configure-dhcpcd):"
 		sed 's/^/    /' "$tmp/stanza"
@@ -615,13 +735,14 @@ advise_macvlan() {
 	if [ -z "$R" ] && command -v ip >/dev/null 2>&1; then
 		for i in $ifaces; do
 			ip link show dev "$i" >/dev/null 2>&1 && continue
+			grep -q "^$i " "$tmp/stacks" 2>/dev/null && continue
 			mac=$(od -An -tx1 -N5 /dev/urandom | tr -s ' \n' ':' | sed 's/:$//')
 			echo
 			echo "$i does not exist yet. Create it on the modem's interface (eth0 here) with a fixed,"
 			echo "locally administered MAC (the modem ties the lease to it), e.g.:"
 			echo "    ip link add link eth0 name $i address 02$mac type macvlan mode private"
 			echo "    ip link set $i up"
-			echo "and make it permanent in your network configuration."
+			echo "and make it permanent in your network configuration (--parent ETH does that for you)."
 			if [ -f "$dist" ] && "$node" "$dist" --help 2>/dev/null | grep -q 'srcroute mac'; then
 				echo "(\`srcroute mac $i\` helps with the MAC: see srcroute --help.)"
 			fi
@@ -634,12 +755,14 @@ run_install() {
 	check_block_files
 	assign_tables
 	build_bundle
+	plan_stacks
 	install_programs
 	install_dispatchers
 	install_names
 	install_unit_allowance
 	install_config
 	install_dhcpcd_conf
+	install_stacks
 	record_state
 	report
 	advise_dhcpcd_conf

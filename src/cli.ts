@@ -61,6 +61,8 @@ const COMMANDS: Record<string, Entry> = {
   check: { operator: true, load: async () => (await import('./operator/commands/check.js')).command },
   mac: { operator: true, load: async () => (await import('./operator/commands/mac.js')).command },
   macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },
+  // install.sh's: a stack's files and commands as a manifest (operator/stacks/plan.ts); not in --help
+  'stack-plan': { operator: true, load: async () => (await import('./operator/commands/stack-plan.js')).command },
 };
 
 /**

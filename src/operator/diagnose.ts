@@ -1,6 +1,6 @@
 // `srcroute check`, the judging part: facts in, findings out, each with what is wrong and the
 // exact command that fixes it. Pure, so every finding is tested from plain data.
-import { NETWORKD_DROP_IN } from './networkd.js';
+import { NETWORKD_DROP_IN, type NetworkdFacts } from './networkd.js';
 import { hasInterfaceBlock, hasNogateway } from './dhcpcd-conf.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
@@ -201,6 +201,31 @@ function systemFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   return out;
 }
 
+/** A running networkd that deletes srcroute's rules: by its files' setting, or because it started before the file that turns that off. */
+function networkdFindings(n: NetworkdFacts): Finding[] {
+  if (!n.running) return [];
+  if (n.manageForeignRules) {
+    return [{
+      id: 'networkd-foreign-rules',
+      iface: null,
+      problem: `systemd-networkd runs with ManageForeignRoutingPolicyRules=yes (${n.setIn ?? 'its default'}): it deletes rules it did not create, srcroute's included`,
+      fix: [
+        `mkdir -p /etc/systemd/networkd.conf.d && printf '${NETWORKD_DROP_IN.text.replace(/\n/g, '\\n')}' > ${NETWORKD_DROP_IN.path}`,
+        'systemctl restart systemd-networkd',
+      ],
+    }];
+  }
+  if (n.startedBeforeConfig) {
+    return [{
+      id: 'networkd-restart',
+      iface: null,
+      problem: `systemd-networkd started before ${n.setIn} was written: it reads networkd.conf.d only at start, so it still deletes srcroute's rules on every reload or reconfigure`,
+      fix: ['systemctl restart systemd-networkd'],
+    }];
+  }
+  return [];
+}
+
 export function diagnose(facts: Facts): Finding[] {
   const out: Finding[] = [];
   if (facts.globalProblem !== null) out.push({ id: 'config', iface: null, problem: facts.globalProblem, fix: ['correct the file named above (see srcroute config --defaults)'] });
@@ -241,17 +266,7 @@ export function diagnose(facts: Facts): Finding[] {
       fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' '))],
     });
   }
-  if (facts.networkd.inUse && facts.networkd.manageForeignRules) {
-    out.push({
-      id: 'networkd-foreign-rules',
-      iface: null,
-      problem: `systemd-networkd is in use with ManageForeignRoutingPolicyRules=yes (${facts.networkd.setIn ?? 'its default'}): it deletes rules it did not create, srcroute's included`,
-      fix: [
-        `mkdir -p /etc/systemd/networkd.conf.d && printf '${NETWORKD_DROP_IN.text.replace(/\n/g, '\\n')}' > ${NETWORKD_DROP_IN.path}`,
-        'systemctl restart systemd-networkd',
-      ],
-    });
-  }
+  out.push(...networkdFindings(facts.networkd));
   return out;
 }
 

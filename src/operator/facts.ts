@@ -16,6 +16,7 @@ import { kernelView, parseAddresses, parseMetricRoutes, parseRules, VIEW_QUERIES
 import { ipv6State, type Ipv6Input } from './interface-state6.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
+import { readProcesses, type Proc } from './running.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 
@@ -60,6 +61,8 @@ export interface Facts {
   networkd: NetworkdFacts;
   /** Debian's dhcpcd.service, where its hooks run; null when it is not installed. */
   dhcpcdService: ServiceFacts | null;
+  /** What runs in our network namespace (the stacks, the DHCP clients). */
+  processes: Proc[];
 }
 
 /** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
@@ -188,6 +191,7 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
     });
   }
   const conf = readText(deps.paths.dhcpcdConf);
+  const processes = readProcesses(deps.paths.proc, deps.now());
   return {
     interfaces,
     globalProblem: global.problem,
@@ -200,7 +204,8 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
       dhclient: statOf(deps.paths.dhclientDispatcher) !== null,
     },
     dhcpcdConf: conf === null ? null : { path: deps.paths.dhcpcdConf, text: conf },
-    networkd: readNetworkd(deps.paths),
     dhcpcdService: readService(deps.paths),
+    networkd: readNetworkd(deps.paths, processes),
+    processes,
   };
 }

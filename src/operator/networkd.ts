@@ -1,17 +1,25 @@
 // systemd-networkd, as far as srcroute cares: is it in use, and will it delete srcroute's rules?
 // With ManageForeignRoutingPolicyRules=yes (its default) networkd removes every rule it did not
 // create, at start and on reconfiguration; srcroute's rules would vanish until the next lease event.
+// networkd reads networkd.conf(.d) only when it starts: a daemon that started before the file that
+// says `no` still deletes them (issue 12's walk-through), so the files alone do not answer.
 import { join } from 'node:path';
-import { exists, listDir, readText } from '../shared/files.js';
+import { listDir, readText, statOf } from '../shared/files.js';
 import type { Paths } from '../shared/paths.js';
+import type { Proc } from './running.js';
 
 export interface NetworkdFacts {
-  /** Running (its runtime dir exists) or enabled (its wants link exists). */
-  inUse: boolean;
-  /** The effective ManageForeignRoutingPolicyRules, and the file that set it (null: the default). */
+  /** systemd-networkd runs (in our network namespace). */
+  running: boolean;
+  /** The effective ManageForeignRoutingPolicyRules in the files, and the file that set it (null: the default). */
   manageForeignRules: boolean;
   setIn: string | null;
+  /** The running networkd started before `setIn` was last written: it still uses what it read before. */
+  startedBeforeConfig: boolean;
 }
+
+/** The kernel keeps 15 characters of a process name. */
+export const NETWORKD_COMM = 'systemd-network';
 
 /** networkd.conf then its drop-ins: same-named files in later directories win, read by name. */
 export function networkdConfFiles(paths: Paths): string[] {
@@ -43,13 +51,21 @@ export function manageForeignRules(files: readonly { path: string; text: string 
   return result;
 }
 
-export function readNetworkd(paths: Paths): NetworkdFacts {
+export function readNetworkd(paths: Paths, processes: readonly Proc[]): NetworkdFacts {
   const files = networkdConfFiles(paths).flatMap((path) => {
     const text = readText(path);
     return text === null ? [] : [{ path, text }];
   });
   const { value, setIn } = manageForeignRules(files);
-  return { inUse: exists(paths.networkdRuntime) || exists(paths.networkdEnabled), manageForeignRules: value, setIn };
+  const daemon = processes.find((p) => p.comm === NETWORKD_COMM);
+  const written = setIn === null ? null : (statOf(setIn)?.mtimeMs ?? null);
+  return {
+    running: daemon !== undefined,
+    manageForeignRules: value,
+    setIn,
+    // a start time is known to 10 ms: only a file written later than that counts
+    startedBeforeConfig: daemon !== undefined && written !== null && daemon.startedMs + 10 < written,
+  };
 }
 
 /** The drop-in that turns the rule cleanup off, for messages and for `srcroute macvlan`. */

@@ -12,7 +12,7 @@ export interface Proc {
   /** The kernel's name for it (15 characters at most: `systemd-network`). */
   comm: string;
   argv: string[];
-  /** When it started, in ms since the epoch. */
+  /** When it started, in ms since the epoch (to 10 ms). */
   startedMs: number;
 }
 
@@ -34,9 +34,14 @@ export function startTicks(stat: string): number | null {
   return Number.isFinite(ticks) ? ticks : null;
 }
 
-/** Every process in our network namespace (`proc` is /proc, or a copy of its shape in tests). */
-export function readProcesses(proc = '/proc'): Proc[] {
-  const bootSeconds = Number(/^btime (\d+)$/m.exec(readText(join(proc, 'stat')) ?? '')?.[1] ?? NaN);
+/**
+ * Every process in our network namespace (`proc` is /proc, or a copy of its shape in tests).
+ * Start times come from the uptime (10 ms), not /proc/stat's btime (whole seconds): `check`
+ * compares them with file times.
+ */
+export function readProcesses(proc: string, nowMs: number): Proc[] {
+  const uptimeMs = Number(readText(join(proc, 'uptime'))?.split(' ')[0] ?? NaN) * 1000;
+  const bootMs = nowMs - uptimeMs;
   const ours = netnsOf(proc, 'self');
   const out: Proc[] = [];
   for (const pid of listDir(proc)) {
@@ -45,7 +50,7 @@ export function readProcesses(proc = '/proc'): Proc[] {
     const ticks = startTicks(readText(join(proc, pid, 'stat')) ?? '');
     if (comm === undefined || ticks === null) continue;
     const argv = (readText(join(proc, pid, 'cmdline')) ?? '').split('\0').filter((a) => a !== '');
-    out.push({ pid: Number(pid), comm, argv, startedMs: (bootSeconds + ticks / USER_HZ) * 1000 });
+    out.push({ pid: Number(pid), comm, argv, startedMs: bootMs + (ticks * 1000) / USER_HZ });
   }
   return out;
 }

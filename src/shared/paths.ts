@@ -26,13 +26,9 @@ export interface Paths {
   networkdConf: string;
   /** Drop-in directories of networkd.conf, lowest precedence first. */
   networkdConfDirs: readonly string[];
-  /** Present while systemd-networkd runs. */
-  networkdRuntime: string;
-  /** Present when systemd-networkd is enabled. */
-  networkdEnabled: string;
   ifupdown: string;
-  /** Present while NetworkManager runs. */
-  networkManagerRuntime: string;
+  /** /proc: what runs (the network stacks, the DHCP clients). */
+  proc: string;
   /** /proc/sys/net/ipv4/conf: rp_filter per interface and `all`. */
   ipv4Conf: string;
   /** /proc/sys/net/ipv6/conf: forwarding and accept_ra per interface and `all`. */
@@ -58,10 +54,8 @@ export function systemPaths(root = ''): Paths {
     dhclientLeases: at('/var/lib/dhcp'),
     networkdConf: at('/etc/systemd/networkd.conf'),
     networkdConfDirs: ['/usr/lib/systemd/networkd.conf.d', '/run/systemd/networkd.conf.d', '/etc/systemd/networkd.conf.d'].map(at),
-    networkdRuntime: at('/run/systemd/netif'),
-    networkdEnabled: at('/etc/systemd/system/multi-user.target.wants/systemd-networkd.service'),
     ifupdown: at('/etc/network/interfaces'),
-    networkManagerRuntime: at('/run/NetworkManager'),
+    proc: at('/proc'),
     ipv4Conf: at('/proc/sys/net/ipv4/conf'),
     ipv6Conf: at('/proc/sys/net/ipv6/conf'),
     machineId: at('/etc/machine-id'),

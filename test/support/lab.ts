@@ -112,7 +112,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
 }
 
 /** A long-running child whose output is kept (for the failure message) and which can be awaited. */
-class Daemon {
+export class Daemon {
   output = '';
   constructor(
     readonly name: string,

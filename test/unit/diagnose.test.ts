@@ -84,7 +84,7 @@ function healthyBox(): Box {
     hookMode: {},
     dhcpcdConf: DHCPCD_CONF,
     dispatcherBlock: true,
-    networkd: { inUse: false, manageForeignRules: true, setIn: null },
+    networkd: { running: false, manageForeignRules: true, setIn: null, startedBeforeConfig: false },
     service: { ...DEBIAN_SERVICE, writable: [...DEBIAN_SERVICE.writable] },
   };
 }
@@ -117,10 +117,13 @@ function factsOf(box: Box): Facts {
     dhcpcdConf: box.dhcpcdConf === null ? null : { path: '/etc/dhcpcd.conf', text: box.dhcpcdConf },
     networkd: box.networkd,
     dhcpcdService: box.service,
+    processes: [],
   };
 }
 
 const leftover = (from: string, priority: number, table = 123): SeenRule => ({ from: `${from}/32`, table, priority, protocol: 0 });
+
+const DROP_IN = '/etc/systemd/networkd.conf.d/srcroute.conf';
 
 const CASES: [string, (b: Box) => void, string[]][] = [
   ['healthy', () => {}, []],
@@ -150,8 +153,10 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['nvm\'s node, ProtectHome=no in a drop-in', (b) => ((b.service!.hidesHome = false), (b.hookMode.eth0v1 = { interpreter: NVM_NODE, interpreterReal: NVM_NODE })), []],
   ['dhcpcd.service without srcroute\'s drop-in', (b) => (b.service!.writable = b.service!.writable.filter((p) => p !== '/run/srcroute')), ['- service-lock']],
   ['dispatcher block missing', (b) => (b.dispatcherBlock = false), ['- dispatcher']],
-  ['networkd would delete the rules', (b) => (b.networkd = { inUse: true, manageForeignRules: true, setIn: null }), ['- networkd-foreign-rules']],
-  ['networkd told not to', (b) => (b.networkd = { inUse: true, manageForeignRules: false, setIn: '/etc/systemd/networkd.conf.d/srcroute.conf' }), []],
+  ['networkd would delete the rules', (b) => (b.networkd = { running: true, manageForeignRules: true, setIn: null, startedBeforeConfig: false }), ['- networkd-foreign-rules']],
+  ['networkd told not to', (b) => (b.networkd = { running: true, manageForeignRules: false, setIn: DROP_IN, startedBeforeConfig: false }), []],
+  ['networkd told not to, but it started before', (b) => (b.networkd = { running: true, manageForeignRules: false, setIn: DROP_IN, startedBeforeConfig: true }), ['- networkd-restart']],
+  ['networkd not running (its files say yes)', (b) => (b.networkd = { running: false, manageForeignRules: true, setIn: null, startedBeforeConfig: false }), []],
   ['bad config', (b) => (b.configs.eth0v1 = null), ['eth0v1 config']],
   ['IPv6 rule flushed', (b) => (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), ['eth0v0 ipv6-rule-missing']],
   ['a new IPv6 address without its rule', (b) => b.addr6.eth0v1!.push('2001:db8:2::51'), ['eth0v1 ipv6-rule-missing']],
@@ -182,7 +187,7 @@ describe('diagnose', () => {
 
   it('the whole report, everything broken at once (golden)', () => {
     const box = healthyBox();
-    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from|IPV6=no|with accept_ra/.test(name)) breakIt(box);
+    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|not running|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from|IPV6=no|with accept_ra/.test(name)) breakIt(box);
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
     expect(text).toBe(golden('check-everything-broken.txt', text));
     expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);

@@ -2,7 +2,7 @@ import { tempDir } from '../support/tmp.js';
 // The operator commands through main(): per-command help, argument errors, and the exit
 // statuses cli.ts maps (check: 0 healthy, 1 not). Paths point into a temp root; ip and dhcpcd
 // are fakes, so nothing here touches the machine.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, realDeps } from '../../src/cli.js';
@@ -35,7 +35,7 @@ function box(kernel: unknown[] = HEALTHY) {
   put('/proc/sys/net/ipv4/conf/eth0v0/rp_filter', '2\n');
   put('/run/dhcpcd/eth0v0-4.sock', '');
   put('/etc/machine-id', '0123456789abcdef0123456789abcdef\n');
-  put('/etc/network/interfaces', 'source /etc/network/interfaces.d/*\n');
+  put('/etc/network/interfaces', 'source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\nallow-hotplug lan0\niface lan0 inet dhcp\n');
   const ran: string[][] = [];
   const deps: OperatorDeps = {
     ...realDeps({}, 0),
@@ -133,7 +133,9 @@ describe('exit statuses', () => {
     expect(first.out).toMatch(/^# ifupdown .*detected/);
     expect(first.err).toMatch(/interfaces.d\/eth0v0 written/);
     expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps)).err).toMatch(/unchanged/);
-    expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--stack', 'nm', '--write'], b.deps)).code).toBe(2);
+    const nm = await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--stack', 'nm', '--write'], b.deps);
+    expect(nm.code, nm.err).toBe(0);
+    expect(statSync(join(b.root, 'etc/NetworkManager/system-connections/srcroute-eth0v0.nmconnection')).mode & 0o777).toBe(0o600);
   });
 });
 

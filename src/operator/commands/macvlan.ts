@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import { InputError, SystemError, systemCallError } from '../../shared/errors.js';
 import { checkInterface } from '../../hook/event.js';
 import { exists, readText, writeAtomic } from '../../shared/files.js';
-import { definitionFor, detectStack, renderDefinition, STACKS, type Stack } from '../macvlan.js';
-import { readNetworkd } from '../networkd.js';
+import { definitionFor, renderDefinition, MACVLAN_STACKS, type MacvlanStack } from '../macvlan.js';
 import type { OperatorDeps } from '../deps.js';
+import { readProcesses } from '../running.js';
+import { chooseStack, parentNetworkOf } from '../stacks/gather.js';
 import { macOf } from './mac.js';
 import type { Command } from '../../shared/command.js';
 
@@ -21,31 +22,14 @@ export interface MacvlanArgs {
   force: boolean;
 }
 
-function chooseStack(deps: OperatorDeps, given: string | undefined): { stack: Stack; how: string } {
-  if (given !== undefined) {
-    if (!(STACKS as readonly string[]).includes(given)) throw new InputError(`unknown --stack "${given}" (one of ${STACKS.join(', ')})`);
-    return { stack: given as Stack, how: 'as asked with --stack' };
-  }
-  const facts = {
-    networkdInUse: readNetworkd(deps.paths).inUse,
-    networkManagerRunning: exists(deps.paths.networkManagerRuntime),
-    ifupdownPresent: exists(deps.paths.ifupdown),
-  };
-  const stack = detectStack(facts);
-  if (stack === null) throw new InputError(`cannot tell which network stack this system uses; give --stack (${STACKS.join(', ')})`);
-  const how = { networkd: 'systemd-networkd is running or enabled', nm: 'NetworkManager is running', ifupdown: `${deps.paths.ifupdown} exists` }[stack];
-  return { stack, how: `detected: ${how}` };
-}
-
 export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (line: string) => void, log: (line: string) => void): Promise<void> {
   const iface = checkInterface(args.iface, 'interface name');
   if (args.parent === undefined) throw new InputError('--parent is required: the interface the macvlan sits on, e.g. --parent eth0');
   const parent = checkInterface(args.parent, '--parent');
-  const { stack, how } = chooseStack(deps, args.stack);
-  const def = definitionFor(stack, { iface, parent, mac: macOf(deps, iface) });
+  const { stack, how } = chooseStack(args.stack, readProcesses(deps.paths.proc, deps.now()), deps, MACVLAN_STACKS);
+  const def = definitionFor(stack as MacvlanStack, { iface, parent, mac: macOf(deps, iface) }, parentNetworkOf(deps, parent));
   renderDefinition(def, how).forEach((line) => out(line));
   if (!args.write) return;
-  if (def.files.length === 0) throw new InputError(`--write: NetworkManager keeps its own store; run the nmcli command above instead`);
 
   const targets = def.files.map((f) => ({ ...f, at: join(deps.paths.root || '/', f.path) }));
   const clashes = targets.filter((t) => exists(t.at) && readText(t.at) !== t.content);
@@ -60,7 +44,7 @@ export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (li
     }
     try {
       mkdirSync(dirname(t.at), { recursive: true });
-      writeAtomic(t.at, t.content);
+      writeAtomic(t.at, t.content, t.mode);
     } catch (e) {
       throw new SystemError(`cannot write ${t.at}: ${systemCallError(e).message}`);
     }
@@ -75,12 +59,14 @@ export const command: Command<OperatorDeps> = {
 Print the persistent definition of macvlan IFACE on ETH (mode private, with the stable MAC
 of \`srcroute mac IFACE\`) for the system's network stack, detected unless --stack is given:
   networkd   /etc/systemd/network/IFACE.netdev and IFACE.network (DHCP=no: dhcpcd leases the
-             address), and a networkd.conf drop-in so networkd keeps srcroute's rules; the
-             parent's .network needs MACVLAN=IFACE (printed, not edited)
+             address), MACVLAN=IFACE in a drop-in for the parent's .network (netplan's under
+             /run stays as it is), and a networkd.conf drop-in so networkd keeps srcroute's rules
   ifupdown   /etc/network/interfaces.d/IFACE (auto, inet manual, pre-up ip link add …)
-  nm         the nmcli command (NetworkManager keeps its own store; --write refuses)
+  nm         a keyfile in /etc/NetworkManager/system-connections (ipv4.method=disabled)
 --write installs the files (atomically); a file that exists with other content is left
 alone unless --force.
+
+\`sudo ./install.sh --parent ETH IFACE\` installs these and the dhcpcd that leases IFACE.
 
 Example:
   srcroute macvlan eth0v0 --parent eth0                # look first

@@ -1,0 +1,56 @@
+// One dhcpcd for one macvlan, the DHCP client srcroute's hooks follow, whatever manages the rest
+// of the box (issue 12): started for that interface alone (never Debian's all-interface
+// dhcpcd.service, which would lease the LAN too), after the device exists (a boot-time
+// `dhcpcd eth0v0` before the stack created eth0v0 fails: "interface not found"), stopped with it.
+// dhcpcd-base ships no unit, and Debian's dhcpcd@.service comes only with the `dhcpcd` package
+// (and its all-interface service), so srcroute brings its own template. The dhcpcd.conf stanza
+// (nogateway, nohook resolv.conf, hostname) keeps its default route out of main and its hands
+// off resolv.conf and the hostname.
+import type { StackFile } from './plan.js';
+
+export const DHCPCD_UNIT_PATH = '/etc/systemd/system/srcroute-dhcpcd@.service';
+
+/** The instance name systemd gives an interface (systemd-escape: '-' is \x2d; [A-Za-z0-9_.] stay). */
+export const unitName = (iface: string): string => `srcroute-dhcpcd@${iface.replace(/-/g, '\\x2d')}.service`;
+
+/** `-b`: background at once (a stack's dispatcher or systemd must not wait for the lease). */
+export const dhcpcdStart = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-q', '-b', iface];
+/** `-x` stops it; a dhcpcd that does not run says so and starts nothing (unlike -n). */
+export const dhcpcdStop = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-x', iface];
+
+/**
+ * The template. BindsTo/After the device: started only once the interface exists, stopped when it
+ * goes; WantedBy the device: `systemctl enable srcroute-dhcpcd@eth0v0` starts it whenever eth0v0
+ * appears (boot, a stack recreating the link). The sandbox is what dhcpcd with `nohook
+ * resolv.conf, hostname` needs: it writes only /var/lib/dhcpcd and /run (its sockets, and
+ * srcroute's lock files in /run/srcroute). Home directories stay readable: the hook's node may be
+ * an nvm install under one (install.sh names it by its absolute path).
+ */
+export function dhcpcdUnit(dhcpcd: string): StackFile {
+  const content = [
+    '# srcroute: dhcpcd for one interface (srcroute-dhcpcd@eth0v0.service), its lease followed by',
+    "# srcroute's hook. Written by srcroute's install.sh; ./install.sh --uninstall removes it.",
+    '[Unit]',
+    'Description=dhcpcd on %I for srcroute (no default route in main, no resolv.conf)',
+    'Documentation=man:dhcpcd(8)',
+    'BindsTo=sys-subsystem-net-devices-%i.device',
+    'After=sys-subsystem-net-devices-%i.device',
+    '',
+    '[Service]',
+    'Type=forking',
+    'PIDFile=/run/dhcpcd/%I.pid',
+    `ExecStart=${dhcpcdStart(dhcpcd, '%I').join(' ')}`,
+    `ExecStop=${dhcpcdStop(dhcpcd, '%I').join(' ')}`,
+    'Restart=on-failure',
+    'ProtectSystem=full',
+    'ProtectHome=read-only',
+    'PrivateTmp=yes',
+    'ProtectKernelModules=yes',
+    'ProtectControlGroups=yes',
+    '',
+    '[Install]',
+    'WantedBy=sys-subsystem-net-devices-%i.device',
+    '',
+  ].join('\n');
+  return { path: DHCPCD_UNIT_PATH, mode: 0o644, content };
+}

@@ -1,0 +1,98 @@
+// NetworkManager (Raspberry Pi OS, desktops, Armbian): NM creates the macvlan from a keyfile
+// with the stable MAC and leaves its addresses alone (ipv4.method=disabled), and a dispatcher
+// script runs dhcpcd for it on `up` and stops it on `down`. Why not NM's own DHCP: 1.42.4 (Debian
+// 12, Raspberry Pi OS 12) sends no dispatcher event on a renewal, not even when the address
+// changes, so nothing could follow the lease (stacks notes); and a dhcpcd beside an NM lease
+// would take a second public address. Issue 12's walk-through: the dispatcher pair survived
+// down/up cycles, a reapply and a reboot; without the `down` line a quick down/up fails (the
+// old dhcpcd is still there when the new link comes up).
+// ipv6.method=disabled: dhcpcd does not do IPv6 on the macvlan yet (`noipv6` in its stanza), and
+// with `ignore` the kernel would take the modem's RAs and put a default route into main.
+import { createHash } from 'node:crypto';
+import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
+import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
+
+export const connectionId = (iface: string): string => `srcroute-${iface}`;
+export const keyfilePath = (iface: string): string => `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
+export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;
+
+/** A UUID that stays the same for the same interface and MAC (NM keys connections by UUID). */
+function stableUuid(s: MacvlanSpec): string {
+  const h = createHash('sha256').update(`srcroute:${s.iface}:${s.mac}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The keyfile: mode 3 is private (NMSettingMacvlanMode); NM reads it only if it is root's and 0600. */
+export function nmKeyfile(s: MacvlanSpec): StackFile {
+  const content = [
+    macvlanHeader(s).trimEnd(),
+    '# NetworkManager creates the link only: dhcpcd leases its address (ipv4.method=disabled) and runs',
+    `# srcroute's hook, started by ${dispatcherPath(s.iface)}.`,
+    '[connection]',
+    `id=${connectionId(s.iface)}`,
+    `uuid=${stableUuid(s)}`,
+    'type=macvlan',
+    `interface-name=${s.iface}`,
+    '',
+    '[ethernet]',
+    `cloned-mac-address=${s.mac}`,
+    '',
+    '[macvlan]',
+    'mode=3',
+    `parent=${s.parent}`,
+    'tap=false',
+    '',
+    '[ipv4]',
+    'method=disabled',
+    '',
+    '[ipv6]',
+    'method=disabled',
+    '',
+  ].join('\n');
+  return { path: keyfilePath(s.iface), mode: 0o600, content };
+}
+
+/**
+ * The dispatcher script ($1 interface, $2 action): starts and stops srcroute-dhcpcd@IFACE, so
+ * dhcpcd runs in its own unit (cgroup, sandbox, journal), not as a child of the dispatcher: a
+ * dhcpcd forked from here keeps the dispatcher's descriptors, and nm-dispatcher waits for them
+ * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block:
+ * NetworkManager runs dispatcher scripts one at a time and waits for each.
+ */
+export function nmDispatcher(s: MacvlanSpec): StackFile {
+  const unit = unitName(s.iface);
+  const content = `#!/bin/sh
+# srcroute: dhcpcd for ${s.iface} while NetworkManager has it up (see ${keyfilePath(s.iface)}).
+# Written by srcroute's install.sh; ./install.sh --uninstall removes it.
+[ "$1" = ${s.iface} ] || exit 0
+case $2 in
+up) exec systemctl start --no-block '${unit}' ;;
+down) exec systemctl stop --no-block '${unit}' ;;
+esac
+exit 0
+`;
+  return { path: dispatcherPath(s.iface), mode: 0o755, content };
+}
+
+export interface NmPlanFacts {
+  dhcpcd: string;
+}
+
+export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPlan {
+  const keyfile = nmKeyfile(s);
+  const id = connectionId(s.iface);
+  return {
+    stack: 'nm',
+    how,
+    files: [keyfile, nmDispatcher(s), dhcpcdUnit(facts.dhcpcd)],
+    run: [
+      { when: [DHCPCD_UNIT_PATH], argv: ['systemctl', 'daemon-reload'] },
+      { when: [keyfile.path], argv: ['nmcli', 'connection', 'reload'] },
+      { when: '*', argv: ['nmcli', '--wait', '30', 'connection', 'up', 'id', id] },
+    ],
+    stop: [['nmcli', '--wait', '30', 'connection', 'down', 'id', id]],
+    reload: [['nmcli', 'connection', 'reload'], ['systemctl', 'daemon-reload']],
+    dhcpcdConf: true,
+    notes: [],
+  };
+}

@@ -1,0 +1,139 @@
+// Proof on systemd-networkd 252 (issue 12), configured the way netplan leaves it (its .network
+// files under /run): README's one command, `install.sh --parent eth0 eth0v0`, makes networkd
+// create the macvlan with its stable MAC (MACVLAN= in a drop-in for netplan's eth0 file), enables
+// srcroute-dhcpcd@eth0v0 for the device (run from its unit file, in its sandbox, by the lab's
+// systemctl; the test plays systemd for networkd's restart and for boot), and tells networkd to
+// leave foreign rules alone. `check` finds the networkd that started before that drop-in; after
+// the restart, `networkctl reconfigure` and `reload` leave the rule; a reboot routes the address
+// again from the files alone; the LAN's default route in main stays the LAN's throughout.
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY, LAN_ROUTER, waitFor } from '../support/lab.js';
+import { labHousekeeping } from '../support/lab-housekeeping.js';
+import { prerequisites } from '../support/prereq.js';
+import { StackLab } from '../support/stack-lab.js';
+
+const REPO = resolve(__dirname, '../..');
+const IFACE = 'eth0v0';
+const UNIT = 'srcroute-dhcpcd@eth0v0.service';
+const ok = prerequisites('lab-networkd', ['root', 'ip', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', 'networkctl', 'dbus-daemon', 'systemd-analyze']);
+
+describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcroute the public address', () => {
+  let s: StackLab;
+  let addr = '';
+  let pristine = '';
+
+  const lanOnly = () => expect(s.mainDefaults().map((r) => `${r.gateway} ${r.dev}`)).toEqual([`${LAN_ROUTER} lan0`]);
+  const routed = async (timeoutMs = 30_000) => {
+    addr = await waitFor('the lease routed by srcroute', () => {
+      try {
+        return s.lab.checkLease(IFACE, GATEWAY);
+      } catch {
+        return undefined;
+      }
+    }, timeoutMs, 250);
+    expect(await s.lab.reachable(addr)).toEqual({ inbound: true, outbound: true });
+    lanOnly();
+  };
+  /** The rule is there now, and still there after networkd had time to act on whatever was asked. */
+  const ruleStays = async () => {
+    expect(s.lab.rulesFrom(addr)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 2_000));
+    s.lab.checkLease(IFACE, GATEWAY);
+    lanOnly();
+  };
+  const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
+  const snapshot = () => s.sh('cd / && find etc usr/local -xdev | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %F" && find etc usr/local -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum');
+
+  beforeAll(async () => {
+    s = StackLab.create();
+    s.lab.box.ip('route', 'flush', 'table', 'main'); // networkd configures the LAN from now on
+    s.lab.box.ip('addr', 'flush', 'dev', 'lan0');
+    s.writeNetplan();
+    await s.startNetworkd();
+    await waitFor('the LAN configured by networkd', () => s.mainDefaults().length === 1, 20_000, 200).catch((e: Error) => {
+      throw new Error(`${e.message}\n${s.lab.sh(['networkctl', 'list', '--no-pager']).stdout}\n${s.daemons.map((d) => `${d.name}: ${d.output.slice(-2000)}`).join('\n')}`);
+    });
+    await s.lab.startDnsmasq();
+    pristine = snapshot();
+  }, 60_000);
+
+  labHousekeeping(() => s?.lab);
+
+  it('0. the unit passes systemd-analyze verify (a broken copy does not: the check can fail)', () => {
+    const r = s.lab.sh(['sh', '-c', `d=$(mktemp -d) && node ${REPO}/dist/srcroute.cjs stack-plan ${IFACE} --parent eth0 --stack networkd --out "$d" >/dev/null 2>&1 && cp "$d/files/etc/systemd/system/srcroute-dhcpcd@.service" "$d/" && cd "$d" && systemd-analyze verify --man=no "$d/${UNIT}" && sed -i 's/^ExecStart=.*/ExecStart=no-such-dhcpcd/' "$d/srcroute-dhcpcd@.service" && ! systemd-analyze verify --man=no "$d/${UNIT}" 2>/dev/null`]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('1. the LAN only: networkd runs, one default route in main, the LAN\'s', () => {
+    lanOnly();
+    expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+  });
+
+  it('2. install.sh --parent eth0 eth0v0 (stack detected): networkd creates the macvlan, dhcpcd leases, srcroute routes', async () => {
+    const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/eth0v0: networkd detected: systemd-networkd runs/);
+    expect(r.stdout).toMatch(/wrote \/etc\/systemd\/network\/10-netplan-eth0\.network\.d\/srcroute-eth0v0\.conf/);
+    expect(r.stdout).toMatch(/running: networkctl reload/);
+    expect(r.stderr).not.toMatch(/warning/);
+    expect(s.systemctlCalls()).toEqual(expect.arrayContaining(['daemon-reload', 'try-restart systemd-networkd.service', `enable --now --no-block ${UNIT}`]));
+    await routed();
+    const mac = s.lab.sh(['/usr/local/sbin/srcroute', 'mac', IFACE]).stdout.trim();
+    expect(s.lab.box.json<{ address: string }>('link', 'show', IFACE)[0]!.address).toBe(mac);
+    expect(s.sh(`ls /etc/systemd/system/sys-subsystem-net-devices-${IFACE}.device.wants/`).trim()).toBe(UNIT);
+  }, 90_000);
+
+  it('3. check finds the networkd that started before its drop-in (which does delete the rule); after the restart install.sh asked for, it stays', async () => {
+    const c = check();
+    expect(c.code, c.stdout).toBe(1);
+    expect(c.stdout).toMatch(/systemd-networkd started before \/etc\/systemd\/networkd\.conf\.d\/srcroute\.conf was written/);
+    expect(c.stdout).toMatch(/fix: systemctl restart systemd-networkd/);
+    // the control: that networkd still uses ManageForeignRoutingPolicyRules=yes
+    expect(s.lab.sh(['networkctl', 'reconfigure', 'lan0']).code).toBe(0);
+    await waitFor('the stale networkd to delete the rule', () => s.lab.rulesFrom(addr).length === 0, 10_000);
+    await s.restartNetworkd();
+    expect(s.lab.sh(['/usr/local/sbin/srcroute', 'sync', IFACE]).code).toBe(0);
+    await ruleStays();
+    const again = check();
+    expect(again.stdout, again.stdout).toMatch(/no problem found/);
+    expect(again.code).toBe(0);
+  }, 60_000);
+
+  it('4. a second install.sh run changes nothing and runs nothing', () => {
+    const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/already installed: nothing changed/);
+    expect(r.stdout).not.toMatch(/running:|wrote/);
+  });
+
+  it('5. networkctl reconfigure eth0, reconfigure lan0, reload: the rule stays', async () => {
+    for (const args of [['reconfigure', 'eth0'], ['reconfigure', 'lan0'], ['reload']]) {
+      const r = s.lab.sh(['networkctl', ...args]);
+      expect(r.code, `networkctl ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      await ruleStays();
+    }
+    const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]).stdout;
+    expect(st).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
+  }, 60_000);
+
+  it('6. reboot: networkd recreates the macvlan, systemd starts the enabled unit for it, the address is routed again', async () => {
+    const before = addr;
+    await s.reboot();
+    expect(s.lab.ownedRules()).toEqual([]);
+    await s.startNetworkd();
+    expect(await s.startDeviceUnits()).toEqual([`sys-subsystem-net-devices-${IFACE}.device.wants/${UNIT}`]);
+    await routed(40_000);
+    expect(addr).toBe(before);
+  }, 90_000);
+
+  it('7. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
+    const r = s.lab.install(REPO, ['--uninstall', '--purge']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
+    expect(s.lab.ownedRules()).toEqual([]);
+    await waitFor('the macvlan to go', () => s.lab.box.run(['ip', 'link', 'show', IFACE]).code !== 0, 10_000);
+    expect(snapshot()).toBe(pristine);
+    lanOnly();
+  }, 60_000);
+});

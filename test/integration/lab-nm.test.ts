@@ -1,0 +1,126 @@
+// Proof on NetworkManager 1.42 (issue 12): a box whose LAN NetworkManager manages gets its
+// public address routed with README's one command, `install.sh --parent eth0 eth0v0`: NM creates
+// the macvlan from srcroute's keyfile (stable MAC, no address of its own), the dispatcher starts
+// srcroute-dhcpcd@eth0v0 (run from its unit file, in its sandbox, by the lab's systemctl), dhcpcd
+// leases and srcroute routes. Then everything NM does to links (reapply on the LAN and on the
+// macvlan, `connection up` again, a quick down/up) and a reboot leave the address routed, and the
+// LAN's default route in main stays the LAN's throughout. Scenarios run in order on one lab.
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY, LAN_ROUTER, waitFor } from '../support/lab.js';
+import { labHousekeeping } from '../support/lab-housekeeping.js';
+import { prerequisites } from '../support/prereq.js';
+import { StackLab } from '../support/stack-lab.js';
+
+const REPO = resolve(__dirname, '../..');
+const IFACE = 'eth0v0';
+const ok = prerequisites('lab-nm', ['root', 'ip', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', 'NetworkManager', 'nmcli', 'dbus-daemon']);
+
+describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the public address', () => {
+  let s: StackLab;
+  let addr = '';
+  let pristine = '';
+
+  const lanOnly = () => expect(s.mainDefaults().map((r) => `${r.gateway} ${r.dev}`)).toEqual([`${LAN_ROUTER} lan0`]);
+  /** The lease routed (rule + table) and answering pings both ways; polls while dhcpcd works. */
+  const routed = async (timeoutMs = 30_000) => {
+    addr = await waitFor('the lease routed by srcroute', () => {
+      try {
+        return s.lab.checkLease(IFACE, GATEWAY);
+      } catch {
+        return undefined;
+      }
+    }, timeoutMs, 250);
+    expect(await s.lab.reachable(addr)).toEqual({ inbound: true, outbound: true });
+    lanOnly();
+  };
+  const snapshot = () => s.sh('cd / && find etc usr/local -xdev | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %F" && find etc usr/local -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum');
+
+  beforeAll(async () => {
+    s = StackLab.create();
+    s.lab.box.ip('route', 'flush', 'table', 'main'); // NetworkManager configures the LAN from now on
+    s.lab.box.ip('addr', 'flush', 'dev', 'lan0');
+    s.writeNmConfig();
+    s.writeNmLan();
+    await s.startNetworkManager();
+    await s.lab.startDnsmasq();
+    pristine = snapshot();
+  }, 60_000);
+
+  labHousekeeping(() => s?.lab);
+
+  it('1. the LAN only: NetworkManager runs, one default route in main, the LAN\'s', () => {
+    lanOnly();
+    expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+  });
+
+  it('2. install.sh --parent eth0 eth0v0 (stack detected): macvlan with its stable MAC, lease, rule, pings', async () => {
+    const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/eth0v0: nm detected: NetworkManager runs/);
+    expect(r.stdout).toMatch(/running: nmcli --wait 30 connection up id srcroute-eth0v0/);
+    expect(r.stderr).not.toMatch(/warning/);
+    await routed();
+    const mac = s.lab.sh(['/usr/local/sbin/srcroute', 'mac', IFACE]).stdout.trim();
+    expect(s.lab.box.json<{ address: string }>('link', 'show', IFACE)[0]!.address).toBe(mac);
+    // dhcpcd runs for eth0v0 alone, started through the unit, never Debian's all-interface service
+    expect(s.systemctlCalls()).toContain("start --no-block srcroute-dhcpcd@eth0v0.service");
+    expect(s.lab.pidsIn('dhcpcd').length).toBeGreaterThan(0);
+    expect(s.lab.addresses('lan0')).toEqual(['192.168.77.2']);
+  }, 90_000);
+
+  it('3. a second install.sh run changes nothing and runs nothing', () => {
+    const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/already installed: nothing changed/);
+    expect(r.stdout).not.toMatch(/running:|wrote/);
+  });
+
+  it('4. srcroute status shows the rule present; check finds nothing wrong', () => {
+    const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]);
+    expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
+    const c = s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
+    expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
+    expect(c.code).toBe(0);
+  });
+
+  it('5. nmcli device reapply lan0: the rule stays', async () => {
+    expect(s.nmcli('device', 'reapply', 'lan0').code).toBe(0);
+    await routed(5_000);
+  });
+
+  it('6. nmcli device reapply eth0v0: the address and rule are back within seconds', async () => {
+    expect(s.nmcli('device', 'reapply', IFACE).code).toBe(0);
+    await routed();
+  }, 60_000);
+
+  it('7. nmcli connection up again (NM recreates the link): routed again, same address', async () => {
+    const before = addr;
+    expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+    await routed();
+    expect(addr).toBe(before);
+  }, 60_000);
+
+  it('8. a quick down and up: routed again', async () => {
+    expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+    expect(s.nmcli('connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+    await routed();
+  }, 60_000);
+
+  it('9. reboot: from its files alone, NetworkManager and dhcpcd route the public address again', async () => {
+    await s.reboot();
+    expect(s.lab.ownedRules()).toEqual([]);
+    await s.startNetworkManager();
+    await routed(40_000);
+  }, 90_000);
+
+  it('10. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
+    const r = s.lab.install(REPO, ['--uninstall', '--purge']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
+    expect(s.lab.ownedRules()).toEqual([]);
+    expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code, 'the macvlan is gone').not.toBe(0);
+    expect(snapshot()).toBe(pristine);
+    lanOnly();
+  }, 60_000);
+});

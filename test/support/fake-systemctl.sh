@@ -1,0 +1,106 @@
+#!/bin/bash
+# The labs' systemctl (systemd is not PID 1 on the test machines): installed as
+# /usr/local/sbin/systemctl inside a lab's sandbox, it logs every call to /run/lab-systemctl.log
+# and does what systemd would do with srcroute's template units, from the unit file itself:
+#   enable [--now] U    the [Install] WantedBy= link (specifiers expanded), then start
+#   disable [--now] U   remove it (and its .wants directory once empty), then stop
+#   start U / stop U    ExecStart= / ExecStop= with %i %I expanded (--no-block: in the background),
+#                       inside the unit's sandbox:
+#                       ProtectSystem=full (/usr /boot /etc read-only), ProtectHome=read-only,
+#                       PrivateTmp=yes (fresh /tmp, /var/tmp). Any other [Service] setting it
+#                       cannot emulate makes it fail loudly, so the unit and this stay honest.
+#   is-enabled / is-active / is-failed   "no" (exit 1): no other unit runs here
+# Everything else (daemon-reload, try-restart systemd-networkd.service) is only logged: the test
+# acts as systemd for the daemons it runs itself.
+set -eu
+echo "$*" >>/run/lab-systemctl.log
+verb='' now=false block=true units=''
+for a in "$@"; do
+	case $a in
+	--now) now=true ;;
+	--no-block) block=false ;;
+	-*) ;;
+	*) if [ -z "$verb" ]; then verb=$a; else units="$units $a"; fi ;;
+	esac
+done
+
+template() { echo "/etc/systemd/system/${1%%@*}@.service"; }
+instance() { i=${1#*@}; echo "${i%.service}"; }
+# The value of KEY in the unit file, specifiers expanded for instance $2.
+setting() {
+	raw=$(instance "$2")
+	unesc=$(printf '%s' "$raw" | sed 's/\\x2d/-/g')
+	sed -n "s/^$1=//p" "$(template "$2")" | sed "s/%i/$(printf '%s' "$raw" | sed 's/\\/\\\\\\\\/g')/g; s/%I/$unesc/g"
+}
+
+sandboxed() { # UNIT CMD: run CMD as the unit's service would run it
+	cmd=$2 file=$(template "$1")
+	setup='' && set -f
+	for line in $(sed -n '/^\[Service\]/,/^\[/{/=/p}' "$file" | tr ' ' '\001'); do
+		key=${line%%=*} value=$(printf '%s' "${line#*=}" | tr '\001' ' ')
+		case $key=$value in
+		Type=forking | PIDFile=* | ExecStart=* | ExecStop=* | Restart=*) ;;
+		ProtectSystem=full) setup="$setup; ro_mount /usr /boot /etc" ;;
+		ProtectHome=read-only) setup="$setup; ro_mount /home /root /run/user" ;;
+		PrivateTmp=yes) setup="$setup; mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /var/tmp" ;;
+		ProtectKernelModules=yes | ProtectControlGroups=yes) ;; # nothing to emulate: no module loading, no cgroup writes here
+		*) echo "fake systemctl: cannot emulate $key=$value in $file" >&2; exit 1 ;;
+		esac
+	done
+	# shellcheck disable=SC2016 # a function for the inner sh
+	# ro_mount DIR...: each one and every mount below it read-only, as systemd makes them
+	ro_mount='ro_mount() { for d; do [ -d "$d" ] || continue; mount --rbind "$d" "$d"; findmnt -rno TARGET -R "$d" | while read -r m; do mount -o remount,bind,ro "$m"; done; done; }'
+	exec unshare --mount --propagation private sh -c "set -e; $ro_mount$setup; exec $cmd"
+}
+
+case $verb in is-enabled | is-active | is-failed) exit 1 ;; esac
+# A start or stop job as systemd runs it: one at a time per unit, in order; start on an active
+# unit and stop on an inactive one do nothing; a stop ends with every process the unit started
+# gone (systemd kills what is left in the unit's cgroup: here, the processes of the PIDFile's
+# session, which a forking dhcpcd and its helpers share).
+job() {
+	state=/run/lab-units/$2
+	mkdir -p /run/lab-units
+	exec 9>>"$state.lock"
+	flock 9
+	if [ "$1" = start ]; then
+		[ -e "$state.active" ] && return 0
+		# After= and BindsTo= the device: the job waits for it (systemd: up to its device timeout)
+		dev=$(setting BindsTo "$2" | sed -n 's/^sys-subsystem-net-devices-\(.*\)\.device$/\1/p' | sed 's/\\x2d/-/g')
+		for _ in $(seq 300); do [ -z "$dev" ] || ip link show dev "$dev" >/dev/null 2>&1 && break; sleep 0.1; done
+		(sandboxed "$2" "$(setting ExecStart "$2")" 9>&-) || return 1 # the daemon must not hold the lock
+		pidfile=$(setting PIDFile "$2")
+		for _ in $(seq 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
+		cat "$pidfile" >"$state.active"
+	else
+		[ -e "$state.active" ] || return 0
+		(sandboxed "$2" "$(setting ExecStop "$2")" 9>&-) || :
+		sid=$(ps -o sid= -p "$(cat "$state.active")" 2>/dev/null | tr -d ' ')
+		[ -z "$sid" ] || pkill -KILL -s "$sid" 2>/dev/null || :
+		rm -f "$state.active"
+	fi
+}
+
+detached() {
+	for fd in "/proc/$BASHPID/fd/"*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+	done
+	exec </dev/null >>/run/lab-systemctl.log 2>&1
+	"$@"
+}
+
+for u in $units; do
+	case $verb in
+	enable | disable)
+		for w in $(setting WantedBy "$u"); do
+			link=/etc/systemd/system/$w.wants/$u
+			if [ "$verb" = enable ]; then mkdir -p "$(dirname "$link")" && ln -sf "$(template "$u")" "$link"; else rm -f "$link"; rmdir "$(dirname "$link")" 2>/dev/null || :; fi
+		done
+		if $now; then if [ "$verb" = enable ]; then "$0" start "$u"; else "$0" stop "$u"; fi; fi ;;
+	start | stop)
+		# --no-block: queued, systemctl returns at once. systemd runs the job in its own context:
+		# the job inherits none of the caller's descriptors (nm-dispatcher waits for its own).
+		if $block; then job "$verb" "$u"; else (detached job "$verb" "$u" &); fi ;;
+	esac
+done

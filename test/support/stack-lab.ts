@@ -1,0 +1,183 @@
+// The lab (lab.ts) with a real network stack managing the box: NetworkManager 1.42 or
+// systemd-networkd 252, each with a private system D-Bus, inside the box's sandbox. systemd is not
+// PID 1 on the test machines, so the sandbox gets fake-systemctl.sh (it runs srcroute's units
+// from their files, in their sandbox) and the test plays systemd for the rest: it restarts
+// networkd when asked, and at "boot" starts the units enabled for a device once it exists.
+// Nothing runs outside the lab's namespaces; every daemon is killed by PID (lab.killAll).
+import { readFileSync } from 'node:fs';
+import { readText } from '../../src/shared/files.js';
+import { resolve } from 'node:path';
+import { Daemon, Lab, LAN_ROUTER, waitFor, type Logger } from './lab.js';
+
+const FAKE_SYSTEMCTL = resolve(__dirname, 'fake-systemctl.sh');
+
+/** The daemons a "reboot" stops (kernel names: 15 characters at most). */
+const DAEMONS = ['NetworkManager', 'nm-dispatcher', 'dhcpcd', 'systemd-network', 'dbus-daemon'];
+
+export class StackLab {
+  daemons: Daemon[] = [];
+
+  private constructor(readonly lab: Lab) {}
+
+  static create(log?: Logger): StackLab {
+    const lab = Lab.create({ macvlans: [], ...(log ? { log } : {}) });
+    const s = new StackLab(lab);
+    // the box's private systemd view: fake systemctl first on PATH, "booted with systemd"
+    lab.writeFile('/usr/local/sbin/systemctl', readFileSync(FAKE_SYSTEMCTL, 'utf8'), '755');
+    s.sh('mkdir -p /run/systemd/system /run/dbus /run/systemd/netif');
+    return s;
+  }
+
+  sh(script: string): string {
+    const r = this.lab.sh(['sh', '-c', script]);
+    if (r.code !== 0) throw new Error(`box: ${script}: exit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  private spawn(name: string, argv: string[]): Daemon {
+    const d = new Daemon(name, this.lab.sandbox.spawn(argv));
+    this.daemons.push(d);
+    return d;
+  }
+
+  /**
+   * The box's own sysfs, read-only: NetworkManager and networkd then take links as ready without
+   * udev (both use udev only where /sys is writable), and see the box's links, not the host's.
+   */
+  private sysfs(): void {
+    this.sh('mountpoint -q /sys && umount -l /sys; mount -t sysfs -o ro sysfs /sys');
+  }
+
+  async startDbus(): Promise<void> {
+    this.sh('mkdir -p /run/dbus && rm -f /run/dbus/system_bus_socket');
+    const d = this.spawn('dbus-daemon', ['dbus-daemon', '--system', '--nofork', '--nopidfile']);
+    await waitFor('the system bus', () => {
+      if (!d.running) throw new Error(`dbus-daemon exited: ${d.output}`);
+      return this.lab.sh(['test', '-S', '/run/dbus/system_bus_socket']).code === 0;
+    }, 10_000);
+  }
+
+  // ------------------------------------------------------------------ NetworkManager
+
+  /** NetworkManager with keyfiles only, no DNS/hostname handling, no automatic connections. */
+  writeNmConfig(): void {
+    this.lab.writeFile('/etc/NetworkManager/NetworkManager.conf',
+      '[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\nauth-polkit=false\nno-auto-default=*\n');
+  }
+
+  /** The box's own configuration before srcroute: the LAN (static) and the modem's link (up, no address). */
+  writeNmLan(): void {
+    this.lab.writeFile('/etc/NetworkManager/system-connections/lan.nmconnection',
+      `[connection]\nid=lan\ntype=ethernet\ninterface-name=lan0\n\n[ipv4]\nmethod=manual\naddress1=192.168.77.2/24,${LAN_ROUTER}\n\n[ipv6]\nmethod=disabled\n`, '600');
+    this.lab.writeFile('/etc/NetworkManager/system-connections/modem.nmconnection',
+      '[connection]\nid=modem\ntype=ethernet\ninterface-name=eth0\n\n[ipv4]\nmethod=disabled\n\n[ipv6]\nmethod=disabled\n', '600');
+  }
+
+  async startNetworkManager(): Promise<void> {
+    this.sysfs();
+    await this.startDbus();
+    const d = this.spawn('NetworkManager', ['NetworkManager', '--no-daemon', '--debug', '--log-level=INFO']);
+    await waitFor('NetworkManager to run', () => {
+      if (!d.running) throw new Error(`NetworkManager exited: ${d.output}`);
+      return /^running$/m.test(this.nmcli('-t', '-f', 'RUNNING', 'general').stdout);
+    }, 20_000, 200);
+    await waitFor('the LAN connection to be up', () => /^lan:activated$/m.test(this.nmcli('-t', '-f', 'NAME,STATE', 'connection', 'show', '--active').stdout), 20_000, 200).catch((e: Error) => {
+      const dev = this.nmcli('device');
+      throw new Error(`${e.message}\nnmcli device: ${dev.stdout}${dev.stderr}\nNetworkManager (running: ${d.running}, exit ${d.child.exitCode}, tail): ${d.output.slice(-3000)}\n` +
+        `daemons: ${this.daemons.map((x) => `${x.name} ${x.running}`).join(', ')}`);
+    });
+  }
+
+  nmcli(...args: string[]) {
+    return this.lab.sh(['nmcli', ...args]);
+  }
+
+  // ------------------------------------------------------------------ systemd-networkd
+
+  /** netplan's output for this box, as `netplan generate` writes it (under /run). */
+  writeNetplan(): void {
+    this.sh('mkdir -p -m 755 /run/systemd/network'); // networkd reads it as systemd-network
+    this.lab.writeFile('/run/systemd/network/10-netplan-lan0.network',
+      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=192.168.77.2/24\n\n[Route]\nGateway=${LAN_ROUTER}\n`);
+    this.lab.writeFile('/run/systemd/network/10-netplan-eth0.network',
+      '[Match]\nName=eth0\n\n[Network]\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n');
+  }
+
+  async startNetworkd(): Promise<void> {
+    this.sysfs();
+    await this.startDbus();
+    await this.networkdUp();
+  }
+
+  /** Start networkd (again: `systemctl restart systemd-networkd`, as systemd would do it). */
+  async restartNetworkd(): Promise<void> {
+    const old = this.daemons.find((d) => d.name === 'systemd-networkd');
+    await old?.stop();
+    this.daemons = this.daemons.filter((d) => d !== old);
+    await this.networkdUp();
+  }
+
+  private async networkdUp(): Promise<void> {
+    this.sh('mkdir -p /run/systemd/netif; chown -R systemd-network: /run/systemd/netif 2>/dev/null || :');
+    const d = this.spawn('systemd-networkd', ['/lib/systemd/systemd-networkd']);
+    await waitFor('networkd to answer', () => {
+      if (!d.running) throw new Error(`systemd-networkd exited: ${d.output}`);
+      return this.lab.sh(['networkctl', 'list', '--no-pager']).code === 0;
+    }, 20_000, 200);
+  }
+
+  /** What systemctl was asked, in order. */
+  systemctlCalls(): string[] {
+    const r = this.lab.sh(['cat', '/run/lab-systemctl.log']);
+    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  /** Play systemd at boot: start every unit enabled for a network device once that device exists. */
+  async startDeviceUnits(timeoutMs = 20_000): Promise<string[]> {
+    const wants = this.sh('cd /etc/systemd/system && ls -d sys-subsystem-net-devices-*.device.wants/* 2>/dev/null || :').split('\n').filter(Boolean);
+    for (const w of wants) {
+      const dev = w.replace(/^sys-subsystem-net-devices-(.*)\.device\.wants\/.*$/, '$1').replace(/\\x2d/g, '-');
+      await waitFor(`device ${dev}`, () => this.lab.box.run(['ip', 'link', 'show', 'dev', dev]).code === 0, timeoutMs, 200);
+      this.sh(`systemctl start '${w.split('/')[1]}'`);
+    }
+    return wants;
+  }
+
+  // ------------------------------------------------------------------ the box as a whole
+
+  /** Every default route in main: the LAN's, and nothing else, is what the box must keep. */
+  mainDefaults(): { gateway?: string; dev?: string }[] {
+    return this.lab.box.json<{ dst: string; gateway?: string; dev?: string }>('-4', 'route', 'show', 'table', 'main').filter((r) => r.dst === 'default');
+  }
+
+  /**
+   * "Reboot": kill every daemon of the box (SIGKILL, no hook runs), then give the kernel back as it
+   * is at boot: no macvlan, no address, no route, no srcroute rule; /run loses the daemons' state.
+   */
+  async reboot(): Promise<void> {
+    for (const comm of DAEMONS) this.lab.killAll(comm);
+    let left: string[] = [];
+    await waitFor('the daemons to be gone', () => {
+      left = DAEMONS.flatMap((c) => this.lab.pidsIn(c).map((p) => `${c}[${p}] ${readText(`/proc/${p}/stat`)?.split(' ')[2]}`));
+      if (left.length > 0) DAEMONS.forEach((c) => this.lab.killAll(c));
+      return left.length === 0;
+    }, 10_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${left.join(', ')}`);
+    });
+    this.daemons = [];
+    const box = this.lab.box;
+    for (const l of box.json<{ ifname: string; link_type?: string; linkinfo?: { info_kind?: string } }>('-d', 'link', 'show')) {
+      if (l.linkinfo?.info_kind === 'macvlan') box.ip('link', 'del', l.ifname);
+    }
+    for (const dev of ['lan0', 'eth0']) {
+      box.ip('addr', 'flush', 'dev', dev);
+      box.ip('link', 'set', dev, 'down');
+    }
+    box.run(['ip', 'route', 'flush', 'table', 'main']);
+    for (const r of box.json<{ priority: number; protocol?: string }>('-N', 'rule', 'show')) {
+      if (r.protocol === '213') box.ip('rule', 'del', 'pref', String(r.priority));
+    }
+    box.run(['ip', 'route', 'flush', 'table', '123']);
+    this.sh('rm -rf /run/dhcpcd /run/srcroute /run/NetworkManager /run/systemd/netif /run/lab-systemctl.log /run/lab-units; mkdir -p /run/systemd/netif');
+  }
+}

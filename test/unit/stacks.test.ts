@@ -1,0 +1,104 @@
+// What install.sh sets up per network stack: the plans (golden manifests and files), stack
+// detection from what runs, and which .network file networkd applies to the parent.
+import { describe, expect, it } from 'vitest';
+import { detectStack, ifupdownConfigures } from '../../src/operator/stacks/detect.js';
+import { unitName } from '../../src/operator/stacks/dhcpcd-unit.js';
+import { matchesName, networkFileFor, networkdPlan } from '../../src/operator/stacks/networkd.js';
+import { nmPlan } from '../../src/operator/stacks/nm.js';
+import { renderManifest, type StackPlan } from '../../src/operator/stacks/plan.js';
+import type { Proc } from '../../src/operator/running.js';
+import { golden } from '../support/golden.js';
+
+const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
+const DHCPCD = '/usr/sbin/dhcpcd';
+const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
+
+/** A plan as one text: the manifest, then every file with its mode. */
+function dump(plan: StackPlan): string {
+  return [renderManifest(plan), ...plan.files.map((f) => `==> ${f.path} (${f.mode.toString(8)}) <==\n${f.content}`)].join('\n');
+}
+
+describe('stack plans (golden)', () => {
+  it.each([
+    ['networkd-netplan', networkdPlan(SPEC, { parentNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, 'as asked with --stack')],
+    ['networkd-bare-parent', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs')],
+    ['nm', nmPlan(SPEC, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs')],
+  ])('%s', (name, plan) => {
+    const text = dump(plan);
+    expect(text).toBe(golden(`stack-${name}.txt`, text));
+  });
+
+  it('networkd: a drop-in for the .network that matches the parent, never an edit of it', () => {
+    const plan = networkdPlan(SPEC, { parentNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, '');
+    expect(plan.files.map((f) => f.path)).toContain('/etc/systemd/network/10-netplan-eth0.network.d/srcroute-eth0v0.conf');
+    expect(plan.files.every((f) => f.path.startsWith('/etc/'))).toBe(true);
+  });
+
+  it('networkd: a second plan over its own parent file plans the same files', () => {
+    const first = networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, '');
+    const again = networkdPlan(SPEC, { parentNetwork: '/etc/systemd/network/60-srcroute-eth0.network', networkdStale: false, dhcpcd: DHCPCD }, '');
+    expect(again.files).toEqual(first.files);
+  });
+
+  it('networkd: restarted when its drop-in is new, or always while it runs with an older configuration', () => {
+    const restart = (stale: boolean) => networkdPlan(SPEC, { parentNetwork: NETPLAN, networkdStale: stale, dhcpcd: DHCPCD }, '').run.find((c) => c.argv.includes('try-restart'))!.when;
+    expect(restart(false)).toEqual(['/etc/systemd/networkd.conf.d/srcroute.conf']);
+    expect(restart(true)).toBe('always');
+  });
+
+  it('nm: the keyfile is 0600 (NetworkManager ignores others), the dispatcher starts the unit', () => {
+    const plan = nmPlan(SPEC, { dhcpcd: DHCPCD }, '');
+    expect(plan.files.find((f) => f.path.endsWith('.nmconnection'))!.mode).toBe(0o600);
+    expect(plan.files.find((f) => f.path.includes('dispatcher.d'))!.content).toMatch(/^up\) exec systemctl start --no-block 'srcroute-dhcpcd@eth0v0.service' ;;$/m);
+  });
+
+  it('every plan asks for the dhcpcd.conf stanza and starts nothing for the LAN', () => {
+    for (const plan of [nmPlan(SPEC, { dhcpcd: DHCPCD }, ''), networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, '')]) {
+      expect(plan.dhcpcdConf).toBe(true);
+      expect(renderManifest(plan)).not.toMatch(/dhcpcd\.service|dhcpcd -n/);
+    }
+  });
+
+  it('unit instance names are systemd-escaped', () => {
+    expect(unitName('eth0v0')).toBe('srcroute-dhcpcd@eth0v0.service');
+    expect(unitName('eth0-v0')).toBe('srcroute-dhcpcd@eth0\\x2dv0.service');
+  });
+});
+
+const proc = (comm: string, argv: string[] = [comm]): Proc => ({ pid: 1, comm, argv, startedMs: 0 });
+
+describe('detectStack: by what runs', () => {
+  it.each([
+    [[proc('NetworkManager')], false, 'nm'],
+    [[proc('systemd-network', ['/lib/systemd/systemd-networkd'])], true, 'networkd'],
+    [[proc('dhcpcd', ['dhcpcd: [manager] [ip4] [ip6]'])], true, 'dhcpcd'],
+    [[proc('dhcpcd', ['dhcpcd: eth0v0 [ip4]'])], true, 'ifupdown'],
+    [[], true, 'ifupdown'],
+    [[], false, null],
+    [[proc('NetworkManager'), proc('systemd-network')], false, null],
+  ] as const)('%j, ifupdown configured: %s -> %s', (processes, ifupdown, want) => {
+    expect(detectStack({ processes, ifupdownConfigured: ifupdown }).stack).toBe(want);
+  });
+
+  it.each([
+    ['auto lo\niface lo inet loopback\n', false],
+    ['auto lo\niface lo inet loopback\nallow-hotplug eth0\niface eth0 inet dhcp\n', true],
+    ['# auto eth0\n', false],
+    [null, false],
+  ])('ifupdownConfigures(%j) -> %s', (text, want) => expect(ifupdownConfigures(text)).toBe(want));
+});
+
+describe('networkFileFor: the .network networkd applies to the parent', () => {
+  const f = (path: string, name: string) => ({ path, text: `[Match]\nName=${name}\n\n[Network]\nDHCP=yes\n` });
+  it.each([
+    ['netplan', [f(NETPLAN, 'eth0')], NETPLAN],
+    ['first by file name wins', [f('/etc/systemd/network/50-x.network', 'eth*'), f(NETPLAN, 'eth0')], NETPLAN],
+    ['/etc hides the same name in /run', [f('/etc/systemd/network/10-netplan-eth0.network', 'lan0'), f(NETPLAN, 'eth0')], null],
+    ['glob', [f('/usr/lib/systemd/network/80-ether.network', 'en* eth*')], '/usr/lib/systemd/network/80-ether.network'],
+    ['negated', [f('/etc/systemd/network/a.network', '!eth0')], null],
+    ['other interfaces only', [f('/etc/systemd/network/a.network', 'lan0')], null],
+    ['not a .network', [{ path: '/etc/systemd/network/eth0.netdev', text: '[Match]\nName=eth0\n' }], null],
+  ])('%s', (_, files, want) => expect(networkFileFor(files, 'eth0')).toBe(want));
+
+  it('Name= outside [Match] does not count', () => expect(matchesName('[NetDev]\nName=eth0\n', 'eth0')).toBe(false));
+});
