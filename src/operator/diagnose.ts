@@ -267,6 +267,14 @@ export function diagnose(facts: Facts): Finding[] {
     });
   }
   out.push(...networkdFindings(facts.networkd));
+  for (const l of facts.nmLeases) {
+    out.push({
+      id: 'nm-dhcp',
+      iface: l.iface,
+      problem: `NetworkManager leases it itself (connection "${l.connection}"): srcroute never hears of that lease's renewals (NetworkManager 1.42.4 sends no event), and beside dhcpcd the modem hands out a second address`,
+      fix: [`nmcli connection modify '${l.connection}' ipv4.method disabled && nmcli connection up '${l.connection}'   # dhcpcd leases it (sudo ./install.sh --parent ETH ${l.iface})`],
+    });
+  }
   return out;
 }
 

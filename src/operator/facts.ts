@@ -17,6 +17,7 @@ import { ipv6State, type Ipv6Input } from './interface-state6.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
 import { readProcesses, type Proc } from './running.js';
+import { nmLeases, type NmLease } from './nm-dhcp.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 
@@ -63,6 +64,8 @@ export interface Facts {
   dhcpcdService: ServiceFacts | null;
   /** What runs in our network namespace (the stacks, the DHCP clients). */
   processes: Proc[];
+  /** Configured interfaces NetworkManager leases itself. */
+  nmLeases: NmLease[];
 }
 
 /** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
@@ -207,5 +210,6 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
     dhcpcdService: readService(deps.paths),
     networkd: readNetworkd(deps.paths, processes),
     processes,
+    nmLeases: await nmLeases(deps.run, processes, names),
   };
 }

@@ -8,7 +8,7 @@
 // again from the files alone; the LAN's default route in main stays the LAN's throughout.
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, LAN_ROUTER, waitFor } from '../support/lab.js';
+import { GATEWAY, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
 import { StackLab } from '../support/stack-lab.js';
@@ -23,27 +23,17 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
   let addr = '';
   let pristine = '';
 
-  const lanOnly = () => expect(s.mainDefaults().map((r) => `${r.gateway} ${r.dev}`)).toEqual([`${LAN_ROUTER} lan0`]);
   const routed = async (timeoutMs = 30_000) => {
-    addr = await waitFor('the lease routed by srcroute', () => {
-      try {
-        return s.lab.checkLease(IFACE, GATEWAY);
-      } catch {
-        return undefined;
-      }
-    }, timeoutMs, 250);
-    expect(await s.lab.reachable(addr)).toEqual({ inbound: true, outbound: true });
-    lanOnly();
+    addr = await s.routed(IFACE, GATEWAY, timeoutMs);
   };
   /** The rule is there now, and still there after networkd had time to act on whatever was asked. */
   const ruleStays = async () => {
     expect(s.lab.rulesFrom(addr)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 2_000));
     s.lab.checkLease(IFACE, GATEWAY);
-    lanOnly();
+    s.lanOnly();
   };
   const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
-  const snapshot = () => s.sh('cd / && find etc usr/local -xdev | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %F" && find etc usr/local -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum');
 
   beforeAll(async () => {
     s = StackLab.create();
@@ -55,7 +45,7 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
       throw new Error(`${e.message}\n${s.lab.sh(['networkctl', 'list', '--no-pager']).stdout}\n${s.daemons.map((d) => `${d.name}: ${d.output.slice(-2000)}`).join('\n')}`);
     });
     await s.lab.startDnsmasq();
-    pristine = snapshot();
+    pristine = s.snapshot();
   }, 60_000);
 
   labHousekeeping(() => s?.lab);
@@ -66,7 +56,7 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
   });
 
   it('1. the LAN only: networkd runs, one default route in main, the LAN\'s', () => {
-    lanOnly();
+    s.lanOnly();
     expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
   });
 
@@ -133,7 +123,7 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
     await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
     expect(s.lab.ownedRules()).toEqual([]);
     await waitFor('the macvlan to go', () => s.lab.box.run(['ip', 'link', 'show', IFACE]).code !== 0, 10_000);
-    expect(snapshot()).toBe(pristine);
-    lanOnly();
+    expect(s.snapshot()).toBe(pristine);
+    s.lanOnly();
   }, 60_000);
 });

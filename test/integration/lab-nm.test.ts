@@ -7,7 +7,7 @@
 // LAN's default route in main stays the LAN's throughout. Scenarios run in order on one lab.
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, LAN_ROUTER, waitFor } from '../support/lab.js';
+import { GATEWAY, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
 import { StackLab } from '../support/stack-lab.js';
@@ -21,20 +21,10 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
   let addr = '';
   let pristine = '';
 
-  const lanOnly = () => expect(s.mainDefaults().map((r) => `${r.gateway} ${r.dev}`)).toEqual([`${LAN_ROUTER} lan0`]);
-  /** The lease routed (rule + table) and answering pings both ways; polls while dhcpcd works. */
   const routed = async (timeoutMs = 30_000) => {
-    addr = await waitFor('the lease routed by srcroute', () => {
-      try {
-        return s.lab.checkLease(IFACE, GATEWAY);
-      } catch {
-        return undefined;
-      }
-    }, timeoutMs, 250);
-    expect(await s.lab.reachable(addr)).toEqual({ inbound: true, outbound: true });
-    lanOnly();
+    addr = await s.routed(IFACE, GATEWAY, timeoutMs);
   };
-  const snapshot = () => s.sh('cd / && find etc usr/local -xdev | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %F" && find etc usr/local -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum');
+  const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
 
   beforeAll(async () => {
     s = StackLab.create();
@@ -44,13 +34,13 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
     s.writeNmLan();
     await s.startNetworkManager();
     await s.lab.startDnsmasq();
-    pristine = snapshot();
+    pristine = s.snapshot();
   }, 60_000);
 
   labHousekeeping(() => s?.lab);
 
   it('1. the LAN only: NetworkManager runs, one default route in main, the LAN\'s', () => {
-    lanOnly();
+    s.lanOnly();
     expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
   });
 
@@ -79,7 +69,7 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
   it('4. srcroute status shows the rule present; check finds nothing wrong', () => {
     const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]);
     expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
-    const c = s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
+    const c = check();
     expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
     expect(c.code).toBe(0);
   });
@@ -107,20 +97,35 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
     await routed();
   }, 60_000);
 
-  it('9. reboot: from its files alone, NetworkManager and dhcpcd route the public address again', async () => {
+  it('9. NetworkManager made to lease eth0v0 itself: check names it and its fix; after the fix, one client, routed', async () => {
+    const id = `srcroute-${IFACE}`;
+    expect(s.nmcli('connection', 'modify', id, 'ipv4.method', 'auto').code).toBe(0);
+    expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', id).code).toBe(0);
+    const found = await waitFor('check to name NetworkManager\'s lease', () => {
+      const c = check();
+      return c.code === 1 && /NetworkManager leases it itself/.test(c.stdout) && c.stdout;
+    }, 20_000, 500);
+    const fix = /fix: (nmcli connection modify .*?)   #/.exec(found)?.[1];
+    expect(fix, found).toBe(`nmcli connection modify '${id}' ipv4.method disabled && nmcli connection up '${id}'`);
+    expect(s.lab.sh(['sh', '-c', fix!]).code).toBe(0);
+    await routed();
+    await waitFor('check to find nothing wrong', () => check().code === 0, 20_000, 500);
+  }, 90_000);
+
+  it('10. reboot: from its files alone, NetworkManager and dhcpcd route the public address again', async () => {
     await s.reboot();
     expect(s.lab.ownedRules()).toEqual([]);
     await s.startNetworkManager();
     await routed(40_000);
   }, 90_000);
 
-  it('10. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
+  it('11. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
     const r = s.lab.install(REPO, ['--uninstall', '--purge']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
     expect(s.lab.ownedRules()).toEqual([]);
     expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code, 'the macvlan is gone').not.toBe(0);
-    expect(snapshot()).toBe(pristine);
-    lanOnly();
+    expect(s.snapshot()).toBe(pristine);
+    s.lanOnly();
   }, 60_000);
 });

@@ -150,6 +150,35 @@ export class StackLab {
     return this.lab.box.json<{ dst: string; gateway?: string; dev?: string }>('-4', 'route', 'show', 'table', 'main').filter((r) => r.dst === 'default');
   }
 
+  /** Throw unless main's only default route is the LAN's. */
+  lanOnly(): void {
+    const got = this.mainDefaults().map((r) => `${r.gateway} ${r.dev}`);
+    if (got.join() !== `${LAN_ROUTER} lan0`) throw new Error(`main's default routes: ${JSON.stringify(got)} (want only via ${LAN_ROUTER} dev lan0)`);
+  }
+
+  /**
+   * Wait until `iface`'s lease is routed exactly as srcroute promises (lab.checkLease), then
+   * check pings both ways and main's default route; returns the address.
+   */
+  async routed(iface: string, gateway: string, timeoutMs = 30_000): Promise<string> {
+    const addr = await waitFor(`${iface}'s lease routed by srcroute`, () => {
+      try {
+        return this.lab.checkLease(iface, gateway);
+      } catch {
+        return undefined;
+      }
+    }, timeoutMs, 250);
+    const r = await this.lab.reachable(addr);
+    if (!r.inbound || !r.outbound) throw new Error(`${addr} routed but not reachable: ${JSON.stringify(r)}`);
+    this.lanOnly();
+    return addr;
+  }
+
+  /** Names, modes, owners and contents of everything under /etc and /usr/local, for byte-for-byte comparisons. */
+  snapshot(): string {
+    return this.sh('cd / && find etc usr/local -xdev | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %F" && find etc usr/local -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum');
+  }
+
   /**
    * "Reboot": kill every daemon of the box (SIGKILL, no hook runs), then give the kernel back as it
    * is at boot: no macvlan, no address, no route, no srcroute rule; /run loses the daemons' state.

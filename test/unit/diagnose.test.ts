@@ -59,6 +59,7 @@ interface Box {
   dispatcherBlock: boolean;
   networkd: Facts['networkd'];
   service: ServiceFacts | null;
+  nmLeases: Facts['nmLeases'];
 }
 
 /** Debian 12's dhcpcd.service with srcroute's drop-in (test/units/debian-12). */
@@ -86,6 +87,7 @@ function healthyBox(): Box {
     dispatcherBlock: true,
     networkd: { running: false, manageForeignRules: true, setIn: null, startedBeforeConfig: false },
     service: { ...DEBIAN_SERVICE, writable: [...DEBIAN_SERVICE.writable] },
+    nmLeases: [],
   };
 }
 
@@ -118,6 +120,7 @@ function factsOf(box: Box): Facts {
     networkd: box.networkd,
     dhcpcdService: box.service,
     processes: [],
+    nmLeases: box.nmLeases,
   };
 }
 
@@ -157,6 +160,7 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['networkd told not to', (b) => (b.networkd = { running: true, manageForeignRules: false, setIn: DROP_IN, startedBeforeConfig: false }), []],
   ['networkd told not to, but it started before', (b) => (b.networkd = { running: true, manageForeignRules: false, setIn: DROP_IN, startedBeforeConfig: true }), ['- networkd-restart']],
   ['networkd not running (its files say yes)', (b) => (b.networkd = { running: false, manageForeignRules: true, setIn: null, startedBeforeConfig: false }), []],
+  ['NetworkManager leases eth0v0 itself', (b) => (b.nmLeases = [{ iface: 'eth0v0', connection: 'srcroute-eth0v0' }]), ['eth0v0 nm-dhcp']],
   ['bad config', (b) => (b.configs.eth0v1 = null), ['eth0v1 config']],
   ['IPv6 rule flushed', (b) => (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), ['eth0v0 ipv6-rule-missing']],
   ['a new IPv6 address without its rule', (b) => b.addr6.eth0v1!.push('2001:db8:2::51'), ['eth0v1 ipv6-rule-missing']],

@@ -7,6 +7,7 @@ import { matchesName, networkFileFor, networkdPlan } from '../../src/operator/st
 import { nmPlan } from '../../src/operator/stacks/nm.js';
 import { renderManifest, type StackPlan } from '../../src/operator/stacks/plan.js';
 import type { Proc } from '../../src/operator/running.js';
+import { parseNmDevice } from '../../src/operator/nm-dhcp.js';
 import { golden } from '../support/golden.js';
 
 const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
@@ -101,4 +102,13 @@ describe('networkFileFor: the .network networkd applies to the parent', () => {
   ])('%s', (_, files, want) => expect(networkFileFor(files, 'eth0')).toBe(want));
 
   it('Name= outside [Match] does not count', () => expect(matchesName('[NetDev]\nName=eth0\n', 'eth0')).toBe(false));
+});
+
+describe('parseNmDevice: whether NetworkManager leases an interface itself', () => {
+  it.each([
+    ['GENERAL.CONNECTION:srcroute-eth0v0\n', { connection: 'srcroute-eth0v0', dhcp4: false }],
+    ['GENERAL.CONNECTION:Wired connection 2\nDHCP4.OPTION[1]:broadcast_address = 100.64.0.255\nDHCP4.OPTION[2]:dhcp_lease_time = 120\n', { connection: 'Wired connection 2', dhcp4: true }],
+    ['GENERAL.CONNECTION:--\n', { connection: null, dhcp4: false }],
+    ['', { connection: null, dhcp4: false }],
+  ])('%j', (text, want) => expect(parseNmDevice(text)).toEqual(want));
 });
