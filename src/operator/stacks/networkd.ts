@@ -68,9 +68,10 @@ export function networkdMacvlanFiles(s: MacvlanSpec, parentNetwork: string | nul
       path: `/etc/systemd/network/${s.iface}.network`,
       mode: 0o644,
       content:
-        `${macvlanHeader(s)}# networkd only brings the link up: dhcpcd leases its address (DHCP=no here, or the two\n` +
-        `# clients would fight) and runs srcroute's hook. KeepConfiguration keeps that address on restarts.\n` +
-        `[Match]\nName=${s.iface}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=no\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
+        `${macvlanHeader(s)}# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and IPv6AcceptRA=no\n` +
+        `# here, or two clients would fight; the IPv6 link-local address stays, dhcpcd's RAs need it)\n` +
+        `# and runs srcroute's hook. KeepConfiguration keeps those addresses on restarts.\n` +
+        `[Match]\nName=${s.iface}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
     },
   ];
   if (parentNetwork === null || parentNetwork === ownParentNetwork(s.parent)) {

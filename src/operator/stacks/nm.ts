@@ -6,8 +6,8 @@
 // would take a second public address. Issue 12's walk-through: the dispatcher pair survived
 // down/up cycles, a reapply and a reboot; without the `down` line a quick down/up fails (the
 // old dhcpcd is still there when the new link comes up).
-// ipv6.method=disabled: dhcpcd does not do IPv6 on the macvlan yet (`noipv6` in its stanza), and
-// with `ignore` the kernel would take the modem's RAs and put a default route into main.
+// ipv6.method=ignore: dhcpcd does IPv6 on the macvlan too (SLAAC, DHCPv6, the RAs srcroute
+// follows); `disabled` would turn IPv6 off on the link, `auto` would make NM a second RA client.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
 import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
@@ -26,7 +26,7 @@ function stableUuid(s: MacvlanSpec): string {
 export function nmKeyfile(s: MacvlanSpec): StackFile {
   const content = [
     macvlanHeader(s).trimEnd(),
-    '# NetworkManager creates the link only: dhcpcd leases its address (ipv4.method=disabled) and runs',
+    '# NetworkManager creates the link only: dhcpcd leases its addresses (ipv4 disabled, ipv6 ignored) and runs',
     `# srcroute's hook, started by ${dispatcherPath(s.iface)}.`,
     '[connection]',
     `id=${connectionId(s.iface)}`,
@@ -46,7 +46,7 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
     'method=disabled',
     '',
     '[ipv6]',
-    'method=disabled',
+    'method=ignore',
     '',
   ].join('\n');
   return { path: keyfilePath(s.iface), mode: 0o600, content };
