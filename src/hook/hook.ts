@@ -8,13 +8,13 @@ import { execute, type Report } from './apply.js';
 import { readEvent, type Env, type HookEvent } from './event.js';
 import type { IpRunner } from '../kernel/ip.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
-import type { Family } from '../kernel/kernel.js';
+import { parseAddresses, type Family, type Rule } from '../kernel/kernel.js';
 import type { Locker } from '../kernel/lock.js';
 import type { Change } from '../kernel/change.js';
-import { desiredFor, planDown, planUp } from './plan.js';
+import { desiredFor, heldRules, planDown, planUp } from './plan.js';
 import { desired6 } from './plan6.js';
 import type { RaSignatures } from './ra-signature.js';
-import { state6Of, state6Queries, stateOf, stateQueries } from './state.js';
+import { ADDRESSES_QUERY, state6Of, state6Queries, stateOf, stateQueries } from './state.js';
 
 /** What the hook needs from the outside world; cli.ts hands in the real ones, tests fakes. */
 export interface Deps {
@@ -92,7 +92,8 @@ export async function runHook(deps: Deps, dry: boolean, report: Report): Promise
   const config = loadConfig(deps, event.iface);
   if (event.action === 'up6' || event.action === 'down6') return follow6(deps, event, config, dry, report);
 
-  const queries = stateQueries(config, config.table);
+  const queries = [...stateQueries(config, config.table), ...(event.action === 'down' ? [ADDRESSES_QUERY] : [])];
+  let held: Rule[] = [];
   try {
     const changes = await round(
       deps,
@@ -101,11 +102,16 @@ export async function runHook(deps: Deps, dry: boolean, report: Report): Promise
       queries,
       (answers) => {
         const state = stateOf(answers, config, config.table);
-        return event.action === 'up' ? planUp(desiredFor(event.lease, event.iface, config), state, config) : planDown(state, config);
+        if (event.action === 'up') return planUp(desiredFor(event.lease, event.iface, config), state, config);
+        held = heldRules(state, parseAddresses(answers[2]).get(event.iface) ?? []);
+        return planDown(state, config, held);
       },
       dry,
       report,
     );
+    for (const r of held) {
+      report.log(`${report.tag}: ${r.from.replace(/\/32$/, '')} stays on ${event.iface} (the DHCP client keeps it configured): its rule and routes stay`);
+    }
     if (event.action === 'up' && changes.length > 0 && !dry) {
       for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
     }

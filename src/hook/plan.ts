@@ -65,11 +65,24 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
   };
 }
 
-/** Everything srcroute owns in the table goes: rules first, so no rule points at a half-empty table. */
-export function planDown(state: OwnedState, config: Config): Change[] {
+/**
+ * The rules for addresses the interface still holds after its lease "ended": dhcpcd with
+ * `persistent` (Debian's default dhcpcd.conf) leaves the address configured on STOPPED (`dhcpcd
+ * -x`, SIGTERM), and a public address without its rule answers nothing (issue 12).
+ */
+export function heldRules(state: OwnedState, addresses: readonly string[]): Rule[] {
+  return state.rules.filter((r) => addresses.includes(hostOrPrefix(r.from)));
+}
+
+/**
+ * Everything srcroute owns in the table goes, rules first so that no rule points at a
+ * half-empty table; but while an address stays on the interface (`held`), its rule and the
+ * table's routes stay too.
+ */
+export function planDown(state: OwnedState, config: Config, held: readonly Rule[] = []): Change[] {
   return [
-    ...state.rules.map((r) => ruleChange('del', r, config)),
-    ...state.routes.map((r) => routeChange('del', r, config)),
+    ...state.rules.filter((r) => !held.includes(r)).map((r) => ruleChange('del', r, config)),
+    ...(held.length > 0 ? [] : state.routes.map((r) => routeChange('del', r, config))),
   ];
 }
 

@@ -15,6 +15,12 @@ export function stateQueries(config: Config, table: number | 'all'): string[][] 
   ];
 }
 
+/**
+ * The hook's extra question on an IPv4 lease's end: which addresses the interface still holds.
+ * Every interface's, because `address show dev X` fails the batch once X is gone (DEPARTED).
+ */
+export const ADDRESSES_QUERY = ['address', 'show'];
+
 export function stateOf(answers: unknown[], config: Config, table: number | 'all', family: Family = 4): OwnedState {
   const inTable = (x: { table: number }): boolean => table === 'all' || x.table === table;
   return {

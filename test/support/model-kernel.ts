@@ -75,6 +75,10 @@ export class ModelKernel {
         .filter((l) => l.ifname === addrDev)
         .map((l) => ({ ...l, addr_info: l.addr_info.filter((a) => a.scope === 'global') }));
     }
+    // The IPv4 recordings keep no addresses: the model holds none on a lease's end, as after
+    // dhcpcd and dhclient remove the address before a down hook (the real-kernel replays and
+    // the labs cover an address that stays).
+    if (q === 'address show' && family === 4) return [];
     throw new Error(`the model does not know: ip -${family} ${q}`);
   }
 

@@ -204,6 +204,8 @@ describe('fuzzing the hook environment', () => {
   it.each([
     ['BOUND', 2, { reason: 'BOUND', interface: 'eth0v0', new_ip_address: '100.64.0.50', new_subnet_cidr: '24', new_routers: '100.64.0.1' }],
     ['BOUND6', 4, { reason: 'BOUND6', interface: 'eth0v0', new_dhcp6_ia_na1_ia_addr1: '2001:db8:1::5' }],
+    // a lease's end asks a third question: the interface's addresses
+    ['STOPPED', 3, { reason: 'STOPPED', interface: 'eth0v0' }],
   ] as const)('whatever ip answers a %s (arbitrary JSON, 500 runs): no crash, no stack trace', async (_, count, env) => {
     await fc.assert(
       // Mostly shaped like ip's answers (arrays of objects), sometimes anything.

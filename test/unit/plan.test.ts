@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
 import { readEvent, type Lease } from '../../src/hook/event.js';
 import type { OwnedState, Route, Rule } from '../../src/kernel/kernel.js';
-import { desiredFor, planDown, planUp } from '../../src/hook/plan.js';
+import { desiredFor, heldRules, planDown, planUp } from '../../src/hook/plan.js';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { ModelKernel, type Recorded } from '../support/model-kernel.js';
 import { tempDir } from '../support/tmp.js';
@@ -98,6 +98,23 @@ describe('planDown', () => {
 
   it('has nothing to do when nothing is left', () => {
     expect(planDown(empty, config)).toEqual([]);
+  });
+
+  it('keeps the rule and the routes while the interface still holds the address (dhcpcd `persistent`, STOPPED)', () => {
+    const held = heldRules(bound, ['100.64.0.50']);
+    expect(held).toEqual([rule('100.64.0.50')]);
+    expect(planDown(bound, config, held)).toEqual([]);
+  });
+
+  it('still removes a rule whose address is gone, and keeps the held one with the routes', () => {
+    const two: OwnedState = { ...bound, rules: [rule('100.64.0.49'), rule('100.64.0.50')] };
+    const held = heldRules(two, ['192.168.1.2', '100.64.0.50']);
+    expect(planDown(two, config, held).map((c) => c.argv.join(' '))).toEqual(['rule del from 100.64.0.49 lookup 123 priority 1000 protocol 213']);
+  });
+
+  it('holds nothing for addresses the interface does not have', () => {
+    expect(heldRules(bound, [])).toEqual([]);
+    expect(heldRules(bound, ['100.64.0.5'])).toEqual([]);
   });
 });
 
