@@ -26,6 +26,7 @@ SBIN=/usr/local/sbin/srcroute
 HOOK_DIR=/etc/dhcpcd
 DISPATCHER=/etc/dhcpcd.exit-hook
 SHIM=/etc/dhcp/dhclient-exit-hooks.d/srcroute
+ENTER=/etc/dhcp/dhclient-enter-hooks.d/srcroute
 TABLES=/etc/iproute2/rt_tables.d/srcroute.conf
 PROTOS=/etc/iproute2/rt_protos.d/srcroute.conf
 CONF_DIR=/etc/srcroute
@@ -68,7 +69,8 @@ Usage: sudo ./install.sh [options] IFACE [IFACE ...]
 Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the `srcroute` command in
 /usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each the whole bundle; the hooks run node
 --jitless), a marked block in /etc/dhcpcd.exit-hook, the dhclient shim
-/etc/dhcp/dhclient-exit-hooks.d/srcroute, the routing tables (pub = 123 for the first interface,
+/etc/dhcp/dhclient-exit-hooks.d/srcroute and its enter hook in dhclient-enter-hooks.d (which keeps
+the lease's routers out of main), the routing tables (pub = 123 for the first interface,
 one more per further interface) in /etc/iproute2/rt_tables.d/srcroute.conf, protocol
 `213 srcroute` in rt_protos.d, /etc/srcroute/srcroute.env and IFACE.env (never overwritten), and,
 when Debian's dhcpcd.service is installed, a drop-in that lets its hooks write /run/srcroute
@@ -321,7 +323,7 @@ fi
 for f in "$R$HOOK_DIR"/*.exit-hook; do
 	if [ -f "$f" ] && grep -qF -- "$MARK" "$f"; then remove "${f#"$R"}"; fi
 done
-for f in "$SBIN" "$SHIM" "$TABLES" "$PROTOS" "$OLD_BUNDLE" "$TMPFILES"; do remove "$f"; done
+for f in "$SBIN" "$SHIM" "$ENTER" "$TABLES" "$PROTOS" "$OLD_BUNDLE" "$TMPFILES"; do remove "$f"; done
 if [ -e "$R$DROP_IN" ]; then remove "$DROP_IN" && reload_units; fi
 unmerge "$DISPATCHER"
 unmerge "$DHCPCD_CONF"
@@ -488,6 +490,8 @@ install_dispatchers() {
 	merge "$DISPATCHER" "$tmp/dispatcher"
 	cat "$here/hooks/dhclient-exit-hook" "$tmp/dispatch.sh" >"$tmp/shim"
 	own "$SHIM" 644 "$tmp/shim"
+	# ... and its enter hook, which keeps the lease's routers out of the main table (see the file).
+	own "$ENTER" 644 "$here/hooks/dhclient-enter-hook"
 }
 
 # The names iproute2 shows for srcroute's tables and protocol.

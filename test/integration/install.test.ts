@@ -334,6 +334,38 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     expect(srcRules()).toEqual([]);
   });
 
+  it('under Debian\'s real dhclient-script, the enter hook keeps the lease out of main, resolv.conf and the hostname', () => {
+    // dhclient-script itself (its address, route, resolv.conf and hostname code, every enter and
+    // exit hook installed here, rfc3442-classless-routes included) for a BOUND on eth0v1, which
+    // has srcroute's hook, and on eth0v0, which has not (its hook is removed for the test).
+    const resolv = sb().read('/etc/resolv.conf');
+    const lease = { new_subnet_mask: '255.255.255.0', new_routers: '100.64.0.1', new_rfc3442_classless_static_routes: '0 100 64 0 1',
+      new_domain_name_servers: '100.64.0.53', new_host_name: 'isp-assigned', reason: 'BOUND' };
+    // in a UTS namespace of its own, named `localhost`: a name dhclient-script replaces
+    const script = (vars: Record<string, string>): RunResult =>
+      sb().run(['unshare', '--uts', 'sh', '-c', 'hostname localhost && /sbin/dhclient-script && hostname'], {
+        env: { PATH: '/usr/sbin:/sbin:/bin:/usr/sbin:/usr/bin', ...lease, ...vars },
+      });
+    const bound = script({ interface: 'eth0v1', new_ip_address: '100.64.0.61' });
+    expect(bound.code, bound.stderr).toBe(0);
+    expect(routes('main').filter((r) => r.dst === 'default'), 'no default route in main').toEqual([]);
+    expect(routes('pub1')).toEqual(expect.arrayContaining([expect.objectContaining({ dst: 'default', gateway: '100.64.0.1', dev: 'eth0v1' })]));
+    expect(srcRules()).toEqual([expect.objectContaining({ src: '100.64.0.61', table: 'pub1' })]);
+    expect(sb().read('/etc/resolv.conf')).toBe(resolv);
+    expect(bound.stdout).toBe('localhost\n');
+    // Not srcroute's interface: dhclient-script does what it always does (the control).
+    must('mv /etc/dhcpcd/eth0v0.exit-hook /run/held-hook');
+    const other = script({ interface: 'eth0v0', new_ip_address: '100.64.0.62' });
+    expect(other.code, other.stderr).toBe(0);
+    expect(routes('main').filter((r) => r.dst === 'default')).toEqual([expect.objectContaining({ gateway: '100.64.0.1', dev: 'eth0v0' })]);
+    expect(sb().read('/etc/resolv.conf')).toContain('100.64.0.53');
+    expect(other.stdout).toBe('isp-assigned\n');
+    must('ip addr flush dev eth0v0 && ip addr flush dev eth0v1 && mv /run/held-hook /etc/dhcpcd/eth0v0.exit-hook');
+    must(`printf '%s' '${resolv.replace(/'/g, "'\\''")}' > /etc/resolv.conf`);
+    expect(script({ interface: 'eth0v1', reason: 'EXPIRE', old_ip_address: '100.64.0.61', new_host_name: '' }).code).toBe(0);
+    expect(srcRules()).toEqual([]);
+  });
+
   it('uninstall --purge removes srcroute\'s rules and routes and gives back the same /etc and /usr/local', () => {
     must('ip addr add 100.64.0.50/24 dev eth0v0');
     expect(runHooks(event('02-BOUND')).code).toBe(0);
@@ -436,7 +468,7 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     const r = install(root, 'eth0v0');
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['usr/local/sbin/srcroute', 'etc/dhcpcd/eth0v0.exit-hook', 'etc/dhcpcd.exit-hook',
-      'etc/dhcp/dhclient-exit-hooks.d/srcroute', 'etc/iproute2/rt_tables.d/srcroute.conf', 'etc/iproute2/rt_protos.d/srcroute.conf',
+      'etc/dhcp/dhclient-exit-hooks.d/srcroute', 'etc/dhcp/dhclient-enter-hooks.d/srcroute', 'etc/iproute2/rt_tables.d/srcroute.conf', 'etc/iproute2/rt_protos.d/srcroute.conf',
       'etc/srcroute/srcroute.env', 'etc/srcroute/eth0v0.env']) {
       expect(() => readFileSync(join(root, f)), f).not.toThrow();
     }

@@ -13,8 +13,9 @@ const patternIn = (file: string): string =>
 const NAMES = ['eth0v0', 'eth0.100', 'wan_1', 'a', 'x-y', 'abcdefghijklmno', 'abcdefghijklmnop', '', '-eth0', '.eth0', 'eth0/1',
   '../etc', 'eth 0', 'eth0:1', 'eth0$', '$(reboot)', 'eth0\nx', 'ethé', '*', 'eth0*'];
 
-it('install.sh uses the dispatcher\'s pattern', () => {
+it('install.sh and the dhclient enter hook use the dispatcher\'s pattern', () => {
   expect(patternIn('install.sh')).toBe(patternIn('hooks/dhcpcd.exit-hook'));
+  expect(patternIn('hooks/dhclient-enter-hook')).toBe(patternIn('hooks/dhcpcd.exit-hook'));
 });
 
 it('the dispatcher\'s pattern and event.ts agree on every name', () => {
