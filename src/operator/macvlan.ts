@@ -4,7 +4,8 @@
 // networkd's and NetworkManager's files are the ones install.sh installs (stacks/).
 import { networkdMacvlanFiles } from './stacks/networkd.js';
 import { nmKeyfile } from './stacks/nm.js';
-import { macvlanHeader, STACK_NAMES, type MacvlanSpec, type StackFile } from './stacks/plan.js';
+import { ifupdownFile } from './stacks/ifupdown.js';
+import { STACK_NAMES, type MacvlanSpec, type StackFile } from './stacks/plan.js';
 
 /** The stacks that define links (Debian's dhcpcd.service leases; ifupdown defines its links). */
 export const MACVLAN_STACKS = ['networkd', 'ifupdown', 'nm'] as const;
@@ -23,19 +24,11 @@ export interface Definition {
 function ifupdown(s: MacvlanSpec): Definition {
   return {
     stack: 'ifupdown',
-    files: [
-      {
-        path: `/etc/network/interfaces.d/${s.iface}`,
-        mode: 0o644,
-        content:
-          `${macvlanHeader(s)}# dhcpcd leases its address (inet manual) and runs srcroute's hook.\n` +
-          `auto ${s.iface}\niface ${s.iface} inet manual\n` +
-          `    pre-up ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
-          `    up ip link set dev ${s.iface} up\n` +
-          `    post-down ip link del ${s.iface}\n`,
-      },
+    files: [ifupdownFile(s, 'dhcp')],
+    notes: [
+      '/etc/network/interfaces must read the directory: "source /etc/network/interfaces.d/*" (Debian\'s default).',
+      `sudo ./install.sh --parent ${s.parent} ${s.iface} sets this up with the DHCP client's side too.`,
     ],
-    notes: [`/etc/network/interfaces must read the directory: "source /etc/network/interfaces.d/*" (Debian's default); ${s.parent} must come up first (auto ${s.parent}).`],
     activate: [`ifup ${s.iface}`],
   };
 }

@@ -46,6 +46,7 @@ export const ROUTER6 = 'fe80::1';
 export const ISP_PREFIX = '2001:db8:1:1::';
 export const ISP_PREFIX2 = '2001:db8:1:2::';
 export const LAN_ROUTER6 = '2001:db8:77::1';
+export const LAN_ADDR = '192.168.77.2';
 export const MACS: Readonly<Record<string, string>> = { eth0v0: '02:00:00:aa:bb:01', eth0v1: '02:00:00:aa:bb:02' };
 /** srcroute's default protocol number (CONTRACT: PROTOCOL=213). */
 export const PROTOCOL = 213;
@@ -160,14 +161,16 @@ export class Lab {
     readonly macvlans: readonly string[],
     readonly ipv6: boolean,
     log: Logger | undefined,
+    /** 'stack': lan0 is only a link; the network stack under test gives it its address and route. */
+    readonly lan: 'lab' | 'stack' = 'lab',
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
     this.log = log ?? (() => {});
   }
 
   /** Build the namespaces, links, addresses and routes; start the sandbox in the box. */
-  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger } = {}): Lab {
-    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log);
+  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger; lan?: 'lab' | 'stack' } = {}): Lab {
+    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log, opts.lan);
     try {
       lab.build();
     } catch (e) {
@@ -230,9 +233,11 @@ export class Lab {
 
     // box <-> LAN router: the box's main default route, a dead end for public traffic
     this.box.ip('link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1', 'netns', this.lanrouter.name);
-    this.box.ip('addr', 'add', '192.168.77.2/24', 'dev', 'lan0');
-    this.box.ip('link', 'set', 'lan0', 'up');
-    this.box.ip('route', 'add', 'default', 'via', LAN_ROUTER, 'dev', 'lan0');
+    if (this.lan === 'lab') {
+      this.box.ip('addr', 'add', `${LAN_ADDR}/24`, 'dev', 'lan0');
+      this.box.ip('link', 'set', 'lan0', 'up');
+      this.box.ip('route', 'add', 'default', 'via', LAN_ROUTER, 'dev', 'lan0');
+    }
     this.lanrouter.ip('addr', 'add', `${LAN_ROUTER}/24`, 'dev', 'lan1');
     this.lanrouter.ip('link', 'set', 'lan1', 'up');
     this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);

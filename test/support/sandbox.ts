@@ -62,6 +62,11 @@ export class Sandbox {
     return new Sandbox(dir, holder, opts.netns !== undefined);
   }
 
+  /** The holder's PID: the one process in the box's namespace that no "reboot" may kill. */
+  get holderPid(): number | undefined {
+    return this.holder.pid;
+  }
+
   /** nsenter argv prefix that puts a command into the holder's namespaces. */
   private enter(argv: readonly string[]): string[] {
     const pid = String(this.holder.pid);

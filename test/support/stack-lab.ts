@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { readText } from '../../src/shared/files.js';
 import { resolve } from 'node:path';
-import { Daemon, Lab, LAN_ROUTER, waitFor, type Logger } from './lab.js';
+import { Daemon, LAN_ADDR, Lab, LAN_ROUTER, waitFor, type Logger } from './lab.js';
+import { run, type RunResult } from './run.js';
 
 const FAKE_SYSTEMCTL = resolve(__dirname, 'fake-systemctl.sh');
 
@@ -208,5 +209,116 @@ export class StackLab {
     }
     box.run(['ip', 'route', 'flush', 'table', '123']);
     this.sh('rm -rf /run/dhcpcd /run/srcroute /run/NetworkManager /run/systemd/netif /run/lab-systemctl.log /run/lab-units; mkdir -p /run/systemd/netif');
+  }
+}
+
+// The lab's box run by a real network stack from its own files (issue 12): ifupdown (`ifup` and
+// `ifdown` with the sandbox's private /etc/network) with dhclient or dhcpcd, or Debian's
+// dhcpcd.service in manager mode. The stack gives the LAN (lan0) its address and default route
+// too, so that a "reboot" can take everything away and the stack must bring it all back.
+// A reboot here: every process in the box's network namespace dies (SIGKILL, as a power cut:
+// no hook runs) except the sandbox's holder; the macvlans go, every address and route goes, the
+// links go down, srcroute's rules go, /run is emptied (a tmpfs at boot); /etc and /var/lib stay.
+// Then the stack starts again as its systemd units would, from their ExecStart lines.
+/** Debian's /etc/network/interfaces (installer's form: interfaces.d sourced at the top) with a static LAN. */
+export const DEBIAN_INTERFACES = [
+  '# This file describes the network interfaces available on your system',
+  '# and how to activate them. For more information, see interfaces(5).',
+  '',
+  'source /etc/network/interfaces.d/*',
+  '',
+  '# The loopback network interface',
+  'auto lo',
+  'iface lo inet loopback',
+  '',
+  '# The LAN',
+  'auto lan0',
+  'iface lan0 inet static',
+  `    address ${LAN_ADDR}/24`,
+  `    gateway ${LAN_ROUTER}`,
+  '',
+].join('\n');
+
+/**
+ * Lab-only lines put at the top of the sandbox's /etc/dhcpcd.conf: no udev in a network
+ * namespace (dhcpcd.service's manager would wait for it forever), no 5 s of ARP probing.
+ */
+export const DHCPCD_LAB_LINES = '# lab only: no udev in a netns, no ARP probing delay\nnodev\nnoarp\n';
+
+/** The ExecStart lines of a unit installed on this machine (`-` prefixes dropped). */
+export function execStarts(unit: string): string[][] {
+  const text = readFileSync(`/lib/systemd/system/${unit}`, 'utf8');
+  return [...text.matchAll(/^ExecStart=-?(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
+}
+
+export class StackBox {
+  constructor(readonly lab: Lab) {}
+
+  run(argv: readonly string[]): RunResult {
+    return this.lab.sandbox.run(argv, { timeoutMs: 60_000 });
+  }
+
+  must(argv: readonly string[]): string {
+    const r = this.run(argv);
+    if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** The main table's default routes, as `via GW dev DEV`. */
+  mainDefaults(): string[] {
+    return this.lab.box
+      .json<{ dst: string; gateway?: string; dev?: string }>('-4', 'route', 'show', 'table', 'main')
+      .filter((r) => r.dst === 'default')
+      .map((r) => `via ${r.gateway ?? '-'} dev ${r.dev ?? '-'}`);
+  }
+
+  /** The LAN's default route is main's only one. */
+  expectLanDefault(): void {
+    const got = this.mainDefaults();
+    if (got.length !== 1 || got[0] !== `via ${LAN_ROUTER} dev lan0`) throw new Error(`main's default routes: ${JSON.stringify(got)} (want only the LAN's)`);
+  }
+
+  /** PIDs in the box's network namespace, but the sandbox's holder (and this test process). */
+  boxPids(): number[] {
+    const holder = this.lab.sandbox.holderPid;
+    return run(['ip', 'netns', 'pids', this.lab.box.name])
+      .stdout.split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((p) => p !== holder && p !== process.pid);
+  }
+
+  /** The command lines of the box's processes named `comm` (dhcpcd rewrites its own: `dhcpcd: [manager] [ip4]`). */
+  commandLines(comm: string): string[] {
+    return this.boxPids().flatMap((pid) => {
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) return [];
+        return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Power cut and boot, up to the point where the init system would start the network units. */
+  async powerCycle(): Promise<void> {
+    for (const pid of this.boxPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await waitFor('every process in the box to die', () => this.boxPids().length === 0, 10_000);
+    const links = this.lab.box.json<{ ifname: string; linkinfo?: { info_kind?: string } }>('-d', 'link', 'show');
+    for (const l of links) if (l.linkinfo?.info_kind === 'macvlan') this.lab.box.ip('link', 'del', l.ifname);
+    for (const dev of ['eth0', 'lan0']) {
+      this.lab.box.ip('addr', 'flush', 'dev', dev);
+      this.lab.box.ip('link', 'set', dev, 'down');
+    }
+    for (const r of this.lab.box.json<{ priority: number }>('-4', 'rule', 'show')) {
+      if (![0, 32766, 32767].includes(r.priority)) this.lab.box.ip('-4', 'rule', 'del', 'priority', String(r.priority));
+    }
+    this.must(['sh', '-c', 'find /run -mindepth 1 -maxdepth 1 ! -name lab-events -exec rm -rf {} +']);
   }
 }

@@ -1,0 +1,37 @@
+// ifupdown's part (Debian 12 and 13, DietPi): /etc/network/interfaces.d/IFACE, the macvlan with its
+// stable MAC, created by `ifup` at boot (networking.service runs `ifup -a`) and leased by the
+// client ifupdown picks for `inet dhcp`. ifupdown 0.8.41 runs the first one installed of dhclient
+// (`dhclient -4 -v -i -pf /run/dhclient.IFACE.pid -lf /var/lib/dhcp/dhclient.IFACE.leases … IFACE`,
+// Debian 12, DietPi, upgraded Debian 13), udhcpc, dhcpcd (`dhcpcd IFACE`, fresh Debian 13 installs
+// with dhcpcd-base); `ifdown` releases (`dhclient -r`, `dhcpcd -k IFACE`). Both run srcroute's
+// hooks, and neither may touch the main table: dhclient through srcroute's enter hook
+// (hooks/dhclient-enter-hook), dhcpcd through `nogateway` in dhcpcd.conf (./dhcpcd.ts).
+// `auto`, not `allow-hotplug`: nothing hot-plugs a macvlan before ifup creates it. Debian's
+// /etc/network/interfaces sources interfaces.d/* at its top, so the macvlan may come up before
+// the LAN: harmless now that it adds nothing to main (seen before: the LAN's `ifup` failed with
+// "File exists"). The parent is brought up here too: on the modem's cable it has no stanza of its
+// own (it carries no address). `ip link add` is skipped when the link exists, so an ifup after a
+// failed ifdown still works. In Debian 12's --stack dhcpcd the same file uses `inet manual` (the
+// link only): dhcpcd.service leases it.
+import { macvlanHeader, type MacvlanSpec, type StackFile } from './plan.js';
+
+export type IfupdownMethod = 'dhcp' | 'manual';
+
+export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile {
+  const who =
+    method === 'dhcp'
+      ? "# ifup creates it and runs the system's DHCP client on it (dhclient, else dhcpcd); srcroute's\n" +
+        '# hooks route the lease through its own table; nothing of it goes to main.\n'
+      : "# ifup creates it (the link only: dhcpcd.service leases its address and runs srcroute's hook).\n";
+  return {
+    path: `/etc/network/interfaces.d/${s.iface}`,
+    mode: 0o644,
+    content:
+      `${macvlanHeader(s)}${who}` +
+      `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
+      `    pre-up ip link set dev ${s.parent} up\n` +
+      `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
+      (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
+      `    post-down ip link del ${s.iface}\n`,
+  };
+}

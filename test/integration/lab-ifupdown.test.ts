@@ -1,0 +1,100 @@
+// Issue 12, ifupdown: Debian 12 and DietPi (ifupdown 0.8.41 + ISC dhclient) and Debian 13 fresh
+// installs (ifupdown + dhcpcd, no dhclient: hidden here by a bind mount in the sandbox, so ifup
+// picks dhcpcd as it would there). The real ifup/ifdown run in the box's sandbox over a private
+// /etc/network written as Debian's installer does (interfaces.d sourced at the top, before the
+// LAN), with the LAN configured by ifupdown too. Each suite: the README's setup commands, lease,
+// rule, pings both ways; ifdown/ifup; a power cut and `ifup -a` (networking.service's ExecStart)
+// routes the public address again without a command; the LAN's default route in main is the
+// LAN's before, during and after.
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY, Lab, waitFor } from '../support/lab.js';
+import { labHousekeeping } from '../support/lab-housekeeping.js';
+import { prerequisites } from '../support/prereq.js';
+import { DEBIAN_INTERFACES, DHCPCD_LAB_LINES, execStarts, StackBox } from '../support/stack-lab.js';
+
+const REPO = resolve(__dirname, '../..');
+const IFACE = 'eth0v0';
+const ok = prerequisites('lab-ifupdown', ['root', 'ip', 'ifup', 'ifdown', 'dhclient', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node']);
+
+describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %s', (client) => {
+  let lab: Lab;
+  let box: StackBox;
+  let addr = '';
+  const mark = () => lab.events().length;
+  const waitBound = (m: number) => lab.waitEvent(new RegExp(`^(BOUND|REBOOT) ${IFACE} `), IFACE, m, 40_000);
+
+  const expectRouted = async (): Promise<string> => {
+    const a = lab.checkLease(IFACE, GATEWAY);
+    expect(await lab.reachable(a), `traffic to/from ${a}`).toEqual({ inbound: true, outbound: true });
+    box.expectLanDefault();
+    return a;
+  };
+
+  beforeAll(async () => {
+    lab = Lab.create({ macvlans: [], lan: 'stack' });
+    box = new StackBox(lab);
+    lab.writeFile('/etc/network/interfaces', DEBIAN_INTERFACES);
+    box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
+    if (client === 'dhcpcd') {
+      // Debian 13 without isc-dhcp-client: ifupdown then runs `dhcpcd IFACE`
+      box.must(['mount', '--bind', '/dev/null', '/sbin/dhclient']);
+      box.must(['sh', '-c', `{ printf '%s' '${DHCPCD_LAB_LINES}'; cat /etc/dhcpcd.conf; } > /run/c && cat /run/c > /etc/dhcpcd.conf && rm /run/c`]);
+    }
+    box.must(['ifup', '-a']);
+    box.expectLanDefault();
+    // T1/T2 of 3 s/6 s: the clients renew by themselves within seconds
+    await lab.startDnsmasq({ extra: ['--dhcp-option=option:T1,3', '--dhcp-option=option:T2,6'] });
+  }, 60_000);
+
+  labHousekeeping(() => lab);
+
+  it("README's setup: install, the macvlan's ifupdown file, ifup: leased, source-routed, the LAN's default untouched", async () => {
+    const inst = lab.install(REPO, ['--configure-dhcpcd', IFACE]);
+    expect(inst.code, inst.stderr).toBe(0);
+    lab.recordEvents();
+    box.must(['srcroute', 'macvlan', IFACE, '--parent', 'eth0', '--stack', 'ifupdown', '--write']);
+    const m = mark();
+    const up = box.run(['ifup', IFACE]);
+    expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+    await waitBound(m);
+    // the client ifupdown chose
+    expect(box.commandLines(client).join('\n')).toMatch(client === 'dhclient' ? /dhclient -4 -v -i -pf \/run\/dhclient\.eth0v0\.pid/ : /dhcpcd: eth0v0/);
+    addr = await expectRouted();
+    expect(box.must(['srcroute', 'status', IFACE])).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
+  });
+
+  it('ifdown releases: no rule, no route, no macvlan; ifup: routed again', async () => {
+    let m = mark();
+    box.must(['ifdown', IFACE]);
+    await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v0/, IFACE, m);
+    expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+    lab.checkNothing(IFACE, [addr]);
+    box.expectLanDefault();
+    m = mark();
+    box.must(['ifup', IFACE]);
+    await waitBound(m);
+    addr = await expectRouted();
+  });
+
+  it('a power cut, then networking.service\'s `ifup -a`: LAN and public address routed again, no command', async () => {
+    await box.powerCycle();
+    expect(box.mainDefaults()).toEqual([]);
+    expect(lab.ownedRules()).toEqual([]);
+    const m = mark();
+    const [start] = execStarts('networking.service');
+    expect(start).toEqual(['/sbin/ifup', '-a', '--read-environment']);
+    const up = box.run(start!);
+    expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+    await waitBound(m);
+    addr = await expectRouted();
+  });
+
+  it("the clients' own renewals (T1 = 3 s) change nothing", async () => {
+    const before = lab.owned();
+    const m = mark();
+    await waitFor('two RENEW events', () => lab.events().slice(m).filter((l) => l.startsWith(`RENEW ${IFACE} `)).length >= 2, 30_000);
+    expect(lab.owned()).toEqual(before);
+    await expectRouted();
+  });
+});
