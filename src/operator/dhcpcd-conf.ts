@@ -11,8 +11,3 @@ export function hasNogateway(text: string, iface: string): boolean {
   }
   return false;
 }
-
-/** Whether an `interface IFACE` block exists (the fix differs: add to it, or append one). */
-export function hasInterfaceBlock(text: string, iface: string): boolean {
-  return text.split('\n').some((l) => l.replace(/#.*/, '').trim().split(/\s+/).join(' ') === `interface ${iface}`);
-}

@@ -1,7 +1,8 @@
 // `srcroute check`, the judging part: facts in, findings out, each with what is wrong and the
 // exact command that fixes it. Pure, so every finding is tested from plain data.
 import { NETWORKD_DROP_IN, type NetworkdFacts } from './networkd.js';
-import { hasInterfaceBlock, hasNogateway } from './dhcpcd-conf.js';
+import { hasNogateway } from './dhcpcd-conf.js';
+import { describeClient } from './dhcp-clients.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
 import type { SeenRule } from '../kernel/kernel.js';
@@ -26,6 +27,18 @@ const sysctlKey = (iface: string, key = 'rp_filter', family = 'ipv4'): string =>
 /** Re-running the installer restores every file it owns. */
 const reinstall = (iface: string): string => `sudo ./install.sh ${iface}   # in srcroute's source directory`;
 const hostOf = (prefix: string): string => prefix.replace(/\/32$/, '');
+/**
+ * How to get IFACE's client to lease again, never by starting a dhcpcd by accident (a dhcpcd
+ * control command that finds no daemon starts one): the box's own way when known (ifupdown), a
+ * rebind when a dhcpcd runs for it, else the installer, which sets a client up for good.
+ */
+function restartClient(f: InterfaceFacts): string {
+  const iface = f.state.iface;
+  if (f.clientStart !== null) return f.clientStart;
+  if (f.clients.some((c) => c.program === 'dhcpcd')) return `dhcpcd -n ${iface}   # the running dhcpcd rebinds it`;
+  return `sudo ./install.sh --parent PARENT ${iface}   # in srcroute's source directory; PARENT: the modem's interface`;
+}
+const runningDhcpcd = (f: InterfaceFacts): boolean => f.clients.some((c) => c.program === 'dhcpcd');
 const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOf(r.from)} lookup ${r.table} pref ${r.priority}`;
 
 /** `count` table numbers from 123 up that no registered name and no interface uses. */
@@ -102,7 +115,7 @@ function serviceFindings(f: InterfaceFacts, facts: Facts): Finding[] {
 function leaseFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const s = f.state;
   const out: Finding[] = [];
-  if (f.config !== null && s.problem !== null) out.push({ id: 'lease', iface: s.iface, problem: s.problem, fix: [`dhcpcd -n ${s.iface}   # renew, then: srcroute sync ${s.iface}`] });
+  if (f.config !== null && s.problem !== null) out.push({ id: 'lease', iface: s.iface, problem: s.problem, fix: [restartClient(f), `srcroute sync ${s.iface}`] });
   const foreign = s.rules.filter((r) => r.protocol !== facts.protocol);
   if (foreign.length > 0) {
     out.push({
@@ -170,19 +183,59 @@ function ipv6Findings(f: InterfaceFacts): Finding[] {
   return out;
 }
 
+/** What runs for the interface: no client, two clients, an address without its rule. */
+function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const s = f.state;
+  const out: Finding[] = [];
+  if (f.clients.length === 0) {
+    out.push({
+      id: 'no-dhcp-client',
+      iface: s.iface,
+      problem: 'no DHCP client runs for it: nothing renews its lease, and srcroute follows no lease event',
+      fix: [restartClient(f)],
+    });
+  } else if (f.clients.length > 1) {
+    const manager = f.clients.find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
+    const last = [...f.clients].sort((a, b) => b.startedMs - a.startedMs)[0]!;
+    out.push({
+      id: 'two-dhcp-clients',
+      iface: s.iface,
+      problem: `${f.clients.length} DHCP clients lease it (${f.clients.map(describeClient).join(', ')}): they fight over its address, and each may take another public address`,
+      fix: manager
+        ? [`systemctl disable --now dhcpcd   # dhcpcd.service leases every interface; if it runs your LAN, keep it and put "denyinterfaces ${s.iface}" above the first "interface" line of /etc/dhcpcd.conf instead`]
+        : [`kill ${last.pid}   # the ${last.program} started last`],
+    });
+  }
+  const ruled = new Set(facts.kernel.rules.filter((r) => r.protocol === facts.protocol).map((r) => hostOf(r.from)));
+  // the lease's own address is judged against the lease (rule-missing and the like)
+  for (const addr of f.addresses.filter((a) => !ruled.has(a) && a !== s.lease?.address)) {
+    out.push({
+      id: 'address-without-rule',
+      iface: s.iface,
+      problem: `it holds ${addr}, which no lease its DHCP client reports and no srcroute rule covers: replies from it leave through the main table (the LAN), not the modem`,
+      fix: [restartClient(f)],
+    });
+  }
+  return out;
+}
+
 function systemFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const { iface } = f.state;
   const out: Finding[] = [];
   const conf = facts.dhcpcdConf;
-  if (conf !== null && !hasNogateway(conf.text, iface)) {
-    const fix = hasInterfaceBlock(conf.text, iface)
-      ? `sed -i '/^[[:space:]]*interface[[:space:]]\\+${iface}[[:space:]]*$/a\\  nogateway' ${conf.path}`
-      : `printf '\\ninterface ${iface}\\n  nogateway\\n' >> ${conf.path}`;
+  // dhclient alone leases it: dhcpcd.conf does not matter (srcroute's enter hook keeps main clean)
+  const dhclientOnly = f.clients.length > 0 && f.clients.every((c) => c.program === 'dhclient');
+  if (conf !== null && !dhclientOnly && !hasNogateway(conf.text, iface)) {
     out.push({
       id: 'nogateway',
       iface,
       problem: `${conf.path} lacks "nogateway" for ${iface}: dhcpcd puts its default route in the main table, where it replaces or competes with the LAN's`,
-      fix: [fix, `dhcpcd -n ${iface}`],
+      // the installer's own block (the one it writes and --uninstall removes), then a rebind
+      // only when a dhcpcd runs for it: `dhcpcd -n` would start one otherwise
+      fix: [
+        `sudo ./install.sh --configure-dhcpcd ${iface}   # in srcroute's source directory`,
+        ...(runningDhcpcd(f) ? [`dhcpcd -n ${iface}   # the running dhcpcd rereads dhcpcd.conf`] : []),
+      ],
     });
   }
   if (f.state.rpFilter === 'strict') {
@@ -233,7 +286,7 @@ export function diagnose(facts: Facts): Finding[] {
     out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall('eth0v0')] });
   }
   for (const f of facts.interfaces) {
-    out.push(...configFindings(f, facts), ...hookFindings(f), ...serviceFindings(f, facts), ...leaseFindings(f, facts), ...ipv6Findings(f), ...systemFindings(f, facts));
+    out.push(...configFindings(f, facts), ...hookFindings(f), ...serviceFindings(f, facts), ...leaseFindings(f, facts), ...clientFindings(f, facts), ...ipv6Findings(f), ...systemFindings(f, facts));
   }
   const s = facts.dhcpcdService;
   if (s !== null && s.readOnlyRun && !s.writable.includes(LOCK_DIR) && facts.interfaces.some((f) => f.hook.exists)) {

@@ -18,6 +18,7 @@ import { isNoIPv6 } from '../kernel/ip-batch.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
 import { readProcesses, type Proc } from './running.js';
 import { nmLeases, type NmLease } from './nm-dhcp.js';
+import { clientsOf, dhcpClients, type DhcpClient } from './dhcp-clients.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 
@@ -47,6 +48,12 @@ export interface InterfaceFacts {
   tableValue: string;
   tableRegistered: boolean;
   hook: HookFile;
+  /** The DHCP clients that run for it (running.ts, dhcp-clients.ts). */
+  clients: DhcpClient[];
+  /** Its IPv4 addresses, as the kernel has them. */
+  addresses: string[];
+  /** The command that (re)starts its DHCP client the way this box does at boot, when known. */
+  clientStart: string | null;
 }
 
 export interface Facts {
@@ -144,12 +151,20 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
   }
 }
 
+/** How this box starts IFACE's client at boot: ifupdown's stanza (networking.service runs `ifup -a`). */
+function clientStartOf(deps: OperatorDeps, iface: string): string | null {
+  // --force: ifupdown may still think it up after its client died
+  return statOf(join(deps.paths.ifupdownDir, iface)) === null ? null : `ifdown --force ${iface}; ifup ${iface}`;
+}
+
 /** Every configured interface, or just `only`. */
 export async function gatherFacts(deps: OperatorDeps, only: string | null): Promise<Facts> {
   const global = configOf(deps, null);
   const fallback = global.config ?? resolveConfig([], () => new Map(), deps.isExecutable);
   let answers: unknown[] = [];
-  await deps.ip(fallback)(VIEW_QUERIES, (a) => ((answers = a), []), true);
+  // IPv4: the rules and routes, and the interfaces' addresses (an address without its rule)
+  await deps.ip(fallback)([...VIEW_QUERIES, ['addr', 'show', 'scope', 'global']], (a) => ((answers = a), []), true);
+  const addresses4 = parseAddresses(answers[2] ?? []);
   const kernel = kernelView(answers);
   // IPv6: its own ip process (ip lists one family at a time), and the interfaces' addresses.
   let answers6: unknown[] = [[], [], []];
@@ -171,6 +186,8 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
           routes: view6.routes,
           sysctl: { forwarding: v6(iface, 'forwarding'), forwardingAll: v6('all', 'forwarding'), acceptRa: v6(iface, 'accept_ra') },
         };
+  const processes = readProcesses(deps.paths.proc, deps.now());
+  const clients = dhcpClients(processes);
   const tables = deps.tables();
   const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [only];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
@@ -191,10 +208,12 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
       tableValue,
       tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
       hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
+      clients: clientsOf(clients, iface),
+      addresses: addresses4.get(iface) ?? [],
+      clientStart: clientStartOf(deps, iface),
     });
   }
   const conf = readText(deps.paths.dhcpcdConf);
-  const processes = readProcesses(deps.paths.proc, deps.now());
   return {
     interfaces,
     globalProblem: global.problem,

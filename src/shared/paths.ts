@@ -27,6 +27,8 @@ export interface Paths {
   /** Drop-in directories of networkd.conf, lowest precedence first. */
   networkdConfDirs: readonly string[];
   ifupdown: string;
+  /** ifupdown's drop-in stanzas: interfaces.d/IFACE. */
+  ifupdownDir: string;
   /** /proc: what runs (the network stacks, the DHCP clients). */
   proc: string;
   /** /proc/sys/net/ipv4/conf: rp_filter per interface and `all`. */
@@ -55,6 +57,7 @@ export function systemPaths(root = ''): Paths {
     networkdConf: at('/etc/systemd/networkd.conf'),
     networkdConfDirs: ['/usr/lib/systemd/networkd.conf.d', '/run/systemd/networkd.conf.d', '/etc/systemd/networkd.conf.d'].map(at),
     ifupdown: at('/etc/network/interfaces'),
+    ifupdownDir: at('/etc/network/interfaces.d'),
     proc: at('/proc'),
     ipv4Conf: at('/proc/sys/net/ipv4/conf'),
     ipv6Conf: at('/proc/sys/net/ipv6/conf'),

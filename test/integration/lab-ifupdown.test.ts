@@ -64,6 +64,24 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
     expect(box.must(['srcroute', 'status', IFACE])).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
   });
 
+  it('check: healthy; with the client killed it says so, and its fix (ifupdown\'s own way) routes again', async () => {
+    const healthy = box.run(['srcroute', 'check']);
+    expect(healthy.stdout, healthy.stderr).toBe(`srcroute check: no problem found (${IFACE})\n`);
+    expect(healthy.code).toBe(0);
+    for (const pid of box.pidsOf(client)) process.kill(pid, 'SIGKILL');
+    await waitFor(`${client} to die`, () => box.commandLines(client).length === 0, 10_000);
+    const sick = box.run(['srcroute', 'check']);
+    expect(sick.code).toBe(1);
+    const fix = `ifdown --force ${IFACE}; ifup ${IFACE}`;
+    expect(sick.stdout).toContain(`1. ${IFACE}: no DHCP client runs for it`);
+    expect(sick.stdout).toContain(`fix: ${fix}`);
+    const m = mark();
+    box.must(['sh', '-c', fix]);
+    await waitBound(m);
+    addr = await expectRouted();
+    expect(box.run(['srcroute', 'check']).code).toBe(0);
+  });
+
   it('ifdown releases: no rule, no route, no macvlan; ifup: routed again', async () => {
     let m = mark();
     box.must(['ifdown', IFACE]);

@@ -288,11 +288,21 @@ export class StackBox {
       .filter((p) => p !== holder && p !== process.pid);
   }
 
-  /** The command lines of the box's processes named `comm` (dhcpcd rewrites its own: `dhcpcd: [manager] [ip4]`). */
-  commandLines(comm: string): string[] {
-    return this.boxPids().flatMap((pid) => {
+  /** The box's processes named `comm`. */
+  pidsOf(comm: string): number[] {
+    return this.boxPids().filter((pid) => {
       try {
-        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) return [];
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Their command lines (dhcpcd rewrites its own: `dhcpcd: [manager] [ip4]`). */
+  commandLines(comm: string): string[] {
+    return this.pidsOf(comm).flatMap((pid) => {
+      try {
         return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()];
       } catch {
         return [];

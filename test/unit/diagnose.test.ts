@@ -2,7 +2,8 @@
 // full report for a box with everything broken is a golden file.
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
-import { hasInterfaceBlock, hasNogateway } from '../../src/operator/dhcpcd-conf.js';
+import { hasNogateway } from '../../src/operator/dhcpcd-conf.js';
+import type { DhcpClient } from '../../src/operator/dhcp-clients.js';
 import { diagnose, renderFindings } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
 import type { ServiceFacts } from '../../src/operator/dhcpcd-service.js';
@@ -60,7 +61,15 @@ interface Box {
   networkd: Facts['networkd'];
   service: ServiceFacts | null;
   nmLeases: Facts['nmLeases'];
+  clients: Record<string, DhcpClient[]>;
+  /** Addresses the kernel has on each interface (default: its lease's). */
+  addresses: Record<string, string[]>;
+  clientStart: string | null;
 }
+
+/** Debian's dhcpcd.service, as running.ts and dhcp-clients.ts see it. */
+const MANAGER: DhcpClient = { pid: 812, program: 'dhcpcd', ifaces: 'all', startedMs: 1_000 };
+const DHCLIENT: DhcpClient = { pid: 990, program: 'dhclient', ifaces: ['eth0v0'], startedMs: 2_000 };
 
 /** Debian 12's dhcpcd.service with srcroute's drop-in (test/units/debian-12). */
 const DEBIAN_SERVICE: ServiceFacts = {
@@ -88,6 +97,9 @@ function healthyBox(): Box {
     networkd: { running: false, manageForeignRules: true, setIn: null, startedBeforeConfig: false },
     service: { ...DEBIAN_SERVICE, writable: [...DEBIAN_SERVICE.writable] },
     nmLeases: [],
+    clients: { eth0v0: [MANAGER], eth0v1: [MANAGER] },
+    addresses: { eth0v0: [LEASES.eth0v0], eth0v1: [LEASES.eth0v1] },
+    clientStart: null,
   };
 }
 
@@ -107,7 +119,10 @@ function factsOf(box: Box): Facts {
       box.kernel,
     );
     const hook = { path: `/etc/dhcpcd/${iface}.exit-hook`, exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, interpreterReal: '/usr/bin/node', nodeFlags: ['--jitless', '--no-expose-wasm'], bundle: null, bundleExists: false, ...box.hookMode[iface] };
-    return { state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook };
+    return {
+      state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook,
+      clients: box.clients[iface] ?? [], addresses: box.addresses[iface] ?? [], clientStart: box.clientStart,
+    };
   });
   return {
     interfaces,
@@ -134,7 +149,17 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['table flushed', (b) => (b.kernel.routes = b.kernel.routes.filter((r) => r.table !== 123)), ['eth0v0 route-missing', 'eth0v0 route-missing']],
   ['gateway changed', (b) => (b.kernel.routes[0]!.gateway = '100.64.0.2'), ['eth0v0 route-wrong']],
   ['stale rule after renumbering', (b) => b.kernel.rules.push({ from: '100.64.0.77/32', table: 123, priority: 1000, protocol: 213 }), ['eth0v0 rule-stale']],
-  ['no lease but rules left', (b) => (b.leases.eth0v0 = null), ['eth0v0 rule-stale', 'eth0v0 route-stale', 'eth0v0 route-stale']],
+  ['no lease but rules left', (b) => ((b.leases.eth0v0 = null), (b.addresses.eth0v0 = [])), ['eth0v0 rule-stale', 'eth0v0 route-stale', 'eth0v0 route-stale']],
+  ['no DHCP client runs', (b) => (b.clients.eth0v0 = []), ['eth0v0 no-dhcp-client']],
+  ['no DHCP client runs (ifupdown)', (b) => ((b.clients.eth0v1 = []), (b.clientStart = 'ifdown --force eth0v1; ifup eth0v1')), ['eth0v1 no-dhcp-client']],
+  ['dhcpcd.service and ifup\'s dhclient both lease it', (b) => (b.clients.eth0v0 = [MANAGER, DHCLIENT]), ['eth0v0 two-dhcp-clients']],
+  ['two per-interface clients', (b) => (b.clients.eth0v0 = [{ ...MANAGER, ifaces: ['eth0v0'] }, DHCLIENT]), ['eth0v0 two-dhcp-clients']],
+  ['an address without its rule, no lease known', (b) => {
+    b.leases.eth0v0 = null;
+    b.kernel.rules = b.kernel.rules.filter((r) => r.from !== '100.64.0.50/32');
+    b.kernel.routes = b.kernel.routes.filter((r) => r.table !== 123);
+  }, ['eth0v0 address-without-rule']],
+  ['dhclient alone: dhcpcd.conf does not matter', (b) => ((b.dhcpcdConf = 'noarp\n'), (b.clients.eth0v0 = [DHCLIENT])), ['eth0v1 nogateway']],
   ['table name deleted', (b) => (b.tableRegistered.eth0v1 = false), ['eth0v1 table-name']],
   ['rp_filter strict', (b) => (b.rp.eth0v1 = 1), []],
   ['rp_filter strict (all=0)', (b) => ((b.rp.all = 0), (b.rp.eth0v1 = 1)), ['eth0v1 rp-filter']],
@@ -181,6 +206,17 @@ describe('diagnose', () => {
     expect(got.sort()).toEqual([...want].sort());
   });
 
+  it('no fix runs a dhcpcd control command unless a dhcpcd runs for the interface (it would start one)', () => {
+    for (const [name, breakIt] of CASES) {
+      const box = healthyBox();
+      breakIt(box);
+      box.clients = { eth0v0: [], eth0v1: [DHCLIENT] };
+      for (const f of diagnose(factsOf(box))) {
+        for (const line of f.fix) expect(line, `${name}: ${f.id}`).not.toMatch(/(^|[;&|]\s*)dhcpcd\s+-/);
+      }
+    }
+  });
+
   it('every finding carries a fix', () => {
     for (const [, breakIt] of CASES) {
       const box = healthyBox();
@@ -191,7 +227,7 @@ describe('diagnose', () => {
 
   it('the whole report, everything broken at once (golden)', () => {
     const box = healthyBox();
-    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|not running|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from|IPV6=no|with accept_ra/.test(name)) breakIt(box);
+    for (const [name, breakIt] of CASES) if (!/healthy|global|dhclient|told not|not running|shared|bad config|via all|no interface block|no lease|JIT is fine|lets the JIT|ProtectHome=no|linked from|IPV6=no|with accept_ra|DHCP client runs|per-interface/.test(name)) breakIt(box);
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
     expect(text).toBe(golden('check-everything-broken.txt', text));
     expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);
@@ -223,7 +259,6 @@ describe('dhcpcd.conf and networkd.conf', () => {
     ['interface eth0v0\nssid home\n  nogateway\n', false],
   ])('%j -> nogateway %s', (text, want) => {
     expect(hasNogateway(text, 'eth0v0')).toBe(want);
-    expect(hasInterfaceBlock(text, 'eth0v0')).toBe(text.includes('interface eth0v0'));
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { tempDir } from '../support/tmp.js';
 // The operator commands through main(): per-command help, argument errors, and the exit
 // statuses cli.ts maps (check: 0 healthy, 1 not). Paths point into a temp root; ip and dhcpcd
 // are fakes, so nothing here touches the machine.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, realDeps } from '../../src/cli.js';
@@ -36,6 +36,17 @@ function box(kernel: unknown[] = HEALTHY) {
   put('/run/dhcpcd/eth0v0-4.sock', '');
   put('/etc/machine-id', '0123456789abcdef0123456789abcdef\n');
   put('/etc/network/interfaces', 'source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\nallow-hotplug lan0\niface lan0 inet dhcp\n');
+  // /proc as running.ts reads it: ourselves and the dhcpcd that leases eth0v0, in one netns
+  put('/proc/stat', 'btime 1700000000\n');
+  const proc = (pid: string, comm: string, argv: string[]) => {
+    mkdirSync(join(root, 'proc', pid, 'ns'), { recursive: true });
+    symlinkSync('net:[4026531840]', join(root, 'proc', pid, 'ns/net'));
+    put(`/proc/${pid}/comm`, `${comm}\n`);
+    put(`/proc/${pid}/stat`, `${pid} (${comm}) S${' 0'.repeat(18)} 100`);
+    put(`/proc/${pid}/cmdline`, `${argv.join('\0')}\0`);
+  };
+  proc('self', 'node', ['node']);
+  proc('812', 'dhcpcd', ['dhcpcd: eth0v0 [ip4]']);
   const ran: string[][] = [];
   const deps: OperatorDeps = {
     ...realDeps({}, 0),
