@@ -579,6 +579,11 @@ install_dhcpcd_conf() {
 		while read -r i _; do
 			printf 'interface %s\n\tnogateway\n\tnoipv4ll\n\tnohook resolv.conf, hostname\n' "$i"
 		done <"$tmp/tables"
+		# Under Debian's dhcpcd.service (--stack dhcpcd) the parent leases nothing: per-interface
+		# options, as dhcpcd 9.4.1 ignores a global denyinterfaces after an interface line.
+		sed -n 's/^stack [^ ]* dhcpcd //p' "$tmp/state" | sort -u | while read -r p; do
+			printf '# %s only carries the macvlans: no address of its own.\ninterface %s\n\tnoipv4\n\tnoipv6\n' "$p" "$p"
+		done
 	} >"$tmp/stanza"
 	block "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)" \
 		<"$tmp/stanza" >"$tmp/stanza.block"

@@ -71,6 +71,11 @@ export function dhcpClients(procs: readonly Proc[]): DhcpClient[] {
   });
 }
 
+/** A manager-mode dhcpcd runs (Debian's dhcpcd.service): it leases every interface. */
+export function runsDhcpcdManager(procs: readonly Proc[]): boolean {
+  return dhcpClients(procs).some((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
+}
+
 /** The clients that lease `iface`. */
 export function clientsOf(clients: readonly DhcpClient[], iface: string): DhcpClient[] {
   return clients.filter((c) => c.ifaces === 'all' || c.ifaces.includes(iface));

@@ -62,12 +62,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
    * Every path, mode, owner and link target of /etc and of /usr/local's top level, lib and sbin
    * (where install writes: the rest of /usr/local can be large), and every such file's hash.
    */
-  const snapshot = (): string =>
-    must(
-      'cd / && set -- etc $(find usr/local/lib usr/local/sbin -maxdepth 0 2>/dev/null) && ' +
-        '{ find usr/local -maxdepth 1; find "$@" -xdev; } | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %G %F %N" && ' +
-        'find "$@" -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum',
-    );
+  const snapshot = (): string => sb().snapshot();
   const stat = (path: string): string => must(`stat -c '%a %U %G %F' '${path}'`).trim();
   const rules = (): KRule[] => JSON.parse(must('ip -j rule show')) as KRule[];
   const srcRules = (): KRule[] => rules().filter((r) => r.protocol === 'srcroute');

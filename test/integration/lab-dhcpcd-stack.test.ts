@@ -12,7 +12,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, LAN_ADDR, LAN_ROUTER, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { ifupdownFile } from '../../src/operator/stacks/ifupdown.js';
 import { DHCPCD_LAB_LINES, execStarts, StackBox } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
@@ -27,6 +26,8 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
   let lab: Lab;
   let box: StackBox;
   let addr = '';
+  let pristine = '';
+  const sb = () => lab.sandbox;
   const mark = () => lab.events().length;
   const dhcpcdService = execStarts('dhcpcd.service')[0]!;
   const networking = execStarts('networking.service')[0]!;
@@ -54,21 +55,20 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
 
   labHousekeeping(() => lab);
 
-  it("README's setup, then the modem comes on: leased, source-routed, the parent bare, the LAN's default untouched", async () => {
-    const inst = lab.install(REPO, ['--configure-dhcpcd', IFACE]);
-    expect(inst.code, inst.stderr).toBe(0);
+  it("README's setup (`install.sh --parent eth0 eth0v0`, dhcpcd.service detected), then the modem comes on: leased, source-routed, the parent bare", async () => {
+    pristine = lab.sandbox.snapshot();
+    const inst = lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(inst.code, `${inst.stdout}\n${inst.stderr}`).toBe(0);
+    expect(inst.stdout).toContain(`${IFACE}: dhcpcd detected: a manager-mode dhcpcd runs`);
+    expect(inst.stdout).toMatch(/running: \/usr\/sbin\/dhcpcd -n\n[^]*running: ifup eth0v0/);
+    expect(sb().read('/etc/dhcpcd.conf')).toMatch(/\ninterface eth0\n\tnoipv4\n\tnoipv6\n# <<< srcroute <<<\n$/);
     lab.recordEvents();
-    const link = ifupdownFile({ iface: IFACE, parent: 'eth0', mac: box.must(['srcroute', 'mac', IFACE]).trim() }, 'manual');
-    lab.writeFile(link.path, link.content);
-    // TODO(install.sh --parent): the parent's block, by hand until install.sh writes it
-    box.must(['sh', '-c', "printf 'interface eth0\\n\\tnoipv4\\n\\tnoipv6\\n' >> /etc/dhcpcd.conf"]);
-    box.must(['sh', '-c', '[ -S /run/dhcpcd/sock ] && dhcpcd -n eth0']);
-    box.must(['ifup', IFACE]);
     const m = mark();
     await lab.startDnsmasq();
     await lab.waitEvent(/^(BOUND|REBOOT) eth0v0 /, IFACE, m, 40_000);
     addr = await expectRouted();
     expect(box.commandLines('dhcpcd').filter((c) => /\[manager\]/.test(c))).toHaveLength(1);
+    expect(box.run(['srcroute', 'check']).stdout).toBe(`srcroute check: no problem found (${IFACE})\n`);
   });
 
   it("the unit's ExecStop (`dhcpcd -x`) keeps the address (persistent), so its rule and routes stay", async () => {
@@ -89,5 +89,15 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
     await lab.waitEvent(/^(BOUND|REBOOT) eth0v0 /, IFACE, m, 40_000);
     await waitFor("the LAN's default route", () => box.mainDefaults().length > 0, 20_000);
     addr = await expectRouted();
+  });
+
+  it('--uninstall --purge: the macvlan goes, nothing of srcroute is left, /etc and /usr/local byte for byte as before', async () => {
+    lab.unrecordEvents();
+    const un = lab.install(REPO, ['--uninstall', '--purge']);
+    expect(un.code, `${un.stdout}\n${un.stderr}`).toBe(0);
+    expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+    expect(lab.owned()).toEqual({ rules: [], routes: [] });
+    box.expectLanDefault();
+    expect(lab.sandbox.snapshot()).toBe(pristine);
   });
 });

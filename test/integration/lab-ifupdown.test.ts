@@ -21,6 +21,7 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
   let lab: Lab;
   let box: StackBox;
   let addr = '';
+  let pristine = '';
   const mark = () => lab.events().length;
   const waitBound = (m: number) => lab.waitEvent(new RegExp(`^(BOUND|REBOOT) ${IFACE} `), IFACE, m, 40_000);
 
@@ -49,19 +50,22 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
 
   labHousekeeping(() => lab);
 
-  it("README's setup: install, the macvlan's ifupdown file, ifup: leased, source-routed, the LAN's default untouched", async () => {
-    const inst = lab.install(REPO, ['--configure-dhcpcd', IFACE]);
-    expect(inst.code, inst.stderr).toBe(0);
-    lab.recordEvents();
-    box.must(['srcroute', 'macvlan', IFACE, '--parent', 'eth0', '--stack', 'ifupdown', '--write']);
-    const m = mark();
-    const up = box.run(['ifup', IFACE]);
-    expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
-    await waitBound(m);
+  it("README's setup (`install.sh --parent eth0 eth0v0`, ifupdown detected): leased, source-routed, the LAN's default untouched", async () => {
+    pristine = lab.sandbox.snapshot();
+    const inst = lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(inst.code, `${inst.stdout}\n${inst.stderr}`).toBe(0);
+    expect(inst.stdout).toContain(`${IFACE}: ifupdown detected: /etc/network/interfaces configures an interface`);
+    expect(inst.stdout).toContain(`running: ifup ${IFACE}`);
+    // ifup waits for the client's first lease, and the client for its hooks
+    addr = await waitFor('the lease and its rule', () => lab.checkLease(IFACE, GATEWAY), 10_000);
     // the client ifupdown chose
     expect(box.commandLines(client).join('\n')).toMatch(client === 'dhclient' ? /dhclient -4 -v -i -pf \/run\/dhclient\.eth0v0\.pid/ : /dhcpcd: eth0v0/);
     addr = await expectRouted();
     expect(box.must(['srcroute', 'status', IFACE])).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
+    const again = lab.install(REPO, ['--parent', 'eth0', IFACE]);
+    expect(again.stdout, 'a second run changes nothing, runs nothing').toMatch(/already installed: nothing changed/);
+    expect(again.stdout).not.toMatch(/running:/);
+    lab.recordEvents();
   });
 
   it('check: healthy; with the client killed it says so, and its fix (ifupdown\'s own way) routes again', async () => {
@@ -114,5 +118,17 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
     await waitFor('two RENEW events', () => lab.events().slice(m).filter((l) => l.startsWith(`RENEW ${IFACE} `)).length >= 2, 30_000);
     expect(lab.owned()).toEqual(before);
     await expectRouted();
+  });
+
+  it('--uninstall --purge: ifdown, nothing of srcroute left, /etc and /usr/local byte for byte as before', async () => {
+    lab.unrecordEvents();
+    const un = lab.install(REPO, ['--uninstall', '--purge']);
+    expect(un.code, `${un.stdout}\n${un.stderr}`).toBe(0);
+    expect(un.stdout).toContain(`running: ifdown ${IFACE}`);
+    expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+    expect(box.commandLines(client)).toEqual([]);
+    expect(lab.owned()).toEqual({ rules: [], routes: [] });
+    box.expectLanDefault();
+    expect(lab.sandbox.snapshot()).toBe(pristine);
   });
 });

@@ -351,6 +351,12 @@ export class Lab {
     this.writeFile('/etc/dhcp/dhclient-exit-hooks.d/zz-lab-record', line);
   }
 
+  /** Take the recorders out again, before an uninstall that must give /etc back as it was. */
+  unrecordEvents(): void {
+    const r = this.sandbox.run(['sh', '-c', "sed -i '/^# lab recorder/,$d' /etc/dhcpcd.exit-hook && rm -f /etc/dhcp/dhclient-exit-hooks.d/zz-lab-record"]);
+    if (r.code !== 0) throw new Error(`lab: cannot remove the recorders: ${r.stderr}`);
+  }
+
   /** Lease events seen so far (`REASON IFACE ADDR` lines). */
   events(): string[] {
     const r = this.sandbox.run(['cat', this.eventsFile]);

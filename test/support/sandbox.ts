@@ -86,6 +86,22 @@ export class Sandbox {
     return child;
   }
 
+  /**
+   * /etc and srcroute's part of /usr/local as the sandbox sees them: every path with its mode,
+   * owner, type and link target, then every file's sha256. Equal snapshots: the same bytes.
+   */
+  snapshot(): string {
+    const r = this.run([
+      'sh',
+      '-c',
+      'cd / && set -- etc $(find usr/local/lib usr/local/sbin -maxdepth 0 2>/dev/null) && ' +
+        '{ find usr/local -maxdepth 1; find "$@" -xdev; } | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %G %F %N" && ' +
+        'find "$@" -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum',
+    ]);
+    if (r.code !== 0) throw new Error(`sandbox: snapshot failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
   /** Read a file as the sandbox sees it. */
   read(path: string): string {
     const r = this.run(['cat', path]);

@@ -5,6 +5,8 @@ import { detectStack, ifupdownConfigures } from '../../src/operator/stacks/detec
 import { unitName } from '../../src/operator/stacks/dhcpcd-unit.js';
 import { matchesName, networkFileFor, networkdPlan } from '../../src/operator/stacks/networkd.js';
 import { nmPlan } from '../../src/operator/stacks/nm.js';
+import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
+import { ifupdownPlan, type IfupdownFacts } from '../../src/operator/stacks/ifupdown.js';
 import { renderManifest, type StackPlan } from '../../src/operator/stacks/plan.js';
 import type { Proc } from '../../src/operator/running.js';
 import { parseNmDevice } from '../../src/operator/nm-dhcp.js';
@@ -13,6 +15,9 @@ import { golden } from '../support/golden.js';
 const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
 const DHCPCD = '/usr/sbin/dhcpcd';
 const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
+/** Debian 12: ifupdown with isc-dhcp-client, dhcpcd-base installed too. */
+const IFUP_DHCLIENT: IfupdownFacts = { ifup: true, ifupClient: 'dhclient', dhcpcdInstalled: true };
+const MANAGER: Proc = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
 
 /** A plan as one text: the manifest, then every file with its mode. */
 function dump(plan: StackPlan): string {
@@ -24,6 +29,9 @@ describe('stack plans (golden)', () => {
     ['networkd-netplan', networkdPlan(SPEC, { parentNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, 'as asked with --stack')],
     ['networkd-bare-parent', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs')],
     ['nm', nmPlan(SPEC, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs')],
+    ['ifupdown-dhclient', ifupdownPlan(SPEC, IFUP_DHCLIENT, 'detected: /etc/network/interfaces configures an interface')],
+    ['ifupdown-dhcpcd', ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, ifupClient: 'dhcpcd' }, 'as asked with --stack')],
+    ['dhcpcd-service', dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs')],
   ])('%s', (name, plan) => {
     const text = dump(plan);
     expect(text).toBe(golden(`stack-${name}.txt`, text));
@@ -51,6 +59,19 @@ describe('stack plans (golden)', () => {
     const plan = nmPlan(SPEC, { dhcpcd: DHCPCD }, '');
     expect(plan.files.find((f) => f.path.endsWith('.nmconnection'))!.mode).toBe(0o600);
     expect(plan.files.find((f) => f.path.includes('dispatcher.d'))!.content).toMatch(/^up\) exec systemctl start --no-block 'srcroute-dhcpcd@eth0v0.service' ;;$/m);
+  });
+
+  it('ifupdown: refuses without ifup, or without a client for it to run; no dhcpcd.conf block where no dhcpcd is', () => {
+    expect(() => ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, ifup: false }, '')).toThrow(/ifupdown is not installed/);
+    expect(() => ifupdownPlan(SPEC, { ifup: true, ifupClient: null, dhcpcdInstalled: false }, '')).toThrow(/no DHCP client for ifup/);
+    expect(ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, dhcpcdInstalled: false }, '').dhcpcdConf).toBe(false);
+  });
+
+  it('dhcpcd.service: a rebind only while a manager runs (a control command would start one), never enabled or started', () => {
+    const idle = dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [], dhcpcd: DHCPCD }, '');
+    expect(renderManifest(idle)).not.toMatch(/dhcpcd -n|systemctl/);
+    expect(idle.notes.join('\n')).toMatch(/neither enables nor starts it/);
+    expect(renderManifest(dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n$/m);
   });
 
   it('every plan asks for the dhcpcd.conf stanza and starts nothing for the LAN', () => {

@@ -12,6 +12,8 @@ import type { OperatorDeps } from '../deps.js';
 import type { Command } from '../../shared/command.js';
 import { chooseStack, gatherStackFacts, type GatheredFacts } from '../stacks/gather.js';
 import { networkdPlan } from '../stacks/networkd.js';
+import { dhcpcdPlan } from '../stacks/dhcpcd.js';
+import { ifupdownPlan } from '../stacks/ifupdown.js';
 import { nmPlan } from '../stacks/nm.js';
 import { renderManifest, type MacvlanSpec, type Stack, type StackPlan } from '../stacks/plan.js';
 import { macOf } from './mac.js';
@@ -25,10 +27,12 @@ export interface StackPlanArgs {
 
 type Planner = (spec: MacvlanSpec, facts: GatheredFacts, how: string) => StackPlan;
 
-/** One planner per stack; ifupdown's and Debian dhcpcd.service's come with their own modules. */
-const PLANNERS: Partial<Record<Stack, Planner>> = {
+/** One planner per stack. */
+const PLANNERS: Record<Stack, Planner> = {
   networkd: networkdPlan,
   nm: nmPlan,
+  ifupdown: ifupdownPlan,
+  dhcpcd: dhcpcdPlan,
 };
 
 export function planStack(deps: OperatorDeps, args: StackPlanArgs): StackPlan {
@@ -39,8 +43,8 @@ export function planStack(deps: OperatorDeps, args: StackPlanArgs): StackPlan {
   const facts = gatherStackFacts(deps, parent);
   const { stack, how } = chooseStack(args.stack, facts.processes, deps);
   const planner = PLANNERS[stack];
-  if (planner === undefined) throw new InputError(`--stack ${stack}: not supported by this version`);
-  if (!isExecutable(deps.dhcpcd)) throw new InputError(`dhcpcd is not installed (no ${deps.dhcpcd}): sudo apt install dhcpcd-base (the client alone, without Debian's all-interface service)`);
+  // ifupdown runs whichever client is installed (its planner says when there is none)
+  if (stack !== 'ifupdown' && !isExecutable(deps.dhcpcd)) throw new InputError(`dhcpcd is not installed (no ${deps.dhcpcd}): sudo apt install dhcpcd-base (the client alone, without Debian's all-interface service)`);
   return planner({ iface, parent, mac: macOf(deps, iface) }, facts, how);
 }
 

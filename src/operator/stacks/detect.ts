@@ -1,6 +1,7 @@
 // Which network stack manages this box, judged by what runs. Files mislead: systemd-tmpfiles
 // creates /run/systemd/netif at every boot even with networkd off, so the old check told
 // NetworkManager users (Raspberry Pi OS, Debian desktops) to restart systemd-networkd (issue 12).
+import { runsDhcpcdManager } from '../dhcp-clients.js';
 import type { Proc } from '../running.js';
 import { STACK_NAMES, type Stack } from './plan.js';
 
@@ -13,16 +14,13 @@ export interface DetectFacts {
 /** The kernel keeps 15 characters of a process name: systemd-networkd is `systemd-network`. */
 const COMM: Partial<Record<Stack, string>> = { nm: 'NetworkManager', networkd: 'systemd-network' };
 
-/** dhcpcd 9 and 10 title a manager-mode daemon `dhcpcd: [manager] [ip4] [ip6]`. */
-const isDhcpcdManager = (p: Proc): boolean => p.comm === 'dhcpcd' && /\[manager\]/.test(p.argv.join(' '));
-
 export type Detected = { stack: Stack; how: string } | { stack: null; why: string };
 
 export function detectStack(facts: DetectFacts): Detected {
   const running = (['nm', 'networkd'] as const).filter((s) => facts.processes.some((p) => p.comm === COMM[s]));
   if (running.length === 2) return { stack: null, why: 'both NetworkManager and systemd-networkd run' };
   if (running.length === 1) return { stack: running[0]!, how: `detected: ${STACK_NAMES[running[0]!]} runs` };
-  if (facts.processes.some(isDhcpcdManager)) return { stack: 'dhcpcd', how: 'detected: a manager-mode dhcpcd runs' };
+  if (runsDhcpcdManager(facts.processes)) return { stack: 'dhcpcd', how: 'detected: a manager-mode dhcpcd runs' };
   if (facts.ifupdownConfigured) return { stack: 'ifupdown', how: 'detected: /etc/network/interfaces configures an interface' };
   return { stack: null, why: 'neither NetworkManager nor systemd-networkd nor a manager-mode dhcpcd runs, and /etc/network/interfaces configures nothing' };
 }

@@ -1,24 +1,38 @@
-// dhcpcd.conf, as srcroute needs it: whichever dhcpcd leases the macvlan (one started by ifup as
-// `dhcpcd IFACE`, or Debian's dhcpcd.service in manager mode, `dhcpcd -q -b`, every interface) must
-// keep the lease out of the main table, resolv.conf and the hostname; and under dhcpcd.service the
-// macvlan's parent must lease nothing: it is on the modem's cable, and dhcpcd.service leased it
-// beside the macvlan (issue 12: a second public address and a second default route in main).
-// Only per-interface options: dhcpcd 9.4.1 ignores a global `denyinterfaces eth0` written after an
-// `interface` block (measured: eth0 was leased), and srcroute's block comes last. `noipv4` and
-// `noipv6` in the parent's block keep it bare (measured: no address on eth0).
-export interface DhcpcdInterface {
-  iface: string;
-  /** The macvlan's parent, when dhcpcd.service runs on every interface. */
-  bareParent: string | null;
-}
+// Debian's dhcpcd.service (older Raspberry Pi OS, anyone who installed the `dhcpcd` package): a
+// manager-mode dhcpcd (`dhcpcd -q -b`, every interface) that the admin runs on purpose for the
+// LAN. srcroute never enables or starts it (issue 12: beside NetworkManager or ifupdown it fights
+// for every interface). Here it leases the macvlan with srcroute's block in dhcpcd.conf
+// (nogateway, nohook resolv.conf, hostname), and the block keeps the macvlan's parent bare
+// (install.sh writes `interface PARENT` / noipv4 / noipv6 for every interface on this stack):
+// the parent is on the modem's cable, and dhcpcd.service leased it beside the macvlan (a second
+// public address, a second default route in main). Per-interface options, because dhcpcd 9.4.1
+// ignores a global `denyinterfaces eth0` written after an `interface` block (measured: eth0 was
+// leased), and srcroute's block comes last.
+// dhcpcd creates no links: ifupdown does (`inet manual`, the link only), as it did on those
+// systems. A running manager keeps the options it read for an interface until told: `dhcpcd -n`
+// (one control command: dhcpcd 9.4.1 with privilege separation serves one per daemon) makes it
+// reread them, measured: the parent lost its lease. It is only run when a manager runs, because a
+// dhcpcd control command that finds no daemon starts one.
+import { InputError } from '../../shared/errors.js';
+import { runsDhcpcdManager } from '../dhcp-clients.js';
+import type { Proc } from '../running.js';
+import { ifupdownFile, type IfupdownFacts } from './ifupdown.js';
+import type { MacvlanSpec, StackPlan } from './plan.js';
 
-export function dhcpcdStanza(ifaces: readonly DhcpcdInterface[]): string {
-  const lines = [
-    "# srcroute's interfaces: leases only, no default route, DNS or hostname from them.",
-    '# (Options after an interface line apply to that interface only: keep this last.)',
-  ];
-  for (const { iface } of ifaces) lines.push(`interface ${iface}`, '\tnogateway', '\tnoipv4ll', '\tnoipv6', '\tnohook resolv.conf, hostname');
-  const parents = [...new Set(ifaces.flatMap((i) => (i.bareParent ? [i.bareParent] : [])))];
-  for (const p of parents) lines.push(`# ${p} only carries the macvlans: no address of its own (dhcpcd.service would lease it).`, `interface ${p}`, '\tnoipv4', '\tnoipv6');
-  return `${lines.join('\n')}\n`;
+export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string }, how: string): StackPlan {
+  if (!facts.ifup) throw new InputError('--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ifupdown');
+  const file = ifupdownFile(s, 'manual');
+  const running = runsDhcpcdManager(facts.processes);
+  return {
+    stack: 'dhcpcd',
+    how,
+    files: [file],
+    run: [...(running ? [{ when: '*' as const, argv: [facts.dhcpcd, '-n'] }] : []), { when: [file.path], argv: ['ifup', s.iface] }],
+    stop: [['ifdown', s.iface]],
+    reload: [],
+    dhcpcdConf: true,
+    notes: running
+      ? [`dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)`]
+      : [`no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor starts it)`],
+  };
 }

@@ -3,11 +3,12 @@
 // runs. Everything it finds is plain data for the pure planners beside it.
 import { join } from 'node:path';
 import { InputError } from '../../shared/errors.js';
-import { listDir, readText } from '../../shared/files.js';
+import { isExecutable, listDir, readText } from '../../shared/files.js';
 import type { OperatorDeps } from '../deps.js';
 import { readNetworkd } from '../networkd.js';
 import { readProcesses, type Proc } from '../running.js';
 import { detectStack, ifupdownConfigures } from './detect.js';
+import type { IfupdownFacts } from './ifupdown.js';
 import { NETWORK_DIRS, networkFileFor } from './networkd.js';
 import { STACKS, type Stack } from './plan.js';
 
@@ -31,11 +32,23 @@ export function parentNetworkOf(deps: OperatorDeps, parent: string): string | nu
   return networkFileFor(files, parent);
 }
 
-export interface GatheredFacts {
+export interface GatheredFacts extends IfupdownFacts {
   processes: Proc[];
   parentNetwork: string | null;
   networkdStale: boolean;
   dhcpcd: string;
+}
+
+/** ifupdown 0.8.41 runs the first installed of dhclient, udhcpc, dhcpcd for `inet dhcp` (interfaces(5)). */
+function ifupdownFacts(deps: OperatorDeps): IfupdownFacts {
+  const has = (names: readonly string[]): boolean => names.some((n) => isExecutable(join(deps.paths.root || '/', n)));
+  const dhcpcdInstalled = isExecutable(deps.dhcpcd);
+  const dhclient = has(['/usr/sbin/dhclient', '/sbin/dhclient']);
+  return {
+    ifup: has(['/usr/sbin/ifup', '/sbin/ifup']),
+    ifupClient: dhclient ? 'dhclient' : dhcpcdInstalled ? 'dhcpcd' : null,
+    dhcpcdInstalled,
+  };
 }
 
 export function gatherStackFacts(deps: OperatorDeps, parent: string): GatheredFacts {
@@ -46,5 +59,6 @@ export function gatherStackFacts(deps: OperatorDeps, parent: string): GatheredFa
     parentNetwork: parentNetworkOf(deps, parent),
     networkdStale: networkd.startedBeforeConfig,
     dhcpcd: deps.dhcpcd,
+    ...ifupdownFacts(deps),
   };
 }

@@ -13,7 +13,8 @@
 // own (it carries no address). `ip link add` is skipped when the link exists, so an ifup after a
 // failed ifdown still works. In Debian 12's --stack dhcpcd the same file uses `inet manual` (the
 // link only): dhcpcd.service leases it.
-import { macvlanHeader, type MacvlanSpec, type StackFile } from './plan.js';
+import { InputError } from '../../shared/errors.js';
+import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
 
 export type IfupdownMethod = 'dhcp' | 'manual';
 
@@ -33,5 +34,36 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
       `    post-down ip link del ${s.iface}\n`,
+  };
+}
+
+/** What is installed, as the planners need it (stacks/gather.ts finds it). */
+export interface IfupdownFacts {
+  /** /sbin/ifup exists. */
+  ifup: boolean;
+  /** The client ifupdown runs for `inet dhcp`: the first installed of dhclient and dhcpcd. */
+  ifupClient: 'dhclient' | 'dhcpcd' | null;
+  dhcpcdInstalled: boolean;
+}
+
+/** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
+export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string): StackPlan {
+  if (!facts.ifup) throw new InputError('ifupdown is not installed (no /sbin/ifup): sudo apt install ifupdown, or give --stack for the stack this box runs');
+  if (facts.ifupClient === null) throw new InputError('no DHCP client for ifup to run: sudo apt install isc-dhcp-client (or dhcpcd-base)');
+  const file = ifupdownFile(s, 'dhcp');
+  const client =
+    facts.ifupClient === 'dhclient'
+      ? `ifup runs dhclient for ${s.iface}; srcroute's enter hook (/etc/dhcp/dhclient-enter-hooks.d/srcroute) keeps its routers, DNS and hostname out of the system`
+      : `ifup runs dhcpcd for ${s.iface}; srcroute's block in /etc/dhcpcd.conf keeps its routers, DNS and hostname out of the system`;
+  return {
+    stack: 'ifupdown',
+    how,
+    files: [file],
+    run: [{ when: [file.path], argv: ['ifup', s.iface] }],
+    stop: [['ifdown', s.iface]],
+    reload: [],
+    // needed when ifup's client is dhcpcd, harmless beside dhclient (and right if dhclient goes)
+    dhcpcdConf: facts.ifupClient === 'dhcpcd' || facts.dhcpcdInstalled,
+    notes: [client],
   };
 }
