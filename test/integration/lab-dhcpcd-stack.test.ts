@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, LAN_ADDR, LAN_ROUTER, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { DHCPCD_LAB_LINES, execStarts, StackBox } from '../support/stack-lab.js';
+import { execStarts, StackBox } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
@@ -46,7 +46,7 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
     box = new StackBox(lab);
     lab.writeFile('/etc/network/interfaces', RASPBIAN_INTERFACES);
     box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
-    box.must(['sh', '-c', `{ printf '%s' '${DHCPCD_LAB_LINES}'; cat /etc/dhcpcd.conf; printf '%s' '${LAN_STANZA}'; } > /run/c && cat /run/c > /etc/dhcpcd.conf && rm /run/c`]);
+    box.labDhcpcdConf(LAN_STANZA);
     box.must(networking);
     box.must(dhcpcdService);
     await waitFor("the LAN's default route from dhcpcd", () => box.mainDefaults().length > 0, 20_000);
@@ -56,9 +56,8 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
   labHousekeeping(() => lab);
 
   it("README's setup (`install.sh --parent eth0 eth0v0`, dhcpcd.service detected), then the modem comes on: leased, source-routed, the parent bare", async () => {
-    pristine = lab.sandbox.snapshot();
-    const inst = lab.install(REPO, ['--parent', 'eth0', IFACE]);
-    expect(inst.code, `${inst.stdout}\n${inst.stderr}`).toBe(0);
+    const inst = box.setUp(REPO, IFACE);
+    pristine = inst.pristine;
     expect(inst.stdout).toContain(`${IFACE}: dhcpcd detected: a manager-mode dhcpcd runs`);
     expect(inst.stdout).toMatch(/running: \/usr\/sbin\/dhcpcd -n\n[^]*running: ifup eth0v0/);
     expect(sb().read('/etc/dhcpcd.conf')).toMatch(/\ninterface eth0\n\tnoipv4\n\tnoipv6\n# <<< srcroute <<<\n$/);

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { DEBIAN_INTERFACES, DHCPCD_LAB_LINES, execStarts, StackBox } from '../support/stack-lab.js';
+import { DEBIAN_INTERFACES, execStarts, StackBox } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
@@ -40,7 +40,7 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
     if (client === 'dhcpcd') {
       // Debian 13 without isc-dhcp-client: ifupdown then runs `dhcpcd IFACE`
       box.must(['mount', '--bind', '/dev/null', '/sbin/dhclient']);
-      box.must(['sh', '-c', `{ printf '%s' '${DHCPCD_LAB_LINES}'; cat /etc/dhcpcd.conf; } > /run/c && cat /run/c > /etc/dhcpcd.conf && rm /run/c`]);
+      box.labDhcpcdConf();
     }
     box.must(['ifup', '-a']);
     box.expectLanDefault();
@@ -51,9 +51,8 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
   labHousekeeping(() => lab);
 
   it("README's setup (`install.sh --parent eth0 eth0v0`, ifupdown detected): leased, source-routed, the LAN's default untouched", async () => {
-    pristine = lab.sandbox.snapshot();
-    const inst = lab.install(REPO, ['--parent', 'eth0', IFACE]);
-    expect(inst.code, `${inst.stdout}\n${inst.stderr}`).toBe(0);
+    const inst = box.setUp(REPO, IFACE);
+    pristine = inst.pristine;
     expect(inst.stdout).toContain(`${IFACE}: ifupdown detected: /etc/network/interfaces configures an interface`);
     expect(inst.stdout).toContain(`running: ifup ${IFACE}`);
     // ifup waits for the client's first lease, and the client for its hooks

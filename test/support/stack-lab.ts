@@ -264,6 +264,23 @@ export class StackBox {
     return r.stdout;
   }
 
+  /** Debian's /etc/dhcpcd.conf with DHCPCD_LAB_LINES at its top and `tail` (the admin's own lines) at its end. */
+  labDhcpcdConf(tail = ''): void {
+    const text = `${DHCPCD_LAB_LINES}${this.lab.sandbox.read('/etc/dhcpcd.conf')}${tail}`;
+    this.lab.writeFile('/etc/dhcpcd.conf', text);
+  }
+
+  /**
+   * The README's setup, `install.sh --parent eth0 IFACE` (the stack detected), after a snapshot of
+   * /etc and /usr/local that `--uninstall --purge` must give back. Throws unless it succeeds.
+   */
+  setUp(repo: string, iface: string): { pristine: string; stdout: string } {
+    const pristine = this.lab.sandbox.snapshot();
+    const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
+    if (r.code !== 0) throw new Error(`install.sh --parent eth0 ${iface} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    return { pristine, stdout: r.stdout };
+  }
+
   /** The main table's default routes, as `via GW dev DEV`. */
   mainDefaults(): string[] {
     return this.lab.box
