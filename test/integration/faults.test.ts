@@ -134,7 +134,7 @@ const nothing = { rules: [], routes: [] };
 /** Every srcroute rule in the namespace: the duplicate check across all tables. */
 const allOwnedRules = (): KRule[] => ns!.json<KRule>('-N', 'rule', 'show').filter((r) => r.protocol === PROTO);
 
-/** What dhcpcd does before an up hook: the lease's address on the interface. */
+/** What dhcpcd does before an up hook: the lease's address on the interface (before a down hook: none). */
 function address(l: Lease | null, iface = 'eth0v0'): void {
   ns!.ip('addr', 'flush', 'dev', iface);
   if (l) ns!.ip('addr', 'add', `${l.address}/${l.cidr}`, 'dev', iface);
@@ -327,6 +327,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/^srcroute\[eth0v0\] BOUND: warning: cannot lock .*; going on without the lock$/m);
       expect(held(123)).toEqual(whole(A, 123));
+      address(null);
       const gone = await bundle(down(A), cfgFor(ipPath), { SRCROUTE_STATE_DIR: dir() });
       expect(gone.code, gone.stderr).toBe(0);
       expect(held(123)).toEqual(nothing);
@@ -340,6 +341,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       expect(r.stderr).toMatch(/warning: cannot lock \/run\/srcroute\/table-123/);
       expect(r.code, r.stderr).toBe(0);
       expect(held(123)).toEqual(whole(A, 123));
+      address(null);
       const gone = await bundle(down(A), cfgFor(ipPath), atRun, wrap);
       expect(gone.code, gone.stderr).toBe(0);
       expect(held(123)).toEqual(nothing);
@@ -392,6 +394,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       const r = await bundle(up(A), config(`IP=${ipPath}\nTABLE=123\nTIMEOUT=1\n`));
       expect(r.code, r.stderr).toBe(0);
       expect(held(123)).toEqual(whole(A, 123));
+      address(null);
       const gone = await bundle(down(A), config(`IP=${ipPath}\nTABLE=123\n`));
       expect(gone.code, gone.stderr).toBe(0);
     });
@@ -413,6 +416,8 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
         const changed = runs.filter((r) => r.stderr.includes(`srcroute[${l.iface}]`) && r.stderr.includes('added'));
         expect(changed).toHaveLength(1);
       }
+      address(null, 'eth0v0');
+      address(null, 'eth0v1');
       const gone = await Promise.all([bundle(down(A), cfg), bundle(down(C), cfg)]);
       for (const r of gone) expect(r.code, r.stderr).toBe(0);
       expect([held(123), held(124)]).toEqual([nothing, nothing]);
@@ -437,6 +442,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
         expect(now, `pair ${i}: the table holds ${winner.address}'s whole lease and nothing else`).toEqual(whole(winner, 123));
       }
       console.log(`races: winners seen: ${[...seen].join(', ')}`);
+      address(null, 'eth0v0');
       const gone = await bundle({ reason: 'STOP', interface: 'eth0v0' }, cfg);
       expect(gone.code, gone.stderr).toBe(0);
       expect(held(123)).toEqual(nothing);

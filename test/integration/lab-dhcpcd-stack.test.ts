@@ -12,11 +12,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, LAN_ADDR, LAN_ROUTER, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { execStarts, StackBox } from '../support/stack-lab.js';
+import { execStarts, StackBox, UNITS } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
-const ok = prerequisites('lab-dhcpcd-stack', ['root', 'ip', 'ifup', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node']);
+const ok = prerequisites('lab-dhcpcd-stack', ['root', 'ip', 'ifup', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', ...UNITS]);
 
 /** Raspberry Pi OS (Bullseye) shipped this /etc/network/interfaces: ifupdown configures nothing itself. */
 const RASPBIAN_INTERFACES = '# interfaces(5) file used by ifup(8) and ifdown(8)\n# Include files from /etc/network/interfaces.d:\nsource /etc/network/interfaces.d/*\n';
@@ -29,8 +29,8 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
   let pristine = '';
   const sb = () => lab.sandbox;
   const mark = () => lab.events().length;
-  const dhcpcdService = execStarts('dhcpcd.service')[0]!;
-  const networking = execStarts('networking.service')[0]!;
+  let dhcpcdService: string[] = [];
+  let networking: string[] = [];
 
   const expectRouted = async (): Promise<string> => {
     const a = lab.checkLease(IFACE, GATEWAY);
@@ -41,6 +41,8 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
   };
 
   beforeAll(async () => {
+    dhcpcdService = execStarts('dhcpcd.service')[0]!;
+    networking = execStarts('networking.service')[0]!;
     expect(dhcpcdService).toEqual(['/usr/sbin/dhcpcd', '-q', '-b']);
     lab = Lab.create({ macvlans: [], lan: 'stack' });
     box = new StackBox(lab);

@@ -11,11 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { DEBIAN_INTERFACES, execStarts, StackBox } from '../support/stack-lab.js';
+import { DEBIAN_INTERFACES, execStarts, StackBox, UNITS } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
-const ok = prerequisites('lab-ifupdown', ['root', 'ip', 'ifup', 'ifdown', 'dhclient', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node']);
+const ok = prerequisites('lab-ifupdown', ['root', 'ip', 'ifup', 'ifdown', 'dhclient', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', ...UNITS]);
 
 describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %s', (client) => {
   let lab: Lab;
@@ -51,6 +51,12 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
   labHousekeeping(() => lab);
 
   it("README's setup (`install.sh --parent eth0 eth0v0`, ifupdown detected): leased, source-routed, the LAN's default untouched", async () => {
+    const before = lab.sandbox.snapshot();
+    const dry = lab.install(REPO, ['--dry-run', '--parent', 'eth0', IFACE]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would write /etc/network/interfaces.d/${IFACE}`);
+    expect(dry.stdout).toContain(`would run: ifup ${IFACE}`);
+    expect(lab.sandbox.snapshot(), '--dry-run changed nothing').toBe(before);
     const inst = box.setUp(REPO, IFACE);
     pristine = inst.pristine;
     expect(inst.stdout).toContain(`${IFACE}: ifupdown detected: /etc/network/interfaces configures an interface`);

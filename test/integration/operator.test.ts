@@ -148,14 +148,18 @@ describe.skipIf(!ok)('operator commands: status, check, sync, mac, macvlan on a 
     healthy();
   });
 
-  it('dhcpcd.conf without nogateway: check names it with a sed that puts it back', () => {
+  it('dhcpcd.conf without nogateway: check names it, and its fix is the installer\'s own block', () => {
     const before = lab.sandbox.read('/etc/dhcpcd.conf');
     sh(`awk '/^interface eth0v0$/ { f = 1 } /^interface eth0v1$/ { f = 0 } !(f && /nogateway/)' /etc/dhcpcd.conf > /tmp/c && cat /tmp/c > /etc/dhcpcd.conf`);
-    const text = finds(/eth0v0: \/etc\/dhcpcd.conf lacks "nogateway" for eth0v0/);
+    const text = finds(
+      /eth0v0: \/etc\/dhcpcd.conf lacks "nogateway" for eth0v0/,
+      /fix: sudo \.\/install\.sh --configure-dhcpcd eth0v0 {3}# in srcroute's source directory\n {8}dhcpcd -n eth0v0 {3}# the running dhcpcd rereads/,
+    );
     expect(text).not.toMatch(/eth0v1: \/etc\/dhcpcd.conf lacks/);
-    runFixes(text, /^sed -i /);
+    const r = lab.install(REPO, ['--configure-dhcpcd', 'eth0v0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lab.sandbox.read('/etc/dhcpcd.conf')).toBe(before);
     healthy();
-    lab.writeFile('/etc/dhcpcd.conf', before);
   });
 
   it('the hook with a node that no longer exists, and not executable: check names both', () => {

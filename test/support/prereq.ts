@@ -1,6 +1,6 @@
 // Integration tests need root and real programs. Outside CI a missing prerequisite skips the
 // suite and prints why; under CI=true it throws, so CI can never go green by skipping.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export type Need = 'root' | string;
@@ -22,10 +22,10 @@ export function which(cmd: string): string | null {
   return null;
 }
 
-/** What is missing among `needs`: 'root', or command names looked up with `which`. */
+/** What is missing among `needs`: 'root', command names looked up with `which`, absolute paths of files. */
 export function missing(needs: readonly Need[]): string[] {
   return needs.filter((need) =>
-    need === 'root' ? process.getuid?.() !== 0 : which(need) === null,
+    need === 'root' ? process.getuid?.() !== 0 : need.startsWith('/') ? !existsSync(need) : which(need) === null,
   );
 }
 

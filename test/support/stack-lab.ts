@@ -245,6 +245,9 @@ export const DEBIAN_INTERFACES = [
  */
 export const DHCPCD_LAB_LINES = '# lab only: no udev in a netns, no ARP probing delay\nnodev\nnoarp\n';
 
+/** The units whose ExecStart lines the labs run (Debian's `ifupdown` and `dhcpcd` packages). */
+export const UNITS = ['/lib/systemd/system/networking.service', '/lib/systemd/system/dhcpcd.service'];
+
 /** The ExecStart lines of a unit installed on this machine (`-` prefixes dropped). */
 export function execStarts(unit: string): string[][] {
   const text = readFileSync(`/lib/systemd/system/${unit}`, 'utf8');
