@@ -92,6 +92,17 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
     addr = await expectRouted();
   });
 
+  it('check: a dhclient beside dhcpcd.service is found as a second client, with a fix that starts nothing', async () => {
+    const d = lab.startDhclient(IFACE);
+    await waitFor('dhclient to run', () => box.pidsOf('dhclient').length > 0, 10_000);
+    const r = box.run(['srcroute', 'check']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/eth0v0: 2 DHCP clients lease it \(dhcpcd \(manager mode, every interface; pid \d+\), dhclient \(eth0v0; pid \d+\)\)/);
+    expect(r.stdout).toContain('fix: systemctl disable --now dhcpcd');
+    await d.stop('SIGKILL');
+    lab.dhclients.delete(IFACE);
+  });
+
   it('--uninstall --purge: the macvlan goes, nothing of srcroute is left, /etc and /usr/local byte for byte as before', async () => {
     lab.unrecordEvents();
     const un = lab.install(REPO, ['--uninstall', '--purge']);
