@@ -19,6 +19,7 @@ import { canonicalIPv6 } from '../shared/ipv6.js';
 import { readProcesses, type Proc } from './running.js';
 import { nmLeases, type NmLease } from './nm-dhcp.js';
 import { clientsOf, dhcpClients, type DhcpClient } from './dhcp-clients.js';
+import { clientStart } from './stacks/ifupdown.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 
@@ -151,12 +152,6 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
   }
 }
 
-/** How this box starts IFACE's client at boot: ifupdown's stanza (networking.service runs `ifup -a`). */
-function clientStartOf(deps: OperatorDeps, iface: string): string | null {
-  // --force: ifupdown may still think it up after its client died
-  return statOf(join(deps.paths.ifupdownDir, iface)) === null ? null : `ifdown --force ${iface}; ifup ${iface}`;
-}
-
 /** Every configured interface, or just `only`. */
 export async function gatherFacts(deps: OperatorDeps, only: string | null): Promise<Facts> {
   const global = configOf(deps, null);
@@ -210,7 +205,7 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
       hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
       clients: clientsOf(clients, iface),
       addresses: addresses4.get(iface) ?? [],
-      clientStart: clientStartOf(deps, iface),
+      clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
     });
   }
   const conf = readText(deps.paths.dhcpcdConf);

@@ -6,7 +6,7 @@ import { unitName } from '../../src/operator/stacks/dhcpcd-unit.js';
 import { matchesName, networkFileFor, networkdPlan } from '../../src/operator/stacks/networkd.js';
 import { nmPlan } from '../../src/operator/stacks/nm.js';
 import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
-import { ifupdownPlan, type IfupdownFacts } from '../../src/operator/stacks/ifupdown.js';
+import { clientStart, ifupdownPlan, type IfupdownFacts } from '../../src/operator/stacks/ifupdown.js';
 import { renderManifest, type StackPlan } from '../../src/operator/stacks/plan.js';
 import type { Proc } from '../../src/operator/running.js';
 import { parseNmDevice } from '../../src/operator/nm-dhcp.js';
@@ -59,6 +59,13 @@ describe('stack plans (golden)', () => {
     const plan = nmPlan(SPEC, { dhcpcd: DHCPCD }, '');
     expect(plan.files.find((f) => f.path.endsWith('.nmconnection'))!.mode).toBe(0o600);
     expect(plan.files.find((f) => f.path.includes('dispatcher.d'))!.content).toMatch(/^up\) exec systemctl start --no-block 'srcroute-dhcpcd@eth0v0.service' ;;$/m);
+  });
+
+  it("check's way to restart the client follows the stanza: ifup's own client, or dhcpcd.service for the link-only one", () => {
+    expect(clientStart('eth0v0', ifupdownPlan(SPEC, IFUP_DHCLIENT, '').files[0]!.content)).toBe('ifdown --force eth0v0; ifup eth0v0');
+    const manual = dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [], dhcpcd: DHCPCD }, '').files[0]!.content;
+    expect(clientStart('eth0v0', manual)).toMatch(/^systemctl start dhcpcd\.service /);
+    expect(clientStart('eth0v0', null)).toBeNull();
   });
 
   it('ifupdown: refuses without ifup, or without a client for it to run; no dhcpcd.conf block where no dhcpcd is', () => {

@@ -37,6 +37,18 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
   };
 }
 
+/**
+ * How this box starts IFACE's DHCP client at boot, from its interfaces.d stanza (`text`, null when
+ * there is none), for check's "no DHCP client runs" fix: ifup's own client for `inet dhcp` (--force:
+ * ifupdown still thinks it up after its client died); Debian's dhcpcd.service for `inet manual`
+ * (--stack dhcpcd, where it is the one that leases it).
+ */
+export function clientStart(iface: string, text: string | null): string | null {
+  if (text === null) return null;
+  if (/^\s*iface\s+\S+\s+inet\s+manual\b/m.test(text)) return 'systemctl start dhcpcd.service   # it leases every interface, this one included';
+  return `ifdown --force ${iface}; ifup ${iface}`;
+}
+
 /** What is installed, as the planners need it (stacks/gather.ts finds it). */
 export interface IfupdownFacts {
   /** /sbin/ifup exists. */
