@@ -6,7 +6,7 @@ import { unitName } from '../../src/operator/stacks/dhcpcd-unit.js';
 import { matchesName, networkFileFor, networkdPlan } from '../../src/operator/stacks/networkd.js';
 import { nmPlan } from '../../src/operator/stacks/nm.js';
 import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
-import { clientStart, ifupdownPlan, type IfupdownFacts } from '../../src/operator/stacks/ifupdown.js';
+import { clientStart, ifaceMethod, ifupdownPlan, type IfupdownFacts } from '../../src/operator/stacks/ifupdown.js';
 import { renderManifest, type StackPlan } from '../../src/operator/stacks/plan.js';
 import type { Proc } from '../../src/operator/running.js';
 import { parseNmDevice } from '../../src/operator/nm-dhcp.js';
@@ -16,7 +16,7 @@ const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
 const DHCPCD = '/usr/sbin/dhcpcd';
 const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
 /** Debian 12: ifupdown with isc-dhcp-client, dhcpcd-base installed too. */
-const IFUP_DHCLIENT: IfupdownFacts = { ifup: true, ifupClient: 'dhclient', dhcpcdInstalled: true };
+const IFUP_DHCLIENT: IfupdownFacts = { ifup: true, ifupClient: 'dhclient', dhcpcdInstalled: true, parentMethod: null };
 const MANAGER: Proc = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
 
 /** A plan as one text: the manifest, then every file with its mode. */
@@ -68,9 +68,19 @@ describe('stack plans (golden)', () => {
     expect(clientStart('eth0v0', null)).toBeNull();
   });
 
+  it("the parent configured with an address of its own (Debian's installer: inet dhcp) is named in a note", () => {
+    const interfaces = 'source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\nallow-hotplug eth0\niface eth0 inet dhcp\niface eth0.7 inet manual\n';
+    expect(ifaceMethod(interfaces, 'eth0')).toBe('dhcp');
+    expect(ifaceMethod(interfaces, 'eth0.7')).toBe('manual');
+    expect(ifaceMethod(interfaces, 'eth1')).toBeNull();
+    const notes = ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, parentMethod: 'dhcp' }, '').notes.join('\n');
+    expect(notes).toMatch(/gives eth0 "inet dhcp": .* make it "iface eth0 inet manual"/);
+    expect(ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, parentMethod: 'manual' }, '').notes).toHaveLength(1);
+  });
+
   it('ifupdown: refuses without ifup, or without a client for it to run; no dhcpcd.conf block where no dhcpcd is', () => {
     expect(() => ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, ifup: false }, '')).toThrow(/ifupdown is not installed/);
-    expect(() => ifupdownPlan(SPEC, { ifup: true, ifupClient: null, dhcpcdInstalled: false }, '')).toThrow(/no DHCP client for ifup/);
+    expect(() => ifupdownPlan(SPEC, { ifup: true, ifupClient: null, dhcpcdInstalled: false, parentMethod: null }, '')).toThrow(/no DHCP client for ifup/);
     expect(ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, dhcpcdInstalled: false }, '').dhcpcdConf).toBe(false);
   });
 

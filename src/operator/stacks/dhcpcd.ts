@@ -16,7 +16,7 @@
 import { InputError } from '../../shared/errors.js';
 import { runsDhcpcdManager } from '../dhcp-clients.js';
 import type { Proc } from '../running.js';
-import { ifupdownFile, type IfupdownFacts } from './ifupdown.js';
+import { ifupdownFile, parentNote, type IfupdownFacts } from './ifupdown.js';
 import type { MacvlanSpec, StackPlan } from './plan.js';
 
 export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string }, how: string): StackPlan {
@@ -31,8 +31,11 @@ export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: r
     stop: [['ifdown', s.iface]],
     reload: [],
     dhcpcdConf: true,
-    notes: running
-      ? [`dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)`]
-      : [`no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor starts it)`],
+    notes: [
+      running
+        ? `dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)`
+        : `no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor starts it)`,
+      ...parentNote(s, facts),
+    ],
   };
 }

@@ -8,7 +8,7 @@ import type { OperatorDeps } from '../deps.js';
 import { readNetworkd } from '../networkd.js';
 import { readProcesses, type Proc } from '../running.js';
 import { detectStack, ifupdownConfigures } from './detect.js';
-import type { IfupdownFacts } from './ifupdown.js';
+import { ifaceMethod, type IfupdownFacts } from './ifupdown.js';
 import { NETWORK_DIRS, networkFileFor } from './networkd.js';
 import { STACKS, type Stack } from './plan.js';
 
@@ -40,7 +40,7 @@ export interface GatheredFacts extends IfupdownFacts {
 }
 
 /** ifupdown 0.8.41 runs the first installed of dhclient, udhcpc, dhcpcd for `inet dhcp` (interfaces(5)). */
-function ifupdownFacts(deps: OperatorDeps): IfupdownFacts {
+function ifupdownFacts(deps: OperatorDeps, parent: string): IfupdownFacts {
   const has = (names: readonly string[]): boolean => names.some((n) => isExecutable(join(deps.paths.root || '/', n)));
   const dhcpcdInstalled = isExecutable(deps.dhcpcd);
   const dhclient = has(['/usr/sbin/dhclient', '/sbin/dhclient']);
@@ -48,6 +48,7 @@ function ifupdownFacts(deps: OperatorDeps): IfupdownFacts {
     ifup: has(['/usr/sbin/ifup', '/sbin/ifup']),
     ifupClient: dhclient ? 'dhclient' : dhcpcdInstalled ? 'dhcpcd' : null,
     dhcpcdInstalled,
+    parentMethod: ifaceMethod(readText(deps.paths.ifupdown), parent),
   };
 }
 
@@ -59,6 +60,6 @@ export function gatherStackFacts(deps: OperatorDeps, parent: string): GatheredFa
     parentNetwork: parentNetworkOf(deps, parent),
     networkdStale: networkd.startedBeforeConfig,
     dhcpcd: deps.dhcpcd,
-    ...ifupdownFacts(deps),
+    ...ifupdownFacts(deps, parent),
   };
 }

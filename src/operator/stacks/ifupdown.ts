@@ -49,6 +49,12 @@ export function clientStart(iface: string, text: string | null): string | null {
   return `ifdown --force ${iface}; ifup ${iface}`;
 }
 
+/** The method /etc/network/interfaces gives `iface` (`dhcp`, `static`, `manual`…), or null. */
+export function ifaceMethod(text: string | null, iface: string): string | null {
+  const m = new RegExp(`^\\s*iface\\s+${iface.replace(/\./g, '\\.')}\\s+inet\\s+(\\S+)`, 'm').exec(text ?? '');
+  return m?.[1] ?? null;
+}
+
 /** What is installed, as the planners need it (stacks/gather.ts finds it). */
 export interface IfupdownFacts {
   /** /sbin/ifup exists. */
@@ -56,6 +62,14 @@ export interface IfupdownFacts {
   /** The client ifupdown runs for `inet dhcp`: the first installed of dhclient and dhcpcd. */
   ifupClient: 'dhclient' | 'dhcpcd' | null;
   dhcpcdInstalled: boolean;
+  /** How /etc/network/interfaces configures the parent (Debian's installer: `inet dhcp`), or null. */
+  parentMethod: string | null;
+}
+
+/** The parent is the modem's cable: an address of its own is a second public address, its default route main's. */
+export function parentNote(s: MacvlanSpec, facts: IfupdownFacts): string[] {
+  if (facts.parentMethod === null || facts.parentMethod === 'manual') return [];
+  return [`/etc/network/interfaces gives ${s.parent} "inet ${facts.parentMethod}": on the modem's cable that is another public address and a default route in main; make it "iface ${s.parent} inet manual"`];
 }
 
 /** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
@@ -76,6 +90,6 @@ export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string):
     reload: [],
     // needed when ifup's client is dhcpcd, harmless beside dhclient (and right if dhclient goes)
     dhcpcdConf: facts.ifupClient === 'dhcpcd' || facts.dhcpcdInstalled,
-    notes: [client],
+    notes: [client, ...parentNote(s, facts)],
   };
 }
