@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, LAN_ADDR, LAN_ROUTER, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { execStarts, StackBox, UNITS } from '../support/stack-lab.js';
+import { execStarts, StackLab, UNITS } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
@@ -24,7 +24,7 @@ const LAN_STANZA = `\n# the LAN, as Raspberry Pi OS documented it\ninterface lan
 
 describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack", () => {
   let lab: Lab;
-  let box: StackBox;
+  let box: StackLab;
   let addr = '';
   let pristine = '';
   const sb = () => lab.sandbox;
@@ -33,9 +33,7 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
   let networking: string[] = [];
 
   const expectRouted = async (): Promise<string> => {
-    const a = lab.checkLease(IFACE, GATEWAY);
-    expect(await lab.reachable(a), `traffic to/from ${a}`).toEqual({ inbound: true, outbound: true });
-    box.expectLanDefault();
+    const a = await box.routed(IFACE, GATEWAY);
     expect(lab.addresses('eth0'), 'the parent leases nothing').toEqual([]);
     return a;
   };
@@ -44,15 +42,15 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
     dhcpcdService = execStarts('dhcpcd.service')[0]!;
     networking = execStarts('networking.service')[0]!;
     expect(dhcpcdService).toEqual(['/usr/sbin/dhcpcd', '-q', '-b']);
-    lab = Lab.create({ macvlans: [], lan: 'stack' });
-    box = new StackBox(lab);
+    box = StackLab.create({ lan: 'stack', systemd: false });
+    lab = box.lab;
     lab.writeFile('/etc/network/interfaces', RASPBIAN_INTERFACES);
     box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
     box.labDhcpcdConf(LAN_STANZA);
     box.must(networking);
     box.must(dhcpcdService);
     await waitFor("the LAN's default route from dhcpcd", () => box.mainDefaults().length > 0, 20_000);
-    box.expectLanDefault();
+    box.lanOnly();
   }, 60_000);
 
   labHousekeeping(() => lab);
@@ -82,7 +80,7 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
   });
 
   it("a power cut, then dhcpcd.service's and networking.service's ExecStart: routed again, no command", async () => {
-    await box.powerCycle();
+    await box.reboot();
     expect(box.mainDefaults()).toEqual([]);
     const m = mark();
     box.must(dhcpcdService);
@@ -109,7 +107,7 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
     expect(un.code, `${un.stdout}\n${un.stderr}`).toBe(0);
     expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
     expect(lab.owned()).toEqual({ rules: [], routes: [] });
-    box.expectLanDefault();
+    box.lanOnly();
     expect(lab.sandbox.snapshot()).toBe(pristine);
   });
 });

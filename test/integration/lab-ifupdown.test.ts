@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, Lab, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { DEBIAN_INTERFACES, execStarts, StackBox, UNITS } from '../support/stack-lab.js';
+import { DEBIAN_INTERFACES, execStarts, StackLab, UNITS } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
@@ -19,22 +19,17 @@ const ok = prerequisites('lab-ifupdown', ['root', 'ip', 'ifup', 'ifdown', 'dhcli
 
 describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %s', (client) => {
   let lab: Lab;
-  let box: StackBox;
+  let box: StackLab;
   let addr = '';
   let pristine = '';
   const mark = () => lab.events().length;
   const waitBound = (m: number) => lab.waitEvent(new RegExp(`^(BOUND|REBOOT) ${IFACE} `), IFACE, m, 40_000);
 
-  const expectRouted = async (): Promise<string> => {
-    const a = lab.checkLease(IFACE, GATEWAY);
-    expect(await lab.reachable(a), `traffic to/from ${a}`).toEqual({ inbound: true, outbound: true });
-    box.expectLanDefault();
-    return a;
-  };
+  const expectRouted = (): Promise<string> => box.routed(IFACE, GATEWAY);
 
   beforeAll(async () => {
-    lab = Lab.create({ macvlans: [], lan: 'stack' });
-    box = new StackBox(lab);
+    box = StackLab.create({ lan: 'stack', systemd: false });
+    lab = box.lab;
     lab.writeFile('/etc/network/interfaces', DEBIAN_INTERFACES);
     box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
     if (client === 'dhcpcd') {
@@ -43,7 +38,7 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
       box.labDhcpcdConf();
     }
     box.must(['ifup', '-a']);
-    box.expectLanDefault();
+    box.lanOnly();
     // T1/T2 of 3 s/6 s: the clients renew by themselves within seconds
     await lab.startDnsmasq({ extra: ['--dhcp-option=option:T1,3', '--dhcp-option=option:T2,6'] });
   }, 60_000);
@@ -97,7 +92,7 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
     await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v0/, IFACE, m);
     expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
     lab.checkNothing(IFACE, [addr]);
-    box.expectLanDefault();
+    box.lanOnly();
     m = mark();
     box.must(['ifup', IFACE]);
     await waitBound(m);
@@ -105,7 +100,7 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
   });
 
   it('a power cut, then networking.service\'s `ifup -a`: LAN and public address routed again, no command', async () => {
-    await box.powerCycle();
+    await box.reboot();
     expect(box.mainDefaults()).toEqual([]);
     expect(lab.ownedRules()).toEqual([]);
     const m = mark();
@@ -133,7 +128,7 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
     expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
     expect(box.commandLines(client)).toEqual([]);
     expect(lab.owned()).toEqual({ rules: [], routes: [] });
-    box.expectLanDefault();
+    box.lanOnly();
     expect(lab.sandbox.snapshot()).toBe(pristine);
   });
 });

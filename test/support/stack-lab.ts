@@ -1,5 +1,8 @@
 // The lab (lab.ts) with a real network stack managing the box: NetworkManager 1.42 or
-// systemd-networkd 252, each with a private system D-Bus, inside the box's sandbox. systemd is not
+// systemd-networkd 252, each with a private system D-Bus, inside the box's sandbox; or ifupdown
+// (`ifup`/`ifdown` over the sandbox's private /etc/network, with dhclient or dhcpcd) or Debian's
+// dhcpcd.service in manager mode, started as their units' ExecStart lines say, and then giving the
+// LAN (lan0) its address and default route too (lan: 'stack'). systemd is not
 // PID 1 on the test machines, so the sandbox gets fake-systemctl.sh (it runs srcroute's units
 // from their files, in their sandbox) and the test plays systemd for the rest: it restarts
 // networkd when asked, and at "boot" starts the units enabled for a device once it exists.
@@ -13,19 +16,59 @@ import { run, type RunResult } from './run.js';
 const FAKE_SYSTEMCTL = resolve(__dirname, 'fake-systemctl.sh');
 
 /** The daemons a "reboot" stops (kernel names: 15 characters at most). */
-const DAEMONS = ['NetworkManager', 'nm-dispatcher', 'dhcpcd', 'systemd-network', 'dbus-daemon'];
+const DAEMONS = ['NetworkManager', 'nm-dispatcher', 'dhcpcd', 'dhclient', 'systemd-network', 'dbus-daemon'];
+
+/** Debian's /etc/network/interfaces (installer's form: interfaces.d sourced at the top) with a static LAN. */
+export const DEBIAN_INTERFACES = [
+  '# This file describes the network interfaces available on your system',
+  '# and how to activate them. For more information, see interfaces(5).',
+  '',
+  'source /etc/network/interfaces.d/*',
+  '',
+  '# The loopback network interface',
+  'auto lo',
+  'iface lo inet loopback',
+  '',
+  '# The LAN',
+  'auto lan0',
+  'iface lan0 inet static',
+  `    address ${LAN_ADDR}/24`,
+  `    gateway ${LAN_ROUTER}`,
+  '',
+].join('\n');
+
+/**
+ * Lab-only lines put at the top of the sandbox's /etc/dhcpcd.conf: no udev in a network
+ * namespace (dhcpcd.service's manager would wait for it forever), no 5 s of ARP probing.
+ */
+export const DHCPCD_LAB_LINES = '# lab only: no udev in a netns, no ARP probing delay\nnodev\nnoarp\n';
+
+/** The units whose ExecStart lines the labs run (Debian's `ifupdown` and `dhcpcd` packages). */
+export const UNITS = ['/lib/systemd/system/networking.service', '/lib/systemd/system/dhcpcd.service'];
+
+/** The ExecStart lines of a unit installed on this machine (`-` prefixes dropped). */
+export function execStarts(unit: string): string[][] {
+  const text = readFileSync(`/lib/systemd/system/${unit}`, 'utf8');
+  return [...text.matchAll(/^ExecStart=-?(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
+}
 
 export class StackLab {
   daemons: Daemon[] = [];
 
   private constructor(readonly lab: Lab) {}
 
-  static create(log?: Logger): StackLab {
-    const lab = Lab.create({ macvlans: [], ...(log ? { log } : {}) });
+  /**
+   * `lan: 'stack'`: the stack under test configures the LAN too. `systemd: false`: no fake
+   * systemctl, no /run/systemd/system (ifupdown and dhcpcd.service need neither).
+   */
+  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean } = {}): StackLab {
+    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}) });
     const s = new StackLab(lab);
-    // the box's private systemd view: fake systemctl first on PATH, "booted with systemd"
-    lab.writeFile('/usr/local/sbin/systemctl', readFileSync(FAKE_SYSTEMCTL, 'utf8'), '755');
-    s.sh('mkdir -p /run/systemd/system /run/dbus /run/systemd/netif');
+    if (opts.systemd !== false) {
+      // the box's private systemd view: fake systemctl first on PATH, "booted with systemd"
+      lab.writeFile('/usr/local/sbin/systemctl', readFileSync(FAKE_SYSTEMCTL, 'utf8'), '755');
+      s.sh('mkdir -p /run/systemd/system /run/dbus /run/systemd/netif');
+    }
     return s;
   }
 
@@ -175,87 +218,10 @@ export class StackLab {
     return addr;
   }
 
-  /** Names, modes, owners and contents of everything under /etc and /usr/local, for byte-for-byte comparisons. */
+  /** Names, modes, owners and contents of /etc and srcroute's /usr/local, for byte-for-byte comparisons. */
   snapshot(): string {
-    return this.sh('cd / && find etc usr/local -xdev | LC_ALL=C sort | xargs -d "\\n" stat -c "%n %a %U %F" && find etc usr/local -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum');
+    return this.lab.sandbox.snapshot();
   }
-
-  /**
-   * "Reboot": kill every daemon of the box (SIGKILL, no hook runs), then give the kernel back as it
-   * is at boot: no macvlan, no address, no route, no srcroute rule; /run loses the daemons' state.
-   */
-  async reboot(): Promise<void> {
-    for (const comm of DAEMONS) this.lab.killAll(comm);
-    let left: string[] = [];
-    await waitFor('the daemons to be gone', () => {
-      left = DAEMONS.flatMap((c) => this.lab.pidsIn(c).map((p) => `${c}[${p}] ${readText(`/proc/${p}/stat`)?.split(' ')[2]}`));
-      if (left.length > 0) DAEMONS.forEach((c) => this.lab.killAll(c));
-      return left.length === 0;
-    }, 10_000).catch((e: Error) => {
-      throw new Error(`${e.message}: ${left.join(', ')}`);
-    });
-    this.daemons = [];
-    const box = this.lab.box;
-    for (const l of box.json<{ ifname: string; link_type?: string; linkinfo?: { info_kind?: string } }>('-d', 'link', 'show')) {
-      if (l.linkinfo?.info_kind === 'macvlan') box.ip('link', 'del', l.ifname);
-    }
-    for (const dev of ['lan0', 'eth0']) {
-      box.ip('addr', 'flush', 'dev', dev);
-      box.ip('link', 'set', dev, 'down');
-    }
-    box.run(['ip', 'route', 'flush', 'table', 'main']);
-    for (const r of box.json<{ priority: number; protocol?: string }>('-N', 'rule', 'show')) {
-      if (r.protocol === '213') box.ip('rule', 'del', 'pref', String(r.priority));
-    }
-    box.run(['ip', 'route', 'flush', 'table', '123']);
-    this.sh('rm -rf /run/dhcpcd /run/srcroute /run/NetworkManager /run/systemd/netif /run/lab-systemctl.log /run/lab-units; mkdir -p /run/systemd/netif');
-  }
-}
-
-// The lab's box run by a real network stack from its own files (issue 12): ifupdown (`ifup` and
-// `ifdown` with the sandbox's private /etc/network) with dhclient or dhcpcd, or Debian's
-// dhcpcd.service in manager mode. The stack gives the LAN (lan0) its address and default route
-// too, so that a "reboot" can take everything away and the stack must bring it all back.
-// A reboot here: every process in the box's network namespace dies (SIGKILL, as a power cut:
-// no hook runs) except the sandbox's holder; the macvlans go, every address and route goes, the
-// links go down, srcroute's rules go, /run is emptied (a tmpfs at boot); /etc and /var/lib stay.
-// Then the stack starts again as its systemd units would, from their ExecStart lines.
-/** Debian's /etc/network/interfaces (installer's form: interfaces.d sourced at the top) with a static LAN. */
-export const DEBIAN_INTERFACES = [
-  '# This file describes the network interfaces available on your system',
-  '# and how to activate them. For more information, see interfaces(5).',
-  '',
-  'source /etc/network/interfaces.d/*',
-  '',
-  '# The loopback network interface',
-  'auto lo',
-  'iface lo inet loopback',
-  '',
-  '# The LAN',
-  'auto lan0',
-  'iface lan0 inet static',
-  `    address ${LAN_ADDR}/24`,
-  `    gateway ${LAN_ROUTER}`,
-  '',
-].join('\n');
-
-/**
- * Lab-only lines put at the top of the sandbox's /etc/dhcpcd.conf: no udev in a network
- * namespace (dhcpcd.service's manager would wait for it forever), no 5 s of ARP probing.
- */
-export const DHCPCD_LAB_LINES = '# lab only: no udev in a netns, no ARP probing delay\nnodev\nnoarp\n';
-
-/** The units whose ExecStart lines the labs run (Debian's `ifupdown` and `dhcpcd` packages). */
-export const UNITS = ['/lib/systemd/system/networking.service', '/lib/systemd/system/dhcpcd.service'];
-
-/** The ExecStart lines of a unit installed on this machine (`-` prefixes dropped). */
-export function execStarts(unit: string): string[][] {
-  const text = readFileSync(`/lib/systemd/system/${unit}`, 'utf8');
-  return [...text.matchAll(/^ExecStart=-?(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
-}
-
-export class StackBox {
-  constructor(readonly lab: Lab) {}
 
   run(argv: readonly string[]): RunResult {
     return this.lab.sandbox.run(argv, { timeoutMs: 60_000 });
@@ -278,24 +244,10 @@ export class StackBox {
    * /etc and /usr/local that `--uninstall --purge` must give back. Throws unless it succeeds.
    */
   setUp(repo: string, iface: string): { pristine: string; stdout: string } {
-    const pristine = this.lab.sandbox.snapshot();
+    const pristine = this.snapshot();
     const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
     if (r.code !== 0) throw new Error(`install.sh --parent eth0 ${iface} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return { pristine, stdout: r.stdout };
-  }
-
-  /** The main table's default routes, as `via GW dev DEV`. */
-  mainDefaults(): string[] {
-    return this.lab.box
-      .json<{ dst: string; gateway?: string; dev?: string }>('-4', 'route', 'show', 'table', 'main')
-      .filter((r) => r.dst === 'default')
-      .map((r) => `via ${r.gateway ?? '-'} dev ${r.dev ?? '-'}`);
-  }
-
-  /** The LAN's default route is main's only one. */
-  expectLanDefault(): void {
-    const got = this.mainDefaults();
-    if (got.length !== 1 || got[0] !== `via ${LAN_ROUTER} dev lan0`) throw new Error(`main's default routes: ${JSON.stringify(got)} (want only the LAN's)`);
   }
 
   /** PIDs in the box's network namespace, but the sandbox's holder (and this test process). */
@@ -330,25 +282,34 @@ export class StackBox {
     });
   }
 
-  /** Power cut and boot, up to the point where the init system would start the network units. */
-  async powerCycle(): Promise<void> {
-    for (const pid of this.boxPids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
+  /**
+   * "Reboot": kill every daemon of the box (SIGKILL, no hook runs), then give the kernel back as it
+   * is at boot: no macvlan, no address, no route, no srcroute rule; /run loses the daemons' state.
+   */
+  async reboot(): Promise<void> {
+    for (const comm of DAEMONS) this.lab.killAll(comm);
+    let left: string[] = [];
+    await waitFor('the daemons to be gone', () => {
+      left = DAEMONS.flatMap((c) => this.lab.pidsIn(c).map((p) => `${c}[${p}] ${readText(`/proc/${p}/stat`)?.split(' ')[2]}`));
+      if (left.length > 0) DAEMONS.forEach((c) => this.lab.killAll(c));
+      return left.length === 0;
+    }, 10_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${left.join(', ')}`);
+    });
+    this.daemons = [];
+    const box = this.lab.box;
+    for (const l of box.json<{ ifname: string; link_type?: string; linkinfo?: { info_kind?: string } }>('-d', 'link', 'show')) {
+      if (l.linkinfo?.info_kind === 'macvlan') box.ip('link', 'del', l.ifname);
     }
-    await waitFor('every process in the box to die', () => this.boxPids().length === 0, 10_000);
-    const links = this.lab.box.json<{ ifname: string; linkinfo?: { info_kind?: string } }>('-d', 'link', 'show');
-    for (const l of links) if (l.linkinfo?.info_kind === 'macvlan') this.lab.box.ip('link', 'del', l.ifname);
-    for (const dev of ['eth0', 'lan0']) {
-      this.lab.box.ip('addr', 'flush', 'dev', dev);
-      this.lab.box.ip('link', 'set', dev, 'down');
+    for (const dev of ['lan0', 'eth0']) {
+      box.ip('addr', 'flush', 'dev', dev);
+      box.ip('link', 'set', dev, 'down');
     }
-    for (const r of this.lab.box.json<{ priority: number }>('-4', 'rule', 'show')) {
-      if (![0, 32766, 32767].includes(r.priority)) this.lab.box.ip('-4', 'rule', 'del', 'priority', String(r.priority));
+    box.run(['ip', 'route', 'flush', 'table', 'main']);
+    for (const r of box.json<{ priority: number; protocol?: string }>('-N', 'rule', 'show')) {
+      if (r.protocol === '213') box.ip('rule', 'del', 'pref', String(r.priority));
     }
-    this.must(['sh', '-c', 'find /run -mindepth 1 -maxdepth 1 ! -name lab-events -exec rm -rf {} +']);
+    box.run(['ip', 'route', 'flush', 'table', '123']);
+    this.sh('rm -rf /run/dhcpcd /run/srcroute /run/NetworkManager /run/systemd/netif /run/lab-systemctl.log /run/lab-units /run/network /run/dhclient.*.pid; mkdir -p /run/systemd/netif');
   }
 }
