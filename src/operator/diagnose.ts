@@ -39,6 +39,15 @@ function restartClient(f: InterfaceFacts): string {
   return `sudo ./install.sh --parent PARENT ${iface}   # in srcroute's source directory; PARENT: the modem's interface`;
 }
 const runningDhcpcd = (f: InterfaceFacts): boolean => f.clients.some((c) => c.program === 'dhcpcd');
+/**
+ * dhcpcd.conf's `nogateway` for IFACE: the installer's own block (the one it writes and
+ * --uninstall removes), then a rebind only when a dhcpcd runs for it (`dhcpcd -n` would start one
+ * otherwise). For IPv4's default route and for the RA default in IPv6 alike.
+ */
+const nogatewayFix = (f: InterfaceFacts): string[] => [
+  `sudo ./install.sh --configure-dhcpcd ${f.state.iface}   # in srcroute's source directory`,
+  ...(runningDhcpcd(f) ? [`dhcpcd -n ${f.state.iface}   # the running dhcpcd rereads dhcpcd.conf`] : []),
+];
 const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOf(r.from)} lookup ${r.table} pref ${r.priority}`;
 
 /** `count` table numbers from 123 up that no registered name and no interface uses. */
@@ -167,8 +176,8 @@ function ipv6Findings(f: InterfaceFacts): Finding[] {
       iface,
       problem: `main's IPv6 default route leaves via ${iface} (${gateway ? `via ${gateway}, ` : ''}metric ${metric}): IPv6 from every source goes to the modem, not the LAN`,
       fix: [
-        `dhcpcd: put "nogateway" under "interface ${iface}" in /etc/dhcpcd.conf, then dhcpcd -n ${iface}`,
-        `kernel RAs (dhclient): sysctl -w ${sysctlKey(iface, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`,
+        ...nogatewayFix(f).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
+        `with dhclient (the kernel's RAs): sysctl -w ${sysctlKey(iface, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`,
       ],
     });
   }
@@ -230,12 +239,7 @@ function systemFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       id: 'nogateway',
       iface,
       problem: `${conf.path} lacks "nogateway" for ${iface}: dhcpcd puts its default route in the main table, where it replaces or competes with the LAN's`,
-      // the installer's own block (the one it writes and --uninstall removes), then a rebind
-      // only when a dhcpcd runs for it: `dhcpcd -n` would start one otherwise
-      fix: [
-        `sudo ./install.sh --configure-dhcpcd ${iface}   # in srcroute's source directory`,
-        ...(runningDhcpcd(f) ? [`dhcpcd -n ${iface}   # the running dhcpcd rereads dhcpcd.conf`] : []),
-      ],
+      fix: nogatewayFix(f),
     });
   }
   if (f.state.rpFilter === 'strict') {
