@@ -3,9 +3,9 @@
 // decide what root runs (IP=), so one that someone other than root could have written is refused.
 import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'dotenv';
 import { InputError, shown, systemCallError } from '../shared/errors.js';
 import { RESERVED_TABLES } from '../kernel/tables.js';
+import { parseEnvFile } from './env-file.js';
 
 export interface Config {
   /** Routing table number and how the admin calls it (for messages). */
@@ -118,7 +118,7 @@ export function readLayer(path: string, uid: number): Layer | null {
   } catch (e) {
     throw new InputError(`cannot read config ${path}: ${systemCallError(e).message}`);
   }
-  const values = parse(text);
+  const values = parseEnvFile(text, path);
   for (const key of Object.keys(values)) {
     if (!Object.hasOwn(KEYS, key)) throw new InputError(`unknown key ${shown(key)} in ${path} (known: ${Object.keys(KEYS).join(', ')})`);
   }
