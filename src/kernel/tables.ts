@@ -1,8 +1,9 @@
 // Routing table names as iproute2 knows them: /etc/iproute2/rt_tables plus rt_tables.d/*.conf
 // (and the vendor copies newer iproute2 keeps under /usr/share or /usr/lib). srcroute talks to
 // `ip` in numbers only, so names are resolved here, once, for config and for messages.
-import { listDir, readText } from '../shared/files.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { listDir, readText } from '../shared/files.js';
 
 export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'];
 
@@ -27,7 +28,9 @@ export function parseTableFile(text: string, into: Map<string, number>): void {
 export function readTableNames(dirs: readonly string[] = IPROUTE2_DIRS): Map<string, number> {
   const names = new Map<string, number>();
   for (const dir of dirs) {
-    // A missing or unreadable file names no table.
+    // A missing or unreadable file names no table. Most of these dirs are missing (Debian 12 has
+    // /etc/iproute2 only): skipped without the two ENOENT exceptions reading them would cost.
+    if (!existsSync(dir)) continue;
     const files = [join(dir, 'rt_tables'), ...listDir(join(dir, 'rt_tables.d')).filter((f) => f.endsWith('.conf')).map((f) => join(dir, 'rt_tables.d', f))];
     for (const file of files) parseTableFile(readText(file) ?? '', names);
   }
