@@ -67,15 +67,16 @@ Usage: sudo ./install.sh [options] IFACE [IFACE ...]
        sudo ./install.sh --uninstall [--purge]
 
 Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the `srcroute` command in
-/usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each the whole bundle; the hooks run node
---jitless), a marked block in /etc/dhcpcd.exit-hook, the dhclient shim
-/etc/dhcp/dhclient-exit-hooks.d/srcroute and its enter hook in dhclient-enter-hooks.d (which keeps
-the lease's routers out of main), the routing tables (pub = 123 for the first interface,
-one more per further interface) in /etc/iproute2/rt_tables.d/srcroute.conf, protocol
-`213 srcroute` in rt_protos.d, /etc/srcroute/srcroute.env and IFACE.env (never overwritten), and,
-when Debian's dhcpcd.service is installed, a drop-in that lets its hooks write /run/srcroute
-(their lock directory) with /etc/tmpfiles.d/srcroute.conf. Without IFACE it updates the
-interfaces already installed. Builds dist/srcroute.cjs first when needed (npm ci, npm run build).
+/usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each a whole bundle, the hooks' without the
+operator commands; the hooks run node --jitless), a marked block in /etc/dhcpcd.exit-hook, the
+dhclient shim /etc/dhcp/dhclient-exit-hooks.d/srcroute and its enter hook in
+dhclient-enter-hooks.d (which keeps the lease's routers out of main), the routing tables (pub =
+123 for the first interface, one more per further interface) in
+/etc/iproute2/rt_tables.d/srcroute.conf, protocol `213 srcroute` in rt_protos.d,
+/etc/srcroute/srcroute.env and IFACE.env (never overwritten), and, when Debian's dhcpcd.service
+is installed, a drop-in that lets its hooks write /run/srcroute (their lock directory) with
+/etc/tmpfiles.d/srcroute.conf. Without IFACE it updates the interfaces already installed. Builds
+dist/ first when needed (npm ci, npm run build).
 
 Options:
   --uninstall         remove everything install added, srcroute's rules and routes included
@@ -152,6 +153,7 @@ prepare() {
 		die "must run as root (sudo ./install.sh ...); --dry-run and --root DIR work without"
 	here=$(cd "$(dirname "$0")" && pwd -P)
 	dist=$here/dist/srcroute.cjs
+	hook_dist=$here/dist/hook.cjs # the same entry without the operator commands (build/build.mjs)
 
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/srcroute-install.XXXXXX") || die "cannot create a temp directory"
 	partial=''
@@ -433,7 +435,7 @@ build_bundle() {
 			(cd "$here" && npm ci >&2) || die "npm ci failed (see above)"
 		fi
 	fi
-	if [ ! -f "$dist" ] || [ -n "$(find "$here/src" -newer "$dist" 2>/dev/null | head -n 1)" ]; then
+	if [ ! -f "$dist" ] || [ ! -f "$hook_dist" ] || [ -n "$(find "$here/src" -newer "$dist" 2>/dev/null | head -n 1)" ]; then
 		if $dry; then say "would run npm run build in $here"; else
 			command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
 			say "building dist/srcroute.cjs"
@@ -443,13 +445,19 @@ build_bundle() {
 }
 
 # ---- install: write ------------------------------------------------------------------------------
-# launcher hook|command COMMENT: the whole bundle behind a #! line naming node by its absolute
-# path (dhcpcd gives hooks its own PATH); a hook's node runs with HOOK_FLAGS.
+# launcher hook|command COMMENT: a whole bundle behind a #! line naming node by its absolute
+# path (dhcpcd gives hooks its own PATH); a hook is dist/hook.cjs, whose node runs with HOOK_FLAGS.
 launcher() {
-	if [ "$1" = hook ]; then printf '#!%s -S %s %s\n' "$ENV" "$node" "$HOOK_FLAGS"; else printf '#!%s\n' "$node"; fi
+	if [ "$1" = hook ]; then
+		printf '#!%s -S %s %s\n' "$ENV" "$node" "$HOOK_FLAGS"
+		from=$hook_dist
+	else
+		printf '#!%s\n' "$node"
+		from=$dist
+	fi
 	printf '// %s\n' "$2"
-	printf '%s (--uninstall removes it) from dist/srcroute.cjs.\n' "$MARK"
-	tail -n +2 "$dist"
+	printf '%s (--uninstall removes it) from dist/%s.\n' "$MARK" "${from##*/}"
+	tail -n +2 "$from"
 }
 block() {
 	printf '%s %s\n' "$BEGIN" "$1"
@@ -457,7 +465,7 @@ block() {
 	printf '%s\n' "$END"
 }
 
-# The srcroute command and one hook per interface, each the whole bundle (no file shared between
+# The srcroute command and one hook per interface, each a whole bundle (no file shared between
 # them to go missing; dhcpcd.service's sandbox sees /etc). An earlier version's shared bundle goes.
 install_programs() {
 	if state_has "created $OLD_BUNDLE" || state_has "backup $OLD_BUNDLE"; then

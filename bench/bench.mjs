@@ -294,11 +294,11 @@ async function inner(loadedNs) {
   });
   const result = {
     date: new Date().toISOString(), node: process.version, rounds: ROUNDS,
-    bundleBytes: statSync(bundle).size, hookShebang: shebang, nodePeakRssKb: nodePeak, rows,
+    bundleBytes: statSync(bundle).size, hookBundleBytes: statSync(join(repo, 'dist', 'hook.cjs')).size, hookShebang: shebang, nodePeakRssKb: nodePeak, rows,
   };
 
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(`srcroute bench: ${ROUNDS} rounds, interleaved; ${process.version}; bundle ${result.bundleBytes} bytes`);
+  console.log(`srcroute bench: ${ROUNDS} rounds, interleaved; ${process.version}; bundle ${result.bundleBytes} bytes, the hooks' ${result.hookBundleBytes}`);
   console.log(`${pad('variant', 44)}${pad('median ms', 11)}${pad('p90 ms', 9)}${pad('x node', 8)}${pad('children', 10)}peak RSS`);
   for (const r of rows) {
     const rss = r.peakRssKb ? `${(r.peakRssKb / 1024).toFixed(1)} MB` : '';

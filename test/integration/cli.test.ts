@@ -1,6 +1,6 @@
 // The built bundle's command line, black-box: what an admin types and what they get back.
 import { afterAll, describe, expect, it } from 'vitest';
-import { configDir, nodesToTest, requireBundle, runBundle } from '../support/bundle.js';
+import { HOOK_BUNDLE, configDir, nodesToTest, requireBundle, runBundle } from '../support/bundle.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
 import { run } from '../support/run.js';
@@ -44,6 +44,35 @@ describe('the bundle as a program', () => {
     const r = bundle('config', '--defaults');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^#TABLE=pub$/m);
+  });
+});
+
+describe('the hooks\' bundle (dist/hook.cjs, behind each /etc/dhcpcd/IFACE.exit-hook)', () => {
+  const hookFile = (...args: string[]) => run([process.execPath, HOOK_BUNDLE, ...args], { env: { PATH: process.env.PATH ?? '' } });
+
+  it('holds no operator module, and half the bytes or less that Node compiles per event', async () => {
+    const { readFileSync } = await import('node:fs');
+    requireBundle();
+    const text = readFileSync(HOOK_BUNDLE, 'utf8');
+    expect(readFileSync(requireBundle(), 'utf8')).toMatch(/^\/\/ src\/operator\//m); // esbuild names each module it bundles
+    expect(text).not.toMatch(/^\/\/ src\/operator\//m);
+    expect(text).toMatch(/^\/\/ src\/hook\/operator-elsewhere\.ts$/m);
+    expect(text.length).toBeLessThan(readFileSync(requireBundle(), 'utf8').length * 0.6);
+  });
+
+  it.each([['--help'], ['flush', '--help']])('%s prints the same usage as the command', (...args) => {
+    const r = hookFile(...args);
+    expect([r.code, r.stdout]).toEqual([0, run([process.execPath, requireBundle(), ...args]).stdout]);
+  });
+
+  it('config --defaults prints the commented config', () => {
+    expect(hookFile('config', '--defaults').stdout).toMatch(/^#TABLE=pub$/m);
+  });
+
+  it.each(['sync', 'status', 'check', 'mac', 'macvlan'])('%s: one line naming the command to run instead, exit 2', (name) => {
+    const r = hookFile(name, 'eth0v0');
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe(`srcroute ${name}: this file is srcroute's DHCP hook; run operator commands as /usr/local/sbin/srcroute\n`);
   });
 });
 

@@ -9,6 +9,8 @@ import type { RunResult } from './run.js';
 import { tempDir } from './tmp.js';
 
 export const BUNDLE = join(__dirname, '..', '..', 'dist', 'srcroute.cjs');
+/** What install.sh puts behind each hook's #! line: the same entry without the operator commands. */
+export const HOOK_BUNDLE = join(__dirname, '..', '..', 'dist', 'hook.cjs');
 export const STD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function requireBundle(): string {

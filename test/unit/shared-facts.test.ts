@@ -52,13 +52,14 @@ describe('facts install.sh and the TypeScript share', () => {
 
   it('the launchers install.sh writes are the ones check parses: the hooks jitless through env -S, the command with the JIT', () => {
     const raw = (name: string) => new RegExp(`^${name}=.*$`, 'm').exec(install)?.[0] ?? '';
-    const dist = join(tempDir('srcroute-launcher'), 'srcroute.cjs');
-    writeFileSync(dist, '#!/usr/bin/env node\n// the bundle\n');
+    const dir = tempDir('srcroute-launcher');
+    writeFileSync(join(dir, 'srcroute.cjs'), '#!/usr/bin/env node\n// the bundle\n');
+    writeFileSync(join(dir, 'hook.cjs'), '#!/usr/bin/env node\n// the hooks\' bundle\n');
     const launch = (kind: string) => {
-      const script = [`node=/opt/node-v18/bin/node dist=${dist}`, raw('MARK'), raw('ENV'), raw('HOOK_FLAGS'), shFunction('launcher'), `launcher ${kind} 'a comment'`].join('\n');
+      const script = [`node=/opt/node-v18/bin/node dist=${dir}/srcroute.cjs hook_dist=${dir}/hook.cjs`, raw('MARK'), raw('ENV'), raw('HOOK_FLAGS'), shFunction('launcher'), `launcher ${kind} 'a comment'`].join('\n');
       const r = run(['sh', '-c', script]);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.endsWith('\n// the bundle\n')).toBe(true);
+      expect(r.stdout.endsWith(kind === 'hook' ? "\n// the hooks' bundle\n" : '\n// the bundle\n')).toBe(true);
       return parseLauncher(r.stdout);
     };
     expect(launch('hook')).toEqual({ interpreter: '/opt/node-v18/bin/node', nodeFlags: ['--jitless', '--no-expose-wasm'], bundle: null });
