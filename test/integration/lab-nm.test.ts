@@ -11,9 +11,11 @@ import { GATEWAY, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
 import { StackLab } from '../support/stack-lab.js';
+import { dispatcherPath } from '../../src/operator/stacks/nm.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
+const UNIT = 'srcroute-dhcpcd@eth0v0.service';
 const ok = prerequisites('lab-nm', ['root', 'ip', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', 'NetworkManager', 'nmcli', 'dbus-daemon']);
 
 describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the public address', () => {
@@ -27,9 +29,7 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
   const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
 
   beforeAll(async () => {
-    s = StackLab.create();
-    s.lab.box.ip('route', 'flush', 'table', 'main'); // NetworkManager configures the LAN from now on
-    s.lab.box.ip('addr', 'flush', 'dev', 'lan0');
+    s = StackLab.create({ lan: 'stack', ipv6: true }); // NetworkManager configures the LAN; dual stack: the modem advertises a prefix and leases DHCPv6
     s.writeNmConfig();
     s.writeNmLan();
     await s.startNetworkManager();
@@ -73,6 +73,56 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
     expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
     expect(c.code).toBe(0);
   });
+
+  it('4a. dual stack: every public IPv6 address of eth0v0 (SLAAC, DHCPv6) has its rule and answers ping -6 from the ISP side; the kernel takes no RA there; main\'s defaults stay the LAN\'s', async () => {
+    await s.routed6(IFACE);
+    expect(s.acceptRa(IFACE)).toBe('0');
+    await routed();
+  }, 60_000);
+
+  /**
+   * NetworkManager brings eth0v0 up again with dhcpcd late (systemd's job queue held: the lab's
+   * systemctl only logs the dispatcher's start until released), so the modem's advertisement
+   * arrives before dhcpcd runs. Returns main's IPv6 defaults
+   * via eth0v0 at that moment and once dhcpcd runs and srcroute routes every address.
+   */
+  const dhcpcdLate = async (): Promise<{ before: unknown[]; after: unknown[] }> => {
+    expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0); // NM deletes the link, dhcpcd stops
+    await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
+    s.sh('mv /usr/local/sbin/systemctl /run/systemctl.held && printf \'#!/bin/sh\\necho "$*" >>/run/lab-systemctl.log\\n\' >/usr/local/sbin/systemctl && chmod 755 /usr/local/sbin/systemctl');
+    const seen = s.lab.dnsmasq!.output.length;
+    try {
+      expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      // the modem advertises (every 10 s, and at once in answer to a solicitation: the kernel sends one only while it takes RAs)
+      await waitFor('the modem to advertise to the new link', () => /RTR-ADVERT/.test(s.lab.dnsmasq!.output.slice(seen)), 20_000);
+      await new Promise((r) => setTimeout(r, 500)); // the advertisement is on the box: the kernel acts on it as it arrives
+    } finally {
+      s.sh('mv /run/systemctl.held /usr/local/sbin/systemctl');
+    }
+    const before = s.mainDefaults('-6').filter((r) => r.dev === IFACE);
+    s.sh(`systemctl start ${UNIT}`);
+    await s.routed6(IFACE).catch(() => undefined);
+    return { before, after: s.mainDefaults('-6').filter((r) => r.dev === IFACE) };
+  };
+
+  it('4b. dhcpcd late after NetworkManager brought eth0v0 up: no RA default in main; with a dispatcher that leaves the kernel\'s RA handling on (the control), the kernel\'s stays, dhcpcd or not', async () => {
+    expect(await dhcpcdLate()).toEqual({ before: [], after: [] });
+    await s.routed6(IFACE);
+    const dispatcher = dispatcherPath(IFACE);
+    s.sh(`cp -p ${dispatcher} /run/dispatcher.saved && sed -i '/accept_ra/d' ${dispatcher}`);
+    try {
+      const leaked = await dhcpcdLate();
+      expect(leaked.before).toEqual([expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra', metric: 1024 })]);
+      expect(leaked.after).toEqual(leaked.before.map(() => expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra' })));
+    } finally {
+      s.sh(`mv /run/dispatcher.saved ${dispatcher}`);
+    }
+    // the next link NetworkManager makes: routed, and main's defaults the LAN's
+    expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+    expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+    await routed();
+    await s.routed6(IFACE);
+  }, 120_000);
 
   it('5. nmcli device reapply lan0: the rule stays', async () => {
     expect(s.nmcli('device', 'reapply', 'lan0').code).toBe(0);

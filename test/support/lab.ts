@@ -47,6 +47,8 @@ export const ISP_PREFIX = '2001:db8:1:1::';
 export const ISP_PREFIX2 = '2001:db8:1:2::';
 export const LAN_ROUTER6 = '2001:db8:77::1';
 export const LAN_ADDR = '192.168.77.2';
+/** The box's own LAN address in the dual-stack lab. */
+export const LAN6 = '2001:db8:77::2/64';
 export const MACS: Readonly<Record<string, string>> = { eth0v0: '02:00:00:aa:bb:01', eth0v1: '02:00:00:aa:bb:02' };
 /** srcroute's default protocol number (CONTRACT: PROTOCOL=213). */
 export const PROTOCOL = 213;
@@ -255,8 +257,10 @@ export class Lab {
     this.sysctl(this.modem, 'net.ipv6.conf.cpe0.keep_addr_on_down', 1);
     this.modem.ip('addr', 'add', `${ROUTER6}/64`, 'dev', 'cpe0', 'nodad');
     this.modem.ip('addr', 'add', `${ISP_PREFIX}1/64`, 'dev', 'cpe0', 'nodad');
-    this.box.ip('addr', 'add', '2001:db8:77::2/64', 'dev', 'lan0', 'nodad');
-    this.box.ip('-6', 'route', 'add', 'default', 'via', LAN_ROUTER6, 'dev', 'lan0');
+    if (this.lan === 'lab') {
+      this.box.ip('addr', 'add', LAN6, 'dev', 'lan0', 'nodad');
+      this.box.ip('-6', 'route', 'add', 'default', 'via', LAN_ROUTER6, 'dev', 'lan0');
+    }
     this.lanrouter.ip('addr', 'add', `${LAN_ROUTER6}/64`, 'dev', 'lan1', 'nodad');
     this.sysctl(this.lanrouter, 'net.ipv6.conf.all.forwarding', 0);
   }

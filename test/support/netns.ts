@@ -3,13 +3,15 @@
 import { must, run, type RunOptions, type RunResult } from './run.js';
 
 let counter = 0;
+/** LAB_NETNS_PREFIX: where several people run labs on one machine, each keeps to a prefix of their own. */
+const PREFIX = process.env.LAB_NETNS_PREFIX ?? 'sr-';
 
 export class Netns {
   private constructor(readonly name: string) {}
 
   /** A fresh namespace with `lo` up. */
   static create(tag = 'ns'): Netns {
-    const name = `sr-${tag}-${process.pid}-${++counter}`;
+    const name = `${PREFIX}${tag}-${process.pid}-${++counter}`;
     must(['ip', 'netns', 'add', name]);
     const ns = new Netns(name);
     ns.ip('link', 'set', 'lo', 'up');

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { readText } from '../../src/shared/files.js';
 import { resolve } from 'node:path';
-import { Daemon, LAN_ADDR, Lab, LAN_ROUTER, waitFor, type Logger } from './lab.js';
+import { Daemon, ISP_PREFIX, LAN_ADDR, Lab, LAN6, LAN_ROUTER, LAN_ROUTER6, ROUTER6, waitFor, type Logger } from './lab.js';
+import { checkV6, reachable6, type Addr6 } from './lab-ipv6.js';
 import { run, type RunResult } from './run.js';
 
 const FAKE_SYSTEMCTL = resolve(__dirname, 'fake-systemctl.sh');
@@ -59,10 +60,11 @@ export class StackLab {
 
   /**
    * `lan: 'stack'`: the stack under test configures the LAN too. `systemd: false`: no fake
-   * systemctl, no /run/systemd/system (ifupdown and dhcpcd.service need neither).
+   * systemctl, no /run/systemd/system (ifupdown and dhcpcd.service need neither). `ipv6`: the
+   * dual-stack lab (lab.ts): dnsmasq advertises the ISP's prefix, the LAN has IPv6 too.
    */
-  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean } = {}): StackLab {
-    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}) });
+  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean; ipv6?: boolean } = {}): StackLab {
+    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}), ipv6: opts.ipv6 ?? false });
     const s = new StackLab(lab);
     if (opts.systemd !== false) {
       // the box's private systemd view: fake systemctl first on PATH, "booted with systemd"
@@ -111,8 +113,9 @@ export class StackLab {
 
   /** The box's own configuration before srcroute: the LAN (static) and the modem's link (up, no address). */
   writeNmLan(): void {
+    const ipv6 = this.lab.ipv6 ? `method=manual\naddress1=${LAN6},${LAN_ROUTER6}\n` : 'method=disabled\n';
     this.lab.writeFile('/etc/NetworkManager/system-connections/lan.nmconnection',
-      `[connection]\nid=lan\ntype=ethernet\ninterface-name=lan0\n\n[ipv4]\nmethod=manual\naddress1=192.168.77.2/24,${LAN_ROUTER}\n\n[ipv6]\nmethod=disabled\n`, '600');
+      `[connection]\nid=lan\ntype=ethernet\ninterface-name=lan0\n\n[ipv4]\nmethod=manual\naddress1=${LAN_ADDR}/24,${LAN_ROUTER}\n\n[ipv6]\n${ipv6}`, '600');
     this.lab.writeFile('/etc/NetworkManager/system-connections/modem.nmconnection',
       '[connection]\nid=modem\ntype=ethernet\ninterface-name=eth0\n\n[ipv4]\nmethod=disabled\n\n[ipv6]\nmethod=disabled\n', '600');
   }
@@ -142,7 +145,8 @@ export class StackLab {
   writeNetplan(): void {
     this.sh('mkdir -p -m 755 /run/systemd/network'); // networkd reads it as systemd-network
     this.lab.writeFile('/run/systemd/network/10-netplan-lan0.network',
-      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=192.168.77.2/24\n\n[Route]\nGateway=${LAN_ROUTER}\n`);
+      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=${LAN_ADDR}/24\n${this.lab.ipv6 ? `Address=${LAN6}\nIPv6AcceptRA=no\n` : ''}\n` +
+        `[Route]\nGateway=${LAN_ROUTER}\n${this.lab.ipv6 ? `\n[Route]\nGateway=${LAN_ROUTER6}\n` : ''}`);
     this.lab.writeFile('/run/systemd/network/10-netplan-eth0.network',
       '[Match]\nName=eth0\n\n[Network]\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n');
   }
@@ -189,15 +193,20 @@ export class StackLab {
 
   // ------------------------------------------------------------------ the box as a whole
 
-  /** Every default route in main: the LAN's, and nothing else, is what the box must keep. */
-  mainDefaults(): { gateway?: string; dev?: string }[] {
-    return this.lab.box.json<{ dst: string; gateway?: string; dev?: string }>('-4', 'route', 'show', 'table', 'main').filter((r) => r.dst === 'default');
+  /** Every default route of a family in main: the LAN's, and nothing else, is what the box must keep. */
+  mainDefaults(family: '-4' | '-6' = '-4'): { gateway?: string; dev?: string; protocol?: string; metric?: number }[] {
+    return this.lab.box.json<{ dst: string; gateway?: string; dev?: string }>(family, 'route', 'show', 'table', 'main').filter((r) => r.dst === 'default');
   }
 
-  /** Throw unless main's only default route is the LAN's. */
+  /** Throw unless main's only default route is the LAN's (in the dual-stack lab: for IPv6 too, none via the macvlan, not even the kernel's `proto ra` one). */
   lanOnly(): void {
-    const got = this.mainDefaults().map((r) => `${r.gateway} ${r.dev}`);
-    if (got.join() !== `${LAN_ROUTER} lan0`) throw new Error(`main's default routes: ${JSON.stringify(got)} (want only via ${LAN_ROUTER} dev lan0)`);
+    const want = this.lab.ipv6 ? [['-4', LAN_ROUTER], ['-6', LAN_ROUTER6]] as const : [['-4', LAN_ROUTER]] as const;
+    for (const [family, router] of want) {
+      const got = this.mainDefaults(family);
+      if (got.length !== 1 || got[0]!.gateway !== router || got[0]!.dev !== 'lan0') {
+        throw new Error(`main's ${family} default routes: ${JSON.stringify(got)} (want only via ${router} dev lan0)`);
+      }
+    }
   }
 
   /**
@@ -216,6 +225,33 @@ export class StackLab {
     if (!r.inbound || !r.outbound) throw new Error(`${addr} routed but not reachable: ${JSON.stringify(r)}`);
     this.lanOnly();
     return addr;
+  }
+
+  /**
+   * Dual stack (lab with ipv6): wait until every global IPv6 address of `iface` (at least a SLAAC
+   * and a DHCPv6 one, past DAD) has srcroute's rule and table routes, then check each answers
+   * ping -6 from the ISP side and reaches it, and main's defaults (both families) are the LAN's.
+   */
+  async routed6(iface: string, timeoutMs = 30_000): Promise<Addr6[]> {
+    const addrs = await waitFor(`${iface}'s IPv6 addresses routed by srcroute`, () => {
+      try {
+        const a = checkV6(this.lab, iface, ROUTER6, [`${ISP_PREFIX}/64`]);
+        return a.some((x) => x.prefixlen === 64) && a.some((x) => x.prefixlen === 128) && a.every((x) => !x.tentative) && a;
+      } catch {
+        return undefined;
+      }
+    }, timeoutMs, 250);
+    for (const a of addrs) {
+      const r = reachable6(this.lab, a.local);
+      if (!r.inbound || !r.outbound) throw new Error(`${a.local} routed but not reachable: ${JSON.stringify(r)}`);
+    }
+    this.lanOnly();
+    return addrs;
+  }
+
+  /** The kernel's accept_ra for `iface` now. */
+  acceptRa(iface: string): string {
+    return this.sh(`cat /proc/sys/net/ipv6/conf/${iface}/accept_ra`).trim();
   }
 
   /** Names, modes, owners and contents of /etc and srcroute's /usr/local, for byte-for-byte comparisons. */
@@ -305,11 +341,13 @@ export class StackLab {
       box.ip('addr', 'flush', 'dev', dev);
       box.ip('link', 'set', dev, 'down');
     }
-    box.run(['ip', 'route', 'flush', 'table', 'main']);
-    for (const r of box.json<{ priority: number; protocol?: string }>('-N', 'rule', 'show')) {
-      if (r.protocol === '213') box.ip('rule', 'del', 'pref', String(r.priority));
+    for (const family of this.lab.ipv6 ? ['-4', '-6'] : ['-4']) {
+      box.run(['ip', family, 'route', 'flush', 'table', 'main']);
+      for (const r of box.json<{ priority: number; protocol?: string }>(family, '-N', 'rule', 'show')) {
+        if (r.protocol === '213') box.ip(family, 'rule', 'del', 'pref', String(r.priority), 'protocol', '213');
+      }
+      box.run(['ip', family, 'route', 'flush', 'table', '123']);
     }
-    box.run(['ip', 'route', 'flush', 'table', '123']);
     this.sh('rm -rf /run/dhcpcd /run/srcroute /run/NetworkManager /run/systemd/netif /run/lab-systemctl.log /run/lab-units /run/network /run/dhclient.*.pid; mkdir -p /run/systemd/netif');
   }
 }

@@ -58,7 +58,7 @@ describe('stack plans (golden)', () => {
   it('nm: the keyfile is 0600 (NetworkManager ignores others), the dispatcher starts the unit', () => {
     const plan = nmPlan(SPEC, { dhcpcd: DHCPCD }, '');
     expect(plan.files.find((f) => f.path.endsWith('.nmconnection'))!.mode).toBe(0o600);
-    expect(plan.files.find((f) => f.path.includes('dispatcher.d'))!.content).toMatch(/^up\) exec systemctl start --no-block 'srcroute-dhcpcd@eth0v0.service' ;;$/m);
+    expect(plan.files.find((f) => f.path.includes('dispatcher.d'))!.content).toMatch(/^\texec systemctl start --no-block 'srcroute-dhcpcd@eth0v0.service' ;;$/m);
   });
 
   it("check's way to restart the client follows the stanza: ifup's own client, or dhcpcd.service for the link-only one", () => {

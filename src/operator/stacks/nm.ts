@@ -8,6 +8,10 @@
 // old dhcpcd is still there when the new link comes up).
 // ipv6.method=ignore: dhcpcd does IPv6 on the macvlan too (SLAAC, DHCPv6, the RAs srcroute
 // follows); `disabled` would turn IPv6 off on the link, `auto` would make NM a second RA client.
+// With `ignore` NetworkManager writes accept_ra=1 on every activation (measured: 0 -> 1 on
+// `nmcli connection up`, over a /etc/sysctl.d value too), so until dhcpcd turns it off the kernel
+// takes the modem's RA and puts `default via fe80::1 dev IFACE proto ra metric 1024` into main,
+// where it stays for the router lifetime (dhcpcd leaves it): the dispatcher turns it off first.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
 import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
@@ -57,7 +61,8 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
  * dhcpcd runs in its own unit (cgroup, sandbox, journal), not as a child of the dispatcher: a
  * dhcpcd forked from here keeps the dispatcher's descriptors, and nm-dispatcher waits for them
  * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block:
- * NetworkManager runs dispatcher scripts one at a time and waits for each.
+ * NetworkManager runs dispatcher scripts one at a time and waits for each. On `up` it first turns
+ * the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late): written directly, no fork.
  */
 export function nmDispatcher(s: MacvlanSpec): StackFile {
   const unit = unitName(s.iface);
@@ -66,7 +71,10 @@ export function nmDispatcher(s: MacvlanSpec): StackFile {
 # Written by srcroute's install.sh; ./install.sh --uninstall removes it.
 [ "$1" = ${s.iface} ] || exit 0
 case $2 in
-up) exec systemctl start --no-block '${unit}' ;;
+up)
+	ra=/proc/sys/net/ipv6/conf/${s.iface}/accept_ra # the kernel takes no RA here: dhcpcd does
+	[ ! -e "$ra" ] || echo 0 >"$ra"
+	exec systemctl start --no-block '${unit}' ;;
 down) exec systemctl stop --no-block '${unit}' ;;
 esac
 exit 0
