@@ -176,6 +176,9 @@ function ipv6Findings(f: InterfaceFacts): Finding[] {
       iface,
       problem: `main's IPv6 default route leaves via ${iface} (${gateway ? `via ${gateway}, ` : ''}metric ${metric}): IPv6 from every source goes to the modem, not the LAN`,
       fix: [
+        // metric 1024 (the kernel's ra_defrtr_metric) with accept_ra 0 (dhcpcd took over the RAs): the kernel's
+        // from before dhcpcd ran (a NetworkManager link, stacks/nm.ts), never renewed nor removed; nogateway cannot remove it
+        ...(ipv6.acceptRa === 0 && metric === 1024 ? [`ip -6 route del default${gateway ? ` via ${gateway}` : ''} dev ${iface} metric ${metric}   # the kernel took it before dhcpcd turned its RA handling off`] : []),
         ...nogatewayFix(f).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
         `with dhclient (the kernel's RAs): sysctl -w ${sysctlKey(iface, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`,
       ],

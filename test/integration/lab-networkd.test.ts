@@ -36,12 +36,10 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
   const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
 
   beforeAll(async () => {
-    s = StackLab.create();
-    s.lab.box.ip('route', 'flush', 'table', 'main'); // networkd configures the LAN from now on
-    s.lab.box.ip('addr', 'flush', 'dev', 'lan0');
+    s = StackLab.create({ lan: 'stack', ipv6: true }); // networkd configures the LAN; dual stack: the modem advertises a prefix and leases DHCPv6
     s.writeNetplan();
     await s.startNetworkd();
-    await waitFor('the LAN configured by networkd', () => s.mainDefaults().length === 1, 20_000, 200).catch((e: Error) => {
+    await waitFor('the LAN configured by networkd', () => s.mainDefaults().length === 1 && s.mainDefaults('-6').length === 1, 20_000, 200).catch((e: Error) => {
       throw new Error(`${e.message}\n${s.lab.sh(['networkctl', 'list', '--no-pager']).stdout}\n${s.daemons.map((d) => `${d.name}: ${d.output.slice(-2000)}`).join('\n')}`);
     });
     await s.lab.startDnsmasq();
@@ -105,6 +103,19 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
     }
     const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]).stdout;
     expect(st).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
+  }, 60_000);
+
+  it('5a. dual stack: every public IPv6 address of eth0v0 (SLAAC, DHCPv6) has its rule and answers ping -6 from the ISP side; IPv6AcceptRA=no keeps the kernel\'s RA handling off through networkctl reconfigure eth0v0: no RA default in main', async () => {
+    await s.routed6(IFACE);
+    expect(s.acceptRa(IFACE)).toBe('0');
+    const seen = s.lab.dnsmasq!.output.length;
+    expect(s.lab.sh(['networkctl', 'reconfigure', IFACE]).code).toBe(0);
+    await waitFor('the modem to advertise again', () => /RTR-ADVERT/.test(s.lab.dnsmasq!.output.slice(seen)), 20_000);
+    await new Promise((r) => setTimeout(r, 500)); // the advertisement is on the box: the kernel acts on it as it arrives
+    expect(s.acceptRa(IFACE)).toBe('0');
+    expect(s.mainDefaults('-6').filter((r) => r.dev === IFACE)).toEqual([]);
+    await s.routed6(IFACE);
+    await routed();
   }, 60_000);
 
   it('6. reboot: networkd recreates the macvlan, systemd starts the enabled unit for it, the address is routed again', async () => {

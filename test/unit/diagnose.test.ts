@@ -217,6 +217,17 @@ describe('diagnose', () => {
     }
   });
 
+  it('main\'s IPv6 default taken by the kernel before dhcpcd turned its RA handling off (accept_ra 0 now): the fix deletes it; with the kernel still taking RAs it does not', () => {
+    const fixOf = (acceptRa: number) => {
+      const box = healthyBox();
+      box.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1024));
+      box.sysctl6.eth0v0 = { forwarding: 0, forwardingAll: 0, acceptRa };
+      return diagnose(factsOf(box)).find((f) => f.id === 'ipv6-main-default')!.fix;
+    };
+    expect(fixOf(0)[0]).toMatch(/^ip -6 route del default via fe80::1 dev eth0v0 metric 1024 /);
+    expect(fixOf(1).join('\n')).not.toMatch(/route del/);
+  });
+
   it('every finding carries a fix', () => {
     for (const [, breakIt] of CASES) {
       const box = healthyBox();
