@@ -8,14 +8,33 @@
 // LAN's before, during and after.
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, Lab, waitFor } from '../support/lab.js';
+import { GATEWAY, Lab, LAN_ROUTER6, ROUTER6, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
-import { DEBIAN_INTERFACES, execStarts, StackLab, UNITS } from '../support/stack-lab.js';
+import { DEBIAN_INTERFACES, DEBIAN_INTERFACES6, execStarts, StackLab, UNITS } from '../support/stack-lab.js';
 
 const REPO = resolve(__dirname, '../..');
 const IFACE = 'eth0v0';
 const ok = prerequisites('lab-ifupdown', ['root', 'ip', 'ifup', 'ifdown', 'dhclient', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', ...UNITS]);
+
+type Client = 'dhclient' | 'dhcpcd';
+
+/** The box as Debian's installer leaves it (ifupdown configures the LAN), ifup's client `client`, dnsmasq on the modem. */
+async function debianBox(client: Client, ipv6: boolean): Promise<StackLab> {
+  const box = StackLab.create({ lan: 'stack', systemd: false, ipv6 });
+  box.lab.writeFile('/etc/network/interfaces', ipv6 ? DEBIAN_INTERFACES6 : DEBIAN_INTERFACES);
+  box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
+  if (client === 'dhcpcd') {
+    // Debian 13 without isc-dhcp-client: ifupdown then runs `dhcpcd IFACE`
+    box.must(['mount', '--bind', '/dev/null', '/sbin/dhclient']);
+    box.labDhcpcdConf();
+  }
+  box.must(['ifup', '-a']);
+  box.lanOnly();
+  // T1/T2 of 3 s/6 s: the clients renew by themselves within seconds
+  await box.lab.startDnsmasq({ extra: ['--dhcp-option=option:T1,3', '--dhcp-option=option:T2,6'] });
+  return box;
+}
 
 describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %s', (client) => {
   let lab: Lab;
@@ -28,19 +47,8 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
   const expectRouted = (): Promise<string> => box.routed(IFACE, GATEWAY);
 
   beforeAll(async () => {
-    box = StackLab.create({ lan: 'stack', systemd: false });
+    box = await debianBox(client, false);
     lab = box.lab;
-    lab.writeFile('/etc/network/interfaces', DEBIAN_INTERFACES);
-    box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
-    if (client === 'dhcpcd') {
-      // Debian 13 without isc-dhcp-client: ifupdown then runs `dhcpcd IFACE`
-      box.must(['mount', '--bind', '/dev/null', '/sbin/dhclient']);
-      box.labDhcpcdConf();
-    }
-    box.must(['ifup', '-a']);
-    box.lanOnly();
-    // T1/T2 of 3 s/6 s: the clients renew by themselves within seconds
-    await lab.startDnsmasq({ extra: ['--dhcp-option=option:T1,3', '--dhcp-option=option:T2,6'] });
   }, 60_000);
 
   labHousekeeping(() => lab);
@@ -131,4 +139,52 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown with %
     box.lanOnly();
     expect(lab.sandbox.snapshot()).toBe(pristine);
   });
+});
+
+// Dual stack: ifup's client is dhclient -4 (the kernel takes the RAs: accept_ra stays 1, its default
+// goes into main, where srcroute reads the router) or dhcpcd (RAs and DHCPv6 itself, accept_ra 0).
+// The stanza's ra_defrtr_metric pre-up keeps the kernel's default below the LAN's (metric 1024);
+// the control, the stanza without it, ties the LAN's.
+describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown dual stack with %s', (client) => {
+  let box: StackLab;
+  const FILE = `/etc/network/interfaces.d/${IFACE}`;
+  const LAN = { gateway: LAN_ROUTER6, dev: 'lan0', metric: 1024 };
+  const raDefault = (metric: number) => ({ gateway: ROUTER6, dev: IFACE, protocol: 'ra', metric });
+  const defaults6 = () => box.mainDefaults('-6').map(({ gateway, dev, protocol, metric }) => ({ gateway, dev, ...(protocol ? { protocol } : {}), metric }));
+  /** main's IPv6 defaults once the macvlan's kernel RA default is there (dhclient), or at once (dhcpcd). */
+  const settled6 = () => (client === 'dhclient' ? waitFor(`the kernel's RA default on ${IFACE}`, () => defaults6().length === 2 && defaults6(), 20_000) : defaults6());
+
+  beforeAll(async () => {
+    box = await debianBox(client, true);
+  }, 60_000);
+  labHousekeeping(() => box?.lab);
+
+  it("main's IPv6 default stays the LAN's (dhclient: the kernel's on the macvlan at 2048, check quiet about it; dhcpcd: none, every address routed); the control ties it", async () => {
+    box.setUp(REPO, IFACE);
+    expect(box.lab.sandbox.read(FILE)).toContain(`/proc/sys/net/ipv6/conf/${IFACE}/ra_defrtr_metric`);
+    await waitFor('the lease and its rule', () => box.lab.checkLease(IFACE, GATEWAY), 20_000);
+    expect(box.sh(`cat /proc/sys/net/ipv6/conf/${IFACE}/ra_defrtr_metric`).trim()).toBe('2048');
+    if (client === 'dhcpcd') {
+      await box.routed6(IFACE); // every SLAAC and DHCPv6 address ruled and answering; main's defaults the LAN's only
+      expect(box.acceptRa(IFACE)).toBe('0');
+      expect(defaults6()).toEqual([LAN]);
+    } else {
+      // not routed yet: `inet dhcp` runs dhclient -4 only, so no IPv6 event ever routes the kernel's SLAAC address
+      expect(box.acceptRa(IFACE)).toBe('1');
+      expect(await settled6()).toEqual([LAN, raDefault(2048)]);
+    }
+    expect(box.run(['srcroute', 'check']).stdout).not.toContain("main's IPv6 default");
+
+    // the control: the same stanza without the pre-up
+    box.must(['ifdown', IFACE]);
+    box.sh(`sed -i '/ra_defrtr_metric/d' ${FILE}`);
+    box.must(['ifup', IFACE]);
+    await waitFor('the lease and its rule', () => box.lab.checkLease(IFACE, GATEWAY), 20_000);
+    if (client === 'dhclient') {
+      expect(await settled6()).toEqual([LAN, raDefault(1024)]);
+      expect(box.run(['srcroute', 'check']).stdout).toContain(`${IFACE}: main's IPv6 default route leaves via ${IFACE} (via ${ROUTER6}, metric 1024)`);
+    } else {
+      await box.routed6(IFACE);
+    }
+  }, 90_000);
 });

@@ -38,6 +38,9 @@ export const DEBIAN_INTERFACES = [
   '',
 ].join('\n');
 
+/** The same with the LAN's IPv6 (static, as an admin writes it; no DAD wait in the lab). */
+export const DEBIAN_INTERFACES6 = `${DEBIAN_INTERFACES}iface lan0 inet6 static\n    address ${LAN6}\n    gateway ${LAN_ROUTER6}\n    dad-attempts 0\n`;
+
 /**
  * Lab-only lines put at the top of the sandbox's /etc/dhcpcd.conf: no udev in a network
  * namespace (dhcpcd.service's manager would wait for it forever), no 5 s of ARP probing.

@@ -13,10 +13,18 @@
 // own (it carries no address). `ip link add` is skipped when the link exists, so an ifup after a
 // failed ifdown still works. In Debian 12's --stack dhcpcd the same file uses `inet manual` (the
 // link only): dhcpcd.service leases it.
+// IPv6: dhclient leaves the RAs to the kernel (accept_ra stays 1: srcroute reads the router from
+// main's `proto ra` default on the macvlan), whose default went into main at metric 1024, tying
+// the LAN's (measured in test/integration/lab-ifupdown.test.ts), so a pre-up sets the macvlan's
+// ra_defrtr_metric above it before the link is up (shell builtins only; nothing without IPv6).
+// dhcpcd turns the kernel's RA handling off itself; one the kernel took before sits at 2048 too.
 import { InputError } from '../../shared/errors.js';
 import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
 
 export type IfupdownMethod = 'dhcp' | 'manual';
+
+/** The macvlan's kernel RA default metric: above a LAN default's usual 1024, so it never wins main. */
+export const RA_DEFRTR_METRIC = 2048;
 
 export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile {
   const who =
@@ -32,6 +40,7 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
       `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
       `    pre-up ip link set dev ${s.parent} up\n` +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
+      `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric || echo ${RA_DEFRTR_METRIC} >/proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric\n` +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
       `    post-down ip link del ${s.iface}\n`,
   };
