@@ -7,15 +7,21 @@
 //    proxy] …`, `[control proxy] …`, `[BPF ARP] …` and lease nothing (all seen with 9.4.1).
 //    Without a title (no privilege separation) its argv is read as dhcpcd(8) parses it.
 //  - ISC dhclient: `dhclient -4 -v -i -pf /run/dhclient.eth0v0.pid -lf … eth0v0` (ifupdown 0.8.41);
-//    no interface named: every interface.
+//    no interface named: every interface. `-6` (ifupdown's `inet6 dhcp`) leases IPv6 only, so
+//    `dhclient -4` and `dhclient -6` on one interface are one client per family, not two fighting.
 //  - busybox udhcpc: `udhcpc -i IFACE …`.
 import type { Proc } from './running.js';
+
+export type Family = 4 | 6;
+const BOTH: Family[] = [4, 6];
 
 export interface DhcpClient {
   pid: number;
   program: 'dhcpcd' | 'dhclient' | 'udhcpc';
   /** The interfaces it leases; 'all' for a manager-mode dhcpcd or a dhclient given none. */
   ifaces: string[] | 'all';
+  /** The address families it leases: dhclient one (-4 by default, or -6), the others both. */
+  families: Family[];
   startedMs: number;
 }
 
@@ -37,7 +43,7 @@ function operands(args: readonly string[], valued: ReadonlySet<string>): string[
 
 function dhcpcd(p: Proc): DhcpClient | null {
   const words = p.argv.join(' ').split(/\s+/).filter(Boolean);
-  const base = { pid: p.pid, program: 'dhcpcd' as const, startedMs: p.startedMs };
+  const base = { pid: p.pid, program: 'dhcpcd' as const, families: BOTH, startedMs: p.startedMs };
   if (words[0] === 'dhcpcd:') {
     if (words[1] === '[manager]') return { ...base, ifaces: 'all' };
     if (words[1] === undefined || words[1].startsWith('[')) return null; // a helper
@@ -52,13 +58,14 @@ function dhcpcd(p: Proc): DhcpClient | null {
 function dhclient(p: Proc): DhcpClient | null {
   if (p.argv.some((a) => a === '-r' || a === '-x')) return null; // a release or stop on its way out
   const named = operands(p.argv.slice(1), DHCLIENT_VALUED);
-  return { pid: p.pid, program: 'dhclient', ifaces: named.length > 0 ? named : 'all', startedMs: p.startedMs };
+  const families: Family[] = p.argv.includes('-6') ? [6] : [4];
+  return { pid: p.pid, program: 'dhclient', ifaces: named.length > 0 ? named : 'all', families, startedMs: p.startedMs };
 }
 
 function udhcpc(p: Proc): DhcpClient | null {
   const i = p.argv.findIndex((a) => a === '-i' || a === '--interface');
   const iface = i === -1 ? undefined : p.argv[i + 1];
-  return { pid: p.pid, program: 'udhcpc', ifaces: iface === undefined ? 'all' : [iface], startedMs: p.startedMs };
+  return { pid: p.pid, program: 'udhcpc', ifaces: iface === undefined ? 'all' : [iface], families: BOTH, startedMs: p.startedMs };
 }
 
 const BY_COMM: Record<string, (p: Proc) => DhcpClient | null> = { dhcpcd, dhclient, udhcpc };
@@ -79,6 +86,12 @@ export function runsDhcpcdManager(procs: readonly Proc[]): boolean {
 /** The clients that lease `iface`. */
 export function clientsOf(clients: readonly DhcpClient[], iface: string): DhcpClient[] {
   return clients.filter((c) => c.ifaces === 'all' || c.ifaces.includes(iface));
+}
+
+/** The clients that lease the same family of `clients` (one interface's), or [] when each family has at most one. */
+export function fighting(clients: readonly DhcpClient[]): DhcpClient[] {
+  const per = BOTH.map((f) => clients.filter((c) => c.families.includes(f)));
+  return per.find((cs) => cs.length > 1) ?? [];
 }
 
 /** `dhcpcd (manager mode, every interface; pid 812)`, `dhclient (pid 990)`. */

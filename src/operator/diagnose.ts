@@ -2,7 +2,7 @@
 // exact command that fixes it. Pure, so every finding is tested from plain data.
 import { NETWORKD_DROP_IN, type NetworkdFacts } from './networkd.js';
 import { hasNogateway } from './dhcpcd-conf.js';
-import { describeClient } from './dhcp-clients.js';
+import { describeClient, fighting } from './dhcp-clients.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
 import type { SeenRule } from '../kernel/kernel.js';
@@ -206,13 +206,15 @@ function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       problem: 'no DHCP client runs for it: nothing renews its lease, and srcroute follows no lease event',
       fix: [restartClient(f)],
     });
-  } else if (f.clients.length > 1) {
-    const manager = f.clients.find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
-    const last = [...f.clients].sort((a, b) => b.startedMs - a.startedMs)[0]!;
+  } else if (fighting(f.clients).length > 1) {
+    // one per family (ifupdown's dhclient -4 and dhclient -6) is fine
+    const clients = fighting(f.clients);
+    const manager = clients.find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
+    const last = [...clients].sort((a, b) => b.startedMs - a.startedMs)[0]!;
     out.push({
       id: 'two-dhcp-clients',
       iface: s.iface,
-      problem: `${f.clients.length} DHCP clients lease it (${f.clients.map(describeClient).join(', ')}): they fight over its address, and each may take another public address`,
+      problem: `${clients.length} DHCP clients lease it (${clients.map(describeClient).join(', ')}): they fight over its address, and each may take another public address`,
       fix: manager
         ? [`systemctl disable --now dhcpcd   # dhcpcd.service leases every interface; if it runs your LAN, keep it and put "denyinterfaces ${s.iface}" above the first "interface" line of /etc/dhcpcd.conf instead`]
         : [`kill ${last.pid}   # the ${last.program} started last`],

@@ -1,7 +1,7 @@
 // Which DHCP client leases which interface, from process titles and argv as /proc shows them
 // (dhcpcd 9.4.1's titles and ifupdown 0.8.41's dhclient command line, copied from a lab run).
 import { describe, expect, it } from 'vitest';
-import { clientsOf, describeClient, dhcpClients } from '../../src/operator/dhcp-clients.js';
+import { clientsOf, describeClient, dhcpClients, fighting } from '../../src/operator/dhcp-clients.js';
 import type { Proc } from '../../src/operator/running.js';
 
 const proc = (comm: string, argv: string[], pid = 100): Proc => ({ pid, comm, argv, startedMs: 0 });
@@ -33,5 +33,14 @@ describe('dhcpClients', () => {
     expect(clientsOf(clients, 'eth0v0').map((c) => c.pid)).toEqual([1, 2]);
     expect(clientsOf(clients, 'eth0v1').map((c) => c.pid)).toEqual([1]);
     expect(clients.map(describeClient)).toEqual(['dhcpcd (manager mode, every interface; pid 1)', 'dhclient (eth0v0; pid 2)']);
+  });
+
+  it("fighting: ifup's dhclient -4 and dhclient -6 lease one family each; a second one of a family fights", () => {
+    const v6 = ['dhclient', '-6', '-v', '-pf', '/run/dhclient6.eth0v0.pid', '-lf', '/var/lib/dhcp/dhclient6.eth0v0.leases', '-I', '-df', '/var/lib/dhcp/dhclient.eth0v0.leases', 'eth0v0'];
+    const [four, six] = dhcpClients([proc('dhclient', IFUP_DHCLIENT, 1), proc('dhclient', v6, 2)]);
+    expect([four!.families, six!.families, six!.ifaces]).toEqual([[4], [6], ['eth0v0']]);
+    expect(fighting([four!, six!])).toEqual([]);
+    const manager = dhcpClients([proc('dhcpcd', ['dhcpcd: [manager] [ip4] [ip6]'], 3)]);
+    expect(fighting([four!, six!, ...manager]).map((c) => c.pid)).toEqual([1, 3]);
   });
 });

@@ -68,8 +68,10 @@ interface Box {
 }
 
 /** Debian's dhcpcd.service, as running.ts and dhcp-clients.ts see it. */
-const MANAGER: DhcpClient = { pid: 812, program: 'dhcpcd', ifaces: 'all', startedMs: 1_000 };
-const DHCLIENT: DhcpClient = { pid: 990, program: 'dhclient', ifaces: ['eth0v0'], startedMs: 2_000 };
+const MANAGER: DhcpClient = { pid: 812, program: 'dhcpcd', ifaces: 'all', families: [4, 6], startedMs: 1_000 };
+const DHCLIENT: DhcpClient = { pid: 990, program: 'dhclient', ifaces: ['eth0v0'], families: [4], startedMs: 2_000 };
+/** ifupdown's `inet6 dhcp`: dhclient -6 beside the -4 one. */
+const DHCLIENT6: DhcpClient = { ...DHCLIENT, pid: 991, families: [6] };
 
 /** Debian 12's dhcpcd.service with srcroute's drop-in (test/units/debian-12). */
 const DEBIAN_SERVICE: ServiceFacts = {
@@ -154,6 +156,8 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['no DHCP client runs (ifupdown)', (b) => ((b.clients.eth0v1 = []), (b.clientStart = 'ifdown --force eth0v1; ifup eth0v1')), ['eth0v1 no-dhcp-client']],
   ['dhcpcd.service and ifup\'s dhclient both lease it', (b) => (b.clients.eth0v0 = [MANAGER, DHCLIENT]), ['eth0v0 two-dhcp-clients']],
   ['two per-interface clients', (b) => (b.clients.eth0v0 = [{ ...MANAGER, ifaces: ['eth0v0'] }, DHCLIENT]), ['eth0v0 two-dhcp-clients']],
+  ["ifup's dhclient -4 and dhclient -6: one per family", (b) => (b.clients.eth0v0 = [DHCLIENT, DHCLIENT6]), []],
+  ['two dhclient -6', (b) => (b.clients.eth0v0 = [DHCLIENT, DHCLIENT6, { ...DHCLIENT6, pid: 992 }]), ['eth0v0 two-dhcp-clients']],
   ['an address without its rule, no lease known', (b) => {
     b.leases.eth0v0 = null;
     b.kernel.rules = b.kernel.rules.filter((r) => r.from !== '100.64.0.50/32');
