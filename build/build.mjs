@@ -11,12 +11,15 @@ import { chmodSync, readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const path = (p) => new URL(p, import.meta.url).pathname;
 const cli = path('../src/cli.ts');
+/** The hooks the installer puts in place (src/install/texts.ts HookTexts), embedded in the bundle. */
+const hook = (name) => readFileSync(path(`../hooks/${name}`), 'utf8');
+const hooks = { dispatcher: hook('dhcpcd.exit-hook'), dhclientExit: hook('dhclient-exit-hook'), dhclientEnter: hook('dhclient-enter-hook') };
 
-/** cli.ts's imports of src/operator/ resolve to the hook's stand-in; nothing else changes. */
+/** cli.ts's imports of src/operator/ and src/install/ resolve to the hook's stand-in; nothing else changes. */
 const hookOnly = {
   name: 'hook-only',
   setup(b) {
-    b.onResolve({ filter: /^\.\/operator\// }, (args) => (args.importer === cli ? { path: path('../src/hook/operator-elsewhere.ts') } : undefined));
+    b.onResolve({ filter: /^\.\/(operator|install)\// }, (args) => (args.importer === cli ? { path: path('../src/hook/operator-elsewhere.ts') } : undefined));
   },
 };
 
@@ -30,7 +33,7 @@ for (const [out, plugins] of [['../dist/srcroute.cjs', []], ['../dist/hook.cjs',
     format: 'cjs',
     target: 'node18',
     banner: { js: `#!/usr/bin/env node\n// srcroute ${pkg.version}: built from src/ by build/build.mjs; see README.md.` },
-    define: { SRCROUTE_VERSION: JSON.stringify(pkg.version) },
+    define: { SRCROUTE_VERSION: JSON.stringify(pkg.version), SRCROUTE_HOOKS: JSON.stringify(hooks) },
     legalComments: 'inline',
     logLevel: 'warning',
     plugins,

@@ -61,8 +61,8 @@ const COMMANDS: Record<string, Entry> = {
   check: { operator: true, load: async () => (await import('./operator/commands/check.js')).command },
   mac: { operator: true, load: async () => (await import('./operator/commands/mac.js')).command },
   macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },
-  // install.sh's: a stack's files and commands as a manifest (operator/stacks/plan.ts); not in --help
-  'stack-plan': { operator: true, load: async () => (await import('./operator/commands/stack-plan.js')).command },
+  install: { operator: true, load: async () => (await import('./install/install-command.js')).command },
+  uninstall: { operator: true, load: async () => (await import('./install/uninstall-command.js')).command },
 };
 
 /**
@@ -120,7 +120,9 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
     io.out(`srcroute ${SRCROUTE_VERSION}`);
     return 0;
   }
-  const tag = name === 'hook' ? tagOf(env) : `srcroute ${name}`;
+  // install.sh hands over to install and uninstall (SRCROUTE_INSTALLER=install.sh): their messages are its
+  const installer = (name === 'install' || name === 'uninstall') && env.SRCROUTE_INSTALLER === 'install.sh';
+  const tag = name === 'hook' ? tagOf(env) : installer ? 'install.sh' : `srcroute ${name}`;
   try {
     const verdict = entry.operator
       ? await runCommand(name, await entry.load(), args, { ...(await import('./operator/deps.js')).machineDeps(), ...deps, ...given }, io, tag)

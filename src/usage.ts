@@ -6,7 +6,7 @@ Usage:
   srcroute                 run as a DHCP client hook: the lease is read from the environment
                            (dhcpcd or ISC dhclient variables: reason, interface, new_ip_address,
                            new_subnet_cidr, new_routers, ...; for IPv6 ROUTERADVERT's nd*,
-                           new_dhcp6_*, new_ip6_address). Installed by install.sh as
+                           new_dhcp6_*, new_ip6_address). Installed by srcroute install as
                            /etc/dhcpcd/IFACE.exit-hook; you do not normally run it by hand.
   srcroute --dry-run       the same, but print the ip(8) commands instead of running them
   srcroute flush [--dry-run]
@@ -21,6 +21,10 @@ Usage:
   srcroute mac IFACE       the interface's stable MAC (from /etc/machine-id)
   srcroute macvlan IFACE --parent ETH [--stack networkd|ifupdown|nm] [--write [--force]]
                            the macvlan's persistent definition for the network stack
+  srcroute install [--parent ETH] [--stack S] [--root DIR] [--dry-run] IFACE...
+                           install the hooks (and with --parent the macvlan); install.sh runs it
+  srcroute uninstall [--purge] [--root DIR] [--dry-run]
+                           remove everything install wrote, /etc back as it was
   srcroute COMMAND --help  a command's own help, with an example
   srcroute --help | --version
 

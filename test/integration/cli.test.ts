@@ -69,7 +69,7 @@ describe('the hooks\' bundle (dist/hook.cjs, behind each /etc/dhcpcd/IFACE.exit-
     expect(hookFile('config', '--defaults').stdout).toMatch(/^#TABLE=pub$/m);
   });
 
-  it.each(['sync', 'status', 'check', 'mac', 'macvlan', 'stack-plan'])('%s: one line naming the command to run instead, exit 2', (name) => {
+  it.each(['sync', 'status', 'check', 'mac', 'macvlan', 'install', 'uninstall'])('%s: one line naming the command to run instead, exit 2', (name) => {
     const r = hookFile(name, 'eth0v0');
     expect([r.code, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toBe(`srcroute ${name}: this file is srcroute's DHCP hook; run operator commands as /usr/local/sbin/srcroute\n`);

@@ -49,7 +49,7 @@ describe.skipIf(!ok)('lab: systemd-networkd 252 (netplan) manages the box, srcro
   labHousekeeping(() => s?.lab);
 
   it('0. the unit passes systemd-analyze verify (a broken copy does not: the check can fail)', () => {
-    const r = s.lab.sh(['sh', '-c', `d=$(mktemp -d) && trap 'rm -rf "$d"' EXIT && node ${REPO}/dist/srcroute.cjs stack-plan ${IFACE} --parent eth0 --stack networkd --out "$d" >/dev/null 2>&1 && cp "$d/files/etc/systemd/system/srcroute-dhcpcd@.service" "$d/" && cd "$d" && systemd-analyze verify --man=no "$d/${UNIT}" && sed -i 's/^ExecStart=.*/ExecStart=no-such-dhcpcd/' "$d/srcroute-dhcpcd@.service" && ! systemd-analyze verify --man=no "$d/${UNIT}" 2>/dev/null`]);
+    const r = s.lab.sh(['sh', '-c', `d=$(mktemp -d) && trap 'rm -rf "$d"' EXIT && mkdir "$d/root" "$d/root/etc" && cp /etc/machine-id "$d/root/etc/" && node ${REPO}/dist/srcroute.cjs install --root "$d/root" --parent eth0 --stack networkd ${IFACE} >/dev/null 2>&1 && cp "$d/root/etc/systemd/system/srcroute-dhcpcd@.service" "$d/" && cd "$d" && systemd-analyze verify --man=no "$d/${UNIT}" && sed -i 's/^ExecStart=.*/ExecStart=no-such-dhcpcd/' "$d/srcroute-dhcpcd@.service" && ! systemd-analyze verify --man=no "$d/${UNIT}" 2>/dev/null`]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 

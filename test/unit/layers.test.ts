@@ -1,14 +1,15 @@
 // The tree shows the two runtimes: src/hook runs on every lease event (as root, while the DHCP
-// client waits), src/operator only when an admin types a command. Imports point one way,
-// cli/bin -> operator -> hook -> kernel -> shared, and the hook's STATIC import closure (what
-// Node loads before the first lease is routed) holds no operator file. Type-only imports are
+// client waits), src/operator and src/install only when an admin types a command. Imports point
+// one way, cli/bin -> install -> operator -> hook -> kernel -> shared, and the hook's STATIC
+// import closure (what Node loads before the first lease is routed) holds no operator or
+// installer file. Type-only imports are
 // erased by esbuild and do not count for the closure; import() (lazy) does not either.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(__dirname, '../../src');
-const RANK: Record<string, number> = { shared: 0, kernel: 1, hook: 2, operator: 3, '.': 4 };
+const RANK: Record<string, number> = { shared: 0, kernel: 1, hook: 2, operator: 3, install: 4, '.': 5 };
 
 interface Edge {
   to: string;
@@ -59,7 +60,7 @@ describe('layers', () => {
     }
   });
 
-  it("the hook's static closure from bin.ts holds no operator file", () => {
+  it("the hook's static closure from bin.ts holds no operator or installer file", () => {
     const seen = new Set<string>();
     const walk = (file: string): void => {
       if (seen.has(file)) return;
@@ -67,7 +68,7 @@ describe('layers', () => {
       for (const e of graph.get(file) ?? []) if (e.kind === 'static') walk(e.to);
     };
     walk(join(SRC, 'bin.ts'));
-    const operator = [...seen].filter((f) => layerOf(f) === 'operator').map((f) => relative(SRC, f));
+    const operator = [...seen].filter((f) => layerOf(f) === 'operator' || layerOf(f) === 'install').map((f) => relative(SRC, f));
     expect(operator).toEqual([]);
     // and it does reach the hook itself, so the walk is not vacuous
     expect(seen.has(join(SRC, 'hook/hook.ts'))).toBe(true);

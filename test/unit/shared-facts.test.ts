@@ -1,18 +1,16 @@
 // Facts that the shell side (install.sh, the dispatcher) and the TypeScript side both know, held
-// equal: the protocol number, the default table, the dispatcher block's marker, the launchers that
-// install.sh writes and `check` parses, what both know of dhcpcd.service, the iproute2
-// directories, the installed paths, the oldest Node. (Reasons and interface names have their own
-// tests: reasons.test.ts, interface-names.test.ts.)
-import { readFileSync, writeFileSync } from 'node:fs';
+// equal, and facts two TypeScript modules must agree on: the protocol number, the default table,
+// the launchers the installer writes and `check` parses, the hook paths the dispatcher builds, the
+// oldest Node. (Reasons and interface names have their own tests: reasons.test.ts,
+// interface-names.test.ts.)
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TABLE, KEYS } from '../../src/hook/config.js';
-import { IPROUTE2_DIRS } from '../../src/kernel/tables.js';
-import { DISPATCHER_MARKER, parseLauncher } from '../../src/operator/facts.js';
+import { parseLauncher } from '../../src/operator/facts.js';
 import { systemPaths } from '../../src/shared/paths.js';
-import { run } from '../support/run.js';
-import { tempDir } from '../support/tmp.js';
-import { HOME_DIRS, LOCK_DIR, SERVICE } from '../../src/operator/dhcpcd-service.js';
+import { FIRST_TABLE, HOOK_DIR, PROTO_NUM } from '../../src/install/layout.js';
+import { launcher } from '../../src/install/texts.js';
 import { NODE18_VERSION } from '../support/node18.js';
 
 const REPO = join(__dirname, '..', '..');
@@ -26,41 +24,23 @@ function setting(name: string): string {
   return value.replace(/^'(.*)'$/, '$1');
 }
 
-/** install.sh's function `name`, to run on its own. */
-function shFunction(name: string): string {
-  const body = new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?\\n\\}$`, 'm').exec(install)?.[0];
-  if (body === undefined) throw new Error(`install.sh has no function ${name}`);
-  return body;
-}
-
-describe('facts install.sh and the TypeScript share', () => {
+describe('facts install.sh, the dispatcher and the TypeScript share', () => {
   it('the protocol number', () => {
-    expect(setting('PROTO_NUM')).toBe(KEYS.PROTOCOL.default);
+    expect(String(PROTO_NUM)).toBe(KEYS.PROTOCOL.default);
   });
 
   it('the first table: pub = 123', () => {
-    expect(Number(setting('FIRST_TABLE'))).toBe(DEFAULT_TABLE.number);
-    expect(shFunction('assign_tables')).toContain('name=pub;');
+    expect(FIRST_TABLE).toBe(DEFAULT_TABLE.number);
     expect(KEYS.TABLE.default).toBe(DEFAULT_TABLE.name);
     expect(DEFAULT_TABLE.name).toBe('pub');
   });
 
-  it("the dispatcher block's marker, which check looks for", () => {
-    expect(setting('BEGIN')).toBe(DISPATCHER_MARKER);
-    expect(setting('END')).toBe(DISPATCHER_MARKER.replaceAll('>', '<'));
-  });
-
-  it('the launchers install.sh writes are the ones check parses: the hooks jitless through env -S, the command with the JIT', () => {
-    const raw = (name: string) => new RegExp(`^${name}=.*$`, 'm').exec(install)?.[0] ?? '';
-    const dir = tempDir('srcroute-launcher');
-    writeFileSync(join(dir, 'srcroute.cjs'), '#!/usr/bin/env node\n// the bundle\n');
-    writeFileSync(join(dir, 'hook.cjs'), '#!/usr/bin/env node\n// the hooks\' bundle\n');
-    const launch = (kind: string) => {
-      const script = [`node=/opt/node-v18/bin/node dist=${dir}/srcroute.cjs hook_dist=${dir}/hook.cjs`, raw('MARK'), raw('ENV'), raw('HOOK_FLAGS'), shFunction('launcher'), `launcher ${kind} 'a comment'`].join('\n');
-      const r = run(['sh', '-c', script]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.endsWith(kind === 'hook' ? "\n// the hooks' bundle\n" : '\n// the bundle\n')).toBe(true);
-      return parseLauncher(r.stdout);
+  it('the launchers the installer writes are the ones check parses: the hooks jitless through env -S, the command with the JIT', () => {
+    const launch = (kind: 'hook' | 'command') => {
+      const bundle = kind === 'hook' ? "#!/usr/bin/env node\n// the hooks' bundle\n" : '#!/usr/bin/env node\n// the bundle\n';
+      const text = launcher(kind, '/opt/node-v18/bin/node', 'a comment', bundle);
+      expect(text.endsWith(kind === 'hook' ? "\n// the hooks' bundle\n" : '\n// the bundle\n')).toBe(true);
+      return parseLauncher(text);
     };
     expect(launch('hook')).toEqual({ interpreter: '/opt/node-v18/bin/node', nodeFlags: ['--jitless', '--no-expose-wasm'], bundle: null });
     expect(launch('command')).toEqual({ interpreter: '/opt/node-v18/bin/node', nodeFlags: [], bundle: null });
@@ -68,26 +48,9 @@ describe('facts install.sh and the TypeScript share', () => {
     expect(parseLauncher('#!/usr/bin/node\nrequire("/usr/local/lib/srcroute/srcroute.cjs");\n').bundle).toBe('/usr/local/lib/srcroute/srcroute.cjs');
   });
 
-  it('dhcpcd.service: the unit directories, what ProtectHome hides, the lock directory the drop-in opens', () => {
-    expect(setting('UNIT_DIRS').split(' ')).toEqual(systemPaths().systemdUnitDirs);
-    expect(setting('HOME_DIRS').split(' ')).toEqual([...HOME_DIRS]);
-    expect(setting('STATE_DIR')).toBe(LOCK_DIR);
-    expect(setting('UNIT')).toBe(SERVICE);
-  });
-
-  it('the iproute2 directories, in the same order (the last one wins)', () => {
-    const dirs = /for d in ([^;]+); do/.exec(shFunction('registered'))?.[1]?.split(' ');
-    expect(dirs).toEqual(IPROUTE2_DIRS);
-  });
-
-  it('the installed paths: hooks, dispatcher, dhclient shim, dhcpcd.conf, config dir', () => {
-    const paths = systemPaths();
-    expect(setting('HOOK_DIR')).toBe(paths.dhcpcdHooks);
-    expect(dispatcher).toContain(`srcroute_hook="${paths.dhcpcdHooks}/$interface.exit-hook"`);
-    expect(setting('DISPATCHER')).toBe(paths.dispatcher);
-    expect(setting('SHIM')).toBe(paths.dhclientDispatcher);
-    expect(setting('DHCPCD_CONF')).toBe(paths.dhcpcdConf);
-    expect(setting('CONF_DIR')).toBe(paths.config);
+  it('the hook paths: the dispatcher builds the path the installer writes', () => {
+    expect(HOOK_DIR).toBe(systemPaths().dhcpcdHooks);
+    expect(dispatcher).toContain(`srcroute_hook="${HOOK_DIR}/$interface.exit-hook"`);
   });
 
   it('the oldest Node: install.sh, package.json and the Node 18 the tests run the bundle on', () => {

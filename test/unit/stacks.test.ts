@@ -1,4 +1,4 @@
-// What install.sh sets up per network stack: the plans (golden manifests and files), stack
+// What the installer sets up per network stack: the plans (golden manifests and files), stack
 // detection from what runs, and which .network file networkd applies to the parent.
 import { describe, expect, it } from 'vitest';
 import { detectStack, ifupdownConfigures } from '../../src/operator/stacks/detect.js';
@@ -7,7 +7,7 @@ import { matchesName, networkFileFor, networkdPlan } from '../../src/operator/st
 import { nmPlan } from '../../src/operator/stacks/nm.js';
 import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
 import { clientStart, ifaceMethod, ifupdownPlan, type IfupdownFacts } from '../../src/operator/stacks/ifupdown.js';
-import { renderManifest, type StackPlan } from '../../src/operator/stacks/plan.js';
+import type { StackPlan } from '../../src/operator/stacks/plan.js';
 import type { Proc } from '../../src/operator/running.js';
 import { parseNmDevice } from '../../src/operator/nm-dhcp.js';
 import { golden } from '../support/golden.js';
@@ -18,6 +18,18 @@ const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
 /** Debian 12: ifupdown with isc-dhcp-client, dhcpcd-base installed too. */
 const IFUP_DHCLIENT: IfupdownFacts = { ifup: true, ifupClient: 'dhclient', dhcpcdInstalled: true, parentMethod: null };
 const MANAGER: Proc = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
+
+/** A plan's files and commands, one line each (the goldens' format). */
+function renderManifest(plan: StackPlan): string {
+  const lines = [`stack ${plan.stack} ${plan.how}`];
+  for (const f of plan.files) lines.push(`file ${f.mode.toString(8).padStart(4, '0')} ${f.path}`);
+  for (const c of plan.run) lines.push(`run ${typeof c.when === 'string' ? c.when : c.when.join(',')} ${c.argv.join(' ')}`);
+  for (const c of plan.stop) lines.push(`stop ${c.join(' ')}`);
+  for (const c of plan.reload) lines.push(`reload ${c.join(' ')}`);
+  if (plan.dhcpcdConf) lines.push('dhcpcd-conf');
+  for (const n of plan.notes) lines.push(`note ${n.replace(/\n/g, ' ')}`);
+  return `${lines.join('\n')}\n`;
+}
 
 /** A plan as one text: the manifest, then every file with its mode. */
 function dump(plan: StackPlan): string {

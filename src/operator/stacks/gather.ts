@@ -1,4 +1,4 @@
-// The edge the stack commands (`stack-plan`, `macvlan`) share: what runs, which stack that makes
+// The edge the installer (src/install/stack-plans.ts) and `macvlan` share: what runs, which stack that makes
 // it (or the one asked for), the .network file networkd applies to the parent, whether systemd
 // runs. Everything it finds is plain data for the pure planners beside it.
 import { join } from 'node:path';

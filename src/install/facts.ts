@@ -1,0 +1,66 @@
+// What the installer's plans are computed from: the files as they are (a Tree of the paths the
+// plan looks at), the installed list, what runs, the bundles. gather.ts reads them from the
+// machine; golden tests write them down.
+import type { ServiceFacts } from '../operator/dhcpcd-service.js';
+import type { StackPlan } from '../operator/stacks/plan.js';
+import type { HookTexts } from './texts.js';
+
+export interface FileFact {
+  kind: 'file' | 'dir' | 'link' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  /** A file's bytes (a link's target's); null when it cannot be read. */
+  content: Buffer | null;
+}
+
+/** The paths the plan looks at, by final path; a path not in it does not exist. */
+export type Tree = ReadonlyMap<string, FileFact>;
+
+/** A number and name iproute2 registers (rt_tables, rt_protos), and the file that does. */
+export interface Registered {
+  num: number;
+  name: string;
+  file: string;
+}
+
+export interface Common {
+  /** The name the messages use: install.sh, or srcroute install. */
+  prog: string;
+  /** --root DIR: stage the files, run nothing, touch no kernel. */
+  staged: boolean;
+  dry: boolean;
+  /** Who runs the installer: new files are root's when it is root, else this user's. */
+  uid: number;
+  gid: number;
+  list: string;
+  tree: Tree;
+}
+
+export interface InstallFacts extends Common {
+  /** The interfaces named, in order (none: the ones installed). */
+  ifaces: readonly string[];
+  configureDhcpcd: boolean;
+  /** The node the launchers name, and where that path really leads. */
+  node: string;
+  nodeReal: string;
+  /** `env -S "NODE --jitless --no-expose-wasm -e 0"` runs. */
+  envSplitWorks: boolean;
+  bundles: { command: string; hook: string };
+  hooks: HookTexts;
+  /** Debian's dhcpcd.service as systemd would load it, or null. */
+  service: ServiceFacts | null;
+  /** systemd runs (systemctl daemon-reload has someone to talk to). */
+  systemd: boolean;
+  rtTables: readonly Registered[];
+  rtProtos: readonly Registered[];
+  /** Per interface that has a network stack set up (--parent now, or recorded): its plan. */
+  stacks: ReadonlyMap<string, { parent: string; plan: StackPlan }>;
+  /** The links that exist (null: not looked at, as under --root) and each interface's stable MAC. */
+  links: ReadonlySet<string> | null;
+  macs: ReadonlyMap<string, string>;
+}
+
+export interface UninstallFacts extends Common {
+  purge: boolean;
+}

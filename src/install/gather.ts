@@ -1,0 +1,178 @@
+// The installer's edge that reads: the files the plans look at (under --root DIR when given),
+// the installed list, the iproute2 names registered, dhcpcd.service, the node, the bundles, the
+// links and each network stack's facts. Everything it finds is plain data (facts.ts).
+import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exists, isExecutable, listDir } from '../shared/files.js';
+import { parseTableFile, IPROUTE2_DIRS } from '../kernel/tables.js';
+import { readService } from '../operator/dhcpcd-service.js';
+import type { OperatorDeps } from '../operator/deps.js';
+import { macOf } from '../operator/commands/mac.js';
+import { IP_CANDIDATES } from '../hook/config.js';
+import { InstalledList } from './installed-list.js';
+import type { Common, FileFact, InstallFacts, Registered, UninstallFacts } from './facts.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, TABLES, TMPFILES, tempOf } from './layout.js';
+import { interfacesOf } from './install-plan.js';
+import { planStack } from './stack-plans.js';
+import type { HookTexts } from './texts.js';
+import type { StackPlan } from '../operator/stacks/plan.js';
+
+/** What both commands are given. */
+export interface Given {
+  prog: string;
+  /** '' for the machine itself. */
+  root: string;
+  dry: boolean;
+  uid: number;
+  gid: number;
+}
+
+function factOf(real: string, stat: Stats): FileFact {
+  const kind = stat.isSymbolicLink() ? 'link' : stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other';
+  let content: Buffer | null = null;
+  if (kind === 'file' || kind === 'link') {
+    try {
+      content = readFileSync(real);
+    } catch {
+      content = null;
+    }
+  }
+  return { kind, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, content };
+}
+
+/** A snapshot of `paths`, every ancestor directory, and every file under `trees`. */
+function snapshot(root: string, paths: Iterable<string>, trees: readonly string[] = []): Map<string, FileFact> {
+  const tree = new Map<string, FileFact>();
+  const look = (path: string): FileFact | undefined => {
+    if (tree.has(path)) return tree.get(path);
+    const stat = lstatSync(root + path, { throwIfNoEntry: false });
+    if (stat === undefined) return undefined;
+    const fact = factOf(root + path, stat);
+    tree.set(path, fact);
+    return fact;
+  };
+  const walk = (path: string): void => {
+    if (look(path)?.kind !== 'dir') return;
+    for (const name of listDir(root + path)) walk(`${path}/${name}`);
+  };
+  for (const path of [...paths, ...trees]) {
+    for (let d = dirname(path); d !== '/'; d = dirname(d)) look(d);
+    look(path);
+    look(tempOf(path));
+  }
+  for (const t of trees) walk(t);
+  return tree;
+}
+
+/** The files both plans look at. */
+function installedPaths(root: string, list: InstalledList): string[] {
+  const inDir = (dir: string, suffix: string): string[] => listDir(root + dir).filter((n) => n.endsWith(suffix)).map((n) => `${dir}/${n}`);
+  return [
+    INSTALLED_LIST, LIB, dirname(LIB), dirname(dirname(LIB)), dirname(dirname(dirname(LIB))), SBIN, OLD_BUNDLE, DISPATCHER, SHIM, ENTER, TABLES, PROTOS, DROP_IN, TMPFILES, DHCPCD_CONF, CONF_DIR, `${CONF_DIR}/srcroute.env`,
+    ...inDir(HOOK_DIR, '.exit-hook'),
+    ...inDir(CONF_DIR, '.env'),
+    ...['created', 'backup', 'nl', 'stackfile', 'dir'].flatMap((k) => list.paths(k)),
+  ];
+}
+
+function readList(root: string): string {
+  try {
+    return readFileSync(root + INSTALLED_LIST, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function common(g: Given, tree: Map<string, FileFact>, list: string): Common {
+  return { prog: g.prog, staged: g.root !== '', dry: g.dry, uid: g.uid, gid: g.gid, list, tree };
+}
+
+/** iproute2's numbers and names of KIND (rt_tables, rt_protos), the installer's own file left out. */
+function registered(root: string, kind: string, ours: string): Registered[] {
+  const found: Registered[] = [];
+  for (const dir of IPROUTE2_DIRS) {
+    const files = [`${dir}/${kind}`, ...listDir(`${root}${dir}/${kind}.d`).filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${kind}.d/${n}`)];
+    for (const file of files.filter((f) => f !== ours)) {
+      let text: string;
+      try {
+        text = readFileSync(root + file, 'utf8');
+      } catch {
+        continue;
+      }
+      const names = new Map<string, number>();
+      parseTableFile(text, names);
+      for (const [name, num] of names) found.push({ num, name, file });
+    }
+  }
+  return found;
+}
+
+export interface InstallArgs {
+  ifaces: readonly string[];
+  parent: string | undefined;
+  stack: string | undefined;
+  node: string;
+  configureDhcpcd: boolean;
+}
+
+export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallArgs, hooks: HookTexts, dist: string): Promise<InstallFacts> {
+  const root = g.root;
+  const list = readList(root);
+  const installed = new InstalledList(list);
+  const ifaces = interfacesOf(args.ifaces, installed, g.prog);
+
+  const stacks = new Map<string, { parent: string; plan: StackPlan }>();
+  for (const iface of ifaces) {
+    const recorded = installed.of('stack').find((w) => w[0] === iface);
+    const parent = args.parent ?? recorded?.[2];
+    if (parent !== undefined) stacks.set(iface, { parent, plan: planStack(deps, iface, parent, args.parent !== undefined ? args.stack : recorded?.[1]) });
+  }
+
+  const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`])];
+  for (const { plan } of stacks.values()) paths.push(...plan.files.map((f) => f.path));
+  const tree = snapshot(root, paths, [BACKUP_DIR]);
+
+  const read = (name: string): string => {
+    try {
+      return readFileSync(join(dist, name), 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read ${join(dist, name)} (${(e as Error).message}): the installer runs from srcroute's dist/ directory, beside hook.cjs`);
+    }
+  };
+  const envCheck = await deps.run([ENV, '-S', `${args.node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
+  let nodeReal = args.node;
+  try {
+    nodeReal = realpathSync(args.node);
+  } catch {
+    // not there: env -S says so
+  }
+  let links: Set<string> | null = null;
+  const ip = IP_CANDIDATES.find(isExecutable);
+  if (root === '' && ip !== undefined) {
+    const r = await deps.run([ip, '-j', 'link', 'show'], 10_000);
+    if (r.code === 0) links = new Set((JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname));
+  }
+  return {
+    ...common(g, tree, list),
+    ifaces,
+    configureDhcpcd: args.configureDhcpcd,
+    node: args.node,
+    nodeReal,
+    envSplitWorks: envCheck.code === 0,
+    bundles: { command: read('srcroute.cjs'), hook: read('hook.cjs') },
+    hooks,
+    service: readService(deps.paths),
+    systemd: root === '' && exists('/run/systemd/system'),
+    rtTables: registered(root, 'rt_tables', TABLES),
+    rtProtos: registered(root, 'rt_protos', PROTOS),
+    stacks,
+    links,
+    macs: new Map(links === null ? [] : ifaces.filter((i) => !links!.has(i) && !stacks.has(i)).map((i) => [i, macOf(deps, i)])),
+  };
+}
+
+export function gatherUninstall(g: Given, purge: boolean): UninstallFacts {
+  const list = readList(g.root);
+  const tree = snapshot(g.root, installedPaths(g.root, new InstalledList(list)), [BACKUP_DIR]);
+  return { ...common(g, tree, list), purge };
+}

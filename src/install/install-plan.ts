@@ -1,0 +1,210 @@
+// `srcroute install`'s plan, pure: from the gathered facts (facts.ts) to the steps that make the
+// machine run srcroute's hooks on the named interfaces (steps.ts), every decision in order: the
+// checks that refuse before anything is written, the tables, the programs (the srcroute command,
+// one whole hook per interface), the dispatcher's marked block, the dhclient shim and enter hook,
+// the iproute2 names, dhcpcd.service's drop-in and tmpfiles.d line, the config files, the
+// dhcpcd.conf block, the network stack's files and commands (operator/stacks/), and the advice
+// printed at the end. A second run over what the first made plans no change.
+import { defaultConfigText } from '../hook/config.js';
+import { isInterfaceName } from '../hook/event.js';
+import { InputError } from '../shared/errors.js';
+import { hiddenHome, SERVICE } from '../operator/dhcpcd-service.js';
+import type { StackPlan } from '../operator/stacks/plan.js';
+import type { InstallFacts, Registered } from './facts.js';
+import type { InstalledList } from './installed-list.js';
+import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { adminPart, block, hasBlock } from './marked-block.js';
+import { PlanBuilder } from './plan-builder.js';
+import type { Plan } from './steps.js';
+import * as text from './texts.js';
+
+/** How the messages name a rerun of the installer. */
+export const rerun = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh' : 'sudo srcroute install');
+
+/** The interfaces to install: those named (each checked), else those installed before. */
+export function interfacesOf(asked: readonly string[], list: InstalledList, prog: string): string[] {
+  for (const i of asked) if (!isInterfaceName(i)) throw new InputError(`'${i}' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)`);
+  if (asked.length > 0) return [...new Set(asked)];
+  const known = list.of('table').map((w) => w[0]!);
+  if (known.length === 0) throw new InputError(`name at least one interface, e.g. ${rerun(prog)} eth0v0`);
+  return known;
+}
+
+/** The interfaces installed before keep their table; new ones get the next one (pub, pub1, ...). */
+function assignTables(ifaces: readonly string[], list: InstalledList): text.Table[] {
+  let count = list.of('table').length;
+  for (const i of ifaces) {
+    if (list.of('table').some((w) => w[0] === i)) continue;
+    if (count >= MAX_INTERFACES) throw new InputError('too many interfaces: table numbers would pass 252');
+    list.add(`table ${i} ${FIRST_TABLE + count} ${count === 0 ? 'pub' : `pub${count}`}`);
+    count++;
+  }
+  return list.of('table').map(([iface, num, name]) => ({ iface: iface!, num: Number(num), name: name! }));
+}
+
+/** Stop when NUMBER or NAME is registered for something else (the same pair is the same thing). */
+function checkFree(kind: string, num: number, name: string, registered: readonly Registered[]): void {
+  const taken = registered.find((r) => (r.num === num) !== (r.name === name));
+  if (taken) throw new InputError(`cannot register ${kind} '${num} ${name}': ${taken.file} already has "${taken.num} ${taken.name}"; nothing changed`);
+}
+
+/** The node the launchers name: an absolute path without spaces that env -S runs, outside what dhcpcd.service hides. */
+function checkNode(f: InstallFacts): void {
+  if (!f.node.startsWith('/')) throw new InputError(`node must be an absolute path (got '${f.node}'): dhcpcd runs hooks with its own PATH`);
+  if (/\s/.test(f.node)) throw new InputError(`the node path '${f.node}' contains a space: it cannot be a #! interpreter`);
+  if (!f.envSplitWorks) throw new InputError(`${ENV} -S ${f.node} ${HOOK_FLAGS.join(' ')} does not run (the hooks' #! line needs coreutils >= 8.30)`);
+  const home = hiddenHome(f.node) ?? hiddenHome(f.nodeReal);
+  if (home !== null && f.service?.hidesHome) {
+    throw new InputError(
+      `${f.node} (${f.nodeReal}) is under ${home}, which ${SERVICE} hides from its hooks (ProtectHome=yes): give a node outside it, e.g. --node /usr/bin/node (apt install nodejs) or a copy in /usr/local/bin`,
+    );
+  }
+}
+
+/** Whether a stack's command runs: `always`, any of its files changed (`*`), or one of those named. */
+function due(when: StackPlan['run'][number]['when'], changed: ReadonlySet<string>): boolean {
+  if (when === 'always') return true;
+  if (when === '*') return changed.size > 0;
+  return when.some((p) => changed.has(p));
+}
+
+export function planInstall(f: InstallFacts): Plan {
+  const b = new PlanBuilder(f);
+  const list = b.list;
+  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog)} ...); --dry-run and --root DIR work without`);
+  checkNode(f);
+  for (const path of [DISPATCHER, DHCPCD_CONF]) {
+    if (b.file(path)?.kind === 'link') throw new InputError(`${path} is a symbolic link: make it a plain file (srcroute adds a block to it)`);
+  }
+  const ifaces = interfacesOf(f.ifaces, list, f.prog);
+  const tables = assignTables(ifaces, list);
+  for (const t of tables) checkFree('rt_tables', t.num, t.name, f.rtTables);
+  checkFree('rt_protos', PROTO_NUM, 'srcroute', f.rtProtos);
+
+  b.sweepTemps();
+  let configure = f.configureDhcpcd;
+  for (const [iface, { parent, plan }] of f.stacks) {
+    if (plan.dhcpcdConf) configure = true;
+    list.deleteWhere(`stack ${iface} `);
+    list.add(`stack ${iface} ${plan.stack} ${parent}`);
+  }
+
+  // the srcroute command and one hook per interface, each a whole bundle (no file shared between
+  // them to go missing; dhcpcd.service's sandbox sees /etc); an earlier version's shared bundle goes
+  if (list.has(`created ${OLD_BUNDLE}`) || list.has(`backup ${OLD_BUNDLE}`)) {
+    b.remove(OLD_BUNDLE);
+    list.delete(`created ${OLD_BUNDLE}`);
+    list.delete(`backup ${OLD_BUNDLE}`);
+    b.changes++;
+  }
+  b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command), 0o755);
+  for (const i of ifaces) b.own(`${HOOK_DIR}/${i}.exit-hook`, text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook), 0o755);
+
+  // the dispatcher: a block in the admin's /etc/dhcpcd.exit-hook, and the dhclient shim with its enter hook
+  const dispatcher = b.file(DISPATCHER)?.content?.toString('utf8');
+  if (dispatcher !== undefined && /^[ \t]*(exit|exec)([ \t]|$)/m.test(adminPart(dispatcher, list.has(`nl ${DISPATCHER}`)))) {
+    b.warn(`${DISPATCHER} has an exit or exec of its own: srcroute's block at its end may never run`);
+  }
+  b.merge(DISPATCHER, block(text.dispatcherWhy, text.dispatcherBody(f.hooks)));
+  b.own(SHIM, text.shimText(f.hooks), 0o644);
+  b.own(ENTER, f.hooks.dhclientEnter, 0o644);
+
+  b.own(TABLES, text.tablesText(tables), 0o644);
+  b.own(PROTOS, text.protosText, 0o644);
+
+  // Debian's dhcpcd.service: its hooks may write the lock directory (the unit's hardening otherwise untouched)
+  if (f.service !== null) {
+    const changed = [b.own(DROP_IN, text.dropInText, 0o644), b.own(TMPFILES, text.tmpfilesText, 0o644)].some(Boolean);
+    if (!f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
+    if (changed && !f.staged && !f.dry) {
+      if (f.systemd) b.run(['systemctl', 'daemon-reload']);
+      b.say(`${DROP_IN} changed: it applies from the next start of ${SERVICE} (sudo systemctl restart ${SERVICE})`);
+    }
+  }
+
+  // srcroute.env and one IFACE.env per interface, written once and never overwritten
+  b.ensureDir(CONF_DIR);
+  if (!b.exists(`${CONF_DIR}/srcroute.env`)) b.put(`${CONF_DIR}/srcroute.env`, defaultConfigText(), 0o644);
+  for (const t of tables.filter((t) => ifaces.includes(t.iface))) {
+    const env = `${CONF_DIR}/${t.iface}.env`;
+    const now = b.file(env);
+    if (now === undefined) b.put(env, text.ifaceEnvText(t), 0o644);
+    else if (t.num !== FIRST_TABLE && !(now.content?.toString('utf8') ?? '').split('\n').includes(`TABLE=${t.name}`)) {
+      b.warn(`${env} exists and does not say TABLE=${t.name}: ${t.iface} may share another interface's table`);
+    }
+  }
+
+  // the dhcpcd.conf stanza, kept in a marked block once --configure-dhcpcd (or a stack) asked for it
+  const bare = list.of('stack').filter((w) => w[1] === 'dhcpcd').map((w) => w[2]!);
+  const stanza = text.dhcpcdStanza(tables, bare);
+  const conf = b.file(DHCPCD_CONF)?.content?.toString('utf8');
+  const hasOurs = conf !== undefined && hasBlock(conf);
+  if (configure || hasOurs) {
+    for (const i of ifaces) {
+      const admin = conf === undefined ? '' : adminPart(conf, list.has(`nl ${DHCPCD_CONF}`));
+      if (admin.split('\n').some((l) => { const w = l.trim().split(/\s+/); return w[0] === 'interface' && w[1] === i; })) {
+        b.warn(`${DHCPCD_CONF} already has an 'interface ${i}' section: check that it agrees with srcroute's block`);
+      }
+    }
+    b.merge(DHCPCD_CONF, block(text.dhcpcdConfWhy, stanza));
+  }
+
+  // the network stacks (--parent): their files, then the commands whose files changed; what undoes
+  // them is recorded before they run
+  for (const [iface, { plan }] of f.stacks) {
+    b.say(`${iface}: ${plan.stack} ${plan.how}`);
+    const changed = new Set<string>();
+    for (const file of plan.files) {
+      if (b.own(file.path, file.content, file.mode)) changed.add(file.path);
+      list.add(`stackfile ${file.path}`);
+    }
+    for (const argv of plan.stop) list.add(`stop ${iface} ${argv.join(' ')}`);
+    for (const argv of plan.reload) list.add(`reload ${iface} ${argv.join(' ')}`);
+    for (const c of plan.run) if (due(c.when, changed)) b.run(c.argv);
+    for (const note of plan.notes) b.say(`    ${note}`);
+  }
+  if (b.changes > 0) b.record();
+
+  if (f.dry) {
+    if (b.changes === 0) b.say('nothing to change');
+    b.say('dry run: nothing was changed');
+  } else if (b.changes === 0) {
+    b.say('already installed: nothing changed');
+  } else {
+    b.say(`installed srcroute for: ${ifaces.join(' ')}`);
+  }
+  return b.done([...adviseDhcpcdConf(configure || hasOurs, stanza, ifaces, conf), ...adviseMacvlan(f, ifaces)]);
+}
+
+/** The stanza to add by hand when the installer does not; an allowinterfaces that leaves an interface out. */
+function adviseDhcpcdConf(merged: boolean, stanza: string, ifaces: readonly string[], conf: string | undefined): string[] {
+  const out: string[] = [];
+  if (!merged) {
+    out.push('', `Add this to ${DHCPCD_CONF} (or run again with --configure-dhcpcd):`, ...stanza.trimEnd().split('\n').map((l) => `    ${l}`));
+  }
+  // allowinterfaces takes shell patterns (eth*), matched as case does
+  const allow = (conf ?? '').split('\n').flatMap((l) => {
+    const m = /^\s*allowinterfaces\s(.*)$/.exec(l.replace(/#.*/, ''));
+    return m ? m[1]!.split(/[\s,]+/).filter(Boolean) : [];
+  });
+  if (allow.length > 0) {
+    const glob = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    for (const i of ifaces) if (!allow.some((p) => glob(p).test(i))) out.push(`Note: ${DHCPCD_CONF} has allowinterfaces without ${i}: add it there.`);
+  }
+  return out;
+}
+
+/** An interface that does not exist yet and no stack creates: how to make it, with its stable MAC. */
+function adviseMacvlan(f: InstallFacts, ifaces: readonly string[]): string[] {
+  if (f.links === null) return [];
+  return ifaces
+    .filter((i) => !f.links!.has(i) && !f.stacks.has(i))
+    .flatMap((i) => [
+      '',
+      `${i} does not exist yet. Create it on the modem's interface (eth0 here) with its stable, locally`,
+      `administered MAC (\`srcroute mac ${i}\`: the modem ties the lease to the MAC, so a new one costs a public address):`,
+      `    ip link add link eth0 name ${i} address ${f.macs.get(i) ?? '(srcroute mac ' + i + ')'} type macvlan mode private`,
+      `    ip link set ${i} up`,
+      'and make it permanent in your network configuration (--parent ETH does that for you).',
+    ]);
+}

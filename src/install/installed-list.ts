@@ -1,0 +1,56 @@
+// The installed list (/usr/local/lib/srcroute/installed.list): what install created or replaced,
+// one line each, so that uninstall gives /etc and /usr/local back as they were. The format is the
+// one install.sh always wrote, so an install made by an earlier version updates and uninstalls:
+//   dir PATH               a directory install created (removed again when empty)
+//   created PATH           a file install created
+//   backup PATH            a file of the admin's that install replaced (its copy: backup/PATH)
+//   nl PATH                install added a newline to the admin's file before its marked block
+//   table IFACE NUM NAME   an interface and its routing table
+//   stack IFACE STACK ETH  an interface whose macvlan install set up (--parent)
+//   stackfile PATH         a file of that setup
+//   stop IFACE CMD...      run before uninstall removes anything (stops the DHCP client)
+//   reload IFACE CMD...    run after uninstall removed the files
+// Pure: the writer (writer.ts) persists it.
+export class InstalledList {
+  private readonly lines: string[];
+
+  constructor(text = '') {
+    this.lines = text.split('\n').filter((l) => l !== '');
+  }
+
+  has(line: string): boolean {
+    return this.lines.includes(line);
+  }
+
+  add(line: string): void {
+    if (!this.has(line)) this.lines.push(line);
+  }
+
+  delete(line: string): void {
+    const at = this.lines.indexOf(line);
+    if (at >= 0) this.lines.splice(at, 1);
+  }
+
+  /** Drop every line that starts with `prefix`. */
+  deleteWhere(prefix: string): void {
+    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i]!.startsWith(prefix)) this.lines.splice(i, 1);
+  }
+
+  /** The lines of KIND, without the kind word, split on spaces. */
+  of(kind: string): string[][] {
+    return this.lines.filter((l) => l.startsWith(`${kind} `)).map((l) => l.slice(kind.length + 1).split(' '));
+  }
+
+  /** The paths of KIND (dir, created, backup, nl, stackfile). */
+  paths(kind: string): string[] {
+    return this.of(kind).map((w) => w.join(' '));
+  }
+
+  copy(): InstalledList {
+    return new InstalledList(this.text());
+  }
+
+  text(): string {
+    return this.lines.map((l) => `${l}\n`).join('');
+  }
+}

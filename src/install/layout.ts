@@ -1,0 +1,55 @@
+// Where the installer puts things and the fixed words it writes: one place for the paths that
+// `srcroute install`, `srcroute uninstall` and the tests share. The hooks' and dispatcher's
+// paths are the hook's own (shared/paths.ts); check parses the launchers (operator/facts.ts).
+import { systemPaths } from '../shared/paths.js';
+import { DISPATCHER_MARKER } from '../operator/facts.js';
+
+const P = systemPaths();
+
+/** The installer's own directory: the installed list and the admin's files it replaced. */
+export const LIB = '/usr/local/lib/srcroute';
+/** What install created or replaced, one "KIND PATH ..." line each (installed-list.ts). */
+export const INSTALLED_LIST = `${LIB}/installed.list`;
+export const BACKUP_DIR = `${LIB}/backup`;
+/** Where an earlier version put the shared bundle (its hooks loaded it); an update removes it. */
+export const OLD_BUNDLE = `${LIB}/srcroute.cjs`;
+export const SBIN = '/usr/local/sbin/srcroute';
+export const HOOK_DIR = P.dhcpcdHooks;
+export const DISPATCHER = P.dispatcher;
+export const SHIM = P.dhclientDispatcher;
+export const ENTER = '/etc/dhcp/dhclient-enter-hooks.d/srcroute';
+export const TABLES = '/etc/iproute2/rt_tables.d/srcroute.conf';
+export const PROTOS = '/etc/iproute2/rt_protos.d/srcroute.conf';
+export const CONF_DIR = P.config;
+export const DHCPCD_CONF = P.dhcpcdConf;
+/** srcroute's lock directory, which Debian's dhcpcd.service must let its hooks write. */
+export const STATE_DIR = P.state;
+export const DROP_IN = '/etc/systemd/system/dhcpcd.service.d/srcroute.conf';
+export const TMPFILES = '/etc/tmpfiles.d/srcroute.conf';
+
+/** The marked block srcroute adds to the admin's /etc/dhcpcd.exit-hook and /etc/dhcpcd.conf. */
+export const BEGIN = DISPATCHER_MARKER;
+export const END = DISPATCHER_MARKER.replaceAll('>', '<');
+
+/** Every program the installer writes carries this line (old launchers too): uninstall finds them by it. */
+export const MARK = "// Written by srcroute's install.sh";
+/**
+ * The hooks' #! line: env -S passes node more than one argument. --jitless because Debian's
+ * dhcpcd.service denies the JIT (MemoryDenyWriteExecute=yes), --no-expose-wasm because V8 warns
+ * on stderr (so in syslog) about --jitless without it. README "Under dhcpcd.service" has numbers.
+ */
+export const ENV = '/usr/bin/env';
+export const HOOK_FLAGS = ['--jitless', '--no-expose-wasm'] as const;
+
+export const FIRST_TABLE = 123;
+export const PROTO_NUM = 213;
+/** 123 + 129 = 252: table numbers stop before default (253). */
+export const MAX_INTERFACES = 130;
+
+/** The temp file a write goes through: a fixed name beside the target, so a rerun or uninstall finds what a killed run left. */
+export const tempOf = (path: string): string => {
+  const at = path.lastIndexOf('/');
+  return `${path.slice(0, at)}/.${path.slice(at + 1)}.srcroute-new`;
+};
+
+export const isTemp = (path: string): boolean => /\/\.[^/]*\.srcroute-new$/.test(path);

@@ -1,0 +1,39 @@
+// What the installer does, as data: the plans (install-plan.ts, uninstall-plan.ts) are lists of
+// these, the writer (writer.ts) carries them out or, for --dry-run, says what it would do. Paths
+// are the final ones (/etc/...); --root DIR is the writer's business.
+import type { InstalledList } from './installed-list.js';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export type Step =
+  /** Persist the installed list as it is now: before the change it records (write-ahead). */
+  | { op: 'record'; list: string }
+  | { op: 'mkdir'; path: string }
+  /** Replace `path` atomically (beside, fsync, rename). `verb`: what the output says. */
+  | { op: 'write'; path: string; content: Buffer; mode: number; owner: Owner; verb: 'write' | 'update' | 'restore' | 'backup' }
+  | { op: 'remove'; path: string }
+  /** A directory and all under it (uninstall --purge: /etc/srcroute; the backups). `quiet`: nothing said. */
+  | { op: 'remove-tree'; path: string; quiet?: boolean }
+  /** A directory install created, when it is empty. */
+  | { op: 'rmdir'; path: string }
+  /** A command (a stack's start or stop, systemctl daemon-reload); its failure is a warning. */
+  | { op: 'run'; argv: readonly string[] }
+  /** srcroute's rules and routes out of the kernel (`srcroute flush`). */
+  | { op: 'flush' }
+  /** The lock directory for this boot (tmpfiles.d makes it at the next). */
+  | { op: 'state-dir'; path: string }
+  | { op: 'say'; line: string }
+  | { op: 'warn'; line: string };
+
+export interface Plan {
+  steps: Step[];
+  /** How many files and directories change (0: "nothing changed"). */
+  changes: number;
+  /** The installed list once every step is done. */
+  list: InstalledList;
+  /** Printed after the steps, as they are (advice: the dhcpcd.conf stanza, the macvlan). */
+  afterword: string[];
+}

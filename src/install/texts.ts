@@ -1,0 +1,78 @@
+// The text of every file the installer writes for srcroute itself (the stacks' files are
+// operator/stacks/'s): pure functions of what the plan decided.
+import { CONF_DIR, ENV, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+
+export interface Table {
+  iface: string;
+  num: number;
+  name: string;
+}
+
+/** The hooks (hooks/) the installer puts in place, as build/build.mjs embeds them in the bundle. */
+export interface HookTexts {
+  /** hooks/dhcpcd.exit-hook: the dispatcher, sourced by dhcpcd-run-hooks (and by the dhclient shim). */
+  dispatcher: string;
+  /** hooks/dhclient-exit-hook: the dhclient shim's head; the dispatcher follows it. */
+  dhclientExit: string;
+  /** hooks/dhclient-enter-hook. */
+  dhclientEnter: string;
+}
+
+/**
+ * A program: a whole bundle behind a #! line naming node by its absolute path (dhcpcd gives hooks
+ * its own PATH). A hook is dist/hook.cjs (the bundle without the operator commands), run jitless.
+ */
+export function launcher(kind: 'hook' | 'command', node: string, comment: string, bundle: string): string {
+  const first = kind === 'hook' ? `#!${ENV} -S ${node} ${HOOK_FLAGS.join(' ')}` : `#!${node}`;
+  const from = kind === 'hook' ? 'hook.cjs' : 'srcroute.cjs';
+  const body = bundle.slice(bundle.indexOf('\n') + 1);
+  return `${first}\n// ${comment}\n${MARK} (--uninstall removes it) from dist/${from}.\n${body}`;
+}
+
+export const commandComment = 'The srcroute command.';
+export const hookComment = (iface: string): string => `srcroute's hook for ${iface}: /etc/dhcpcd.exit-hook and the dhclient shim run it.`;
+
+/** The dispatcher as a block's body: its shellcheck directive only makes sense at the top of a file. */
+export const dispatcherBody = (hooks: HookTexts): string => hooks.dispatcher.replace(/^# shellcheck shell=sh\n/, '');
+
+export const shimText = (hooks: HookTexts): string => hooks.dhclientExit + dispatcherBody(hooks);
+
+export function tablesText(tables: readonly Table[]): string {
+  return `# srcroute: one routing table per interface (written by install.sh; --uninstall removes it).\n${tables.map((t) => `${t.num}\t${t.name}\n`).join('')}`;
+}
+
+export const protosText = `# srcroute: the protocol number on its rules and routes (written by install.sh).\n${PROTO_NUM}\tsrcroute\n`;
+
+/** Debian's dhcpcd.service: ProtectSystem=strict makes /run read-only for its hooks; this opens the lock directory only. */
+export const dropInText =
+  `# srcroute: its hooks run inside dhcpcd.service, where ProtectSystem=strict makes /run read-only;\n` +
+  `# this lets them write their lock files in ${STATE_DIR}, nothing else (written by install.sh;\n` +
+  `# --uninstall removes it). ${TMPFILES} makes the directory at boot.\n[Service]\nReadWritePaths=-${STATE_DIR}\n`;
+
+export const tmpfilesText = `# srcroute: its lock directory (written by install.sh; --uninstall removes it).\nd ${STATE_DIR} 0700 root root -\n`;
+
+/** IFACE.env: the first interface uses srcroute.env's table, every further one its own. */
+export function ifaceEnvText(t: Table): string {
+  const head = `# srcroute settings for ${t.iface} only (dotenv, parsed and never executed). Any key of\n# ${CONF_DIR}/srcroute.env except PROTOCOL can be set here and overrides it.\n`;
+  return t.num === FIRST_TABLE
+    ? `${head}# ${t.iface} uses TABLE=pub (${t.num}) from srcroute.env.\n#TABLE=pub\n`
+    : `${head}# install.sh gave ${t.iface} its own table ${t.name} (${t.num}), registered in ${TABLES}.\nTABLE=${t.name}\n`;
+}
+
+/**
+ * The dhcpcd.conf stanza: leases only, no default route, DNS or hostname from them. Under
+ * Debian's dhcpcd.service (--stack dhcpcd) the parent leases nothing: per-interface options, as
+ * dhcpcd 9.4.1 ignores a global denyinterfaces after an interface line.
+ */
+export function dhcpcdStanza(tables: readonly Table[], bareParents: readonly string[]): string {
+  let s =
+    '# srcroute\'s interfaces: leases (IPv4, SLAAC and DHCPv6) only; no default route (nogateway\n' +
+    '# also keeps the IPv6 default of the modem\'s router advertisements out of main), DNS or\n' +
+    '# hostname from them. (Options after an interface line apply to that interface only: keep this last.)\n';
+  for (const t of tables) s += `interface ${t.iface}\n\tnogateway\n\tnoipv4ll\n\tnohook resolv.conf, hostname\n`;
+  for (const p of [...new Set(bareParents)].sort()) s += `# ${p} only carries the macvlans: no address of its own.\ninterface ${p}\n\tnoipv4\n\tnoipv6\n`;
+  return s;
+}
+
+export const dispatcherWhy = "(added by srcroute's install.sh; ./install.sh --uninstall removes this block)";
+export const dhcpcdConfWhy = "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)";

@@ -1,0 +1,32 @@
+// `srcroute uninstall [--purge] [--root DIR] [--dry-run]`: everything install made goes, in the
+// order uninstall-plan.ts explains; --purge takes /etc/srcroute too. install.sh --uninstall
+// hands over to it.
+import type { Command } from '../shared/command.js';
+import type { OperatorDeps } from '../operator/deps.js';
+import { gatherUninstall } from './gather.js';
+import { planUninstall } from './uninstall-plan.js';
+import { applyPlan, given } from './run-plan.js';
+
+export const command: Command<OperatorDeps> = {
+  help: `Usage: srcroute uninstall [--purge] [--root DIR] [--dry-run]
+
+Stops the DHCP clients srcroute set up (--parent), removes srcroute's rules and routes from the
+kernel, then everything \`srcroute install\` wrote (listed in
+/usr/local/lib/srcroute/installed.list): files it created go, the admin's files it replaced
+come back, its marked blocks come out. /etc and /usr/local are as they were before the install,
+byte for byte, but for /etc/srcroute, which stays unless --purge.
+
+Options:
+  --purge     also remove /etc/srcroute (your settings)
+  --root DIR  the install staged under DIR; no command runs, the kernel is not touched
+  --dry-run   print what would be removed or run; change nothing
+
+Example:
+  sudo srcroute uninstall --purge`,
+  flags: ['dry-run', 'purge'],
+  options: ['root'],
+  run: async (args, deps, io, tag) => {
+    const g = given(args, io, tag);
+    await applyPlan(planUninstall(gatherUninstall(g, args.flags.has('purge'))), deps, g, io);
+  },
+};

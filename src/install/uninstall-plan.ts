@@ -1,0 +1,49 @@
+// `srcroute uninstall`'s plan, pure. The order is the point: first stop the DHCP clients srcroute
+// started (each recorded `stop` command waits for its client), then take srcroute's rules and
+// routes out of the kernel, and only then remove the hooks, so that no DHCP client event finds a
+// half-removed srcroute (issues 16 and 18: a client stopping after its hook was gone put `Cannot
+// find module '/etc/dhcpcd/IFACE.exit-hook'` in the journal). Then every file install wrote goes,
+// or the admin's copy comes back; the marked blocks come out; the installed list and the
+// backups go last, then the directories install created, when empty.
+import { dirname } from 'node:path';
+import type { UninstallFacts } from './facts.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, TABLES, TMPFILES } from './layout.js';
+import { PlanBuilder } from './plan-builder.js';
+import type { Plan } from './steps.js';
+import { rerun } from './install-plan.js';
+import { InputError } from '../shared/errors.js';
+
+/** Each recorded command of KIND (stop, reload) once, in order. */
+function recorded(b: PlanBuilder, kind: string): string[][] {
+  const seen = new Set<string>();
+  return b.list.of(kind).map((w) => w.slice(1)).filter((argv) => !seen.has(argv.join(' ')) && seen.add(argv.join(' ')));
+}
+
+export function planUninstall(f: UninstallFacts): Plan {
+  const b = new PlanBuilder(f, false);
+  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
+  for (const argv of recorded(b, 'stop')) b.run(argv);
+  if (f.staged) b.say('--root: not touching the kernel (srcroute flush skipped)');
+  else b.steps.push({ op: 'flush' });
+
+  const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false));
+  for (const path of hooks.sort()) b.remove(path);
+  for (const path of [SBIN, SHIM, ENTER, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
+  if (b.exists(DROP_IN)) {
+    b.remove(DROP_IN);
+    if (!f.staged) b.run(['systemctl', 'daemon-reload']);
+  }
+  b.unmerge(DISPATCHER);
+  b.unmerge(DHCPCD_CONF);
+  for (const path of b.list.paths('stackfile')) b.remove(path);
+  for (const argv of recorded(b, 'reload')) b.run(argv);
+  b.sweepTemps();
+  if (f.purge && b.isDir(CONF_DIR)) b.steps.push({ op: 'remove-tree', path: CONF_DIR });
+  if (!f.dry) {
+    if (b.exists(BACKUP_DIR)) b.steps.push({ op: 'remove-tree', path: BACKUP_DIR, quiet: true });
+    if (b.exists(INSTALLED_LIST)) b.steps.push({ op: 'remove-tree', path: INSTALLED_LIST, quiet: true });
+  }
+  for (const dir of b.list.paths('dir').sort().reverse()) b.steps.push({ op: 'rmdir', path: dir });
+  if (!f.purge && b.isDir(CONF_DIR)) b.say(`kept your settings in ${CONF_DIR} (--purge removes them)`);
+  return b.done();
+}

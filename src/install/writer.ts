@@ -1,0 +1,168 @@
+// The one writer: carries out a plan's steps in order, or (--dry-run) says what each would do.
+// Every file goes in atomically: its bytes into a temp file of fixed name beside it
+// (layout.ts tempOf), fsync, chmod and chown there, rename over the target, fsync of the
+// directory; a run killed at any point leaves each file old or new, never half, and the list
+// persisted before each change names what it made (plan-builder.ts), so a rerun completes the
+// same result and uninstall still finds everything. The list's directory is made with the list
+// in it (built under a temp name, then renamed), for the same reason.
+import { chmodSync, closeSync, fchownSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync, chownSync, existsSync, readdirSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { SystemError } from '../shared/errors.js';
+import type { ProgramRunner } from '../kernel/program.js';
+import { INSTALLED_LIST, tempOf } from './layout.js';
+import type { Owner, Plan, Step } from './steps.js';
+
+export interface WriterDeps {
+  /** --root DIR, or '' for the machine itself. */
+  root: string;
+  dry: boolean;
+  /** Whether chown applies (only root may give files away). */
+  chown: boolean;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** A command's own output, as it is. */
+  raw: (line: string) => void;
+  run: ProgramRunner;
+  /** `srcroute flush` (dry: its --dry-run). */
+  flush: (dry: boolean) => Promise<void>;
+}
+
+/** How long a stack's command may take (nmcli --wait 30, ifup waiting for a first lease). */
+const COMMAND_TIMEOUT_MS = 300_000;
+
+function syncDir(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `path` (the real one) gets `content`, `mode`, `owner`, or stays as it was. */
+function writeFileAtomic(path: string, content: Buffer, mode: number, owner: Owner | null): void {
+  const tmp = tempOf(path);
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    let done = 0;
+    while (done < content.length) done += writeSync(fd, content, done);
+    if (owner !== null) fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  syncDir(dirname(path));
+}
+
+const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
+
+export class Writer {
+  constructor(private readonly d: WriterDeps) {}
+
+  private at(path: string): string {
+    return this.d.root === '' ? path : `${this.d.root}${path}`;
+  }
+
+  private say(line: string): void {
+    this.d.out(line);
+  }
+
+  async apply(plan: Plan): Promise<void> {
+    for (const step of plan.steps) {
+      try {
+        await this.step(step);
+      } catch (e) {
+        if (e instanceof SystemError) throw e;
+        const path = 'path' in step ? step.path : '';
+        throw new SystemError(`cannot ${step.op} ${path}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async step(s: Step): Promise<void> {
+    const { dry } = this.d;
+    switch (s.op) {
+      case 'say':
+        return this.say(s.line);
+      case 'warn':
+        return this.d.err(`warning: ${s.line}`);
+      case 'record':
+        return dry ? undefined : this.record(s.list);
+      case 'mkdir':
+        if (dry) return this.say(`would create directory ${s.path}`);
+        mkdirSync(this.at(s.path));
+        chmodSync(this.at(s.path), 0o755);
+        if (this.d.chown) chownSync(this.at(s.path), 0, 0);
+        return syncDir(dirname(this.at(s.path)));
+      case 'write': {
+        const say = { write: ['would write', 'wrote'], update: ['would update', 'wrote'], restore: ['would restore', 'restored'], backup: [`would keep a copy of the existing ${s.path.replace(/^\/usr\/local\/lib\/srcroute\/backup/, '')} for --uninstall`, ''] }[s.verb];
+        if (dry) return this.say(s.verb === 'backup' ? say[0]! : `${say[0]} ${s.path}`);
+        if (s.verb === 'backup') mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
+        writeFileAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
+        if (say[1]) this.say(`${say[1]} ${s.path}`);
+        return;
+      }
+      case 'remove':
+        if (dry) return this.say(`would remove ${s.path}`);
+        rmSync(this.at(s.path), { force: true });
+        return this.say(`removed ${s.path}`);
+      case 'remove-tree':
+        if (dry) return s.quiet ? undefined : this.say(`would remove ${s.path}`);
+        rmSync(this.at(s.path), { recursive: true, force: true });
+        return s.quiet ? undefined : this.say(`removed ${s.path}`);
+      case 'rmdir':
+        if (dry) return this.say(`would remove directory ${s.path} if empty`);
+        if (!existsSync(this.at(s.path))) return;
+        if (readdirSync(this.at(s.path)).length > 0) return this.say(`kept ${s.path} (not empty)`);
+        rmdirSync(this.at(s.path));
+        return this.say(`removed directory ${s.path}`);
+      case 'state-dir':
+        try {
+          mkdirSync(this.at(s.path), { mode: 0o700 });
+        } catch {
+          // there already, or /run not writable here: tmpfiles.d makes it at boot
+        }
+        return;
+      case 'flush':
+        if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
+        try {
+          await this.d.flush(dry);
+        } catch (e) {
+          this.d.err(`warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked proto 213 by hand (see ip rule; ip route show table all)`);
+        }
+        return;
+      case 'run': {
+        const line = s.argv.join(' ');
+        if (this.d.root !== '') return this.say(`--root: not running: ${line}`);
+        if (dry) return this.say(`would run: ${line}`);
+        this.say(`running: ${line}`);
+        const r = await this.d.run(s.argv, COMMAND_TIMEOUT_MS);
+        for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.d.raw(l);
+        if (r.code !== 0) this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
+        return;
+      }
+    }
+  }
+
+  /** The installed list, atomically; its directory, when missing, made with the list already in it. */
+  private record(list: string): void {
+    const path = this.at(INSTALLED_LIST);
+    let top = dirname(path);
+    if (existsSync(top)) return writeFileAtomic(path, Buffer.from(list), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
+    while (!existsSync(dirname(top))) top = dirname(top);
+    const tmp = tempOf(top);
+    rmSync(tmp, { recursive: true, force: true });
+    const inside = `${tmp}/${relative(top, path)}`;
+    mkdirSync(dirname(inside), { recursive: true });
+    for (let d = dirname(inside); d.length >= tmp.length; d = dirname(d)) {
+      chmodSync(d, 0o755);
+      if (this.d.chown) chownSync(d, 0, 0);
+    }
+    writeFileAtomic(inside, Buffer.from(list), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
+    syncDir(tmp);
+    renameSync(tmp, top);
+    syncDir(dirname(top));
+  }
+}

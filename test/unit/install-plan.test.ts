@@ -1,0 +1,157 @@
+// The installer's plans, pure (src/install/): from a starting /etc written down here, per network
+// stack, the install plan as its --dry-run prints it and every file it writes (golden); the plan
+// carried out on the same in-memory tree (`carryOut`, what writer.ts does to a disk), then a
+// second install plans no change, and the uninstall plan gives the starting tree back, byte for
+// byte with modes and owners.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FileFact, InstallFacts, Tree, UninstallFacts } from '../../src/install/facts.js';
+import { planInstall } from '../../src/install/install-plan.js';
+import { planUninstall } from '../../src/install/uninstall-plan.js';
+import { INSTALLED_LIST } from '../../src/install/layout.js';
+import type { Plan } from '../../src/install/steps.js';
+import { Writer } from '../../src/install/writer.js';
+import { serviceSettings } from '../../src/operator/dhcpcd-service.js';
+import { networkdPlan } from '../../src/operator/stacks/networkd.js';
+import { nmPlan } from '../../src/operator/stacks/nm.js';
+import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
+import { ifupdownPlan } from '../../src/operator/stacks/ifupdown.js';
+import type { StackPlan } from '../../src/operator/stacks/plan.js';
+import { golden } from '../support/golden.js';
+
+const REPO = join(__dirname, '..', '..');
+const hook = (name: string): string => readFileSync(join(REPO, 'hooks', name), 'utf8');
+const HOOKS = { dispatcher: hook('dhcpcd.exit-hook'), dhclientExit: hook('dhclient-exit-hook'), dhclientEnter: hook('dhclient-enter-hook') };
+const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
+const DHCPCD = '/usr/sbin/dhcpcd';
+const IFUP = { ifup: true, ifupClient: 'dhclient' as const, dhcpcdInstalled: true, parentMethod: null };
+const MANAGER = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
+
+const dir = (): FileFact => ({ kind: 'dir', mode: 0o755, uid: 0, gid: 0, content: null });
+const file = (text: string, mode = 0o644): FileFact => ({ kind: 'file', mode, uid: 0, gid: 0, content: Buffer.from(text) });
+
+/** A tree from `path: text` (files 0644 unless given) with every parent directory. */
+function treeOf(files: Record<string, string | FileFact>): Map<string, FileFact> {
+  const tree = new Map<string, FileFact>();
+  for (const [path, f] of Object.entries(files)) {
+    for (let d = dirname(path); d !== '/'; d = dirname(d)) if (!tree.has(d)) tree.set(d, dir());
+    tree.set(path, typeof f === 'string' ? file(f) : f);
+  }
+  return tree;
+}
+
+/** Debian 12 as installed: an admin's exit hook (mode 600, no final newline), dhcpcd.conf, rt_tables. */
+const DEBIAN: Record<string, string | FileFact> = {
+  '/etc/dhcpcd.exit-hook': file('# the admin\'s own exit hook\necho "admin: $reason" >> /run/admin.log', 0o600),
+  '/etc/dhcpcd.conf': 'hostname\nclientid\npersistent\noption rapid_commit\n',
+  '/etc/iproute2/rt_tables': '255\tlocal\n254\tmain\n253\tdefault\n0\tunspec\n',
+  '/usr/local/sbin/.keep': '',
+};
+const UNIT = readFileSync(join(REPO, 'test/units/debian-12/dhcpcd.service'), 'utf8');
+
+function installFacts(tree: Tree, over: Partial<InstallFacts> = {}): InstallFacts {
+  const list = tree.get(INSTALLED_LIST)?.content?.toString() ?? '';
+  return {
+    prog: 'srcroute install', staged: false, dry: false, uid: 0, gid: 0, list, tree,
+    ifaces: ['eth0v0'], configureDhcpcd: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
+    bundles: { command: '#!/usr/bin/env node\n// the srcroute bundle\n', hook: '#!/usr/bin/env node\n// the hook bundle\n' },
+    hooks: HOOKS, service: null, systemd: true, rtTables: [{ num: 254, name: 'main', file: '/etc/iproute2/rt_tables' }], rtProtos: [],
+    stacks: new Map(), links: new Set(['lo', 'eth0', 'eth0v0']), macs: new Map(), ...over,
+  };
+}
+
+const uninstallFacts = (tree: Tree, purge = true): UninstallFacts =>
+  ({ prog: 'srcroute uninstall', staged: false, dry: false, uid: 0, gid: 0, list: tree.get(INSTALLED_LIST)?.content?.toString() ?? '', tree, purge });
+
+/** What writer.ts does to a disk, done to the tree. */
+function carryOut(start: Tree, plan: Plan): Map<string, FileFact> {
+  const tree = new Map(start);
+  const parents = (path: string): void => {
+    for (let d = dirname(path); d !== '/'; d = dirname(d)) if (!tree.has(d)) tree.set(d, dir());
+  };
+  for (const s of plan.steps) {
+    if (s.op === 'record') {
+      parents(INSTALLED_LIST);
+      tree.set(INSTALLED_LIST, file(s.list));
+    } else if (s.op === 'mkdir') tree.set(s.path, dir());
+    else if (s.op === 'write') {
+      parents(s.path);
+      tree.set(s.path, { kind: 'file', mode: s.mode, uid: s.owner.uid, gid: s.owner.gid, content: s.content });
+    } else if (s.op === 'remove') tree.delete(s.path);
+    else if (s.op === 'remove-tree') {
+      for (const p of [...tree.keys()]) if (p === s.path || p.startsWith(`${s.path}/`)) tree.delete(p);
+    } else if (s.op === 'rmdir' && ![...tree.keys()].some((p) => p.startsWith(`${s.path}/`))) tree.delete(s.path);
+  }
+  return tree;
+}
+
+/** The plan as --dry-run prints it, then the afterword, then each file it writes (bundles in short). */
+async function render(facts: InstallFacts): Promise<string> {
+  const lines: string[] = [];
+  const writer = new Writer({
+    root: '', dry: true, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+  });
+  const plan = planInstall({ ...facts, dry: true });
+  await writer.apply(plan);
+  lines.push(...plan.afterword);
+  for (const s of planInstall(facts).steps) {
+    if (s.op === 'write') lines.push(`==> ${s.path} (${s.mode.toString(8)} ${s.owner.uid}:${s.owner.gid}, ${s.verb}) <==`, s.content.toString().split('\n').slice(0, 40).join('\n'));
+    if (s.op === 'run') lines.push(`==> run: ${s.argv.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const withStack = (plan: StackPlan): Partial<InstallFacts> => ({ stacks: new Map([['eth0v0', { parent: 'eth0', plan }]]) });
+
+const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][] = [
+  ['empty-etc', {}, { links: null }],
+  ['debian12-two-ifaces', DEBIAN, { ifaces: ['eth0v0', 'eth0v1'] }],
+  ['debian12-configure-dhcpcd', DEBIAN, { configureDhcpcd: true }],
+  ['debian12-dhcpcd-service', { ...DEBIAN, '/lib/systemd/system/dhcpcd.service': UNIT }, { service: { unit: '/lib/systemd/system/dhcpcd.service', ...serviceSettings([UNIT]) } }],
+  ['debian12-missing-macvlan', DEBIAN, { links: new Set(['lo', 'eth0']), macs: new Map([['eth0v0', SPEC.mac]]) }],
+  ['stack-nm', DEBIAN, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs'))],
+  ['stack-networkd', DEBIAN, withStack(networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs'))],
+  ['stack-ifupdown', DEBIAN, withStack(ifupdownPlan(SPEC, IFUP, 'detected: /etc/network/interfaces configures an interface'))],
+  ['stack-dhcpcd', DEBIAN, withStack(dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs'))],
+  ['replaces-a-hook', { ...DEBIAN, '/etc/dhcpcd/eth0v0.exit-hook': file('#!/bin/sh\nip rule add from $new_ip_address table pub\n', 0o755) }, {}],
+];
+
+describe('the install plan, per stack and starting /etc (golden), carried out, again, and undone', () => {
+  it.each(CASES)('%s', async (name, files, over) => {
+    const start = treeOf(files);
+    const facts = installFacts(start, over);
+    const text = await render(facts);
+    expect(text).toBe(golden(`install/${name}.txt`, text));
+
+    const installed = carryOut(start, planInstall(facts));
+    const again = planInstall(installFacts(installed, over));
+    expect(again.changes, 'a second run changes nothing').toBe(0);
+    // (the lock directory is made for this boot on every run: mkdir of what is there changes nothing)
+    expect(again.steps.filter((s) => s.op !== 'say' && s.op !== 'warn' && s.op !== 'state-dir')).toEqual([]);
+
+    const removed = carryOut(installed, planUninstall(uninstallFacts(installed)));
+    expect(removed).toEqual(start);
+  });
+
+  it('refuses, before any step, a table or protocol taken by something else', () => {
+    const start = treeOf(DEBIAN);
+    expect(() => planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'vpn', file: '/etc/iproute2/rt_tables.d/vpn.conf' }] }))).toThrow(
+      `cannot register rt_tables '123 pub': /etc/iproute2/rt_tables.d/vpn.conf already has "123 vpn"; nothing changed`,
+    );
+    expect(() => planInstall(installFacts(start, { rtProtos: [{ num: 213, name: 'other', file: '/etc/iproute2/rt_protos' }] }))).toThrow(/cannot register rt_protos '213 srcroute'/);
+    // the same pair is the same thing (an original setup's own `123 pub`)
+    expect(planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'pub', file: '/etc/iproute2/rt_tables' }] })).changes).toBeGreaterThan(0);
+  });
+
+  it('uninstall stops the DHCP clients it started before it flushes, and flushes before it removes any hook', () => {
+    const start = treeOf(DEBIAN);
+    const installed = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
+    const ops = planUninstall(uninstallFacts(installed)).steps.map((s) => (s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' ? `${s.op} ${s.path}` : s.op));
+    const at = (prefix: string): number => ops.findIndex((o) => o.startsWith(prefix));
+    expect(at('run nmcli --wait 30 connection down')).toBe(0);
+    expect(at('flush')).toBeGreaterThan(at('run nmcli'));
+    expect(at('remove /etc/dhcpcd/eth0v0.exit-hook')).toBeGreaterThan(at('flush'));
+  });
+});
