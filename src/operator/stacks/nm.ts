@@ -89,6 +89,7 @@ export interface NmPlanFacts {
 export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPlan {
   const keyfile = nmKeyfile(s);
   const id = connectionId(s.iface);
+  const unit = unitName(s.iface);
   return {
     stack: 'nm',
     how,
@@ -98,7 +99,9 @@ export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPl
       { when: [keyfile.path], argv: ['nmcli', 'connection', 'reload'] },
       { when: '*', argv: ['nmcli', '--wait', '30', 'connection', 'up', 'id', id] },
     ],
-    stop: [['nmcli', '--wait', '30', 'connection', 'down', 'id', id]],
+    // the dispatcher stops dhcpcd with --no-block on `down`: the stop job is waited for here, so that
+    // uninstall removes no hook while dhcpcd still runs one (issue 18)
+    stop: [['nmcli', '--wait', '30', 'connection', 'down', 'id', id], ['systemctl', 'stop', unit]],
     reload: [['nmcli', 'connection', 'reload'], ['systemctl', 'daemon-reload']],
     dhcpcdConf: true,
     notes: [],
