@@ -1,7 +1,7 @@
 // `srcroute uninstall`'s plan, pure. The order is the point: first stop the DHCP clients srcroute
-// started (each recorded `stop` command waits for its client), then take srcroute's rules and
-// routes out of the kernel, and only then remove the hooks, so that no DHCP client event finds a
-// half-removed srcroute (issues 16 and 18: a client stopping after its hook was gone put `Cannot
+// started (each recorded `stop` command waits for its client), then take out the entry points
+// (the dispatcher's block, the dhclient shim and enter hook), then srcroute's rules and routes,
+// and only then the hooks, so that no DHCP client event finds a half-removed srcroute (issues 16 and 18: a client stopping after its hook was gone put `Cannot
 // find module '/etc/dhcpcd/IFACE.exit-hook'` in the journal). Then every file install wrote goes,
 // or the admin's copy comes back; the marked blocks come out; the installed list and the
 // backups go last, then the directories install created, when empty.
@@ -23,17 +23,20 @@ export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
   if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
   for (const argv of recorded(b, 'stop')) b.run(argv);
+  // the entry points go first: no DHCP client event reaches srcroute's hooks from here on, so none
+  // puts a rule back after the flush, and none finds a hook file half gone
+  b.unmerge(DISPATCHER);
+  for (const path of [SHIM, ENTER]) b.remove(path);
   if (f.staged) b.say('--root: not touching the kernel (srcroute flush skipped)');
   else b.steps.push({ op: 'flush' });
 
   const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false));
   for (const path of hooks.sort()) b.remove(path);
-  for (const path of [SBIN, SHIM, ENTER, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
   if (b.exists(DROP_IN)) {
     b.remove(DROP_IN);
     if (!f.staged) b.run(['systemctl', 'daemon-reload']);
   }
-  b.unmerge(DISPATCHER);
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
   for (const argv of recorded(b, 'reload')) b.run(argv);

@@ -110,6 +110,7 @@ const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][
   ['debian12-two-ifaces', DEBIAN, { ifaces: ['eth0v0', 'eth0v1'] }],
   ['debian12-configure-dhcpcd', DEBIAN, { configureDhcpcd: true }],
   ['debian12-dhcpcd-service', { ...DEBIAN, '/lib/systemd/system/dhcpcd.service': UNIT }, { service: { unit: '/lib/systemd/system/dhcpcd.service', ...serviceSettings([UNIT]) } }],
+  ['dhcpcd-service-not-persistent', { ...DEBIAN, '/etc/dhcpcd.conf': 'hostname\n', '/lib/systemd/system/dhcpcd.service': UNIT }, { service: { unit: '/lib/systemd/system/dhcpcd.service', ...serviceSettings([UNIT]) } }],
   ['debian12-missing-macvlan', DEBIAN, { links: new Set(['lo', 'eth0']), macs: new Map([['eth0v0', SPEC.mac]]) }],
   ['stack-nm', DEBIAN, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs'))],
   ['stack-networkd', DEBIAN, withStack(networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs'))],
@@ -145,13 +146,18 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'pub', file: '/etc/iproute2/rt_tables' }] })).changes).toBeGreaterThan(0);
   });
 
-  it('uninstall stops the DHCP clients it started before it flushes, and flushes before it removes any hook', () => {
+  it('uninstall stops the DHCP clients it started (waiting for them), takes the entry points out, flushes, and only then removes the hooks', () => {
     const start = treeOf(DEBIAN);
     const installed = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
     const ops = planUninstall(uninstallFacts(installed)).steps.map((s) => (s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' ? `${s.op} ${s.path}` : s.op));
     const at = (prefix: string): number => ops.findIndex((o) => o.startsWith(prefix));
     expect(at('run nmcli --wait 30 connection down')).toBe(0);
-    expect(at('flush')).toBeGreaterThan(at('run nmcli'));
+    expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(1);
+    // the entry points out before the flush: no event puts a rule back after it
+    expect(at('write /etc/dhcpcd.exit-hook')).toBeGreaterThan(at('run systemctl stop'));
+    expect(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute')).toBeGreaterThan(at('run systemctl stop'));
+    expect(at('flush')).toBeGreaterThan(at('write /etc/dhcpcd.exit-hook'));
+    expect(at('flush')).toBeGreaterThan(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute'));
     expect(at('remove /etc/dhcpcd/eth0v0.exit-hook')).toBeGreaterThan(at('flush'));
   });
 });
