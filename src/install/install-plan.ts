@@ -9,6 +9,7 @@ import { defaultConfigText } from '../hook/config.js';
 import { isInterfaceName } from '../hook/event.js';
 import { InputError } from '../shared/errors.js';
 import { hiddenHome, SERVICE } from '../operator/dhcpcd-service.js';
+import { hasGlobalOption } from '../operator/dhcpcd-conf.js';
 import type { StackPlan } from '../operator/stacks/plan.js';
 import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
@@ -116,9 +117,20 @@ export function planInstall(f: InstallFacts): Plan {
   if (f.service !== null) {
     const changed = [b.own(DROP_IN, text.dropInText, 0o644), b.own(TMPFILES, text.tmpfilesText, 0o644)].some(Boolean);
     if (!f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
-    if (changed && !f.staged && !f.dry) {
+    // systemd reads the drop-in on daemon-reload, the running service on its next start. Under
+    // `persistent` a restart keeps every interface's address, rule and route (measured in
+    // lab-dhcpcd-stack.test.ts: nothing lost across ExecStop + ExecStart, the lease kept), so it
+    // restarts it now; without, dhcpcd -x takes every address down for the restart: the admin's call.
+    if (changed && !f.staged) {
+      const persistent = hasGlobalOption(b.file(DHCPCD_CONF)?.content?.toString('utf8') ?? '', 'persistent');
       if (f.systemd) b.run(['systemctl', 'daemon-reload']);
-      b.say(`${DROP_IN} changed: it applies from the next start of ${SERVICE} (sudo systemctl restart ${SERVICE})`);
+      if (f.systemd && persistent) b.run(['systemctl', 'try-restart', SERVICE]);
+      else {
+        b.say(
+          `${SERVICE} runs its hooks without ${DROP_IN} until it restarts (they cannot lock until then): ` +
+            `sudo systemctl restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
+        );
+      }
     }
   }
 

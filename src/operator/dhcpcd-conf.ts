@@ -11,3 +11,13 @@ export function hasNogateway(text: string, iface: string): boolean {
   }
   return false;
 }
+
+/** Whether `option` applies to every interface: set before the first `interface` or `ssid` block. */
+export function hasGlobalOption(text: string, option: string): boolean {
+  for (const raw of text.split('\n')) {
+    const word = raw.replace(/#.*/, '').trim().split(/\s+/)[0];
+    if (word === 'interface' || word === 'ssid') return false;
+    if (word === option) return true;
+  }
+  return false;
+}

@@ -4,7 +4,8 @@
 // the way Raspberry Pi OS documented (`interface lan0` + `static`). ifupdown only creates the
 // macvlan (`inet manual`). The modem is switched on after the setup, as a modem would be.
 // Checked: lease, rule, pings both ways; the parent leases nothing; `dhcpcd -x` (the unit's
-// ExecStop) leaves the address and so its rule; a power cut and both units' ExecStart lines (dhcpcd
+// ExecStop) leaves the address and so its rule; a try-restart (ExecStop, ExecStart) loses no
+// address, rule or default route anywhere; a power cut and both units' ExecStart lines (dhcpcd
 // first, so the macvlan appears under a running manager) route the public address again; the
 // LAN's default route in main is the LAN's before, during and after.
 import { resolve } from 'node:path';
@@ -78,6 +79,45 @@ describe.skipIf(!ok)("lab: Debian's dhcpcd.service (manager mode) as the stack",
     expect(lab.address(IFACE)).toEqual(addr);
     await expectRouted();
   });
+
+  /** dhcpcd.service's ExecStop, then its ExecStart (systemctl try-restart), sampled every 50 ms for 6 s: each distinct sample, with its count. */
+  const restartSamples = (address: string): string[] => {
+    const script = [
+      'sample() { while :; do',
+      '  echo "lan0=$(ip -4 -o addr show dev lan0 | wc -l) eth0v0=$(ip -4 -o addr show dev eth0v0 | awk \'{print $4}\') rule=$(ip rule show | grep -c "from $1 ") default=$(ip route show default | grep -c "dev lan0")"',
+      '  sleep 0.05; done; }',
+      `sample ${address} > /run/try-restart.samples & s=$!`,
+      'pid=$(cat /run/dhcpcd/pid); /usr/sbin/dhcpcd -x; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done',
+      '/usr/sbin/dhcpcd -q -b; sleep 6; kill "$s"; wait "$s" 2>/dev/null',
+      'sort /run/try-restart.samples | uniq -c; rm /run/try-restart.samples',
+    ].join('\n');
+    const r = box.run(['sh', '-c', script]);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout.trim().split('\n').map((l) => l.trim());
+  };
+
+  it("`systemctl try-restart dhcpcd` under `persistent` (what the installer runs when its drop-in changed): no interface loses its address, rule or main's default, the lease stays; without `persistent` they go", async () => {
+    const started = mark();
+    box.must(dhcpcdService);
+    await lab.waitEvent(/^(BOUND|REBOOT) eth0v0 /, IFACE, started, 40_000);
+    addr = await expectRouted();
+    let m = mark();
+    const kept = restartSamples(addr);
+    expect(kept.map((l) => l.replace(/^\d+ /, '')), `samples: ${kept.join(', ')}`).toEqual([`lan0=1 eth0v0=${addr}/24 rule=1 default=1`]);
+    await lab.waitEvent(/^(BOUND|REBOOT) eth0v0 /, IFACE, m, 20_000);
+    expect(await expectRouted()).toEqual(addr);
+    // the control: a manager started without `persistent` (the options it started with decide; put back after)
+    box.must(['sh', '-c', "cp -p /etc/dhcpcd.conf /run/dhcpcd.conf.kept && sed -i '/^persistent$/d' /etc/dhcpcd.conf"]);
+    restartSamples(addr);
+    m = mark();
+    const lost = restartSamples(addr);
+    box.must(['sh', '-c', 'mv /run/dhcpcd.conf.kept /etc/dhcpcd.conf']);
+    expect(lost.some((l) => / lan0=0 | eth0v0= /.test(` ${l.replace(/^\d+ /, '')} `)), `samples: ${lost.join(', ')}`).toBe(true);
+    await lab.waitEvent(/^(BOUND|REBOOT) eth0v0 /, IFACE, m, 20_000);
+    restartSamples(addr); // a manager with `persistent` again
+    addr = await expectRouted();
+    console.log(`try-restart under persistent: ${kept.join(', ')}; without: ${lost.join(', ')}`);
+  }, 90_000);
 
   it("a power cut, then dhcpcd.service's and networking.service's ExecStart: routed again, no command", async () => {
     await box.reboot();
