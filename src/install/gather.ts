@@ -3,7 +3,7 @@
 // links and each network stack's facts. Everything it finds is plain data (facts.ts).
 import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { exists, isExecutable, listDir } from '../shared/files.js';
+import { exists, isExecutable, listDir, tempOf } from '../shared/files.js';
 import { parseTableFile, IPROUTE2_DIRS } from '../kernel/tables.js';
 import { readService } from '../operator/dhcpcd-service.js';
 import type { OperatorDeps } from '../operator/deps.js';
@@ -11,7 +11,7 @@ import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
 import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, Registered, UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, TABLES, TMPFILES, tempOf } from './layout.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { planStack } from './stack-plans.js';
 import type { HookTexts } from './texts.js';

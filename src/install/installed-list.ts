@@ -46,10 +46,6 @@ export class InstalledList {
     return this.of(kind).map((w) => w.join(' '));
   }
 
-  copy(): InstalledList {
-    return new InstalledList(this.text());
-  }
-
   text(): string {
     return this.lines.map((l) => `${l}\n`).join('');
   }

@@ -46,10 +46,5 @@ export const PROTO_NUM = 213;
 /** 123 + 129 = 252: table numbers stop before default (253). */
 export const MAX_INTERFACES = 130;
 
-/** The temp file a write goes through: a fixed name beside the target, so a rerun or uninstall finds what a killed run left. */
-export const tempOf = (path: string): string => {
-  const at = path.lastIndexOf('/');
-  return `${path.slice(0, at)}/.${path.slice(at + 1)}.srcroute-new`;
-};
-
+/** A temp file a write goes through (shared/files.ts tempOf), as a killed run may leave it. */
 export const isTemp = (path: string): boolean => /\/\.[^/]*\.srcroute-new$/.test(path);

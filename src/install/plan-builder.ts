@@ -150,7 +150,7 @@ export class PlanBuilder {
     }
   }
 
-  /** What a killed run left beside its targets (layout.ts tempOf): gone, without a word. */
+  /** What a killed run left beside its targets (shared/files.ts tempOf): gone, without a word. */
   sweepTemps(): void {
     for (const path of this.facts.tree.keys()) if (isTemp(path)) this.steps.push({ op: 'remove-tree', path, quiet: true });
   }
@@ -161,6 +161,6 @@ export class PlanBuilder {
   }
 
   done(afterword: string[] = []): Plan {
-    return { steps: this.steps, changes: this.changes, list: this.list, afterword };
+    return { steps: this.steps, changes: this.changes, afterword };
   }
 }

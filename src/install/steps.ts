@@ -1,8 +1,6 @@
 // What the installer does, as data: the plans (install-plan.ts, uninstall-plan.ts) are lists of
 // these, the writer (writer.ts) carries them out or, for --dry-run, says what it would do. Paths
 // are the final ones (/etc/...); --root DIR is the writer's business.
-import type { InstalledList } from './installed-list.js';
-
 export interface Owner {
   uid: number;
   gid: number;
@@ -32,8 +30,6 @@ export interface Plan {
   steps: Step[];
   /** How many files and directories change (0: "nothing changed"). */
   changes: number;
-  /** The installed list once every step is done. */
-  list: InstalledList;
   /** Printed after the steps, as they are (advice: the dhcpcd.conf stanza, the macvlan). */
   afterword: string[];
 }

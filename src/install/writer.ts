@@ -1,15 +1,15 @@
 // The one writer: carries out a plan's steps in order, or (--dry-run) says what each would do.
-// Every file goes in atomically: its bytes into a temp file of fixed name beside it
-// (layout.ts tempOf), fsync, chmod and chown there, rename over the target, fsync of the
-// directory; a run killed at any point leaves each file old or new, never half, and the list
+// Every file goes in atomically (shared/files.ts writeAtomic: a temp file of fixed name beside
+// it, fsync, chmod and chown there, rename over the target, fsync of the directory); a run killed at any point leaves each file old or new, never half, and the list
 // persisted before each change names what it made (plan-builder.ts), so a rerun completes the
 // same result and uninstall still finds everything. The list's directory is made with the list
 // in it (built under a temp name, then renamed), for the same reason.
-import { chmodSync, closeSync, fchownSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync, chownSync, existsSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { SystemError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
-import { INSTALLED_LIST, tempOf } from './layout.js';
+import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
+import { INSTALLED_LIST } from './layout.js';
 import type { Owner, Plan, Step } from './steps.js';
 
 export interface WriterDeps {
@@ -29,32 +29,6 @@ export interface WriterDeps {
 
 /** How long a stack's command may take (nmcli --wait 30, ifup waiting for a first lease). */
 const COMMAND_TIMEOUT_MS = 300_000;
-
-function syncDir(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** `path` (the real one) gets `content`, `mode`, `owner`, or stays as it was. */
-function writeFileAtomic(path: string, content: Buffer, mode: number, owner: Owner | null): void {
-  const tmp = tempOf(path);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    let done = 0;
-    while (done < content.length) done += writeSync(fd, content, done);
-    if (owner !== null) fchownSync(fd, owner.uid, owner.gid);
-    fchmodSync(fd, mode);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  syncDir(dirname(path));
-}
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
@@ -100,7 +74,7 @@ export class Writer {
         const say = { write: ['would write', 'wrote'], update: ['would update', 'wrote'], restore: ['would restore', 'restored'], backup: [`would keep a copy of the existing ${s.path.replace(/^\/usr\/local\/lib\/srcroute\/backup/, '')} for --uninstall`, ''] }[s.verb];
         if (dry) return this.say(s.verb === 'backup' ? say[0]! : `${say[0]} ${s.path}`);
         if (s.verb === 'backup') mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
-        writeFileAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
+        writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
         if (say[1]) this.say(`${say[1]} ${s.path}`);
         return;
       }
@@ -150,7 +124,7 @@ export class Writer {
   private record(list: string): void {
     const path = this.at(INSTALLED_LIST);
     let top = dirname(path);
-    if (existsSync(top)) return writeFileAtomic(path, Buffer.from(list), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
+    if (existsSync(top)) return writeAtomic(path, Buffer.from(list), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
     while (!existsSync(dirname(top))) top = dirname(top);
     const tmp = tempOf(top);
     rmSync(tmp, { recursive: true, force: true });
@@ -160,7 +134,7 @@ export class Writer {
       chmodSync(d, 0o755);
       if (this.d.chown) chownSync(d, 0, 0);
     }
-    writeFileAtomic(inside, Buffer.from(list), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
+    writeAtomic(inside, Buffer.from(list), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
     syncDir(tmp);
     renameSync(tmp, top);
     syncDir(dirname(top));

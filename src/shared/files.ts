@@ -1,8 +1,8 @@
 // Small, forgiving file access for everything that looks at optional files (rt_tables, lock
 // files, the operator commands' many sources): a missing file is an answer (null / empty /
 // false), not an error. And the one atomic write.
-import { accessSync, constants, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 
 export function readText(path: string): string | null {
   try {
@@ -40,14 +40,43 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/** Replace `path` with `content` atomically: write beside it, then rename; never a half file. */
-export function writeAtomic(path: string, content: string, mode = 0o644): void {
-  // 'wx' below refuses an existing name, so the suffix needs to be unlikely, not unguessable.
-  const tmp = join(dirname(path), `.${path.split('/').pop()}.srcroute-${Math.random().toString(36).slice(2, 10)}`);
+/** The temp file a write goes through: a fixed name beside the target, so that a rerun (or the uninstaller) finds what a killed run left. */
+export function tempOf(path: string): string {
+  const at = path.lastIndexOf('/');
+  return `${path.slice(0, at)}/.${path.slice(at + 1)}.srcroute-new`;
+}
+
+/** Make a directory's entries durable (after a create, rename or remove in it). */
+export function syncDir(path: string): void {
+  const fd = openSync(path, 'r');
   try {
-    writeFileSync(tmp, content, { mode, flag: 'wx' });
-    renameSync(tmp, path);
+    fsyncSync(fd);
   } finally {
-    rmSync(tmp, { force: true });
+    closeSync(fd);
   }
+}
+
+/**
+ * Replace `path` with `content`, `mode` (and `owner`) atomically: written beside it (tempOf),
+ * fsynced, renamed over it, the directory fsynced. Killed at any point, `path` is the old file or
+ * the new one, never half of one.
+ */
+export function writeAtomic(path: string, content: string | Buffer, mode = 0o644, owner: { uid: number; gid: number } | null = null): void {
+  const tmp = tempOf(path);
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done);
+    if (owner !== null) fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  syncDir(dirname(path));
 }
