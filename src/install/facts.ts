@@ -41,6 +41,8 @@ export interface InstallFacts extends Common {
   /** The interfaces named, in order (none: the ones installed). */
   ifaces: readonly string[];
   configureDhcpcd: boolean;
+  /** Install the srcroute command as /usr/local/sbin/srcroute (false: a package provides it). */
+  command: boolean;
   /** The node the launchers name, and where that path really leads. */
   node: string;
   nodeReal: string;

@@ -113,6 +113,7 @@ export interface InstallArgs {
   stack: string | undefined;
   node: string;
   configureDhcpcd: boolean;
+  command: boolean;
 }
 
 export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallArgs, hooks: HookTexts, dist: string): Promise<InstallFacts> {
@@ -156,6 +157,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     ...common(g, tree, list),
     ifaces,
     configureDhcpcd: args.configureDhcpcd,
+    command: args.command,
     node: args.node,
     nodeReal,
     envSplitWorks: envCheck.code === 0,

@@ -31,12 +31,13 @@ Options:
                       dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
   --node PATH         the node the hooks run with (default: the one running this)
+  --no-command        do not write /usr/local/sbin/srcroute (a package provides the command)
   --root DIR          stage every file under DIR (packaging, tests); run nothing, no kernel change
   --dry-run           print what would be written, changed or run; change nothing
 
 Example:
   sudo srcroute install --parent eth0 eth0v0`,
-  flags: ['dry-run', 'configure-dhcpcd'],
+  flags: ['dry-run', 'configure-dhcpcd', 'no-command'],
   options: ['parent', 'stack', 'node', 'root'],
   positional: { min: 0, max: 255 },
   run: async (args, deps, io, tag) => {
@@ -54,6 +55,7 @@ Example:
       stack,
       node: args.options.get('node') ?? process.execPath,
       configureDhcpcd: args.flags.has('configure-dhcpcd'),
+      command: !args.flags.has('no-command'),
     }, embeddedHooks(), distDir());
     await applyPlan(planInstall(facts), deps, g, io);
   },

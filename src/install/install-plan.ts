@@ -98,7 +98,7 @@ export function planInstall(f: InstallFacts): Plan {
     list.delete(`backup ${OLD_BUNDLE}`);
     b.changes++;
   }
-  b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command), 0o755);
+  if (f.command) b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command), 0o755);
   for (const i of ifaces) b.own(`${HOOK_DIR}/${i}.exit-hook`, text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook), 0o755);
 
   // the dispatcher: a block in the admin's /etc/dhcpcd.exit-hook, and the dhclient shim with its enter hook

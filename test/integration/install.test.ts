@@ -521,6 +521,31 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     }
   });
 
+  it('from a release layout (install.sh and a prebuilt dist/, no npm anywhere on PATH): installs without building; without dist/ it says what it needs', () => {
+    const release = stage();
+    mkdirSync(join(release, 'dist'));
+    writeFileSync(join(release, 'install.sh'), readFileSync(INSTALL));
+    for (const f of ['srcroute.cjs', 'hook.cjs']) writeFileSync(join(release, 'dist', f), readFileSync(join(REPO, 'dist', f)), { mode: 0o755 });
+    const bin = stage(); // node and what install.sh calls, no npm
+    run(['ln', '-s', process.execPath, join(bin, 'node')]);
+    for (const tool of ['id', 'dirname']) run(['ln', '-s', `/usr/bin/${tool}`, join(bin, tool)]);
+    const env = { PATH: bin };
+    expect(run(['/bin/sh', '-c', 'command -v npm || echo none'], { env }).stdout).toBe('none\n');
+    const root = stage();
+    const r = run(['/bin/sh', join(release, 'install.sh'), '--root', root, 'eth0v0'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('install.sh: installed srcroute for: eth0v0');
+    expect(tree(release)).not.toContain('node_modules');
+    expect(run(['/bin/sh', join(release, 'install.sh'), '--root', root, '--uninstall', '--purge'], { env }).code).toBe(0);
+    expect(tree(root)).toBe('. 700 root d\n');
+    rmSync(join(release, 'dist'), { recursive: true });
+    const dry = run(['/bin/sh', join(release, 'install.sh'), '--root', root, '--dry-run', 'eth0v0'], { env });
+    expect([dry.code, dry.stdout]).toEqual([0, `install.sh: would build dist/ in ${release} (npm ci, npm run build), then run srcroute install\n`]);
+    const missing = run(['/bin/sh', join(release, 'install.sh'), '--root', root, 'eth0v0'], { env });
+    expect([missing.code, missing.stderr]).toEqual([1, 'install.sh: dist/ is missing and npm is not installed: use a release tarball (dist/ prebuilt), or install npm to build it\n']);
+    expect(tree(root)).toBe('. 700 root d\n');
+  });
+
   it('says clearly when the node it would use is too old, and writes nothing', () => {
     const root = stage();
     const oldNode = join(stage(), 'node');

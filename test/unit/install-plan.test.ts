@@ -54,7 +54,7 @@ function installFacts(tree: Tree, over: Partial<InstallFacts> = {}): InstallFact
   const list = tree.get(INSTALLED_LIST)?.content?.toString() ?? '';
   return {
     prog: 'srcroute install', staged: false, dry: false, uid: 0, gid: 0, list, tree,
-    ifaces: ['eth0v0'], configureDhcpcd: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
+    ifaces: ['eth0v0'], configureDhcpcd: false, command: true, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
     bundles: { command: '#!/usr/bin/env node\n// the srcroute bundle\n', hook: '#!/usr/bin/env node\n// the hook bundle\n' },
     hooks: HOOKS, service: null, systemd: true, rtTables: [{ num: 254, name: 'main', file: '/etc/iproute2/rt_tables' }], rtProtos: [],
     stacks: new Map(), links: new Set(['lo', 'eth0', 'eth0v0']), macs: new Map(), ...over,
@@ -116,6 +116,7 @@ const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][
   ['stack-networkd', DEBIAN, withStack(networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs'))],
   ['stack-ifupdown', DEBIAN, withStack(ifupdownPlan(SPEC, IFUP, 'detected: /etc/network/interfaces configures an interface'))],
   ['stack-dhcpcd', DEBIAN, withStack(dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs'))],
+  ['no-command', DEBIAN, { command: false }],
   ['replaces-a-hook', { ...DEBIAN, '/etc/dhcpcd/eth0v0.exit-hook': file('#!/bin/sh\nip rule add from $new_ip_address table pub\n', 0o755) }, {}],
 ];
 
