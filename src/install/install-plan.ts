@@ -114,25 +114,8 @@ export function planInstall(f: InstallFacts): Plan {
   b.own(PROTOS, text.protosText, 0o644);
 
   // Debian's dhcpcd.service: its hooks may write the lock directory (the unit's hardening otherwise untouched)
-  if (f.service !== null) {
-    const changed = [b.own(DROP_IN, text.dropInText, 0o644), b.own(TMPFILES, text.tmpfilesText, 0o644)].some(Boolean);
-    if (!f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
-    // systemd reads the drop-in on daemon-reload, the running service on its next start. Under
-    // `persistent` a restart keeps every interface's address, rule and route (measured in
-    // lab-dhcpcd-stack.test.ts: nothing lost across ExecStop + ExecStart, the lease kept), so it
-    // restarts it now; without, dhcpcd -x takes every address down for the restart: the admin's call.
-    if (changed && !f.staged) {
-      const persistent = hasGlobalOption(b.file(DHCPCD_CONF)?.content?.toString('utf8') ?? '', 'persistent');
-      if (f.systemd) b.run(['systemctl', 'daemon-reload']);
-      if (f.systemd && persistent) b.run(['systemctl', 'try-restart', SERVICE]);
-      else {
-        b.say(
-          `${SERVICE} runs its hooks without ${DROP_IN} until it restarts (they cannot lock until then): ` +
-            `sudo systemctl restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
-        );
-      }
-    }
-  }
+  const dropInChanged = f.service !== null && [b.own(DROP_IN, text.dropInText, 0o644), b.own(TMPFILES, text.tmpfilesText, 0o644)].some(Boolean);
+  if (f.service !== null && !f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
 
   // srcroute.env and one IFACE.env per interface, written once and never overwritten
   b.ensureDir(CONF_DIR);
@@ -159,6 +142,23 @@ export function planInstall(f: InstallFacts): Plan {
       }
     }
     b.merge(DHCPCD_CONF, block(text.dhcpcdConfWhy, stanza));
+  }
+
+  // systemd reads the drop-in on daemon-reload, the running dhcpcd.service on its next start, once
+  // every file its hooks read is in place. Under `persistent` a restart keeps every interface's
+  // address, rule and route (measured in lab-dhcpcd-stack.test.ts: nothing lost across ExecStop +
+  // ExecStart, the lease kept), so it restarts it now; without, dhcpcd -x takes every address down
+  // for the restart: the admin's call.
+  if (dropInChanged && !f.staged) {
+    const persistent = hasGlobalOption(conf ?? '', 'persistent');
+    if (f.systemd) b.run(['systemctl', 'daemon-reload']);
+    if (f.systemd && persistent) b.run(['systemctl', 'try-restart', SERVICE]);
+    else {
+      b.say(
+        `${SERVICE} runs its hooks without ${DROP_IN} until it restarts (they cannot lock until then): ` +
+          `sudo systemctl restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
+      );
+    }
   }
 
   // the network stacks (--parent): their files, then the commands whose files changed; what undoes
