@@ -35,6 +35,8 @@ export interface Common {
   gid: number;
   list: string;
   tree: Tree;
+  /** systemd runs (systemctl daemon-reload has someone to talk to). */
+  systemd: boolean;
 }
 
 export interface InstallFacts extends Common {
@@ -52,8 +54,6 @@ export interface InstallFacts extends Common {
   hooks: HookTexts;
   /** Debian's dhcpcd.service as systemd would load it, or null. */
   service: ServiceFacts | null;
-  /** systemd runs (systemctl daemon-reload has someone to talk to). */
-  systemd: boolean;
   rtTables: readonly Registered[];
   rtProtos: readonly Registered[];
   /** Per interface that has a network stack set up (--parent now, or recorded): its plan. */

@@ -84,7 +84,7 @@ function readList(root: string): string {
 }
 
 function common(g: Given, tree: Map<string, FileFact>, list: string): Common {
-  return { prog: g.prog, staged: g.root !== '', dry: g.dry, uid: g.uid, gid: g.gid, list, tree };
+  return { prog: g.prog, staged: g.root !== '', dry: g.dry, uid: g.uid, gid: g.gid, list, tree, systemd: g.root === '' && exists('/run/systemd/system') };
 }
 
 /** iproute2's numbers and names of KIND (rt_tables, rt_protos), the installer's own file left out. */
@@ -164,7 +164,6 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     bundles: { command: read('srcroute.cjs'), hook: read('hook.cjs') },
     hooks,
     service: readService(deps.paths),
-    systemd: root === '' && exists('/run/systemd/system'),
     rtTables: registered(root, 'rt_tables', TABLES),
     rtProtos: registered(root, 'rt_protos', PROTOS),
     stacks,

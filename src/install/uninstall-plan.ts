@@ -35,7 +35,7 @@ export function planUninstall(f: UninstallFacts): Plan {
   for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
   if (b.exists(DROP_IN)) {
     b.remove(DROP_IN);
-    if (!f.staged) b.run(['systemctl', 'daemon-reload']);
+    if (!f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
   }
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);

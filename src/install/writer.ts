@@ -9,7 +9,7 @@ import { dirname, relative } from 'node:path';
 import { SystemError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
-import { INSTALLED_LIST } from './layout.js';
+import { BACKUP_DIR, INSTALLED_LIST } from './layout.js';
 import type { Owner, Plan, Step } from './steps.js';
 
 export interface WriterDeps {
@@ -71,12 +71,15 @@ export class Writer {
         if (this.d.chown) chownSync(this.at(s.path), 0, 0);
         return syncDir(dirname(this.at(s.path)));
       case 'write': {
-        const say = { write: ['would write', 'wrote'], update: ['would update', 'wrote'], restore: ['would restore', 'restored'], backup: [`would keep a copy of the existing ${s.path.replace(/^\/usr\/local\/lib\/srcroute\/backup/, '')} for --uninstall`, ''] }[s.verb];
-        if (dry) return this.say(s.verb === 'backup' ? say[0]! : `${say[0]} ${s.path}`);
-        if (s.verb === 'backup') mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
+        if (s.verb === 'backup') {
+          // a copy of the admin's file that install replaces (its directories are removed with the copies)
+          if (dry) return this.say(`would keep a copy of the existing ${s.path.slice(BACKUP_DIR.length)} for --uninstall`);
+          mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
+          return writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
+        }
+        if (dry) return this.say(`would ${s.verb} ${s.path}`);
         writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
-        if (say[1]) this.say(`${say[1]} ${s.path}`);
-        return;
+        return this.say(`${s.verb === 'restore' ? 'restored' : 'wrote'} ${s.path}`);
       }
       case 'remove':
         if (dry) return this.say(`would remove ${s.path}`);

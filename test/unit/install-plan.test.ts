@@ -62,7 +62,7 @@ function installFacts(tree: Tree, over: Partial<InstallFacts> = {}): InstallFact
 }
 
 const uninstallFacts = (tree: Tree, purge = true): UninstallFacts =>
-  ({ prog: 'srcroute uninstall', staged: false, dry: false, uid: 0, gid: 0, list: tree.get(INSTALLED_LIST)?.content?.toString() ?? '', tree, purge });
+  ({ prog: 'srcroute uninstall', staged: false, dry: false, uid: 0, gid: 0, list: tree.get(INSTALLED_LIST)?.content?.toString() ?? '', tree, systemd: true, purge });
 
 /** What writer.ts does to a disk, done to the tree. */
 function carryOut(start: Tree, plan: Plan): Map<string, FileFact> {
