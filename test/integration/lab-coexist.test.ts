@@ -107,7 +107,7 @@ describe.skipIf(!ok)('living beside other policy routing (real kernel, real dhcp
       'ip rule add table main suppress_prefixlength 0',
     ].join(' && '));
     expect(L().owned(), 'their rules moved none of ours').toEqual(ours);
-    expect(foreign().map((r) => r.priority).sort((a, b) => a - b)).toEqual([0, 998, 999, 32766, 32767]);
+    expect(foreign().map((r) => Number(r.priority)).sort((a, b) => a - b)).toEqual([0, 998, 999, 32766, 32767]);
     await shadowedBy(/rule "999: not from all fwmark 0xca6c lookup 51820" decides them before srcroute's \(pref 1000\)/);
     await healthy();
     await renewKeeps();
