@@ -267,33 +267,36 @@ function removal(r: MetricRoute, family: Family, main: readonly MetricRoute[]): 
 }
 
 /**
- * Defaults in main that leave through the interface or the link it sits on (the modem's port):
- * traffic from every source may go to the modem, which drops what is not from its leases. One
- * is srcroute's own doing and stays: under ifupdown with dhclient, the kernel's RA default on the
- * macvlan, at the metric 2048 its pre-up sets, below the LAN's (it tells srcroute the router).
+ * Defaults in main that leave through a srcroute interface or the link it sits on (the modem's
+ * port): traffic from every source may go to the modem, which drops what is not from its
+ * leases. One finding per route, whichever interfaces share that port. One is srcroute's own
+ * doing and stays: under ifupdown with dhclient, the kernel's RA default on the macvlan, at the
+ * metric 2048 its pre-up sets, below the LAN's (it tells srcroute the router).
  */
-function mainDefaultFindings(f: InterfaceFacts, facts: Facts): Finding[] {
-  const { iface } = f.state;
+function mainDefaultFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
   for (const family of [4, 6] as const) {
     const main = facts.kernel[family].routes.filter((r) => r.table === 254 && r.dst === ANY[family]);
     const best = Math.min(...main.map((r) => r.metric));
-    for (const r of main.filter((m) => m.dev === iface || (m.dev === f.parent && f.parent !== null))) {
-      const below = family === 6 && r.dev === iface && r.protocol === RTPROT_RA && r.metric >= 2048 && r.metric > best;
+    for (const r of main) {
+      const own = facts.interfaces.find((f) => f.state.iface === r.dev);
+      const under = facts.interfaces.filter((f) => f.parent !== null && f.parent === r.dev);
+      const f = own ?? under[0];
+      if (f === undefined) continue;
+      const below = family === 6 && own !== undefined && r.protocol === RTPROT_RA && r.metric >= 2048 && r.metric > best;
       if (below) continue;
-      const onParent = r.dev !== iface;
-      const source = onParent
+      const source = own === undefined
         ? family === 6
           ? [`sysctl -w ${sysctlKey(r.dev, 'accept_ra', 'ipv6')}=0   # no IPv6 from the modem on its own port (NetworkManager: nmcli connection modify PROFILE ipv6.method disabled)`]
           : [`run no DHCP client on ${r.dev}: the macvlans lease (NetworkManager: nmcli connection modify PROFILE ipv4.method disabled)`]
         : [
             ...nogatewayFix(f).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
-            ...(family === 6 ? [`with the kernel's RAs (dhclient): sysctl -w ${sysctlKey(iface, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`] : []),
+            ...(family === 6 ? [`with the kernel's RAs (dhclient): sysctl -w ${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`] : []),
           ];
       out.push({
         id: `${family === 6 ? 'ipv6-' : ''}main-default`,
-        iface,
-        problem: `main holds ${family === 6 ? 'an IPv6' : 'a'} default route via ${r.gateway ?? 'the link'} dev ${r.dev}${onParent ? ` (the modem's port, under ${iface})` : ''}, proto ${protocolName(r.protocol)}, metric ${r.metric}: traffic from every source may leave through the modem, which drops what is not from its leases`,
+        iface: f.state.iface,
+        problem: `main holds ${family === 6 ? 'an IPv6' : 'a'} default route via ${r.gateway ?? 'the link'} dev ${r.dev}${own ? '' : ` (the modem's port, under ${under.map((u) => u.state.iface).join(', ')})`}, proto ${protocolName(r.protocol)}, metric ${r.metric}: traffic from every source may leave through the modem, which drops what is not from its leases`,
         fix: [removal(r, family, main), ...source],
       });
     }
@@ -412,7 +415,6 @@ export function diagnose(facts: Facts): Finding[] {
       ...clientFindings(f, facts),
       ...ipv6AddressFindings(f, facts),
       ...ipv6Findings(f),
-      ...mainDefaultFindings(f, facts),
       ...systemFindings(f, facts),
     );
   }
@@ -447,6 +449,7 @@ export function diagnose(facts: Facts): Finding[] {
       fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' '))],
     });
   }
+  out.push(...mainDefaultFindings(facts));
   out.push(...networkdFindings(facts.networkd));
   for (const l of facts.nmLeases) {
     out.push({

@@ -264,7 +264,7 @@ const CASES: [string, (b: Box) => void, string[]][] = [
     b.kernel6.routes.push(route6('::/0', 'lan0', 'fe80::ab', 200, 3));
   }, ['eth0v0 route-shadowed', 'eth0v1 route-shadowed']],
   ['a second IPv4 default in main, through the macvlan', (b) => b.kernel.routes.push(route4('0.0.0.0/0', 'eth0v0', '100.64.0.1', 254, 16, 1003)), ['eth0v0 main-default']],
-  ['an IPv6 default in main through the modem\'s own port (NetworkManager\'s)', (b) => b.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101)), ['eth0v0 main-default', 'eth0v1 main-default'].map((x) => x.replace('main', 'ipv6-main'))],
+  ['an IPv6 default in main through the modem\'s own port (NetworkManager\'s): one finding, whichever macvlans share the port', (b) => b.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101)), ['eth0v0 ipv6-main-default']],
 ];
 
 describe('diagnose', () => {
@@ -321,6 +321,18 @@ describe('diagnose', () => {
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
     expect(text).toBe(golden('check-everything-broken.txt', text));
     expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);
+  });
+
+  it('what only the kernel knows (golden): a shadowing rule, defaults in main through the macvlan and the modem\'s port, an IPv6 address nothing routes', () => {
+    const box = healthyBox();
+    box.foreign[4].push({ priority: 998, src: 'all', table: '254', suppress_prefixlen: 0 }, { priority: 999, not: null, src: 'all', fwmark: '0xca6c', table: '51820' });
+    box.kernel.routes.push(route4('0.0.0.0/0', 'wg0', null, 51820, 3), route4('0.0.0.0/0', 'eth0v1', '100.64.0.1', 254, 16, 1004));
+    box.kernel6.routes = box.kernel6.routes.map((r) => (r.dev === 'lan0' ? { ...r, protocol: 9, nhid: 7 } : r));
+    box.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101), route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1024));
+    box.configs.eth0v1 = { ...config(124, 'pub1'), ipv6: false };
+    box.kernel6.rules = box.kernel6.rules.filter((r) => r.table !== 124);
+    const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
+    expect(text).toBe(golden('check-kernel-answers.txt', text));
   });
 });
 
