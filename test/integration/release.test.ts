@@ -129,13 +129,19 @@ describe.skipIf(!ok)('npm run release', () => {
       ns?.destroy();
     });
 
-    it('install.sh installs from it without npm, and uninstall --purge gives /etc back byte for byte', () => {
+    it('install.sh plans --parent and installs from it without npm; uninstall --purge gives /etc back byte for byte', () => {
       expect(sh('ip route get 192.0.2.1').stderr).toMatch(/unreachable/);
       expect(sh('ip -6 route get 2001:db8::1').stderr).toMatch(/unreachable/);
       const pristine = sb().snapshot();
       const dir = `/run/unpacked/srcroute-${version}`;
       expect(sh(`mkdir /run/unpacked && tar -xzf '${join(releaseDir(), TARBALL)}' -C /run/unpacked`).code).toBe(0);
 
+      // --parent's stack plan comes from the tarball's bundle too (a dry run: no systemd here)
+      const plan = sh(`cd ${dir} && ./install.sh --dry-run --parent eth0 --stack networkd eth0v0`);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('install.sh: eth0v0: networkd as asked with --stack\n');
+      expect(plan.stdout).toContain('install.sh: would write /etc/systemd/network/eth0v0.netdev\n');
+      expect(sb().snapshot()).toBe(pristine);
       const r = sh(`cd ${dir} && ./install.sh eth0v0`);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('installed srcroute for: eth0v0');
