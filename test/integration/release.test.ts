@@ -38,13 +38,34 @@ function release(): string {
 let built: string | undefined;
 const releaseDir = (): string => (built ??= release());
 
-/** A box with a macvlan and no route to anywhere, a sandbox over it, a fake npm and an unpack dir. */
-function offlineBox(overlays?: string[]): { ns: Netns; box: Sandbox } {
-  const ns = boxWithMacvlans(['eth0v0']);
-  const box = Sandbox.start({ netns: ns.name, ...(overlays ? { overlays } : {}) });
-  const r = box.run(['sh', '-c', `mkdir -p /run/fakebin && printf '%s' '${FAKE_NPM}' > /run/fakebin/npm && chmod 755 /run/fakebin/npm`]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return { ns, box };
+/**
+ * For the enclosing describe: a box with a macvlan and no route anywhere, a Sandbox over it (over
+ * `overlays`, or the default /etc, /usr/local and /var/lib) with a recording npm first on PATH.
+ */
+function offlineBox(overlays?: string[]) {
+  let ns: Netns | undefined;
+  let box: Sandbox | undefined;
+  beforeAll(() => {
+    ns = boxWithMacvlans(['eth0v0']);
+    box = Sandbox.start({ netns: ns.name, ...(overlays ? { overlays } : {}) });
+    inBox(`mkdir -p /run/fakebin && printf '%s' '${FAKE_NPM}' > /run/fakebin/npm && chmod 755 /run/fakebin/npm`);
+  });
+  afterAll(async () => {
+    await box?.stop();
+    ns?.destroy();
+  });
+  const sb = (): Sandbox => {
+    if (!box) throw new Error('sandbox not started');
+    return box;
+  };
+  const sh = (script: string): RunResult => sb().run(['sh', '-c', script], { env: { PATH } });
+  const inBox = (script: string): string => {
+    const r = sh(script);
+    if (r.code !== 0) throw new Error(`${script} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const npmRan = (): string => sh('cat /run/npm-ran').stdout;
+  return { sb, sh, inBox, npmRan };
 }
 
 describe.skipIf(!ok)('npm run release', () => {
@@ -119,15 +140,7 @@ describe.skipIf(!ok)('npm run release', () => {
   });
 
   describe('the tarball, unpacked on a box with no route anywhere and no npm', () => {
-    let ns: Netns | undefined;
-    let box: Sandbox | undefined;
-    const sb = (): Sandbox => box!;
-    const sh = (script: string): RunResult => sb().run(['sh', '-c', script], { env: { PATH } });
-    beforeAll(() => ({ ns, box } = offlineBox()));
-    afterAll(async () => {
-      await box?.stop();
-      ns?.destroy();
-    });
+    const { sb, sh, npmRan } = offlineBox();
 
     it('install.sh plans --parent and installs from it without npm; uninstall --purge gives /etc back byte for byte', () => {
       expect(sh('ip route get 192.0.2.1').stderr).toMatch(/unreachable/);
@@ -142,10 +155,11 @@ describe.skipIf(!ok)('npm run release', () => {
       expect(plan.stdout).toContain('install.sh: eth0v0: networkd as asked with --stack\n');
       expect(plan.stdout).toContain('install.sh: would write /etc/systemd/network/eth0v0.netdev\n');
       expect(sb().snapshot()).toBe(pristine);
+
       const r = sh(`cd ${dir} && ./install.sh eth0v0`);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('installed srcroute for: eth0v0');
-      expect(sh('cat /run/npm-ran').stdout, 'npm ran').toBe('');
+      expect(npmRan()).toBe('');
       expect(sb().read('/etc/dhcpcd/eth0v0.exit-hook').endsWith(readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, ''))).toBe(true);
       expect(sh('/usr/local/sbin/srcroute --version').stdout).toBe(`srcroute ${version}\n`);
       expect(sh(`ls ${dir}`).stdout, 'nothing built beside it').toBe('LICENSE\nREADME.md\ndist\nhooks\ninstall.sh\n');
@@ -153,33 +167,20 @@ describe.skipIf(!ok)('npm run release', () => {
       const u = sh(`cd ${dir} && ./install.sh --uninstall --purge`);
       expect(u.code, u.stderr).toBe(0);
       expect(sb().snapshot()).toBe(pristine);
-      expect(sh('cat /run/npm-ran').stdout, 'npm ran').toBe('');
+      expect(npmRan()).toBe('');
     });
   });
 
   describe.skipIf(!okDpkg)('the .deb under dpkg, in a sandbox over /etc, /usr and /var, with no route anywhere', () => {
-    let ns: Netns | undefined;
-    let box: Sandbox | undefined;
-    const sb = (): Sandbox => box!;
-    const sh = (script: string): RunResult => sb().run(['sh', '-c', script], { env: { PATH } });
-    const inBox = (script: string): string => {
-      const r = sh(script);
-      if (r.code !== 0) throw new Error(`${script} exited ${r.code}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { sb, sh, inBox, npmRan } = offlineBox(['/etc', '/usr', '/var']);
     const packages = (): string => inBox("dpkg-query -W -f '${Package} ${Version} ${Status}\\n'");
     /** The rule a lease would have made (proto 213 = srcroute, whose name goes with rt_protos.d). */
     const leaseRule = (): boolean => inBox('ip rule show').includes('from 100.64.0.50 ');
     let pristine = '';
     let dpkgBefore = '';
     beforeAll(() => {
-      ({ ns, box } = offlineBox(['/etc', '/usr', '/var']));
       pristine = sb().snapshot();
       dpkgBefore = packages();
-    });
-    afterAll(async () => {
-      await box?.stop();
-      ns?.destroy();
     });
     const installAndSetUp = (): void => {
       const i = sh(`dpkg -i '${join(releaseDir(), DEB)}'`);
@@ -194,27 +195,30 @@ describe.skipIf(!ok)('npm run release', () => {
       expect(leaseRule()).toBe(true);
     };
 
+    /** dpkg -P: the kernel, /etc and the package list as they were, and npm never ran. */
+    const purgeGivesBack = (): void => {
+      const p = sh('dpkg -P srcroute');
+      expect(p.code, p.stderr).toBe(0);
+      expect(leaseRule()).toBe(false);
+      expect(sb().snapshot()).toBe(pristine);
+      expect(packages()).toBe(dpkgBefore);
+      expect(npmRan()).toBe('');
+    };
+
     it('dpkg -r takes srcroute out of the DHCP clients and the kernel and keeps /etc/srcroute; dpkg -P removes that too', () => {
       installAndSetUp();
       const r = sh('dpkg -r srcroute');
       expect(r.code, r.stderr).toBe(0);
       expect(leaseRule()).toBe(false);
-      expect(sh('ls /etc/dhcpcd/eth0v0.exit-hook /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute 2>&1').stdout).not.toMatch(/^\//m);
+      const left = inBox('for p in /etc/dhcpcd/eth0v0.exit-hook /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute; do [ ! -e "$p" ] || echo "$p"; done');
+      expect(left, 'left behind').toBe('');
       expect(inBox('ls /etc/srcroute')).toBe('eth0v0.env\nsrcroute.env\n');
-      const p = sh('dpkg -P srcroute');
-      expect(p.code, p.stderr).toBe(0);
-      expect(sb().snapshot()).toBe(pristine);
-      expect(packages()).toBe(dpkgBefore);
+      purgeGivesBack();
     });
 
     it('dpkg -P from installed (what apt purge does) gives back the same /etc and package list', () => {
       installAndSetUp();
-      const p = sh('dpkg -P srcroute');
-      expect(p.code, p.stderr).toBe(0);
-      expect(leaseRule()).toBe(false);
-      expect(sb().snapshot()).toBe(pristine);
-      expect(packages()).toBe(dpkgBefore);
-      expect(sh('cat /run/npm-ran').stdout, 'npm ran').toBe('');
+      purgeGivesBack();
     });
   });
 });
