@@ -18,7 +18,7 @@ const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const out = process.argv[2] ?? join(repo, 'dist', 'release');
 const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 
-function sh(argv, opts = {}) {
+function runOk(argv, opts = {}) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...opts });
   if (r.error) throw new Error(`release: ${argv[0]}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`release: ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -29,7 +29,7 @@ const die = (msg) => {
   process.exit(1);
 };
 
-const epoch = process.env.SOURCE_DATE_EPOCH ?? sh(['git', '-C', repo, 'log', '-1', '--format=%ct']).trim();
+const epoch = process.env.SOURCE_DATE_EPOCH ?? runOk(['git', '-C', repo, 'log', '-1', '--format=%ct']).trim();
 if (!/^\d+$/.test(epoch)) die(`SOURCE_DATE_EPOCH '${epoch}' is not a number of seconds`);
 for (const f of ['dist/srcroute.cjs', 'dist/hook.cjs']) {
   if (!existsSync(join(repo, f))) die(`${f} is missing: run \`npm run build\` first (\`npm run release\` does)`);
@@ -53,7 +53,7 @@ function put(dir, rel, content, mode) {
   chmodSync(path, mode);
 }
 const copyProgram = (dir) => PROGRAM.forEach(([rel, mode]) => put(dir, rel, readFileSync(join(repo, rel)), mode));
-const gzip = (path) => sh(['gzip', '-9nf', path]);
+const gzip = (path) => runOk(['gzip', '-9nf', path]);
 
 /** Directories 755, every mtime the epoch (links too: lutimes through touch -h). */
 function normalize(dir) {
@@ -64,7 +64,7 @@ function normalize(dir) {
       chmodSync(p, 0o755);
       readdirSync(p).forEach((e) => walk(join(p, e)));
     }
-    if (st.isSymbolicLink()) sh(['touch', '-h', '-d', `@${t}`, p]);
+    if (st.isSymbolicLink()) runOk(['touch', '-h', '-d', `@${t}`, p]);
     else utimesSync(p, t, t);
   };
   walk(dir);
@@ -72,7 +72,7 @@ function normalize(dir) {
 
 /** `srcroute --help` as a man page (Debian policy 12.1: a program in /usr/sbin has one). */
 function manPage() {
-  const help = sh(['node', join(repo, 'dist/srcroute.cjs'), '--help']);
+  const help = runOk([process.execPath, join(repo, 'dist/srcroute.cjs'), '--help']);
   const date = new Date(Number(epoch) * 1000).toISOString().slice(0, 10);
   const roff = help
     .trimEnd()
@@ -131,7 +131,7 @@ function tarball(stage) {
   put(dir, 'LICENSE', readFileSync(join(repo, 'LICENSE')), 0o644);
   normalize(dir);
   const tar = join(out, `${top}.tar`);
-  sh(['tar', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '--format=gnu',
+  runOk(['tar', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '--format=gnu',
     '-C', stage, '-cf', tar, top]);
   gzip(tar);
   return `${tar}.gz`;
@@ -151,16 +151,16 @@ function deb(root) {
   put(doc, 'README.md', readFileSync(join(repo, 'README.md')), 0o644);
   gzip(join(doc, 'README.md'));
 
-  const files = sh(['find', '.', '-type', 'f'], { cwd: root }).split('\n').filter(Boolean).map((f) => f.slice(2)).sort();
+  const files = runOk(['find', '.', '-type', 'f'], { cwd: root }).split('\n').filter(Boolean).map((f) => f.slice(2)).sort();
   const md5sums = files.map((f) => `${createHash('md5').update(readFileSync(join(root, f))).digest('hex')}  ${f}\n`).join('');
-  const kib = Number(sh(['du', '-s', '--apparent-size', '--block-size=1024', root]).split('\t')[0]);
+  const kib = Number(runOk(['du', '-s', '--apparent-size', '--block-size=1024', root]).split('\t')[0]);
   const control = readFileSync(join(repo, 'build/debian/control'), 'utf8').replace(/^(Architecture: .*\n)/m, `Version: ${version}\n$1Installed-Size: ${kib}\n`);
   put(root, 'DEBIAN/control', control, 0o644);
   put(root, 'DEBIAN/md5sums', md5sums, 0o644);
   for (const script of ['prerm', 'postrm']) put(root, `DEBIAN/${script}`, readFileSync(join(repo, 'build/debian', script)), 0o755);
   normalize(root);
   const file = join(out, `srcroute_${version}_all.deb`);
-  sh(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, file], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
+  runOk(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, file], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
   return file;
 }
 
