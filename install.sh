@@ -426,8 +426,10 @@ assign_tables() {
 	check_free rt_protos "$PROTO_NUM" srcroute
 }
 
-# Build the bundle when it is missing or older than src/.
+# Build the bundle when it is missing or older than src/. Nothing to build, no npm ci: a release
+# tarball (dist/, no src/) installs with no npm and no network.
 build_bundle() {
+	[ ! -f "$dist" ] || [ ! -f "$hook_dist" ] || [ -n "$(find "$here/src" -newer "$dist" 2>/dev/null | head -n 1)" ] || return 0
 	if [ ! -d "$here/node_modules" ]; then
 		if $dry; then say "would run npm ci in $here"; else
 			command -v npm >/dev/null 2>&1 || die "npm not found: it is needed once, to build dist/srcroute.cjs"
