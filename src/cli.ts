@@ -11,7 +11,7 @@ import { isExecutable } from './shared/files.js';
 import { systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
 import { raSignatureFiles } from './hook/ra-signature.js';
-import { ipRunner } from './kernel/ip.js';
+import { ipSessions } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
 import type { OperatorDeps } from './operator/deps.js';
@@ -29,7 +29,7 @@ export function realDeps(env: Env, uid: number): Deps {
     configDir: env.SRCROUTE_CONFIG_DIR || paths.config,
     tables: () => readTableNames(),
     isExecutable,
-    ip: (config, family) => ipRunner(config.ip, config.timeoutMs, family),
+    ip: (config, family) => ipSessions(config.ip, config.timeoutMs)(family),
     lock: fileLocker(env.SRCROUTE_STATE_DIR || paths.state),
     raSignatures: raSignatureFiles(env.SRCROUTE_STATE_DIR || paths.state),
   };

@@ -1,8 +1,8 @@
-// Runs one read-decide-write round through ip(8) and reports it: in a dry run the exact
-// commands on stdout; otherwise one log line per change made, and a SystemError naming the
-// first change ip refused (the rest were still attempted: `ip -force`).
+// Applies a plan through the session that read the kernel, and says what happened: in a dry run
+// the exact commands on stdout and nothing changed; otherwise one log line per change made, and
+// a SystemError naming the first change ip refused (the rest were still attempted: `ip -force`).
 import { SystemError } from '../shared/errors.js';
-import type { IpRunner } from '../kernel/ip.js';
+import type { IpSession } from '../kernel/ip.js';
 import type { Change } from '../kernel/change.js';
 import type { Io } from '../shared/command.js';
 import type { Family } from '../kernel/kernel.js';
@@ -18,21 +18,16 @@ export interface Report {
 /** A command's Io as a Report: the dry run's commands to stdout, the log to stderr. */
 export const reportTo = (io: Io, tag: string): Report => ({ out: io.out, log: io.err, tag });
 
-export async function execute(
-  ip: IpRunner,
-  queries: string[][],
-  decide: (answers: unknown[]) => Change[],
-  dry: boolean,
-  report: Report,
-  gate?: <T>(critical: () => Promise<T>) => Promise<T>,
-  family: Family = 4,
-): Promise<Change[]> {
-  const { changes, failed } = await ip(queries, decide, dry, gate);
+/** A change as a command an admin can paste (IPv6 rules need -6: ip does not guess a rule's family). */
+export const commandOf = (change: Change, family: Family): string => `ip ${family === 6 ? '-6 ' : ''}${change.argv.join(' ')}`;
+
+export async function applyPlan(session: IpSession, changes: readonly Change[], family: Family, dry: boolean, report: Report): Promise<void> {
   if (dry) {
-    // IPv6 rule commands need -6 to work when pasted (ip does not guess a rule's family).
-    for (const c of changes) report.out(`ip ${family === 6 ? '-6 ' : ''}${c.argv.join(' ')}`);
-    return changes;
+    session.close();
+    for (const c of changes) report.out(commandOf(c, family));
+    return;
   }
+  const failed = await session.apply(changes);
   for (const c of changes) {
     if (!failed.some((f) => f.change === c)) report.log(`${report.tag}: ${c.says}`);
   }
@@ -41,5 +36,4 @@ export async function execute(
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
     throw new SystemError(`ip ${first.change.argv.join(' ')}: ${first.message}${more}`);
   }
-  return changes;
 }

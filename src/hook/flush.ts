@@ -2,31 +2,28 @@
 // every table, for every interface, IPv4 and IPv6 (one ip process per family: ip lists one
 // family at a time), and the dispatcher's RA signatures, which would otherwise keep an unchanged
 // RA from putting the IPv6 rules back. The uninstaller runs it; an admin can too.
-import { execute, reportTo, type Report } from './apply.js';
+// Both families are always tried, and what is already gone counts as removed: under uninstall,
+// the DHCP client's own last event can remove a rule between flush's read and its delete
+// (issue 18: flush stopped at that IPv4 rule's "No such file or directory", IPv6 left behind).
+import { reportTo, type Report } from './apply.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import type { Command } from '../shared/command.js';
-import { loadConfig, type Deps } from './hook.js';
-import { planDown } from './plan.js';
-import { stateOf, stateQueries } from './state.js';
+import { allOf, converge, loadConfig, type Deps } from './hook.js';
 
 export async function runFlush(deps: Deps, dry: boolean, report: Report): Promise<void> {
   const config = loadConfig(deps, null);
-  for (const family of [4, 6] as const) {
+  const family = (f: 4 | 6) => async (): Promise<void> => {
     try {
-      await execute(
-        deps.ip(config, family),
-        stateQueries(config, 'all'),
-        (answers) => planDown(stateOf(answers, config, 'all', family), config),
-        dry,
-        report,
-        undefined,
-        family,
-      );
+      await converge(deps, config, f, { kind: 'nothing' }, { iface: '', table: 'all' }, dry, report);
     } catch (e) {
-      if (!(family === 6 && isNoIPv6(e))) throw e;
+      if (!(f === 6 && isNoIPv6(e))) throw e;
     }
+  };
+  try {
+    await allOf([family(4), family(6)]);
+  } finally {
+    if (!dry) deps.raSignatures.clear();
   }
-  if (!dry) deps.raSignatures.clear();
 }
 
 export const command: Command<Deps> = {

@@ -1,20 +1,22 @@
-// Hook mode: one DHCP client event -> the kernel follows the lease. Validate everything, read
-// the config, start one ip process, take the table's lock, then read the kernel's state through
-// that ip and apply the plan through it too. IPv4 events run `ip -4`, IPv6 events `ip -6`: each
-// family has its own rules and routes in the kernel, its own lock, and never sees the other's.
-// The link going away (NOCARRIER, STOPPED, DEPARTED) ends both: one process per family.
+// Hook mode: one DHCP client event -> the kernel follows the lease. Validate everything and read
+// the config; then, for each address family the event concerns, what it wants (plan.ts's Want),
+// and one round: start ip, take the family's lock for the table, read the kernel, plan, apply.
+// IPv4 events run `ip -4`, IPv6 events `ip -6`: each family has its own rules and routes in the
+// kernel, its own lock, and never sees the other's. The link going away (NOCARRIER, STOPPED,
+// DEPARTED) ends both. The families differ only in their extras: IPv4 keeps the rule of an
+// address the interface still holds (plan.ts, `ended`); IPv6 leaves the dispatcher a signature
+// of the router advertisement it followed (ra-signature.ts).
 import { readLayers, resolveConfig, type Config } from './config.js';
-import { execute, type Report } from './apply.js';
+import { applyPlan, type Report } from './apply.js';
 import { readEvent, type Env, type HookEvent } from './event.js';
-import type { IpRunner } from '../kernel/ip.js';
+import type { IpSession } from '../kernel/ip.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
-import { parseAddresses, type Family, type Rule } from '../kernel/kernel.js';
+import type { Family } from '../kernel/kernel.js';
 import type { Locker } from '../kernel/lock.js';
-import type { Change } from '../kernel/change.js';
-import { desiredFor, heldRules, planDown, planUp } from './plan.js';
-import { desired6 } from './plan6.js';
+import { desired, plan, type Desired, type PlannedChange, type Want } from './plan.js';
 import type { RaSignatures } from './ra-signature.js';
-import { ADDRESSES_QUERY, state6Of, state6Queries, stateOf, stateQueries } from './state.js';
+import { kernelOf, queriesFor } from './kernel-state.js';
+import { hostOrPrefix } from '../shared/prefix.js';
 
 /** What the hook needs from the outside world; cli.ts hands in the real ones, tests fakes. */
 export interface Deps {
@@ -23,7 +25,8 @@ export interface Deps {
   configDir: string;
   tables: () => ReadonlyMap<string, number>;
   isExecutable: (path: string) => boolean;
-  ip: (config: Config, family?: Family) => IpRunner;
+  /** Starts ip for one family (kernel/ip.ts). */
+  ip: (config: Config, family: Family) => IpSession;
   lock: Locker;
   raSignatures: RaSignatures;
 }
@@ -33,36 +36,64 @@ export function loadConfig(deps: Deps, iface: string | null): Config {
   return resolveConfig(readLayers(deps.configDir, iface, deps.uid), deps.tables, deps.isExecutable);
 }
 
-type Decide = (answers: unknown[]) => Change[];
+/** Where a round looks: one interface's table under its lock, or every table (flush, unlocked). */
+export type Scope = { iface: string; table: number } | { iface: ''; table: 'all' };
 
-/** One read-decide-write round for one family, under that family's lock for the table. */
-function round(deps: Deps, config: Config, family: Family, queries: string[][], decide: Decide, dry: boolean, report: Report): Promise<Change[]> {
+/** Each family's lock for a table: the two families never wait for each other. */
+const LOCK_NAME: Record<Family, (table: number) => string> = {
+  4: (table) => `table-${table}`,
+  6: (table) => `table-${table}-ipv6`,
+};
+
+/**
+ * One round for one family: read what the kernel holds, plan, apply. A dry run changes nothing,
+ * so it needs no lock; a real one reads, plans and writes alone.
+ */
+export async function converge(deps: Deps, config: Config, family: Family, want: Want, scope: Scope, dry: boolean, report: Report): Promise<{ desired: Desired; changes: PlannedChange[] }> {
+  const session = deps.ip(config, family); // started before the lock: its start overlaps the wait
+  const round = async (): Promise<{ desired: Desired; changes: PlannedChange[] }> => {
+    const kernel = kernelOf(want, await session.read(queriesFor(want, config, scope.iface, scope.table)), config, scope.iface, family, scope.table);
+    const target = desired(want, kernel, scope.iface, config);
+    const changes = plan(target, kernel.owned, config);
+    await applyPlan(session, changes, family, dry, report);
+    return { desired: target, changes };
+  };
   const warn = (message: string): void => report.log(`${report.tag}: warning: ${message}`);
-  const name = family === 6 ? `table-${config.table}-ipv6` : `table-${config.table}`;
-  return execute(
-    deps.ip(config, family),
-    queries,
-    decide,
-    dry,
-    report,
-    // A dry run changes nothing, so it needs no lock; a real one reads, decides and writes alone.
-    dry ? undefined : (critical) => deps.lock(name, { timeoutMs: config.timeoutMs, warn }, critical),
-    family,
-  );
+  try {
+    if (dry || scope.table === 'all') return await round();
+    return await deps.lock(LOCK_NAME[family](scope.table), { timeoutMs: config.timeoutMs, warn }, round);
+  } catch (e) {
+    session.kill();
+    throw e;
+  }
 }
 
-/** Remove every IPv6 rule and route srcroute holds in the interface's table (none without IPv6). */
-async function clear6(deps: Deps, config: Config, dry: boolean, report: Report): Promise<void> {
-  const queries = stateQueries(config, config.table);
+/** Run every step, even after one failed (the link going away ends both families); then throw the first failure. */
+export async function allOf(steps: readonly (() => Promise<void>)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
+/** IPv6 with nothing of srcroute's: a kernel without IPv6 has nothing to remove. */
+async function clear6(deps: Deps, config: Config, iface: string, dry: boolean, report: Report): Promise<void> {
   try {
-    await round(deps, config, 6, queries, (answers) => planDown(stateOf(answers, config, config.table, 6), config), dry, report);
+    await converge(deps, config, 6, { kind: 'nothing' }, { iface, table: config.table }, dry, report);
   } catch (e) {
     if (!isNoIPv6(e)) throw e;
   }
 }
 
+type Event6 = Extract<HookEvent, { action: 'up6' | 'down6' }>;
+
 /** An IPv6 event; a ROUTERADVERT also leaves (or drops) the dispatcher's signature of it. */
-async function follow6(deps: Deps, event: Extract<HookEvent, { action: 'up6' | 'down6' }>, config: Config, dry: boolean, report: Report): Promise<void> {
+async function follow6(deps: Deps, event: Event6, config: Config, dry: boolean, report: Report): Promise<void> {
   const signature = event.reason === 'ROUTERADVERT' && !dry ? (deps.env.SRCROUTE_RA_SIG ?? null) : undefined;
   const remember = (value: string | null): void => {
     if (signature !== undefined) deps.raSignatures.set(event.iface, value);
@@ -71,14 +102,8 @@ async function follow6(deps: Deps, event: Extract<HookEvent, { action: 'up6' | '
   const { news } = event;
   const noRouter = news.advert !== undefined && news.advert.router === null;
   try {
-    if (noRouter) await clear6(deps, config, dry, report);
-    else {
-      const decide: Decide = (answers) => {
-        const kernel = state6Of(answers, config);
-        return planUp(desired6(news, kernel, event.iface, config), kernel.owned, config);
-      };
-      await round(deps, config, 6, state6Queries(config, event.iface), decide, dry, report);
-    }
+    if (noRouter) await clear6(deps, config, event.iface, dry, report);
+    else await converge(deps, config, 6, { kind: 'follow', news }, { iface: event.iface, table: config.table }, dry, report);
   } catch (e) {
     remember(null);
     throw e;
@@ -86,39 +111,31 @@ async function follow6(deps: Deps, event: Extract<HookEvent, { action: 'up6' | '
   remember(noRouter ? null : (signature ?? null));
 }
 
-export async function runHook(deps: Deps, dry: boolean, report: Report): Promise<void> {
-  const event = readEvent(deps.env);
-  if (event.action === 'ignore') return;
-  const config = loadConfig(deps, event.iface);
-  if (event.action === 'up6' || event.action === 'down6') return follow6(deps, event, config, dry, report);
+type Event4 = Extract<HookEvent, { action: 'up' | 'down' }>;
 
-  const queries = [...stateQueries(config, config.table), ...(event.action === 'down' ? [ADDRESSES_QUERY] : [])];
-  let held: Rule[] = [];
-  try {
-    const changes = await round(
-      deps,
-      config,
-      4,
-      queries,
-      (answers) => {
-        const state = stateOf(answers, config, config.table);
-        if (event.action === 'up') return planUp(desiredFor(event.lease, event.iface, config), state, config);
-        held = heldRules(state, parseAddresses(answers[2]).get(event.iface) ?? []);
-        return planDown(state, config, held);
-      },
-      dry,
-      report,
-    );
-    for (const r of held) {
-      report.log(`${report.tag}: ${r.from.replace(/\/32$/, '')} stays on ${event.iface} (the DHCP client keeps it configured): its rule and routes stay`);
+/** An IPv4 event; the link going away ends IPv6 too. */
+async function follow4(deps: Deps, event: Event4, config: Config, dry: boolean, report: Report): Promise<void> {
+  const { iface } = event;
+  const want: Want = event.action === 'up' ? { kind: 'lease', lease: event.lease } : { kind: 'ended' };
+  const v4 = async (): Promise<void> => {
+    const { desired: kept, changes } = await converge(deps, config, 4, want, { iface, table: config.table }, dry, report);
+    for (const r of want.kind === 'ended' ? kept.rules : []) {
+      report.log(`${report.tag}: ${hostOrPrefix(r.from)} stays on ${iface} (the DHCP client keeps it configured): its rule and routes stay`);
     }
     if (event.action === 'up' && changes.length > 0 && !dry) {
       for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
     }
-  } finally {
-    if (event.action === 'down' && event.v6 && config.ipv6) {
-      if (!dry) deps.raSignatures.set(event.iface, null);
-      await clear6(deps, config, dry, report);
-    }
-  }
+  };
+  const v6 = async (): Promise<void> => {
+    if (!dry) deps.raSignatures.set(iface, null);
+    await clear6(deps, config, iface, dry, report);
+  };
+  await allOf(event.action === 'down' && event.v6 && config.ipv6 ? [v4, v6] : [v4]);
+}
+
+export async function runHook(deps: Deps, dry: boolean, report: Report): Promise<void> {
+  const event = readEvent(deps.env);
+  if (event.action === 'ignore') return;
+  const config = loadConfig(deps, event.iface);
+  return 'news' in event ? follow6(deps, event, config, dry, report) : follow4(deps, event, config, dry, report);
 }

@@ -15,24 +15,15 @@
 import type { Config } from './config.js';
 import type { News6 } from './event6.js';
 import type { Desired } from './plan.js';
-import { ANY, type DevRoute, type OwnedState, type Route } from '../kernel/kernel.js';
+import type { KernelState } from './kernel-state.js';
+import { ANY, type DevRoute, type Route } from '../kernel/kernel.js';
 import { isLinkLocal, parseIPv6 } from '../shared/ipv6.js';
-
-/** What the hook reads from the kernel for one IPv6 event. */
-export interface Kernel6 {
-  /** The interface's global addresses (`addr show dev IF scope global`). */
-  addresses: string[];
-  /** main's routes on the interface. */
-  main: DevRoute[];
-  /** What srcroute holds in the interface's table. */
-  owned: OwnedState;
-}
 
 /** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
 const RTPROT_RA = 9;
 
 /** The router and on-link prefixes to follow: the RA's, else main's (RA default, lowest metric), else the table's. */
-function sourceOf(news: News6, kernel: Kernel6, config: Config): { router: string | null; prefixes: string[] } {
+function sourceOf(news: News6, kernel: KernelState, config: Config): { router: string | null; prefixes: string[] } {
   if (news.advert) return { router: news.advert.router, prefixes: news.advert.onlink };
   const fromRa = kernel.main
     .filter((r) => r.dst === ANY[6] && r.gateway !== null && r.protocol === RTPROT_RA)
@@ -55,7 +46,7 @@ function onlinkInMain(main: DevRoute[], config: Config): string[] {
 
 const minus = (list: string[], drop: readonly string[]): string[] => [...new Set(list)].filter((x) => !drop.includes(x)).sort();
 
-export function desired6(news: News6, kernel: Kernel6, iface: string, config: Config): Desired {
+export function desired6(news: News6, kernel: KernelState, iface: string, config: Config): Desired {
   const { router, prefixes: found } = sourceOf(news, kernel, config);
   if (router === null) return { rules: [], routes: [] };
   const addresses = minus([...kernel.addresses, ...news.held], news.lost);

@@ -1,11 +1,12 @@
 // ip(8)'s batch protocol as srcroute speaks it, pure: no process here (kernel/ip.ts wires a real
 // `ip` to it) so that the unit tests feed it what iproute2 really says (test/fixtures/ip-batch,
-// recorded by its record.sh). The conversation with `ip -4 -N -j -force -batch -`:
-//  1. srcroute writes the queries; ip answers each with one line of JSON, flushed at once, so
-//     the answers arrive while ip still waits for more input;
-//  2. with every answer in, `decide` turns them into changes, which are written (unless dry) and
-//     stdin closed. Nothing written means nothing to wait for: the outcome is known, and dhcpcd
-//     need not wait for ip to exit;
+// recorded by its record.sh). The conversation with `ip -4|-6 -N -j -force -batch -`:
+//  1. ask: srcroute writes queries; ip answers each with one line of JSON, flushed at once, so
+//     the answers arrive while ip still waits for more input (a failed query is fatal here);
+//  2. then one of: commit (the changes are written and stdin closed; nothing written means
+//     nothing to wait for, and dhcpcd need not wait for ip to exit), or probe (questions that may
+//     fail, such as `route get`: stdin is closed, and once ip has ended its answers are matched
+//     to the questions that did not fail), or nothing (stdin closed, ip exits by itself);
 //  3. ip goes on after a failed line (-force) and reports it, after that line's messages, as
 //     `Command failed -:N` (N counts the batch's lines, queries included), then exits 1; a line
 //     it cannot parse ends it at once with status 255 and no `Command failed`.
@@ -14,7 +15,6 @@ import type { Change } from './change.js';
 import type { Family } from './kernel.js';
 import type { ChildEnd } from './spawn.js';
 
-/** ip's arguments: IPv4, numbers not names, JSON, go on after a failure, commands on stdin. */
 /** ip's arguments: one address family, numbers, JSON, go on after a failed line, commands from stdin. */
 export const batchArgs = (family: Family): string[] => [`-${family}`, '-N', '-j', '-force', '-batch', '-'];
 
@@ -23,20 +23,13 @@ export interface Failed {
   message: string;
 }
 
-export interface Outcome {
-  /** What was decided (and, unless dry, sent), in order. */
-  changes: Change[];
-  /** The changes ip reported as failed, with ip's words. */
-  failed: Failed[];
-}
+/** A step's result once known: its value, or why it failed. */
+export type Settled<T> = { value: T } | { error: unknown };
 
-/** What the caller does next: write `write` to ip and close its stdin; settle with `result`. */
-export interface Next {
-  write?: string;
-  result?: { outcome: Outcome } | { error: unknown };
-}
+/** One probe's answer: ip's JSON, or its words when that line failed. */
+export type ProbeAnswer = { json: unknown } | { error: string };
 
-/** Messages of a delete whose object the kernel already removed (Change.mayBeGone). */
+/** Messages of a delete whose object is already gone (Change.mayBeGone). */
 const GONE = /No such process|No such file or directory|Cannot find device/;
 
 /**
@@ -49,27 +42,19 @@ export function isNoIPv6(e: unknown): boolean {
 
 const lines = (commands: readonly (readonly string[])[]): string => commands.map((c) => `${c.join(' ')}\n`).join('');
 
-/** One conversation. Feed it what ip says (stdout, stderr, end), then ask next(). */
+/** One conversation. Feed it what ip says (out, err, end); ask it what is known so far. */
 export class IpBatch {
   private stdout = '';
   private stderr = '';
   private ended: ChildEnd | null = null;
-  private readonly answers: unknown[] = [];
-  private changes: Change[] | null = null;
-  private settled = false;
+  /** Lines written so far: ip numbers its failures by them. */
+  private sent = 0;
+  private awaited = 0;
+  private answers: unknown[] = [];
+  private last: { kind: 'commit'; changes: readonly Change[]; offset: number } | { kind: 'probe'; count: number; offset: number } | null = null;
 
-  constructor(
-    /** ip's path, for messages. */
-    private readonly path: string,
-    private readonly queries: readonly string[][],
-    private readonly decide: (answers: unknown[]) => Change[],
-    private readonly dry: boolean,
-  ) {}
-
-  /** What to write first. */
-  get input(): string {
-    return lines(this.queries);
-  }
+  /** `path`: ip's, for messages. */
+  constructor(private readonly path: string) {}
 
   out(text: string): void {
     this.stdout += text;
@@ -83,31 +68,20 @@ export class IpBatch {
     this.ended ??= how;
   }
 
-  next(): Next {
-    if (this.settled) return {};
-    const next = this.step();
-    if (next.result) this.settled = true;
-    return next;
+  /** The lines that ask `queries`; their answers come from answered(). */
+  ask(queries: readonly string[][]): string {
+    this.awaited = queries.length;
+    this.answers = [];
+    return this.send(queries);
   }
 
-  private step(): Next {
-    if (this.ended?.kind === 'not-started') return this.fail(`cannot run ${this.path}: ${this.ended.why}`);
-    if (this.ended?.kind === 'timed-out') return this.fail(`${this.path} did not finish within ${this.ended.ms / 1000}s; killed it`);
-    if (this.changes === null) return this.read();
-    if (this.ended === null) return {};
-    const failed = failures(this.stderr, this.queries.length, this.changes);
-    if (this.ended.code !== 0 && failed.length === 0) {
-      return this.fail(`${this.path} ${this.how()} while changing the kernel: ${oneLine(this.stderr) || 'no message'}`);
-    }
-    const outcome = { changes: this.changes, failed: failed.filter((f) => !(f.change.mayBeGone && GONE.test(f.message))) };
-    return { result: { outcome } };
-  }
-
-  /** Collect the answers; once all are in, decide and say what to write. */
-  private read(): Next {
+  /** The last ask's answers once all are in, why they never will be, or null while waiting. */
+  answered(): Settled<unknown[]> | null {
+    const gone = this.startFailure();
+    if (gone) return gone;
     if (/Command failed/.test(this.stderr)) return this.fail(`ip could not read the kernel's state: ${oneLine(this.stderr)}`);
     let nl: number;
-    while (this.answers.length < this.queries.length && (nl = this.stdout.indexOf('\n')) !== -1) {
+    while (this.answers.length < this.awaited && (nl = this.stdout.indexOf('\n')) !== -1) {
       const line = this.stdout.slice(0, nl).trim();
       this.stdout = this.stdout.slice(nl + 1);
       if (line === '') continue;
@@ -117,20 +91,75 @@ export class IpBatch {
         return this.fail(`unexpected output from ip: ${oneLine(line)}`);
       }
     }
-    if (this.answers.length < this.queries.length) {
-      if (this.ended === null) return {};
-      return this.fail(`${this.path} ${this.how()} before reporting the kernel's state: ${oneLine(this.stderr) || 'no message'}`);
+    if (this.answers.length === this.awaited) return { value: this.answers };
+    if (this.ended === null) return null;
+    return this.fail(`${this.path} ${this.how()} before reporting the kernel's state: ${oneLine(this.stderr) || 'no message'}`);
+  }
+
+  /** The lines that make `changes` (stdin is closed after them); applied() tells the outcome. */
+  commit(changes: readonly Change[]): string {
+    this.last = { kind: 'commit', changes, offset: this.sent };
+    return this.send(changes.map((c) => c.argv));
+  }
+
+  /** The changes ip refused, once known (at once when there were none to make); null while ip runs. */
+  applied(): Settled<Failed[]> | null {
+    if (this.last?.kind !== 'commit') throw new Error('applied() before commit()');
+    const { changes, offset } = this.last;
+    if (changes.length === 0) return { value: [] };
+    const gone = this.startFailure();
+    if (gone) return gone;
+    if (this.ended === null) return null;
+    const failed = failures(this.stderr, offset, changes.length).map(({ index, message }) => ({ change: changes[index]!, message }));
+    if (this.ended.kind === 'exited' && this.ended.code !== 0 && failed.length === 0) {
+      return this.fail(`${this.path} ${this.how()} while changing the kernel: ${oneLine(this.stderr) || 'no message'}`);
     }
-    let changes: Change[];
-    try {
-      changes = this.decide(this.answers);
-    } catch (error) {
-      return { result: { error } };
+    return { value: failed.filter((f) => !(f.change.mayBeGone && GONE.test(f.message))) };
+  }
+
+  /** The lines that ask `queries`, any of which may fail (stdin is closed after them); probed() tells. */
+  probe(queries: readonly string[][]): string {
+    this.last = { kind: 'probe', count: queries.length, offset: this.sent };
+    return this.send(queries);
+  }
+
+  /** Each probe's answer or failure, once ip has ended; null while it runs. */
+  probed(): Settled<ProbeAnswer[]> | null {
+    if (this.last?.kind !== 'probe') throw new Error('probed() before probe()');
+    const gone = this.startFailure();
+    if (gone) return gone;
+    if (this.ended === null) return null;
+    const { count, offset } = this.last;
+    const failed = new Map(failures(this.stderr, offset, count).map((f) => [f.index, f.message]));
+    const json = this.stdout.split('\n').filter((l) => l.trim() !== '');
+    const out: ProbeAnswer[] = [];
+    for (let i = 0; i < count; i++) {
+      const why = failed.get(i);
+      if (why !== undefined) {
+        out.push({ error: why });
+        continue;
+      }
+      const line = json.shift();
+      if (line === undefined) return this.fail(`${this.path} ${this.how()} before answering: ${oneLine(this.stderr) || 'no message'}`);
+      try {
+        out.push({ json: JSON.parse(line) });
+      } catch {
+        return this.fail(`unexpected output from ip: ${oneLine(line)}`);
+      }
     }
-    this.changes = changes;
-    const writes = this.dry ? [] : changes;
-    if (writes.length === 0) return { write: '', result: { outcome: { changes, failed: [] } } };
-    return { write: lines(writes.map((c) => c.argv)), ...this.step() };
+    return { value: out };
+  }
+
+  private send(commands: readonly (readonly string[])[]): string {
+    this.sent += commands.length;
+    return lines(commands);
+  }
+
+  /** ip never ran, or its time ran out. */
+  private startFailure(): Settled<never> | null {
+    if (this.ended?.kind === 'not-started') return this.fail(`cannot run ${this.path}: ${this.ended.why}`);
+    if (this.ended?.kind === 'timed-out') return this.fail(`${this.path} did not finish within ${this.ended.ms / 1000}s; killed it`);
+    return null;
   }
 
   /** How ip ended, for a message: a killed ip has no exit code, so say which signal. */
@@ -140,14 +169,17 @@ export class IpBatch {
     return e.code === null ? `was killed by ${e.signal ?? 'a signal'}` : `exited ${e.code}`;
   }
 
-  private fail(message: string): Next {
-    return { result: { error: new SystemError(message) } };
+  private fail(message: string): Settled<never> {
+    return { error: new SystemError(message) };
   }
 }
 
-/** The failed changes: ip reports `Command failed -:N` after the messages of line N. */
-export function failures(stderr: string, offset: number, changes: readonly Change[]): Failed[] {
-  const failed: Failed[] = [];
+/**
+ * The failed lines among `count` lines written after the first `offset`, by index: ip reports
+ * `Command failed -:N` after the messages of line N.
+ */
+export function failures(stderr: string, offset: number, count: number): { index: number; message: string }[] {
+  const failed: { index: number; message: string }[] = [];
   let messages: string[] = [];
   for (const line of stderr.split('\n')) {
     const m = /^Command failed -:(\d+)$/.exec(line.trim());
@@ -155,8 +187,8 @@ export function failures(stderr: string, offset: number, changes: readonly Chang
       if (line.trim() !== '') messages.push(line.trim());
       continue;
     }
-    const change = changes[Number(m[1]) - offset - 1];
-    if (change) failed.push({ change, message: oneLine(messages.join('; ')) || 'failed' });
+    const index = Number(m[1]) - offset - 1;
+    if (index >= 0 && index < count) failed.push({ index, message: oneLine(messages.join('; ')) || 'failed' });
     messages = [];
   }
   return failed;

@@ -31,11 +31,6 @@ export interface OwnedState {
   routes: Route[];
 }
 
-export interface KernelView {
-  rules: SeenRule[];
-  routes: SeenRoute[];
-}
-
 type Json = Record<string, unknown>;
 
 function entries(json: unknown, what: string): Json[] {
@@ -46,9 +41,15 @@ function entries(json: unknown, what: string): Json[] {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const protocolOf = (v: unknown): number => (typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
+const protocolOf = (v: unknown, absent: number): number => (v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
+/** rtnetlink's RTPROT_BOOT: `ip route add`'s own, which ip leaves out of a route's JSON (rules: unspec, 0). */
+const RTPROT_BOOT = 3;
 /** ip omits `table` for the main table. */
 const tableOf = (v: unknown): number => (v === undefined ? 254 : Number(v));
+
+/** rt_protos' names for the protocols other programs stamp their routes with (ip takes them too). */
+const PROTOCOL_NAMES: Record<number, string> = { 2: 'kernel', 3: 'boot', 4: 'static', 9: 'ra', 16: 'dhcp' };
+export const protocolName = (n: number): string => PROTOCOL_NAMES[n] ?? String(n);
 
 /** The whole address space of a family. */
 export const ANY: Record<Family, string> = { 4: '0.0.0.0/0', 6: '::/0' };
@@ -65,7 +66,7 @@ export function parseRules(json: unknown, family: Family = 4): SeenRule[] {
     from: withLength(str(r.src) ?? 'all', r.srclen, family),
     table: tableOf(r.table),
     priority: Number(r.priority),
-    protocol: protocolOf(r.protocol),
+    protocol: protocolOf(r.protocol, 0),
   }));
 }
 
@@ -77,16 +78,25 @@ export function parseRoutes(json: unknown, family: Family = 4): SeenRoute[] {
     gateway: str(r.gateway),
     onlink: Array.isArray(r.flags) && r.flags.includes('onlink'),
     table: tableOf(r.table),
-    protocol: protocolOf(r.protocol),
+    protocol: protocolOf(r.protocol, RTPROT_BOOT),
   }));
 }
 
-/** A route with the metric that ranks defaults (ip omits it for IPv4's 0). */
-export type MetricRoute = SeenRoute & { metric: number };
+/**
+ * A route with the metric that ranks defaults (ip omits it for IPv4's 0), and the nexthop object
+ * it uses, if any: the kernel deletes an IPv6 route with one by prefix, protocol and metric alone,
+ * whatever device and gateway the delete names (issue 18, measured on 6.18).
+ */
+export type MetricRoute = SeenRoute & { metric: number; nhid: number | null };
 
 export function parseMetricRoutes(json: unknown, family: Family): MetricRoute[] {
-  const metrics = entries(json, 'route show').map((r) => (typeof r.metric === 'number' ? r.metric : 0));
-  return parseRoutes(json, family).map((r, i) => ({ ...r, metric: metrics[i]! }));
+  const extra = entries(json, 'route show').map((r) => ({ metric: typeof r.metric === 'number' ? r.metric : 0, nhid: typeof r.nhid === 'number' ? r.nhid : null }));
+  return parseRoutes(json, family).map((r, i) => ({ ...r, ...extra[i]! }));
+}
+
+/** From `ip -j link show`: each device's parent (a macvlan's link), null for one without. */
+export function parseLinks(json: unknown): Map<string, string | null> {
+  return new Map(entries(json, 'link show').map((l) => [str(l.ifname) ?? '', str(l.link)]));
 }
 
 /** A route of one device (`route show table main dev IF`: ip leaves the device out). */
@@ -112,12 +122,3 @@ export function parseAddresses(json: unknown): Map<string, string[]> {
   return byDevice;
 }
 
-/** The questions `status` and `check` ask: every rule, every route in every table. */
-export const VIEW_QUERIES = [
-  ['rule', 'show'],
-  ['route', 'show', 'table', 'all'],
-];
-
-export function kernelView(answers: readonly unknown[]): KernelView {
-  return { rules: parseRules(answers[0]), routes: parseRoutes(answers[1]) };
-}

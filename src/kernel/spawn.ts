@@ -24,7 +24,7 @@ export interface Child {
   write: (text: string) => void;
   /** Close its stdin. */
   close: () => void;
-  /** SIGKILL its process group. */
+  /** SIGKILL its process group (nothing once it has exited). */
   kill: () => void;
   /** From now on, kill it and report `timed-out` unless it ends within `ms`. */
   limit: (ms: number) => void;
@@ -36,6 +36,7 @@ export function startChild(argv: readonly string[], opts: { stdin: boolean }, on
   const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
+  let closed = false;
   const end = (how: ChildEnd): void => {
     if (ended) return;
     ended = true;
@@ -43,6 +44,8 @@ export function startChild(argv: readonly string[], opts: { stdin: boolean }, on
     on.end(how);
   };
   const kill = (): void => {
+    // once it has exited and its pipes closed, its process group number may be somebody else's
+    if (closed) return;
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     } catch {
@@ -55,7 +58,10 @@ export function startChild(argv: readonly string[], opts: { stdin: boolean }, on
   });
   child.stdout?.on('data', (d: Buffer) => ended || on.stdout(d.toString()));
   child.stderr?.on('data', (d: Buffer) => ended || on.stderr(d.toString()));
-  child.on('close', (code, signal) => end({ kind: 'exited', code, signal }));
+  child.on('close', (code, signal) => {
+    closed = true;
+    end({ kind: 'exited', code, signal });
+  });
   return {
     write: (text) => child.stdin?.write(text),
     close: () => child.stdin?.end(),

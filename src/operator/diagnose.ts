@@ -5,7 +5,13 @@ import { hasNogateway } from './dhcpcd-conf.js';
 import { describeClient, fighting } from './dhcp-clients.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
-import type { SeenRule } from '../kernel/kernel.js';
+import { ANY, protocolName, type Family, type MetricRoute, type SeenRule } from '../kernel/kernel.js';
+import { commandOf } from '../hook/apply.js';
+import type { Part, PartState, PlannedChange } from '../hook/plan.js';
+import { hostOrPrefix } from '../shared/prefix.js';
+import type { FamilyState } from './judge.js';
+import { decidingRule } from './policy.js';
+import { routedAsMeant, type RouteCheck } from './route-probe.js';
 
 export interface Finding {
   /** A stable key for scripts and tests: `rule-missing`, `rp-filter`, … */
@@ -15,18 +21,11 @@ export interface Finding {
   fix: string[];
 }
 
-const RULE_PROBLEMS = {
-  missing: 'no source rule for its address: replies from it leave through the main table (the LAN), not the modem',
-  stale: 'a source rule for an address it no longer holds',
-  duplicated: 'more than one source rule for its address',
-} as const;
-
 /** A per-interface sysctl key; with a dot in the name only the slash form is unambiguous. */
 const sysctlKey = (iface: string, key = 'rp_filter', family = 'ipv4'): string =>
   iface.includes('.') ? `net/${family}/conf/${iface}/${key}` : `net.${family}.conf.${iface}.${key}`;
 /** Re-running the installer restores every file it owns. */
 const reinstall = (iface: string): string => `sudo ./install.sh ${iface}   # in srcroute's source directory`;
-const hostOf = (prefix: string): string => prefix.replace(/\/32$/, '');
 /**
  * How to get IFACE's client to lease again, never by starting a dhcpcd by accident (a dhcpcd
  * control command that finds no daemon starts one): the box's own way when known (ifupdown), a
@@ -48,7 +47,7 @@ const nogatewayFix = (f: InterfaceFacts): string[] => [
   `sudo ./install.sh --configure-dhcpcd ${f.state.iface}   # in srcroute's source directory`,
   ...(runningDhcpcd(f) ? [`dhcpcd -n ${f.state.iface}   # the running dhcpcd rereads dhcpcd.conf`] : []),
 ];
-const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOf(r.from)} lookup ${r.table} pref ${r.priority}`;
+const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOrPrefix(r.from)} lookup ${r.table} pref ${r.priority}`;
 
 /** `count` table numbers from 123 up that no registered name and no interface uses. */
 function freeTables(facts: Facts, count: number): number[] {
@@ -125,72 +124,182 @@ function leaseFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const s = f.state;
   const out: Finding[] = [];
   if (f.config !== null && s.problem !== null) out.push({ id: 'lease', iface: s.iface, problem: s.problem, fix: [restartClient(f), `srcroute sync ${s.iface}`] });
-  const foreign = s.rules.filter((r) => r.protocol !== facts.protocol);
+  // the original hook's `ip rule add from ADDR table N`, without srcroute's protocol
+  const foreign = f.config === null ? [] : facts.kernel[4].rules.filter((r) => r.table === f.config!.table && r.protocol !== facts.protocol && r.from !== ANY[4]);
   if (foreign.length > 0) {
     out.push({
       id: 'leftover-rules',
       iface: s.iface,
-      problem: `${foreign.length} rule(s) for ${hostOf(foreign[0]!.from)} that srcroute did not make (left by the original hook's \`ip rule add\` without a priority)`,
+      problem: `${foreign.length} rule(s) for ${hostOrPrefix(foreign[0]!.from)} that srcroute did not make (left by the original hook's \`ip rule add\` without a priority)`,
       fix: [...foreign.map(ruleDel), `srcroute sync ${s.iface}`],
     });
-  } else if (s.rule === 'missing' || s.rule === 'stale' || s.rule === 'duplicated') {
-    out.push({ id: `rule-${s.rule}`, iface: s.iface, problem: RULE_PROBLEMS[s.rule], fix: [`srcroute sync ${s.iface}`] });
-  }
-  const routes = [
-    ['default route', s.defaultRoute],
-    ['connected route', s.connected],
-  ] as const;
-  for (const [what, state] of routes) {
-    if (state === 'missing' || state === 'wrong' || state === 'stale') {
-      const where = s.table ? ` in table ${s.table.name}` : '';
-      const says = { missing: `no ${what}${where}`, wrong: `the ${what}${where} does not match the lease`, stale: `a ${what}${where} left from an old lease` }[state];
-      out.push({ id: `route-${state}`, iface: s.iface, problem: says, fix: [`srcroute sync ${s.iface}`] });
-    }
   }
   return out;
 }
 
-const IPV6_PROBLEMS = {
-  rules: {
-    missing: 'a global IPv6 address without its source rule: replies from it leave through the main table (the LAN)',
-    stale: 'an IPv6 source rule for an address it no longer holds (or with no router known)',
-  },
-  defaultRoute: {
-    missing: 'no IPv6 default route (via the router the modem advertises) in its table',
-    stale: 'an IPv6 default route in its table although no router is known',
-  },
-} as const;
+const SEVERITY: PartState[] = ['wrong', 'missing', 'stale'];
+
+/** What a part of the table being missing, wrong or stale means, for a person. */
+function partProblem(part: Part, state: PartState, what: string, family: Family, table: string, wanted: boolean): string {
+  const v6 = family === 6 ? 'IPv6 ' : '';
+  if (part === 'rule') {
+    return {
+      missing: `no ${v6}source rule for ${what}: replies from it leave through the main table (the LAN), not the modem`,
+      wrong: `the ${v6}source rule for ${what} is not the one configured (its preference or table)`,
+      stale: wanted ? `a second ${v6}source rule for ${what}` : `a ${v6}source rule for ${what}, which it no longer holds${family === 6 ? ' (or with no router known)' : ''}`,
+    }[state];
+  }
+  const route = part === 'default' ? `${v6}default route` : `${v6}route to ${what}`;
+  return {
+    missing: `no ${route} in table ${table}`,
+    wrong: `the ${route} in table ${table} does not match the ${family === 6 ? 'router' : 'lease'}`,
+    stale: `a ${route} in table ${table} left from an old ${family === 6 ? 'router or prefix' : 'lease'}`,
+  }[state];
+}
+
+/**
+ * The hook's own judgement: one finding per part of the table its plan would change, naming the
+ * changes; `srcroute sync` makes exactly them.
+ */
+function planFindings(f: InterfaceFacts, family: Family, state: FamilyState | null): Finding[] {
+  if (state === null || f.config === null) return [];
+  const groups = new Map<string, PlannedChange[]>();
+  for (const c of state.plan) {
+    const key = `${c.part} ${c.part === 'rule' ? c.argv[3] : c.argv[2]}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const iface = f.state.iface;
+  return [...groups.values()].map((changes) => {
+    const { part } = changes[0]!;
+    const state_ = SEVERITY.find((x) => changes.some((c) => c.state === x))!;
+    const what = part === 'rule' ? changes[0]!.argv[3]! : changes[0]!.argv[2]!;
+    const wanted = part === 'rule' && state.desired.rules.some((r) => hostOrPrefix(r.from) === what);
+    return {
+      id: `${family === 6 ? 'ipv6-' : ''}${part === 'rule' ? 'rule' : 'route'}-${state_}`,
+      iface,
+      problem: partProblem(part, state_, what, family, f.config!.tableName, wanted),
+      fix: [`srcroute sync ${iface}   # runs: ${changes.map((c) => commandOf(c, family)).join('; ')}`],
+    };
+  });
+}
+
+/** A preference before every other rule but the local table's, for srcroute's rules. */
+function firstPreference(facts: Facts): number {
+  const others = [...facts.policy[4], ...facts.policy[6]].filter((r) => r.priority > 0 && r.protocol !== facts.protocol).map((r) => r.priority);
+  return Math.min(...others, 32766) - 1;
+}
+
+/** Where the kernel really sends packets from each routed address, when srcroute's own state is right. */
+function routeFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const iface = f.state.iface;
+  const ours = f.config?.priority ?? 0;
+  return f.routes.filter((c) => c.answer !== null && !routedAsMeant(c)).map((c: RouteCheck): Finding => {
+    const answer = c.answer!;
+    const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${f.config?.tableName ?? c.expect.table})`;
+    const went = 'error' in answer ? `nowhere (${answer.error})` : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
+    const rule = decidingRule(facts.policy[c.family], c.address, c.to, 'error' in answer ? null : answer.table, ours);
+    const first = firstPreference(facts);
+    if (rule === null) {
+      return {
+        id: 'route-unexpected',
+        iface,
+        problem: `the kernel sends packets from ${c.address} ${went}, not ${meant}`,
+        fix: [`ip ${c.family === 6 ? '-6 ' : ''}route get ${c.to} from ${c.address}; ip ${c.family === 6 ? '-6 ' : ''}rule show   # what decides them`],
+      };
+    }
+    return {
+      id: 'route-shadowed',
+      iface,
+      problem: `packets from ${c.address} go ${went}, not ${meant}: rule "${rule.text}" decides them before srcroute's (pref ${ours})`,
+      fix: first >= 1
+        ? [`echo PRIORITY=${first} >> /etc/srcroute/${iface}.env && srcroute sync ${iface}   # srcroute's rules before every other one`]
+        : [`make whatever added rule ${rule.priority} add it after pref ${ours}, or delete it: ip ${c.family === 6 ? '-6 ' : ''}rule del pref ${rule.priority}`],
+    };
+  });
+}
+
+/** A global IPv6 address on the interface that srcroute neither routes nor plans to. */
+function ipv6AddressFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  const { iface, ipv6 } = f.state;
+  if (f.config === null) return [];
+  const ruled = new Set(facts.kernel[6].rules.filter((r) => r.protocol === facts.protocol).map((r) => hostOrPrefix(r.from)));
+  const planned = new Set((ipv6?.plan ?? []).filter((c) => c.part === 'rule').map((c) => c.argv[3]));
+  const loose = (facts.kernel[6].addresses.get(iface) ?? []).filter((a) => !ruled.has(a) && !planned.has(a));
+  return loose.map((addr) => ({
+    id: 'ipv6-address-without-rule',
+    iface,
+    problem: ipv6 === null
+      ? `it holds ${addr}, but IPV6=no: srcroute does not route it, so replies from it leave through the main table (the LAN)`
+      : `it holds ${addr}, but no router is known for it (no RA default in main, none in its table): replies from it leave through the main table (the LAN)`,
+    fix: ipv6 === null
+      ? [`echo IPV6=yes >> /etc/srcroute/${iface}.env && srcroute sync ${iface}   # or no IPv6 there: sysctl -w ${sysctlKey(iface, 'accept_ra', 'ipv6')}=0`]
+      : [restartClient(f)],
+  }));
+}
 
 function ipv6Findings(f: InterfaceFacts): Finding[] {
-  const { iface, ipv6 } = f.state;
-  if (ipv6 === null) return [];
+  const { iface } = f.state;
+  const sysctl = f.sysctl6;
+  if (sysctl === null || !sysctl.forwarding || sysctl.acceptRa === 2) return [];
+  return [{
+    id: 'ipv6-accept-ra',
+    iface,
+    problem: `IPv6 forwarding is on and ${sysctlKey(iface, 'accept_ra', 'ipv6')} is ${sysctl.acceptRa ?? 'unknown'}, not 2: the kernel ignores the modem's router advertisements`,
+    fix: [`sysctl -w ${sysctlKey(iface, 'accept_ra', 'ipv6')}=2`, `printf '%s = 2\\n' ${sysctlKey(iface, 'accept_ra', 'ipv6')} >> /etc/sysctl.d/60-srcroute.conf   # at boot too`],
+  }];
+}
+
+/** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
+const RTPROT_RA = 9;
+
+/**
+ * A route delete that takes that route alone. IPv4 matches device and gateway; IPv6 does not for
+ * routes that use a nexthop object (networkd's): a delete by prefix, protocol and metric takes the
+ * first such one, which can be the LAN's (issue 18). Then the device's own IPv6 is reset instead.
+ */
+function removal(r: MetricRoute, family: Family, main: readonly MetricRoute[]): string {
+  const risky = family === 6 && main.some((o) => o !== r && o.dst === r.dst && o.nhid !== null && o.protocol === r.protocol && o.metric === r.metric);
+  if (risky) {
+    const key = sysctlKey(r.dev, 'disable_ipv6', 'ipv6');
+    return `sysctl -w ${key}=1 && sysctl -w ${key}=0   # drops ${r.dev}'s IPv6 routes and addresses alone: a route delete could take the LAN's default (same protocol and metric, a nexthop object)`;
+  }
+  return `ip ${family === 6 ? '-6 ' : ''}route del default${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} proto ${protocolName(r.protocol)} metric ${r.metric} table main`;
+}
+
+/**
+ * Defaults in main that leave through a srcroute interface or the link it sits on (the modem's
+ * port): traffic from every source may go to the modem, which drops what is not from its
+ * leases. One finding per route, whichever interfaces share that port. One is srcroute's own
+ * doing and stays: under ifupdown with dhclient, the kernel's RA default on the macvlan, at the
+ * metric 2048 its pre-up sets, below the LAN's (it tells srcroute the router).
+ */
+function mainDefaultFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
-  for (const part of ['rules', 'defaultRoute'] as const) {
-    const state = ipv6[part];
-    if (state === 'missing' || state === 'stale') out.push({ id: `ipv6-${part === 'rules' ? 'rule' : 'route'}-${state}`, iface, problem: IPV6_PROBLEMS[part][state], fix: [`srcroute sync ${iface}`] });
-  }
-  if (ipv6.mainDefaultHere) {
-    const { gateway, metric } = ipv6.mainDefaultHere;
-    out.push({
-      id: 'ipv6-main-default',
-      iface,
-      problem: `main's IPv6 default route leaves via ${iface} (${gateway ? `via ${gateway}, ` : ''}metric ${metric}): IPv6 from every source goes to the modem, not the LAN`,
-      fix: [
-        // metric 1024 (the kernel's ra_defrtr_metric) with accept_ra 0 (dhcpcd took over the RAs): the kernel's
-        // from before dhcpcd ran (a NetworkManager link, stacks/nm.ts), never renewed nor removed; nogateway cannot remove it
-        ...(ipv6.acceptRa === 0 && metric === 1024 ? [`ip -6 route del default${gateway ? ` via ${gateway}` : ''} dev ${iface} metric ${metric}   # the kernel took it before dhcpcd turned its RA handling off`] : []),
-        ...nogatewayFix(f).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
-        `with dhclient (the kernel's RAs): sysctl -w ${sysctlKey(iface, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`,
-      ],
-    });
-  }
-  if (ipv6.forwarding && ipv6.acceptRa !== 2) {
-    out.push({
-      id: 'ipv6-accept-ra',
-      iface,
-      problem: `IPv6 forwarding is on and ${sysctlKey(iface, 'accept_ra', 'ipv6')} is ${ipv6.acceptRa ?? 'unknown'}, not 2: the kernel ignores the modem's router advertisements`,
-      fix: [`sysctl -w ${sysctlKey(iface, 'accept_ra', 'ipv6')}=2`, `printf '%s = 2\\n' ${sysctlKey(iface, 'accept_ra', 'ipv6')} >> /etc/sysctl.d/60-srcroute.conf   # at boot too`],
-    });
+  for (const family of [4, 6] as const) {
+    const main = facts.kernel[family].routes.filter((r) => r.table === 254 && r.dst === ANY[family]);
+    const best = Math.min(...main.map((r) => r.metric));
+    for (const r of main) {
+      const own = facts.interfaces.find((f) => f.state.iface === r.dev);
+      const under = facts.interfaces.filter((f) => f.parent !== null && f.parent === r.dev);
+      const f = own ?? under[0];
+      if (f === undefined) continue;
+      const below = family === 6 && own !== undefined && r.protocol === RTPROT_RA && r.metric >= 2048 && r.metric > best;
+      if (below) continue;
+      const source = own === undefined
+        ? family === 6
+          ? [`sysctl -w ${sysctlKey(r.dev, 'accept_ra', 'ipv6')}=0   # no IPv6 from the modem on its own port (NetworkManager: nmcli connection modify PROFILE ipv6.method disabled)`]
+          : [`run no DHCP client on ${r.dev}: the macvlans lease (NetworkManager: nmcli connection modify PROFILE ipv4.method disabled)`]
+        : [
+            ...nogatewayFix(f).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
+            ...(family === 6 ? [`with the kernel's RAs (dhclient): sysctl -w ${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`] : []),
+          ];
+      out.push({
+        id: `${family === 6 ? 'ipv6-' : ''}main-default`,
+        iface: f.state.iface,
+        problem: `main holds ${family === 6 ? 'an IPv6' : 'a'} default route via ${r.gateway ?? 'the link'} dev ${r.dev}${own ? '' : ` (the modem's port, under ${under.map((u) => u.state.iface).join(', ')})`}, proto ${protocolName(r.protocol)}, metric ${r.metric}: traffic from every source may leave through the modem, which drops what is not from its leases`,
+        fix: [removal(r, family, main), ...source],
+      });
+    }
   }
   return out;
 }
@@ -220,7 +329,7 @@ function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
         : [`kill ${last.pid}   # the ${last.program} started last`],
     });
   }
-  const ruled = new Set(facts.kernel.rules.filter((r) => r.protocol === facts.protocol).map((r) => hostOf(r.from)));
+  const ruled = new Set(facts.kernel[4].rules.filter((r) => r.protocol === facts.protocol).map((r) => hostOrPrefix(r.from)));
   // the lease's own address is judged against the lease (rule-missing and the like)
   for (const addr of f.addresses.filter((a) => !ruled.has(a) && a !== s.lease?.address)) {
     out.push({
@@ -295,7 +404,19 @@ export function diagnose(facts: Facts): Finding[] {
     out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall('eth0v0')] });
   }
   for (const f of facts.interfaces) {
-    out.push(...configFindings(f, facts), ...hookFindings(f), ...serviceFindings(f, facts), ...leaseFindings(f, facts), ...clientFindings(f, facts), ...ipv6Findings(f), ...systemFindings(f, facts));
+    out.push(
+      ...configFindings(f, facts),
+      ...hookFindings(f),
+      ...serviceFindings(f, facts),
+      ...leaseFindings(f, facts),
+      ...planFindings(f, 4, f.state.ipv4),
+      ...planFindings(f, 6, f.state.ipv6),
+      ...routeFindings(f, facts),
+      ...clientFindings(f, facts),
+      ...ipv6AddressFindings(f, facts),
+      ...ipv6Findings(f),
+      ...systemFindings(f, facts),
+    );
   }
   const s = facts.dhcpcdService;
   if (s !== null && s.readOnlyRun && !s.writable.includes(LOCK_DIR) && facts.interfaces.some((f) => f.hook.exists)) {
@@ -328,6 +449,7 @@ export function diagnose(facts: Facts): Finding[] {
       fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' '))],
     });
   }
+  out.push(...mainDefaultFindings(facts));
   out.push(...networkdFindings(facts.networkd));
   for (const l of facts.nmLeases) {
     out.push({

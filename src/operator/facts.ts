@@ -1,6 +1,7 @@
-// The edge that gathers what `status` and `check` judge: config, leases, one `ip` process for
-// the kernel's rules and routes, rp_filter, hook files, dhcpcd.conf, networkd's settings.
-// Everything it finds goes into plain data; the judging (interface-state.ts, diagnose.ts) is pure.
+// The edge that gathers what `status` and `check` judge: config, leases, one `ip` session per
+// family (every rule, every route, every address, then `route get` for each routed address),
+// rp_filter, hook files, dhcpcd.conf, networkd's settings. Everything it finds goes into plain
+// data; the judging (judge.ts, with the hook's own plan, and diagnose.ts) is pure.
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEYS, readLayers, resolveConfig, type Config, type Layer } from '../hook/config.js';
@@ -8,13 +9,13 @@ import { InputError } from '../shared/errors.js';
 import { readEvent } from '../hook/event.js';
 import { readText, statOf } from '../shared/files.js';
 import { configuredInterfaces } from './interfaces.js';
-import { interfaceState, type InterfaceInput, type InterfaceState } from './interface-state.js';
+import { interfaceState, type FamilyRead, type InterfaceInput, type InterfaceState } from './judge.js';
 import { leaseEnv } from '../hook/lease.js';
 import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
-import { kernelView, parseAddresses, parseMetricRoutes, parseRules, VIEW_QUERIES, type KernelView } from '../kernel/kernel.js';
-import { ipv6State, type Ipv6Input } from './interface-state6.js';
+import { parseAddresses, parseLinks, parseMetricRoutes, parseRules, type Family } from '../kernel/kernel.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
+import type { IpSession } from '../kernel/ip.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
 import { readProcesses, type Proc } from './running.js';
 import { nmLeases, type NmLease } from './nm-dhcp.js';
@@ -22,6 +23,8 @@ import { clientsOf, dhcpClients, type DhcpClient } from './dhcp-clients.js';
 import { clientStart } from './stacks/ifupdown.js';
 import type { OperatorDeps } from './deps.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
+import { parsePolicy, type PolicyRule } from './policy.js';
+import { routeAnswer, routeChecks, routeQuery, type RouteCheck } from './route-probe.js';
 
 export interface HookFile {
   path: string;
@@ -55,6 +58,12 @@ export interface InterfaceFacts {
   addresses: string[];
   /** The command that (re)starts its DHCP client the way this box does at boot, when known. */
   clientStart: string | null;
+  /** The link it sits on (a macvlan's parent: the modem's port), when known. */
+  parent: string | null;
+  /** Where the kernel really sends packets from each address srcroute routes (`ip route get`). */
+  routes: RouteCheck[];
+  /** IPv6 forwarding (its own or `all`) and accept_ra, read only where IPv6 is handled. */
+  sysctl6: { forwarding: boolean; acceptRa: number | null } | null;
 }
 
 export interface Facts {
@@ -62,7 +71,10 @@ export interface Facts {
   /** srcroute.env could not be used. */
   globalProblem: string | null;
   protocol: number;
-  kernel: KernelView;
+  /** Each family's whole kernel: every rule, every route of every table, every global address. */
+  kernel: Record<Family, FamilyRead>;
+  /** Each family's policy rules, for the rule that decided a `route get`. */
+  policy: Record<Family, PolicyRule[]>;
   /** Table numbers by name, as registered. */
   tables: ReadonlyMap<string, number>;
   dispatcher: { path: string; hasBlock: boolean; dhclient: boolean };
@@ -152,68 +164,109 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
   }
 }
 
+/** One family's read: every rule, route and global address, and (IPv4) every link; nothing on a kernel without IPv6. */
+async function readFamily(session: IpSession, family: Family): Promise<{ read: FamilyRead; policy: PolicyRule[]; links: Map<string, string | null> } | null> {
+  try {
+    const queries = [['rule', 'show'], ['route', 'show', 'table', 'all'], ['addr', 'show', 'scope', 'global'], ...(family === 4 ? [['link', 'show']] : [])];
+    const answers = await session.read(queries);
+    const addresses = parseAddresses(answers[2]);
+    return {
+      read: {
+        rules: parseRules(answers[0], family),
+        routes: parseMetricRoutes(answers[1], family),
+        addresses: family === 6 ? new Map([...addresses].map(([k, v]) => [k, v.map(canonicalIPv6)])) : addresses,
+      },
+      policy: parsePolicy(answers[0], family),
+      links: family === 4 ? parseLinks(answers[3]) : new Map(),
+    };
+  } catch (e) {
+    session.kill();
+    if (family === 6 && isNoIPv6(e)) return null; // a kernel without IPv6 has none to show
+    throw e;
+  }
+}
+
+/** Ask the kernel where each check's packets go, and end the session. */
+async function ask(session: IpSession, checks: RouteCheck[]): Promise<void> {
+  if (checks.length === 0) return session.close();
+  const answers = await session.probe(checks.map(routeQuery));
+  checks.forEach((c, i) => (c.answer = routeAnswer(answers[i]!)));
+}
+
+const EMPTY: FamilyRead = { rules: [], routes: [], addresses: new Map() };
+
 /** Every configured interface, or just `only`. */
 export async function gatherFacts(deps: OperatorDeps, only: string | null): Promise<Facts> {
   const global = configOf(deps, null);
   const fallback = global.config ?? resolveConfig([], () => new Map(), deps.isExecutable);
-  let answers: unknown[] = [];
-  // IPv4: the rules and routes, and the interfaces' addresses (an address without its rule)
-  await deps.ip(fallback)([...VIEW_QUERIES, ['addr', 'show', 'scope', 'global']], (a) => ((answers = a), []), true);
-  const addresses4 = parseAddresses(answers[2] ?? []);
-  const kernel = kernelView(answers);
-  // IPv6: its own ip process (ip lists one family at a time), and the interfaces' addresses.
-  let answers6: unknown[] = [[], [], []];
-  try {
-    await deps.ip(fallback, 6)([...VIEW_QUERIES, ['addr', 'show', 'scope', 'global']], (a) => ((answers6 = a), []), true);
-  } catch (e) {
-    if (!isNoIPv6(e)) throw e; // a kernel without IPv6 has none to show
-  }
-  const view6 = { rules: parseRules(answers6[0], 6), routes: parseMetricRoutes(answers6[1], 6), addresses: parseAddresses(answers6[2]) };
-  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
-  const ipv6Of = (iface: string, config: Config | null): Ipv6Input | null =>
-    config === null || !config.ipv6
-      ? null
-      : {
-          iface,
-          config,
-          addresses: (view6.addresses.get(iface) ?? []).map(canonicalIPv6),
-          rules: view6.rules,
-          routes: view6.routes,
-          sysctl: { forwarding: v6(iface, 'forwarding'), forwardingAll: v6('all', 'forwarding'), acceptRa: v6(iface, 'accept_ra') },
-        };
   const processes = readProcesses(deps.paths.proc, deps.now());
-  const clients = dhcpClients(processes);
-  const tables = deps.tables();
   const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [only];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
 
-  const interfaces: InterfaceFacts[] = [];
+  const inputs: (InterfaceInput & { layers: Layer[] })[] = [];
   for (const iface of names) {
     const { config, layers, problem } = configOf(deps, iface);
     const lease = config === null ? { lease: null, problem: null } : await leaseOf(deps, iface);
+    inputs.push({ iface, config, layers, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) } });
+  }
+
+  const sessions = { 4: deps.ip(fallback, 4), 6: deps.ip(fallback, 6) };
+  try {
+    return await judged(deps, inputs, sessions, global.problem, fallback.protocol, names, processes);
+  } finally {
+    sessions[4].kill(); // done already, unless something failed on the way
+    sessions[6].kill();
+  }
+}
+
+async function judged(
+  deps: OperatorDeps,
+  inputs: (InterfaceInput & { layers: Layer[] })[],
+  sessions: Record<Family, IpSession>,
+  globalProblem: string | null,
+  protocol: number,
+  names: string[],
+  processes: Proc[],
+): Promise<Facts> {
+  const tables = deps.tables();
+  const clients = dhcpClients(processes);
+  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
+  const four = (await readFamily(sessions[4], 4))!;
+  const six = await readFamily(sessions[6], 6);
+  const kernel = { 4: four.read, 6: six?.read ?? EMPTY };
+
+  const interfaces: InterfaceFacts[] = inputs.map(({ layers, ...input }) => {
+    const { iface, config } = input;
+    const state: InterfaceState = interfaceState(input, kernel[4], six === null ? null : kernel[6]);
     const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
-    const input6 = ipv6Of(iface, config);
-    const state = interfaceState(
-      { iface, config, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) }, ipv6: input6 && ipv6State(input6) },
-      kernel,
-    );
-    interfaces.push({
+    return {
       state,
       config,
       tableValue,
       tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
       hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
       clients: clientsOf(clients, iface),
-      addresses: addresses4.get(iface) ?? [],
+      addresses: [...(kernel[4].addresses.get(iface) ?? [])],
       clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
-    });
-  }
+      parent: four.links.get(iface) ?? null,
+      routes: config === null ? [] : [
+        ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
+        ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
+      ],
+      sysctl6: state.ipv6 === null ? null : { forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1, acceptRa: v6(iface, 'accept_ra') },
+    };
+  });
+  const checks = interfaces.flatMap((f) => f.routes);
+  await ask(sessions[4], checks.filter((c) => c.family === 4));
+  if (six !== null) await ask(sessions[6], checks.filter((c) => c.family === 6));
+
   const conf = readText(deps.paths.dhcpcdConf);
   return {
     interfaces,
-    globalProblem: global.problem,
-    protocol: fallback.protocol,
+    globalProblem,
+    protocol,
     kernel,
+    policy: { 4: four.policy, 6: six?.policy ?? [] },
     tables,
     dispatcher: {
       path: deps.paths.dispatcher,

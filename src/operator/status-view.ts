@@ -1,8 +1,10 @@
 // `srcroute status`, the showing part: interface states -> an aligned table a person reads at
 // a glance, or JSON for scripts. Pure.
-import type { InterfaceState } from './interface-state.js';
+import type { FamilyState, InterfaceState } from './judge.js';
+import { commandOf } from '../hook/apply.js';
+import type { Family } from '../kernel/kernel.js';
 
-const COLUMNS = ['IFACE', 'LEASE', 'GATEWAY', 'TABLE', 'RULE', 'DEFAULT', 'CONNECTED', 'RP_FILTER', 'IPV6', 'RULES6', 'DEFAULT6'] as const;
+const COLUMNS = ['IFACE', 'LEASE', 'GATEWAY', 'TABLE', 'RULE', 'DEFAULT', 'CONNECTED', 'RP_FILTER', 'IPV6', 'RULES6', 'DEFAULT6', 'CONNECTED6'] as const;
 
 /** IPv6 at a glance: `off` (IPV6=no), how many global addresses, and through which router. */
 function ipv6Cell(s: InterfaceState): string {
@@ -17,13 +19,14 @@ function row(s: InterfaceState): string[] {
     s.lease ? `${s.lease.address}/${s.lease.prefix}` : 'none',
     s.lease ? (s.lease.gateway ?? 'on-link') : '-',
     s.table ? (s.table.name === String(s.table.number) ? s.table.name : `${s.table.name} (${s.table.number})`) : '?',
-    s.rule,
-    s.defaultRoute,
-    s.connected,
+    s.ipv4?.rule ?? '-',
+    s.ipv4?.default ?? '-',
+    s.ipv4?.connected ?? '-',
     s.rpFilter,
     ipv6Cell(s),
-    s.ipv6?.rules ?? '-',
-    s.ipv6?.defaultRoute ?? '-',
+    s.ipv6?.rule ?? '-',
+    s.ipv6?.default ?? '-',
+    s.ipv6?.connected ?? '-',
   ];
 }
 
@@ -36,6 +39,8 @@ export function renderStatusTable(states: readonly InterfaceState[]): string[] {
   return lines;
 }
 
+/** The same for scripts; each family's plan as the commands the hook would run (none: converged). */
 export function renderStatusJson(states: readonly InterfaceState[]): string {
-  return JSON.stringify({ interfaces: states }, null, 2);
+  const family = (f: FamilyState | null, n: Family) => f && { ...f, plan: f.plan.map((c) => commandOf(c, n)) };
+  return JSON.stringify({ interfaces: states.map((s) => ({ ...s, ipv4: family(s.ipv4, 4), ipv6: family(s.ipv6, 6) })) }, null, 2);
 }

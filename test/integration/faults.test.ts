@@ -447,5 +447,37 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       expect(gone.code, gone.stderr).toBe(0);
       expect(held(123)).toEqual(nothing);
     });
+
+    // Issue 18: under uninstall, the DHCP client's own EXPIRE removed the IPv4 rule between
+    // flush's read and its delete; flush stopped at "No such file or directory" and left IPv6.
+    // The fake ip forwards the batch to the real one, but runs the first `rule del` itself
+    // first, as that racing hook did.
+    it('flush racing the hook\'s own EXPIRE (the rule gone between its read and its delete): both families end empty, exit 0', async () => {
+      address(A);
+      const cfg = config(`IP=${ipPath}\nTABLE=123\n`);
+      const bound = await bundle(up(A), cfg);
+      expect(bound.code, bound.stderr).toBe(0);
+      ns!.ip('-6', 'rule', 'add', 'from', '2001:db8:1::50', 'lookup', '123', 'priority', '1000', 'protocol', PROTO);
+      ns!.ip('-6', 'route', 'add', '2001:db8:1::/64', 'dev', 'eth0v0', 'proto', PROTO, 'table', '123');
+      const raced = join(tmp, 'raced');
+      const racing = script('ip-racing', [
+        `{ while IFS= read -r line; do`,
+        `    case $line in "rule del "*) if [ ! -e ${raced} ]; then : >${raced}; ${ipPath} "$1" $line; fi ;; esac`,
+        `    printf '%s\\n' "$line"`,
+        `  done; } | exec ${ipPath} "$@"`,
+      ].join('\n'));
+      const argv = ['netns', 'exec', ns!.name, ...hookEnv({}, config(`IP=${racing}\nTABLE=123\n`)), process.execPath, BUNDLE, 'flush'];
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(existsSync(raced), 'the racing delete ran').toBe(true);
+      expect(r.code, r.stderr).toBe(0);
+      expect(held(123)).toEqual(nothing);
+      expect(ns!.json<KRule>('-6', '-N', 'rule', 'show').filter((x) => x.protocol === PROTO), 'IPv6 rules too').toEqual([]);
+      expect(ns!.json<KRoute>('-6', '-N', 'route', 'show', 'table', '123'), 'IPv6 routes too').toEqual([]);
+    });
   });
 });

@@ -4,7 +4,7 @@
 // admin's own /etc/dhcpcd.exit-hook; install, reinstall, dhcpcd-run-hooks with recorded events,
 // the dhclient shim sourced as dhclient-script does, and uninstall --purge must leave it, and the
 // rest of /etc, exactly as they were.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
 import { run, type RunResult } from '../support/run.js';
 import { Sandbox } from '../support/sandbox.js';
+import { tempDir } from '../support/tmp.js';
 
 const ok = prerequisites('install.sh', ['root', 'ip', 'unshare', 'nsenter', 'setpriv', 'run-parts', 'dhcpcd', 'systemd-analyze']);
 
@@ -96,10 +97,19 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
   });
 
   it('refuses to run as a non-root user, in one clear line, except for --dry-run', () => {
-    const r = sb().run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', INSTALL, 'eth0v0'], { env: { PATH } });
+    // A copy of what install.sh runs from that the user can read: the clone may sit in a directory
+    // only root may enter (Debian 12 makes homes 0700), where `sh install.sh` cannot even open the
+    // file (exit 2). A copy, not the script on stdin: --dry-run reads hooks/ and dist/ beside it.
+    const copy = tempDir('srcroute-as-user');
+    chmodSync(copy, 0o755);
+    mkdirSync(join(copy, 'dist'));
+    for (const f of ['install.sh', 'hooks', 'dist/srcroute.cjs', 'dist/hook.cjs']) cpSync(join(REPO, f), join(copy, f), { recursive: true });
+    const asUser = (...args: string[]): RunResult =>
+      sb().run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', join(copy, 'install.sh'), ...args], { env: { PATH } });
+    const r = asUser('eth0v0');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^install\.sh: must run as root[^\n]*\n$/);
-    const dry = sb().run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', INSTALL, '--dry-run', 'eth0v0'], { env: { PATH } });
+    const dry = asUser('--dry-run', 'eth0v0');
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('would write /etc/dhcpcd/eth0v0.exit-hook');
     expect(snapshot()).toBe(pristine);

@@ -66,9 +66,9 @@ describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the pub
     expect(r.stdout).not.toMatch(/running:|wrote/);
   });
 
-  it('4. srcroute status shows the rule present; check finds nothing wrong', () => {
+  it('4. srcroute status shows the rule and routes ok; check finds nothing wrong', () => {
     const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]);
-    expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+present\\s+ok\\s+ok`));
+    expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+ok\\s+ok\\s+ok`));
     const c = check();
     expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
     expect(c.code).toBe(0);

@@ -9,6 +9,8 @@ import type { Env } from '../../src/hook/event.js';
 import type { Deps } from '../../src/hook/hook.js';
 import type { Change } from '../../src/kernel/change.js';
 import type { Family } from '../../src/kernel/kernel.js';
+import type { IpSession } from '../../src/kernel/ip.js';
+import type { ProbeAnswer } from '../../src/kernel/ip-batch.js';
 
 export interface Outcome {
   code: number;
@@ -58,18 +60,15 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
     configDir: opts.configDir ?? emptyConfigDir(),
     tables: () => opts.tables ?? new Map([['pub', 123], ['isp2', 124]]),
     isExecutable: (path) => path === '/usr/sbin/ip',
-    ip: (_config, family = 4) => {
+    ip: (_config, family) => {
       o.ipMade++;
       o.families.push(family);
-      return async (queries, decide, _dry, gate = (critical) => critical()) =>
-        gate(async () => {
-          o.ipRan++;
-          const error = opts.ipError?.(family);
-          if (error) throw error;
-          const changes = decide(opts.answers ?? queries.map(() => []));
-          o.changes.push(...changes);
-          return { changes, failed: [] };
-        });
+      return fakeSession(async (queries) => {
+        o.ipRan++;
+        const error = opts.ipError?.(family);
+        if (error) throw error;
+        return opts.answers ?? queries.map(() => []);
+      }, (changes) => void o.changes.push(...changes));
     },
     lock: async (_name, _options, fn) => {
       o.locked++;
@@ -79,6 +78,21 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
   };
   o.code = await main(opts.argv ?? [], env, { out: (l) => o.out.push(l), err: (l) => o.err.push(l), uid }, deps);
   return o;
+}
+
+/** An ip session that answers with `read` (and `probed`), and hands what it applies to `applied` (nothing fails). */
+export function fakeSession(
+  read: (queries: string[][]) => Promise<unknown[]>,
+  applied: (changes: readonly Change[]) => void = () => {},
+  probed: (query: string[]) => ProbeAnswer = () => ({ error: 'the fake kernel has no routes' }),
+): IpSession {
+  return {
+    read,
+    apply: async (changes) => (applied(changes), []),
+    probe: async (queries) => queries.map(probed),
+    close: () => {},
+    kill: () => {},
+  };
 }
 
 /** stderr as the bytes a DHCP client would see. */

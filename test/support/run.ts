@@ -11,6 +11,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   input?: string;
   timeoutMs?: number;
+  /** Open file descriptors the program gets as fd 3, 4, … (a sandbox's namespaces). */
+  fds?: readonly number[];
 }
 
 export function run(argv: readonly string[], opts: RunOptions = {}): RunResult {
@@ -22,6 +24,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): RunResult {
     input: opts.input ?? '',
     timeout: opts.timeoutMs ?? 30_000,
     killSignal: 'SIGKILL',
+    stdio: ['pipe', 'pipe', 'pipe', ...(opts.fds ?? [])],
   });
   if (r.error) throw r.error;
   return { code: r.status ?? 128 + 9, stdout: r.stdout, stderr: r.stderr };

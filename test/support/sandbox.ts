@@ -5,8 +5,14 @@
 // control socket or rewrite the host's /etc/resolv.conf (see shared facts). Commands enter the
 // holder's namespaces with nsenter. stop() ends the holder and every process spawned through
 // this object, by PID, and removes the temp dir.
+// The namespaces are pinned, not named by the holder's PID: `nsenter --target PID` into a holder
+// that had died (a lab's "reboot" kills what runs in the box) enters whatever process got that
+// PID next, and once that was one in the host's mount namespace: a service's dhcpcd then leased
+// in a lab's netns with the host's hooks and rewrote the host's /etc/resolv.conf. The sandbox
+// opens the holder's namespace files once, checks the mount namespace is not the host's, and
+// every command enters through those descriptors (`nsenter --mount=/proc/self/fd/3`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type RunOptions, type RunResult } from './run.js';
@@ -29,7 +35,8 @@ export class Sandbox {
   private constructor(
     readonly dir: string,
     private readonly holder: ChildProcess,
-    private readonly netns: boolean,
+    /** The holder's mount namespace, and its network namespace when it has its own: fd 3 and 4 of every command. */
+    private readonly ns: PinnedNamespaces,
   ) {}
 
   static start(opts: SandboxOptions = {}): Sandbox {
@@ -59,7 +66,13 @@ export class Sandbox {
       }
       spawnSync('sleep', ['0.02']);
     }
-    return new Sandbox(dir, holder, opts.netns !== undefined);
+    try {
+      return new Sandbox(dir, holder, pinNamespaces(holder.pid!, opts.netns !== undefined));
+    } catch (e) {
+      holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   /** The holder's PID: the one process in the box's namespace that no "reboot" may kill. */
@@ -67,20 +80,19 @@ export class Sandbox {
     return this.holder.pid;
   }
 
-  /** nsenter argv prefix that puts a command into the holder's namespaces. */
+  /** nsenter argv that puts a command into the holder's namespaces (pinned: fd 3 and 4). */
   private enter(argv: readonly string[]): string[] {
-    const pid = String(this.holder.pid);
-    return ['nsenter', '--target', pid, '--mount', ...(this.netns ? ['--net'] : []), '--', ...argv];
+    return this.ns.enter(argv);
   }
 
   run(argv: readonly string[], opts: RunOptions = {}): RunResult {
-    return run(this.enter(argv), opts);
+    return run(this.enter(argv), { ...opts, fds: this.ns.fds });
   }
 
   /** Start a long-running program (a daemon in the foreground) inside; stop() ends it. */
   spawn(argv: readonly string[], env: Record<string, string> = {}): ChildProcess {
     const full = this.enter(argv);
-    const child = spawn(full[0]!, full.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(full[0]!, full.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe', ...this.ns.fds] });
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     return child;
@@ -122,6 +134,33 @@ export class Sandbox {
   async stop(): Promise<void> {
     await Promise.all([...this.children].map((c) => this.kill(c)));
     await this.kill(this.holder, 'SIGKILL');
+    this.ns.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A process's namespaces held open by descriptor, so that they stay the ones it was started in. */
+export interface PinnedNamespaces {
+  /** The descriptors, in the order `enter` names them (fd 3, then 4). */
+  fds: readonly number[];
+  /** nsenter argv through those descriptors, as fd 3 and 4 of the nsenter process. */
+  enter(argv: readonly string[]): string[];
+  close(): void;
+}
+
+/** Pin `pid`'s mount namespace (and its network namespace); refuse the host's mount namespace. */
+export function pinNamespaces(pid: number, net: boolean): PinnedNamespaces {
+  const mine = readlinkSync('/proc/self/ns/mnt');
+  const fds = [openSync(`/proc/${pid}/ns/mnt`, 'r'), ...(net ? [openSync(`/proc/${pid}/ns/net`, 'r')] : [])];
+  if (readlinkSync(`/proc/self/fd/${fds[0]}`) === mine) {
+    for (const fd of fds) closeSync(fd);
+    throw new Error(`sandbox: process ${pid} is in the host's mount namespace (${mine}): refusing to run anything there`);
+  }
+  return {
+    fds,
+    enter: (argv) => ['nsenter', '--mount=/proc/self/fd/3', ...(net ? ['--net=/proc/self/fd/4'] : []), '--', ...argv],
+    close: () => {
+      for (const fd of fds) closeSync(fd);
+    },
+  };
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Lab } from './lab.js';
 import { Fatal, waitFor } from './lab.js';
 import { sandboxScript, seccompArgv, type ServiceUnit } from './systemd-unit.js';
+import { pinNamespaces, type PinnedNamespaces } from './sandbox.js';
 
 const JOURNAL = `
 import os, socket, sys
@@ -31,6 +32,8 @@ export class UnitSandbox {
     private readonly lab: Lab,
     private readonly holder: ChildProcess,
     private readonly journal: ChildProcess,
+    /** The unit's namespaces, pinned (sandbox.ts says why). */
+    private readonly ns: PinnedNamespaces,
     /** Where ExecStart='s and ExecStop='s stdout and stderr go (opened outside, before the mounts). */
     readonly outputFile: string,
   ) {
@@ -54,15 +57,15 @@ export class UnitSandbox {
       if (holder.exitCode !== null) throw new Fatal(`the unit's sandbox failed: ${err}`);
       return out.includes('ready');
     }, 20_000, 20);
-    return new UnitSandbox(unit, lab, holder, journal, join(lab.dir, 'unit-output'));
+    return new UnitSandbox(unit, lab, holder, journal, pinNamespaces(holder.pid!, true), join(lab.dir, 'unit-output'));
   }
 
   /** Run argv in the unit's sandbox (namespaces and seccomp filters); stdout+stderr to outputFile. */
   exec(argv: readonly string[], timeoutMs = 30_000): number {
     const fd = openSync(this.outputFile, 'a');
     try {
-      const full = ['nsenter', '--target', String(this.holder.pid), '--mount', '--net', '--', ...seccompArgv(this.unit, argv)];
-      const r = spawnSync(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd], timeout: timeoutMs, killSignal: 'SIGKILL' });
+      const full = this.ns.enter(seccompArgv(this.unit, argv));
+      const r = spawnSync(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd, ...this.ns.fds], timeout: timeoutMs, killSignal: 'SIGKILL' });
       if (r.error) throw r.error;
       return r.status ?? 128;
     } finally {
@@ -72,7 +75,8 @@ export class UnitSandbox {
 
   /** Run a plain command (no seccomp filter) in the unit's mount namespace, for looking around. */
   look(argv: readonly string[]): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync('nsenter', ['--target', String(this.holder.pid), '--mount', '--net', '--', ...argv], { encoding: 'utf8', timeout: 10_000 });
+    const full = this.ns.enter(argv);
+    const r = spawnSync(full[0]!, full.slice(1), { encoding: 'utf8', timeout: 10_000, stdio: ['pipe', 'pipe', 'pipe', ...this.ns.fds] });
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -113,5 +117,6 @@ export class UnitSandbox {
   async close(): Promise<void> {
     await this.lab.sandbox.kill(this.holder, 'SIGKILL');
     await this.lab.sandbox.kill(this.journal, 'SIGKILL');
+    this.ns.close();
   }
 }

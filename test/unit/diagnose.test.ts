@@ -7,10 +7,12 @@ import type { DhcpClient } from '../../src/operator/dhcp-clients.js';
 import { diagnose, renderFindings } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
 import type { ServiceFacts } from '../../src/operator/dhcpcd-service.js';
-import { interfaceState } from '../../src/operator/interface-state.js';
+import { interfaceState, type FamilyRead } from '../../src/operator/judge.js';
 import { manageForeignRules } from '../../src/operator/networkd.js';
-import type { KernelView, MetricRoute, SeenRule } from '../../src/kernel/kernel.js';
-import { ipv6State } from '../../src/operator/interface-state6.js';
+import type { Family, MetricRoute, SeenRule } from '../../src/kernel/kernel.js';
+import { parsePolicy } from '../../src/operator/policy.js';
+import { routeChecks, type RouteAnswer, type RouteCheck } from '../../src/operator/route-probe.js';
+import { containsAddress, hostOrPrefix } from '../../src/shared/prefix.js';
 import { renderStatusJson, renderStatusTable } from '../../src/operator/status-view.js';
 import { golden } from '../support/golden.js';
 
@@ -20,24 +22,27 @@ const LEASES = { eth0v0: '100.64.0.50', eth0v1: '100.64.0.51' } as const;
 const TABLES = { eth0v0: [123, 'pub'], eth0v1: [124, 'pub1'] } as const;
 const DHCPCD_CONF = 'noarp\ninterface eth0v0\n  nogateway\ninterface eth0v1\n  nogateway\n';
 
-/** The kernel of a healthy box: one owned rule and two owned routes per interface. */
-function healthyKernel(): KernelView {
-  const k: KernelView = { rules: [{ from: '0.0.0.0/0', table: 254, priority: 32766, protocol: 0 }], routes: [] };
+type Kernel = { rules: SeenRule[]; routes: MetricRoute[] };
+const route4 = (dst: string, dev: string, gateway: string | null, table: number, protocol: number, metric = 0): MetricRoute => ({ dst, dev, gateway, onlink: false, table, protocol, metric, nhid: null });
+
+/** The kernel of a healthy box: one owned rule and two owned routes per interface; the LAN's default in main. */
+function healthyKernel(): Kernel {
+  const k: Kernel = { rules: [{ from: '0.0.0.0/0', table: 254, priority: 32766, protocol: 0 }], routes: [route4('0.0.0.0/0', 'lan0', '192.168.1.1', 254, 16, 100)] };
   for (const iface of ['eth0v0', 'eth0v1'] as const) {
     const table = TABLES[iface][0];
     k.rules.push({ from: `${LEASES[iface]}/32`, table, priority: 1000, protocol: 213 });
-    k.routes.push({ dst: '0.0.0.0/0', dev: iface, gateway: '100.64.0.1', onlink: false, table, protocol: 213 });
-    k.routes.push({ dst: '100.64.0.0/24', dev: iface, gateway: null, onlink: false, table, protocol: 213 });
+    k.routes.push(route4('0.0.0.0/0', iface, '100.64.0.1', table, 213));
+    k.routes.push(route4('100.64.0.0/24', iface, null, table, 213));
   }
   return k;
 }
 
 const ADDR6 = { eth0v0: '2001:db8:1::50', eth0v1: '2001:db8:1::51' } as const;
-const route6 = (dst: string, dev: string, gateway: string | null, table: number, protocol: number, metric = 1024): MetricRoute => ({ dst, dev, gateway, onlink: false, table, protocol, metric });
+const route6 = (dst: string, dev: string, gateway: string | null, table: number, protocol: number, metric = 1024, nhid: number | null = null): MetricRoute => ({ dst, dev, gateway, onlink: false, table, protocol, metric, nhid });
 
 /** A healthy dual-stack box's IPv6: a rule per address, each table's default and prefix, dhcpcd's prefix route in main, the LAN's default. */
-function healthyKernel6(): { rules: SeenRule[]; routes: MetricRoute[] } {
-  const k = { rules: [] as SeenRule[], routes: [route6('::/0', 'eth0', 'fe80::ab', 254, 4, 1024)] };
+function healthyKernel6(): Kernel {
+  const k = { rules: [] as SeenRule[], routes: [route6('::/0', 'lan0', 'fe80::ab', 254, 4, 1024)] };
   for (const iface of ['eth0v0', 'eth0v1'] as const) {
     const table = TABLES[iface][0];
     k.rules.push({ from: `${ADDR6[iface]}/128`, table, priority: 1000, protocol: 213 });
@@ -47,8 +52,10 @@ function healthyKernel6(): { rules: SeenRule[]; routes: MetricRoute[] } {
 }
 
 interface Box {
-  kernel: KernelView;
-  kernel6: { rules: SeenRule[]; routes: MetricRoute[] };
+  kernel: Kernel;
+  kernel6: Kernel;
+  /** Rules of other programs, as `ip -N -j rule show` prints them. */
+  foreign: Record<Family, Record<string, unknown>[]>;
   addr6: Record<string, string[]>;
   sysctl6: Record<string, { forwarding: number | null; forwardingAll: number | null; acceptRa: number | null }>;
   rp: Record<string, number>;
@@ -87,6 +94,7 @@ function healthyBox(): Box {
   return {
     kernel: healthyKernel(),
     kernel6: healthyKernel6(),
+    foreign: { 4: [], 6: [] },
     addr6: { eth0v0: [ADDR6.eth0v0], eth0v1: [ADDR6.eth0v1] },
     sysctl6: { eth0v0: { forwarding: 0, forwardingAll: 0, acceptRa: 0 }, eth0v1: { forwarding: 0, forwardingAll: 0, acceptRa: 0 } },
     rp: { all: 2, eth0v0: 2, eth0v1: 2 },
@@ -105,7 +113,32 @@ function healthyBox(): Box {
   };
 }
 
+/** `ip rule show`'s JSON for a rule of the box's model. */
+const ruleJson = (r: SeenRule) => ({ priority: r.priority, src: r.from.endsWith('/0') ? 'all' : hostOrPrefix(r.from), table: String(r.table), ...(r.protocol ? { protocol: String(r.protocol) } : {}) });
+
+/**
+ * The kernel's answer to `route get TO from ADDR`, from the box's model: the first rule that
+ * matches decides; a lookup finds the table's most specific route holding TO, or goes on.
+ */
+function routeGet(box: Box, c: RouteCheck): RouteAnswer {
+  const k = c.family === 4 ? box.kernel : box.kernel6;
+  const rules = parsePolicy([...k.rules.map(ruleJson), ...box.foreign[c.family]], c.family).sort((a, b) => a.priority - b.priority);
+  for (const r of rules.filter((x) => x.matches(c.address, c.to))) {
+    if (r.action !== 'lookup') return { error: 'RTNETLINK answers: Network is unreachable' };
+    const hit = k.routes.filter((x) => x.table === r.table && containsAddress(x.dst, c.to) && Number(x.dst.split('/')[1]) > (r.suppress ?? -1)).sort((a, b) => Number(b.dst.split('/')[1]) - Number(a.dst.split('/')[1]))[0];
+    if (hit) return { table: hit.table, dev: hit.dev, gateway: hit.gateway };
+  }
+  return { error: 'RTNETLINK answers: Network is unreachable' };
+}
+
 function factsOf(box: Box): Facts {
+  const read = (k: Kernel, addresses: Record<string, string[]>, family: Family): FamilyRead => ({
+    rules: [...k.rules, ...parsePolicy(box.foreign[family], family).map((r) => ({ from: family === 4 ? '0.0.0.0/0' : '::/0', table: r.table ?? 0, priority: r.priority, protocol: r.protocol }))],
+    routes: k.routes,
+    addresses: new Map(Object.entries(addresses)),
+  });
+  const v4 = read(box.kernel, box.addresses, 4);
+  const v6 = read(box.kernel6, box.addr6, 6);
   const interfaces = (['eth0v0', 'eth0v1'] as const).map((iface): InterfaceFacts => {
     const cfg = box.configs[iface] ?? null;
     const address = box.leases[iface];
@@ -116,21 +149,28 @@ function factsOf(box: Box): Facts {
         lease: address ? { lease: { address, prefix: 24, gateway: '100.64.0.1', onlink: false }, source: `/var/lib/dhcpcd/${iface}.lease` } : null,
         problem: cfg === null ? `invalid TABLE "nope" in /etc/srcroute/${iface}.env: not a table number` : null,
         rpFilter: { all: box.rp.all ?? null, iface: box.rp[iface] ?? null },
-        ipv6: cfg?.ipv6 ? ipv6State({ iface, config: cfg, addresses: box.addr6[iface] ?? [], ...box.kernel6, sysctl: box.sysctl6[iface]! }) : null,
       },
-      box.kernel,
+      v4,
+      v6,
     );
+    const routes = cfg === null ? [] : [...(state.ipv4 ? routeChecks(4, state.ipv4, iface, cfg) : []), ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, cfg) : [])];
+    for (const c of routes) c.answer = routeGet(box, c);
     const hook = { path: `/etc/dhcpcd/${iface}.exit-hook`, exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, interpreterReal: '/usr/bin/node', nodeFlags: ['--jitless', '--no-expose-wasm'], bundle: null, bundleExists: false, ...box.hookMode[iface] };
+    const sysctl = box.sysctl6[iface]!;
     return {
       state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook,
       clients: box.clients[iface] ?? [], addresses: box.addresses[iface] ?? [], clientStart: box.clientStart,
+      parent: 'eth0',
+      routes,
+      sysctl6: state.ipv6 === null ? null : { forwarding: (sysctl.forwarding ?? sysctl.forwardingAll ?? 0) === 1, acceptRa: sysctl.acceptRa },
     };
   });
   return {
     interfaces,
     globalProblem: null,
     protocol: 213,
-    kernel: box.kernel,
+    kernel: { 4: v4, 6: v6 },
+    policy: { 4: parsePolicy([...box.kernel.rules.map(ruleJson), ...box.foreign[4]], 4), 6: parsePolicy([...box.kernel6.rules.map(ruleJson), ...box.foreign[6]], 6) },
     tables: new Map([['pub', 123], ['pub1', 124]]),
     dispatcher: { path: '/etc/dhcpcd.exit-hook', hasBlock: box.dispatcherBlock, dhclient: false },
     dhcpcdConf: box.dhcpcdConf === null ? null : { path: '/etc/dhcpcd.conf', text: box.dhcpcdConf },
@@ -149,7 +189,7 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['healthy', () => {}, []],
   ['rule flushed', (b) => (b.kernel.rules = b.kernel.rules.filter((r) => r.from !== '100.64.0.50/32')), ['eth0v0 rule-missing']],
   ['table flushed', (b) => (b.kernel.routes = b.kernel.routes.filter((r) => r.table !== 123)), ['eth0v0 route-missing', 'eth0v0 route-missing']],
-  ['gateway changed', (b) => (b.kernel.routes[0]!.gateway = '100.64.0.2'), ['eth0v0 route-wrong']],
+  ['gateway changed', (b) => (b.kernel.routes.find((r) => r.table !== 254 && r.dst === '0.0.0.0/0')!.gateway = '100.64.0.2'), ['eth0v0 route-wrong']],
   ['stale rule after renumbering', (b) => b.kernel.rules.push({ from: '100.64.0.77/32', table: 123, priority: 1000, protocol: 213 }), ['eth0v0 rule-stale']],
   ['no lease but rules left', (b) => ((b.leases.eth0v0 = null), (b.addresses.eth0v0 = [])), ['eth0v0 rule-stale', 'eth0v0 route-stale', 'eth0v0 route-stale']],
   ['no DHCP client runs', (b) => (b.clients.eth0v0 = []), ['eth0v0 no-dhcp-client']],
@@ -173,7 +213,7 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['no interface block', (b) => (b.dhcpcdConf = 'noarp\n'), ['eth0v0 nogateway', 'eth0v1 nogateway']],
   ['global nogateway', (b) => (b.dhcpcdConf = 'nogateway\n'), []],
   ['no dhcpcd.conf (dhclient)', (b) => (b.dhcpcdConf = null), []],
-  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-missing', 'eth0v1 rule-stale', 'eth0v1 ipv6-route-missing', 'eth0v1 ipv6-rule-missing']],
+  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-wrong', 'eth0v1 rule-missing', 'eth0v1 rule-stale', 'eth0v1 ipv6-route-wrong', 'eth0v1 ipv6-route-wrong', 'eth0v1 ipv6-rule-missing', 'eth0v1 ipv6-rule-stale']],
   ['hook missing', (b) => (b.hookMode.eth0v0 = { exists: false }), ['eth0v0 hook']],
   ['hook node gone', (b) => (b.hookMode.eth0v0 = { interpreterExists: false }), ['eth0v0 hook']],
   ['hook bundle gone (an earlier version\'s launcher)', (b) => (b.hookMode.eth0v0 = { bundle: '/usr/local/lib/srcroute/srcroute.cjs', bundleExists: false }), ['eth0v0 hook']],
@@ -199,7 +239,32 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['the kernel\'s RA default in main, above the LAN\'s metric', (b) => b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 2048)), []],
   ['IPv6 forwarding without accept_ra=2', (b) => (b.sysctl6.eth0v1 = { forwarding: 1, forwardingAll: 1, acceptRa: 1 }), ['eth0v1 ipv6-accept-ra']],
   ['IPv6 forwarding with accept_ra=2', (b) => (b.sysctl6.eth0v1 = { forwarding: 1, forwardingAll: 1, acceptRa: 2 }), []],
-  ['IPV6=no: IPv6 is not judged', (b) => ((b.configs.eth0v0 = { ...config(123, 'pub'), ipv6: false }), (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1003))), []],
+  ['IPV6=no: its table is not judged, but an address it holds, and a default in main through it, still are', (b) => ((b.configs.eth0v0 = { ...config(123, 'pub'), ipv6: false }), (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1003))), ['eth0v0 ipv6-address-without-rule', 'eth0v0 ipv6-main-default']],
+  ['IPV6=no, no IPv6 address: nothing', (b) => ((b.configs.eth0v0 = { ...config(123, 'pub'), ipv6: false }), (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), (b.addr6.eth0v0 = [])), []],
+  ['a rule with the wrong preference', (b) => (b.kernel.rules.find((r) => r.from === '100.64.0.50/32')!.priority = 900), ['eth0v0 rule-wrong']],
+  ['a second copy of the rule', (b) => b.kernel.rules.push({ from: '100.64.0.50/32', table: 123, priority: 1000, protocol: 213 }), ['eth0v0 rule-stale']],
+  ['a stale connected route (an old subnet)', (b) => b.kernel.routes.push(route4('100.64.9.0/24', 'eth0v0', null, 123, 213)), ['eth0v0 route-stale']],
+  ['an IPv6 address with no router known and no rule', (b) => ((b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), (b.kernel6.routes = b.kernel6.routes.filter((r) => r.table !== 123))), ['eth0v0 ipv6-address-without-rule']],
+  ['a foreign catch-all before srcroute\'s rules', (b) => {
+    b.foreign[4].push({ priority: 500, src: 'all', table: '200' });
+    b.kernel.routes.push(route4('0.0.0.0/0', 'lan0', '192.168.1.254', 200, 3));
+  }, ['eth0v0 route-shadowed', 'eth0v1 route-shadowed']],
+  ['a foreign catch-all before srcroute\'s, its table empty: the lookup goes on to srcroute\'s', (b) => b.foreign[4].push({ priority: 500, src: 'all', table: '200' }), []],
+  ['wg-quick: not fwmark 51820 table 51820 and main suppress_prefixlength 0, just before srcroute\'s', (b) => {
+    b.foreign[4].push({ priority: 998, src: 'all', table: '254', suppress_prefixlen: 0 }, { priority: 999, not: null, src: 'all', fwmark: '0xca6c', table: '51820' });
+    b.kernel.routes.push(route4('0.0.0.0/0', 'wg0', null, 51820, 3));
+  }, ['eth0v0 route-shadowed', 'eth0v1 route-shadowed']],
+  ['a mesh VPN\'s fwmark rules at 5210-5270, after srcroute\'s', (b) => {
+    b.foreign[4].push({ priority: 5210, src: 'all', fwmark: '0x80000', fwmask: '0xff0000', table: '254' }, { priority: 5230, src: 'all', fwmark: '0x80000', fwmask: '0xff0000', table: '253' }, { priority: 5250, src: 'all', table: '253', action: '7' }, { priority: 5270, src: 'all', table: '52' });
+    b.kernel.routes.push(route4('0.0.0.0/0', 'tailscale0', null, 52, 3));
+  }, []],
+  ['an unreachable rule before srcroute\'s for one address', (b) => b.foreign[4].push({ priority: 700, src: '100.64.0.51', action: '7' }), ['eth0v1 route-shadowed']],
+  ['an IPv6 catch-all before srcroute\'s', (b) => {
+    b.foreign[6].push({ priority: 500, src: 'all', table: '200' });
+    b.kernel6.routes.push(route6('::/0', 'lan0', 'fe80::ab', 200, 3));
+  }, ['eth0v0 route-shadowed', 'eth0v1 route-shadowed']],
+  ['a second IPv4 default in main, through the macvlan', (b) => b.kernel.routes.push(route4('0.0.0.0/0', 'eth0v0', '100.64.0.1', 254, 16, 1003)), ['eth0v0 main-default']],
+  ['an IPv6 default in main through the modem\'s own port (NetworkManager\'s): one finding, whichever macvlans share the port', (b) => b.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101)), ['eth0v0 ipv6-main-default']],
 ];
 
 describe('diagnose', () => {
@@ -221,15 +286,25 @@ describe('diagnose', () => {
     }
   });
 
-  it('main\'s IPv6 default taken by the kernel before dhcpcd turned its RA handling off (accept_ra 0 now): the fix deletes it; with the kernel still taking RAs it does not', () => {
-    const fixOf = (acceptRa: number) => {
+  it('an IPv6 default in main through the macvlan: deleted by device, gateway, protocol and metric; never by a delete that could take the LAN\'s nexthop-object default', () => {
+    const fixOf = (lanNhid: number | null) => {
       const box = healthyBox();
+      box.kernel6.routes = box.kernel6.routes.map((r) => (r.dev === 'lan0' ? { ...r, protocol: 9, nhid: lanNhid } : r));
       box.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1024));
-      box.sysctl6.eth0v0 = { forwarding: 0, forwardingAll: 0, acceptRa };
       return diagnose(factsOf(box)).find((f) => f.id === 'ipv6-main-default')!.fix;
     };
-    expect(fixOf(0)[0]).toMatch(/^ip -6 route del default via fe80::1 dev eth0v0 metric 1024 /);
-    expect(fixOf(1).join('\n')).not.toMatch(/route del/);
+    expect(fixOf(null)[0]).toBe('ip -6 route del default via fe80::1 dev eth0v0 proto ra metric 1024 table main');
+    expect(fixOf(7)[0]).toMatch(/^sysctl -w net.ipv6.conf.eth0v0.disable_ipv6=1 && sysctl -w net.ipv6.conf.eth0v0.disable_ipv6=0 /);
+    expect(fixOf(7).join('\n')).not.toMatch(/ip -6 route del/);
+  });
+
+  it('a shadowing rule: its preference, selector and table named, and srcroute\'s rules moved before every other', () => {
+    const box = healthyBox();
+    box.foreign[4].push({ priority: 998, src: 'all', table: '254', suppress_prefixlen: 0 }, { priority: 999, not: null, src: 'all', fwmark: '0xca6c', table: '51820' });
+    box.kernel.routes.push(route4('0.0.0.0/0', 'wg0', null, 51820, 3));
+    const f = diagnose(factsOf(box)).find((x) => x.id === 'route-shadowed' && x.iface === 'eth0v0')!;
+    expect(f.problem).toBe('packets from 100.64.0.50 go via the link dev wg0 (table 51820), not via 100.64.0.1 dev eth0v0 (table pub): rule "999: not from all fwmark 0xca6c lookup 51820" decides them before srcroute\'s (pref 1000)');
+    expect(f.fix).toEqual(['echo PRIORITY=997 >> /etc/srcroute/eth0v0.env && srcroute sync eth0v0   # srcroute\'s rules before every other one']);
   });
 
   it('every finding carries a fix', () => {
@@ -246,6 +321,18 @@ describe('diagnose', () => {
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
     expect(text).toBe(golden('check-everything-broken.txt', text));
     expect(renderFindings([], ['eth0v0'])).toEqual(['srcroute check: no problem found (eth0v0)']);
+  });
+
+  it('what only the kernel knows (golden): a shadowing rule, defaults in main through the macvlan and the modem\'s port, an IPv6 address nothing routes', () => {
+    const box = healthyBox();
+    box.foreign[4].push({ priority: 998, src: 'all', table: '254', suppress_prefixlen: 0 }, { priority: 999, not: null, src: 'all', fwmark: '0xca6c', table: '51820' });
+    box.kernel.routes.push(route4('0.0.0.0/0', 'wg0', null, 51820, 3), route4('0.0.0.0/0', 'eth0v1', '100.64.0.1', 254, 16, 1004));
+    box.kernel6.routes = box.kernel6.routes.map((r) => (r.dev === 'lan0' ? { ...r, protocol: 9, nhid: 7 } : r));
+    box.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101), route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1024));
+    box.configs.eth0v1 = { ...config(124, 'pub1'), ipv6: false };
+    box.kernel6.rules = box.kernel6.rules.filter((r) => r.table !== 124);
+    const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;
+    expect(text).toBe(golden('check-kernel-answers.txt', text));
   });
 });
 

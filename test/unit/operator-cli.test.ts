@@ -9,6 +9,7 @@ import { main, realDeps } from '../../src/cli.js';
 import type { OperatorDeps } from '../../src/operator/deps.js';
 import { systemPaths } from '../../src/shared/paths.js';
 import { SystemError } from '../../src/shared/errors.js';
+import { fakeSession } from '../support/fake-deps.js';
 
 const ADDR = '100.64.0.50';
 /** The kernel of a healthy box, as `ip -4 -N -j` prints it. */
@@ -19,6 +20,16 @@ const ROUTES = [
 ];
 const HEALTHY = [RULES, ROUTES];
 const NO_RULE = [RULES.filter((r) => r.priority !== 1000), ROUTES];
+const ADDRESSES = [{ ifname: 'eth0v0', link: 'eth0', addr_info: [{ family: 'inet', local: ADDR, prefixlen: 24 }] }];
+/** `kernel`'s rules and routes, and the box's addresses and links, by what is asked. */
+const answer = (kernel: unknown[], query: string[]): unknown => {
+  const q = query.join(' ');
+  if (q.startsWith('rule show')) return kernel[0];
+  if (q.startsWith('route show')) return kernel[1];
+  if (q.startsWith('addr')) return ADDRESSES;
+  if (q === 'link show') return [{ ifname: 'eth0v0', link: 'eth0' }, { ifname: 'eth0' }];
+  throw new Error(`the fake kernel does not know: ip ${q}`);
+};
 const DUMP = `reason=BOUND\ninterface=eth0v0\nprotocol=dhcp\nip_address=${ADDR}\nsubnet_cidr=24\nrouters=100.64.0.1\n`;
 
 function box(kernel: unknown[] = HEALTHY) {
@@ -60,7 +71,13 @@ function box(kernel: unknown[] = HEALTHY) {
       return { code: 0, stdout: DUMP, stderr: '' };
     },
     // IPv4 answers from `kernel`; the IPv6 process sees an empty family.
-    ip: (_config, family = 4) => async (queries, decide) => ({ changes: decide(family === 6 ? queries.map(() => []) : kernel), failed: [] }),
+    ip: (_config, family) =>
+      fakeSession(
+        async (queries) => queries.map((q) => (family === 6 ? [] : answer(kernel, q))),
+        undefined,
+        // where packets from ADDR go: table 123 while its rule is there, else main's LAN default
+        (q) => ({ json: [{ dst: q[2], from: q[4], ...(kernel === HEALTHY ? { gateway: '100.64.0.1', dev: 'eth0v0', table: '123' } : { gateway: '192.168.1.1', dev: 'lan0' }) }] }),
+      ),
     lock: async (_n, _o, fn) => fn(),
   };
   return { root, deps, ran, put };
@@ -125,7 +142,8 @@ describe('exit statuses', () => {
     const b = box();
     const r = await run(['status', '--json'], b.deps);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).interfaces[0].rule).toBe('present');
+    expect(JSON.parse(r.out).interfaces[0].ipv4.rule).toBe('ok');
+    expect(JSON.parse(r.out).interfaces[0].ipv4.plan).toEqual([]);
     const c = box();
     c.deps.paths = { ...c.deps.paths, dhcpcdRun: join(c.root, 'nowhere') };
     expect(JSON.parse((await run(['status', '--json'], c.deps)).out).interfaces[0].lease).toBeNull();
@@ -151,12 +169,12 @@ describe('exit statuses', () => {
 });
 
 describe('a bug is never reported as a system failure', () => {
-  const bug = () => async () => {
+  const bug = () => fakeSession(async () => {
     throw new TypeError("Cannot read properties of undefined (reading 'table')");
-  };
-  const failing = () => async () => {
+  });
+  const failing = () => fakeSession(async () => {
     throw new SystemError('/usr/sbin/ip exited 1 while changing the kernel: RTNETLINK answers: Operation not permitted');
-  };
+  });
   /** Two configured interfaces, so that sync goes on after one interface's failure. */
   const two = (ip: OperatorDeps['ip']) => {
     const b = box(NO_RULE);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
 import { readEvent, type Lease } from '../../src/hook/event.js';
 import type { OwnedState, Route, Rule } from '../../src/kernel/kernel.js';
-import { desiredFor, heldRules, planDown, planUp } from '../../src/hook/plan.js';
+import { desired, desiredFor, heldRules, plan } from '../../src/hook/plan.js';
+import { fakeSession } from '../support/fake-deps.js';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { ModelKernel, type Recorded } from '../support/model-kernel.js';
 import { tempDir } from '../support/tmp.js';
@@ -28,9 +29,9 @@ const bound: OwnedState = {
 };
 const empty: OwnedState = { rules: [], routes: [] };
 const lines = (state: OwnedState, l: Lease): string[] =>
-  planUp(desiredFor(l, 'eth0v0', config), state, config).map((c) => c.argv.join(' '));
+  plan(desiredFor(l, 'eth0v0', config), state, config).map((c) => c.argv.join(' '));
 
-describe('planUp', () => {
+describe('plan, for a lease', () => {
   it.each<[string, OwnedState, Lease, string[]]>([
     ['a first lease adds the connected route, the default route, then the rule', empty, lease(), [
       'route add 100.64.0.0/24 dev eth0v0 scope link proto 213 table 123',
@@ -77,39 +78,51 @@ describe('planUp', () => {
   });
 
   it('says what it does in words an admin reads, with the table by name', () => {
-    expect(planUp(desiredFor(lease(), 'eth0v0', config), empty, config).map((c) => c.says)).toEqual([
+    expect(plan(desiredFor(lease(), 'eth0v0', config), empty, config).map((c) => c.says)).toEqual([
       'route 100.64.0.0/24 dev eth0v0 scope link table pub added',
       'route default via 100.64.0.1 dev eth0v0 table pub added',
       'rule from 100.64.0.50 lookup pub pref 1000 added',
     ]);
   });
+
+  it.each<[string, OwnedState, Lease, string[]]>([
+    ['a first lease: every part missing', empty, lease(), ['connected missing', 'default missing', 'rule missing']],
+    ['a new gateway: the default is wrong', bound, lease({ gateway: '100.64.0.2' }), ['default wrong']],
+    ['a new address: its rule is missing, the old one stale', bound, lease({ address: '100.64.0.70' }), ['rule missing', 'rule stale']],
+    ['a rule at another priority is wrong, both its changes', { ...bound, rules: [rule('100.64.0.50', 900)] }, lease(), ['rule wrong', 'rule wrong']],
+    ['a second copy of the rule is stale', { ...bound, rules: [rule('100.64.0.50'), rule('100.64.0.50')] }, lease(), ['rule stale']],
+  ])('tags each change with the part it is about and what is wrong with it: %s', (_, state, l, expected) => {
+    expect(plan(desiredFor(l, 'eth0v0', config), state, config).map((c) => `${c.part} ${c.state}`)).toEqual(expected);
+  });
 });
 
-describe('planDown', () => {
-  it('removes the rule first, then the routes, and tolerates routes the kernel already flushed', () => {
-    const changes = planDown(bound, config);
+describe('plan, when the lease ended', () => {
+  const down = (state: OwnedState, addresses: string[] = []) =>
+    plan(desired({ kind: 'ended' }, { owned: state, addresses, main: [] }, 'eth0v0', config), state, config);
+
+  it('removes the rule first, then the routes; every delete tolerates what is already gone', () => {
+    const changes = down(bound);
     expect(changes.map((c) => c.argv.join(' '))).toEqual([
       'rule del from 100.64.0.50 lookup 123 priority 1000 protocol 213',
       'route del 100.64.0.0/24 dev eth0v0 scope link proto 213 table 123',
       'route del default via 100.64.0.1 dev eth0v0 proto 213 table 123',
     ]);
-    expect(changes.filter((c) => c.mayBeGone).length).toBe(2);
+    expect(changes.every((c) => c.mayBeGone && c.state === 'stale')).toBe(true);
   });
 
-  it('has nothing to do when nothing is left', () => {
-    expect(planDown(empty, config)).toEqual([]);
+  it('has nothing to do when nothing is left, and neither has "nothing" wanted', () => {
+    expect(down(empty)).toEqual([]);
+    expect(plan(desired({ kind: 'nothing' }, { owned: empty, addresses: [], main: [] }, 'eth0v0', config), empty, config)).toEqual([]);
   });
 
   it('keeps the rule and the routes while the interface still holds the address (dhcpcd `persistent`, STOPPED)', () => {
-    const held = heldRules(bound, ['100.64.0.50']);
-    expect(held).toEqual([rule('100.64.0.50')]);
-    expect(planDown(bound, config, held)).toEqual([]);
+    expect(heldRules(bound, ['100.64.0.50'])).toEqual([rule('100.64.0.50')]);
+    expect(down(bound, ['100.64.0.50'])).toEqual([]);
   });
 
   it('still removes a rule whose address is gone, and keeps the held one with the routes', () => {
     const two: OwnedState = { ...bound, rules: [rule('100.64.0.49'), rule('100.64.0.50')] };
-    const held = heldRules(two, ['192.168.1.2', '100.64.0.50']);
-    expect(planDown(two, config, held).map((c) => c.argv.join(' '))).toEqual(['rule del from 100.64.0.49 lookup 123 priority 1000 protocol 213']);
+    expect(down(two, ['192.168.1.2', '100.64.0.50']).map((c) => c.argv.join(' '))).toEqual(['rule del from 100.64.0.49 lookup 123 priority 1000 protocol 213']);
   });
 
   it('holds nothing for addresses the interface does not have', () => {
@@ -133,14 +146,16 @@ describe.each(sessionNames())('replay %s', (session) => {
       const changes: Change[] = [];
       const deps: Partial<Deps> = {
         configDir,
-        ip: (_config, family = 4) => async (queries, decide) => {
-          const made = decide(queries.map((q) => kernel.answer(q, family)));
-          for (const c of made) {
-            kernel.apply(c.argv);
-            changes.push({ ...c, argv: family === 6 ? ['-6', ...c.argv] : c.argv });
-          }
-          return { changes: made, failed: [] };
-        },
+        ip: (_config, family) =>
+          fakeSession(
+            async (queries) => queries.map((q) => kernel.answer(q, family)),
+            (made) => {
+              for (const c of made) {
+                kernel.apply(c.argv);
+                changes.push({ ...c, argv: family === 6 ? ['-6', ...c.argv] : c.argv });
+              }
+            },
+          ),
         lock: async (_name, _options, critical) => critical(),
         raSignatures: { set: () => {}, clear: () => {} },
       };

@@ -3,14 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
 import type { News6 } from '../../src/hook/event6.js';
-import { planUp } from '../../src/hook/plan.js';
-import { desired6, type Kernel6 } from '../../src/hook/plan6.js';
+import { plan as planOf } from '../../src/hook/plan.js';
+import { desired6 } from '../../src/hook/plan6.js';
+import type { KernelState as Kernel6 } from '../../src/hook/kernel-state.js';
 import type { DevRoute, OwnedState } from '../../src/kernel/kernel.js';
 
 const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
 const none: OwnedState = { rules: [], routes: [] };
-const raDefault = (gateway: string, metric = 1024): DevRoute => ({ dst: '::/0', gateway, onlink: false, protocol: 9, metric });
-const prefixRoute = (dst: string, protocol = 9): DevRoute => ({ dst, gateway: null, onlink: false, protocol, metric: 256 });
+const raDefault = (gateway: string, metric = 1024): DevRoute => ({ dst: '::/0', gateway, onlink: false, protocol: 9, metric, nhid: null });
+const prefixRoute = (dst: string, protocol = 9): DevRoute => ({ dst, gateway: null, onlink: false, protocol, metric: 256, nhid: null });
 /** dhcpcd (nogateway) leaves its on-link prefix route in main, `proto ra` (recorded). */
 const kernel = (over: Partial<Kernel6> = {}): Kernel6 => ({ addresses: [], main: [prefixRoute('2001:db8:1::/64')], owned: none, ...over });
 const ra = (router: string | null, onlink: string[] = ['2001:db8:1::/64'], held: string[] = ['2001:db8:1::5']): News6 => ({
@@ -21,7 +22,7 @@ const ours = (k: Kernel6, n: News6): OwnedState => {
   const want = desired6(n, k, 'eth0v0', config);
   return { rules: want.rules, routes: want.routes };
 };
-const plan = (n: News6, k: Kernel6): string[] => planUp(desired6(n, k, 'eth0v0', config), k.owned, config).map((c) => c.argv.join(' '));
+const plan = (n: News6, k: Kernel6): string[] => planOf(desired6(n, k, 'eth0v0', config), k.owned, config).map((c) => c.argv.join(' '));
 
 describe('desired6 and its plan', () => {
   it.each<[string, News6, Kernel6, string[]]>([

@@ -1,4 +1,5 @@
-// `srcroute check`: what breaks this setup, each with its fix. Healthy or not is returned, and
+// `srcroute check`: what breaks this setup, each with its fix; the routing judged by the hook's
+// own plan (judge.ts), and the kernel asked where packets really go (route-probe.ts). Healthy or not is returned, and
 // cli.ts turns it into the exit status.
 import { diagnose, renderFindings } from '../diagnose.js';
 import { gatherFacts } from '../facts.js';
@@ -16,14 +17,18 @@ export async function runCheck(deps: OperatorDeps, iface: string | null, out: (l
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute check [IFACE]
 
-Look for what breaks this setup and print each problem with the command that fixes it:
-a table name that is not registered; the per-interface hook missing, not executable, not
-root's, or naming a node that no longer exists; /etc/dhcpcd.exit-hook without srcroute's
-block; dhcpcd.conf without \`nogateway\` for the macvlan; strict rp_filter; two interfaces
-sharing a table; rules left by the original shell hook; a rule or route that does not match
-the lease; systemd-networkd's ManageForeignRoutingPolicyRules; an IPv6 address without its
-rule, or a rule or default left over; main's IPv6 default leaving via the macvlan;
-IPv6 forwarding without accept_ra=2.
+Look for what breaks this setup and print each problem with the command that fixes it.
+Routing, judged as the hook judges it: each part of an interface's table (its source rules,
+default and connected routes, IPv4 and IPv6) that the hook would change now, with the exact
+ip commands \`srcroute sync\` then runs. Then the kernel itself: for every address srcroute
+routes, where \`ip route get\` says its packets go; another program's rule that wins over
+srcroute's is named (preference, selector, table). Also: a global IPv6 address without its
+rule; a default route in main through the interface or the modem's port, IPv4 or IPv6; a
+table name that is not registered; the per-interface hook missing, not executable, not root's,
+or naming a node that no longer exists; /etc/dhcpcd.exit-hook without srcroute's block;
+dhcpcd.conf without \`nogateway\` for the macvlan; strict rp_filter; two interfaces sharing a
+table; rules left by the original shell hook; no DHCP client, or two; systemd-networkd's
+ManageForeignRoutingPolicyRules; IPv6 forwarding without accept_ra=2.
 ${INTERFACES}
 Exit status 0 when nothing is wrong, 1 when something is.
 

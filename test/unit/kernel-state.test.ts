@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
 import { parseAddresses } from '../../src/kernel/kernel.js';
-import { stateOf } from '../../src/hook/state.js';
+import { kernelOf, ownedQueries, queriesFor } from '../../src/hook/kernel-state.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain } from '../support/fake-deps.js';
@@ -23,9 +23,11 @@ const routes = [
   { dst: 'default', gateway: '100.64.0.2', dev: 'eth0v1', table: '124', flags: ['onlink'] },
 ];
 
-describe('stateOf', () => {
+const owned = (table: number | 'all') => kernelOf({ kind: 'lease', lease: { address: '100.64.0.50', prefix: 24, gateway: '100.64.0.1', onlink: false } }, [rules, routes], config, 'eth0v0', 4, table).owned;
+
+describe('kernelOf', () => {
   it("keeps our rules (by protocol) and our table's routes", () => {
-    expect(stateOf([rules, routes], config, 123)).toEqual({
+    expect(owned(123)).toEqual({
       rules: [{ from: '100.64.0.50/32', table: 123, priority: 1000 }],
       routes: [
         { dst: '0.0.0.0/0', dev: 'eth0v0', gateway: '100.64.0.1', onlink: false, table: 123 },
@@ -35,7 +37,7 @@ describe('stateOf', () => {
   });
 
   it('for flush, every table', () => {
-    const state = stateOf([rules, routes], config, 'all');
+    const state = owned('all');
     expect(state.rules).toHaveLength(1);
     expect(state.routes.map((r) => `${r.table} ${r.dst} ${r.onlink}`)).toEqual(['123 0.0.0.0/0 false', '123 100.64.0.0/24 false', '124 0.0.0.0/0 true']);
   });
@@ -48,6 +50,17 @@ const addresses = [
   { ifindex: 5, ifname: 'lan0', addr_info: [{ family: 'inet', local: '192.168.77.2', prefixlen: 24 }] },
   { ifindex: 6, ifname: 'eth0v1', addr_info: [] },
 ];
+
+describe('what the hook asks, by what it wants', () => {
+  it('a lease: what srcroute owns; its end: every address too; IPv6: main\'s routes on the interface and its addresses', () => {
+    const base = ownedQueries(config, 123).map((q) => q.join(' '));
+    expect(base).toEqual(['rule show table 123', 'route show table all proto 213']);
+    const asked = (kind: 'ended' | 'nothing') => queriesFor({ kind }, config, 'eth0v0').map((q) => q.join(' '));
+    expect(asked('nothing')).toEqual(base);
+    expect(asked('ended')).toEqual([...base, 'address show']);
+    expect(queriesFor({ kind: 'follow', news: { held: [], lost: [] } }, config, 'eth0v0').map((q) => q.join(' '))).toEqual([...base, 'route show table main dev eth0v0', 'addr show dev eth0v0 scope global']);
+  });
+});
 
 describe('parseAddresses, as the hook reads it on a lease end', () => {
   it("the interface's IPv4 addresses; none for one without any, or gone", () => {
