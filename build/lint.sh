@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.." || exit 1
 # scripts, and any other *.sh.
 files=$(
 	{
-		ls hooks/* install.sh build/debian/prerm build/debian/postrm .ci/run test/fixtures/record/*.sh 2>/dev/null
+		ls hooks/* install.sh build/debian/postinst build/debian/prerm build/debian/postrm .ci/run test/fixtures/record/*.sh 2>/dev/null
 		find . -name node_modules -prune -o -name .git -prune -o -type f -name '*.sh' -print | sed 's|^\./||'
 	} | sort -u
 )

@@ -157,7 +157,7 @@ function deb(root) {
   const control = readFileSync(join(repo, 'build/debian/control'), 'utf8').replace(/^(Architecture: .*\n)/m, `Version: ${version}\n$1Installed-Size: ${kib}\n`);
   put(root, 'DEBIAN/control', control, 0o644);
   put(root, 'DEBIAN/md5sums', md5sums, 0o644);
-  for (const script of ['prerm', 'postrm']) put(root, `DEBIAN/${script}`, readFileSync(join(repo, 'build/debian', script)), 0o755);
+  for (const script of ['postinst', 'prerm', 'postrm']) put(root, `DEBIAN/${script}`, readFileSync(join(repo, 'build/debian', script)), 0o755);
   normalize(root);
   const file = join(out, `srcroute_${version}_all.deb`);
   runOk(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, file], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });

@@ -8,7 +8,7 @@ import type { OperatorDeps } from '../operator/deps.js';
 import { STACKS } from '../operator/stacks/plan.js';
 import { gatherInstall } from './gather.js';
 import { planInstall, rerun } from './install-plan.js';
-import { applyPlan, distDir, embeddedHooks, given, under } from './run-plan.js';
+import { applyPlan, distDir, embeddedHooks, given, PACKAGE_DIST, under } from './run-plan.js';
 
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute install [options] IFACE [IFACE ...]
@@ -31,7 +31,8 @@ Options:
                       dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
   --node PATH         the node the hooks run with (default: the one running this)
-  --no-command        do not write /usr/local/sbin/srcroute (a package provides the command)
+  --no-command        do not write /usr/local/sbin/srcroute (a package provides the command; so
+                      when run from the Debian package, which has /usr/sbin/srcroute)
   --root DIR          stage every file under DIR (packaging, tests); run nothing, no kernel change
   --dry-run           print what would be written, changed or run; change nothing
 
@@ -55,7 +56,8 @@ Example:
       stack,
       node: args.options.get('node') ?? process.execPath,
       configureDhcpcd: args.flags.has('configure-dhcpcd'),
-      command: !args.flags.has('no-command'),
+      // the package's own /usr/sbin/srcroute is the command: no second copy in /usr/local (policy 9.1.2)
+      command: !args.flags.has('no-command') && distDir() !== PACKAGE_DIST,
     }, embeddedHooks(), distDir());
     await applyPlan(planInstall(facts), deps, g, io);
   },

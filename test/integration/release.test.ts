@@ -187,9 +187,11 @@ describe.skipIf(!ok)('npm run release', () => {
       expect(i.code, i.stderr).toBe(0);
       expect(inBox("dpkg-query -W -f '${Status}' srcroute")).toBe('install ok installed');
       expect(inBox('/usr/sbin/srcroute --version')).toBe(`srcroute ${version}\n`);
-      const r = sh('/usr/lib/srcroute/install.sh eth0v0');
+      // the package's command installs; /usr/sbin/srcroute is the command, no copy in /usr/local
+      const r = sh('srcroute install eth0v0');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('installed srcroute for: eth0v0');
+      expect(inBox('[ -e /usr/local/sbin/srcroute ] || echo none')).toBe('none\n');
       // what a lease would have made: the uninstall must take it out of the kernel
       inBox('ip rule add from 100.64.0.50 lookup 123 pref 1000 proto 213');
       expect(leaseRule()).toBe(true);
@@ -218,6 +220,18 @@ describe.skipIf(!ok)('npm run release', () => {
 
     it('dpkg -P from installed (what apt purge does) gives back the same /etc and package list', () => {
       installAndSetUp();
+      purgeGivesBack();
+    });
+
+    it('an upgrade (the package installed again) refreshes the installed hooks and changes nothing else; purge still gives everything back', () => {
+      installAndSetUp();
+      const before = sb().snapshot();
+      const hook = inBox('sha256sum /etc/dhcpcd/eth0v0.exit-hook');
+      sh(`echo '# stale' >> /etc/dhcpcd/eth0v0.exit-hook`);
+      const u = sh(`dpkg -i '${join(releaseDir(), DEB)}'`);
+      expect(u.code, u.stderr).toBe(0);
+      expect(inBox('sha256sum /etc/dhcpcd/eth0v0.exit-hook'), 'the hook is the bundle again').toBe(hook);
+      expect(sb().snapshot()).toBe(before);
       purgeGivesBack();
     });
   });
