@@ -7,7 +7,7 @@
 // install.sh's drop-in adds). Read the way systemd does: the unit file from the directory that
 // wins, then its drop-ins by file name, the last assignment of a key winning.
 import { join } from 'node:path';
-import { listDir, readText } from '../shared/files.js';
+import { listDir, readText, statOf } from '../shared/files.js';
 import { systemPaths, type Paths } from '../shared/paths.js';
 
 export const SERVICE = 'dhcpcd.service';
@@ -27,12 +27,14 @@ export interface ServiceFacts {
   readOnlyRun: boolean;
   /** ...and these stay writable (ReadWritePaths=, `-` and `+` prefixes dropped). */
   writable: string[];
+  /** The drop-in written last, and when: a dhcpcd.service started before it does not have it yet. */
+  newestDropIn: { path: string; writtenMs: number } | null;
 }
 
 const YES = /^(1|yes|true|on)$/i;
 
 /** The [Service] assignments of unit + drop-ins, in order; an empty value resets a list. */
-export function serviceSettings(texts: readonly string[]): Omit<ServiceFacts, 'unit'> {
+export function serviceSettings(texts: readonly string[]): Omit<ServiceFacts, 'unit' | 'newestDropIn'> {
   const last = new Map<string, string>();
   let writable: string[] = [];
   for (const text of texts) {
@@ -66,7 +68,8 @@ export function readService(paths: Paths): ServiceFacts | null {
   }
   if (unit === null) return null;
   const files = [unit, ...[...dropIns.keys()].sort().map((n) => dropIns.get(n)!)];
-  return { unit, ...serviceSettings(files.map((f) => readText(f) ?? '')) };
+  const written = [...dropIns.values()].map((path) => ({ path, writtenMs: statOf(path)?.mtimeMs ?? 0 })).sort((a, b) => b.writtenMs - a.writtenMs);
+  return { unit, ...serviceSettings(files.map((f) => readText(f) ?? '')), newestDropIn: written[0] ?? null };
 }
 
 /** The directory `path` is under, among those ProtectHome=yes hides; null when none. */

@@ -428,6 +428,17 @@ export function diagnose(facts: Facts): Finding[] {
     });
   }
 
+  // a start time is known to 10 ms: only a drop-in written later than that counts
+  const manager = facts.interfaces.flatMap((f) => f.clients).find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
+  if (s !== null && manager !== undefined && s.newestDropIn !== null && manager.startedMs + 10 < s.newestDropIn.writtenMs) {
+    out.push({
+      id: 'service-restart',
+      iface: null,
+      problem: `${SERVICE} (pid ${manager.pid}) started before ${s.newestDropIn.path} was written: its hooks still run in the sandbox it started with`,
+      fix: [`sudo systemctl restart ${SERVICE}   # with \`persistent\` in dhcpcd.conf (Debian's) the leases and their addresses stay through it`],
+    });
+  }
+
   const byTable = new Map<number, string[]>();
   for (const f of facts.interfaces) if (f.config) byTable.set(f.config.table, [...(byTable.get(f.config.table) ?? []), f.state.iface]);
   for (const [table, ifaces] of byTable) {

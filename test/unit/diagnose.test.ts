@@ -87,6 +87,8 @@ const DEBIAN_SERVICE: ServiceFacts = {
   hidesHome: true,
   readOnlyRun: true,
   writable: ['/var/lib/dhcpcd', '/run/dhcpcd', '/etc/wpa_supplicant', '/etc/dhcpcd.conf', '/etc/resolv.conf', '/run/srcroute'],
+  // written before the manager below started (1_000)
+  newestDropIn: { path: '/etc/systemd/system/dhcpcd.service.d/srcroute.conf', writtenMs: 500 },
 };
 const NVM_NODE = '/root/.nvm/versions/node/v20.20.2/bin/node';
 
@@ -225,6 +227,8 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['nvm\'s node, ProtectHome=no in a drop-in', (b) => ((b.service!.hidesHome = false), (b.hookMode.eth0v1 = { interpreter: NVM_NODE, interpreterReal: NVM_NODE })), []],
   ['dhcpcd.service without srcroute\'s drop-in', (b) => (b.service!.writable = b.service!.writable.filter((p) => p !== '/run/srcroute')), ['- service-lock']],
   ['dispatcher block missing', (b) => (b.dispatcherBlock = false), ['- dispatcher']],
+  ['dhcpcd.service started before srcroute\'s drop-in was written (a restart is pending)', (b) => (b.service!.newestDropIn = { path: '/etc/systemd/system/dhcpcd.service.d/srcroute.conf', writtenMs: 5_000 }), ['- service-restart']],
+  ['the drop-in written within 10 ms of the start (the start time\'s grain): nothing pending', (b) => (b.service!.newestDropIn = { path: '/etc/systemd/system/dhcpcd.service.d/srcroute.conf', writtenMs: 1_005 }), []],
   ['networkd would delete the rules', (b) => (b.networkd = { running: true, manageForeignRules: true, setIn: null, startedBeforeConfig: false }), ['- networkd-foreign-rules']],
   ['networkd told not to', (b) => (b.networkd = { running: true, manageForeignRules: false, setIn: DROP_IN, startedBeforeConfig: false }), []],
   ['networkd told not to, but it started before', (b) => (b.networkd = { running: true, manageForeignRules: false, setIn: DROP_IN, startedBeforeConfig: true }), ['- networkd-restart']],
