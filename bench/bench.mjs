@@ -10,8 +10,8 @@
 // must answer without Node and without a fork, and changed (one SLAAC address more), which runs Node.
 //
 // It builds its own world and removes it: two network namespaces, and a private mount namespace
-// with overlays over /etc and /usr/local (so install.sh can install for real and the host never
-// sees a write). Results: a table on stdout and bench/results/latest.json.
+// with overlays over /etc and /usr/local and an empty /run (so install.sh can install for real
+// and the host never sees a write). Results: a table on stdout and bench/results/latest.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +106,10 @@ if (process.argv[2] !== '--inner') {
       mkdirSync(`${work}/w${i}`);
       return `mount -t overlay overlay -o lowerdir=${target},upperdir=${work}/u${i},workdir=${work}/w${i} ${target}`;
     });
+    // /run too (the installer makes /run/srcroute): an empty tmpfs, with the host's /run/netns
+    // moved onto it, which `ip netns exec` into the loaded namespace still needs
+    mkdirSync(`${work}/netns`);
+    mounts.push(`mount --rbind /run/netns ${work}/netns`, 'mount -t tmpfs -o mode=755 tmpfs /run', 'mkdir /run/netns', `mount --move ${work}/netns /run/netns`);
     const inner = `${mounts.join(' && ')} && exec "$0" "$@"`;
     const r = spawnSync('ip', ['netns', 'exec', spaces[0], 'unshare', '--mount', '--propagation', 'private', '--',
       'sh', '-c', inner, process.execPath, fileURLToPath(import.meta.url), '--inner', spaces[1]], { stdio: 'inherit' });
