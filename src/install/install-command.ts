@@ -8,7 +8,8 @@ import type { OperatorDeps } from '../operator/deps.js';
 import { STACKS } from '../operator/stacks/plan.js';
 import { gatherInstall } from './gather.js';
 import { planInstall, rerun } from './install-plan.js';
-import { applyPlan, distDir, embeddedHooks, given, PACKAGE_DIST, under } from './run-plan.js';
+import { applyPlan, distDir, embeddedHooks, given, under } from './run-plan.js';
+import { PACKAGE_DIST } from '../shared/paths.js';
 
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute install [options] IFACE [IFACE ...]

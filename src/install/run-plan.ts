@@ -21,8 +21,6 @@ export const embeddedHooks = (): HookTexts => SRCROUTE_HOOKS;
 /** Where the bundles are: this bundle's directory (dist/, or the package's). */
 export const distDir = (): string => dirname(realpathSync(__filename));
 
-/** Where the Debian package keeps the bundles (build/release.mjs): run from there, /usr/sbin/srcroute is the package's command. */
-export const PACKAGE_DIST = '/usr/lib/srcroute/dist';
 
 /** --root DIR: an existing directory, by its real path ('' for /). */
 export function rootOf(given: string | undefined): string {

@@ -24,18 +24,22 @@ export interface Finding {
 /** A per-interface sysctl key; with a dot in the name only the slash form is unambiguous. */
 const sysctlKey = (iface: string, key = 'rp_filter', family = 'ipv4'): string =>
   iface.includes('.') ? `net/${family}/conf/${iface}/${key}` : `net.${family}.conf.${iface}.${key}`;
+/** The installer as this box has it: the package's command, else install.sh where the release was unpacked (or the clone). */
+const installCommand = (facts: Facts, args: string): string => (facts.packaged ? `sudo srcroute install ${args}` : `sudo ./install.sh ${args}`);
+const install = (facts: Facts, args: string, note?: string): string =>
+  `${installCommand(facts, args)}${note !== undefined ? `   # ${note}` : facts.packaged ? '' : "   # in srcroute's directory (the unpacked release, or the clone)"}`;
 /** Re-running the installer restores every file it owns. */
-const reinstall = (iface: string): string => `sudo ./install.sh ${iface}   # in srcroute's source directory`;
+const reinstall = (facts: Facts, iface: string): string => install(facts, iface);
 /**
  * How to get IFACE's client to lease again, never by starting a dhcpcd by accident (a dhcpcd
  * control command that finds no daemon starts one): the box's own way when known (ifupdown), a
  * rebind when a dhcpcd runs for it, else the installer, which sets a client up for good.
  */
-function restartClient(f: InterfaceFacts): string {
+function restartClient(f: InterfaceFacts, facts: Facts): string {
   const iface = f.state.iface;
   if (f.clientStart !== null) return f.clientStart;
   if (f.clients.some((c) => c.program === 'dhcpcd')) return `dhcpcd -n ${iface}   # the running dhcpcd rebinds it`;
-  return `sudo ./install.sh --parent PARENT ${iface}   # in srcroute's source directory; PARENT: the modem's interface`;
+  return install(facts, `--parent PARENT ${iface}`, "PARENT: the modem's interface");
 }
 const runningDhcpcd = (f: InterfaceFacts): boolean => f.clients.some((c) => c.program === 'dhcpcd');
 /**
@@ -43,8 +47,8 @@ const runningDhcpcd = (f: InterfaceFacts): boolean => f.clients.some((c) => c.pr
  * --uninstall removes), then a rebind only when a dhcpcd runs for it (`dhcpcd -n` would start one
  * otherwise). For IPv4's default route and for the RA default in IPv6 alike.
  */
-const nogatewayFix = (f: InterfaceFacts): string[] => [
-  `sudo ./install.sh --configure-dhcpcd ${f.state.iface}   # in srcroute's source directory`,
+const nogatewayFix = (f: InterfaceFacts, facts: Facts): string[] => [
+  install(facts, `--configure-dhcpcd ${f.state.iface}`),
   ...(runningDhcpcd(f) ? [`dhcpcd -n ${f.state.iface}   # the running dhcpcd rereads dhcpcd.conf`] : []),
 ];
 const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOrPrefix(r.from)} lookup ${r.table} pref ${r.priority}`;
@@ -75,21 +79,21 @@ function configFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   return out;
 }
 
-function hookFindings(f: InterfaceFacts): Finding[] {
+function hookFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const { iface } = f.state;
   const h = f.hook;
   const mk = (problem: string, fix: string[]): Finding[] => [{ id: 'hook', iface, problem: `${h.path}: ${problem}`, fix }];
-  if (!h.exists) return mk('missing: dhcpcd runs nothing for this interface', [reinstall(iface)]);
+  if (!h.exists) return mk('missing: dhcpcd runs nothing for this interface', [reinstall(facts, iface)]);
   if (!h.rootOwned) return mk('not owned by root: the dispatcher skips it', [`chown root:root ${h.path}`]);
   if (h.writableByOthers) return mk('writable by group or others: the dispatcher skips it', [`chmod go-w ${h.path}`]);
   if (!h.executable) return mk('not executable: the dispatcher skips it', [`chmod 755 ${h.path}`]);
-  if (h.interpreter === null) return mk('has no #! line', [reinstall(iface)]);
+  if (h.interpreter === null) return mk('has no #! line', [reinstall(facts, iface)]);
   if (!h.interpreterExists) {
     return mk(`its #! names ${h.interpreter}, which does not exist (node moved or was removed)`, [
-      `sudo ./install.sh --node "$(command -v node)" ${iface}   # in srcroute's source directory`,
+      install(facts, `--node "$(command -v node)" ${iface}`),
     ]);
   }
-  if (h.bundle !== null && !h.bundleExists) return mk(`it loads ${h.bundle}, which does not exist`, [reinstall(iface)]);
+  if (h.bundle !== null && !h.bundleExists) return mk(`it loads ${h.bundle}, which does not exist`, [reinstall(facts, iface)]);
   return [];
 }
 
@@ -105,7 +109,7 @@ function serviceFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       id: 'service-jit',
       iface,
       problem: `${h.path} runs node with its JIT, which ${SERVICE} denies its hooks (MemoryDenyWriteExecute=yes in ${s.unit}): node aborts on every lease event, nothing is routed`,
-      fix: [`${reinstall(iface)} (writes the hooks with node --jitless)`],
+      fix: [`${reinstall(facts, iface)} (writes the hooks with node --jitless)`],
     });
   }
   const home = hiddenHome(h.interpreter) ?? hiddenHome(h.interpreterReal ?? '');
@@ -114,7 +118,7 @@ function serviceFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       id: 'service-home',
       iface,
       problem: `${h.path} runs ${h.interpreter}, under ${home}, which ${SERVICE} hides from its hooks (ProtectHome=yes): node cannot start there`,
-      fix: [`sudo ./install.sh --node /usr/bin/node ${iface}   # apt install nodejs; or any node outside /home, /root, /run/user`],
+      fix: [install(facts, `--node /usr/bin/node ${iface}`, 'apt install nodejs; or any node outside /home, /root, /run/user')],
     });
   }
   return out;
@@ -123,7 +127,7 @@ function serviceFindings(f: InterfaceFacts, facts: Facts): Finding[] {
 function leaseFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const s = f.state;
   const out: Finding[] = [];
-  if (f.config !== null && s.problem !== null) out.push({ id: 'lease', iface: s.iface, problem: s.problem, fix: [restartClient(f), `srcroute sync ${s.iface}`] });
+  if (f.config !== null && s.problem !== null) out.push({ id: 'lease', iface: s.iface, problem: s.problem, fix: [restartClient(f, facts), `srcroute sync ${s.iface}`] });
   // the original hook's `ip rule add from ADDR table N`, without srcroute's protocol
   const foreign = f.config === null ? [] : facts.kernel[4].rules.filter((r) => r.table === f.config!.table && r.protocol !== facts.protocol && r.from !== ANY[4]);
   if (foreign.length > 0) {
@@ -233,7 +237,7 @@ function ipv6AddressFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       : `it holds ${addr}, but no router is known for it (no RA default in main, none in its table): replies from it leave through the main table (the LAN)`,
     fix: ipv6 === null
       ? [`echo IPV6=yes >> /etc/srcroute/${iface}.env && srcroute sync ${iface}   # or no IPv6 there: sysctl -w ${sysctlKey(iface, 'accept_ra', 'ipv6')}=0`]
-      : [restartClient(f)],
+      : [restartClient(f, facts)],
   }));
 }
 
@@ -290,7 +294,7 @@ function mainDefaultFindings(facts: Facts): Finding[] {
           ? [`sysctl -w ${sysctlKey(r.dev, 'accept_ra', 'ipv6')}=0   # no IPv6 from the modem on its own port (NetworkManager: nmcli connection modify PROFILE ipv6.method disabled)`]
           : [`run no DHCP client on ${r.dev}: the macvlans lease (NetworkManager: nmcli connection modify PROFILE ipv4.method disabled)`]
         : [
-            ...nogatewayFix(f).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
+            ...nogatewayFix(f, facts).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
             ...(family === 6 ? [`with the kernel's RAs (dhclient): sysctl -w ${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`] : []),
           ];
       out.push({
@@ -313,7 +317,7 @@ function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       id: 'no-dhcp-client',
       iface: s.iface,
       problem: 'no DHCP client runs for it: nothing renews its lease, and srcroute follows no lease event',
-      fix: [restartClient(f)],
+      fix: [restartClient(f, facts)],
     });
   } else if (fighting(f.clients).length > 1) {
     // one per family (ifupdown's dhclient -4 and dhclient -6) is fine
@@ -336,7 +340,7 @@ function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       id: 'address-without-rule',
       iface: s.iface,
       problem: `it holds ${addr}, which no lease its DHCP client reports and no srcroute rule covers: replies from it leave through the main table (the LAN), not the modem`,
-      fix: [restartClient(f)],
+      fix: [restartClient(f, facts)],
     });
   }
   return out;
@@ -353,7 +357,7 @@ function systemFindings(f: InterfaceFacts, facts: Facts): Finding[] {
       id: 'nogateway',
       iface,
       problem: `${conf.path} lacks "nogateway" for ${iface}: dhcpcd puts its default route in the main table, where it replaces or competes with the LAN's`,
-      fix: nogatewayFix(f),
+      fix: nogatewayFix(f, facts),
     });
   }
   if (f.state.rpFilter === 'strict') {
@@ -401,12 +405,12 @@ export function diagnose(facts: Facts): Finding[] {
   const out: Finding[] = [];
   if (facts.globalProblem !== null) out.push({ id: 'config', iface: null, problem: facts.globalProblem, fix: ['correct the file named above (see srcroute config --defaults)'] });
   if (facts.interfaces.length === 0) {
-    out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall('eth0v0')] });
+    out.push({ id: 'no-interface', iface: null, problem: 'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)', fix: [reinstall(facts, 'eth0v0')] });
   }
   for (const f of facts.interfaces) {
     out.push(
       ...configFindings(f, facts),
-      ...hookFindings(f),
+      ...hookFindings(f, facts),
       ...serviceFindings(f, facts),
       ...leaseFindings(f, facts),
       ...planFindings(f, 4, f.state.ipv4),
@@ -424,7 +428,7 @@ export function diagnose(facts: Facts): Finding[] {
       id: 'service-lock',
       iface: null,
       problem: `${SERVICE} makes /run read-only for its hooks (ProtectSystem=strict) and does not let them write ${LOCK_DIR}: every lease event runs without its lock and logs a warning`,
-      fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' ')), `sudo systemctl restart ${SERVICE}`],
+      fix: [reinstall(facts, facts.interfaces.map((f) => f.state.iface).join(' ')), `sudo systemctl restart ${SERVICE}`],
     });
   }
 
@@ -457,7 +461,7 @@ export function diagnose(facts: Facts): Finding[] {
       id: 'dispatcher',
       iface: null,
       problem: `${facts.dispatcher.path} has no srcroute block ("${DISPATCHER_MARKER}"): dhcpcd never runs the per-interface hooks`,
-      fix: [reinstall(facts.interfaces.map((f) => f.state.iface).join(' '))],
+      fix: [reinstall(facts, facts.interfaces.map((f) => f.state.iface).join(' '))],
     });
   }
   out.push(...mainDefaultFindings(facts));
@@ -467,7 +471,7 @@ export function diagnose(facts: Facts): Finding[] {
       id: 'nm-dhcp',
       iface: l.iface,
       problem: `NetworkManager leases it itself (connection "${l.connection}"): srcroute never hears of that lease's renewals (NetworkManager 1.42.4 sends no event), and beside dhcpcd the modem hands out a second address`,
-      fix: [`nmcli connection modify '${l.connection}' ipv4.method disabled && nmcli connection up '${l.connection}'   # dhcpcd leases it (sudo ./install.sh --parent ETH ${l.iface})`],
+      fix: [`nmcli connection modify '${l.connection}' ipv4.method disabled && nmcli connection up '${l.connection}'   # dhcpcd leases it (${installCommand(facts, `--parent ETH ${l.iface}`)})`],
     });
   }
   return out;

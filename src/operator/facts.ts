@@ -22,6 +22,7 @@ import { nmLeases, type NmLease } from './nm-dhcp.js';
 import { clientsOf, dhcpClients, type DhcpClient } from './dhcp-clients.js';
 import { clientStart } from './stacks/ifupdown.js';
 import type { OperatorDeps } from './deps.js';
+import { PACKAGE_DIST } from '../shared/paths.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 import { parsePolicy, type PolicyRule } from './policy.js';
 import { routeAnswer, routeChecks, routeQuery, type RouteCheck } from './route-probe.js';
@@ -68,6 +69,8 @@ export interface InterfaceFacts {
 
 export interface Facts {
   interfaces: InterfaceFacts[];
+  /** The Debian package is installed: `srcroute install` is the installer (else install.sh from the release or clone). */
+  packaged: boolean;
   /** srcroute.env could not be used. */
   globalProblem: string | null;
   protocol: number;
@@ -263,6 +266,7 @@ async function judged(
   const conf = readText(deps.paths.dhcpcdConf);
   return {
     interfaces,
+    packaged: statOf(join(deps.paths.root || '/', PACKAGE_DIST, 'hook.cjs')) !== null,
     globalProblem,
     protocol,
     kernel,

@@ -40,6 +40,9 @@ export interface Paths {
   systemdUnitDirs: readonly string[];
 }
 
+/** Where the Debian package keeps the bundles (build/release.mjs): /usr/sbin/srcroute runs the one here. */
+export const PACKAGE_DIST = '/usr/lib/srcroute/dist';
+
 /** The machine's paths, or the same ones under `root` (tests). */
 export function systemPaths(root = ''): Paths {
   const at = (path: string): string => (root === '' ? path : join(root, path));

@@ -154,7 +154,7 @@ describe.skipIf(!ok)('operator commands: status, check, sync, mac, macvlan on a 
     sh(`awk '/^interface eth0v0$/ { f = 1 } /^interface eth0v1$/ { f = 0 } !(f && /nogateway/)' /etc/dhcpcd.conf > /tmp/c && cat /tmp/c > /etc/dhcpcd.conf`);
     const text = finds(
       /eth0v0: \/etc\/dhcpcd.conf lacks "nogateway" for eth0v0/,
-      /fix: sudo \.\/install\.sh --configure-dhcpcd eth0v0 {3}# in srcroute's source directory\n {8}dhcpcd -n eth0v0 {3}# the running dhcpcd rereads/,
+      /fix: sudo \.\/install\.sh --configure-dhcpcd eth0v0 {3}# in srcroute's directory \(the unpacked release, or the clone\)\n {8}dhcpcd -n eth0v0 {3}# the running dhcpcd rereads/,
     );
     expect(text).not.toMatch(/eth0v1: \/etc\/dhcpcd.conf lacks/);
     const r = lab.install(REPO, ['--configure-dhcpcd', 'eth0v0']);

@@ -169,6 +169,7 @@ function factsOf(box: Box): Facts {
   });
   return {
     interfaces,
+    packaged: false,
     globalProblem: null,
     protocol: 213,
     kernel: { 4: v4, 6: v6 },
@@ -309,6 +310,17 @@ describe('diagnose', () => {
     const f = diagnose(factsOf(box)).find((x) => x.id === 'route-shadowed' && x.iface === 'eth0v0')!;
     expect(f.problem).toBe('packets from 100.64.0.50 go via the link dev wg0 (table 51820), not via 100.64.0.1 dev eth0v0 (table pub): rule "999: not from all fwmark 0xca6c lookup 51820" decides them before srcroute\'s (pref 1000)');
     expect(f.fix).toEqual(['echo PRIORITY=997 >> /etc/srcroute/eth0v0.env && srcroute sync eth0v0   # srcroute\'s rules before every other one']);
+  });
+
+  it('with the Debian package installed, the fixes run its `srcroute install`, not install.sh', () => {
+    const box = healthyBox();
+    box.hookMode.eth0v0 = { exists: false };
+    box.dhcpcdConf = 'noarp\n';
+    const facts = { ...factsOf(box), packaged: true };
+    const fixes = diagnose(facts).flatMap((f) => f.fix);
+    expect(fixes).toContain('sudo srcroute install eth0v0');
+    expect(fixes).toContain('sudo srcroute install --configure-dhcpcd eth0v1');
+    expect(fixes.join('\n')).not.toMatch(/install\.sh/);
   });
 
   it('every finding carries a fix', () => {

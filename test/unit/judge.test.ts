@@ -85,7 +85,7 @@ function facts(lease: Lease | null, v4: FamilyRead, v6: FamilyRead): Facts {
     addresses: [...(v4.addresses.get(IFACE) ?? [])], clientStart: null, parent: 'eth0', routes: [], sysctl6: { forwarding: false, acceptRa: 0 },
   };
   return {
-    interfaces: [f], globalProblem: null, protocol: 213, kernel: { 4: v4, 6: v6 }, policy: { 4: [], 6: [] }, tables: new Map([['pub', 123]]),
+    interfaces: [f], packaged: false, globalProblem: null, protocol: 213, kernel: { 4: v4, 6: v6 }, policy: { 4: [], 6: [] }, tables: new Map([['pub', 123]]),
     dispatcher: { path: '/etc/dhcpcd.exit-hook', hasBlock: true, dhclient: false }, dhcpcdConf: null, dhcpcdService: null,
     networkd: { running: false, manageForeignRules: false, setIn: null, startedBeforeConfig: false }, processes: [], nmLeases: [],
   };
