@@ -160,6 +160,8 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown dual s
   labHousekeeping(() => box?.lab);
 
   it("main's IPv6 default stays the LAN's (dhclient: the kernel's on the macvlan at 2048, check quiet about it; dhcpcd: none, every address routed); the control ties it", async () => {
+    // the modem's port as a stock box has it before srcroute: down, the kernel's IPv6 defaults (issue 18)
+    box.sh('ip link set dev eth0 down && echo 1 >/proc/sys/net/ipv6/conf/eth0/accept_ra');
     box.setUp(REPO, IFACE);
     expect(box.lab.sandbox.read(FILE)).toContain(`/proc/sys/net/ipv6/conf/${IFACE}/ra_defrtr_metric`);
     await waitFor('the lease and its rule', () => box.lab.checkLease(IFACE, GATEWAY), 20_000);
@@ -176,6 +178,10 @@ describe.skipIf(!ok).each(['dhclient', 'dhcpcd'] as const)('lab: ifupdown dual s
       expect(box.run(['srcroute', 'check']).stdout).toMatch(new RegExp(`${IFACE}: no IPv6 source rule for 2001:db8:\\S+: replies from it leave through the main table`));
     }
     expect(box.run(['srcroute', 'check']).stdout).not.toContain('main holds an IPv6 default');
+    // the parent came up with no IPv6 of its own: no SLAAC address from the modem, no default through it
+    expect(box.acceptRa('eth0')).toBe('0');
+    expect(box.sh('ip -6 -o addr show dev eth0 scope global')).toBe('');
+    expect(defaults6().filter((d) => d.dev === 'eth0')).toEqual([]);
 
     // the control: the same stanza without the pre-up
     box.must(['ifdown', IFACE]);

@@ -10,7 +10,9 @@
 // /etc/network/interfaces sources interfaces.d/* at its top, so the macvlan may come up before
 // the LAN: harmless now that it adds nothing to main (seen before: the LAN's `ifup` failed with
 // "File exists"). The parent is brought up here too: on the modem's cable it has no stanza of its
-// own (it carries no address). `ip link add` is skipped when the link exists, so an ifup after a
+// own (it carries no address), and before it comes up its accept_ra is 0: with the kernel's
+// default it took a public SLAAC address of its own from the modem, with no rule, and under
+// ifupdown a second IPv6 default into main (issue 18, Debian 13). `ip link add` is skipped when the link exists, so an ifup after a
 // failed ifdown still works. In Debian 12's --stack dhcpcd the same file uses `inet manual` (the
 // link only): dhcpcd.service leases it.
 // IPv6: dhclient leaves the RAs to the kernel (accept_ra stays 1: srcroute reads the router from
@@ -38,6 +40,8 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
     content:
       `${macvlanHeader(s)}${who}` +
       `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
+      // before the parent comes up: no IPv6 of its own from the modem's RAs (as networkd's IPv6AcceptRA=no)
+      `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.parent}/accept_ra || echo 0 >/proc/sys/net/ipv6/conf/${s.parent}/accept_ra\n` +
       `    pre-up ip link set dev ${s.parent} up\n` +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
       `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric || echo ${RA_DEFRTR_METRIC} >/proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric\n` +
