@@ -165,14 +165,16 @@ export class Lab {
     log: Logger | undefined,
     /** 'stack': lan0 is only a link; the network stack under test gives it its address and route. */
     readonly lan: 'lab' | 'stack' = 'lab',
+    /** The box's root filesystem (another release's, see debian-root.ts); the host's when absent. */
+    readonly root?: string,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
     this.log = log ?? (() => {});
   }
 
   /** Build the namespaces, links, addresses and routes; start the sandbox in the box. */
-  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger; lan?: 'lab' | 'stack' } = {}): Lab {
-    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log, opts.lan);
+  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger; lan?: 'lab' | 'stack'; root?: string } = {}): Lab {
+    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log, opts.lan, opts.root);
     try {
       lab.build();
     } catch (e) {
@@ -245,7 +247,7 @@ export class Lab {
     this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);
     if (this.ipv6) this.buildIpv6();
 
-    this.sandbox = Sandbox.start({ netns: this.box.name });
+    this.sandbox = Sandbox.start({ netns: this.box.name, ...(this.root ? { root: this.root } : {}) });
   }
 
   private buildIpv6(): void {

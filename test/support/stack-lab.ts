@@ -8,6 +8,8 @@
 // networkd when asked, and at "boot" starts the units enabled for a device once it exists.
 // Nothing runs outside the lab's namespaces; every daemon is killed by PID (lab.killAll).
 import { readFileSync } from 'node:fs';
+import { inject } from 'vitest';
+import type { Release } from './debian-root.js';
 import { readText } from '../../src/shared/files.js';
 import { resolve } from 'node:path';
 import { Daemon, ISP_PREFIX, LAN_ADDR, Lab, LAN6, LAN_ROUTER, LAN_ROUTER6, ROUTER6, waitFor, type Logger } from './lab.js';
@@ -56,6 +58,17 @@ export function execStarts(unit: string): string[][] {
   return [...text.matchAll(/^ExecStart=-?(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
 }
 
+/**
+ * The root filesystem `release`'s box runs from: undefined for the host's own (Debian 12), a
+ * path for another (debian-root.ts), false when it could not be made outside CI (the reason was
+ * printed by the global setup; under CI=true the run has failed already).
+ */
+export function releaseRoot(release: Release): string | undefined | false {
+  const root = inject('debianRoots')[release];
+  if (root === null) return undefined;
+  return root.startsWith('!') ? false : root;
+}
+
 export class StackLab {
   daemons: Daemon[] = [];
 
@@ -66,8 +79,8 @@ export class StackLab {
    * systemctl, no /run/systemd/system (ifupdown and dhcpcd.service need neither). `ipv6`: the
    * dual-stack lab (lab.ts): dnsmasq advertises the ISP's prefix, the LAN has IPv6 too.
    */
-  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean; ipv6?: boolean } = {}): StackLab {
-    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}), ipv6: opts.ipv6 ?? false });
+  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean; ipv6?: boolean; root?: string } = {}): StackLab {
+    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}), ipv6: opts.ipv6 ?? false, ...(opts.root ? { root: opts.root } : {}) });
     const s = new StackLab(lab);
     if (opts.systemd !== false) {
       // the box's private systemd view: fake systemctl first on PATH, "booted with systemd"
