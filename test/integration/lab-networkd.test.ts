@@ -7,9 +7,17 @@
 // leave foreign rules alone. `check` finds the networkd that started before that drop-in; after
 // the restart, `networkctl reconfigure` and `reload` leave the rule; a reboot routes the address
 // again from the files alone; the LAN's default route in main stays the LAN's throughout.
+// The LAN's IPv6 default comes from the LAN router's RAs, as on most LANs and in issue 18's report,
+// where networkd 257 lost it after install.sh and never got it back. Found here (strace of
+// networkd's netlink writes, its debug log): networkd 257 itself deletes it, and its nexthop, when
+// the router's neighbour advertisement says Router=no (RFC 4861 7.2.5: "no longer a router"), as
+// a Linux router with IPv6 forwarding off on that port says while dnsmasq advertises it: the first
+// IPv6 packet through that default (an NS for the router, its answer) does it, srcroute or not.
+// networkd 252 ignores the flag. Scenario 8 proves both; the other scenarios run with a router
+// that answers as a router does, and the LAN's defaults stay exactly the LAN's throughout.
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, waitFor } from '../support/lab.js';
+import { GATEWAY, INTERNET6, LAN_ROUTER6_LL, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
 import { prerequisites } from '../support/prereq.js';
 import { RELEASES } from '../support/debian-root.js';
@@ -42,6 +50,7 @@ for (const release of RELEASES) {
     beforeAll(async () => {
       s = StackLab.create({ lan: 'stack', ipv6: true, ...(root ? { root } : {}) }); // networkd configures the LAN; dual stack: the modem advertises a prefix and leases DHCPv6
       s.writeNetplan();
+      await s.lab.startLanRa();
       await s.startNetworkd();
       await waitFor('the LAN configured by networkd', () => s.mainDefaults().length === 1 && s.mainDefaults('-6').length === 1, 20_000, 200).catch((e: Error) => {
         throw new Error(`${e.message}\n${s.lab.sh(['networkctl', 'list', '--no-pager']).stdout}\n${s.daemons.map((d) => `${d.name}: ${d.output.slice(-2000)}`).join('\n')}`);
@@ -57,8 +66,11 @@ for (const release of RELEASES) {
       expect(r.code, r.stdout + r.stderr).toBe(0);
     });
 
-    it('1. the LAN only: networkd runs, one default route in main, the LAN\'s', () => {
+    it('1. the LAN only: networkd runs, one default route per family in main, the LAN\'s (IPv6: from its RAs, through a nexthop object on 257)', () => {
       s.lanOnly();
+      const [v6] = s.mainDefaults('-6') as { nhid?: number; protocol?: string }[];
+      expect(v6!.protocol).toBe('ra');
+      expect(v6!.nhid !== undefined).toBe(release === 'debian-13');
       expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
     });
 
@@ -139,6 +151,24 @@ for (const release of RELEASES) {
       expect(s.lab.ownedRules()).toEqual([]);
       await waitFor('the macvlan to go', () => s.lab.box.run(['ip', 'link', 'show', IFACE]).code !== 0, 10_000);
       expect(s.snapshot()).toBe(pristine);
+      s.lanOnly();
+    }, 60_000);
+
+    it('8. the cause of issue 18\'s lost IPv6 default: a LAN router whose neighbour advertisements say Router=no; networkd 257 drops the default at the first one, 252 keeps it; one that says Router=yes keeps it on both (no srcroute left on the box)', async () => {
+      for (const routerNa of [true, false]) {
+        s.lab.setLanRouterNa(routerNa);
+        try {
+          s.lab.box.run(['ip', '-6', 'neigh', 'flush', 'dev', 'lan0']);
+          // one packet through the default (the LAN router forwards nothing: no answer) makes the kernel solicit the router
+          s.lab.box.run(['ping', '-6', '-n', '-c1', '-W1', INTERNET6]);
+          await waitFor('the router\'s answer', () => /REACHABLE|STALE|DELAY|PROBE/.test(s.lab.box.ip('-6', 'neigh', 'show', LAN_ROUTER6_LL, 'dev', 'lan0')), 10_000);
+          await new Promise((r) => setTimeout(r, 1_000)); // networkd acts on the NA as it arrives
+          expect(s.mainDefaults('-6').length, `Router=${routerNa ? 'yes' : 'no'}`).toBe(routerNa || release === 'debian-12' ? 1 : 0);
+        } finally {
+          s.lab.setLanRouterNa(true);
+        }
+      }
+      await waitFor('the LAN\'s IPv6 default from the next RA', () => s.mainDefaults('-6').length === 1, 20_000, 200);
       s.lanOnly();
     }, 60_000);
   });

@@ -12,7 +12,7 @@ import { inject } from 'vitest';
 import type { Release } from './debian-root.js';
 import { readText } from '../../src/shared/files.js';
 import { resolve } from 'node:path';
-import { Daemon, ISP_PREFIX, LAN_ADDR, Lab, LAN6, LAN_ROUTER, LAN_ROUTER6, ROUTER6, waitFor, type Logger } from './lab.js';
+import { Daemon, ISP_PREFIX, LAN_ADDR, Lab, LAN6, LAN_ROUTER, LAN_ROUTER6, LAN_ROUTER6_LL, ROUTER6, waitFor, type Logger } from './lab.js';
 import { checkV6, reachable6, type Addr6 } from './lab-ipv6.js';
 import { run, type RunResult } from './run.js';
 
@@ -71,6 +71,8 @@ export function releaseRoot(release: Release): string | undefined | false {
 
 export class StackLab {
   daemons: Daemon[] = [];
+  /** The gateway of the LAN's IPv6 default: its global address when configured, its link-local when advertised. */
+  lan6Router = LAN_ROUTER6;
 
   private constructor(readonly lab: Lab) {}
 
@@ -157,12 +159,17 @@ export class StackLab {
 
   // ------------------------------------------------------------------ systemd-networkd
 
-  /** netplan's output for this box, as `netplan generate` writes it (under /run). */
+  /**
+   * netplan's output for this box, as `netplan generate` writes it (under /run). Dual stack: the
+   * LAN's IPv6 default comes from the LAN router's RAs (`accept-ra: true`; the lab's startLanRa)
+   * as on most LANs, and networkd 257 installs it through a nexthop object (issue 18).
+   */
   writeNetplan(): void {
     this.sh('mkdir -p -m 755 /run/systemd/network'); // networkd reads it as systemd-network
+    this.lan6Router = LAN_ROUTER6_LL;
     this.lab.writeFile('/run/systemd/network/10-netplan-lan0.network',
-      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=${LAN_ADDR}/24\n${this.lab.ipv6 ? `Address=${LAN6}\nIPv6AcceptRA=no\n` : ''}\n` +
-        `[Route]\nGateway=${LAN_ROUTER}\n${this.lab.ipv6 ? `\n[Route]\nGateway=${LAN_ROUTER6}\n` : ''}`);
+      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=${LAN_ADDR}/24\n${this.lab.ipv6 ? `Address=${LAN6}\nIPv6AcceptRA=yes\n` : ''}\n` +
+        `[Route]\nGateway=${LAN_ROUTER}\n`);
     this.lab.writeFile('/run/systemd/network/10-netplan-eth0.network',
       '[Match]\nName=eth0\n\n[Network]\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n');
   }
@@ -216,7 +223,7 @@ export class StackLab {
 
   /** Throw unless main's only default route is the LAN's (in the dual-stack lab: for IPv6 too, none via the macvlan, not even the kernel's `proto ra` one). */
   lanOnly(): void {
-    const want = this.lab.ipv6 ? [['-4', LAN_ROUTER], ['-6', LAN_ROUTER6]] as const : [['-4', LAN_ROUTER]] as const;
+    const want = this.lab.ipv6 ? [['-4', LAN_ROUTER], ['-6', this.lan6Router]] as const : [['-4', LAN_ROUTER]] as const;
     for (const [family, router] of want) {
       const got = this.mainDefaults(family);
       if (got.length !== 1 || got[0]!.gateway !== router || got[0]!.dev !== 'lan0') {
