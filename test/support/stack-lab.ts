@@ -52,9 +52,9 @@ export const DHCPCD_LAB_LINES = '# lab only: no udev in a netns, no ARP probing 
 /** The units whose ExecStart lines the labs run (Debian's `ifupdown` and `dhcpcd` packages). */
 export const UNITS = ['/lib/systemd/system/networking.service', '/lib/systemd/system/dhcpcd.service'];
 
-/** The ExecStart lines of a unit installed on this machine (`-` prefixes dropped). */
-export function execStarts(unit: string): string[][] {
-  const text = readFileSync(`/lib/systemd/system/${unit}`, 'utf8');
+/** The ExecStart lines of a unit installed on this machine, or in the root filesystem `root` (`-` prefixes dropped). */
+export function execStarts(unit: string, root = ''): string[][] {
+  const text = readFileSync(`${root}/lib/systemd/system/${unit}`, 'utf8');
   return [...text.matchAll(/^ExecStart=-?(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
 }
 
