@@ -105,10 +105,7 @@ for (const release of RELEASES) {
     }, 60_000);
 
     it('4. a second install.sh run changes nothing and runs nothing', () => {
-      const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/already installed: nothing changed/);
-      expect(r.stdout).not.toMatch(/running:|wrote/);
+      expect(() => s.installAgain(REPO, IFACE)).not.toThrow();
     });
 
     it('5. networkctl reconfigure eth0, reconfigure lan0, reload: the rule stays', async () => {
@@ -145,13 +142,7 @@ for (const release of RELEASES) {
     }, 90_000);
 
     it('7. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
-      const r = s.lab.install(REPO, ['--uninstall', '--purge']);
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
-      expect(s.lab.ownedRules()).toEqual([]);
-      await waitFor('the macvlan to go', () => s.lab.box.run(['ip', 'link', 'show', IFACE]).code !== 0, 10_000);
-      expect(s.snapshot()).toBe(pristine);
-      s.lanOnly();
+      await s.uninstallPurge(REPO, IFACE, pristine);
     }, 60_000);
 
     it('8. the cause of issue 18\'s lost IPv6 default: a LAN router whose neighbour advertisements say Router=no; networkd 257 drops the default at the first one, 252 keeps it; one that says Router=yes keeps it on both (no srcroute left on the box)', async () => {

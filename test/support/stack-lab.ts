@@ -309,6 +309,34 @@ export class StackLab {
     return { pristine, stdout: r.stdout };
   }
 
+  /** A second `install.sh --parent eth0 IFACE`: throws unless it exits 0 saying nothing changed, having written and run nothing. */
+  installAgain(repo: string, iface: string): void {
+    const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
+    if (r.code !== 0 || !/already installed: nothing changed/.test(r.stdout) || /running:|wrote/.test(r.stdout)) {
+      throw new Error(`a second install.sh --parent eth0 ${iface} (exit ${r.code}) did something:\n${r.stdout}\n${r.stderr}`);
+    }
+  }
+
+  /**
+   * `install.sh --uninstall --purge`, then the box as before setUp: dhcpcd and the macvlan `iface`
+   * gone, no rule of srcroute's, /etc and /usr/local byte for byte `pristine`, main's defaults the
+   * LAN's. Throws the first difference.
+   */
+  async uninstallPurge(repo: string, iface: string, pristine: string): Promise<void> {
+    const r = this.lab.install(repo, ['--uninstall', '--purge']);
+    if (r.code !== 0) throw new Error(`install.sh --uninstall --purge exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    await waitFor('dhcpcd to stop', () => this.lab.pidsIn('dhcpcd').length === 0, 15_000);
+    await waitFor(`the macvlan ${iface} to go`, () => this.lab.box.run(['ip', 'link', 'show', iface]).code !== 0, 10_000);
+    const left = this.lab.ownedRules();
+    if (left.length > 0) throw new Error(`srcroute's rules left: ${JSON.stringify(left)}`);
+    const now = this.snapshot();
+    if (now !== pristine) {
+      const only = (a: string, b: string, sign: string) => a.split('\n').filter((l) => !new Set(b.split('\n')).has(l)).map((l) => `${sign} ${l}`);
+      throw new Error(`/etc or /usr/local differ from before the install:\n${[...only(pristine, now, '-'), ...only(now, pristine, '+')].join('\n')}`);
+    }
+    this.lanOnly();
+  }
+
   /** PIDs in the box's network namespace, but the sandbox's holder (and this test process). */
   boxPids(): number[] {
     const holder = this.lab.sandbox.holderPid;
