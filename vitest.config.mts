@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/cleanup.ts'],
-    globalSetup: ['test/support/node18.ts'],
+    globalSetup: ['test/support/node18.ts', 'test/support/debian-root.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,4 +1,5 @@
-// Proof on NetworkManager 1.42 (issue 12): a box whose LAN NetworkManager manages gets its
+// Proof on NetworkManager 1.42 (issue 12) and 1.52 (Debian 13's, issue 18: the box chrooted into
+// a trixie root filesystem, debian-root.ts): a box whose LAN NetworkManager manages gets its
 // public address routed with README's one command, `install.sh --parent eth0 eth0v0`: NM creates
 // the macvlan from srcroute's keyfile (stable MAC, no address of its own), the dispatcher starts
 // srcroute-dhcpcd@eth0v0 (run from its unit file, in its sandbox, by the lab's systemctl), dhcpcd
@@ -9,8 +10,9 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
+import { RELEASES } from '../support/debian-root.js';
 import { prerequisites } from '../support/prereq.js';
-import { StackLab } from '../support/stack-lab.js';
+import { releaseRoot, StackLab } from '../support/stack-lab.js';
 import { dispatcherPath } from '../../src/operator/stacks/nm.js';
 
 const REPO = resolve(__dirname, '../..');
@@ -18,164 +20,158 @@ const IFACE = 'eth0v0';
 const UNIT = 'srcroute-dhcpcd@eth0v0.service';
 const ok = prerequisites('lab-nm', ['root', 'ip', 'dhcpcd', 'dnsmasq', 'ping', 'nsenter', 'unshare', 'node', 'NetworkManager', 'nmcli', 'dbus-daemon']);
 
-describe.skipIf(!ok)('lab: NetworkManager 1.42 manages the box, srcroute the public address', () => {
-  let s: StackLab;
-  let addr = '';
-  let pristine = '';
+for (const release of RELEASES) {
+  const root = releaseRoot(release);
+  describe.skipIf(!ok || root === false)(`lab on ${release}: NetworkManager (1.42 or 1.52) manages the box, srcroute the public address`, () => {
+    let s: StackLab;
+    let addr = '';
+    let pristine = '';
 
-  const routed = async (timeoutMs = 30_000) => {
-    addr = await s.routed(IFACE, GATEWAY, timeoutMs);
-  };
-  const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
+    const routed = async (timeoutMs = 30_000) => {
+      addr = await s.routed(IFACE, GATEWAY, timeoutMs);
+    };
+    const check = () => s.lab.sh(['/usr/local/sbin/srcroute', 'check']);
 
-  beforeAll(async () => {
-    s = StackLab.create({ lan: 'stack', ipv6: true }); // NetworkManager configures the LAN; dual stack: the modem advertises a prefix and leases DHCPv6
-    s.writeNmConfig();
-    s.writeNmLan();
-    await s.startNetworkManager();
-    await s.lab.startDnsmasq();
-    pristine = s.snapshot();
-  }, 60_000);
+    beforeAll(async () => {
+      s = StackLab.create({ lan: 'stack', ipv6: true, ...(root ? { root } : {}) }); // NetworkManager configures the LAN; dual stack: the modem advertises a prefix and leases DHCPv6
+      s.writeNmConfig();
+      s.writeNmLan();
+      await s.startNetworkManager();
+      await s.lab.startDnsmasq();
+      pristine = s.snapshot();
+    }, 60_000);
 
-  labHousekeeping(() => s?.lab);
+    labHousekeeping(() => s?.lab);
 
-  it('1. the LAN only: NetworkManager runs, one default route in main, the LAN\'s', () => {
-    s.lanOnly();
-    expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
-  });
+    it('1. the LAN only: NetworkManager runs, one default route in main, the LAN\'s', () => {
+      s.lanOnly();
+      expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+    });
 
-  it('2. install.sh --parent eth0 eth0v0 (stack detected): macvlan with its stable MAC, lease, rule, pings', async () => {
-    const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/eth0v0: nm detected: NetworkManager runs/);
-    expect(r.stdout).toMatch(/running: nmcli --wait 30 connection up id srcroute-eth0v0/);
-    expect(r.stderr).not.toMatch(/warning/);
-    await routed();
-    const mac = s.lab.sh(['/usr/local/sbin/srcroute', 'mac', IFACE]).stdout.trim();
-    expect(s.lab.box.json<{ address: string }>('link', 'show', IFACE)[0]!.address).toBe(mac);
-    // dhcpcd runs for eth0v0 alone, started through the unit, never Debian's all-interface service
-    expect(s.systemctlCalls()).toContain("start --no-block srcroute-dhcpcd@eth0v0.service");
-    expect(s.lab.pidsIn('dhcpcd').length).toBeGreaterThan(0);
-    expect(s.lab.addresses('lan0')).toEqual(['192.168.77.2']);
-  }, 90_000);
+    it('2. install.sh --parent eth0 eth0v0 (stack detected): macvlan with its stable MAC, lease, rule, pings', async () => {
+      const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/eth0v0: nm detected: NetworkManager runs/);
+      expect(r.stdout).toMatch(/running: nmcli --wait 30 connection up id srcroute-eth0v0/);
+      expect(r.stderr).not.toMatch(/warning/);
+      await routed();
+      const mac = s.lab.sh(['/usr/local/sbin/srcroute', 'mac', IFACE]).stdout.trim();
+      expect(s.lab.box.json<{ address: string }>('link', 'show', IFACE)[0]!.address).toBe(mac);
+      // dhcpcd runs for eth0v0 alone, started through the unit, never Debian's all-interface service
+      expect(s.systemctlCalls()).toContain("start --no-block srcroute-dhcpcd@eth0v0.service");
+      expect(s.lab.pidsIn('dhcpcd').length).toBeGreaterThan(0);
+      expect(s.lab.addresses('lan0')).toEqual(['192.168.77.2']);
+    }, 90_000);
 
-  it('3. a second install.sh run changes nothing and runs nothing', () => {
-    const r = s.lab.install(REPO, ['--parent', 'eth0', IFACE]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/already installed: nothing changed/);
-    expect(r.stdout).not.toMatch(/running:|wrote/);
-  });
+    it('3. a second install.sh run changes nothing and runs nothing', () => {
+      expect(() => s.installAgain(REPO, IFACE)).not.toThrow();
+    });
 
-  it('4. srcroute status shows the rule and routes ok; check finds nothing wrong', () => {
-    const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]);
-    expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+ok\\s+ok\\s+ok`));
-    const c = check();
-    expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
-    expect(c.code).toBe(0);
-  });
-
-  it('4a. dual stack: every public IPv6 address of eth0v0 (SLAAC, DHCPv6) has its rule and answers ping -6 from the ISP side; the kernel takes no RA there; main\'s defaults stay the LAN\'s', async () => {
-    await s.routed6(IFACE);
-    expect(s.acceptRa(IFACE)).toBe('0');
-    await routed();
-  }, 60_000);
-
-  /**
-   * NetworkManager brings eth0v0 up again with dhcpcd late (systemd's job queue held: the lab's
-   * systemctl only logs the dispatcher's start until released), so the modem's advertisement
-   * arrives before dhcpcd runs. Returns main's IPv6 defaults
-   * via eth0v0 at that moment and once dhcpcd runs and srcroute routes every address.
-   */
-  const dhcpcdLate = async (): Promise<{ before: unknown[]; after: unknown[] }> => {
-    expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0); // NM deletes the link, dhcpcd stops
-    await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
-    s.sh('mv /usr/local/sbin/systemctl /run/systemctl.held && printf \'#!/bin/sh\\necho "$*" >>/run/lab-systemctl.log\\n\' >/usr/local/sbin/systemctl && chmod 755 /usr/local/sbin/systemctl');
-    const seen = s.lab.dnsmasq!.output.length;
-    try {
-      expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
-      // the modem advertises (every 10 s, and at once in answer to a solicitation: the kernel sends one only while it takes RAs)
-      await waitFor('the modem to advertise to the new link', () => /RTR-ADVERT/.test(s.lab.dnsmasq!.output.slice(seen)), 20_000);
-      await new Promise((r) => setTimeout(r, 500)); // the advertisement is on the box: the kernel acts on it as it arrives
-    } finally {
-      s.sh('mv /run/systemctl.held /usr/local/sbin/systemctl');
-    }
-    const before = s.mainDefaults('-6').filter((r) => r.dev === IFACE);
-    s.sh(`systemctl start ${UNIT}`);
-    await s.routed6(IFACE).catch(() => undefined);
-    return { before, after: s.mainDefaults('-6').filter((r) => r.dev === IFACE) };
-  };
-
-  it('4b. dhcpcd late after NetworkManager brought eth0v0 up: no RA default in main; with a dispatcher that leaves the kernel\'s RA handling on (the control), the kernel\'s stays, dhcpcd or not', async () => {
-    expect(await dhcpcdLate()).toEqual({ before: [], after: [] });
-    await s.routed6(IFACE);
-    const dispatcher = dispatcherPath(IFACE);
-    s.sh(`cp -p ${dispatcher} /run/dispatcher.saved && sed -i '/accept_ra/d' ${dispatcher}`);
-    try {
-      const leaked = await dhcpcdLate();
-      expect(leaked.before).toEqual([expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra', metric: 1024 })]);
-      expect(leaked.after).toEqual(leaked.before.map(() => expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra' })));
-    } finally {
-      s.sh(`mv /run/dispatcher.saved ${dispatcher}`);
-    }
-    // the next link NetworkManager makes: routed, and main's defaults the LAN's
-    expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
-    expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
-    await routed();
-    await s.routed6(IFACE);
-  }, 120_000);
-
-  it('5. nmcli device reapply lan0: the rule stays', async () => {
-    expect(s.nmcli('device', 'reapply', 'lan0').code).toBe(0);
-    await routed(5_000);
-  });
-
-  it('6. nmcli device reapply eth0v0: the address and rule are back within seconds', async () => {
-    expect(s.nmcli('device', 'reapply', IFACE).code).toBe(0);
-    await routed();
-  }, 60_000);
-
-  it('7. nmcli connection up again (NM recreates the link): routed again, same address', async () => {
-    const before = addr;
-    expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
-    await routed();
-    expect(addr).toBe(before);
-  }, 60_000);
-
-  it('8. a quick down and up: routed again', async () => {
-    expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
-    expect(s.nmcli('connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
-    await routed();
-  }, 60_000);
-
-  it('9. NetworkManager made to lease eth0v0 itself: check names it and its fix; after the fix, one client, routed', async () => {
-    const id = `srcroute-${IFACE}`;
-    expect(s.nmcli('connection', 'modify', id, 'ipv4.method', 'auto').code).toBe(0);
-    expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', id).code).toBe(0);
-    const found = await waitFor('check to name NetworkManager\'s lease', () => {
+    it('4. srcroute status shows the rule and routes ok; check finds nothing wrong', () => {
+      const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]);
+      expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+ok\\s+ok\\s+ok`));
       const c = check();
-      return c.code === 1 && /NetworkManager leases it itself/.test(c.stdout) && c.stdout;
-    }, 20_000, 500);
-    const fix = /fix: (nmcli connection modify .*?)   #/.exec(found)?.[1];
-    expect(fix, found).toBe(`nmcli connection modify '${id}' ipv4.method disabled && nmcli connection up '${id}'`);
-    expect(s.lab.sh(['sh', '-c', fix!]).code).toBe(0);
-    await routed();
-    await waitFor('check to find nothing wrong', () => check().code === 0, 20_000, 500);
-  }, 90_000);
+      expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
+      expect(c.code).toBe(0);
+    });
 
-  it('10. reboot: from its files alone, NetworkManager and dhcpcd route the public address again', async () => {
-    await s.reboot();
-    expect(s.lab.ownedRules()).toEqual([]);
-    await s.startNetworkManager();
-    await routed(40_000);
-  }, 90_000);
+    it('4a. dual stack: every public IPv6 address of eth0v0 (SLAAC, DHCPv6) has its rule and answers ping -6 from the ISP side; the kernel takes no RA there; main\'s defaults stay the LAN\'s', async () => {
+      await s.routed6(IFACE);
+      expect(s.acceptRa(IFACE)).toBe('0');
+      await routed();
+    }, 60_000);
 
-  it('11. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
-    const r = s.lab.install(REPO, ['--uninstall', '--purge']);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
-    expect(s.lab.ownedRules()).toEqual([]);
-    expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code, 'the macvlan is gone').not.toBe(0);
-    expect(s.snapshot()).toBe(pristine);
-    s.lanOnly();
-  }, 60_000);
-});
+    /**
+     * NetworkManager brings eth0v0 up again with dhcpcd late (systemd's job queue held: the lab's
+     * systemctl only logs the dispatcher's start until released), so the modem's advertisement
+     * arrives before dhcpcd runs. Returns main's IPv6 defaults
+     * via eth0v0 at that moment and once dhcpcd runs and srcroute routes every address.
+     */
+    const dhcpcdLate = async (): Promise<{ before: unknown[]; after: unknown[] }> => {
+      expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0); // NM deletes the link, dhcpcd stops
+      await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
+      s.sh('mv /usr/local/sbin/systemctl /run/systemctl.held && printf \'#!/bin/sh\\necho "$*" >>/run/lab-systemctl.log\\n\' >/usr/local/sbin/systemctl && chmod 755 /usr/local/sbin/systemctl');
+      const seen = s.lab.dnsmasq!.output.length;
+      try {
+        expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+        // the modem advertises (every 10 s, and at once in answer to a solicitation: the kernel sends one only while it takes RAs)
+        await waitFor('the modem to advertise to the new link', () => /RTR-ADVERT/.test(s.lab.dnsmasq!.output.slice(seen)), 20_000);
+        await new Promise((r) => setTimeout(r, 500)); // the advertisement is on the box: the kernel acts on it as it arrives
+      } finally {
+        s.sh('mv /run/systemctl.held /usr/local/sbin/systemctl');
+      }
+      const before = s.mainDefaults('-6').filter((r) => r.dev === IFACE);
+      s.sh(`systemctl start ${UNIT}`);
+      await s.routed6(IFACE).catch(() => undefined);
+      return { before, after: s.mainDefaults('-6').filter((r) => r.dev === IFACE) };
+    };
+
+    it('4b. dhcpcd late after NetworkManager brought eth0v0 up: no RA default in main; with a dispatcher that leaves the kernel\'s RA handling on (the control), the kernel\'s stays, dhcpcd or not', async () => {
+      expect(await dhcpcdLate()).toEqual({ before: [], after: [] });
+      await s.routed6(IFACE);
+      const dispatcher = dispatcherPath(IFACE);
+      s.sh(`cp -p ${dispatcher} /run/dispatcher.saved && sed -i '/accept_ra/d' ${dispatcher}`);
+      try {
+        const leaked = await dhcpcdLate();
+        expect(leaked.before).toEqual([expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra', metric: 1024 })]);
+        expect(leaked.after).toEqual(leaked.before.map(() => expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra' })));
+      } finally {
+        s.sh(`mv /run/dispatcher.saved ${dispatcher}`);
+      }
+      // the next link NetworkManager makes: routed, and main's defaults the LAN's
+      expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      await routed();
+      await s.routed6(IFACE);
+    }, 120_000);
+
+    it('5. nmcli device reapply lan0: the rule stays', async () => {
+      expect(s.nmcli('device', 'reapply', 'lan0').code).toBe(0);
+      await routed(5_000);
+    });
+
+    it('6. nmcli device reapply eth0v0: the address and rule are back within seconds', async () => {
+      expect(s.nmcli('device', 'reapply', IFACE).code).toBe(0);
+      await routed();
+    }, 60_000);
+
+    it('7. nmcli connection up again (NM recreates the link): routed again, same address', async () => {
+      const before = addr;
+      expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      await routed();
+      expect(addr).toBe(before);
+    }, 60_000);
+
+    it('8. a quick down and up: routed again', async () => {
+      expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      expect(s.nmcli('connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      await routed();
+    }, 60_000);
+
+    it('9. NetworkManager made to lease eth0v0 itself: check names it and its fix; after the fix, one client, routed', async () => {
+      const id = `srcroute-${IFACE}`;
+      expect(s.nmcli('connection', 'modify', id, 'ipv4.method', 'auto').code).toBe(0);
+      expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', id).code).toBe(0);
+      const found = await waitFor('check to name NetworkManager\'s lease', () => {
+        const c = check();
+        return c.code === 1 && /NetworkManager leases it itself/.test(c.stdout) && c.stdout;
+      }, 20_000, 500);
+      const fix = /fix: (nmcli connection modify .*?)   #/.exec(found)?.[1];
+      expect(fix, found).toBe(`nmcli connection modify '${id}' ipv4.method disabled && nmcli connection up '${id}'`);
+      expect(s.lab.sh(['sh', '-c', fix!]).code).toBe(0);
+      await routed();
+      await waitFor('check to find nothing wrong', () => check().code === 0, 20_000, 500);
+    }, 90_000);
+
+    it('10. reboot: from its files alone, NetworkManager and dhcpcd route the public address again', async () => {
+      await s.reboot();
+      expect(s.lab.ownedRules()).toEqual([]);
+      await s.startNetworkManager();
+      await routed(40_000);
+    }, 90_000);
+
+    it('11. install.sh --uninstall --purge: dhcpcd stopped, the macvlan gone, /etc and /usr/local as before', async () => {
+      await s.uninstallPurge(REPO, IFACE, pristine);
+    }, 60_000);
+  });
+}

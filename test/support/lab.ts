@@ -46,6 +46,8 @@ export const ROUTER6 = 'fe80::1';
 export const ISP_PREFIX = '2001:db8:1:1::';
 export const ISP_PREFIX2 = '2001:db8:1:2::';
 export const LAN_ROUTER6 = '2001:db8:77::1';
+/** The LAN router's link-local address: the gateway of an RA default (startLanRa). */
+export const LAN_ROUTER6_LL = 'fe80::77:1';
 export const LAN_ADDR = '192.168.77.2';
 /** The box's own LAN address in the dual-stack lab. */
 export const LAN6 = '2001:db8:77::2/64';
@@ -152,6 +154,8 @@ export class Lab {
   lanrouter!: Netns;
   sandbox!: Sandbox;
   dnsmasq: Daemon | undefined;
+  /** The LAN router's router advertisements (startLanRa). */
+  lanRa: Daemon | undefined;
   dhcpcd: Daemon | undefined;
   dhclients = new Map<string, Daemon>();
   /** Where the recorder writes (a sandboxed DHCP client may write under /run/dhcpcd only). */
@@ -165,14 +169,16 @@ export class Lab {
     log: Logger | undefined,
     /** 'stack': lan0 is only a link; the network stack under test gives it its address and route. */
     readonly lan: 'lab' | 'stack' = 'lab',
+    /** The box's root filesystem (another release's, see debian-root.ts); the host's when absent. */
+    readonly root?: string,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
     this.log = log ?? (() => {});
   }
 
   /** Build the namespaces, links, addresses and routes; start the sandbox in the box. */
-  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger; lan?: 'lab' | 'stack' } = {}): Lab {
-    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log, opts.lan);
+  static create(opts: { macvlans?: readonly string[]; ipv6?: boolean; log?: Logger; lan?: 'lab' | 'stack'; root?: string } = {}): Lab {
+    const lab = new Lab(opts.macvlans ?? ['eth0v0', 'eth0v1'], opts.ipv6 ?? false, opts.log, opts.lan, opts.root);
     try {
       lab.build();
     } catch (e) {
@@ -241,11 +247,13 @@ export class Lab {
       this.box.ip('route', 'add', 'default', 'via', LAN_ROUTER, 'dev', 'lan0');
     }
     this.lanrouter.ip('addr', 'add', `${LAN_ROUTER}/24`, 'dev', 'lan1');
+    // its only link-local is a readable LAN_ROUTER6_LL (buildIpv6), the source of its RAs
+    if (this.ipv6) this.lanrouter.ip('link', 'set', 'lan1', 'addrgenmode', 'none');
     this.lanrouter.ip('link', 'set', 'lan1', 'up');
     this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);
     if (this.ipv6) this.buildIpv6();
 
-    this.sandbox = Sandbox.start({ netns: this.box.name });
+    this.sandbox = Sandbox.start({ netns: this.box.name, ...(this.root ? { root: this.root } : {}) });
   }
 
   private buildIpv6(): void {
@@ -262,7 +270,34 @@ export class Lab {
       this.box.ip('-6', 'route', 'add', 'default', 'via', LAN_ROUTER6, 'dev', 'lan0');
     }
     this.lanrouter.ip('addr', 'add', `${LAN_ROUTER6}/64`, 'dev', 'lan1', 'nodad');
+    this.lanrouter.ip('addr', 'add', `${LAN_ROUTER6_LL}/64`, 'dev', 'lan1', 'nodad');
     this.sysctl(this.lanrouter, 'net.ipv6.conf.all.forwarding', 0);
+  }
+
+  /**
+   * The LAN router advertises itself (dnsmasq: RAs every 10 s, router lifetime 1800 s, its
+   * default, from LAN_ROUTER6_LL with SLAAC in 2001:db8:77::/64): the box's stack may take the
+   * LAN's IPv6 default from them, as on most LANs. `routerNa` sets lan1's own forwarding flag,
+   * which is what the kernel puts in the Router flag of its neighbour advertisements: on (the
+   * default), it answers as a router does; `all.forwarding` stays 0, so it still forwards nothing.
+   * Off, its NAs say Router=no, and networkd 257 drops the default at the first one (issue 18).
+   */
+  async startLanRa(routerNa = true): Promise<void> {
+    this.setLanRouterNa(routerNa);
+    const argv = ['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--no-hosts', '--no-resolv',
+      '--interface=lan1', '--bind-interfaces', '--except-interface=lo', '--user=root', '--group=root', '--log-facility=-',
+      `--pid-file=${join(this.dir, 'lan-ra.pid')}`, '--enable-ra', '--ra-param=lan1,10,1800', '--dhcp-range=::,constructor:lan1,ra-only,64,30m'];
+    const d = new Daemon('lan-ra', spawn('ip', ['netns', 'exec', this.lanrouter.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }), this.log);
+    this.lanRa = d;
+    await waitFor('the LAN router\'s dnsmasq to start', () => {
+      if (!d.running) throw new Fatal(`dnsmasq (LAN RAs) exited: ${d.output}`);
+      return /started, version/.test(d.output);
+    }, 10_000, 50);
+  }
+
+  /** lan1's forwarding flag: the Router flag of the LAN router's neighbour advertisements (see startLanRa). */
+  setLanRouterNa(router: boolean): void {
+    this.sysctl(this.lanrouter, 'net.ipv6.conf.lan1.forwarding', router ? 1 : 0);
   }
 
   /**
@@ -717,6 +752,7 @@ export class Lab {
     await step(() => this.dhcpcd?.stop());
     for (const d of this.dhclients.values()) await step(() => d.stop());
     await step(() => this.dnsmasq?.stop());
+    await step(() => this.lanRa?.stop());
     await step(() => this.sandbox?.stop());
     this.destroySync();
     if (errors.length) this.log(`lab cleanup: ${errors.map(String).join('; ')}`);

@@ -11,10 +11,17 @@
 // in a lab's netns with the host's hooks and rewrote the host's /etc/resolv.conf. The sandbox
 // opens the holder's namespace files once, checks the mount namespace is not the host's, and
 // every command enters through those descriptors (`nsenter --mount=/proc/self/fd/3`).
+//
+// With `root` (another Debian release's root filesystem, debian-root.ts) the holder chroots into
+// an overlay of that tree instead: every write lands in the temp dir, the cached tree is never
+// changed, and commands enter its root too (pinned as well: `--root=/proc/self/fd/N`), so the box
+// runs that release's programs, libraries, unit files and /etc. The kernel's views come along
+// (/proc, the netns's /sys, /dev), and so do the host's temp dir (labs keep lease and config files
+// there) and this tree (tests run install.sh and dist/ from it), bound at their own paths.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { run, type RunOptions, type RunResult } from './run.js';
 
 export interface SandboxOptions {
@@ -24,10 +31,29 @@ export interface SandboxOptions {
   overlays?: readonly string[];
   /** Directories to cover with an empty tmpfs. */
   tmpfs?: readonly string[];
+  /** A root filesystem to chroot into (through an overlay); the host's own when absent. */
+  root?: string;
 }
 
 const DEFAULT_OVERLAYS = ['/etc', '/usr/local', '/var/lib'];
 const DEFAULT_TMPFS = ['/run'];
+/** This tree: bound into a chrooted sandbox at its own path. */
+const REPO = resolve(__dirname, '../..');
+
+/** Shell lines that make an overlay of `root` at DIR/root with the kernel's views, the temp dir and this tree in it. */
+function chrootLines(dir: string, root: string): string[] {
+  const m = `${dir}/root`;
+  return [
+    `mkdir -p '${dir}/rootup' '${dir}/rootwork' '${m}'`,
+    `mount -t overlay overlay -o 'lowerdir=${root},upperdir=${dir}/rootup,workdir=${dir}/rootwork' '${m}'`,
+    `mount -t proc proc '${m}/proc'`,
+    `mount --rbind /sys '${m}/sys'`,
+    `mount --rbind /dev '${m}/dev'`,
+    // a booted box has one (it seeds srcroute's stable MAC); the host's, as a Debian 12 box sees it
+    `cp /etc/machine-id '${m}/etc/machine-id'`,
+    ...[tmpdir(), REPO].flatMap((p) => [`mkdir -p '${m}${p}'`, `mount --bind '${p}' '${m}${p}'`]),
+  ];
+}
 
 export class Sandbox {
   private readonly children = new Set<ChildProcess>();
@@ -39,10 +65,18 @@ export class Sandbox {
     private readonly ns: PinnedNamespaces,
   ) {}
 
+  /** Whether commands run chrooted into another root filesystem (a process started inside is too). */
+  get chrooted(): boolean {
+    return this.ns.root;
+  }
+
   static start(opts: SandboxOptions = {}): Sandbox {
     const dir = mkdtempSync(join(tmpdir(), 'srcroute-sandbox-'));
     const lines = ['set -eu'];
-    (opts.overlays ?? DEFAULT_OVERLAYS).forEach((target, i) => {
+    // chrooted: the whole root is an overlay already; /run still starts empty
+    if (opts.root) lines.push(...chrootLines(dir, opts.root));
+    const at = opts.root ? `${dir}/root` : '';
+    (opts.root ? [] : opts.overlays ?? DEFAULT_OVERLAYS).forEach((target, i) => {
       const up = `${dir}/upper${i}`;
       const work = `${dir}/work${i}`;
       lines.push(
@@ -50,8 +84,8 @@ export class Sandbox {
         `mount -t overlay overlay -o 'lowerdir=${target},upperdir=${up},workdir=${work}' '${target}'`,
       );
     });
-    for (const target of opts.tmpfs ?? DEFAULT_TMPFS) lines.push(`mount -t tmpfs -o mode=755 tmpfs '${target}'`);
-    lines.push(`echo ready > '${dir}/ready'`, 'exec sleep 2147483647');
+    for (const target of opts.tmpfs ?? DEFAULT_TMPFS) lines.push(`mount -t tmpfs -o mode=755 tmpfs '${at}${target}'`);
+    lines.push(`echo ready > '${dir}/ready'`, opts.root ? `exec chroot '${at}' sleep 2147483647` : 'exec sleep 2147483647');
     const unshare = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', lines.join('\n')];
     const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...unshare] : unshare;
     const holder = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -67,7 +101,7 @@ export class Sandbox {
       spawnSync('sleep', ['0.02']);
     }
     try {
-      return new Sandbox(dir, holder, pinNamespaces(holder.pid!, opts.netns !== undefined));
+      return new Sandbox(dir, holder, pinNamespaces(holder.pid!, opts.netns !== undefined, opts.root !== undefined));
     } catch (e) {
       holder.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -141,24 +175,28 @@ export class Sandbox {
 
 /** A process's namespaces held open by descriptor, so that they stay the ones it was started in. */
 export interface PinnedNamespaces {
-  /** The descriptors, in the order `enter` names them (fd 3, then 4). */
+  /** The descriptors, in the order `enter` names them (fd 3, then 4, then 5). */
   fds: readonly number[];
+  /** Whether the process's root directory is pinned too (it runs chrooted). */
+  root: boolean;
   /** nsenter argv through those descriptors, as fd 3 and 4 of the nsenter process. */
   enter(argv: readonly string[]): string[];
   close(): void;
 }
 
-/** Pin `pid`'s mount namespace (and its network namespace); refuse the host's mount namespace. */
-export function pinNamespaces(pid: number, net: boolean): PinnedNamespaces {
+/** Pin `pid`'s mount namespace (and its network namespace, and its root directory); refuse the host's mount namespace. */
+export function pinNamespaces(pid: number, net: boolean, root = false): PinnedNamespaces {
   const mine = readlinkSync('/proc/self/ns/mnt');
-  const fds = [openSync(`/proc/${pid}/ns/mnt`, 'r'), ...(net ? [openSync(`/proc/${pid}/ns/net`, 'r')] : [])];
+  const fds = [openSync(`/proc/${pid}/ns/mnt`, 'r'), ...(net ? [openSync(`/proc/${pid}/ns/net`, 'r')] : []), ...(root ? [openSync(`/proc/${pid}/root`, 'r')] : [])];
   if (readlinkSync(`/proc/self/fd/${fds[0]}`) === mine) {
     for (const fd of fds) closeSync(fd);
     throw new Error(`sandbox: process ${pid} is in the host's mount namespace (${mine}): refusing to run anything there`);
   }
   return {
     fds,
-    enter: (argv) => ['nsenter', '--mount=/proc/self/fd/3', ...(net ? ['--net=/proc/self/fd/4'] : []), '--', ...argv],
+    root,
+    // the root last: fd 3 + its index
+    enter: (argv) => ['nsenter', '--mount=/proc/self/fd/3', ...(net ? ['--net=/proc/self/fd/4'] : []), ...(root ? [`--root=/proc/self/fd/${fds.length + 2}`] : []), '--', ...argv],
     close: () => {
       for (const fd of fds) closeSync(fd);
     },

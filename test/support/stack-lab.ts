@@ -8,9 +8,11 @@
 // networkd when asked, and at "boot" starts the units enabled for a device once it exists.
 // Nothing runs outside the lab's namespaces; every daemon is killed by PID (lab.killAll).
 import { readFileSync } from 'node:fs';
+import { inject } from 'vitest';
+import type { Release } from './debian-root.js';
 import { readText } from '../../src/shared/files.js';
 import { resolve } from 'node:path';
-import { Daemon, ISP_PREFIX, LAN_ADDR, Lab, LAN6, LAN_ROUTER, LAN_ROUTER6, ROUTER6, waitFor, type Logger } from './lab.js';
+import { Daemon, ISP_PREFIX, LAN_ADDR, Lab, LAN6, LAN_ROUTER, LAN_ROUTER6, LAN_ROUTER6_LL, ROUTER6, waitFor, type Logger } from './lab.js';
 import { checkV6, reachable6, type Addr6 } from './lab-ipv6.js';
 import { run, type RunResult } from './run.js';
 
@@ -50,14 +52,27 @@ export const DHCPCD_LAB_LINES = '# lab only: no udev in a netns, no ARP probing 
 /** The units whose ExecStart lines the labs run (Debian's `ifupdown` and `dhcpcd` packages). */
 export const UNITS = ['/lib/systemd/system/networking.service', '/lib/systemd/system/dhcpcd.service'];
 
-/** The ExecStart lines of a unit installed on this machine (`-` prefixes dropped). */
-export function execStarts(unit: string): string[][] {
-  const text = readFileSync(`/lib/systemd/system/${unit}`, 'utf8');
+/** The ExecStart lines of a unit installed on this machine, or in the root filesystem `root` (`-` prefixes dropped). */
+export function execStarts(unit: string, root = ''): string[][] {
+  const text = readFileSync(`${root}/lib/systemd/system/${unit}`, 'utf8');
   return [...text.matchAll(/^ExecStart=-?(.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
+}
+
+/**
+ * The root filesystem `release`'s box runs from: undefined for the host's own (Debian 12), a
+ * path for another (debian-root.ts), false when it could not be made outside CI (the reason was
+ * printed by the global setup; under CI=true the run has failed already).
+ */
+export function releaseRoot(release: Release): string | undefined | false {
+  const root = inject('debianRoots')[release];
+  if (root === null) return undefined;
+  return root.startsWith('!') ? false : root;
 }
 
 export class StackLab {
   daemons: Daemon[] = [];
+  /** The gateway of the LAN's IPv6 default: its global address when configured, its link-local when advertised. */
+  lan6Router = LAN_ROUTER6;
 
   private constructor(readonly lab: Lab) {}
 
@@ -66,8 +81,8 @@ export class StackLab {
    * systemctl, no /run/systemd/system (ifupdown and dhcpcd.service need neither). `ipv6`: the
    * dual-stack lab (lab.ts): dnsmasq advertises the ISP's prefix, the LAN has IPv6 too.
    */
-  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean; ipv6?: boolean } = {}): StackLab {
-    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}), ipv6: opts.ipv6 ?? false });
+  static create(opts: { log?: Logger; lan?: 'lab' | 'stack'; systemd?: boolean; ipv6?: boolean; root?: string } = {}): StackLab {
+    const lab = Lab.create({ macvlans: [], ...(opts.log ? { log: opts.log } : {}), ...(opts.lan ? { lan: opts.lan } : {}), ipv6: opts.ipv6 ?? false, ...(opts.root ? { root: opts.root } : {}) });
     const s = new StackLab(lab);
     if (opts.systemd !== false) {
       // the box's private systemd view: fake systemctl first on PATH, "booted with systemd"
@@ -144,12 +159,17 @@ export class StackLab {
 
   // ------------------------------------------------------------------ systemd-networkd
 
-  /** netplan's output for this box, as `netplan generate` writes it (under /run). */
+  /**
+   * netplan's output for this box, as `netplan generate` writes it (under /run). Dual stack: the
+   * LAN's IPv6 default comes from the LAN router's RAs (`accept-ra: true`; the lab's startLanRa)
+   * as on most LANs, and networkd 257 installs it through a nexthop object (issue 18).
+   */
   writeNetplan(): void {
     this.sh('mkdir -p -m 755 /run/systemd/network'); // networkd reads it as systemd-network
+    this.lan6Router = LAN_ROUTER6_LL;
     this.lab.writeFile('/run/systemd/network/10-netplan-lan0.network',
-      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=${LAN_ADDR}/24\n${this.lab.ipv6 ? `Address=${LAN6}\nIPv6AcceptRA=no\n` : ''}\n` +
-        `[Route]\nGateway=${LAN_ROUTER}\n${this.lab.ipv6 ? `\n[Route]\nGateway=${LAN_ROUTER6}\n` : ''}`);
+      `[Match]\nName=lan0\n\n[Network]\nLinkLocalAddressing=ipv6\nAddress=${LAN_ADDR}/24\n${this.lab.ipv6 ? `Address=${LAN6}\nIPv6AcceptRA=yes\n` : ''}\n` +
+        `[Route]\nGateway=${LAN_ROUTER}\n`);
     this.lab.writeFile('/run/systemd/network/10-netplan-eth0.network',
       '[Match]\nName=eth0\n\n[Network]\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n');
   }
@@ -203,7 +223,7 @@ export class StackLab {
 
   /** Throw unless main's only default route is the LAN's (in the dual-stack lab: for IPv6 too, none via the macvlan, not even the kernel's `proto ra` one). */
   lanOnly(): void {
-    const want = this.lab.ipv6 ? [['-4', LAN_ROUTER], ['-6', LAN_ROUTER6]] as const : [['-4', LAN_ROUTER]] as const;
+    const want = this.lab.ipv6 ? [['-4', LAN_ROUTER], ['-6', this.lan6Router]] as const : [['-4', LAN_ROUTER]] as const;
     for (const [family, router] of want) {
       const got = this.mainDefaults(family);
       if (got.length !== 1 || got[0]!.gateway !== router || got[0]!.dev !== 'lan0') {
@@ -287,6 +307,34 @@ export class StackLab {
     const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
     if (r.code !== 0) throw new Error(`install.sh --parent eth0 ${iface} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return { pristine, stdout: r.stdout };
+  }
+
+  /** A second `install.sh --parent eth0 IFACE`: throws unless it exits 0 saying nothing changed, having written and run nothing. */
+  installAgain(repo: string, iface: string): void {
+    const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
+    if (r.code !== 0 || !/already installed: nothing changed/.test(r.stdout) || /running:|wrote/.test(r.stdout)) {
+      throw new Error(`a second install.sh --parent eth0 ${iface} (exit ${r.code}) did something:\n${r.stdout}\n${r.stderr}`);
+    }
+  }
+
+  /**
+   * `install.sh --uninstall --purge`, then the box as before setUp: dhcpcd and the macvlan `iface`
+   * gone, no rule of srcroute's, /etc and /usr/local byte for byte `pristine`, main's defaults the
+   * LAN's. Throws the first difference.
+   */
+  async uninstallPurge(repo: string, iface: string, pristine: string): Promise<void> {
+    const r = this.lab.install(repo, ['--uninstall', '--purge']);
+    if (r.code !== 0) throw new Error(`install.sh --uninstall --purge exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    await waitFor('dhcpcd to stop', () => this.lab.pidsIn('dhcpcd').length === 0, 15_000);
+    await waitFor(`the macvlan ${iface} to go`, () => this.lab.box.run(['ip', 'link', 'show', iface]).code !== 0, 10_000);
+    const left = this.lab.ownedRules();
+    if (left.length > 0) throw new Error(`srcroute's rules left: ${JSON.stringify(left)}`);
+    const now = this.snapshot();
+    if (now !== pristine) {
+      const only = (a: string, b: string, sign: string) => a.split('\n').filter((l) => !new Set(b.split('\n')).has(l)).map((l) => `${sign} ${l}`);
+      throw new Error(`/etc or /usr/local differ from before the install:\n${[...only(pristine, now, '-'), ...only(now, pristine, '+')].join('\n')}`);
+    }
+    this.lanOnly();
   }
 
   /** PIDs in the box's network namespace, but the sandbox's holder (and this test process). */

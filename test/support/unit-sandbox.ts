@@ -32,7 +32,7 @@ export class UnitSandbox {
     private readonly lab: Lab,
     private readonly holder: ChildProcess,
     private readonly journal: ChildProcess,
-    /** The unit's namespaces, pinned (sandbox.ts says why). */
+    /** The unit's namespaces, pinned (sandbox.ts says why); its root too when the lab's sandbox is chrooted (it inherits that root). */
     private readonly ns: PinnedNamespaces,
     /** Where ExecStart='s and ExecStop='s stdout and stderr go (opened outside, before the mounts). */
     readonly outputFile: string,
@@ -57,7 +57,7 @@ export class UnitSandbox {
       if (holder.exitCode !== null) throw new Fatal(`the unit's sandbox failed: ${err}`);
       return out.includes('ready');
     }, 20_000, 20);
-    return new UnitSandbox(unit, lab, holder, journal, pinNamespaces(holder.pid!, true), join(lab.dir, 'unit-output'));
+    return new UnitSandbox(unit, lab, holder, journal, pinNamespaces(holder.pid!, true, lab.sandbox.chrooted), join(lab.dir, 'unit-output'));
   }
 
   /** Run argv in the unit's sandbox (namespaces and seccomp filters); stdout+stderr to outputFile. */
