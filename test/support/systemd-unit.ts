@@ -178,12 +178,15 @@ export function sandboxScript(unit: ServiceUnit, scratch: string): string[] {
 /** The helper that loads the unit's seccomp filters and execs argv under them. */
 export const SECCOMP_EXEC = join(__dirname, 'seccomp-exec.py');
 
-/** argv that runs `argv` under the unit's seccomp filters (argv itself when it has none). */
-export function seccompArgv(unit: ServiceUnit, argv: readonly string[]): string[] {
+/**
+ * argv that runs `argv` under the unit's seccomp filters (argv itself when it has none), with the
+ * helper at `helper`: a copy outside the clone, since ProtectHome= hides a clone under /root or /home.
+ */
+export function seccompArgv(unit: ServiceUnit, argv: readonly string[], helper = SECCOMP_EXEC): string[] {
   const opts = [
     ...(unit.memoryDenyWriteExecute ? ['--mdwe'] : []),
     ...(unit.systemCallFilter ? ['--allow', unit.systemCallFilter.join(',')] : []),
     ...(unit.systemCallErrorNumber ? ['--errno', unit.systemCallErrorNumber] : []),
   ];
-  return opts.length === 0 ? [...argv] : ['/usr/bin/python3', SECCOMP_EXEC, ...opts, '--', ...argv];
+  return opts.length === 0 ? [...argv] : ['/usr/bin/python3', helper, ...opts, '--', ...argv];
 }

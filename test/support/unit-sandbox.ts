@@ -5,11 +5,11 @@
 // ExecStop= do. A "journal" listens on /run/systemd/journal/dev-log, where the private /dev/log
 // points, and keeps every datagram: what dhcpcd and srcroute's `logger` lines send to syslog.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from './lab.js';
 import { Fatal, waitFor } from './lab.js';
-import { sandboxScript, seccompArgv, type ServiceUnit } from './systemd-unit.js';
+import { SECCOMP_EXEC, sandboxScript, seccompArgv, type ServiceUnit } from './systemd-unit.js';
 import { pinNamespaces, type PinnedNamespaces } from './sandbox.js';
 
 const JOURNAL = `
@@ -47,6 +47,8 @@ export class UnitSandbox {
     await waitFor('the journal socket', () => heard.includes('listening'), 10_000, 20);
     const scratch = join(lab.dir, 'unit');
     mkdirSync(scratch, { recursive: true });
+    // the clone may live under /root or /home, which ProtectHome= hides from the unit: its seccomp helper is copied out
+    copyFileSync(SECCOMP_EXEC, join(scratch, 'seccomp-exec.py'));
     const script = [...sandboxScript(unit, scratch), 'echo ready', 'exec sleep 2147483647'].join('\n');
     const holder = lab.sandbox.spawn(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script]);
     let out = '';
@@ -64,7 +66,7 @@ export class UnitSandbox {
   exec(argv: readonly string[], timeoutMs = 30_000): number {
     const fd = openSync(this.outputFile, 'a');
     try {
-      const full = this.ns.enter(seccompArgv(this.unit, argv));
+      const full = this.ns.enter(seccompArgv(this.unit, argv, join(this.lab.dir, 'unit', 'seccomp-exec.py')));
       const r = spawnSync(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd, ...this.ns.fds], timeout: timeoutMs, killSignal: 'SIGKILL' });
       if (r.error) throw r.error;
       return r.status ?? 128;
