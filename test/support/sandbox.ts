@@ -85,7 +85,14 @@ export class Sandbox {
       );
     });
     for (const target of opts.tmpfs ?? DEFAULT_TMPFS) lines.push(`mount -t tmpfs -o mode=755 tmpfs '${at}${target}'`);
-    lines.push(`echo ready > '${dir}/ready'`, opts.root ? `exec chroot '${at}' sleep 2147483647` : 'exec sleep 2147483647');
+    // chrooted: "ready" is written from inside the chroot (the temp dir is bound there), so the
+    // root pinned below is the tree's: written before the chroot, a loaded CI pinned the host's
+    // own root, and a lab ran ifup, install and dhcpcd on the host's /etc, /run and /var/lib
+    lines.push(
+      opts.root
+        ? `exec chroot '${at}' sh -c "echo ready > '${dir}/ready' && exec sleep 2147483647"`
+        : `echo ready > '${dir}/ready'; exec sleep 2147483647`,
+    );
     const unshare = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', lines.join('\n')];
     const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...unshare] : unshare;
     const holder = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -191,6 +198,10 @@ export function pinNamespaces(pid: number, net: boolean, root = false): PinnedNa
   if (readlinkSync(`/proc/self/fd/${fds[0]}`) === mine) {
     for (const fd of fds) closeSync(fd);
     throw new Error(`sandbox: process ${pid} is in the host's mount namespace (${mine}): refusing to run anything there`);
+  }
+  if (root && readlinkSync(`/proc/self/fd/${fds[fds.length - 1]}`) === '/') {
+    for (const fd of fds) closeSync(fd);
+    throw new Error(`sandbox: process ${pid} is not chrooted (its root is /): refusing to run anything there`);
   }
   return {
     fds,
