@@ -331,8 +331,9 @@ export class StackLab {
     if (left.length > 0) throw new Error(`srcroute's rules left: ${JSON.stringify(left)}`);
     const now = this.snapshot();
     if (now !== pristine) {
-      const only = (a: string, b: string, sign: string) => a.split('\n').filter((l) => !new Set(b.split('\n')).has(l)).map((l) => `${sign} ${l}`);
-      throw new Error(`/etc or /usr/local differ from before the install:\n${[...only(pristine, now, '-'), ...only(now, pristine, '+')].join('\n')}`);
+      /** The lines of `a` that `b` lacks, marked with `sign` as a diff marks them. */
+      const linesNotIn = (a: string, b: string, sign: string) => a.split('\n').filter((l) => !new Set(b.split('\n')).has(l)).map((l) => `${sign} ${l}`);
+      throw new Error(`/etc or /usr/local differ from before the install:\n${[...linesNotIn(pristine, now, '-'), ...linesNotIn(now, pristine, '+')].join('\n')}`);
     }
     this.lanOnly();
   }
