@@ -39,6 +39,21 @@ export interface Common {
   systemd: boolean;
 }
 
+/** The modem's link (the macvlan's parent) as it is before install sets it up. */
+export interface ParentLink {
+  /** Administratively up (`ip link` flag UP). */
+  up: boolean;
+  /** /proc/sys/net/ipv6/conf/ETH/accept_ra, or null without IPv6. */
+  acceptRa: string | null;
+}
+
+export interface StackSetup {
+  parent: string;
+  plan: StackPlan;
+  /** The parent as it is now; null when not looked at (--root) or not there. */
+  parentLink: ParentLink | null;
+}
+
 export interface InstallFacts extends Common {
   /** The interfaces named, in order (none: the ones installed). */
   ifaces: readonly string[];
@@ -57,7 +72,7 @@ export interface InstallFacts extends Common {
   rtTables: readonly Registered[];
   rtProtos: readonly Registered[];
   /** Per interface that has a network stack set up (--parent now, or recorded): its plan. */
-  stacks: ReadonlyMap<string, { parent: string; plan: StackPlan }>;
+  stacks: ReadonlyMap<string, StackSetup>;
   /** The links that exist (null: not looked at, as under --root) and each interface's stable MAC. */
   links: ReadonlySet<string> | null;
   macs: ReadonlyMap<string, string>;

@@ -10,12 +10,11 @@ import type { OperatorDeps } from '../operator/deps.js';
 import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
 import { InstalledList } from './installed-list.js';
-import type { Common, FileFact, InstallFacts, Registered, UninstallFacts } from './facts.js';
+import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { planStack } from './stack-plans.js';
 import type { HookTexts } from './texts.js';
-import type { StackPlan } from '../operator/stacks/plan.js';
 
 /** What both commands are given. */
 export interface Given {
@@ -107,6 +106,28 @@ function registered(root: string, kind: string, ours: string): Registered[] {
   return found;
 }
 
+/** Each link's flags (`ip -j link show`), or null when ip cannot say. */
+async function readLinks(deps: OperatorDeps): Promise<Map<string, readonly string[]> | null> {
+  const ip = IP_CANDIDATES.find(isExecutable);
+  if (ip === undefined) return null;
+  const r = await deps.run([ip, '-j', 'link', 'show'], 10_000);
+  if (r.code !== 0) return null;
+  return new Map((JSON.parse(r.stdout) as { ifname: string; flags?: string[] }[]).map((l) => [l.ifname, l.flags ?? []]));
+}
+
+/** The modem's link as it is now: administratively up or not, and its accept_ra (null: no IPv6). */
+function parentLinkOf(links: Map<string, readonly string[]> | null, parent: string): ParentLink | null {
+  const flags = links?.get(parent);
+  if (flags === undefined) return null;
+  let acceptRa: string | null = null;
+  try {
+    acceptRa = readFileSync(`/proc/sys/net/ipv6/conf/${parent}/accept_ra`, 'utf8').trim();
+  } catch {
+    // no IPv6 on this box (or this link)
+  }
+  return { up: flags.includes('UP'), acceptRa };
+}
+
 export interface InstallArgs {
   ifaces: readonly string[];
   parent: string | undefined;
@@ -122,11 +143,14 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
   const installed = new InstalledList(list);
   const ifaces = interfacesOf(args.ifaces, installed, g.prog);
 
-  const stacks = new Map<string, { parent: string; plan: StackPlan }>();
+  const linkFlags = root === '' ? await readLinks(deps) : null;
+  const stacks = new Map<string, StackSetup>();
   for (const iface of ifaces) {
     const recorded = installed.of('stack').find((w) => w[0] === iface);
     const parent = args.parent ?? recorded?.[2];
-    if (parent !== undefined) stacks.set(iface, { parent, plan: planStack(deps, iface, parent, args.parent !== undefined ? args.stack : recorded?.[1]) });
+    if (parent === undefined) continue;
+    const plan = planStack(deps, iface, parent, args.parent !== undefined ? args.stack : recorded?.[1]);
+    stacks.set(iface, { parent, plan, parentLink: parentLinkOf(linkFlags, parent) });
   }
 
   const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`])];
@@ -147,12 +171,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
   } catch {
     // not there: env -S says so
   }
-  let links: Set<string> | null = null;
-  const ip = IP_CANDIDATES.find(isExecutable);
-  if (root === '' && ip !== undefined) {
-    const r = await deps.run([ip, '-j', 'link', 'show'], 10_000);
-    if (r.code === 0) links = new Set((JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname));
-  }
+  const links = linkFlags === null ? null : new Set(linkFlags.keys());
   return {
     ...common(g, tree, list),
     ifaces,

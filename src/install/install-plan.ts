@@ -84,10 +84,14 @@ export function planInstall(f: InstallFacts): Plan {
 
   b.sweepTemps();
   let configure = f.configureDhcpcd;
-  for (const [iface, { parent, plan }] of f.stacks) {
+  for (const [iface, { parent, plan, parentLink }] of f.stacks) {
     if (plan.dhcpcdConf) configure = true;
     list.deleteWhere(`stack ${iface} `);
     list.add(`stack ${iface} ${plan.stack} ${parent}`);
+    // the modem's link as the first install found it (a later one finds it set up): uninstall puts it back
+    if (parentLink !== null && !list.of('parent').some((w) => w[0] === parent)) {
+      list.add(`parent ${parent} ${parentLink.up ? 'up' : 'down'} ${parentLink.acceptRa ?? '-'}`);
+    }
   }
 
   // the srcroute command and one hook per interface, each a whole bundle (no file shared between

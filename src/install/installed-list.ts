@@ -8,6 +8,8 @@
 //   table IFACE NUM NAME   an interface and its routing table
 //   stack IFACE STACK ETH  an interface whose macvlan install set up (--parent)
 //   stackfile PATH         a file of that setup
+//   parent ETH up|down RA  the macvlan's parent link as install first found it: administratively up
+//                          or down, its IPv6 accept_ra (- without IPv6); uninstall puts both back
 //   stop IFACE CMD...      run before uninstall removes anything (stops the DHCP client)
 //   reload IFACE CMD...    run after uninstall removed the files
 // Pure: the writer (writer.ts) persists it.

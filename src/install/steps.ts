@@ -19,6 +19,8 @@ export type Step =
   | { op: 'rmdir'; path: string }
   /** A command (a stack's start or stop, systemctl daemon-reload); its failure is a warning. */
   | { op: 'run'; argv: readonly string[] }
+  /** Write VALUE to /proc/sys/KEY (KEY with slashes: net/ipv6/conf/eth0/accept_ra); a KEY that is not there is no failure. */
+  | { op: 'sysctl'; key: string; value: string }
   /** srcroute's rules and routes out of the kernel (`srcroute flush`). */
   | { op: 'flush' }
   /** The lock directory for this boot (tmpfiles.d makes it at the next). */

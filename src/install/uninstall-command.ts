@@ -14,7 +14,8 @@ Stops the DHCP clients srcroute set up (--parent), removes srcroute's rules and 
 kernel, then everything \`srcroute install\` wrote (listed in
 /usr/local/lib/srcroute/installed.list): files it created go, the admin's files it replaced
 come back, its marked blocks come out. /etc and /usr/local are as they were before the install,
-byte for byte, but for /etc/srcroute, which stays unless --purge.
+byte for byte, but for /etc/srcroute, which stays unless --purge; the modem's port (--parent) is
+set down again if it was down, with its IPv6 accept_ra as it was.
 
 Options:
   --purge     also remove /etc/srcroute (your settings)

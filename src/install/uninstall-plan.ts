@@ -12,11 +12,25 @@ import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
 import { rerun } from './install-plan.js';
 import { InputError } from '../shared/errors.js';
+import { isInterfaceName } from '../hook/event.js';
 
 /** Each recorded command of KIND (stop, reload) once, in order. */
 function recorded(b: PlanBuilder, kind: string): string[][] {
   const seen = new Set<string>();
   return b.list.of(kind).map((w) => w.slice(1)).filter((argv) => !seen.has(argv.join(' ')) && seen.add(argv.join(' ')));
+}
+
+/**
+ * The modem's links as install first found them (issue 18: ifup's pre-up brought a port that had
+ * been down up with accept_ra 0, and it stayed up after uninstall, having taken a SLAAC address
+ * of the modem's once the RAs came): down again when it was down, its accept_ra back.
+ */
+function restoreParents(b: PlanBuilder): void {
+  for (const [eth, state, acceptRa] of b.list.of('parent')) {
+    if (eth === undefined || !isInterfaceName(eth)) continue;
+    if (state === 'down') b.run(['ip', 'link', 'set', 'dev', eth, 'down']);
+    if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa)) b.steps.push({ op: 'sysctl', key: `net/ipv6/conf/${eth}/accept_ra`, value: acceptRa });
+  }
 }
 
 export function planUninstall(f: UninstallFacts): Plan {
@@ -40,6 +54,7 @@ export function planUninstall(f: UninstallFacts): Plan {
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
   for (const argv of recorded(b, 'reload')) b.run(argv);
+  restoreParents(b);
   b.sweepTemps();
   if (f.purge && b.isDir(CONF_DIR)) b.steps.push({ op: 'remove-tree', path: CONF_DIR });
   if (!f.dry) {

@@ -4,7 +4,7 @@
 // persisted before each change names what it made (plan-builder.ts), so a rerun completes the
 // same result and uninstall still finds everything. The list's directory is made with the list
 // in it (built under a temp name, then renamed), for the same reason.
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { SystemError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
@@ -102,6 +102,19 @@ export class Writer {
           // there already, or /run not writable here: tmpfiles.d makes it at boot
         }
         return;
+      case 'sysctl': {
+        const line = `${s.key.replace(/\//g, '.')} = ${s.value}`;
+        if (this.d.root !== '') return this.say(`--root: not setting ${line}`);
+        if (dry) return this.say(`would set ${line}`);
+        try {
+          writeFileSync(`/proc/sys/${s.key}`, `${s.value}\n`);
+        } catch (e) {
+          // the link or IPv6 gone: nothing to put back; anything else is a warning, as a command's failure
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.d.err(`warning: cannot set ${line}: ${(e as Error).message}`);
+          return;
+        }
+        return this.say(`set ${line}`);
+      }
       case 'flush':
         if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
         try {

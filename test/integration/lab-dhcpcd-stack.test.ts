@@ -32,6 +32,7 @@ for (const release of RELEASES) {
     let box: StackLab;
     let addr = '';
     let pristine = '';
+    let port = '';
     const sb = () => lab.sandbox;
     const mark = () => lab.events().length;
     let dhcpcdService: string[] = [];
@@ -61,8 +62,10 @@ for (const release of RELEASES) {
     labHousekeeping(() => lab);
 
     it("README's setup (`install.sh --parent eth0 eth0v0`, dhcpcd.service detected), then the modem comes on: leased, source-routed, the parent bare", async () => {
+      box.stockPort();
       const inst = box.setUp(REPO, IFACE);
       pristine = inst.pristine;
+      port = inst.port;
       expect(inst.stdout).toContain(`${IFACE}: dhcpcd detected: a manager-mode dhcpcd runs`);
       expect(inst.stdout).toMatch(/running: \/usr\/sbin\/dhcpcd -n\n[^]*running: ifup eth0v0/);
       expect(sb().read('/etc/dhcpcd.conf')).toMatch(/\ninterface eth0\n\tnoipv4\n\tnoipv6\n# <<< srcroute <<<\n$/);
@@ -156,6 +159,7 @@ for (const release of RELEASES) {
       expect(lab.owned()).toEqual({ rules: [], routes: [] });
       box.lanOnly();
       expect(lab.sandbox.snapshot()).toBe(pristine);
+      expect(box.port(), 'the modem\'s port as before the install').toBe(port);
     });
   });
 }

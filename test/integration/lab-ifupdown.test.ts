@@ -47,6 +47,7 @@ for (const release of RELEASES) {
     let box: StackLab;
     let addr = '';
     let pristine = '';
+    let port = '';
     const mark = () => lab.events().length;
     const waitBound = (m: number) => lab.waitEvent(new RegExp(`^(BOUND|REBOOT) ${IFACE} `), IFACE, m, 40_000);
 
@@ -66,8 +67,10 @@ for (const release of RELEASES) {
       expect(dry.stdout).toContain(`would write /etc/network/interfaces.d/${IFACE}`);
       expect(dry.stdout).toContain(`would run: ifup ${IFACE}`);
       expect(lab.sandbox.snapshot(), '--dry-run changed nothing').toBe(before);
+      box.stockPort();
       const inst = box.setUp(REPO, IFACE);
       pristine = inst.pristine;
+      port = inst.port;
       expect(inst.stdout).toContain(`${IFACE}: ifupdown detected: /etc/network/interfaces configures an interface`);
       expect(inst.stdout).toContain(`running: ifup ${IFACE}`);
       // ifup waits for the client's first lease, and the client for its hooks
@@ -145,6 +148,9 @@ for (const release of RELEASES) {
       expect(lab.owned()).toEqual({ rules: [], routes: [] });
       box.lanOnly();
       expect(lab.sandbox.snapshot()).toBe(pristine);
+      // the modem's port as it was before the install (issue 18: ifup's pre-up had brought it up, and it stayed up)
+      expect(box.port()).toBe(port);
+      expect(port).toBe('eth0 down, accept_ra 1, global addresses []');
     });
   });
 }
@@ -157,6 +163,7 @@ for (const release of RELEASES) {
   const root = releaseRoot(release);
   describe.skipIf(!ok || root === false).each(['dhclient', 'dhcpcd'] as const)(`lab on ${release}: ifupdown dual stack with %s`, (client) => {
     let box: StackLab;
+    let portBefore = '';
     const FILE = `/etc/network/interfaces.d/${IFACE}`;
     const LAN = { gateway: LAN_ROUTER6, dev: 'lan0', metric: 1024 };
     const raDefault = (metric: number) => ({ gateway: ROUTER6, dev: IFACE, protocol: 'ra', metric });
@@ -171,8 +178,9 @@ for (const release of RELEASES) {
 
     it("main's IPv6 default stays the LAN's (dhclient: the kernel's on the macvlan at 2048, check quiet about it; dhcpcd: none, every address routed); the control ties it", async () => {
       // the modem's port as a stock box has it before srcroute: down, the kernel's IPv6 defaults (issue 18)
-      box.sh('ip link set dev eth0 down && echo 1 >/proc/sys/net/ipv6/conf/eth0/accept_ra');
-      box.setUp(REPO, IFACE);
+      box.stockPort();
+      const { port } = box.setUp(REPO, IFACE);
+      portBefore = port;
       expect(box.lab.sandbox.read(FILE)).toContain(`/proc/sys/net/ipv6/conf/${IFACE}/ra_defrtr_metric`);
       await waitFor('the lease and its rule', () => box.lab.checkLease(IFACE, GATEWAY), 20_000);
       expect(box.sh(`cat /proc/sys/net/ipv6/conf/${IFACE}/ra_defrtr_metric`).trim()).toBe('2048');
@@ -205,5 +213,18 @@ for (const release of RELEASES) {
         await box.routed6(IFACE);
       }
     }, 90_000);
+
+    it('uninstall leaves the modem\'s port as it found it: down, accept_ra 1, no address of the modem\'s; main\'s IPv6 default the LAN\'s', async () => {
+      const un = box.lab.install(REPO, ['--uninstall', '--purge']);
+      expect(un.code, `${un.stdout}\n${un.stderr}`).toBe(0);
+      expect(un.stdout).toContain('running: ip link set dev eth0 down');
+      expect(un.stdout).toContain('set net.ipv6.conf.eth0.accept_ra = 1');
+      expect(box.port()).toBe(portBefore);
+      expect(portBefore).toBe('eth0 down, accept_ra 1, global addresses []');
+      // the modem's RAs still come: a port left up with accept_ra 1 would take an address within a second or two
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(box.port()).toBe(portBefore);
+      expect(defaults6()).toEqual([LAN]);
+    }, 60_000);
   });
 }

@@ -277,6 +277,18 @@ export class StackLab {
     return this.sh(`cat /proc/sys/net/ipv6/conf/${iface}/accept_ra`).trim();
   }
 
+  /** The modem's port as a stock box has it before srcroute (issue 18): down, the kernel's accept_ra 1. */
+  stockPort(): void {
+    this.sh('ip link set dev eth0 down && echo 1 >/proc/sys/net/ipv6/conf/eth0/accept_ra');
+  }
+
+  /** The modem's port (eth0) as uninstall must leave it (issue 18): up or down, accept_ra, global addresses. */
+  port(): string {
+    const up = (JSON.parse(this.sh('ip -j link show dev eth0')) as { flags: string[] }[])[0]!.flags.includes('UP');
+    const global = this.sh('ip -o addr show dev eth0 scope global').split('\n').filter(Boolean).map((l) => l.split(/\s+/)[3]);
+    return `eth0 ${up ? 'up' : 'down'}, accept_ra ${this.acceptRa('eth0')}, global addresses [${global.join(' ')}]`;
+  }
+
   /** Names, modes, owners and contents of /etc and srcroute's /usr/local, for byte-for-byte comparisons. */
   snapshot(): string {
     return this.lab.sandbox.snapshot();
@@ -300,13 +312,15 @@ export class StackLab {
 
   /**
    * The README's setup, `install.sh --parent eth0 IFACE` (the stack detected), after a snapshot of
-   * /etc and /usr/local that `--uninstall --purge` must give back. Throws unless it succeeds.
+   * /etc and /usr/local and of the modem's port that `--uninstall --purge` must give back. Throws
+   * unless it succeeds.
    */
-  setUp(repo: string, iface: string): { pristine: string; stdout: string } {
+  setUp(repo: string, iface: string): { pristine: string; port: string; stdout: string } {
     const pristine = this.snapshot();
+    const port = this.port();
     const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
     if (r.code !== 0) throw new Error(`install.sh --parent eth0 ${iface} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-    return { pristine, stdout: r.stdout };
+    return { pristine, port, stdout: r.stdout };
   }
 
   /** A second `install.sh --parent eth0 IFACE`: throws unless it exits 0 saying nothing changed, having written and run nothing. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FileFact, InstallFacts, Tree, UninstallFacts } from '../../src/install/facts.js';
+import type { FileFact, InstallFacts, ParentLink, Tree, UninstallFacts } from '../../src/install/facts.js';
 import { planInstall } from '../../src/install/install-plan.js';
 import { planUninstall } from '../../src/install/uninstall-plan.js';
 import { INSTALLED_LIST } from '../../src/install/layout.js';
@@ -103,7 +103,9 @@ async function render(facts: InstallFacts): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-const withStack = (plan: StackPlan): Partial<InstallFacts> => ({ stacks: new Map([['eth0v0', { parent: 'eth0', plan }]]) });
+/** The modem's port as a stock box has it before srcroute (issue 18): down, the kernel's accept_ra. */
+const STOCK_PORT = { up: false, acceptRa: '1' };
+const withStack = (plan: StackPlan, parentLink: ParentLink | null = STOCK_PORT): Partial<InstallFacts> => ({ stacks: new Map([['eth0v0', { parent: 'eth0', plan, parentLink }]]) });
 
 const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][] = [
   ['empty-etc', {}, { links: null }],
@@ -160,5 +162,22 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(at('flush')).toBeGreaterThan(at('write /etc/dhcpcd.exit-hook'));
     expect(at('flush')).toBeGreaterThan(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute'));
     expect(at('remove /etc/dhcpcd/eth0v0.exit-hook')).toBeGreaterThan(at('flush'));
+  });
+
+  it.each([
+    ['down, accept_ra 1 (a stock box)', STOCK_PORT, ['run ip link set dev eth0 down', 'sysctl net/ipv6/conf/eth0/accept_ra=1']],
+    ['up, accept_ra 2', { up: true, acceptRa: '2' }, ['sysctl net/ipv6/conf/eth0/accept_ra=2']],
+    ['up, no IPv6', { up: true, acceptRa: null }, []],
+    ['not looked at (--root)', null, []],
+  ] as const)('uninstall puts the modem\'s port back as the first install found it: %s', (_, before, restore) => {
+    const plan = ifupdownPlan(SPEC, IFUP, '');
+    const start = treeOf(DEBIAN);
+    const once = carryOut(start, planInstall(installFacts(start, withStack(plan, before))));
+    // a second install finds the port as the first one left it (up, accept_ra 0): the record stays the first one's
+    const installed = carryOut(once, planInstall(installFacts(once, withStack(plan, { up: true, acceptRa: '0' }))));
+    const ops = planUninstall(uninstallFacts(installed)).steps.flatMap((s) =>
+      s.op === 'run' ? [`run ${s.argv.join(' ')}`] : s.op === 'sysctl' ? [`sysctl ${s.key}=${s.value}`] : []);
+    // after the stack's own stop (ifdown, which deletes the macvlan on it)
+    expect(ops).toEqual(['run ifdown eth0v0', ...restore]);
   });
 });
