@@ -54,13 +54,34 @@ sandboxed() { # UNIT CMD: run CMD as the unit's service would run it
 }
 
 case $verb in is-enabled | is-active | is-failed) exit 1 ;; esac
-# A start or stop job as systemd runs it: one at a time per unit, in order; start on an active
-# unit and stop on an inactive one do nothing; a stop ends with every process the unit started
-# gone (systemd kills what is left in the unit's cgroup: here, the processes of the PIDFile's
-# session, which a forking dhcpcd and its helpers share).
-job() {
-	state=/run/lab-units/$2
+# A start or stop job as systemd runs it: one at a time per unit, in the order they were queued
+# (each call takes a ticket at once, and its job waits for the one before: two --no-block jobs
+# racing for a lock ran in either order, and a `nmcli connection up` of an active connection,
+# the dispatcher's stop then start, left dhcpcd stopped under load); start on an active unit and
+# stop on an inactive one do nothing; a stop ends with every process the unit started gone
+# (systemd kills what is left in the unit's cgroup: here, the processes of the PIDFile's session,
+# which a forking dhcpcd and its helpers share).
+ticket() {
 	mkdir -p /run/lab-units
+	exec 8>>"/run/lab-units/$1.queue"
+	flock 8
+	n=$(($(cat "/run/lab-units/$1.queued" 2>/dev/null || echo 0) + 1))
+	echo "$n" >"/run/lab-units/$1.queued"
+	exec 8>&-
+	echo "$n"
+}
+
+job() { # VERB UNIT TICKET
+	state=/run/lab-units/$2
+	for _ in $(seq 1200); do [ "$(cat "$state.done" 2>/dev/null || echo 0)" -ge $(($3 - 1)) ] && break; sleep 0.05; done
+	rc=0
+	run_job "$1" "$2" || rc=$?
+	echo "$3" >"$state.done"
+	return "$rc"
+}
+
+run_job() {
+	state=/run/lab-units/$2
 	exec 9>>"$state.lock"
 	flock 9
 	if [ "$1" = start ]; then
@@ -101,6 +122,7 @@ for u in $units; do
 	start | stop)
 		# --no-block: queued, systemctl returns at once. systemd runs the job in its own context:
 		# the job inherits none of the caller's descriptors (nm-dispatcher waits for its own).
-		if $block; then job "$verb" "$u"; else (detached job "$verb" "$u" &); fi ;;
+		t=$(ticket "$u")
+		if $block; then job "$verb" "$u" "$t"; else (detached job "$verb" "$u" "$t" &); fi ;;
 	esac
 done
