@@ -125,6 +125,41 @@ for (const release of RELEASES) {
       await s.routed6(IFACE);
     }, 120_000);
 
+    /**
+     * A slow box: the dispatcher's `up` runs 3 s after NetworkManager brought eth0v0 up with
+     * accept_ra 1, so the kernel's router solicitation is answered first and the kernel takes the
+     * modem's RA (CI under load, debian-12: its default stayed in main). `edit` changes the
+     * dispatcher for the run. Returns main's IPv6 defaults via eth0v0 once dhcpcd routes.
+     */
+    const slowDispatcher = async (edit: string): Promise<unknown[]> => {
+      const dispatcher = dispatcherPath(IFACE);
+      expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      await waitFor('dhcpcd to stop', () => s.lab.pidsIn('dhcpcd').length === 0, 15_000);
+      s.sh(`cp -p ${dispatcher} /run/dispatcher.saved && sed -i 's/^up)$/up) sleep 3/${edit}' ${dispatcher}`);
+      const seen = s.lab.dnsmasq!.output.length;
+      try {
+        expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+        await waitFor('the modem to answer the kernel\'s solicitation', () => /RTR-ADVERT/.test(s.lab.dnsmasq!.output.slice(seen)), 20_000);
+        await waitFor('the dispatcher to start dhcpcd', () => s.lab.pidsIn('dhcpcd').length > 0, 20_000);
+      } finally {
+        s.sh(`mv /run/dispatcher.saved ${dispatcher}`);
+      }
+      await s.routed6(IFACE).catch(() => undefined);
+      return s.mainDefaults('-6').filter((r) => r.dev === IFACE);
+    };
+
+    it('4c. the dispatcher late (a slow box): what the kernel took from the modem\'s RA goes before dhcpcd starts; without the disable_ipv6 toggle (the control) its default stays in main', async () => {
+      expect(await slowDispatcher('')).toEqual([]);
+      await routed();
+      const control = await slowDispatcher(';s/; read -r off.*; fi$/; fi/');
+      expect(control).toEqual([expect.objectContaining({ gateway: 'fe80::1', dev: IFACE, protocol: 'ra', metric: 1024 })]);
+      // the next link NetworkManager makes: routed, and main's defaults the LAN's
+      expect(s.nmcli('connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      await routed();
+      await s.routed6(IFACE);
+    }, 120_000);
+
     it('5. nmcli device reapply lan0: the rule stays', async () => {
       expect(s.nmcli('device', 'reapply', 'lan0').code).toBe(0);
       await routed(5_000);

@@ -12,6 +12,11 @@
 // `nmcli connection up`, over a /etc/sysctl.d value too), so until dhcpcd turns it off the kernel
 // takes the modem's RA and puts `default via fe80::1 dev IFACE proto ra metric 1024` into main,
 // where it stays for the router lifetime (dhcpcd leaves it): the dispatcher turns it off first.
+// NetworkManager runs the dispatcher after the link is up, and the kernel answers its own router
+// solicitation at once: under load the RA came first (CI, debian-12, main got that default), so
+// the dispatcher also toggles disable_ipv6, which takes every IPv6 address and route the kernel
+// made on the link (a route of the link's own, never a nexthop-object route of another device's)
+// before dhcpcd starts; an interface with IPv6 off stays off.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
 import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
@@ -62,7 +67,8 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
  * dhcpcd forked from here keeps the dispatcher's descriptors, and nm-dispatcher waits for them
  * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block:
  * NetworkManager runs dispatcher scripts one at a time and waits for each. On `up` it first turns
- * the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late): written directly, no fork.
+ * the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late) and clears what the kernel
+ * took meanwhile: written directly, no fork.
  */
 export function nmDispatcher(s: MacvlanSpec): StackFile {
   const unit = unitName(s.iface);
@@ -72,8 +78,9 @@ export function nmDispatcher(s: MacvlanSpec): StackFile {
 [ "$1" = ${s.iface} ] || exit 0
 case $2 in
 up)
-	ra=/proc/sys/net/ipv6/conf/${s.iface}/accept_ra # the kernel takes no RA here: dhcpcd does
-	[ ! -e "$ra" ] || echo 0 >"$ra"
+	# the kernel takes no RA here (dhcpcd does); what it took before this ran goes (accept_ra was 1):
+	v6=/proc/sys/net/ipv6/conf/${s.iface}
+	if [ -e "$v6/accept_ra" ]; then echo 0 >"$v6/accept_ra"; read -r off <"$v6/disable_ipv6"; [ "$off" != 0 ] || { echo 1 >"$v6/disable_ipv6"; echo 0 >"$v6/disable_ipv6"; }; fi
 	exec systemctl start --no-block '${unit}' ;;
 down) exec systemctl stop --no-block '${unit}' ;;
 esac
