@@ -6,7 +6,7 @@
 // shebang and the run bit. Not minified: admins read what runs as root on their router. Type
 // checking is `tsc --noEmit`'s job, not this script's.
 import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const path = (p) => new URL(p, import.meta.url).pathname;
@@ -23,20 +23,34 @@ const hookOnly = {
   },
 };
 
-for (const [out, plugins] of [['../dist/srcroute.cjs', []], ['../dist/hook.cjs', [hookOnly]]]) {
-  const outfile = path(out);
-  await build({
-    entryPoints: [path('../src/bin.ts')],
-    outfile,
+const banner = `#!/usr/bin/env node\n// srcroute ${pkg.version}: built from src/ by build/build.mjs; see README.md.`;
+/** One CommonJS file's text from `entry`. */
+async function bundle(entry, plugins = []) {
+  const r = await build({
+    entryPoints: [path(entry)],
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node18',
-    banner: { js: `#!/usr/bin/env node\n// srcroute ${pkg.version}: built from src/ by build/build.mjs; see README.md.` },
     define: { SRCROUTE_VERSION: JSON.stringify(pkg.version), SRCROUTE_HOOKS: JSON.stringify(hooks) },
     legalComments: 'inline',
     logLevel: 'warning',
     plugins,
   });
-  chmodSync(outfile, 0o755);
+  return r.outputFiles[0].text;
 }
+
+/** src/hook/code-cache.ts's markers: the bundle sits between them in a comment, each `*\/` written `*\\/`. */
+const BUNDLE_START = '\n/* <<< srcroute hook bundle (each star-slash in it written star-backslash-slash)\n';
+const BUNDLE_END = '\n>>> srcroute hook bundle */\n';
+
+const write = (out, text) => {
+  writeFileSync(path(out), text);
+  chmodSync(path(out), 0o755);
+};
+write('../dist/srcroute.cjs', `${banner}\n${await bundle('../src/bin.ts')}`);
+// the hook: its entry (src/hook-bin.ts), then the bundle in a comment, which that entry compiles with V8's code cache
+const hookBundle = await bundle('../src/bin.ts', [hookOnly]);
+if (hookBundle.includes('*\\/')) throw new Error('the hook bundle has a "*\\/" of its own: it could not be held in a comment and given back exactly');
+write('../dist/hook.cjs', `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${hookBundle.replaceAll('*/', '*\\/')}${BUNDLE_END}`);

@@ -40,6 +40,9 @@ export interface Paths {
   systemdUnitDirs: readonly string[];
 }
 
+/** srcroute's state directory (a tmpfs; tmpfiles.d makes it at boot, mode 0700). */
+export const STATE_DIR = '/run/srcroute';
+
 /** Where the Debian package keeps the bundles (build/release.mjs): /usr/sbin/srcroute runs the one here. */
 export const PACKAGE_DIST = '/usr/lib/srcroute/dist';
 
@@ -49,7 +52,7 @@ export function systemPaths(root = ''): Paths {
   return {
     root,
     config: at('/etc/srcroute'),
-    state: at('/run/srcroute'),
+    state: at(STATE_DIR),
     dhcpcdHooks: at('/etc/dhcpcd'),
     dispatcher: at('/etc/dhcpcd.exit-hook'),
     dhclientDispatcher: at('/etc/dhcp/dhclient-exit-hooks.d/srcroute'),

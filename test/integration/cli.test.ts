@@ -1,9 +1,12 @@
 // The built bundle's command line, black-box: what an admin types and what they get back.
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOOK_BUNDLE, configDir, nodesToTest, requireBundle, runBundle } from '../support/bundle.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
 import { run } from '../support/run.js';
+import { tempDir } from '../support/tmp.js';
 
 const ok = prerequisites('bundle command line', ['root', 'ip']);
 const bound = { reason: 'BOUND', interface: 'eth0v0', new_ip_address: '100.64.0.50', new_subnet_cidr: '24', new_routers: '100.64.0.1' };
@@ -67,6 +70,60 @@ describe('the hooks\' bundle (dist/hook.cjs, behind each /etc/dhcpcd/IFACE.exit-
 
   it('config --defaults prints the commented config', () => {
     expect(hookFile('config', '--defaults').stdout).toMatch(/^#TABLE=pub$/m);
+  });
+
+  describe.each(nodesToTest())('its V8 code cache (src/hook-bin.ts), on %s', ({ path: node }) => {
+    /** The hook file as installed (a copy: the cache is named for the file's inode and mtime), run with a state dir of `mode`. */
+    const setUp = (mode = 0o700) => {
+      const dir = tempDir('srcroute-hook-cache');
+      const hook = join(dir, 'eth0v0.exit-hook');
+      copyFileSync(HOOK_BUNDLE, hook);
+      const state = join(dir, 'state');
+      mkdirSync(state);
+      chmodSync(state, mode);
+      const runHook = (...args: string[]) => run([node, hook, ...args], { env: { PATH: process.env.PATH ?? '', SRCROUTE_STATE_DIR: state } });
+      const caches = () => readdirSync(state).filter((f) => f.endsWith('.v8cache')).map((f) => join(state, f));
+      return { hook, state, runHook, caches };
+    };
+    const expected = () => run([node, requireBundle(), 'config', '--defaults']).stdout;
+
+    it('the first run writes it (mode 0600); the next runs from it, leaving it as it is, with the same output', () => {
+      const { runHook, caches } = setUp();
+      const first = runHook('config', '--defaults');
+      expect([first.code, first.stdout]).toEqual([0, expected()]);
+      expect(caches()).toHaveLength(1);
+      const [cache] = caches();
+      expect(statSync(cache!).mode & 0o777).toBe(0o600);
+      const bytes = readFileSync(cache!);
+      const { mtimeMs } = statSync(cache!);
+      const second = runHook('config', '--defaults');
+      expect([second.code, second.stdout]).toEqual([0, expected()]);
+      // accepted by V8: not written again (a rejected one is)
+      expect(caches()).toEqual([cache]);
+      expect(statSync(cache!).mtimeMs).toBe(mtimeMs);
+      expect(readFileSync(cache!).equals(bytes)).toBe(true);
+    });
+
+    it('a damaged cache is rejected by V8: the hook compiles as before, runs the same, and writes a good one', () => {
+      const { runHook, caches } = setUp();
+      expect(runHook('config', '--defaults').code).toBe(0);
+      const [cache] = caches();
+      const garbage = Buffer.alloc(statSync(cache!).size, 0x5a);
+      writeFileSync(cache!, garbage);
+      const r = runHook('config', '--defaults');
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, expected(), '']);
+      expect(readFileSync(cache!).equals(garbage)).toBe(false);
+    });
+
+    it('none from a run that failed, and none in a state directory others can write', () => {
+      const failed = setUp();
+      expect(failed.runHook('sync', 'eth0v0').code).toBe(2);
+      expect(failed.caches()).toEqual([]);
+      const open = setUp(0o777);
+      const r = open.runHook('config', '--defaults');
+      expect([r.code, r.stdout]).toEqual([0, expected()]);
+      expect(open.caches()).toEqual([]);
+    });
   });
 
   it.each(['sync', 'status', 'check', 'mac', 'macvlan', 'install', 'uninstall'])('%s: one line naming the command to run instead, exit 2', (name) => {

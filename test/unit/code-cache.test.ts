@@ -1,0 +1,78 @@
+// The hook file's code cache (src/hook/code-cache.ts): the bundle comes back from its comment
+// exactly, the built hook holds it between the markers build.mjs writes (their parity), and the
+// cache is only ever kept in a directory no one else can write.
+import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BUNDLE_END, BUNDLE_START, cachePath, hide, unhide, wrappedBundle } from '../../src/hook/code-cache.js';
+import { HOOK_BUNDLE } from '../support/bundle.js';
+import { tempDir } from '../support/tmp.js';
+
+describe('the bundle in its comment', () => {
+  it('comes back exactly, whatever its text (but a "*\\/" of its own, which build.mjs refuses)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('*', '/', '\\', 'a', '\n') }), (js) => {
+        fc.pre(!js.includes('*\\/'));
+        expect(hide(js)).not.toContain('*/');
+        expect(unhide(hide(js))).toBe(js);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("is in the built hook between build.mjs's markers, whole: Node parses it, and it names the hook's modules", async () => {
+    const text = readFileSync(HOOK_BUNDLE, 'utf8');
+    expect(text.split(BUNDLE_START)).toHaveLength(2);
+    expect(text.endsWith(BUNDLE_END)).toBe(true);
+    const { Script } = await import('node:vm');
+    const source = wrappedBundle(text);
+    expect(() => new Script(source)).not.toThrow();
+    expect(source).toMatch(/^\/\/ src\/hook\/hook\.ts$/m);
+    expect(source).not.toContain('*\\/');
+  });
+
+  it('a file without it is refused', () => {
+    expect(() => wrappedBundle('#!/usr/bin/env node\nconsole.log(1)\n')).toThrow('no bundle in this hook file');
+  });
+});
+
+describe('where the cache may be kept', () => {
+  const setUp = (mode: number) => {
+    const dir = tempDir('srcroute-cache');
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    chmodSync(state, mode);
+    const hook = join(dir, 'eth0v0.exit-hook');
+    writeFileSync(hook, 'x');
+    return { state, hook };
+  };
+  const uid = process.getuid?.() ?? 0;
+
+  it.each([
+    [0o700, true],
+    [0o755, true],
+    [0o775, false], // group-writable: someone else could put bytecode there for root to run
+    [0o777, false],
+    [0o1777, false],
+  ])('a state directory of mode %s: %s', (mode, kept) => {
+    const { state, hook } = setUp(mode);
+    const path = cachePath(hook, state, uid);
+    if (kept) expect(path).toMatch(new RegExp(`^${state}/hook-\\d+-1-\\d+\\.v8cache$`));
+    else expect(path).toBeNull();
+  });
+
+  it("another user's directory, or none, keeps none", () => {
+    const { state, hook } = setUp(0o700);
+    expect(cachePath(hook, state, uid + 1)).toBeNull();
+    expect(cachePath(hook, join(state, 'missing'), uid)).toBeNull();
+    expect(cachePath(join(state, 'no-hook'), state, uid)).toBeNull();
+  });
+
+  it('an edited hook file gets a cache of its own (V8 checks only the length of the text)', () => {
+    const { state, hook } = setUp(0o700);
+    const before = cachePath(hook, state, uid);
+    utimesSync(hook, new Date(), new Date(Date.now() + 5000));
+    expect(cachePath(hook, state, uid)).not.toBe(before);
+  });
+});
