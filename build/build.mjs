@@ -6,7 +6,7 @@
 // shebang and the run bit. Not minified: admins read what runs as root on their router. Type
 // checking is `tsc --noEmit`'s job, not this script's.
 import { build } from 'esbuild';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const path = (p) => new URL(p, import.meta.url).pathname;
@@ -45,6 +45,7 @@ async function bundle(entry, plugins = []) {
 const BUNDLE_START = '\n/* <<< srcroute hook bundle (each star-slash in it written star-backslash-slash)\n';
 const BUNDLE_END = '\n>>> srcroute hook bundle */\n';
 
+mkdirSync(path('../dist'), { recursive: true }); // a fresh clone has none
 const write = (out, text) => {
   writeFileSync(path(out), text);
   chmodSync(path(out), 0o755);
