@@ -189,7 +189,9 @@ export function planInstall(f: InstallFacts): Plan {
   } else {
     b.say(`installed srcroute for: ${ifaces.join(' ')}`);
   }
-  return b.done([...adviseDhcpcdConf(configure || hasOurs, stanza, ifaces, conf), ...adviseMacvlan(f, ifaces)]);
+  // an interface under a stack has its client chosen by srcroute, which merged the stanza where that client reads it
+  const ownClient = ifaces.some((i) => !list.of('stack').some((w) => w[0] === i));
+  return b.done([...adviseDhcpcdConf(configure || hasOurs || !ownClient, stanza, ifaces, conf), ...adviseMacvlan(f, ifaces)]);
 }
 
 /** The stanza to add by hand when the installer does not; an allowinterfaces that leaves an interface out. */
