@@ -11,6 +11,8 @@ import { systemPaths } from '../shared/paths.js';
 import type { Given } from './gather.js';
 import type { Plan } from './steps.js';
 import { Writer } from './writer.js';
+import { clientsOf, describeClient, dhcpClients } from '../operator/dhcp-clients.js';
+import { readProcesses } from '../operator/running.js';
 import type { HookTexts } from './texts.js';
 
 declare const SRCROUTE_HOOKS: HookTexts;
@@ -47,6 +49,12 @@ export async function applyPlan(plan: Plan, deps: OperatorDeps, g: Given, io: Io
     err: (line) => io.err(`${g.prog}: ${line}`),
     raw: io.err,
     run: deps.run,
+    // a client named for the interface: a manager-mode dhcpcd (every interface) is not srcroute's to stop
+    clientsOf: (ifaces) =>
+      dhcpClients(readProcesses(deps.paths.proc, deps.now()))
+        .filter((c) => c.ifaces !== 'all' && ifaces.some((i) => clientsOf([c], i).length > 0))
+        .map(describeClient),
+    sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
     flush: (dry) => runFlush(deps, dry, reportTo(io, 'srcroute flush')),
   });
   await writer.apply(plan);

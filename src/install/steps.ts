@@ -21,6 +21,12 @@ export type Step =
   | { op: 'run'; argv: readonly string[] }
   /** Write VALUE to /proc/sys/KEY (KEY with slashes: net/ipv6/conf/eth0/accept_ra); a KEY that is not there is no failure. */
   | { op: 'sysctl'; key: string; value: string }
+  /**
+   * Wait until no DHCP client that names one of IFACES runs: a stop command can return before its
+   * client has run its last hooks (Debian 13's ifdown gives up on `dhcpcd -k` after a few seconds
+   * while the daemon goes on; issue 18), and none may find srcroute half gone.
+   */
+  | { op: 'await-clients'; ifaces: readonly string[] }
   /** srcroute's rules and routes out of the kernel (`srcroute flush`). */
   | { op: 'flush' }
   /** The lock directory for this boot (tmpfiles.d makes it at the next). */

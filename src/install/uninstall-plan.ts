@@ -5,9 +5,9 @@
 // find module '/etc/dhcpcd/IFACE.exit-hook'` in the journal). Then every file install wrote goes,
 // or the admin's copy comes back; the marked blocks come out; the installed list and the
 // backups go last, then the directories install created, when empty.
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, TABLES, TMPFILES } from './layout.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
 import { rerun } from './install-plan.js';
@@ -36,7 +36,10 @@ function restoreParents(b: PlanBuilder): void {
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
   if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
-  for (const argv of recorded(b, 'stop')) b.run(argv);
+  const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false)).sort();
+  const stops = recorded(b, 'stop');
+  for (const argv of stops) b.run(argv);
+  if (stops.length > 0 && !f.staged) b.steps.push({ op: 'await-clients', ifaces: hooks.map((p) => basename(p, '.exit-hook')) });
   // the entry points go first: no DHCP client event reaches srcroute's hooks from here on, so none
   // puts a rule back after the flush, and none finds a hook file half gone
   b.unmerge(DISPATCHER);
@@ -44,8 +47,9 @@ export function planUninstall(f: UninstallFacts): Plan {
   if (f.staged) b.say('--root: not touching the kernel (srcroute flush skipped)');
   else b.steps.push({ op: 'flush' });
 
-  const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false));
-  for (const path of hooks.sort()) b.remove(path);
+  for (const path of hooks) b.remove(path);
+  // the hooks' lock files, RA signatures and code caches, of nothing now (tmpfiles.d or the first hook made it)
+  if (!f.staged && b.isDir(STATE_DIR)) b.steps.push({ op: 'remove-tree', path: STATE_DIR });
   for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
   if (b.exists(DROP_IN)) {
     b.remove(DROP_IN);

@@ -23,12 +23,19 @@ export interface WriterDeps {
   /** A command's own output, as it is. */
   raw: (line: string) => void;
   run: ProgramRunner;
+  /** The DHCP clients that still run for one of IFACES by name (`dhcpcd (eth0v0; pid 812)`). */
+  clientsOf: (ifaces: readonly string[]) => string[];
+  /** Waits MS milliseconds. */
+  sleep: (ms: number) => Promise<void>;
   /** `srcroute flush` (dry: its --dry-run). */
   flush: (dry: boolean) => Promise<void>;
 }
 
 /** How long a stack's command may take (nmcli --wait 30, ifup waiting for a first lease). */
 const COMMAND_TIMEOUT_MS = 300_000;
+/** How long a stopped DHCP client may take to run its last hooks (seconds each under emulation) and exit. */
+const CLIENT_EXIT_MS = 60_000;
+const CLIENT_POLL_MS = 200;
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
@@ -115,6 +122,10 @@ export class Writer {
         }
         return this.say(`set ${line}`);
       }
+      case 'await-clients':
+        if (this.d.root !== '') return;
+        if (dry) return this.say(`would wait for the DHCP clients of ${s.ifaces.join(' ')} to exit`);
+        return this.awaitClients(s.ifaces);
       case 'flush':
         if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
         try {
@@ -134,6 +145,17 @@ export class Writer {
         return;
       }
     }
+  }
+
+  private async awaitClients(ifaces: readonly string[]): Promise<void> {
+    let left = this.d.clientsOf(ifaces);
+    if (left.length === 0) return;
+    this.say(`waiting for ${left.join(', ')} to exit`);
+    for (let waited = 0; left.length > 0 && waited < CLIENT_EXIT_MS; waited += CLIENT_POLL_MS) {
+      await this.d.sleep(CLIENT_POLL_MS);
+      left = this.d.clientsOf(ifaces);
+    }
+    if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${CLIENT_EXIT_MS / 1000} s: going on (its hooks may find srcroute gone)`);
   }
 
   /** The installed list, atomically; its directory, when missing, made with the list already in it. */

@@ -91,7 +91,7 @@ async function render(facts: InstallFacts): Promise<string> {
   const lines: string[] = [];
   const writer = new Writer({
     root: '', dry: true, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {},
   });
   const plan = planInstall({ ...facts, dry: true });
   await writer.apply(plan);
@@ -152,16 +152,45 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
   it('uninstall stops the DHCP clients it started (waiting for them), takes the entry points out, flushes, and only then removes the hooks', () => {
     const start = treeOf(DEBIAN);
     const installed = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
-    const ops = planUninstall(uninstallFacts(installed)).steps.map((s) => (s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' ? `${s.op} ${s.path}` : s.op));
+    // the state directory as the hooks leave it: locks, code caches
+    installed.set('/run', dir()).set('/run/srcroute', { ...dir(), mode: 0o700 }).set('/run/srcroute/eth0v0.lock', file(''));
+    const ops = planUninstall(uninstallFacts(installed)).steps.map((s) =>
+      s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}` : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}` : s.op);
     const at = (prefix: string): number => ops.findIndex((o) => o.startsWith(prefix));
     expect(at('run nmcli --wait 30 connection down')).toBe(0);
     expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(1);
+    // the stop commands may return before their client is gone (Debian 13's ifdown: issue 18)
+    expect(ops[2]).toBe('await eth0v0');
     // the entry points out before the flush: no event puts a rule back after it
     expect(at('write /etc/dhcpcd.exit-hook')).toBeGreaterThan(at('run systemctl stop'));
     expect(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute')).toBeGreaterThan(at('run systemctl stop'));
     expect(at('flush')).toBeGreaterThan(at('write /etc/dhcpcd.exit-hook'));
     expect(at('flush')).toBeGreaterThan(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute'));
     expect(at('remove /etc/dhcpcd/eth0v0.exit-hook')).toBeGreaterThan(at('flush'));
+    // and the hooks' state goes with them (issue 18: an empty /run/srcroute was left behind)
+    expect(at('remove-tree /run/srcroute')).toBeGreaterThan(at('remove /etc/dhcpcd/eth0v0.exit-hook'));
+  });
+
+  it.each([
+    ['dhclient alone: dhcpcd.conf is none of its business', { ...IFUP, dhcpcdInstalled: false }, false],
+    ['dhcpcd installed: the block is merged, no advice', IFUP, false],
+  ] as const)('the dhcpcd.conf advice, under ifupdown: %s', (_, facts, advised) => {
+    const start = treeOf(DEBIAN);
+    const first = planInstall(installFacts(start, withStack(ifupdownPlan(SPEC, facts, ''))));
+    expect(first.afterword.some((l) => l.startsWith('Add this to /etc/dhcpcd.conf'))).toBe(advised);
+    // nor on an upgrade's `srcroute install` without IFACE, which knows the stack from the list alone
+    const again = planInstall(installFacts(carryOut(start, first), { ifaces: [] }));
+    expect(again.afterword.some((l) => l.startsWith('Add this to /etc/dhcpcd.conf'))).toBe(advised);
+    // without a stack the admin runs the client: the advice stays
+    expect(planInstall(installFacts(start, {})).afterword.some((l) => l.startsWith('Add this to /etc/dhcpcd.conf'))).toBe(true);
+  });
+
+  it('uninstall waits for nothing it did not stop: no stack of its own, or --root', () => {
+    const start = treeOf(DEBIAN);
+    const installed = carryOut(start, planInstall(installFacts(start, {})));
+    expect(planUninstall(uninstallFacts(installed)).steps.some((s) => s.op === 'await-clients')).toBe(false);
+    const staged = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
+    expect(planUninstall({ ...uninstallFacts(staged), staged: true }).steps.some((s) => s.op === 'await-clients' || s.op === 'remove-tree' && s.path === '/run/srcroute')).toBe(false);
   });
 
   it.each([
@@ -179,5 +208,32 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
       s.op === 'run' ? [`run ${s.argv.join(' ')}`] : s.op === 'sysctl' ? [`sysctl ${s.key}=${s.value}`] : []);
     // after the stack's own stop (ifdown, which deletes the macvlan on it)
     expect(ops).toEqual(['run ifdown eth0v0', ...restore]);
+  });
+});
+
+describe('the writer waits for the DHCP clients a stop left running', () => {
+  /** The writer's output when the clients still run for `polls` looks (Infinity: never gone). */
+  async function waitOut(polls: number): Promise<{ lines: string[]; slept: number }> {
+    const lines: string[] = [];
+    let looked = 0;
+    let slept = 0;
+    const writer = new Writer({
+      root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+      clientsOf: (ifaces) => (looked++ < polls ? [`dhcpcd (${ifaces.join(' ')}; pid 495)`] : []),
+      sleep: async (ms) => {
+        slept += ms;
+      },
+    });
+    await writer.apply({ steps: [{ op: 'await-clients', ifaces: ['ens4v0'] }], changes: 0, afterword: [] });
+    return { lines, slept };
+  }
+
+  it.each([
+    ['gone already: says nothing, waits not', 0, [], 0],
+    ['gone after 3 looks', 3, ['waiting for dhcpcd (ens4v0; pid 495) to exit'], 600],
+    ['never gone: a warning after 60 s, and uninstall goes on', Infinity, ['waiting for dhcpcd (ens4v0; pid 495) to exit', '(stderr) warning: dhcpcd (ens4v0; pid 495) still runs after 60 s: going on (its hooks may find srcroute gone)'], 60_000],
+  ] as const)('%s', async (_, polls, lines, slept) => {
+    expect(await waitOut(polls)).toEqual({ lines, slept });
   });
 });
