@@ -15,11 +15,15 @@
 // ifupdown a second IPv6 default into main (issue 18, Debian 13). `ip link add` is skipped when the link exists, so an ifup after a
 // failed ifdown still works. In Debian 12's --stack dhcpcd the same file uses `inet manual` (the
 // link only): dhcpcd.service leases it.
-// IPv6: dhclient leaves the RAs to the kernel (accept_ra stays 1: srcroute reads the router from
-// main's `proto ra` default on the macvlan), whose default went into main at metric 1024, tying
-// the LAN's (measured in test/integration/lab-ifupdown.test.ts), so a pre-up sets the macvlan's
-// ra_defrtr_metric above it before the link is up (shell builtins only; nothing without IPv6).
-// dhcpcd turns the kernel's RA handling off itself; one the kernel took before sits at 2048 too.
+// IPv6: `inet dhcp` runs dhclient -4, which leases IPv4 only, so a pre-up turns the kernel's RA
+// handling off on the macvlan before it is up: with the kernel's default it took a public SLAAC
+// address nothing routed and put a second IPv6 default into main (a real Debian 12 boot, issue
+// 18). dhcpcd does the RAs itself (and sets the same). An admin's own `iface IFACE inet6 dhcp`
+// (dhclient -6) or `inet6 auto` sets accept_ra back (ifupdown's defaults: 1 and 2); then the
+// kernel's default from the modem's RAs, which srcroute reads the router from, went into main
+// at metric 1024, tying the LAN's (measured in test/integration/lab-ifupdown.test.ts), so
+// another pre-up sets the macvlan's ra_defrtr_metric above it (shell builtins only; nothing
+// without IPv6).
 import { InputError } from '../../shared/errors.js';
 import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
 
@@ -44,6 +48,7 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
       `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.parent}/accept_ra || echo 0 >/proc/sys/net/ipv6/conf/${s.parent}/accept_ra\n` +
       `    pre-up ip link set dev ${s.parent} up\n` +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
+      `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.iface}/accept_ra || echo 0 >/proc/sys/net/ipv6/conf/${s.iface}/accept_ra\n` +
       `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric || echo ${RA_DEFRTR_METRIC} >/proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric\n` +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
       `    post-down ip link del ${s.iface}\n`,
