@@ -193,11 +193,11 @@ describe.skipIf(!ok)('a real boot (issue 18)', () => {
         };
         const check = async (when: string) => {
           let last: GuestResult | undefined;
-          const good = await waitFor(60, async () => {
+          const good = await waitFor(30, async () => {
             last = await g('srcroute check', 120);
             return last.code === 0;
           });
-          if (!good) problem(`${when}: srcroute check exits ${last?.code} (converged for 60 s):\n${last?.stdout}${last?.stderr}`);
+          if (!good) problem(`${when}: srcroute check exits ${last?.code} (polled for 30 s):\n${last?.stdout}${last?.stderr}`);
         };
 
         const r1 = await routed(240);
