@@ -1,0 +1,311 @@
+// Issue 18, a real boot: per Debian release, a VM (vm.ts: qemu, TCG) boots a stock ifupdown box
+// built by mmdebstrap (image.ts), with a LAN and a modem link served from namespaces of its own
+// (net.ts), and a new user's steps run in it through the test's agent: apt install the .deb,
+// `srcroute install --parent ens4 ens4v0`, the lease routed (a ping from the internet side of the
+// modem), a negative control (srcroute's rule deleted by hand: no reply; `srcroute sync`: replies
+// again), `srcroute check`, a real reboot with no command afterwards, `apt purge srcroute`, and
+// the box as stock again (rules, the table, files, /etc, main's defaults, the modem's port, the
+// journal). Every check that fails is collected, with its evidence, and the test fails at the end
+// with all of them; the logs (console, journal, transcript of every guest command, dnsmasq) then
+// stay in /tmp/srcroute-boot-RELEASE-*/ and the path is printed.
+// `npm run test:boot` (not part of `npm test`: minutes per release); README.md, "The boot test".
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { prerequisites } from '../support/prereq.js';
+import { bootImage, SPECS, type BootRelease } from './image.js';
+import { BootNet, INTERNET, MODEM } from './net.js';
+import { Vm, type GuestResult } from './vm.js';
+
+const REPO = resolve(__dirname, '../..');
+const RELEASES: readonly BootRelease[] = ['debian-12', 'debian-13'];
+const PARENT = 'ens4';
+const IFACE = 'ens4v0';
+const ok = prerequisites('boot test', [
+  'root', 'qemu-system-x86_64', 'qemu-img', 'mmdebstrap', 'mkfs.ext4', 'truncate', 'dnsmasq', 'ip', 'ping', 'dpkg-deb', '/dev/net/tun',
+]);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Route = Record<string, unknown>;
+/** A route as main holds it, without what changes by itself (an RA route's remaining lifetime). */
+const norm = (routes: Route[]): string[] =>
+  routes.map(({ expires: _e, ...r }) => JSON.stringify(r, Object.keys(r).sort())).sort();
+const parse = (r: GuestResult): Route[] => (r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as Route[]) : []);
+
+describe.skipIf(!ok)('a real boot (issue 18)', () => {
+  for (const release of RELEASES) {
+    const spec = SPECS[release];
+    it(`${release} (${spec.suite}): apt install, srcroute install, lease routed, reboot, apt purge`, async () => {
+      const logs = mkdtempSync(`/tmp/srcroute-boot-${release}-`);
+      const work = mkdtempSync(`/tmp/srbt-work-${release}-`);
+      const problems: string[] = [];
+      const timings: [string, number][] = [];
+      let phaseStart = Date.now();
+      const phase = (name: string) => {
+        timings.push([name, Math.round((Date.now() - phaseStart) / 100) / 10]);
+        phaseStart = Date.now();
+      };
+      const net = new BootNet(work);
+      let vm: Vm | undefined;
+      const problem = (msg: string) => {
+        problems.push(msg);
+        vm?.note(`PROBLEM: ${msg}`);
+        console.error(`[${release}] PROBLEM: ${msg}`);
+      };
+      const say = (msg: string) => {
+        vm?.note(`STEP: ${msg}`);
+        console.log(`[${release}] ${msg}`);
+      };
+      let failed: unknown;
+      try {
+        const deb = join(REPO, 'dist/release', `srcroute_${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}_all.deb`);
+        const debBytes = readFileSync(deb); // missing: `npm run test:boot` runs `npm run release` first
+
+        const image = bootImage(release, (l) => console.log(`[${release}] ${l}`));
+        phase('image (build or cache)');
+        net.up();
+        vm = new Vm(image, net.vm, work, logs);
+        const v = vm;
+        await v.start();
+        say(`qemu started; console: ${v.console}`);
+        const g = (script: string, timeoutS = 120) => v.run(script, timeoutS);
+        /** Run in the guest; anything but exit 0 ends the test (what follows depends on it). */
+        const gm = async (script: string, timeoutS = 120) => {
+          const r = await g(script, timeoutS);
+          if (r.code !== 0) throw new Error(`guest: \`${script}\` exited ${r.code}:\n${r.stdout}${r.stderr}`);
+          return r;
+        };
+        /** Poll fn every 2 s until it returns something truthy or timeoutS passes (then undefined). */
+        const waitFor = async <T>(timeoutS: number, fn: () => Promise<T | undefined | false>): Promise<T | undefined> => {
+          const deadline = Date.now() + timeoutS * 1000;
+          for (;;) {
+            const r = await fn();
+            if (r) return r;
+            if (Date.now() > deadline) return undefined;
+            await sleep(2000);
+          }
+        };
+        const booted = async (not?: string) => {
+          const id = await v.bootId(Date.now() + 300_000, not);
+          const r = await g('systemctl is-system-running --wait', 300);
+          const failedUnits = (await g('systemctl --failed --no-legend --plain')).stdout.trim();
+          if (r.stdout.trim() !== 'running') say(`system state: ${r.stdout.trim()}; failed units: ${failedUnits || 'none'}`);
+          if (/srcroute|ens4v0|ifup@ens4/.test(failedUnits)) problem(`a unit of srcroute's interface failed at boot: ${failedUnits}`);
+          return id;
+        };
+        const defaults = async () => ({
+          v4: norm(parse(await g('ip -j route show default'))),
+          v6: norm(parse(await g('ip -6 -j route show default'))),
+        });
+        const port = async () => {
+          const link = parse(await g(`ip -j link show ${PARENT}`))[0] ?? {};
+          const flags = (link['flags'] as string[] | undefined) ?? [];
+          const acceptRa = (await g(`cat /proc/sys/net/ipv6/conf/${PARENT}/accept_ra`)).stdout.trim();
+          return `${flags.includes('UP') ? 'up' : 'down'}, accept_ra ${acceptRa}`;
+        };
+        const etc = async () => (await gm('find /etc -xdev -printf "%y %m %u:%g %p %l\\n" | sort; find /etc -xdev -type f -exec sha256sum {} + | sort -k 2')).stdout.split('\n').filter(Boolean);
+
+        // 1. the stock box
+        const boot1 = await booted();
+        phase('boot');
+        const lanUp = await waitFor(120, async () => {
+          const d = await defaults();
+          return d.v4.some((r) => r.includes('"dev":"ens3"')) && d.v6.some((r) => r.includes('"dev":"ens3"')) && d;
+        });
+        if (!lanUp) throw new Error(`the stock box has no IPv4 and IPv6 default via the LAN (ens3) within 120 s: ${JSON.stringify(await defaults())}`);
+        // the stock defaults are the ones that hold still for 30 s (three RA intervals): on Debian 13
+        // the kernel's own RA default (metric 1024) joins dhcpcd's (1002) some seconds after boot,
+        // once ifupdown's `inet6 auto` has set ens3's accept_ra to 2
+        let stock = lanUp;
+        for (let since = Date.now(), deadline = Date.now() + 240_000; Date.now() - since < 30_000;) {
+          if (Date.now() > deadline) throw new Error(`main's defaults on the stock box did not hold still for 30 s within 240 s: ${JSON.stringify(stock)}`);
+          await sleep(2000);
+          const d = await defaults();
+          if (JSON.stringify(d) !== JSON.stringify(stock)) [stock, since] = [d, Date.now()];
+        }
+        say(`stock defaults: ${JSON.stringify(stock)}`);
+        const stockPort = await port();
+        say(`stock ${PARENT}: ${stockPort}`);
+        const clients = (await g('for c in dhclient dhcpcd; do command -v $c; done; dpkg-query -W -f "\\${Package} \\${Version}\\n" ifupdown isc-dhcp-client dhcpcd-base nodejs iproute2 systemd linux-image-amd64 2>/dev/null')).stdout;
+        say(`programs: ${clients.replace(/\n/g, '; ')}`);
+        const stockEtc = await etc();
+        const checkDefaults = async (when: string) => {
+          const now = await defaults();
+          if (JSON.stringify(now.v4) !== JSON.stringify(stock.v4)) problem(`${when}: main's IPv4 default is not the stock one:\n  stock: ${stock.v4.join('\n         ')}\n  now:   ${now.v4.join('\n         ')}`);
+          if (JSON.stringify(now.v6) !== JSON.stringify(stock.v6)) problem(`${when}: main's IPv6 default is not the stock one:\n  stock: ${stock.v6.join('\n         ')}\n  now:   ${now.v6.join('\n         ')}`);
+        };
+        phase('stock state');
+
+        // 2. install the package and srcroute, as the README says
+        await v.push(debBytes, `/tmp/${deb.split('/').pop()}`);
+        const apt = await g(`DEBIAN_FRONTEND=noninteractive apt install -y /tmp/${deb.split('/').pop()}`, 300);
+        if (apt.code !== 0) throw new Error(`apt install of the .deb exited ${apt.code}:\n${apt.stdout}${apt.stderr}`);
+        const install = await g(`srcroute install --parent ${PARENT} ${IFACE}`, 300);
+        say(`srcroute install exited ${install.code}:\n${install.stdout}${install.stderr}`);
+        if (install.code !== 0) throw new Error(`srcroute install --parent ${PARENT} ${IFACE} exited ${install.code}:\n${install.stdout}${install.stderr}`);
+        // what it tells a new user must fit the box: no dhcpcd.conf advice where dhcpcd is not installed
+        if (spec.client !== 'dhcpcd-base' && /dhcpcd\.conf/.test(install.stdout + install.stderr)) {
+          const lines = `${install.stdout}\n${install.stderr}`.split('\n').filter((l) => /dhcpcd\.conf/.test(l));
+          problem(`srcroute install tells a box without dhcpcd (ifup runs dhclient) to edit /etc/dhcpcd.conf:\n  ${lines.join('\n  ')}`);
+        }
+        // the installer runs ifup itself under ifupdown; if the interface is not up, do as it says
+        if ((await g(`ifquery --state ${IFACE}`)).code !== 0) {
+          say(`${IFACE} not up after install: ifup ${IFACE}`);
+          const up = await g(`ifup ${IFACE}`, 300);
+          if (up.code !== 0) problem(`ifup ${IFACE} exited ${up.code}: ${up.stdout}${up.stderr}`);
+        }
+        phase('apt install + srcroute install');
+
+        // 3. the lease, its rule and table; a ping from the internet side of the modem
+        interface Routed { lease: string; table: string; pref: string }
+        const routed = async (timeoutS: number): Promise<Routed | undefined> =>
+          waitFor(timeoutS, async () => {
+            const addrs = parse(await g(`ip -4 -j addr show dev ${IFACE}`)).flatMap((l) => (l['addr_info'] as Route[] | undefined) ?? []);
+            const lease = addrs.map((a) => String(a['local'])).find((a) => a.startsWith(MODEM.net4));
+            if (!lease) return undefined;
+            const rule = parse(await g('ip -N -j rule')).find((r) => r['src'] === lease);
+            if (!rule) return undefined;
+            const table = String(rule['table']);
+            const routes = parse(await g(`ip -N -j route show table ${table}`));
+            if (!routes.some((r) => r['dst'] === 'default' && r['gateway'] === MODEM.v4 && r['dev'] === IFACE)) return undefined;
+            return { lease, table, pref: String(rule['priority']) };
+          });
+        const pingOk = async (addr: string, family: 4 | 6, timeoutS: number) => waitFor(timeoutS, async () => net.ping(addr, family).code === 0);
+        const routeGet = async (lease: string) => parse(await g(`ip -j route get ${INTERNET.v4} from ${lease}`))[0]?.['dev'];
+        const ipv6 = async (when: string, table: string) => {
+          // IPv6: SLAAC from the modem's RA on the macvlan; dhclient (Debian 12) runs -4 only, so
+          // srcroute routes IPv6 there only when dhcpcd is the client (README, ifupdown)
+          const addr6 = await waitFor(60, async () =>
+            parse(await g(`ip -6 -j addr show dev ${IFACE} scope global`)).flatMap((l) => (l['addr_info'] as Route[] | undefined) ?? [])
+              .map((a) => String(a['local'])).find((a) => a.startsWith(MODEM.prefix6.slice(0, -1))));
+          if (!addr6) {
+            problem(`${when}: no global IPv6 address from the modem's RA on ${IFACE} within 60 s`);
+            return;
+          }
+          const claim = spec.client === 'dhcpcd-base';
+          const rule6 = await waitFor(claim ? 60 : 0, async () => parse(await g('ip -6 -N -j rule')).find((r) => r['src'] === addr6));
+          const ping6 = await pingOk(addr6, 6, claim ? 30 : 0);
+          say(`${when}: IPv6 ${addr6}: rule ${rule6 ? JSON.stringify(rule6) : 'none'}; ping from ${INTERNET.v6}: ${ping6 ? 'replies' : 'no reply'}`);
+          if (claim && !rule6) problem(`${when}: no ip -6 rule from ${IFACE}'s address ${addr6} (dhcpcd is the client: srcroute routes IPv6)`);
+          if (claim && rule6 && String(rule6['table']) !== table) problem(`${when}: the IPv6 rule looks up table ${String(rule6['table'])}, the IPv4 one ${table}`);
+          if (claim && !ping6) problem(`${when}: no IPv6 reply from ${addr6} to ${INTERNET.v6}`);
+        };
+        const check = async (when: string) => {
+          let last: GuestResult | undefined;
+          const good = await waitFor(30, async () => {
+            last = await g('srcroute check', 120);
+            return last.code === 0;
+          });
+          if (!good) problem(`${when}: srcroute check exits ${last?.code} (polled for 30 s):\n${last?.stdout}${last?.stderr}`);
+        };
+
+        const r1 = await routed(240);
+        if (!r1) {
+          const evidence = [await g('ip -N rule; ip -6 -N rule; ip addr show; ip route show table all | grep -v "^local\\|^broadcast\\|^multicast"'), await g('journalctl -b --no-pager | tail -n 60')];
+          throw new Error(`no lease routed on ${IFACE} within 240 s (address from ${MODEM.net4}0/24, ip rule from it, default via ${MODEM.v4} in its table):\n${evidence.map((e) => e.stdout + e.stderr).join('\n')}`);
+        }
+        say(`routed: ${JSON.stringify(r1)}`);
+        phase('lease routed');
+        if (!(await pingOk(r1.lease, 4, 60))) problem(`no reply from the lease ${r1.lease} to ${INTERNET.v4} (the modem's internet side) within 60 s`);
+        const dev1 = await routeGet(r1.lease);
+        if (dev1 !== IFACE) problem(`ip route get ${INTERNET.v4} from ${r1.lease}: dev ${String(dev1)}, not ${IFACE}`);
+        await ipv6('after install', r1.table);
+        await checkDefaults('after install, lease routed');
+        await check('after install, lease routed');
+        phase('routed checks');
+
+        // 4. negative control: without srcroute's rule no reply; `srcroute sync` puts it back
+        await gm(`ip rule del from ${r1.lease} table ${r1.table} pref ${r1.pref}`);
+        const without = net.ping(r1.lease, 4);
+        if (without.code === 0) problem(`negative control: the lease ${r1.lease} still answers with srcroute's rule deleted:\n${without.stdout}`);
+        const sync = await g('srcroute sync', 120);
+        if (sync.code !== 0) problem(`srcroute sync exited ${sync.code}: ${sync.stdout}${sync.stderr}`);
+        const back = await routed(10);
+        if (!back) problem(`srcroute sync did not put back the rule from ${r1.lease}`);
+        else if (!(await pingOk(r1.lease, 4, 30))) problem(`after srcroute sync: no reply from ${r1.lease}`);
+        await check('after srcroute sync');
+        phase('negative control + sync');
+
+        // 5. a real reboot, no command afterwards
+        await g('systemctl reboot', 30).catch(() => undefined);
+        say('rebooting');
+        await booted(boot1);
+        phase('reboot');
+        const r2 = await routed(240);
+        if (!r2) {
+          const e = await g(`ip -N rule; ip addr show ${IFACE}; journalctl -b --no-pager | grep -i -E "srcroute|${IFACE}|dhcp" | tail -n 40`);
+          problem(`after reboot: no lease routed on ${IFACE} within 240 s:\n${e.stdout}${e.stderr}`);
+        } else {
+          say(`routed after reboot: ${JSON.stringify(r2)}`);
+          if (!(await pingOk(r2.lease, 4, 60))) problem(`after reboot: no reply from the lease ${r2.lease}`);
+          const dev2 = await routeGet(r2.lease);
+          if (dev2 !== IFACE) problem(`after reboot: ip route get ${INTERNET.v4} from ${r2.lease}: dev ${String(dev2)}, not ${IFACE}`);
+          await ipv6('after reboot', r2.table);
+          await check('after reboot');
+        }
+        await checkDefaults('after reboot');
+        phase('routed after reboot');
+
+        // 6. apt purge: the box as stock
+        const purge = await g('DEBIAN_FRONTEND=noninteractive apt purge -y srcroute', 300);
+        say(`apt purge exited ${purge.code}:\n${purge.stdout}${purge.stderr}`);
+        if (purge.code !== 0) problem(`apt purge srcroute exited ${purge.code}:\n${purge.stdout}${purge.stderr}`);
+        const noisy = `${purge.stdout}\n${purge.stderr}`.split('\n').filter((l) => /error|fail|warn|gave up|cannot|can't/i.test(l) && !/does not have a stable CLI interface/.test(l));
+        if (noisy.length) problem(`apt purge srcroute printed:\n  ${noisy.join('\n  ')}`);
+        phase('apt purge');
+        const table = (r2 ?? r1).table;
+        for (const fam of ['', '-6 '] as const) {
+          const left = parse(await g(`ip ${fam}-N -j rule`)).filter((r) => String(r['protocol']) === '213' || String(r['table']) === table);
+          if (left.length) problem(`after purge: ip ${fam}rule still has srcroute's: ${left.map((r) => JSON.stringify(r)).join(' ')}`);
+          const routes = await g(`ip ${fam}-N route show table ${table}`);
+          if (routes.stdout.trim()) problem(`after purge: ip ${fam}route show table ${table}:\n${routes.stdout}`);
+        }
+        const files = await g([
+          `for f in /etc/srcroute /usr/local/lib/srcroute /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute /run/srcroute /etc/dhcpcd/*exit-hook /etc/dhcp/dhclient-enter-hooks.d/srcroute /etc/dhcp/dhclient-exit-hooks.d/srcroute /etc/network/interfaces.d/${IFACE}; do`,
+          '  [ -e "$f" ] || [ -L "$f" ] || continue; ls -ld "$f"; [ -d "$f" ] && ls -la "$f"',
+          'done',
+          'grep -l srcroute /etc/dhcpcd.exit-hook /etc/dhcpcd.conf 2>/dev/null | sed "s/^/mentions srcroute: /"',
+          'grep -rl srcroute /etc /usr/local /run 2>/dev/null | grep -v -e "^/run/log/" -e "^/run/srbt-agent/" | sed "s/^/mentions srcroute: /"',
+          'true',
+        ].join('\n'));
+        if (files.stdout.trim()) problem(`after purge, srcroute's files are left:\n${files.stdout}`);
+        const afterEtc = await etc();
+        const gone = stockEtc.filter((l) => !afterEtc.includes(l));
+        const added = afterEtc.filter((l) => !stockEtc.includes(l));
+        if (gone.length || added.length) problem(`after purge, /etc differs from the stock box's:\n${gone.map((l) => `  - ${l}`).join('\n')}\n${added.map((l) => `  + ${l}`).join('\n')}`);
+        await checkDefaults('after purge');
+        const afterPort = await port();
+        if (afterPort !== stockPort) problem(`after purge, the modem's port ${PARENT} is ${afterPort}; stock: ${stockPort}`);
+        if ((await g(`ip link show ${IFACE}`)).code === 0) problem(`after purge, ${IFACE} still exists`);
+        const clientsLeft = (await g(`ps -eo pid,args | grep -E "dhcpcd|dhclient" | grep -v grep | grep ${IFACE}`)).stdout.trim();
+        if (clientsLeft) problem(`after purge, a DHCP client still runs for ${IFACE}: ${clientsLeft}`);
+        const journal = await g('journalctl --no-pager -o short-precise', 120);
+        writeFileSync(join(logs, 'journal.log'), journal.stdout);
+        const errors = journal.stdout.split('\n').filter((l) => /srcroute|exit-hook|ens4v0/i.test(l) && /error|fail|warn|cannot|can't|denied|timed out|gave up/i.test(l));
+        if (errors.length) problem(`the journal (both boots) has errors from srcroute or its hooks:\n  ${errors.join('\n  ')}`);
+        const tagged = await g('journalctl --no-pager -o short-precise -t srcroute -p warning');
+        if (tagged.stdout.split('\n').some((l) => l.trim() && !l.startsWith('--') && !errors.includes(l))) problem(`journalctl -t srcroute -p warning:\n${tagged.stdout}`);
+        phase('after-purge checks');
+      } catch (e) {
+        failed = e;
+        problem(`stopped: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        if (vm) {
+          if (failed) {
+            const j = await vm.run('journalctl --no-pager -o short-precise', 60, { quiet: true, answerMs: 30_000 }).catch(() => undefined);
+            if (j) writeFileSync(join(logs, 'journal.log'), j.stdout);
+          }
+          await vm.stop();
+        }
+        net.destroy();
+        rmSync(work, { recursive: true, force: true });
+        const total = timings.reduce((s, [, t]) => s + t, 0);
+        console.log(`[${release}] timings (s): ${timings.map(([n, t]) => `${n} ${t}`).join(', ')}; total ${Math.round(total)}`);
+        if (problems.length) console.error(`[${release}] ${problems.length} problem(s); logs kept in ${logs}`);
+        else rmSync(logs, { recursive: true, force: true });
+      }
+      expect(problems, `${release}: ${problems.length} problem(s), logs in ${logs}:\n${problems.join('\n\n')}`).toEqual([]);
+    }, 3_600_000);
+  }
+});

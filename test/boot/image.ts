@@ -1,0 +1,138 @@
+// The boot test's guest images: one bootable root filesystem per Debian release, made with
+// mmdebstrap from the Debian mirror this machine's apt uses (debian-root.ts: hostMirror), as a
+// stock ifupdown box with Debian's own DHCP client, systemd as PID 1, Debian's kernel and nodejs,
+// plus the test's agent (guest/agent.sh, a systemd unit). Cached in
+// /var/cache/srcroute-test/boot-<release>-<sha256 of everything that defines the image>/ as
+// root.img (raw ext4, sparse), vmlinuz and initrd.img (qemu boots them directly). Built into a
+// temp directory renamed into place, so a run that dies leaves no half image behind. A run boots
+// a qcow2 overlay on root.img (vm.ts): the cached image is never written.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CACHE, hostMirror } from '../support/debian-root.js';
+
+export type BootRelease = 'debian-12' | 'debian-13';
+
+export interface ReleaseSpec {
+  suite: string;
+  /** ifupdown's DHCP client on this release as Debian installs it. */
+  client: 'isc-dhcp-client' | 'dhcpcd-base';
+  /** Debian's nodejs major version there. */
+  node: number;
+}
+
+export const SPECS: Record<BootRelease, ReleaseSpec> = {
+  'debian-12': { suite: 'bookworm', client: 'isc-dhcp-client', node: 18 },
+  'debian-13': { suite: 'trixie', client: 'dhcpcd-base', node: 20 },
+};
+
+const GUEST = resolve(__dirname, 'guest');
+
+/** Everything that goes into a release's image; its hash names the cache directory. */
+function definition(release: BootRelease) {
+  const spec = SPECS[release];
+  return {
+    format: 2, // bump when the code below changes what it builds
+    suite: spec.suite,
+    variant: 'minbase',
+    packages: [
+      'systemd-sysv', 'udev', 'kmod', 'linux-image-amd64', 'initramfs-tools', 'nodejs', 'iproute2',
+      'ifupdown', spec.client, 'iputils-ping', 'procps',
+    ],
+    sizeMiB: 3072,
+    files: Object.fromEntries(['agent.sh', 'srbt-agent.service', 'interfaces'].map((f) => [f, readFileSync(join(GUEST, f), 'utf8')])),
+  };
+}
+
+export interface Image {
+  dir: string;
+  root: string;
+  kernel: string;
+  initrd: string;
+}
+
+export function imageDir(release: BootRelease): string {
+  const key = createHash('sha256').update(JSON.stringify(definition(release))).digest('hex').slice(0, 12);
+  return join(CACHE, `boot-${release}-${key}`);
+}
+
+function image(dir: string): Image {
+  return { dir, root: join(dir, 'root.img'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
+}
+
+function cached(dir: string): boolean {
+  return ['root.img', 'vmlinuz', 'initrd.img'].every((f) => existsSync(join(dir, f)));
+}
+
+/** The release's image, built when it is not cached (a few minutes: mmdebstrap, then mkfs.ext4 -d). */
+export function bootImage(release: BootRelease, log: (line: string) => void = () => {}): Image {
+  const dir = imageDir(release);
+  if (cached(dir)) return image(dir);
+  const def = definition(release);
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = mkdtempSync(join(CACHE, `.boot-${release}-`));
+  const rootfs = join(tmp, 'rootfs');
+  try {
+    log(`building ${dir} (mmdebstrap ${def.suite}, then mkfs.ext4)`);
+    execFileSync('mmdebstrap', [
+      '--quiet', `--variant=${def.variant}`, '--aptopt=APT::Install-Recommends "false"',
+      `--include=${def.packages.join(',')}`, def.suite, rootfs, hostMirror(),
+    ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 1_800_000 });
+    customize(rootfs, release, def.files);
+    const boot = readdirSync(join(rootfs, 'boot'));
+    const kernel = boot.find((f) => f.startsWith('vmlinuz-'));
+    const initrd = boot.find((f) => f.startsWith('initrd.img-'));
+    if (!kernel || !initrd) throw new Error(`no kernel or initrd in ${rootfs}/boot: ${boot.join(' ')}`);
+    copyFileSync(join(rootfs, 'boot', kernel), join(tmp, 'vmlinuz'));
+    copyFileSync(join(rootfs, 'boot', initrd), join(tmp, 'initrd.img'));
+    execFileSync('truncate', ['-s', `${def.sizeMiB}M`, join(tmp, 'root.img')]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', rootfs, join(tmp, 'root.img')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    removeTree(rootfs);
+    renameSync(tmp, dir);
+  } catch (e) {
+    if (!cached(dir)) throw e; // else a concurrent run renamed its image into place first
+  } finally {
+    removeTree(tmp);
+  }
+  return image(dir);
+}
+
+/**
+ * rm -rf DIR, unless something is mounted below it: mmdebstrap (root mode) mounts /proc, /sys
+ * and /dev/pts into the root it builds while it runs, and one killed midway may leave them.
+ */
+function removeTree(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+  const below = mounts.filter((m) => m === dir || m.startsWith(`${dir}/`));
+  if (below.length > 0) throw new Error(`not removing ${dir}: mounted below it: ${below.join(' ')} (umount them, then remove it)`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The stock box's own files: fstab, hostname, d-i's /etc/network/interfaces, a persistent journal, the agent. */
+function customize(root: string, release: BootRelease, files: Record<string, string>): void {
+  const write = (path: string, text: string, mode = 0o644) => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+    chmodSync(join(root, path), mode);
+  };
+  const host = `srbt-${release.replace('debian-', 'deb')}`;
+  write('/etc/fstab', '/dev/vda / ext4 errors=remount-ro 0 1\n');
+  write('/etc/hostname', `${host}\n`);
+  write('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${host}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  // one fixed machine-id per release: srcroute's stable MAC (srcroute mac) is the same every run
+  write('/etc/machine-id', `${createHash('sha256').update(host).digest('hex').slice(0, 32)}\n`);
+  write('/etc/network/interfaces', files['interfaces']!);
+  mkdirSync(join(root, 'var/log/journal'), { recursive: true });
+  write('/opt/srbt/agent', files['agent.sh']!, 0o755);
+  write('/etc/systemd/system/srbt-agent.service', files['srbt-agent.service']!);
+  mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+  symlinkSync('/etc/systemd/system/srbt-agent.service', join(root, 'etc/systemd/system/multi-user.target.wants/srbt-agent.service'));
+}
+
+/** Cached images of releases other than the current definitions (older attempts), for cleanup by hand. */
+export function staleImages(): string[] {
+  if (!existsSync(CACHE)) return [];
+  const current = new Set((Object.keys(SPECS) as BootRelease[]).map(imageDir));
+  return readdirSync(CACHE).filter((f) => f.startsWith('boot-')).map((f) => join(CACHE, f)).filter((d) => !current.has(d));
+}
