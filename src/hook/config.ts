@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { InputError, shown, systemCallError } from '../shared/errors.js';
 import { RESERVED_TABLES } from '../kernel/tables.js';
 import { parseEnvFile } from './env-file.js';
+import { BLOCK_SIZE } from './address-rules.js';
 
 export interface Config {
   /** Routing table number and how the admin calls it (for messages). */
@@ -37,7 +38,11 @@ export const KEYS = {
   },
   PRIORITY: {
     default: '1000',
-    help: ['Preference of the `from ADDR` rule (1-32765): lower is consulted first. It must come', 'before the main table\'s rule (32766).'],
+    help: [
+      `Preference of the \`from ADDR\` rule (${BLOCK_SIZE}-32765): lower is consulted first. The rules that`,
+      `keep local networks local take the ${BLOCK_SIZE - 1} preferences just before it. It must come before`,
+      'the main table\'s rule (32766) and before any other program\'s rules for the address.',
+    ],
   },
   IP: {
     default: '',
@@ -165,7 +170,7 @@ export function resolveConfig(
   const t = pick('TABLE');
   const table = resolveTable(t.value, t.source === 'the default', tables) ?? bad('TABLE', t, tableProblem(t.value));
   const p = pick('PRIORITY');
-  const priority = integer(p.value, 1, 32765) ?? bad('PRIORITY', p, 'not an integer 1-32765');
+  const priority = integer(p.value, BLOCK_SIZE, 32765) ?? bad('PRIORITY', p, `not an integer ${BLOCK_SIZE}-32765 (srcroute's rules take the ${BLOCK_SIZE - 1} preferences before it)`);
   const pr = pick('PROTOCOL');
   const protocol = integer(pr.value, 5, 255) ?? bad('PROTOCOL', pr, 'not an integer 5-255');
   const to = pick('TIMEOUT');

@@ -13,9 +13,11 @@ import type { IpSession } from '../kernel/ip.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import type { Family } from '../kernel/kernel.js';
 import type { Locker } from '../kernel/lock.js';
-import { desired, plan, type Desired, type PlannedChange, type Want } from './plan.js';
+import { decide, type PlannedChange } from './plan.js';
 import type { RaSignatures } from './ra-signature.js';
-import { kernelOf, queriesFor } from './kernel-state.js';
+import { queriesFor, readOf, type Scope } from './kernel-state.js';
+import type { Desired, Want } from './want.js';
+import { SystemError } from '../shared/errors.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 
 /** What the hook needs from the outside world; cli.ts hands in the real ones, tests fakes. */
@@ -36,34 +38,49 @@ export function loadConfig(deps: Deps, iface: string | null): Config {
   return resolveConfig(readLayers(deps.configDir, iface, deps.uid), deps.tables, deps.isExecutable);
 }
 
-/** Where a round looks: one interface's table under its lock, or every table (flush, unlocked). */
-export type Scope = { iface: string; table: number } | { iface: ''; table: 'all' };
-
 /** Each family's lock for a table: the two families never wait for each other. */
 const LOCK_NAME: Record<Family, (table: number) => string> = {
   4: (table) => `table-${table}`,
   6: (table) => `table-${table}-ipv6`,
 };
 
+type Outcome = { desired: Desired; changes: PlannedChange[] };
+
+/** ip's word for a device that is not there, for the interface asked about (a down event can outlive its link). */
+const isGone = (e: unknown, iface: string): boolean =>
+  iface !== '' && e instanceof SystemError && e.message.includes(`Cannot find device "${iface}"`);
+
 /**
  * One round for one family: read what the kernel holds, plan, apply. A dry run changes nothing,
- * so it needs no lock; a real one reads, plans and writes alone.
+ * so it needs no lock; a real one reads, plans and writes alone. An interface that is gone holds
+ * nothing: its rules go (a `from ADDR` rule belongs to no device and outlives it), and the hook
+ * says so and succeeds (the DHCP client calls again when the link is back).
  */
-export async function converge(deps: Deps, config: Config, family: Family, want: Want, scope: Scope, dry: boolean, report: Report): Promise<{ desired: Desired; changes: PlannedChange[] }> {
+export async function converge(deps: Deps, config: Config, family: Family, want: Want, scope: Scope, dry: boolean, report: Report): Promise<Outcome> {
   const session = deps.ip(config, family); // started before the lock: its start overlaps the wait
-  const round = async (): Promise<{ desired: Desired; changes: PlannedChange[] }> => {
-    const kernel = kernelOf(want, await session.read(queriesFor(want, config, scope.iface, scope.table)), config, scope.iface, family, scope.table);
-    const target = desired(want, kernel, scope.iface, config);
-    const changes = plan(target, kernel.owned, config);
-    await applyPlan(session, changes, family, dry, report);
-    return { desired: target, changes };
+  const round = (): Promise<Outcome> =>
+    once(session, want).catch((e: unknown) => {
+      if (!isGone(e, scope.iface)) throw e;
+      report.log(`${report.tag}: ${scope.iface} does not exist (any more): srcroute holds nothing for it`);
+      return once(deps.ip(config, family), { kind: 'nothing' });
+    });
+  const once = async (ip: IpSession, wish: Want): Promise<Outcome> => {
+    try {
+      const read = readOf(wish, await ip.read(queriesFor(wish, config, scope)), config, scope, family);
+      const { desired, changes } = decide(wish, read, scope, config, family);
+      await applyPlan(ip, changes, family, dry, report);
+      return { desired, changes };
+    } catch (e) {
+      ip.kill();
+      throw e;
+    }
   };
   const warn = (message: string): void => report.log(`${report.tag}: warning: ${message}`);
+  if (dry || scope.table === 'all') return round();
   try {
-    if (dry || scope.table === 'all') return await round();
     return await deps.lock(LOCK_NAME[family](scope.table), { timeoutMs: config.timeoutMs, warn }, round);
   } catch (e) {
-    session.kill();
+    session.kill(); // the lock's wait failed before the round began: ip must not wait for input
     throw e;
   }
 }

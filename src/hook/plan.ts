@@ -6,50 +6,40 @@
 // status's columns and check's findings. Tests drive it with recorded events and golden plans.
 import type { Config } from './config.js';
 import type { Lease } from './event.js';
-import type { News6 } from './event6.js';
-import type { KernelState } from './kernel-state.js';
+import { kernelStateOf, type FamilyRead, type KernelState, type OwnedState, type Scope } from './kernel-state.js';
+import { addressRules } from './address-rules.js';
 import { desired6 } from './plan6.js';
+import type { Desired, Want } from './want.js';
 import { formatIPv4, networkOf, parseIPv4 } from '../shared/ipv4.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { Change } from '../kernel/change.js';
-import { ANY, type OwnedState, type Route, type Rule } from '../kernel/kernel.js';
+import { ANY, MAIN_TABLE, type Family, type Route } from '../kernel/kernel.js';
+import { ruleWords, sameMatch, sameRule, type Rule } from '../kernel/rule.js';
 
-/** What the kernel must hold for one interface and family: what the event or lease calls for. */
-export type Want =
-  /** IPv4: this lease is bound. */
-  | { kind: 'lease'; lease: Lease }
-  /** IPv4: the lease ended; an address the interface still holds keeps its rule and routes. */
-  | { kind: 'ended' }
-  /** IPv6: the interface's global addresses and its router, corrected by what the event tells. */
-  | { kind: 'follow'; news: News6 }
-  /** Nothing of srcroute's (IPv6 with no router left, the link gone, flush). */
-  | { kind: 'nothing' };
-
-/** What the kernel must hold in the table, for one address family. */
-export interface Desired {
-  rules: Rule[];
-  routes: Route[];
-}
-
-/** The part of the table a change is about, and what is wrong with it now. */
-export type Part = 'rule' | 'default' | 'connected';
+/**
+ * The part of the table a change is about, and what is wrong with it now: `rule` the source rule,
+ * `local` the rules that keep local networks local (address-rules.ts), `default` and `connected`
+ * the table's routes.
+ */
+export type Part = 'rule' | 'local' | 'default' | 'connected';
 export type PartState = 'missing' | 'wrong' | 'stale';
 
 export interface PlannedChange extends Change {
   part: Part;
   state: PartState;
+  /** What it is about, as a finding names it: a rule's source address, a route's destination. */
+  subject: string;
 }
 
 /** What the kernel must hold for `iface` while `lease` is bound. */
 export function desiredFor(lease: Lease, iface: string, config: Config): Desired {
   const address = parseIPv4(lease.address)!;
-  const routes: Route[] = [];
-  if (lease.prefix < 32) {
-    const net = `${formatIPv4(networkOf(address, lease.prefix))}/${lease.prefix}`;
-    routes.push({ dst: net, dev: iface, gateway: null, onlink: false, table: config.table });
-  }
-  routes.push({ dst: ANY[4], dev: iface, gateway: lease.gateway, onlink: lease.onlink, table: config.table });
-  return { rules: [{ from: `${lease.address}/32`, table: config.table, priority: config.priority }], routes };
+  const subnets = lease.prefix < 32 ? [`${formatIPv4(networkOf(address, lease.prefix))}/${lease.prefix}`] : [];
+  const route = (dst: string, gateway: string | null, onlink: boolean): Route => ({ dst, dev: iface, gateway, onlink, table: config.table });
+  return {
+    rules: addressRules(`${lease.address}/32`, subnets, config.table, config.priority),
+    routes: [...subnets.map((net) => route(net, null, false)), route(ANY[4], lease.gateway, lease.onlink)],
+  };
 }
 
 /** What the kernel must hold for `want`, given what it holds (`kernel`). */
@@ -68,7 +58,6 @@ export function desired(want: Want, kernel: KernelState, iface: string, config: 
   }
 }
 
-const sameRule = (a: Rule, b: Rule): boolean => a.from === b.from && a.table === b.table && a.priority === b.priority;
 const sameRoute = (a: Route, b: Route): boolean =>
   a.dst === b.dst && a.dev === b.dev && a.gateway === b.gateway && a.onlink === b.onlink;
 
@@ -77,16 +66,19 @@ const isDefault = (dst: string): boolean => dst === ANY[4] || dst === ANY[6];
 const dstWord = (dst: string): string => (isDefault(dst) ? 'default' : dst);
 const partOf = (route: Route): Part => (isDefault(route.dst) ? 'default' : 'connected');
 
-const tableLabel = (table: number, config: Config): string => (table === config.table ? config.tableName : String(table));
+const tableLabel = (table: number, config: Config): string =>
+  table === config.table ? config.tableName : table === MAIN_TABLE ? 'main' : String(table);
+const ruleFamily = (rule: Rule): Family => (rule.from.includes(':') ? 6 : 4);
+const partOfRule = (rule: Rule): Part => (rule.table === MAIN_TABLE || rule.to !== ANY[ruleFamily(rule)] ? 'local' : 'rule');
 
 function ruleChange(verb: 'add' | 'del', rule: Rule, config: Config, state: PartState): PlannedChange {
-  const from = hostOrPrefix(rule.from);
-  const table = tableLabel(rule.table, config);
+  const shown = ruleWords(rule, tableLabel(rule.table, config)).join(' ');
   return {
-    argv: ['rule', verb, 'from', from, 'lookup', String(rule.table), 'priority', String(rule.priority), 'protocol', String(config.protocol)],
-    says: `rule from ${from} lookup ${table} pref ${rule.priority} ${verb === 'add' ? 'added' : 'removed'}`,
-    part: 'rule',
+    argv: ['rule', verb, ...ruleWords(rule), 'priority', String(rule.priority), 'protocol', String(config.protocol)],
+    says: `rule ${shown} pref ${rule.priority} ${verb === 'add' ? 'added' : 'removed'}`,
+    part: partOfRule(rule),
     state,
+    subject: hostOrPrefix(rule.from),
     // a delete racing with another run's (the hook's own EXPIRE under flush): gone is done
     ...(verb === 'del' ? { mayBeGone: true as const } : {}),
   };
@@ -110,6 +102,7 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
     argv: ['route', verb, ...words, 'proto', String(config.protocol), 'table', String(route.table)],
     says: `route ${words.join(' ')} table ${tableLabel(route.table, config)} ${done}`,
     part: partOf(route),
+    subject: dstWord(route.dst),
     state: ({ add: 'missing', replace: 'wrong', del: 'stale' } as const)[verb],
     ...(verb === 'del' ? { mayBeGone: true as const } : {}),
   };
@@ -127,9 +120,9 @@ export function heldRules(state: OwnedState, addresses: readonly string[]): Rule
 /**
  * The changes that make the table hold `want` instead of `have` (empty when it already does).
  * Make before break: routes in place first (connected before default, so the gateway resolves),
- * then the new rules, then the old rules, then routes nobody needs any more. A rule whose address
- * is wanted with another priority or table is `wrong` (added anew, the old one removed); a second
- * copy of a wanted rule is `stale`.
+ * then the new rules (in the block's order: the rules that keep local networks local before the
+ * source rule), then the old rules, then routes nobody needs any more. A rule wanted with another
+ * priority or table is `wrong` (added anew, the old one removed); a second copy is `stale`.
  */
 export function plan(want: Desired, have: OwnedState, config: Config): PlannedChange[] {
   const routeSets: PlannedChange[] = [];
@@ -146,11 +139,29 @@ export function plan(want: Desired, have: OwnedState, config: Config): PlannedCh
     if (i === -1) added.push(rule);
     else kept.add(i);
   }
-  const removed = have.rules.filter((_, i) => !kept.has(i));
-  const ruleAdds = added.map((r) => ruleChange('add', r, config, removed.some((o) => o.from === r.from) ? 'wrong' : 'missing'));
-  const ruleDels = removed.map((r) => ruleChange('del', r, config, added.some((n) => n.from === r.from) ? 'wrong' : 'stale'));
+  // the source rule goes first, so that no moment routes the address by half its block
+  const removed = have.rules.filter((_, i) => !kept.has(i)).sort((a, b) => b.priority - a.priority);
+  const ruleAdds = added.map((r) => ruleChange('add', r, config, removed.some((o) => sameMatch(o, r)) ? 'wrong' : 'missing'));
+  const ruleDels = removed.map((r) => ruleChange('del', r, config, added.some((n) => sameMatch(n, r)) ? 'wrong' : 'stale'));
   const routeDels = have.routes
     .filter((r) => !want.routes.some((w) => w.dst === r.dst))
     .map((r) => routeChange('del', r, config));
   return [...routeSets, ...ruleAdds, ...ruleDels, ...routeDels];
+}
+
+/**
+ * srcroute's rules into main belong to the interface whose table holds a rule from the same
+ * address, or that wants one: main is every interface's, and only the address tells whose.
+ */
+export function claimed(owned: OwnedState, want: Desired, table: number): OwnedState {
+  const froms = new Set([...owned.rules.filter((r) => r.table === table), ...want.rules].map((r) => r.from));
+  return { rules: owned.rules.filter((r) => r.table !== MAIN_TABLE || froms.has(r.from)), routes: owned.routes };
+}
+
+/** One judgement, for the hook and for status, check and sync: from what ip says, what must be and the changes that make it so. */
+export function decide(want: Want, read: FamilyRead, scope: Scope, config: Config, family: Family): { kernel: KernelState; desired: Desired; changes: PlannedChange[] } {
+  const kernel = kernelStateOf(read, scope, config, family);
+  const target = desired(want, kernel, scope.iface, config);
+  const have = scope.table === 'all' ? kernel.owned : claimed(kernel.owned, target, scope.table);
+  return { kernel, desired: target, changes: plan(target, have, config) };
 }

@@ -1,6 +1,8 @@
 // The pure IPv6 plan: what the interface's table must hold for IPv6, from what the kernel holds
-// now and what the event tells. Measured (shared/notes/ipv6.md): one /128 rule per address into
-// the table (a /64 rule misses DHCPv6 addresses outside the advertised prefix, RFC 5942), and in
+// now and what the event tells. Measured (shared/notes/ipv6.md): one /128 source rule per address
+// into the table (a /64 rule misses DHCPv6 addresses outside the advertised prefix, RFC 5942),
+// with the same block of rules before it as IPv4's (address-rules.ts: the on-link prefixes into
+// the table, main's more specific routes back to main), and in
 // the table `default via ROUTER dev IF` (the router is link-local, so `dev` is required) plus the
 // on-link prefixes. The addresses are the kernel's (dhcpcd, dhclient-script or the kernel's own
 // SLAAC put them there), plus and minus what the event says: the event may run before the kernel
@@ -14,8 +16,9 @@
 // next RA.
 import type { Config } from './config.js';
 import type { News6 } from './event6.js';
-import type { Desired } from './plan.js';
+import { addressRules } from './address-rules.js';
 import type { KernelState } from './kernel-state.js';
+import type { Desired } from './want.js';
 import { ANY, type DevRoute, type Route } from '../kernel/kernel.js';
 import { isLinkLocal, parseIPv6 } from '../shared/ipv6.js';
 
@@ -53,7 +56,7 @@ export function desired6(news: News6, kernel: KernelState, iface: string, config
   const prefixes = [...new Set(found)].sort();
   const route = (dst: string, gateway: string | null): Route => ({ dst, dev: iface, gateway, onlink: false, table: config.table });
   return {
-    rules: addresses.map((a) => ({ from: `${a}/128`, table: config.table, priority: config.priority })),
+    rules: addresses.flatMap((a) => addressRules(`${a}/128`, prefixes, config.table, config.priority)),
     routes: [...prefixes.map((p) => route(p, null)), route(ANY[6], router)],
   };
 }

@@ -1,17 +1,10 @@
-// The kernel's rules and routes, read from `ip -4|-6 -N -j` (numeric, JSON) output, in one shape for
-// everyone: the hook keeps only what it owns (stamped with srcroute's protocol number: anything
-// else is somebody else's and is never touched); `status` and `check` look at all of it (the
-// rules the original shell hook left, what a table holds besides ours).
+// The kernel's routes, addresses and links, read from `ip -4|-6 -N -j` (numeric, JSON) output, in
+// one shape for everyone (rules: rule.ts, on the helpers exported here): the hook keeps only what
+// it owns (stamped with srcroute's protocol number: anything else is somebody else's and is never
+// touched); `status` and `check` look at all of it (what a table holds besides ours).
 import { SystemError } from '../shared/errors.js';
 
 export type Family = 4 | 6;
-
-export interface Rule {
-  /** Source prefix, always with its length: `100.64.0.50/32`, `2001:db8::1/128`. */
-  from: string;
-  table: number;
-  priority: number;
-}
 
 export interface Route {
   /** Destination with its length; the default route is `0.0.0.0/0` (`::/0`). */
@@ -22,30 +15,26 @@ export interface Route {
   table: number;
 }
 
-/** A rule or route as the kernel shows it, with its protocol (0 when ip shows none). */
-export type SeenRule = Rule & { protocol: number };
+/** A route as the kernel shows it, with its protocol. */
 export type SeenRoute = Route & { protocol: number };
-
-export interface OwnedState {
-  rules: Rule[];
-  routes: Route[];
-}
 
 type Json = Record<string, unknown>;
 
-function entries(json: unknown, what: string): Json[] {
+export function entries(json: unknown, what: string): Json[] {
   if (!Array.isArray(json) || json.some((e) => typeof e !== 'object' || e === null)) {
     throw new SystemError(`unexpected output from ip ${what}`);
   }
   return json as Json[];
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const protocolOf = (v: unknown, absent: number): number => (v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
+export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+export const protocolOf = (v: unknown, absent: number): number => (v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
 /** rtnetlink's RTPROT_BOOT: `ip route add`'s own, which ip leaves out of a route's JSON (rules: unspec, 0). */
 const RTPROT_BOOT = 3;
+/** The main table's number (rtnetlink's RT_TABLE_MAIN). */
+export const MAIN_TABLE = 254;
 /** ip omits `table` for the main table. */
-const tableOf = (v: unknown): number => (v === undefined ? 254 : Number(v));
+export const tableOf = (v: unknown): number => (v === undefined ? MAIN_TABLE : Number(v));
 
 /** rt_protos' names for the protocols other programs stamp their routes with (ip takes them too). */
 const PROTOCOL_NAMES: Record<number, string> = { 2: 'kernel', 3: 'boot', 4: 'static', 9: 'ra', 16: 'dhcp' };
@@ -54,20 +43,10 @@ export const protocolName = (n: number): string => PROTOCOL_NAMES[n] ?? String(n
 /** The whole address space of a family. */
 export const ANY: Record<Family, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
-function withLength(prefix: string, len: unknown, family: Family): string {
+export function withLength(prefix: string, len: unknown, family: Family): string {
   if (prefix === 'all' || prefix === 'default') return ANY[family];
   if (prefix.includes('/')) return prefix;
   return `${prefix}/${typeof len === 'number' ? len : family === 6 ? 128 : 32}`;
-}
-
-/** From `ip -4|-6 -N -j rule show …`. */
-export function parseRules(json: unknown, family: Family = 4): SeenRule[] {
-  return entries(json, 'rule show').map((r) => ({
-    from: withLength(str(r.src) ?? 'all', r.srclen, family),
-    table: tableOf(r.table),
-    priority: Number(r.priority),
-    protocol: protocolOf(r.protocol, 0),
-  }));
 }
 
 /** From `ip -4|-6 -N -j route show …` (`dev` is absent when the query named the device). */

@@ -5,12 +5,14 @@ import { hasNogateway } from './dhcpcd-conf.js';
 import { describeClient, fighting } from './dhcp-clients.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
-import { ANY, protocolName, type Family, type MetricRoute, type SeenRule } from '../kernel/kernel.js';
+import { ANY, MAIN_TABLE, protocolName, type Family, type MetricRoute } from '../kernel/kernel.js';
+import { ruleWords, type SeenRule } from '../kernel/rule.js';
 import { commandOf } from '../hook/apply.js';
 import type { Part, PartState, PlannedChange } from '../hook/plan.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
-import { decidingRule } from './policy.js';
+import { decidingRule, type PolicyRule } from './policy.js';
+import { BLOCK_SIZE } from '../hook/address-rules.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
 
 export interface Finding {
@@ -51,7 +53,7 @@ const nogatewayFix = (f: InterfaceFacts, facts: Facts): string[] => [
   install(facts, `--configure-dhcpcd ${f.state.iface}`),
   ...(runningDhcpcd(f) ? [`dhcpcd -n ${f.state.iface}   # the running dhcpcd rereads dhcpcd.conf`] : []),
 ];
-const ruleDel = (r: SeenRule): string => `ip rule del from ${hostOrPrefix(r.from)} lookup ${r.table} pref ${r.priority}`;
+const ruleDel = (r: SeenRule): string => `ip rule del ${ruleWords(r).join(' ')} pref ${r.priority}`;
 
 /** `count` table numbers from 123 up that no registered name and no interface uses. */
 function freeTables(facts: Facts, count: number): number[] {
@@ -146,6 +148,13 @@ const SEVERITY: PartState[] = ['wrong', 'missing', 'stale'];
 /** What a part of the table being missing, wrong or stale means, for a person. */
 function partProblem(part: Part, state: PartState, what: string, family: Family, table: string, wanted: boolean): string {
   const v6 = family === 6 ? 'IPv6 ' : '';
+  if (part === 'local') {
+    return {
+      missing: `no ${v6}rule that keeps ${what}'s traffic to local networks local: its replies to the LAN, containers or VPNs leave through the modem`,
+      wrong: `the ${v6}rules that keep ${what}'s traffic to local networks local are not the ones configured (their preference or table)`,
+      stale: `a ${v6}local-networks rule for ${what}, which it no longer holds or holds twice`,
+    }[state];
+  }
   if (part === 'rule') {
     return {
       missing: `no ${v6}source rule for ${what}: replies from it leave through the main table (the LAN), not the modem`,
@@ -169,17 +178,16 @@ function planFindings(f: InterfaceFacts, family: Family, state: FamilyState | nu
   if (state === null || f.config === null) return [];
   const groups = new Map<string, PlannedChange[]>();
   for (const c of state.plan) {
-    const key = `${c.part} ${c.part === 'rule' ? c.argv[3] : c.argv[2]}`;
+    const key = `${c.part} ${c.subject}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const iface = f.state.iface;
   return [...groups.values()].map((changes) => {
-    const { part } = changes[0]!;
+    const { part, subject: what } = changes[0]!;
     const state_ = SEVERITY.find((x) => changes.some((c) => c.state === x))!;
-    const what = part === 'rule' ? changes[0]!.argv[3]! : changes[0]!.argv[2]!;
     const wanted = part === 'rule' && state.desired.rules.some((r) => hostOrPrefix(r.from) === what);
     return {
-      id: `${family === 6 ? 'ipv6-' : ''}${part === 'rule' ? 'rule' : 'route'}-${state_}`,
+      id: `${family === 6 ? 'ipv6-' : ''}${part === 'rule' || part === 'local' ? part : 'route'}-${state_}`,
       iface,
       problem: partProblem(part, state_, what, family, f.config!.tableName, wanted),
       fix: [`srcroute sync ${iface}   # runs: ${changes.map((c) => commandOf(c, family)).join('; ')}`],
@@ -187,47 +195,58 @@ function planFindings(f: InterfaceFacts, family: Family, state: FamilyState | nu
   });
 }
 
-/** A preference before every other rule but the local table's, for srcroute's rules. */
+/** A PRIORITY that puts srcroute's whole block of rules before every other rule but the local table's. */
 function firstPreference(facts: Facts): number {
   const others = [...facts.policy[4], ...facts.policy[6]].filter((r) => r.priority > 0 && r.protocol !== facts.protocol).map((r) => r.priority);
   return Math.min(...others, 32766) - 1;
 }
 
+/** What went wrong with one `route get`, given the rule that decided it (null: none found before srcroute's). */
+function misrouted(c: RouteCheck, f: InterfaceFacts, facts: Facts, rule: PolicyRule | null): Omit<Finding, 'iface'> {
+  const answer = c.answer!;
+  const ip = `ip ${c.family === 6 ? '-6 ' : ''}`;
+  const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${f.config?.tableName ?? c.expect.table})`;
+  const went = 'error' in answer ? `nowhere (${answer.error})` : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
+  const ours = (f.config?.priority ?? BLOCK_SIZE) - (BLOCK_SIZE - 1);
+  if (rule === null) {
+    return { id: 'route-unexpected', problem: `the kernel sends packets from ${c.address} ${went}, not ${meant}`, fix: [`${ip}route get ${c.to} from ${c.address}; ${ip}rule show   # what decides them`] };
+  }
+  if (rule.protocol === facts.protocol) {
+    return {
+      id: 'main-covers-internet',
+      problem: `packets from ${c.address} to the internet go ${went}, not ${meant}: main holds a route more specific than its default that covers them (a VPN's 0.0.0.0/1, a router's Route Information), and srcroute keeps main's specific routes for local networks`,
+      fix: [`${ip}route get ${c.to} from ${c.address}   # the route in main that takes them: have whatever adds it stop covering the internet`],
+    };
+  }
+  const first = firstPreference(facts);
+  return {
+    id: 'route-shadowed',
+    problem: `packets from ${c.address} go ${went}, not ${meant}: rule "${rule.text}" decides them before srcroute's (pref ${ours})`,
+    fix: first >= BLOCK_SIZE
+      ? [`echo PRIORITY=${first} >> /etc/srcroute/${f.state.iface}.env && srcroute sync ${f.state.iface}   # srcroute's rules before every other one`]
+      : [`make whatever added rule ${rule.priority} add it after pref ${ours}   # srcroute's rules take ${ours}-${f.config?.priority ?? ours}`],
+  };
+}
+
 /** Where the kernel really sends packets from each routed address, when srcroute's own state is right. */
 function routeFindings(f: InterfaceFacts, facts: Facts): Finding[] {
-  const iface = f.state.iface;
-  const ours = f.config?.priority ?? 0;
-  return f.routes.filter((c) => c.answer !== null && !routedAsMeant(c)).map((c: RouteCheck): Finding => {
-    const answer = c.answer!;
-    const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${f.config?.tableName ?? c.expect.table})`;
-    const went = 'error' in answer ? `nowhere (${answer.error})` : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
-    const rule = decidingRule(facts.policy[c.family], c.address, c.to, 'error' in answer ? null : answer.table, ours);
-    const first = firstPreference(facts);
-    if (rule === null) {
-      return {
-        id: 'route-unexpected',
-        iface,
-        problem: `the kernel sends packets from ${c.address} ${went}, not ${meant}`,
-        fix: [`ip ${c.family === 6 ? '-6 ' : ''}route get ${c.to} from ${c.address}; ip ${c.family === 6 ? '-6 ' : ''}rule show   # what decides them`],
-      };
-    }
-    return {
-      id: 'route-shadowed',
-      iface,
-      problem: `packets from ${c.address} go ${went}, not ${meant}: rule "${rule.text}" decides them before srcroute's (pref ${ours})`,
-      fix: first >= 1
-        ? [`echo PRIORITY=${first} >> /etc/srcroute/${iface}.env && srcroute sync ${iface}   # srcroute's rules before every other one`]
-        : [`make whatever added rule ${rule.priority} add it after pref ${ours}, or delete it: ip ${c.family === 6 ? '-6 ' : ''}rule del pref ${rule.priority}`],
-    };
-  });
+  const last = f.config?.priority ?? 0;
+  return f.routes
+    .filter((c) => c.answer !== null && !routedAsMeant(c))
+    .map((c) => {
+      const table = 'error' in c.answer! ? null : c.answer!.table;
+      return { iface: f.state.iface, ...misrouted(c, f, facts, decidingRule(facts.policy[c.family], c.address, c.to, table, last)) };
+    });
 }
 
 /** A global IPv6 address on the interface that srcroute neither routes nor plans to. */
 function ipv6AddressFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const { iface, ipv6 } = f.state;
   if (f.config === null) return [];
-  const ruled = new Set(facts.kernel[6].rules.filter((r) => r.protocol === facts.protocol).map((r) => hostOrPrefix(r.from)));
-  const planned = new Set((ipv6?.plan ?? []).filter((c) => c.part === 'rule').map((c) => c.argv[3]));
+  // a source rule routes the address; the rules before it (address-rules.ts) alone do not
+  const sources = facts.kernel[6].rules.filter((r) => r.protocol === facts.protocol && r.table !== MAIN_TABLE && r.to === ANY[6]);
+  const ruled = new Set(sources.map((r) => hostOrPrefix(r.from)));
+  const planned = new Set((ipv6?.plan ?? []).filter((c) => c.part === 'rule').map((c) => c.subject));
   const loose = (facts.kernel[6].addresses.get(iface) ?? []).filter((a) => !ruled.has(a) && !planned.has(a));
   return loose.map((addr) => ({
     id: 'ipv6-address-without-rule',

@@ -9,14 +9,15 @@ import { InputError } from '../shared/errors.js';
 import { readEvent } from '../hook/event.js';
 import { readText, statOf } from '../shared/files.js';
 import { configuredInterfaces } from './interfaces.js';
-import { interfaceState, type FamilyRead, type InterfaceInput, type InterfaceState } from './judge.js';
+import { interfaceState, type InterfaceInput, type InterfaceState } from './judge.js';
+import type { FamilyRead } from '../hook/kernel-state.js';
+import { parseRules } from '../kernel/rule.js';
 import { leaseEnv } from '../hook/lease.js';
 import { readLease } from './lease-source.js';
 import { readNetworkd, type NetworkdFacts } from './networkd.js';
-import { parseAddresses, parseLinks, parseMetricRoutes, parseRules, type Family } from '../kernel/kernel.js';
+import { parseAddresses, parseLinks, parseMetricRoutes, type Family } from '../kernel/kernel.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import type { IpSession } from '../kernel/ip.js';
-import { canonicalIPv6 } from '../shared/ipv6.js';
 import { readProcesses, type Proc } from './running.js';
 import { nmLeases, type NmLease } from './nm-dhcp.js';
 import { clientsOf, dhcpClients, type DhcpClient } from './dhcp-clients.js';
@@ -177,7 +178,7 @@ async function readFamily(session: IpSession, family: Family): Promise<{ read: F
       read: {
         rules: parseRules(answers[0], family),
         routes: parseMetricRoutes(answers[1], family),
-        addresses: family === 6 ? new Map([...addresses].map(([k, v]) => [k, v.map(canonicalIPv6)])) : addresses,
+        addresses,
       },
       policy: parsePolicy(answers[0], family),
       links: family === 4 ? parseLinks(answers[3]) : new Map(),

@@ -1,14 +1,15 @@
 // One interface as `status` shows it and `check` judges it, by the hook's own judgement: for each
 // family, what the hook would want now (IPv4: the lease its DHCP client reports, or the lease's
 // end; IPv6: the interface's addresses and router, as sync's REBIND6), planned against what the
-// kernel holds, with the very functions the hook runs (hook/plan.ts). Converged means the plan is
+// kernel holds, with the very function the hook runs (hook/plan.ts: decide). Converged means the plan is
 // empty; each part of the table (the rule, the default route, the connected routes) is shown as
 // ok, missing, wrong or stale by the changes the plan would make to it. Pure: facts.ts gathers.
 import type { Config } from '../hook/config.js';
 import type { Lease } from '../hook/event.js';
-import { ownedOf, type KernelState } from '../hook/kernel-state.js';
-import { desired, plan, type Desired, type Part, type PartState, type PlannedChange, type Want } from '../hook/plan.js';
-import { ANY, type Family, type MetricRoute, type SeenRule } from '../kernel/kernel.js';
+import type { FamilyRead } from '../hook/kernel-state.js';
+import { decide, type Part, type PartState, type PlannedChange } from '../hook/plan.js';
+import type { Desired, Want } from '../hook/want.js';
+import { ANY, type Family } from '../kernel/kernel.js';
 
 /** A part of the table: as the plan wants it (`ok`), what the plan would do to it, or nothing wanted nor held (`-`). */
 export type PartView = 'ok' | PartState | '-';
@@ -21,15 +22,10 @@ export interface LeaseSeen {
   source: string;
 }
 
-/** One family of the kernel as `ip -N -j` lists it: every rule, every route of every table, every global address. */
-export interface FamilyRead {
-  rules: SeenRule[];
-  routes: MetricRoute[];
-  addresses: ReadonlyMap<string, readonly string[]>;
-}
-
 export interface FamilyState {
   rule: PartView;
+  /** The rules that keep local networks local. */
+  local: PartView;
   default: PartView;
   connected: PartView;
   /** The changes the hook would make now, in its order: empty when converged. */
@@ -68,37 +64,27 @@ export function rpFilterMode(values: { all: number | null; iface: number | null 
   return (['off', 'strict', 'loose'] as const)[Math.max(values.all, values.iface)] ?? 'unknown';
 }
 
-/** What the hook reads for `iface`, out of the whole kernel's rules, routes and addresses. */
-export function kernelStateOf(read: FamilyRead, iface: string, config: Config): KernelState {
-  return {
-    owned: ownedOf(read.rules, read.routes.map(({ metric: _, nhid: __, ...r }) => r), config, config.table),
-    addresses: [...(read.addresses.get(iface) ?? [])],
-    main: read.routes.filter((r) => r.table === 254 && r.dev === iface).map(({ dev: _, table: __, ...r }) => r),
-  };
-}
-
 const SEVERITY: PartState[] = ['wrong', 'missing', 'stale'];
 
 function partView(part: Part, changes: readonly PlannedChange[], want: Desired, family: Family): PartView {
   const states = changes.filter((c) => c.part === part).map((c) => c.state);
   const worst = SEVERITY.find((s) => states.includes(s));
   if (worst) return worst;
-  const wanted = part === 'rule' ? want.rules.length > 0 : want.routes.some((r) => (r.dst === ANY[family]) === (part === 'default'));
+  const wanted = part === 'rule' || part === 'local' ? want.rules.length > 0 : want.routes.some((r) => (r.dst === ANY[family]) === (part === 'default'));
   return wanted ? 'ok' : '-';
 }
 
 /** The hook's judgement of one family: what it would want, and the changes it would make. */
 export function judgeFamily(family: Family, want: Want, read: FamilyRead, iface: string, config: Config): FamilyState {
-  const kernel = kernelStateOf(read, iface, config);
-  const target = desired(want, kernel, iface, config);
-  const changes = plan(target, kernel.owned, config);
+  const { kernel, desired: target, changes } = decide(want, read, { iface, table: config.table }, config, family);
   return {
     rule: partView('rule', changes, target, family),
+    local: partView('local', changes, target, family),
     default: partView('default', changes, target, family),
     connected: partView('connected', changes, target, family),
     plan: changes,
     desired: target,
-    addresses: [...(read.addresses.get(iface) ?? [])],
+    addresses: kernel.addresses,
   };
 }
 

@@ -35,8 +35,8 @@ export function routeChecks(family: Family, state: FamilyState, iface: string, c
   const onlink = state.desired.routes.filter((r) => r.gateway === null && r.dst !== ANY[family]).map((r) => r.dst);
   const to = OUTSIDE[family].find((a) => !onlink.some((p) => containsAddress(p, a)));
   if (to === undefined) return [];
-  return state.desired.rules
-    .map((r) => hostOrPrefix(r.from))
+  const routed = new Set(state.desired.rules.map((r) => hostOrPrefix(r.from)));
+  return [...routed]
     .filter((address) => state.addresses.includes(address))
     .map((address) => ({ family, address, to, expect: { table: config.table, dev: iface, gateway: def.gateway }, answer: null }));
 }

@@ -1,10 +1,13 @@
 // A model of the part of the kernel srcroute owns, for replaying whole sessions through the
 // hook: it answers srcroute's `ip -4|-6 -j` questions about its rules and routes the way the
 // kernel does (each family sees its own), applies the planned ip argv the way the kernel would
-// (add fails on a duplicate, del removes the first match), and answers the questions about the
+// (add fails on a duplicate, del removes the first rule that matches the selectors it names, as
+// fib_rules.c's rule_find does: a selector left out is not compared), and answers the questions about the
 // interface's addresses and main's routes from the kernel state recorded beside each event
 // (NN-REASON.state.json). Real-kernel replays live in test/integration.
-import type { OwnedState, Route, Rule, Family } from '../../src/kernel/kernel.js';
+import type { Route, Family } from '../../src/kernel/kernel.js';
+import type { OwnedState } from '../../src/hook/kernel-state.js';
+import type { Rule, SeenRule } from '../../src/kernel/rule.js';
 
 const familyOf = (words: readonly string[]): Family => (words.some((w) => w.includes(':')) ? 6 : 4);
 const withLength = (p: string, family: Family): string =>
@@ -26,7 +29,48 @@ function parseRoute(words: string[], family: Family): Route {
 }
 
 const sameRoute = (a: Route, b: Route): boolean => a.dst === b.dst && a.table === b.table;
-const sameRule = (a: Rule, b: Rule): boolean => a.from === b.from && a.table === b.table && a.priority === b.priority;
+const ANY = (family: Family): string => (family === 6 ? '::/0' : '0.0.0.0/0');
+
+/** A rule's selectors as an `ip rule` argv names them; those it leaves out are undefined. */
+function parseRule(words: readonly string[], family: Family): Partial<SeenRule> {
+  const at = (k: string): string | undefined => (words.includes(k) ? words[words.indexOf(k) + 1] : undefined);
+  const prefix = (k: string): string | undefined => {
+    const p = at(k);
+    return p === undefined ? undefined : p === 'all' ? ANY(family) : withLength(p, family);
+  };
+  const mark = at('fwmark')?.split('/');
+  const num = (k: string): number | undefined => (at(k) === undefined ? undefined : Number(at(k)));
+  const given: Record<keyof SeenRule, unknown> = {
+    from: prefix('from'),
+    to: prefix('to'),
+    iif: at('iif'),
+    fwmark: mark && { value: Number(mark[0]), mask: Number(mark[1] ?? 0xffffffff) },
+    table: num('lookup'),
+    priority: num('priority'),
+    suppressPrefixlength: num('suppress_prefixlength'),
+    suppressIfgroup: at('suppress_ifgroup'),
+    protocol: num('protocol'),
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<SeenRule>;
+}
+
+const complete = (r: Partial<SeenRule>, family: Family): SeenRule =>
+  ({ from: ANY(family), to: ANY(family), iif: null, fwmark: null, suppressPrefixlength: null, suppressIfgroup: null, protocol: 0, ...r }) as SeenRule;
+/** Whether `rule` has every selector `given` names (JSON compares the mark's two numbers). */
+const matches = (rule: SeenRule, given: Partial<SeenRule>): boolean =>
+  Object.entries(given).every(([k, v]) => JSON.stringify(rule[k as keyof SeenRule]) === JSON.stringify(v));
+
+/** `ip -N -j rule show`'s JSON for a rule (keys as iproute2 6.1 prints them). */
+export function ruleJson(r: SeenRule): Record<string, unknown> {
+  const json: Record<string, unknown> = { priority: r.priority, src: r.from.endsWith('/0') ? 'all' : bare(r.from), table: String(r.table) };
+  if (!r.from.endsWith('/0') && bare(r.from) === r.from) json.srclen = Number(r.from.split('/')[1]);
+  if (!r.to.endsWith('/0')) Object.assign(json, { dst: r.to.split('/')[0], dstlen: Number(r.to.split('/')[1]) });
+  if (r.iif !== null) json.iif = r.iif;
+  if (r.fwmark !== null) Object.assign(json, { fwmark: `0x${r.fwmark.value.toString(16)}`, fwmask: `0x${r.fwmark.mask.toString(16)}` });
+  if (r.suppressPrefixlength !== null) json.suppress_prefixlen = r.suppressPrefixlength;
+  if (r.suppressIfgroup !== null) json.suppress_ifgroup = r.suppressIfgroup;
+  return r.protocol === 0 ? json : { ...json, protocol: String(r.protocol) };
+}
 const isV6 = (prefix: string): boolean => prefix.includes(':');
 
 /** What the kernel held when the client ran the hook (`ip -j` output, protocols by name). */
@@ -38,15 +82,19 @@ export interface Recorded {
 const RTPROT: Record<string, number> = { kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16 };
 
 export class ModelKernel {
-  rules: Rule[] = [];
+  /** Every rule, srcroute's (protocol 213) and other programs'. */
+  rules: SeenRule[] = [];
   routes: Route[] = [];
   /** The kernel state recorded with the event being replayed. */
   recorded: Recorded = {};
 
+  /** What srcroute holds for `table`: its rules and routes there, and its rules into main for the same addresses. */
   state(table: number, family: Family = 4): OwnedState {
     const mine = (p: string): boolean => isV6(p) === (family === 6);
+    const ours = this.rules.filter((r) => r.protocol === 213 && mine(r.from));
+    const froms = new Set(ours.filter((r) => r.table === table).map((r) => r.from));
     return {
-      rules: this.rules.filter((r) => r.table === table && mine(r.from)),
+      rules: ours.filter((r) => r.table === table || (r.table === 254 && froms.has(r.from))).map(({ protocol: _, ...r }): Rule => r),
       routes: this.routes.filter((r) => r.table === table && mine(r.dst)),
     };
   }
@@ -55,9 +103,13 @@ export class ModelKernel {
   answer(query: readonly string[], family: Family): unknown {
     const q = query.join(' ');
     const mine = (p: string): boolean => isV6(p) === (family === 6);
-    if (q.startsWith('rule show')) {
-      return this.rules.filter((r) => mine(r.from)).map((r) => ({ priority: r.priority, src: bare(r.from), table: String(r.table), protocol: '213' }));
+    const ruleTable = /^rule show(?: table (\S+))?$/.exec(q);
+    if (ruleTable) {
+      const table = ruleTable[1] === 'main' ? 254 : ruleTable[1] === undefined ? null : Number(ruleTable[1]);
+      return this.rules.filter((r) => mine(r.from) && (table === null || r.table === table)).map(ruleJson);
     }
+    const link = /^link show dev (\S+)$/.exec(q)?.[1];
+    if (link !== undefined) return [{ ifname: link }];
     if (/^route show table all proto \d+$/.test(q)) {
       return this.routes
         .filter((r) => mine(r.dst))
@@ -86,12 +138,12 @@ export class ModelKernel {
     const [object, verb, ...rest] = argv;
     const family = familyOf(rest);
     if (object === 'rule') {
-      const at = (k: string): string => rest[rest.indexOf(k) + 1]!;
-      const rule = { from: withLength(at('from'), family), table: Number(at('lookup')), priority: Number(at('priority')) };
+      const given = parseRule(rest, family);
       if (verb === 'add') {
-        if (this.rules.some((r) => sameRule(r, rule))) throw new Error(`rule exists: ${argv.join(' ')}`);
+        const rule = complete(given, family);
+        if (this.rules.some((r) => matches(r, rule))) throw new Error(`rule exists: ${argv.join(' ')}`);
         this.rules.push(rule);
-      } else this.remove(this.rules, (r) => sameRule(r, rule), argv);
+      } else this.remove(this.rules, (r) => matches(r, given), argv);
       return;
     }
     const route = parseRoute(rest, family);

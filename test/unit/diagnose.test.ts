@@ -7,12 +7,16 @@ import type { DhcpClient } from '../../src/operator/dhcp-clients.js';
 import { diagnose, renderFindings } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
 import type { ServiceFacts } from '../../src/operator/dhcpcd-service.js';
-import { interfaceState, type FamilyRead } from '../../src/operator/judge.js';
+import { interfaceState } from '../../src/operator/judge.js';
 import { manageForeignRules } from '../../src/operator/networkd.js';
-import type { Family, MetricRoute, SeenRule } from '../../src/kernel/kernel.js';
+import type { Family, MetricRoute } from '../../src/kernel/kernel.js';
+import { makeRule, parseRules, type Rule, type SeenRule } from '../../src/kernel/rule.js';
+import { addressRules } from '../../src/hook/address-rules.js';
+import { ruleJson } from '../support/model-kernel.js';
+import type { FamilyRead } from '../../src/hook/kernel-state.js';
 import { parsePolicy } from '../../src/operator/policy.js';
 import { routeChecks, type RouteAnswer, type RouteCheck } from '../../src/operator/route-probe.js';
-import { containsAddress, hostOrPrefix } from '../../src/shared/prefix.js';
+import { containsAddress } from '../../src/shared/prefix.js';
 import { renderStatusJson, renderStatusTable } from '../../src/operator/status-view.js';
 import { golden } from '../support/golden.js';
 
@@ -23,14 +27,15 @@ const TABLES = { eth0v0: [123, 'pub'], eth0v1: [124, 'pub1'] } as const;
 const DHCPCD_CONF = 'noarp\ninterface eth0v0\n  nogateway\ninterface eth0v1\n  nogateway\n';
 
 type Kernel = { rules: SeenRule[]; routes: MetricRoute[] };
+const seen = (r: Rule, protocol = 213): SeenRule => ({ ...r, protocol });
 const route4 = (dst: string, dev: string, gateway: string | null, table: number, protocol: number, metric = 0): MetricRoute => ({ dst, dev, gateway, onlink: false, table, protocol, metric, nhid: null });
 
 /** The kernel of a healthy box: one owned rule and two owned routes per interface; the LAN's default in main. */
 function healthyKernel(): Kernel {
-  const k: Kernel = { rules: [{ from: '0.0.0.0/0', table: 254, priority: 32766, protocol: 0 }], routes: [route4('0.0.0.0/0', 'lan0', '192.168.1.1', 254, 16, 100)] };
+  const k: Kernel = { rules: [seen(makeRule({ from: '0.0.0.0/0', table: 254, priority: 32766 }), 0)], routes: [route4('0.0.0.0/0', 'lan0', '192.168.1.1', 254, 16, 100)] };
   for (const iface of ['eth0v0', 'eth0v1'] as const) {
     const table = TABLES[iface][0];
-    k.rules.push({ from: `${LEASES[iface]}/32`, table, priority: 1000, protocol: 213 });
+    k.rules.push(...addressRules(`${LEASES[iface]}/32`, ['100.64.0.0/24'], table, 1000).map((r) => seen(r)));
     k.routes.push(route4('0.0.0.0/0', iface, '100.64.0.1', table, 213));
     k.routes.push(route4('100.64.0.0/24', iface, null, table, 213));
   }
@@ -45,7 +50,7 @@ function healthyKernel6(): Kernel {
   const k = { rules: [] as SeenRule[], routes: [route6('::/0', 'lan0', 'fe80::ab', 254, 4, 1024)] };
   for (const iface of ['eth0v0', 'eth0v1'] as const) {
     const table = TABLES[iface][0];
-    k.rules.push({ from: `${ADDR6[iface]}/128`, table, priority: 1000, protocol: 213 });
+    k.rules.push(...addressRules(`${ADDR6[iface]}/128`, ['2001:db8:1::/64'], table, 1000).map((r) => seen(r)));
     k.routes.push(route6('::/0', iface, 'fe80::1', table, 213), route6('2001:db8:1::/64', iface, null, table, 213), route6('2001:db8:1::/64', iface, null, 254, 9, 1003));
   }
   return k;
@@ -115,8 +120,6 @@ function healthyBox(): Box {
   };
 }
 
-/** `ip rule show`'s JSON for a rule of the box's model. */
-const ruleJson = (r: SeenRule) => ({ priority: r.priority, src: r.from.endsWith('/0') ? 'all' : hostOrPrefix(r.from), table: String(r.table), ...(r.protocol ? { protocol: String(r.protocol) } : {}) });
 
 /**
  * The kernel's answer to `route get TO from ADDR`, from the box's model: the first rule that
@@ -135,7 +138,7 @@ function routeGet(box: Box, c: RouteCheck): RouteAnswer {
 
 function factsOf(box: Box): Facts {
   const read = (k: Kernel, addresses: Record<string, string[]>, family: Family): FamilyRead => ({
-    rules: [...k.rules, ...parsePolicy(box.foreign[family], family).map((r) => ({ from: family === 4 ? '0.0.0.0/0' : '::/0', table: r.table ?? 0, priority: r.priority, protocol: r.protocol }))],
+    rules: [...k.rules, ...parseRules(box.foreign[family], family)],
     routes: k.routes,
     addresses: new Map(Object.entries(addresses)),
   });
@@ -184,17 +187,19 @@ function factsOf(box: Box): Facts {
   };
 }
 
-const leftover = (from: string, priority: number, table = 123): SeenRule => ({ from: `${from}/32`, table, priority, protocol: 0 });
+const leftover = (from: string, priority: number, table = 123): SeenRule => seen(makeRule({ from: `${from}/32`, table, priority }), 0);
+/** eth0v0's source rule (the last of its block). */
+const sourceRule = (rules: SeenRule[]): SeenRule => rules.find((r) => r.from === '100.64.0.50/32' && r.table === 123 && r.to === '0.0.0.0/0')!;
 
 const DROP_IN = '/etc/systemd/networkd.conf.d/srcroute.conf';
 
 const CASES: [string, (b: Box) => void, string[]][] = [
   ['healthy', () => {}, []],
-  ['rule flushed', (b) => (b.kernel.rules = b.kernel.rules.filter((r) => r.from !== '100.64.0.50/32')), ['eth0v0 rule-missing']],
+  ['rule flushed', (b) => (b.kernel.rules = b.kernel.rules.filter((r) => r.from !== '100.64.0.50/32')), ['eth0v0 local-missing', 'eth0v0 rule-missing']],
   ['table flushed', (b) => (b.kernel.routes = b.kernel.routes.filter((r) => r.table !== 123)), ['eth0v0 route-missing', 'eth0v0 route-missing']],
   ['gateway changed', (b) => (b.kernel.routes.find((r) => r.table !== 254 && r.dst === '0.0.0.0/0')!.gateway = '100.64.0.2'), ['eth0v0 route-wrong']],
-  ['stale rule after renumbering', (b) => b.kernel.rules.push({ from: '100.64.0.77/32', table: 123, priority: 1000, protocol: 213 }), ['eth0v0 rule-stale']],
-  ['no lease but rules left', (b) => ((b.leases.eth0v0 = null), (b.addresses.eth0v0 = [])), ['eth0v0 rule-stale', 'eth0v0 route-stale', 'eth0v0 route-stale']],
+  ['stale rule after renumbering', (b) => b.kernel.rules.push(seen(makeRule({ from: '100.64.0.77/32', table: 123, priority: 1000 }))), ['eth0v0 rule-stale']],
+  ['no lease but rules left', (b) => ((b.leases.eth0v0 = null), (b.addresses.eth0v0 = [])), ['eth0v0 local-stale', 'eth0v0 rule-stale', 'eth0v0 route-stale', 'eth0v0 route-stale']],
   ['no DHCP client runs', (b) => (b.clients.eth0v0 = []), ['eth0v0 no-dhcp-client']],
   ['no DHCP client runs (ifupdown)', (b) => ((b.clients.eth0v1 = []), (b.clientStart = 'ifdown --force eth0v1; ifup eth0v1')), ['eth0v1 no-dhcp-client']],
   ['dhcpcd.service and ifup\'s dhclient both lease it', (b) => (b.clients.eth0v0 = [MANAGER, DHCLIENT]), ['eth0v0 two-dhcp-clients']],
@@ -216,7 +221,8 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['no interface block', (b) => (b.dhcpcdConf = 'noarp\n'), ['eth0v0 nogateway', 'eth0v1 nogateway']],
   ['global nogateway', (b) => (b.dhcpcdConf = 'nogateway\n'), []],
   ['no dhcpcd.conf (dhclient)', (b) => (b.dhcpcdConf = null), []],
-  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-wrong', 'eth0v1 rule-missing', 'eth0v1 rule-stale', 'eth0v1 ipv6-route-wrong', 'eth0v1 ipv6-route-wrong', 'eth0v1 ipv6-rule-missing', 'eth0v1 ipv6-rule-stale']],
+  ['shared table', (b) => (b.configs.eth0v1 = config(123, 'pub')), ['- shared-table', 'eth0v1 route-wrong', 'eth0v1 route-wrong', 'eth0v1 rule-missing', 'eth0v1 rule-stale', 'eth0v1 local-missing', 'eth0v1 local-stale',
+    'eth0v1 ipv6-route-wrong', 'eth0v1 ipv6-route-wrong', 'eth0v1 ipv6-rule-missing', 'eth0v1 ipv6-rule-stale', 'eth0v1 ipv6-local-missing', 'eth0v1 ipv6-local-stale']],
   ['hook missing', (b) => (b.hookMode.eth0v0 = { exists: false }), ['eth0v0 hook']],
   ['hook node gone', (b) => (b.hookMode.eth0v0 = { interpreterExists: false }), ['eth0v0 hook']],
   ['hook bundle gone (an earlier version\'s launcher)', (b) => (b.hookMode.eth0v0 = { bundle: '/usr/local/lib/srcroute/srcroute.cjs', bundleExists: false }), ['eth0v0 hook']],
@@ -236,18 +242,18 @@ const CASES: [string, (b: Box) => void, string[]][] = [
   ['networkd not running (its files say yes)', (b) => (b.networkd = { running: false, manageForeignRules: true, setIn: null, startedBeforeConfig: false }), []],
   ['NetworkManager leases eth0v0 itself', (b) => (b.nmLeases = [{ iface: 'eth0v0', connection: 'srcroute-eth0v0' }]), ['eth0v0 nm-dhcp']],
   ['bad config', (b) => (b.configs.eth0v1 = null), ['eth0v1 config']],
-  ['IPv6 rule flushed', (b) => (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), ['eth0v0 ipv6-rule-missing']],
-  ['a new IPv6 address without its rule', (b) => b.addr6.eth0v1!.push('2001:db8:2::51'), ['eth0v1 ipv6-rule-missing']],
-  ['IPv6 address gone, its rule left', (b) => (b.addr6.eth0v0 = []), ['eth0v0 ipv6-rule-stale']],
-  ['IPv6 table flushed: no router known, the rule is stale', (b) => (b.kernel6.routes = b.kernel6.routes.filter((r) => r.table !== 123)), ['eth0v0 ipv6-rule-stale']],
+  ['IPv6 rule flushed', (b) => (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), ['eth0v0 ipv6-local-missing', 'eth0v0 ipv6-rule-missing']],
+  ['a new IPv6 address without its rule', (b) => b.addr6.eth0v1!.push('2001:db8:2::51'), ['eth0v1 ipv6-local-missing', 'eth0v1 ipv6-rule-missing']],
+  ['IPv6 address gone, its rule left', (b) => (b.addr6.eth0v0 = []), ['eth0v0 ipv6-local-stale', 'eth0v0 ipv6-rule-stale']],
+  ['IPv6 table flushed: no router known, the rule is stale', (b) => (b.kernel6.routes = b.kernel6.routes.filter((r) => r.table !== 123)), ['eth0v0 ipv6-local-stale', 'eth0v0 ipv6-rule-stale']],
   ['dhcpcd without nogateway: the RA default in main beats the LAN', (b) => b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1003)), ['eth0v0 ipv6-main-default']],
   ['the kernel\'s RA default in main, above the LAN\'s metric', (b) => b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 2048)), []],
   ['IPv6 forwarding without accept_ra=2', (b) => (b.sysctl6.eth0v1 = { forwarding: 1, forwardingAll: 1, acceptRa: 1 }), ['eth0v1 ipv6-accept-ra']],
   ['IPv6 forwarding with accept_ra=2', (b) => (b.sysctl6.eth0v1 = { forwarding: 1, forwardingAll: 1, acceptRa: 2 }), []],
   ['IPV6=no: its table is not judged, but an address it holds, and a default in main through it, still are', (b) => ((b.configs.eth0v0 = { ...config(123, 'pub'), ipv6: false }), (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), b.kernel6.routes.push(route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1003))), ['eth0v0 ipv6-address-without-rule', 'eth0v0 ipv6-main-default']],
   ['IPV6=no, no IPv6 address: nothing', (b) => ((b.configs.eth0v0 = { ...config(123, 'pub'), ipv6: false }), (b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), (b.addr6.eth0v0 = [])), []],
-  ['a rule with the wrong preference', (b) => (b.kernel.rules.find((r) => r.from === '100.64.0.50/32')!.priority = 900), ['eth0v0 rule-wrong']],
-  ['a second copy of the rule', (b) => b.kernel.rules.push({ from: '100.64.0.50/32', table: 123, priority: 1000, protocol: 213 }), ['eth0v0 rule-stale']],
+  ['a rule with the wrong preference', (b) => (sourceRule(b.kernel.rules).priority = 900), ['eth0v0 rule-wrong']],
+  ['a second copy of the rule', (b) => b.kernel.rules.push(seen(makeRule({ from: '100.64.0.50/32', table: 123, priority: 1000 }))), ['eth0v0 rule-stale']],
   ['a stale connected route (an old subnet)', (b) => b.kernel.routes.push(route4('100.64.9.0/24', 'eth0v0', null, 123, 213)), ['eth0v0 route-stale']],
   ['an IPv6 address with no router known and no rule', (b) => ((b.kernel6.rules = b.kernel6.rules.filter((r) => r.table !== 123)), (b.kernel6.routes = b.kernel6.routes.filter((r) => r.table !== 123))), ['eth0v0 ipv6-address-without-rule']],
   ['a foreign catch-all before srcroute\'s rules', (b) => {
@@ -308,7 +314,7 @@ describe('diagnose', () => {
     box.foreign[4].push({ priority: 998, src: 'all', table: '254', suppress_prefixlen: 0 }, { priority: 999, not: null, src: 'all', fwmark: '0xca6c', table: '51820' });
     box.kernel.routes.push(route4('0.0.0.0/0', 'wg0', null, 51820, 3));
     const f = diagnose(factsOf(box)).find((x) => x.id === 'route-shadowed' && x.iface === 'eth0v0')!;
-    expect(f.problem).toBe('packets from 100.64.0.50 go via the link dev wg0 (table 51820), not via 100.64.0.1 dev eth0v0 (table pub): rule "999: not from all fwmark 0xca6c lookup 51820" decides them before srcroute\'s (pref 1000)');
+    expect(f.problem).toBe('packets from 100.64.0.50 go via the link dev wg0 (table 51820), not via 100.64.0.1 dev eth0v0 (table pub): rule "999: not from all fwmark 0xca6c lookup 51820" decides them before srcroute\'s (pref 998)');
     expect(f.fix).toEqual(['echo PRIORITY=997 >> /etc/srcroute/eth0v0.env && srcroute sync eth0v0   # srcroute\'s rules before every other one']);
   });
 

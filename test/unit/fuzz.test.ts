@@ -123,7 +123,7 @@ const validV6: fc.Arbitrary<Record<string, string>> = fc
   }));
 
 const DOTTED = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
-const KEYWORDS = new Set(['rule', 'route', 'add', 'del', 'replace', 'from', 'lookup', 'priority', 'protocol', 'proto', 'table', 'default', 'via', 'dev', 'scope', 'link', 'onlink']);
+const KEYWORDS = new Set(['rule', 'route', 'add', 'del', 'replace', 'from', 'to', 'suppress_prefixlength', 'lookup', 'priority', 'protocol', 'proto', 'table', 'default', 'via', 'dev', 'scope', 'link', 'onlink']);
 
 function allowed(token: string, name: string | undefined): boolean {
   if (KEYWORDS.has(token) || /^[0-9]{1,10}$/.test(token) || DOTTED.test(token)) return true;

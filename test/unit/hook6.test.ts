@@ -35,12 +35,14 @@ describe('which family each event touches', () => {
 });
 
 describe('IPv6 paths', () => {
-  it('plans one rule per address, the router and the prefix, and prints ip -6 in a dry run', async () => {
+  it("plans each address's rules, the router and the prefix, and prints ip -6 in a dry run", async () => {
     const o = await runMain(RA, { argv: ['--dry-run'] });
     expect(o.code, stderrText(o)).toBe(0);
     expect(o.out).toEqual([
       'ip -6 route add 2001:db8:1::/64 dev eth0v0 proto 213 table 123',
       'ip -6 route add default via fe80::1 dev eth0v0 proto 213 table 123',
+      'ip -6 rule add from 2001:db8:1::5 to 2001:db8:1::/64 lookup 123 priority 998 protocol 213',
+      'ip -6 rule add from 2001:db8:1::5 lookup 254 suppress_prefixlength 0 priority 999 protocol 213',
       'ip -6 rule add from 2001:db8:1::5 lookup 123 priority 1000 protocol 213',
     ]);
     expect(o.locked, 'a dry run takes no lock').toBe(0);

@@ -371,6 +371,8 @@ describe('hostile config files: exit 2, one line naming the key or file, nothing
     expect(o.changes.map((c) => c.argv.join(' '))).toEqual([
       'route add 100.64.0.0/24 dev eth0v0 scope link proto 213 table 124',
       'route add default via 100.64.0.1 dev eth0v0 proto 213 table 124',
+      'rule add from 100.64.0.50 to 100.64.0.0/24 lookup 124 priority 998 protocol 213',
+      'rule add from 100.64.0.50 lookup 254 suppress_prefixlength 0 priority 999 protocol 213',
       'rule add from 100.64.0.50 lookup 124 priority 1000 protocol 213',
     ]);
   });

@@ -13,7 +13,7 @@ import type { Config } from '../../src/hook/config.js';
 
 const DIR = join(__dirname, '..', 'fixtures', 'ip-batch');
 /** What hook/kernel-state.ts asks for table 123 and protocol 213. */
-const QUERIES = ownedQueries({ protocol: 213 } as Config, 123);
+const QUERIES = ownedQueries({ protocol: 213 } as Config, { iface: 'eth0v0', table: 123 });
 
 interface Recorded { input: string[]; stdout: string; stderr: string; status: number }
 const recorded = (name: string): Recorded => {
@@ -73,7 +73,7 @@ it('the recordings asked what srcroute asks', () => {
 
 describe.each([undefined, 1, 7])('ip -batch replies, fed in %s-byte pieces', (chunk) => {
 
-  it('reads an empty kernel: two answers, nothing to write, settled before ip exits', () => {
+  it('reads an empty kernel: three answers (main holds its own rule), nothing to write, settled before ip exits', () => {
     const r = recorded('read-empty');
     const batch = new IpBatch('ip');
     batch.ask(QUERIES);
@@ -81,7 +81,7 @@ describe.each([undefined, 1, 7])('ip -batch replies, fed in %s-byte pieces', (ch
       expect(batch.answered(), 'not before the last answer').toBeNull();
       batch.out(r.stdout.slice(i, i + (chunk ?? Infinity)));
     }
-    expect(batch.answered()).toEqual({ value: [[], []] });
+    expect(batch.answered()).toEqual({ value: [[], [{ priority: 32766, src: 'all', table: '254' }], []] });
     expect(batch.commit([])).toBe('');
     expect(batch.applied()).toEqual({ value: [] });
   });
@@ -89,7 +89,14 @@ describe.each([undefined, 1, 7])('ip -batch replies, fed in %s-byte pieces', (ch
   it("answers with ip's JSON as it is", () => {
     const run = replay(recorded('read-bound'), [], { ...(chunk ? { chunk } : {}) });
     expect(run.answers).toEqual({ value: [
-      [{ priority: 1000, src: '100.64.0.50', table: '123', protocol: '213' }],
+      [
+        { priority: 998, src: '100.64.0.50', dst: '100.64.0.0', dstlen: 24, table: '123', protocol: '213' },
+        { priority: 1000, src: '100.64.0.50', table: '123', protocol: '213' },
+      ],
+      [
+        { priority: 999, src: '100.64.0.50', table: '254', suppress_prefixlen: 0, protocol: '213' },
+        { priority: 32766, src: 'all', table: '254' },
+      ],
       [
         { dst: 'default', gateway: '100.64.0.1', dev: 'eth0v0', table: '123', flags: [] },
         { dst: '100.64.0.0/24', dev: 'eth0v0', table: '123', scope: '253', flags: [] },

@@ -13,8 +13,10 @@ import { readEvent, type Lease } from '../../src/hook/event.js';
 import { commandOf } from '../../src/hook/apply.js';
 import { diagnose } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
-import { interfaceState, judgeFamily, type FamilyRead, type FamilyState } from '../../src/operator/judge.js';
-import type { Family, MetricRoute, SeenRule } from '../../src/kernel/kernel.js';
+import { interfaceState, judgeFamily, type FamilyState } from '../../src/operator/judge.js';
+import type { Family, MetricRoute } from '../../src/kernel/kernel.js';
+import { makeRule, type SeenRule } from '../../src/kernel/rule.js';
+import type { FamilyRead } from '../../src/hook/kernel-state.js';
 import { loadSession, sessionNames } from '../support/fixtures.js';
 import { ModelKernel } from '../support/model-kernel.js';
 
@@ -32,7 +34,7 @@ const LEASES: Lease[] = [
   ).values(),
 ];
 
-const rule = (from: string, priority: number, family: Family): SeenRule => ({ from: `${from}/${family === 6 ? 128 : 32}`, table: 123, priority, protocol: 213 });
+const rule = (from: string, priority: number, family: Family): SeenRule => ({ ...makeRule({ from: `${from}/${family === 6 ? 128 : 32}`, table: 123, priority }), protocol: 213 });
 const route = (dst: string, gateway: string | null, dev = IFACE, table = 123, protocol = 213, metric = 0): MetricRoute => ({ dst, dev, gateway, onlink: false, table, protocol, metric, nhid: null });
 
 /** Rules and routes srcroute may find in its table, around the recorded leases: right ones, old ones, foreign devices. */
@@ -54,23 +56,23 @@ const kernel4 = fc.record({ lease: fc.option(fc.constantFrom(...LEASES), { nil: 
 const kernel6 = fc.record({ rules: picks(RULES6), routes: picks(ROUTES6), main: fc.subarray(MAIN6), held: fc.subarray(ADDRESSES6) });
 
 const read = (rules: SeenRule[], routes: MetricRoute[], held: string[]): FamilyRead => ({
-  rules: [{ from: '0.0.0.0/0', table: 254, priority: 32766, protocol: 0 }, ...rules],
+  rules: [{ ...makeRule({ from: '0.0.0.0/0', table: 254, priority: 32766 }), protocol: 0 }, ...rules],
   routes,
   addresses: new Map([[IFACE, held]]),
 });
 
-const converged = (s: FamilyState): boolean => [s.rule, s.default, s.connected].every((p) => p === 'ok' || p === '-');
+const converged = (s: FamilyState): boolean => [s.rule, s.local, s.default, s.connected].every((p) => p === 'ok' || p === '-');
 
 /** The kernel after the plan: the model applies each change as the kernel would. */
 function applied(r: FamilyRead, s: FamilyState): FamilyRead {
   const model = new ModelKernel();
   const owned = (x: { protocol: number; table: number }) => x.protocol === 213 && x.table === 123;
-  model.rules = r.rules.filter(owned).map(({ protocol: _, ...x }) => x);
+  model.rules = r.rules.filter((x) => x.protocol === 213);
   model.routes = r.routes.filter(owned).map(({ protocol: _, metric: __, nhid: ___, ...x }) => x);
   for (const c of s.plan) model.apply(c.argv);
   return {
     ...r,
-    rules: [...r.rules.filter((x) => !owned(x)), ...model.rules.map((x) => ({ ...x, protocol: 213 }))],
+    rules: [...r.rules.filter((x) => x.protocol !== 213), ...model.rules],
     routes: [...r.routes.filter((x) => !owned(x)), ...model.routes.map((x) => ({ ...x, protocol: 213, metric: 0, nhid: null }))],
   };
 }
@@ -91,7 +93,7 @@ function facts(lease: Lease | null, v4: FamilyRead, v6: FamilyRead): Facts {
   };
 }
 
-const ROUTING = /^(ipv6-)?(rule|route)-(missing|wrong|stale)$/;
+const ROUTING = /^(ipv6-)?(rule|local|route)-(missing|wrong|stale)$/;
 
 describe('one judge: status, check and the hook agree on "converged"', () => {
   it(`${LEASES.length} recorded leases: the property holds over drawn kernels`, () => {

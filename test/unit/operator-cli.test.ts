@@ -13,7 +13,13 @@ import { fakeSession } from '../support/fake-deps.js';
 
 const ADDR = '100.64.0.50';
 /** The kernel of a healthy box, as `ip -4 -N -j` prints it. */
-const RULES = [{ priority: 0, src: 'all', table: '255' }, { priority: 1000, src: ADDR, table: '123', protocol: '213' }, { priority: 32766, src: 'all', table: '254' }];
+const RULES = [
+  { priority: 0, src: 'all', table: '255' },
+  { priority: 998, src: ADDR, dst: '100.64.0.0', dstlen: 24, table: '123', protocol: '213' },
+  { priority: 999, src: ADDR, table: '254', suppress_prefixlen: 0, protocol: '213' },
+  { priority: 1000, src: ADDR, table: '123', protocol: '213' },
+  { priority: 32766, src: 'all', table: '254' },
+];
 const ROUTES = [
   { dst: 'default', gateway: '100.64.0.1', dev: 'eth0v0', table: '123', protocol: '213', flags: [] },
   { dst: '100.64.0.0/24', dev: 'eth0v0', table: '123', protocol: '213', scope: '253', flags: [] },
@@ -24,7 +30,9 @@ const ADDRESSES = [{ ifname: 'eth0v0', link: 'eth0', addr_info: [{ family: 'inet
 /** `kernel`'s rules and routes, and the box's addresses and links, by what is asked. */
 const answer = (kernel: unknown[], query: string[]): unknown => {
   const q = query.join(' ');
-  if (q.startsWith('rule show')) return kernel[0];
+  const table = /^rule show(?: table (\S+))?$/.exec(q);
+  if (table) return (kernel[0] as { table: string }[]).filter((r) => table[1] === undefined || r.table === (table[1] === 'main' ? '254' : table[1]));
+  if (q === 'link show dev eth0v0') return [{ ifname: 'eth0v0', link: 'eth0' }];
   if (q.startsWith('route show')) return kernel[1];
   if (q.startsWith('addr')) return ADDRESSES;
   if (q === 'link show') return [{ ifname: 'eth0v0', link: 'eth0' }, { ifname: 'eth0' }];

@@ -5,8 +5,8 @@ import type { Config } from '../../src/hook/config.js';
 import type { News6 } from '../../src/hook/event6.js';
 import { plan as planOf } from '../../src/hook/plan.js';
 import { desired6 } from '../../src/hook/plan6.js';
-import type { KernelState as Kernel6 } from '../../src/hook/kernel-state.js';
-import type { DevRoute, OwnedState } from '../../src/kernel/kernel.js';
+import type { KernelState as Kernel6, OwnedState } from '../../src/hook/kernel-state.js';
+import type { DevRoute } from '../../src/kernel/kernel.js';
 
 const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
 const none: OwnedState = { rules: [], routes: [] };
@@ -22,9 +22,21 @@ const ours = (k: Kernel6, n: News6): OwnedState => {
   const want = desired6(n, k, 'eth0v0', config);
   return { rules: want.rules, routes: want.routes };
 };
-const plan = (n: News6, k: Kernel6): string[] => planOf(desired6(n, k, 'eth0v0', config), k.owned, config).map((c) => c.argv.join(' '));
+/** The plan's routes and source rules (each address's local-networks rules: the test below and plan.test.ts). */
+const plan = (n: News6, k: Kernel6): string[] =>
+  planOf(desired6(n, k, 'eth0v0', config), k.owned, config).filter((c) => c.part !== 'local').map((c) => c.argv.join(' '));
 
 describe('desired6 and its plan', () => {
+  it("gives each address the block of rules before its source rule: the on-link prefixes into the table, main's own networks to main", () => {
+    const changes = planOf(desired6(ra('fe80::1'), kernel({ addresses: ['2001:db8:1::1e7'] }), 'eth0v0', config), none, config);
+    expect(changes.filter((c) => c.part === 'local').map((c) => c.argv.join(' '))).toEqual([
+      'rule add from 2001:db8:1::1e7 to 2001:db8:1::/64 lookup 123 priority 998 protocol 213',
+      'rule add from 2001:db8:1::1e7 lookup 254 suppress_prefixlength 0 priority 999 protocol 213',
+      'rule add from 2001:db8:1::5 to 2001:db8:1::/64 lookup 123 priority 998 protocol 213',
+      'rule add from 2001:db8:1::5 lookup 254 suppress_prefixlength 0 priority 999 protocol 213',
+    ]);
+  });
+
   it.each<[string, News6, Kernel6, string[]]>([
     ['the first RA: prefix, default via the link-local router, one /128 rule per address', ra('fe80::1'), kernel({ addresses: ['2001:db8:1::1e7'] }), [
       'route add 2001:db8:1::/64 dev eth0v0 proto 213 table 123',
