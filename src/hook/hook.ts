@@ -46,9 +46,13 @@ const LOCK_NAME: Record<Family, (table: number) => string> = {
 
 type Outcome = { desired: Desired; changes: PlannedChange[] };
 
-/** ip's word for a device that is not there, for the interface asked about (a down event can outlive its link). */
+/**
+ * ip's words for a device that is not there, for the interface asked about (a down event can
+ * outlive its link): `Cannot find device "X"` (route and address questions), `Device "X" does not
+ * exist.` (link questions); iproute2 6.1, test/integration/vanished-interface.test.ts.
+ */
 const isGone = (e: unknown, iface: string): boolean =>
-  iface !== '' && e instanceof SystemError && e.message.includes(`Cannot find device "${iface}"`);
+  iface !== '' && e instanceof SystemError && [`Cannot find device "${iface}"`, `Device "${iface}" does not exist`].some((w) => e.message.includes(w));
 
 /**
  * One round for one family: read what the kernel holds, plan, apply. A dry run changes nothing,

@@ -146,6 +146,8 @@ describe.skipIf(!ok)('--dry-run and flush on a real kernel', () => {
     expect(r.stdout).toBe([
       'ip route add 100.64.0.0/24 dev eth0v0 scope link proto 213 table 123',
       'ip route add default via 100.64.0.1 dev eth0v0 proto 213 table 123',
+      'ip rule add from 100.64.0.50 to 100.64.0.0/24 lookup 123 priority 998 protocol 213',
+      'ip rule add from 100.64.0.50 lookup 254 suppress_prefixlength 0 priority 999 protocol 213',
       'ip rule add from 100.64.0.50 lookup 123 priority 1000 protocol 213',
       '',
     ].join('\n'));
@@ -159,10 +161,10 @@ describe.skipIf(!ok)('--dry-run and flush on a real kernel', () => {
     ns!.ip('rule', 'add', 'from', '192.0.2.1', 'lookup', '123', 'priority', '1000');
     expect(runBundle(ns!, bound, cfg).code).toBe(0);
     expect(runBundle(ns!, { ...bound, interface: 'eth0v1', new_ip_address: '100.64.0.51' }, cfg).code).toBe(0);
-    expect(rules()).toBe(2);
+    expect(rules(), 'two blocks of three').toBe(6);
     const dry = runBundle(ns!, {}, cfg, ['flush', '--dry-run']);
-    expect(dry.stdout.trim().split('\n')).toHaveLength(6);
-    expect(rules()).toBe(2);
+    expect(dry.stdout.trim().split('\n'), 'six rules, four routes').toHaveLength(10);
+    expect(rules()).toBe(6);
     const r = runBundle(ns!, {}, cfg, ['flush']);
     expect(r.code, r.stderr).toBe(0);
     expect(rules()).toBe(0);

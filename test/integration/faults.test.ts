@@ -101,6 +101,8 @@ function script(name: string, body: string, mode = 0o755): string {
 interface KRule {
   priority: number;
   src?: string;
+  dst?: string;
+  dstlen?: number;
   table: string;
   protocol?: string;
 }
@@ -112,12 +114,14 @@ interface KRoute {
   flags?: string[];
 }
 
-/** srcroute's rules (anywhere) and the routes in `table`, as comparable strings. */
+/** srcroute's rules into `table` and into main from the same addresses, and the routes in `table`, as comparable strings. */
 function held(table: number): { rules: string[]; routes: string[] } {
-  const rules = ns!.json<KRule>('-N', 'rule', 'show').filter((r) => r.protocol === PROTO && r.table === String(table));
+  const ours = allOwnedRules();
+  const froms = new Set(ours.filter((r) => r.table === String(table)).map((r) => r.src));
+  const rules = ours.filter((r) => r.table === String(table) || (r.table === '254' && froms.has(r.src)));
   const routes = ns!.json<KRoute>('-N', 'route', 'show', 'table', String(table));
   return {
-    rules: rules.map((r) => `${r.priority} from ${r.src} lookup ${r.table}`).sort(),
+    rules: rules.map((r) => `${r.priority} from ${r.src}${r.dst === undefined ? '' : ` to ${r.dst}/${r.dstlen}`} lookup ${r.table}`).sort(),
     routes: routes.map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev} proto ${r.protocol}`).sort(),
   };
 }
@@ -125,13 +129,14 @@ function held(table: number): { rules: string[]; routes: string[] } {
 /** Exactly what a lease calls for. */
 function whole(l: Lease, table: number): { rules: string[]; routes: string[] } {
   return {
-    rules: [`1000 from ${l.address} lookup ${table}`],
+    rules: [`1000 from ${l.address} lookup ${table}`, `998 from ${l.address} to ${networkOf(l)} lookup ${table}`, `999 from ${l.address} lookup 254`].sort(),
     routes: [`${networkOf(l)} via - dev ${l.iface} proto ${PROTO}`, `default via ${l.gateway} dev ${l.iface} proto ${PROTO}`].sort(),
   };
 }
 const nothing = { rules: [], routes: [] };
 
-/** Every srcroute rule in the namespace: the duplicate check across all tables. */
+/** Every srcroute rule in the namespace: the duplicate check across all tables (a lease's block is 3). */
+const BLOCK = 3;
 const allOwnedRules = (): KRule[] => ns!.json<KRule>('-N', 'rule', 'show').filter((r) => r.protocol === PROTO);
 
 /** What dhcpcd does before an up hook: the lease's address on the interface (before a down hook: none). */
@@ -248,11 +253,12 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
   });
 
   // Pass the two state queries and the first change to the real ip, then die (or fail).
+  /** An ip that passes the hook's questions (4 lines, for a lease and for its end) and the first change on, then `then`. */
   const halfway = (name: string, then: string): string =>
     script(
       name,
       [
-        `{ IFS= read -r a; printf '%s\\n' "$a"; IFS= read -r b; printf '%s\\n' "$b"; IFS= read -r c; printf '%s\\n' "$c"; } | ${ipPath} "$@"`,
+        `{ i=0; while [ $i -lt 5 ]; do IFS= read -r l; printf '%s\\n' "$l"; i=$((i + 1)); done; } | ${ipPath} "$@"`,
         'echo "fake ip: gave up after the first change" >&2',
         then,
       ].join('\n'),
@@ -270,7 +276,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     const good = await bundle(up(A), cfgFor(ipPath));
     expect(good.code, good.stderr).toBe(0);
     expect(held(123)).toEqual(whole(A, 123));
-    expect(allOwnedRules()).toHaveLength(1);
+    expect(allOwnedRules()).toHaveLength(BLOCK);
   });
 
   it('a renumber applied halfway (ip fails after the first change), then the next event converges to the new lease only', async () => {
@@ -288,7 +294,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       expect(good.code, good.stderr).toBe(0);
       if (pass === 2) expect(good.stderr, 'converged: nothing left to do').toBe('');
       expect(held(123)).toEqual(whole(B, 123));
-      expect(allOwnedRules()).toHaveLength(1);
+      expect(allOwnedRules()).toHaveLength(BLOCK);
     }
   });
 
@@ -410,7 +416,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       expect(held(123)).toEqual(whole(A, 123));
       expect(held(124)).toEqual(whole(C, 124));
-      expect(allOwnedRules()).toHaveLength(2);
+      expect(allOwnedRules()).toHaveLength(2 * BLOCK);
       // exactly one run per interface made the change; the other four found nothing to do
       for (const l of [A, C]) {
         const changed = runs.filter((r) => r.stderr.includes(`srcroute[${l.iface}]`) && r.stderr.includes('added'));
@@ -435,8 +441,8 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
         expect(rx.code, rx.stderr).toBe(0);
         expect(ry.code, ry.stderr).toBe(0);
         const now = held(123);
-        expect(now.rules, `pair ${i}: exactly one srcroute rule`).toHaveLength(1);
-        expect(allOwnedRules()).toHaveLength(1);
+        expect(now.rules, `pair ${i}: exactly one lease's block`).toHaveLength(BLOCK);
+        expect(allOwnedRules()).toHaveLength(BLOCK);
         const winner = now.rules[0]!.includes(x.address) ? x : y;
         seen.add(winner === x ? 'x' : 'y');
         expect(now, `pair ${i}: the table holds ${winner.address}'s whole lease and nothing else`).toEqual(whole(winner, 123));

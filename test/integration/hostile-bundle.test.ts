@@ -113,7 +113,7 @@ describe.skipIf(!ok)('hostile input through the built bundle: exit 2, one line, 
     const r = bundle(BOUND, configDir({}));
     expect(r.code, r.stderr).toBe(0);
     expect(calls()).toBe(1);
-    expect(ns.json('-N', 'rule', 'show').filter((x) => (x as { protocol?: string }).protocol === '213')).toHaveLength(1);
+    expect(ns.json('-N', 'rule', 'show').filter((x) => (x as { protocol?: string }).protocol === '213'), 'the lease\'s block').toHaveLength(3);
   });
   afterAll(() => {
     ns?.destroy();

@@ -123,6 +123,6 @@ describe.skipIf(!ok)('living beside other policy routing (real kernel, real dhcp
     sh('ip rule del pref 500 && ip route flush table 200');
     unprioritise();
     await healthy();
-    expect(L().ownedRules().map((r) => r.priority)).toEqual([1000]);
+    expect(L().sourceRules().map((r) => r.priority)).toEqual([1000]);
   });
 });

@@ -53,7 +53,7 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
   it('7. two macvlans: two leases, two gateways, two tables, both reachable at once', async () => {
     addr1 = lab.checkLease('eth0v1', GATEWAY2);
     expect(addr1).not.toEqual(addr0);
-    expect(lab.ownedRules()).toHaveLength(2);
+    expect(lab.sourceRules()).toHaveLength(2);
     const [a, b] = await Promise.all([lab.reachable(addr0), lab.reachable(addr1)]);
     expect({ a, b }).toEqual({ a: { inbound: true, outbound: true }, b: { inbound: true, outbound: true } });
   });
@@ -132,7 +132,7 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
     await lab.waitEvent(/^(BOUND|REBOOT) eth0v0 /, 'eth0v0', m);
     await lab.waitEvent(/^(BOUND|REBOOT) eth0v1 /, 'eth0v1', m);
     expect(lab.checkLease('eth0v0', GATEWAY)).toEqual(addr0);
-    expect(lab.ownedRules()).toHaveLength(2);
+    expect(lab.sourceRules()).toHaveLength(2);
     await expectReachable(addr0);
 
     // killed again; while it is dead the ISP renumbers; the new dhcpcd is NAKed and binds anew

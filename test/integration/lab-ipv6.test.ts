@@ -83,7 +83,7 @@ describe.skipIf(!ok)('lab: srcroute IPv6 (dual stack) under real dhcpcd and dnsm
     }
     // the same table number and priority as IPv4, families apart: the IPv4 rules are untouched
     for (const iface of IFACES) expect(lab.rulesFrom(addr4[iface]!)).toHaveLength(1);
-    expect(lab.ownedRules()).toHaveLength(2);
+    expect(lab.sourceRules()).toHaveLength(2);
     expect(lab.dhcpcd!.output).not.toMatch(/srcroute\[[^\]]*\].*failed/);
   });
 

@@ -15,7 +15,7 @@ const ok = prerequisites('bundle replay', ['root', 'ip']);
 const TABLES: Record<string, number> = { eth0v0: 123, eth0v1: 124 };
 const PROTO = '213';
 
-interface KRule { priority: number; src?: string; table: string; protocol?: string }
+interface KRule { priority: number; src?: string; dst?: string; dstlen?: number; table: string; protocol?: string }
 interface KRoute { dst: string; gateway?: string; dev?: string; protocol?: string; metric?: number; table?: string }
 interface KAddr { local: string; prefixlen: number; scope: string }
 interface Recorded { addr6?: { ifname: string; addr_info: KAddr[] }[]; route6?: KRoute[] }
@@ -45,7 +45,7 @@ function classlessGateway(env: Record<string, string>): string | undefined {
 }
 
 /** What the kernel must hold for an up event, computed independently of src/. */
-function expected(env: Record<string, string>): { rule: string; routes: string[] } {
+function expected(env: Record<string, string>): { rules: string[]; routes: string[] } {
   const addr = env.new_ip_address!;
   const cidr = cidrOf(env);
   const gw = classlessGateway(env) ?? env.new_routers!.split(' ')[0]!;
@@ -54,14 +54,21 @@ function expected(env: Record<string, string>): { rule: string; routes: string[]
   const netText = [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join('.');
   const routes = [`default ${gw} ${env.interface}`];
   if (cidr < 32) routes.push(`${netText}/${cidr} - ${env.interface}`);
-  return { rule: `1000 ${addr}`, routes: routes.sort() };
+  // the block before the source rule: the lease's subnet into the table, main's own networks to main
+  const rules = [...(cidr < 32 ? [`998 ${addr} to ${netText}/${cidr} ${env.table}`] : []), `999 ${addr} main`, `1000 ${addr} ${env.table}`];
+  return { rules, routes: routes.sort() };
 }
 
+/** srcroute's rules into `table` and into main, and the routes in `table`, as comparable strings. */
 function held(ns: Netns, table: number, family = '-4'): { rules: string[]; routes: string[] } {
-  const rules = ns.json<KRule>(family, '-N', 'rule', 'show', 'table', String(table)).filter((r) => r.protocol === PROTO);
+  const ours = ns.json<KRule>(family, '-N', 'rule', 'show').filter((r) => r.protocol === PROTO);
+  // main's rules are every interface's: this table's are those from its addresses
+  const froms = new Set(ours.filter((r) => r.table === String(table)).map((r) => r.src));
+  const rules = ours.filter((r) => r.table === String(table) || (r.table === '254' && froms.has(r.src)));
   const routes = ns.json<KRoute>(family, '-N', 'route', 'show', 'table', String(table));
+  const shown = (t: string): string => (t === '254' ? 'main' : t);
   return {
-    rules: rules.map((r) => `${r.priority} ${r.src}`),
+    rules: rules.map((r) => `${r.priority} ${r.src}${r.dst === undefined ? '' : ` to ${r.dst}/${r.dstlen}`} ${shown(r.table)}`),
     routes: routes.map((r) => `${r.dst} ${r.gateway ?? '-'} ${r.dev}`).sort(),
   };
 }
@@ -167,8 +174,8 @@ describe.skipIf(!ok).each(cases)('bundle replays %s on %s', (session, _label, no
         const now6 = held(ns, table, '-6');
         if (!acts) expect(now, `${name} leaves IPv4 alone`).toEqual(before);
         else if (isUp) {
-          const want = expected(env);
-          expect(now.rules, name).toEqual([want.rule]);
+          const want = expected({ ...env, table: String(table) });
+          expect(now.rules, name).toEqual(want.rules);
           expect(now.routes, name).toEqual(want.routes);
         } else expect(now, name).toEqual({ rules: [], routes: [] });
         if (!acts6 && !LINK_DOWN.test(reason)) expect(now6, `${name} leaves IPv6 alone`).toEqual(before6);
@@ -176,7 +183,9 @@ describe.skipIf(!ok).each(cases)('bundle replays %s on %s', (session, _label, no
         else {
           const lost = lost6(env);
           const addrs = ((state ?? {}) as Recorded).addr6?.filter((l) => l.ifname === dev).flatMap((l) => l.addr_info).filter((a) => a.scope === 'global' && !lost.includes(a.local)) ?? [];
-          expect([...now6.rules].sort(), name).toEqual(addrs.map((a) => `1000 ${a.local}`).sort());
+          const sources = now6.rules.filter((x) => x.startsWith('1000 '));
+          expect(sources.sort(), name).toEqual(addrs.map((a) => `1000 ${a.local} ${table}`).sort());
+          expect(now6.rules.filter((x) => x.startsWith('999 ')).sort(), `${name}: main's own networks`).toEqual(addrs.map((a) => `999 ${a.local} main`).sort());
           expect(now6.routes.filter((x) => x.startsWith('default')), name).toEqual([`default ${router[dev]} ${dev}`]);
         }
       }

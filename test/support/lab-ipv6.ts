@@ -3,7 +3,7 @@
 // The promise checked (issue 13): per global address A of IF one rule `from A lookup TABLE pref
 // PRIORITY proto 213` (the same table and priority as IF's IPv4), and in TABLE `default via ROUTER
 // dev IF` plus the on-link prefixes, all proto 213; nothing of srcroute's for an address IF lost.
-import { INTERNET6, PROTOCOL, type IpRoute, type IpRule, type Lab } from './lab.js';
+import { INTERNET6, PROTOCOL, isSourceRule, type IpRoute, type IpRule, type Lab } from './lab.js';
 
 export interface Addr6 {
   local: string;
@@ -54,7 +54,8 @@ export function ownedRoutes6(lab: Lab): (IpRoute & { table?: string })[] {
 
 /**
  * Check srcroute's IPv6 promise for `iface` against the kernel's current addresses: exactly one
- * owned rule per global address (priority 1000, IF's table), no owned rule to that table for any
+ * owned source rule per global address (priority 1000, IF's table) with its rule into main
+ * before it (999), no owned rule to that table for any
  * other address, and in the table exactly one `default via ROUTER dev IF` plus a route for each
  * prefix in `prefixes` (e.g. '2001:db8:1:1::/64'), every route dev IF proto 213. Returns the
  * addresses; throws a message listing what differs.
@@ -66,10 +67,12 @@ export function checkV6(lab: Lab, iface: string, router: string, prefixes: reado
   const problems: string[] = [];
   if (addrs.length === 0) problems.push('no global IPv6 address');
   for (const a of addrs) {
-    const from = owned.filter((r) => r.src === a.local);
+    const from = owned.filter((r) => r.src === a.local && isSourceRule(r));
     if (from.length !== 1 || from[0]!.priority !== 1000 || from[0]!.table !== table) {
       problems.push(`rules from ${a.local}: ${JSON.stringify(from)} (want one: priority 1000 table ${table} proto ${PROTOCOL})`);
     }
+    const local = owned.filter((r) => r.src === a.local && r.table === '254' && r.priority === 999);
+    if (local.length !== 1) problems.push(`rules from ${a.local} to main's own networks: ${JSON.stringify(local)} (want one at 999)`);
   }
   const stale = owned.filter((r) => r.table === table && !addrs.some((a) => a.local === r.src));
   if (stale.length) problems.push(`rules for addresses ${iface} does not hold: ${JSON.stringify(stale)}`);

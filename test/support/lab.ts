@@ -78,9 +78,13 @@ export interface IpRule {
   priority?: number;
   src?: string;
   srclen?: number;
+  dst?: string;
   table?: string;
   protocol?: string;
 }
+
+/** Not the rules before it in srcroute's block: no destination, a table that is not main. */
+export const isSourceRule = (r: IpRule): boolean => r.dst === undefined && r.table !== '254';
 
 export interface IpRoute {
   dst: string;
@@ -544,13 +548,19 @@ export class Lab {
     return this.box.json<IpRule>('-N', '-4', 'rule', 'show');
   }
 
-  /** Rules carrying srcroute's protocol number. */
+  /** Rules carrying srcroute's protocol number: each address's whole block. */
   ownedRules(): IpRule[] {
     return this.rules().filter((r) => r.protocol === String(PROTOCOL));
   }
 
+  /** srcroute's source rules: one per routed address (the block's last, into its table, for every destination). */
+  sourceRules(): IpRule[] {
+    return this.ownedRules().filter(isSourceRule);
+  }
+
+  /** Rules from `addr` into a table of its own for every destination, whoever made them: srcroute's one, or copies. */
   rulesFrom(addr: string): IpRule[] {
-    return this.rules().filter((r) => r.src === addr);
+    return this.rules().filter((r) => r.src === addr && isSourceRule(r));
   }
 
   /** Routes of one table, numeric. */
@@ -649,8 +659,9 @@ export class Lab {
   }
 
   /**
-   * Check the kernel holds exactly what srcroute promises for a bound `iface` (CONTRACT): one
-   * rule `from ADDR lookup TABLE pref 1000 proto 213`, and in TABLE only `default via GW dev IFACE`
+   * Check the kernel holds exactly what srcroute promises for a bound `iface` (CONTRACT): the
+   * block `from ADDR to SUBNET lookup TABLE pref 998`, `from ADDR lookup main suppress_prefixlength
+   * 0 pref 999` and `from ADDR lookup TABLE pref 1000`, proto 213, and in TABLE only `default via GW dev IFACE`
    * and `SUBNET dev IFACE scope link`, both proto 213; no other owned rule points at TABLE.
    * Returns the address; throws a message listing what differs.
    */
@@ -665,6 +676,9 @@ export class Lab {
     if (!rule || rule.priority !== want.priority || rule.table !== table || rule.protocol !== want.protocol) {
       problems.push(`rules from ${addr}: ${JSON.stringify(from)} (want exactly one like ${JSON.stringify(want)})`);
     }
+    const block = this.ownedRules().filter((r) => r.src === addr).map((r) => `${r.priority} ${r.dst ?? 'all'} ${r.table}`);
+    const wantBlock = [`998 ${subnet.split('/')[0]} ${table}`, '999 all 254', `1000 all ${table}`];
+    if (block.join() !== wantBlock.join()) problems.push(`srcroute's rules from ${addr}: ${block.join(', ')} (want ${wantBlock.join(', ')})`);
     const stale = this.ownedRules().filter((r) => r.table === table && r.src !== addr);
     if (stale.length) problems.push(`stale rules to table ${table}: ${JSON.stringify(stale)}`);
     const routes = this.routes(table);
@@ -692,7 +706,7 @@ export class Lab {
     const addrs: [string, string] = [this.checkLease(ifaces[0], gateways[0]), this.checkLease(ifaces[1], gateways[1])];
     const left = old.flatMap((a) => this.rulesFrom(a));
     if (left.length) throw new Error(`rules left from the old addresses: ${JSON.stringify(left)}`);
-    if (this.ownedRules().length !== 2) throw new Error(`owned rules: ${JSON.stringify(this.ownedRules())}`);
+    if (this.sourceRules().length !== 2) throw new Error(`source rules: ${JSON.stringify(this.sourceRules())}`);
     return addrs;
   }
 
@@ -700,7 +714,9 @@ export class Lab {
   checkNothing(iface: string, oldAddrs: readonly string[] = []): void {
     const table = this.tableOf(iface);
     const problems: string[] = [];
-    const rules = this.ownedRules().filter((r) => r.table === table || oldAddrs.includes(r.src ?? ''));
+    const sources = new Set(this.sourceRules().map((r) => r.src));
+    // main's rules from an address no source rule routes any more are left over too
+    const rules = this.ownedRules().filter((r) => r.table === table || oldAddrs.includes(r.src ?? '') || (r.table === '254' && !sources.has(r.src)));
     if (rules.length) problems.push(`rules left: ${JSON.stringify(rules)}`);
     const routes = this.ownedRoutes().filter((r) => (r as { table?: string }).table === table || r.dev === iface);
     if (routes.length) problems.push(`routes left: ${JSON.stringify(routes)}`);
