@@ -7,7 +7,7 @@ import type { Command } from '../shared/command.js';
 import type { OperatorDeps } from '../operator/deps.js';
 import { STACKS } from '../operator/stacks/plan.js';
 import { gatherInstall } from './gather.js';
-import { planInstall, rerun } from './install-plan.js';
+import { planInstall, rerun, uninstallCommand } from './install-plan.js';
 import { applyPlan, distDir, embeddedHooks, given, under } from './run-plan.js';
 import { PACKAGE_DIST } from '../shared/paths.js';
 
@@ -39,11 +39,13 @@ Options:
 
 Example:
   sudo srcroute install --parent eth0 eth0v0`,
-  flags: ['dry-run', 'configure-dhcpcd', 'no-command'],
+  // 'purge' only to refuse it in words: install.sh once took `--purge` alone for --uninstall --purge
+  flags: ['dry-run', 'configure-dhcpcd', 'no-command', 'purge'],
   options: ['parent', 'stack', 'node', 'root'],
   positional: { min: 0, max: 255 },
   run: async (args, deps, io, tag) => {
     const prog = tag;
+    if (args.flags.has('purge')) throw new InputError(`--purge goes only with uninstall: ${uninstallCommand(prog)} --purge`);
     const parent = args.options.get('parent');
     const stack = args.options.get('stack');
     if (parent !== undefined && !isInterfaceName(parent)) throw new InputError(`--parent '${parent}' is not a plain interface name`);

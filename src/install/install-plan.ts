@@ -22,6 +22,9 @@ import * as text from './texts.js';
 /** How the messages name a rerun of the installer. */
 export const rerun = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh' : 'sudo srcroute install');
 
+/** How the messages name the uninstaller. */
+export const uninstallCommand = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh --uninstall' : 'sudo srcroute uninstall');
+
 /** The interfaces to install: those named (each checked), else those installed before. */
 export function interfacesOf(asked: readonly string[], list: InstalledList, prog: string): string[] {
   for (const i of asked) if (!isInterfaceName(i)) throw new InputError(`'${i}' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)`);

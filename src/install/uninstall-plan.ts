@@ -10,7 +10,7 @@ import type { UninstallFacts } from './facts.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
-import { rerun } from './install-plan.js';
+import { uninstallCommand } from './install-plan.js';
 import { InputError } from '../shared/errors.js';
 import { isInterfaceName } from '../hook/event.js';
 
@@ -35,7 +35,7 @@ function restoreParents(b: PlanBuilder): void {
 
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
-  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
+  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${uninstallCommand(f.prog)} ...); --dry-run and --root DIR work without`);
   const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false)).sort();
   const stops = recorded(b, 'stop');
   for (const argv of stops) b.run(argv);
