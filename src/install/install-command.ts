@@ -68,6 +68,7 @@ Example:
       configureDhcpcd: args.flags.has('configure-dhcpcd'),
       // the package's own /usr/sbin/srcroute is the command: no second copy in /usr/local (policy 9.1.2)
       command: !args.flags.has('no-command') && distDir() !== PACKAGE_DIST,
+      packaged: distDir() === PACKAGE_DIST,
     }, embeddedHooks(), distDir());
     await applyPlan(planInstall(facts), deps, g, io);
   },

@@ -105,23 +105,24 @@ export function planInstall(f: InstallFacts): Plan {
     list.delete(`backup ${OLD_BUNDLE}`);
     b.changes++;
   }
-  if (f.command) b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command), 0o755);
-  for (const i of ifaces) b.own(`${HOOK_DIR}/${i}.exit-hook`, text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook), 0o755);
+  const undo = text.undoOf(f.packaged);
+  if (f.command) b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command, undo), 0o755);
+  for (const i of ifaces) b.own(`${HOOK_DIR}/${i}.exit-hook`, text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook, undo), 0o755);
 
   // the dispatcher: a block in the admin's /etc/dhcpcd.exit-hook, and the dhclient shim with its enter hook
   const dispatcher = b.file(DISPATCHER)?.content?.toString('utf8');
   if (dispatcher !== undefined && /^[ \t]*(exit|exec)([ \t]|$)/m.test(adminPart(dispatcher, list.has(`nl ${DISPATCHER}`)))) {
     b.warn(`${DISPATCHER} has an exit or exec of its own: srcroute's block at its end may never run`);
   }
-  b.merge(DISPATCHER, block(text.dispatcherWhy, text.dispatcherBody(f.hooks)));
+  b.merge(DISPATCHER, block(text.dispatcherWhy(undo), text.dispatcherBody(f.hooks)));
   b.own(SHIM, text.shimText(f.hooks), 0o644);
   b.own(ENTER, f.hooks.dhclientEnter, 0o644);
 
-  b.own(TABLES, text.tablesText(tables), 0o644);
-  b.own(PROTOS, text.protosText, 0o644);
+  b.own(TABLES, text.tablesText(tables, undo), 0o644);
+  b.own(PROTOS, text.protosText(undo), 0o644);
 
   // Debian's dhcpcd.service: its hooks may write the lock directory (the unit's hardening otherwise untouched)
-  const dropInChanged = f.service !== null && [b.own(DROP_IN, text.dropInText, 0o644), b.own(TMPFILES, text.tmpfilesText, 0o644)].some(Boolean);
+  const dropInChanged = f.service !== null && [b.own(DROP_IN, text.dropInText(undo), 0o644), b.own(TMPFILES, text.tmpfilesText(undo), 0o644)].some(Boolean);
   if (f.service !== null && !f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
 
   // srcroute.env and one IFACE.env per interface, written once and never overwritten
@@ -148,7 +149,7 @@ export function planInstall(f: InstallFacts): Plan {
         b.warn(`${DHCPCD_CONF} already has an 'interface ${i}' section: check that it agrees with srcroute's block`);
       }
     }
-    b.merge(DHCPCD_CONF, block(text.dhcpcdConfWhy, stanza));
+    b.merge(DHCPCD_CONF, block(text.dhcpcdConfWhy(undo), stanza));
   }
 
   // systemd reads the drop-in on daemon-reload, the running dhcpcd.service on its next start, once
@@ -163,7 +164,7 @@ export function planInstall(f: InstallFacts): Plan {
     else {
       b.say(
         `${SERVICE} runs its hooks without ${DROP_IN} until it restarts (they cannot lock until then): ` +
-          `sudo systemctl restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
+          `sudo systemctl try-restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
       );
     }
   }

@@ -135,7 +135,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     // srcroute, a hook the bundle without the operator commands; hooks run jitless
     const body = readFileSync(BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
     const hookBody = readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
-    const program = (first: string) => new RegExp(`^${first.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n//[^\n]*\n// Written by srcroute's install\.sh[^\n]*\n`);
+    const program = (first: string) => new RegExp(`^${first.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n//[^\n]*\n// Written by srcroute install [^\n]*\n`);
     const cmd = sb().read('/usr/local/sbin/srcroute');
     expect(cmd).toMatch(program(`#!${NODE}`));
     expect(cmd.endsWith(body)).toBe(true);
