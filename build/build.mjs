@@ -72,10 +72,12 @@ function manDate() {
 }
 const tmp = mkdtempSync(join(tmpdir(), 'srcroute-build-'));
 try {
-  const r = await build({ entryPoints: [path('man-pages.ts')], outfile: join(tmp, 'man-pages.mjs'), bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'warning' });
-  if (r.errors.length > 0) throw new Error('build/man-pages.ts did not bundle');
-  const { manPages } = await import(pathToFileURL(join(tmp, 'man-pages.mjs')).href);
-  for (const [name, text] of Object.entries(await manPages(pkg.version, manDate()))) writeFileSync(path(`../dist/${name}`), text);
+  const outfile = join(tmp, 'man-pages.mjs');
+  const options = { bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'warning' };
+  await build({ entryPoints: [path('man-pages.ts')], outfile, ...options });
+  const { manPages } = await import(pathToFileURL(outfile).href);
+  const pages = await manPages(pkg.version, manDate());
+  for (const [name, text] of Object.entries(pages)) writeFileSync(path(`../dist/${name}`), text);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

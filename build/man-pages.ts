@@ -7,7 +7,7 @@
 // two-space indented lines are a list of terms (or literal lines when they have no column).
 import { COMMAND_NAMES, helpOf } from '../src/cli.js';
 import { KEYS, defaultConfigText } from '../src/hook/config.js';
-import { CONF_DIR, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, PROTOS, SBIN, SHIM, TABLES } from '../src/install/layout.js';
+import * as layout from '../src/install/layout.js';
 import { usage } from '../src/usage.js';
 
 /** Text for roff: backslashes and hyphens escaped, `code` in bold, no line that starts a request. */
@@ -21,7 +21,9 @@ export function escape(text: string): string {
 
 /** A synopsis or option term: words in bold, UPPERCASE placeholders in italics, brackets roman. */
 export function term(text: string): string {
-  return escape(text).replace(/[A-Za-z0-9_./:=*|\\-]+/g, (w) => (/^[A-Z][A-Z0-9_.]*$/.test(w.replace(/\\-/g, '')) ? `\\fI${w}\\fR` : w === '|' ? w : `\\fB${w}\\fR`));
+  const placeholder = (w: string): boolean => /^[A-Z][A-Z0-9_.]*$/.test(w.replace(/\\-/g, ''));
+  const font = (w: string): string => (placeholder(w) ? `\\fI${w}\\fR` : w === '|' ? w : `\\fB${w}\\fR`);
+  return escape(text).replace(/[A-Za-z0-9_./:=*|\\-]+/g, font);
 }
 
 interface Entry {
@@ -94,20 +96,21 @@ function labelled(text: string, label: string): string[] {
 }
 
 const FILES: readonly (readonly [string, string])[] = [
-  [`${CONF_DIR}/srcroute.env`, 'the defaults for every interface (srcroute.env(5))'],
-  [`${CONF_DIR}/IFACE.env`, 'one interface\'s settings, over the defaults'],
-  [`${HOOK_DIR}/IFACE.exit-hook`, 'the hook dhcpcd runs for IFACE (and the dhclient shim for it)'],
-  [DISPATCHER, 'dhcpcd\'s exit hook: srcroute\'s marked block runs the per-interface hook'],
-  [SHIM, 'the shim that runs it under ISC dhclient'],
-  [ENTER, 'keeps dhclient from putting the lease\'s default route into main'],
-  [TABLES, 'the routing table names (pub = 123, pub1, ...)'],
-  [PROTOS, 'the protocol name: ip rule shows "proto srcroute"'],
-  [DROP_IN, 'lets Debian\'s dhcpcd.service hooks write /run/srcroute'],
-  [SBIN, 'the command, when installed from a clone or the tarball'],
-  [INSTALLED_LIST, 'what srcroute install wrote, for srcroute uninstall'],
+  [`${layout.CONF_DIR}/srcroute.env`, 'the defaults for every interface (srcroute.env(5))'],
+  [`${layout.CONF_DIR}/IFACE.env`, 'one interface\'s settings, over the defaults'],
+  [`${layout.HOOK_DIR}/IFACE.exit-hook`, 'the hook dhcpcd runs for IFACE (and the dhclient shim for it)'],
+  [layout.DISPATCHER, 'dhcpcd\'s exit hook: srcroute\'s marked block runs the per-interface hook'],
+  [layout.SHIM, 'the shim that runs it under ISC dhclient'],
+  [layout.ENTER, 'keeps dhclient from putting the lease\'s default route into main'],
+  [layout.TABLES, 'the routing table names (pub = 123, pub1, ...)'],
+  [layout.PROTOS, 'the protocol name: ip rule shows "proto srcroute"'],
+  [layout.DROP_IN, 'lets Debian\'s dhcpcd.service hooks write /run/srcroute'],
+  [layout.SBIN, 'the command, when installed from a clone or the tarball'],
+  [layout.INSTALLED_LIST, 'what srcroute install wrote, for srcroute uninstall'],
 ];
 
-const files = (fs: readonly (readonly [string, string])[]): string[] => fs.flatMap(([path, what]) => ['.TP', `.I ${escape(path)}`, escape(what)]);
+const files = (fs: readonly (readonly [string, string])[]): string[] =>
+  fs.flatMap(([path, what]) => ['.TP', `.I ${escape(path)}`, escape(what)]);
 
 function srcroute8(helps: readonly (readonly [string, string])[], version: string, date: string): string {
   const commands = helps.map(([name, help]) => ({ name, ...command(help) }));
@@ -159,9 +162,9 @@ function srcrouteEnv5(configHelp: string, version: string, date: string): string
     '.SH NAME',
     'srcroute.env \\- srcroute\'s configuration',
     '.SH SYNOPSIS',
-    `.I ${CONF_DIR}/srcroute.env`,
+    `.I ${layout.CONF_DIR}/srcroute.env`,
     '.br',
-    `.I ${CONF_DIR}/IFACE.env`,
+    `.I ${layout.CONF_DIR}/IFACE.env`,
     '.SH DESCRIPTION',
     '.PP',
     ...intro.map(escape),

@@ -52,7 +52,9 @@ Example:
   positional: { min: 0, max: 255 },
   run: async (args, deps, io, tag) => {
     const prog = tag;
-    if (args.flags.has('purge')) throw new InputError(`--purge goes only with uninstall: ${uninstallCommand(prog)} --purge`);
+    if (args.flags.has('purge')) {
+      throw new InputError(`--purge goes only with uninstall: ${uninstallCommand(prog)} --purge`);
+    }
     const parent = args.options.get('parent');
     const stack = args.options.get('stack');
     if (parent !== undefined && !isInterfaceName(parent)) throw new InputError(`--parent '${parent}' is not a plain interface name`);

@@ -23,7 +23,8 @@ import * as text from './texts.js';
 export const rerun = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh' : 'sudo srcroute install');
 
 /** How the messages name the uninstaller. */
-export const uninstallCommand = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh --uninstall' : 'sudo srcroute uninstall');
+export const uninstallCommand = (prog: string): string =>
+  prog === 'install.sh' ? 'sudo ./install.sh --uninstall' : 'sudo srcroute uninstall';
 
 /** The interfaces to install: those named (each checked), else those installed before. */
 export function interfacesOf(asked: readonly string[], list: InstalledList, prog: string): string[] {
@@ -107,7 +108,10 @@ export function planInstall(f: InstallFacts): Plan {
   }
   const undo = text.undoOf(f.packaged);
   if (f.command) b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command, undo), 0o755);
-  for (const i of ifaces) b.own(`${HOOK_DIR}/${i}.exit-hook`, text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook, undo), 0o755);
+  for (const i of ifaces) {
+    const hook = text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook, undo);
+    b.own(`${HOOK_DIR}/${i}.exit-hook`, hook, 0o755);
+  }
 
   // the dispatcher: a block in the admin's /etc/dhcpcd.exit-hook, and the dhclient shim with its enter hook
   const dispatcher = b.file(DISPATCHER)?.content?.toString('utf8');
@@ -122,7 +126,11 @@ export function planInstall(f: InstallFacts): Plan {
   b.own(PROTOS, text.protosText(undo), 0o644);
 
   // Debian's dhcpcd.service: its hooks may write the lock directory (the unit's hardening otherwise untouched)
-  const dropInChanged = f.service !== null && [b.own(DROP_IN, text.dropInText(undo), 0o644), b.own(TMPFILES, text.tmpfilesText(undo), 0o644)].some(Boolean);
+  const serviceFiles = (): boolean[] => [
+    b.own(DROP_IN, text.dropInText(undo), 0o644),
+    b.own(TMPFILES, text.tmpfilesText(undo), 0o644),
+  ];
+  const dropInChanged = f.service !== null && serviceFiles().some(Boolean);
   if (f.service !== null && !f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
 
   // srcroute.env and one IFACE.env per interface, written once and never overwritten

@@ -8,7 +8,9 @@ import { CONF_DIR, ENV, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TAB
  * (install.sh, or the srcroute command it installed). Each file says so in a comment.
  */
 export const undoOf = (packaged: boolean): string =>
-  packaged ? '`sudo srcroute uninstall` or `apt purge srcroute` removes it' : '`sudo ./install.sh --uninstall` or `sudo srcroute uninstall` removes it';
+  packaged
+    ? 'sudo srcroute uninstall or apt purge srcroute'
+    : 'sudo ./install.sh --uninstall or sudo srcroute uninstall';
 
 export interface Table {
   iface: string;
@@ -30,11 +32,17 @@ export interface HookTexts {
  * A program: a whole bundle behind a #! line naming node by its absolute path (dhcpcd gives hooks
  * its own PATH). A hook is dist/hook.cjs (the bundle without the operator commands), run jitless.
  */
-export function launcher(kind: 'hook' | 'command', node: string, comment: string, bundle: string, undo: string): string {
+export function launcher(
+  kind: 'hook' | 'command',
+  node: string,
+  comment: string,
+  bundle: string,
+  undo: string,
+): string {
   const first = kind === 'hook' ? `#!${ENV} -S ${node} ${HOOK_FLAGS.join(' ')}` : `#!${node}`;
   const from = kind === 'hook' ? 'hook.cjs' : 'srcroute.cjs';
   const body = bundle.slice(bundle.indexOf('\n') + 1);
-  return `${first}\n// ${comment}\n${MARK} from srcroute's dist/${from};\n// ${undo}.\n${body}`;
+  return `${first}\n// ${comment}\n${MARK} from srcroute's dist/${from};\n// ${undo} removes it.\n${body}`;
 }
 
 export const commandComment = 'The srcroute command.';
@@ -46,20 +54,21 @@ export const dispatcherBody = (hooks: HookTexts): string => hooks.dispatcher.rep
 export const shimText = (hooks: HookTexts): string => hooks.dhclientExit + dispatcherBody(hooks);
 
 export function tablesText(tables: readonly Table[], undo: string): string {
-  return `# srcroute: one routing table per interface (written by srcroute install;\n# ${undo}).\n${tables.map((t) => `${t.num}\t${t.name}\n`).join('')}`;
+  const lines = tables.map((t) => `${t.num}\t${t.name}\n`).join('');
+  return `# srcroute: one routing table per interface (${undo} removes it).\n${lines}`;
 }
 
 export const protosText = (undo: string): string =>
-  `# srcroute: the protocol number on its rules and routes (written by srcroute install;\n# ${undo}).\n${PROTO_NUM}\tsrcroute\n`;
+  `# srcroute: the protocol number on its rules and routes (${undo} removes it).\n${PROTO_NUM}\tsrcroute\n`;
 
 /** Debian's dhcpcd.service: ProtectSystem=strict makes /run read-only for its hooks; this opens the lock directory only. */
 export const dropInText = (undo: string): string =>
   `# srcroute: its hooks run inside dhcpcd.service, where ProtectSystem=strict makes /run read-only;\n` +
   `# this lets them write their lock files in ${STATE_DIR}, nothing else. ${TMPFILES} makes the\n` +
-  `# directory at boot. Written by srcroute install; ${undo}.\n[Service]\nReadWritePaths=-${STATE_DIR}\n`;
+  `# directory at boot. ${undo} removes it.\n[Service]\nReadWritePaths=-${STATE_DIR}\n`;
 
 export const tmpfilesText = (undo: string): string =>
-  `# srcroute: its lock directory (written by srcroute install;\n# ${undo}).\nd ${STATE_DIR} 0700 root root -\n`;
+  `# srcroute: its lock directory (${undo} removes it).\nd ${STATE_DIR} 0700 root root -\n`;
 
 /** IFACE.env: the first interface uses srcroute.env's table, every further one its own. */
 export function ifaceEnvText(t: Table): string {
@@ -84,5 +93,5 @@ export function dhcpcdStanza(tables: readonly Table[], bareParents: readonly str
   return s;
 }
 
-export const dispatcherWhy = (undo: string): string => `(added by srcroute install; ${undo.replace(/ it$/, ' this block')})`;
-export const dhcpcdConfWhy = (undo: string): string => `(added by srcroute install --configure-dhcpcd; ${undo})`;
+export const dispatcherWhy = (undo: string): string => `(${undo} removes this block)`;
+export const dhcpcdConfWhy = (undo: string): string => `(from --configure-dhcpcd; ${undo} removes it)`;

@@ -35,8 +35,12 @@ function restoreParents(b: PlanBuilder): void {
 
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
-  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${uninstallCommand(f.prog)} ...); --dry-run and --root DIR work without`);
-  const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && hasMark(f.tree.get(p)?.content ?? '')).sort();
+  if (f.uid !== 0 && !f.dry && !f.staged) {
+    throw new InputError(`must run as root (${uninstallCommand(f.prog)} ...); --dry-run and --root DIR work without`);
+  }
+  const ours = (p: string): boolean =>
+    dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && hasMark(f.tree.get(p)?.content ?? '');
+  const hooks = [...f.tree.keys()].filter(ours).sort();
   const stops = recorded(b, 'stop');
   for (const argv of stops) b.run(argv);
   if (stops.length > 0 && !f.staged) b.steps.push({ op: 'await-clients', ifaces: hooks.map((p) => basename(p, '.exit-hook')) });

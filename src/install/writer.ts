@@ -157,7 +157,9 @@ export class Writer {
     if (left.length === 0) return;
     this.say(`waiting for ${left.join(', ')} to exit`);
     for (let waited = 0; left.length > 0 && waited < CLIENT_EXIT_MS; waited += CLIENT_POLL_MS) {
-      if (waited > 0 && waited % PROGRESS_MS === 0) this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${CLIENT_EXIT_MS / 1000})`);
+      if (waited > 0 && waited % PROGRESS_MS === 0) {
+        this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${CLIENT_EXIT_MS / 1000})`);
+      }
       await this.d.sleep(CLIENT_POLL_MS);
       left = this.d.clientsOf(ifaces);
     }

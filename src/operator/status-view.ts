@@ -18,7 +18,8 @@ function leaseLine(s: InterfaceState): string {
 }
 
 /** The parts of a family's table as the hook judges them ("-": nothing wanted, nothing there). */
-const partsLine = (f: FamilyState | null): string => `rule ${f?.rule ?? '-'}, default ${f?.default ?? '-'}, connected ${f?.connected ?? '-'}`;
+const partsLine = (f: FamilyState | null): string =>
+  `rule ${f?.rule ?? '-'}, default ${f?.default ?? '-'}, connected ${f?.connected ?? '-'}`;
 
 /** `text` in lines of at most `width` columns, each after `indent`. */
 function wrap(text: string, indent: string, width = 80): string[] {
@@ -39,9 +40,10 @@ function wrap(text: string, indent: string, width = 80): string[] {
  *           rule ok, default ok, connected ok
  */
 function block(s: InterfaceState): string[] {
-  const table = s.table ? (s.table.name === String(s.table.number) ? s.table.name : `${s.table.name} (${s.table.number})`) : '?';
-  const lines = [`${s.iface}: table ${table}, rp_filter ${s.rpFilter}`, `  ipv4  ${leaseLine(s)}`, `        ${partsLine(s.ipv4)}`];
-  lines.push(`  ipv6  ${ipv6Line(s)}`);
+  const t = s.table;
+  const named = t && t.name !== String(t.number) ? `${t.name} (${t.number})` : t?.name;
+  const lines = [`${s.iface}: table ${named ?? '?'}, rp_filter ${s.rpFilter}`];
+  lines.push(`  ipv4  ${leaseLine(s)}`, `        ${partsLine(s.ipv4)}`, `  ipv6  ${ipv6Line(s)}`);
   if (s.ipv6 !== null) lines.push(`        ${partsLine(s.ipv6)}`);
   if (s.problem !== null) lines.push(...wrap(`problem: ${s.problem}`, '  '));
   return lines;
