@@ -424,7 +424,7 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
     const r = install(root, 'eth0v0');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('removed /usr/local/lib/srcroute/srcroute.cjs');
+    expect(r.stdout).toContain(`removed ${root}/usr/local/lib/srcroute/srcroute.cjs`); // --root: named where it is
     expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).not.toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
     expect(install(root, '--uninstall', '--purge').code).toBe(0);
     expect(tree(root)).toBe('. 700 root d\n');
