@@ -520,6 +520,7 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     const help = run(['sh', INSTALL, '--help']).stdout;
     expect(help).toMatch(/^Usage: sudo \.\/install\.sh/);
     expect(help).toContain('\nUsage: srcroute install');
+    expect(help.split('\n').filter((l) => l.length > 80), 'an 80-column console').toEqual([]);
     expect(run(['sh', INSTALL, '--uninstall', '--help']).stdout).toContain('\nUsage: srcroute uninstall');
     for (const [args, message] of [
       [['eth0/v0'], /^install\.sh: 'eth0\/v0' is not a plain interface name/],
