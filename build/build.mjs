@@ -5,8 +5,14 @@
 // one CommonJS file, runnable by the Node that Debian 12 and Raspberry Pi OS ship (18), with a
 // shebang and the run bit. Not minified: admins read what runs as root on their router. Type
 // checking is `tsc --noEmit`'s job, not this script's.
+// Then the man pages, srcroute(8) and srcroute.env(5), from the help texts and the config's keys
+// (build/man-pages.ts), into dist/ too, dated by the last commit (SOURCE_DATE_EPOCH overrides).
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const path = (p) => new URL(p, import.meta.url).pathname;
@@ -23,7 +29,9 @@ const hookOnly = {
   },
 };
 
-const banner = `#!/usr/bin/env node\n// srcroute ${pkg.version}: built from src/ by build/build.mjs; see README.md.`;
+// Both bundles are installed as they are (the .deb's /usr/lib/srcroute) or behind a launcher's #!
+// line (src/install/texts.ts): the banner names the program, not how this tree builds it.
+const banner = `#!/usr/bin/env node\n// srcroute ${pkg.version}`;
 /** One CommonJS file's text from `entry`. */
 async function bundle(entry, plugins = []) {
   const r = await build({
@@ -55,3 +63,21 @@ write('../dist/srcroute.cjs', `${banner}\n${await bundle('../src/bin.ts')}`);
 const hookBundle = await bundle('../src/bin.ts', [hookOnly]);
 if (hookBundle.includes('*\\/')) throw new Error('the hook bundle has a "*\\/" of its own: it could not be held in a comment and given back exactly');
 write('../dist/hook.cjs', `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${hookBundle.replaceAll('*/', '*\\/')}${BUNDLE_END}`);
+
+/** The man pages' date: SOURCE_DATE_EPOCH, else the last commit's (a clone), else today. */
+function manDate() {
+  const git = spawnSync('git', ['-C', path('..'), 'log', '-1', '--format=%ct'], { encoding: 'utf8' });
+  const epoch = process.env.SOURCE_DATE_EPOCH ?? (git.status === 0 ? git.stdout.trim() : '');
+  return (/^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date()).toISOString().slice(0, 10);
+}
+const tmp = mkdtempSync(join(tmpdir(), 'srcroute-build-'));
+try {
+  const outfile = join(tmp, 'man-pages.mjs');
+  const options = { bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'warning' };
+  await build({ entryPoints: [path('man-pages.ts')], outfile, ...options });
+  const { manPages } = await import(pathToFileURL(outfile).href);
+  const pages = await manPages(pkg.version, manDate());
+  for (const [name, text] of Object.entries(pages)) writeFileSync(path(`../dist/${name}`), text);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

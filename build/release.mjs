@@ -1,10 +1,12 @@
 // Makes the release files from the bundles `npm run build` made (`npm run release` runs both), for
 // a box with Node and no npm, compiler or registry (issue 16):
 //   srcroute-VERSION.tar.gz   srcroute-VERSION/{install.sh, dist/srcroute.cjs, dist/hook.cjs,
+//                             dist/srcroute.8, dist/srcroute.env.5 (`man dist/srcroute.8`),
 //                             hooks/, README.md, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`
 //                             runs from it as from a clone (install.sh builds only without dist/)
 //   srcroute_VERSION_all.deb  the same tree in /usr/lib/srcroute, /usr/sbin/srcroute a link to
-//                             its bundle, the docs Debian policy asks for, and build/debian's
+//                             its bundle, the man pages build/build.mjs made (build/man-pages.ts),
+//                             the docs Debian policy asks for, and build/debian's
 //                             control file and maintainer scripts; built with dpkg-deb
 // into OUTDIR (default dist/release). Reproducible: every mtime is SOURCE_DATE_EPOCH (default:
 // the last commit's time), entries sorted by name, owned by root:root, modes set here, gzip -n.
@@ -31,7 +33,9 @@ const die = (msg) => {
 
 const epoch = process.env.SOURCE_DATE_EPOCH ?? runOk(['git', '-C', repo, 'log', '-1', '--format=%ct']).trim();
 if (!/^\d+$/.test(epoch)) die(`SOURCE_DATE_EPOCH '${epoch}' is not a number of seconds`);
-for (const f of ['dist/srcroute.cjs', 'dist/hook.cjs']) {
+/** The man pages by section: the build makes them from the help texts (build/man-pages.ts). */
+const MAN_PAGES = [['srcroute.8', 8], ['srcroute.env.5', 5]];
+for (const f of ['dist/srcroute.cjs', 'dist/hook.cjs', ...MAN_PAGES.map(([page]) => `dist/${page}`)]) {
   if (!existsSync(join(repo, f))) die(`${f} is missing: run \`npm run build\` first (\`npm run release\` does)`);
 }
 // The Debian changelog's newest entry is the version being released (one place: package.json).
@@ -70,35 +74,6 @@ function normalize(dir) {
   walk(dir);
 }
 
-/** `srcroute --help` as a man page (Debian policy 12.1: a program in /usr/sbin has one). */
-function manPage() {
-  const help = runOk([process.execPath, join(repo, 'dist/srcroute.cjs'), '--help']);
-  const date = new Date(Number(epoch) * 1000).toISOString().slice(0, 10);
-  const roff = help
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.replace(/\\/g, '\\e').replace(/^([.'])/, '\\&$1'))
-    .join('\n');
-  return [
-    `.TH SRCROUTE 8 "${date}" "srcroute ${version}" "System Administration"`,
-    '.SH NAME',
-    'srcroute \\- source routing that follows a DHCP lease',
-    '.SH SYNOPSIS',
-    '.B srcroute',
-    '[\\fICOMMAND\\fR] [\\fIOPTIONS\\fR]',
-    '.SH DESCRIPTION',
-    '.nf',
-    roff,
-    '.fi',
-    '.SH SEE ALSO',
-    '.BR ip (8),',
-    '.BR dhcpcd (8),',
-    '.BR dhclient-script (8),',
-    '/usr/share/doc/srcroute/README.md.gz',
-    '',
-  ].join('\n');
-}
-
 /** LICENSE as a machine-readable debian/copyright (the MIT license is "Expat" there). */
 function copyright() {
   const license = readFileSync(join(repo, 'LICENSE'), 'utf8');
@@ -127,6 +102,7 @@ function tarball(stage) {
   const top = `srcroute-${version}`;
   const dir = join(stage, top);
   copyProgram(dir);
+  for (const [page] of MAN_PAGES) put(dir, `dist/${page}`, readFileSync(join(repo, 'dist', page)), 0o644);
   put(dir, 'README.md', readFileSync(join(repo, 'README.md')), 0o644);
   put(dir, 'LICENSE', readFileSync(join(repo, 'LICENSE')), 0o644);
   normalize(dir);
@@ -143,8 +119,10 @@ function deb(root) {
   copyProgram(lib);
   mkdirSync(join(root, 'usr/sbin'), { recursive: true });
   symlinkSync('../lib/srcroute/dist/srcroute.cjs', join(root, 'usr/sbin/srcroute'));
-  put(root, 'usr/share/man/man8/srcroute.8', manPage(), 0o644);
-  gzip(join(root, 'usr/share/man/man8/srcroute.8'));
+  for (const [page, section] of MAN_PAGES) {
+    put(root, `usr/share/man/man${section}/${page}`, readFileSync(join(repo, 'dist', page)), 0o644);
+    gzip(join(root, `usr/share/man/man${section}/${page}`));
+  }
   put(doc, 'copyright', copyright(), 0o644);
   put(doc, 'changelog', readFileSync(join(repo, 'build/debian/changelog')), 0o644);
   gzip(join(doc, 'changelog'));

@@ -54,16 +54,22 @@ type Entry =
 
 const COMMANDS: Record<string, Entry> = {
   hook: { operator: false, load: async () => hook },
-  flush: { operator: false, load: async () => (await import('./hook/flush.js')).command },
-  config: { operator: false, load: async () => (await import('./hook/config-command.js')).command },
-  sync: { operator: true, load: async () => (await import('./operator/commands/sync.js')).command },
+  install: { operator: true, load: async () => (await import('./install/install-command.js')).command },
   status: { operator: true, load: async () => (await import('./operator/commands/status.js')).command },
   check: { operator: true, load: async () => (await import('./operator/commands/check.js')).command },
+  sync: { operator: true, load: async () => (await import('./operator/commands/sync.js')).command },
+  uninstall: { operator: true, load: async () => (await import('./install/uninstall-command.js')).command },
   mac: { operator: true, load: async () => (await import('./operator/commands/mac.js')).command },
   macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },
-  install: { operator: true, load: async () => (await import('./install/install-command.js')).command },
-  uninstall: { operator: true, load: async () => (await import('./install/uninstall-command.js')).command },
+  flush: { operator: false, load: async () => (await import('./hook/flush.js')).command },
+  config: { operator: false, load: async () => (await import('./hook/config-command.js')).command },
 };
+
+/** The command words, in the order a newcomer needs them (srcroute --help and srcroute(8) list them so). */
+export const COMMAND_NAMES = Object.keys(COMMANDS).filter((name) => name !== 'hook');
+
+/** A command's help text (srcroute(8) is made of them: build/man-pages.ts). */
+export const helpOf = async (name: string): Promise<string> => (await COMMANDS[name]!.load()).help;
 
 /**
  * Split argv by what `command` takes, with node:util's parseArgs (strict: `--opt value`,

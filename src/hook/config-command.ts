@@ -7,7 +7,11 @@ import type { Deps } from './hook.js';
 export const command: Command<Deps> = {
   help: `Usage: srcroute config --defaults
 
-Print the commented default /etc/srcroute/srcroute.env: every key, its default, what it does.
+Print the commented default /etc/srcroute/srcroute.env: every key, its
+default, what it does (srcroute.env(5)).
+
+Options:
+  --defaults  print the defaults (the only thing this command does)
 
 Example:
   srcroute config --defaults > /etc/srcroute/srcroute.env`,

@@ -29,9 +29,12 @@ export async function runFlush(deps: Deps, dry: boolean, report: Report): Promis
 export const command: Command<Deps> = {
   help: `Usage: srcroute flush [--dry-run]
 
-Remove every rule and route that carries srcroute's protocol number, in every table, for
-every interface, IPv4 and IPv6. Rules and routes srcroute did not make stay. The uninstaller
-runs it.
+Remove every rule and route that carries srcroute's protocol number, in every
+table, for every interface, IPv4 and IPv6. Rules and routes srcroute did not
+make stay. The uninstaller runs it.
+
+Options:
+  --dry-run  print the ip commands instead of running them
 
 Example:
   srcroute flush --dry-run      # show the ip commands, change nothing`,

@@ -60,6 +60,8 @@ export interface InstallFacts extends Common {
   configureDhcpcd: boolean;
   /** Install the srcroute command as /usr/local/sbin/srcroute (false: a package provides it). */
   command: boolean;
+  /** Run from the Debian package (its files say how to undo them in its words: texts.ts undoOf). */
+  packaged: boolean;
   /** The node the launchers name, and where that path really leads. */
   node: string;
   nodeReal: string;

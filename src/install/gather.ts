@@ -135,6 +135,7 @@ export interface InstallArgs {
   node: string;
   configureDhcpcd: boolean;
   command: boolean;
+  packaged: boolean;
 }
 
 export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallArgs, hooks: HookTexts, dist: string): Promise<InstallFacts> {
@@ -177,6 +178,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     ifaces,
     configureDhcpcd: args.configureDhcpcd,
     command: args.command,
+    packaged: args.packaged,
     node: args.node,
     nodeReal,
     envSplitWorks: envCheck.code === 0,

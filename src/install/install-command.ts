@@ -7,43 +7,54 @@ import type { Command } from '../shared/command.js';
 import type { OperatorDeps } from '../operator/deps.js';
 import { STACKS } from '../operator/stacks/plan.js';
 import { gatherInstall } from './gather.js';
-import { planInstall, rerun } from './install-plan.js';
+import { planInstall, rerun, uninstallCommand } from './install-plan.js';
 import { applyPlan, distDir, embeddedHooks, given, under } from './run-plan.js';
 import { PACKAGE_DIST } from '../shared/paths.js';
 
 export const command: Command<OperatorDeps> = {
-  help: `Usage: srcroute install [options] IFACE [IFACE ...]
-       srcroute install --parent ETH [--stack nm|networkd|ifupdown|dhcpcd] IFACE
+  help: `Usage: srcroute install [OPTION ...] IFACE [IFACE ...]
+       srcroute install --parent ETH [--stack STACK] IFACE
 
-Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the srcroute command in
-/usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each a whole bundle; the hooks run node
---jitless), a marked block in /etc/dhcpcd.exit-hook, the dhclient shim and enter hook in
-/etc/dhcp, the routing tables (pub = 123 for the first interface, one more per further
-interface) and protocol 213 in /etc/iproute2, /etc/srcroute/srcroute.env and IFACE.env (never
-overwritten), and, under Debian's dhcpcd.service, a drop-in that lets its hooks write
-/run/srcroute. Without IFACE it updates the interfaces already installed. A second run changes
-nothing. What it wrote is listed in /usr/local/lib/srcroute/installed.list, for
-\`srcroute uninstall\`.
+Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the srcroute
+command in /usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each a whole
+bundle; the hooks run node --jitless), a marked block in /etc/dhcpcd.exit-hook,
+the dhclient shim and enter hook in /etc/dhcp, the routing tables (pub = 123
+for the first interface, one more per further interface) and protocol 213 in
+/etc/iproute2, /etc/srcroute/srcroute.env and IFACE.env (never overwritten),
+and, under Debian's dhcpcd.service, a drop-in that lets its hooks write
+/run/srcroute. Without IFACE it updates the interfaces already installed. A
+second run changes nothing. What it wrote is listed in
+/usr/local/lib/srcroute/installed.list, for \`srcroute uninstall\`.
 
 Options:
-  --parent ETH        also set up the macvlan on ETH (the modem's link) in the network stack's own
-                      configuration, with its stable MAC (srcroute mac), and its DHCP client
-  --stack STACK       the stack to set up instead of the one that runs: nm, networkd, ifupdown,
-                      dhcpcd (Debian's dhcpcd.service)
-  --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
-  --node PATH         the node the hooks run with (default: the one running this)
-  --no-command        do not write /usr/local/sbin/srcroute (a package provides the command; so
-                      when run from the Debian package, which has /usr/sbin/srcroute)
-  --root DIR          stage every file under DIR (packaging, tests); run nothing, no kernel change
-  --dry-run           print what would be written, changed or run; change nothing
+  --parent ETH        also set up the macvlan on ETH (the modem's link) in the
+                      network stack's own configuration, with its stable MAC
+                      (srcroute mac), and its DHCP client
+  --stack STACK       the stack to set up instead of the one that runs: nm,
+                      networkd, ifupdown, dhcpcd (Debian's dhcpcd.service)
+  --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a
+                      marked block)
+  --node PATH         the node the hooks run with (default: the one running
+                      this)
+  --no-command        do not write /usr/local/sbin/srcroute (a package
+                      provides the command; so when run from the Debian
+                      package, which has /usr/sbin/srcroute)
+  --root DIR          stage every file under DIR (packaging, tests); run
+                      nothing, no kernel change
+  --dry-run           print what would be written, changed or run; change
+                      nothing
 
 Example:
   sudo srcroute install --parent eth0 eth0v0`,
-  flags: ['dry-run', 'configure-dhcpcd', 'no-command'],
+  // 'purge' only to refuse it in words: install.sh once took `--purge` alone for --uninstall --purge
+  flags: ['dry-run', 'configure-dhcpcd', 'no-command', 'purge'],
   options: ['parent', 'stack', 'node', 'root'],
   positional: { min: 0, max: 255 },
   run: async (args, deps, io, tag) => {
     const prog = tag;
+    if (args.flags.has('purge')) {
+      throw new InputError(`--purge goes only with uninstall: ${uninstallCommand(prog)} --purge`);
+    }
     const parent = args.options.get('parent');
     const stack = args.options.get('stack');
     if (parent !== undefined && !isInterfaceName(parent)) throw new InputError(`--parent '${parent}' is not a plain interface name`);
@@ -59,6 +70,7 @@ Example:
       configureDhcpcd: args.flags.has('configure-dhcpcd'),
       // the package's own /usr/sbin/srcroute is the command: no second copy in /usr/local (policy 9.1.2)
       command: !args.flags.has('no-command') && distDir() !== PACKAGE_DIST,
+      packaged: distDir() === PACKAGE_DIST,
     }, embeddedHooks(), distDir());
     await applyPlan(planInstall(facts), deps, g, io);
   },

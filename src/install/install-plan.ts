@@ -22,6 +22,10 @@ import * as text from './texts.js';
 /** How the messages name a rerun of the installer. */
 export const rerun = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh' : 'sudo srcroute install');
 
+/** How the messages name the uninstaller. */
+export const uninstallCommand = (prog: string): string =>
+  prog === 'install.sh' ? 'sudo ./install.sh --uninstall' : 'sudo srcroute uninstall';
+
 /** The interfaces to install: those named (each checked), else those installed before. */
 export function interfacesOf(asked: readonly string[], list: InstalledList, prog: string): string[] {
   for (const i of asked) if (!isInterfaceName(i)) throw new InputError(`'${i}' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)`);
@@ -102,23 +106,31 @@ export function planInstall(f: InstallFacts): Plan {
     list.delete(`backup ${OLD_BUNDLE}`);
     b.changes++;
   }
-  if (f.command) b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command), 0o755);
-  for (const i of ifaces) b.own(`${HOOK_DIR}/${i}.exit-hook`, text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook), 0o755);
+  const undo = text.undoOf(f.packaged);
+  if (f.command) b.own(SBIN, text.launcher('command', f.node, text.commandComment, f.bundles.command, undo), 0o755);
+  for (const i of ifaces) {
+    const hook = text.launcher('hook', f.node, text.hookComment(i), f.bundles.hook, undo);
+    b.own(`${HOOK_DIR}/${i}.exit-hook`, hook, 0o755);
+  }
 
   // the dispatcher: a block in the admin's /etc/dhcpcd.exit-hook, and the dhclient shim with its enter hook
   const dispatcher = b.file(DISPATCHER)?.content?.toString('utf8');
   if (dispatcher !== undefined && /^[ \t]*(exit|exec)([ \t]|$)/m.test(adminPart(dispatcher, list.has(`nl ${DISPATCHER}`)))) {
     b.warn(`${DISPATCHER} has an exit or exec of its own: srcroute's block at its end may never run`);
   }
-  b.merge(DISPATCHER, block(text.dispatcherWhy, text.dispatcherBody(f.hooks)));
+  b.merge(DISPATCHER, block(text.dispatcherWhy(undo), text.dispatcherBody(f.hooks)));
   b.own(SHIM, text.shimText(f.hooks), 0o644);
   b.own(ENTER, f.hooks.dhclientEnter, 0o644);
 
-  b.own(TABLES, text.tablesText(tables), 0o644);
-  b.own(PROTOS, text.protosText, 0o644);
+  b.own(TABLES, text.tablesText(tables, undo), 0o644);
+  b.own(PROTOS, text.protosText(undo), 0o644);
 
   // Debian's dhcpcd.service: its hooks may write the lock directory (the unit's hardening otherwise untouched)
-  const dropInChanged = f.service !== null && [b.own(DROP_IN, text.dropInText, 0o644), b.own(TMPFILES, text.tmpfilesText, 0o644)].some(Boolean);
+  const serviceFiles = (): boolean[] => [
+    b.own(DROP_IN, text.dropInText(undo), 0o644),
+    b.own(TMPFILES, text.tmpfilesText(undo), 0o644),
+  ];
+  const dropInChanged = f.service !== null && serviceFiles().some(Boolean);
   if (f.service !== null && !f.staged && !f.dry) b.steps.push({ op: 'state-dir', path: STATE_DIR });
 
   // srcroute.env and one IFACE.env per interface, written once and never overwritten
@@ -145,7 +157,7 @@ export function planInstall(f: InstallFacts): Plan {
         b.warn(`${DHCPCD_CONF} already has an 'interface ${i}' section: check that it agrees with srcroute's block`);
       }
     }
-    b.merge(DHCPCD_CONF, block(text.dhcpcdConfWhy, stanza));
+    b.merge(DHCPCD_CONF, block(text.dhcpcdConfWhy(undo), stanza));
   }
 
   // systemd reads the drop-in on daemon-reload, the running dhcpcd.service on its next start, once
@@ -160,7 +172,7 @@ export function planInstall(f: InstallFacts): Plan {
     else {
       b.say(
         `${SERVICE} runs its hooks without ${DROP_IN} until it restarts (they cannot lock until then): ` +
-          `sudo systemctl restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
+          `sudo systemctl try-restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
       );
     }
   }

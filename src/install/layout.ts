@@ -31,8 +31,12 @@ export const TMPFILES = '/etc/tmpfiles.d/srcroute.conf';
 export const BEGIN = DISPATCHER_MARKER;
 export const END = DISPATCHER_MARKER.replaceAll('>', '<');
 
-/** Every program the installer writes carries this line (old launchers too): uninstall finds them by it. */
-export const MARK = "// Written by srcroute's install.sh";
+/** Every program the installer writes carries this line: uninstall finds them by it. */
+export const MARK = '// Written by srcroute install';
+/** The same line as earlier versions wrote it (0.1.0 and before): their programs uninstall too. */
+export const OLD_MARKS = ["// Written by srcroute's install.sh"] as const;
+/** Whether TEXT is a program the installer wrote, by this version or an earlier one. */
+export const hasMark = (text: string | Buffer): boolean => [MARK, ...OLD_MARKS].some((m) => text.includes(m));
 /**
  * The hooks' #! line: env -S passes node more than one argument. --jitless because Debian's
  * dhcpcd.service denies the JIT (MemoryDenyWriteExecute=yes), --no-expose-wasm because V8 warns

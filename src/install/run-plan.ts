@@ -55,6 +55,10 @@ export async function applyPlan(plan: Plan, deps: OperatorDeps, g: Given, io: Io
         .filter((c) => c.ifaces !== 'all' && ifaces.some((i) => clientsOf([c], i).length > 0))
         .map(describeClient),
     sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+    every: (ms, tick) => {
+      const timer = setInterval(tick, ms);
+      return () => clearInterval(timer);
+    },
     flush: (dry) => runFlush(deps, dry, reportTo(io, 'srcroute flush')),
   });
   await writer.apply(plan);

@@ -2,6 +2,16 @@
 // operator/stacks/'s): pure functions of what the plan decided.
 import { CONF_DIR, ENV, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 
+/**
+ * What removes a file the installer wrote, in the words of the way srcroute came: the Debian
+ * package (its `srcroute install`; apt purge runs the uninstaller too) or a tarball or clone
+ * (install.sh, or the srcroute command it installed). Each file says so in a comment.
+ */
+export const undoOf = (packaged: boolean): string =>
+  packaged
+    ? 'sudo srcroute uninstall or apt purge srcroute'
+    : 'sudo ./install.sh --uninstall or sudo srcroute uninstall';
+
 export interface Table {
   iface: string;
   num: number;
@@ -22,11 +32,17 @@ export interface HookTexts {
  * A program: a whole bundle behind a #! line naming node by its absolute path (dhcpcd gives hooks
  * its own PATH). A hook is dist/hook.cjs (the bundle without the operator commands), run jitless.
  */
-export function launcher(kind: 'hook' | 'command', node: string, comment: string, bundle: string): string {
+export function launcher(
+  kind: 'hook' | 'command',
+  node: string,
+  comment: string,
+  bundle: string,
+  undo: string,
+): string {
   const first = kind === 'hook' ? `#!${ENV} -S ${node} ${HOOK_FLAGS.join(' ')}` : `#!${node}`;
   const from = kind === 'hook' ? 'hook.cjs' : 'srcroute.cjs';
   const body = bundle.slice(bundle.indexOf('\n') + 1);
-  return `${first}\n// ${comment}\n${MARK} (--uninstall removes it) from dist/${from}.\n${body}`;
+  return `${first}\n// ${comment}\n${MARK} from srcroute's dist/${from};\n// ${undo} removes it.\n${body}`;
 }
 
 export const commandComment = 'The srcroute command.';
@@ -37,26 +53,29 @@ export const dispatcherBody = (hooks: HookTexts): string => hooks.dispatcher.rep
 
 export const shimText = (hooks: HookTexts): string => hooks.dhclientExit + dispatcherBody(hooks);
 
-export function tablesText(tables: readonly Table[]): string {
-  return `# srcroute: one routing table per interface (written by install.sh; --uninstall removes it).\n${tables.map((t) => `${t.num}\t${t.name}\n`).join('')}`;
+export function tablesText(tables: readonly Table[], undo: string): string {
+  const lines = tables.map((t) => `${t.num}\t${t.name}\n`).join('');
+  return `# srcroute: one routing table per interface (${undo} removes it).\n${lines}`;
 }
 
-export const protosText = `# srcroute: the protocol number on its rules and routes (written by install.sh).\n${PROTO_NUM}\tsrcroute\n`;
+export const protosText = (undo: string): string =>
+  `# srcroute: the protocol number on its rules and routes (${undo} removes it).\n${PROTO_NUM}\tsrcroute\n`;
 
 /** Debian's dhcpcd.service: ProtectSystem=strict makes /run read-only for its hooks; this opens the lock directory only. */
-export const dropInText =
+export const dropInText = (undo: string): string =>
   `# srcroute: its hooks run inside dhcpcd.service, where ProtectSystem=strict makes /run read-only;\n` +
-  `# this lets them write their lock files in ${STATE_DIR}, nothing else (written by install.sh;\n` +
-  `# --uninstall removes it). ${TMPFILES} makes the directory at boot.\n[Service]\nReadWritePaths=-${STATE_DIR}\n`;
+  `# this lets them write their lock files in ${STATE_DIR}, nothing else. ${TMPFILES} makes the\n` +
+  `# directory at boot. ${undo} removes it.\n[Service]\nReadWritePaths=-${STATE_DIR}\n`;
 
-export const tmpfilesText = `# srcroute: its lock directory (written by install.sh; --uninstall removes it).\nd ${STATE_DIR} 0700 root root -\n`;
+export const tmpfilesText = (undo: string): string =>
+  `# srcroute: its lock directory (${undo} removes it).\nd ${STATE_DIR} 0700 root root -\n`;
 
 /** IFACE.env: the first interface uses srcroute.env's table, every further one its own. */
 export function ifaceEnvText(t: Table): string {
   const head = `# srcroute settings for ${t.iface} only (dotenv, parsed and never executed). Any key of\n# ${CONF_DIR}/srcroute.env except PROTOCOL can be set here and overrides it.\n`;
   return t.num === FIRST_TABLE
     ? `${head}# ${t.iface} uses TABLE=pub (${t.num}) from srcroute.env.\n#TABLE=pub\n`
-    : `${head}# install.sh gave ${t.iface} its own table ${t.name} (${t.num}), registered in ${TABLES}.\nTABLE=${t.name}\n`;
+    : `${head}# srcroute install gave ${t.iface} its own table ${t.name} (${t.num}), registered in ${TABLES}.\nTABLE=${t.name}\n`;
 }
 
 /**
@@ -74,5 +93,5 @@ export function dhcpcdStanza(tables: readonly Table[], bareParents: readonly str
   return s;
 }
 
-export const dispatcherWhy = "(added by srcroute's install.sh; ./install.sh --uninstall removes this block)";
-export const dhcpcdConfWhy = "(added by srcroute's install.sh --configure-dhcpcd; ./install.sh --uninstall removes it)";
+export const dispatcherWhy = (undo: string): string => `(${undo} removes this block)`;
+export const dhcpcdConfWhy = (undo: string): string => `(from --configure-dhcpcd; ${undo} removes it)`;

@@ -10,17 +10,19 @@ import { applyPlan, given } from './run-plan.js';
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute uninstall [--purge] [--root DIR] [--dry-run]
 
-Stops the DHCP clients srcroute set up (--parent) and waits until they have exited (up to 60 s),
-removes srcroute's rules and routes from the kernel and its state in /run/srcroute, then
-everything \`srcroute install\` wrote (listed in
-/usr/local/lib/srcroute/installed.list): files it created go, the admin's files it replaced
-come back, its marked blocks come out. /etc and /usr/local are as they were before the install,
-byte for byte, but for /etc/srcroute, which stays unless --purge; the modem's port (--parent) is
-set down again if it was down, with its IPv6 accept_ra as it was.
+Stops the DHCP clients srcroute set up (--parent) and waits until they have
+exited (up to 60 s), removes srcroute's rules and routes from the kernel and
+its state in /run/srcroute, then everything \`srcroute install\` wrote (listed
+in /usr/local/lib/srcroute/installed.list): files it created go, the admin's
+files it replaced come back, its marked blocks come out. /etc and /usr/local
+are as they were before the install, byte for byte, but for /etc/srcroute,
+which stays unless --purge; the modem's port (--parent) is set down again if
+it was down, with its IPv6 accept_ra as it was.
 
 Options:
   --purge     also remove /etc/srcroute (your settings)
-  --root DIR  the install staged under DIR; no command runs, the kernel is not touched
+  --root DIR  the install staged under DIR; no command runs, the kernel is not
+              touched
   --dry-run   print what would be removed or run; change nothing
 
 Example:

@@ -7,10 +7,10 @@
 // backups go last, then the directories install created, when empty.
 import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
-import { rerun } from './install-plan.js';
+import { uninstallCommand } from './install-plan.js';
 import { InputError } from '../shared/errors.js';
 import { isInterfaceName } from '../hook/event.js';
 
@@ -35,8 +35,12 @@ function restoreParents(b: PlanBuilder): void {
 
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
-  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
-  const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false)).sort();
+  if (f.uid !== 0 && !f.dry && !f.staged) {
+    throw new InputError(`must run as root (${uninstallCommand(f.prog)} ...); --dry-run and --root DIR work without`);
+  }
+  const ours = (p: string): boolean =>
+    dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && hasMark(f.tree.get(p)?.content ?? '');
+  const hooks = [...f.tree.keys()].filter(ours).sort();
   const stops = recorded(b, 'stop');
   for (const argv of stops) b.run(argv);
   if (stops.length > 0 && !f.staged) b.steps.push({ op: 'await-clients', ifaces: hooks.map((p) => basename(p, '.exit-hook')) });

@@ -27,6 +27,8 @@ export interface WriterDeps {
   clientsOf: (ifaces: readonly string[]) => string[];
   /** Waits MS milliseconds. */
   sleep: (ms: number) => Promise<void>;
+  /** Calls TICK every MS milliseconds until the returned function is called. */
+  every: (ms: number, tick: () => void) => () => void;
   /** `srcroute flush` (dry: its --dry-run). */
   flush: (dry: boolean) => Promise<void>;
 }
@@ -36,12 +38,15 @@ const COMMAND_TIMEOUT_MS = 300_000;
 /** How long a stopped DHCP client may take to run its last hooks (seconds each under emulation) and exit. */
 const CLIENT_EXIT_MS = 60_000;
 const CLIENT_POLL_MS = 200;
+/** A wait longer than this says, every as long, that it still waits: nobody should think it hangs. */
+const PROGRESS_MS = 5_000;
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
 export class Writer {
   constructor(private readonly d: WriterDeps) {}
 
+  /** Where PATH is written (--root DIR: under DIR), and so what the messages name. */
   private at(path: string): string {
     return this.d.root === '' ? path : `${this.d.root}${path}`;
   }
@@ -72,7 +77,7 @@ export class Writer {
       case 'record':
         return dry ? undefined : this.record(s.list);
       case 'mkdir':
-        if (dry) return this.say(`would create directory ${s.path}`);
+        if (dry) return this.say(`would create directory ${this.at(s.path)}`);
         mkdirSync(this.at(s.path));
         chmodSync(this.at(s.path), 0o755);
         if (this.d.chown) chownSync(this.at(s.path), 0, 0);
@@ -84,24 +89,24 @@ export class Writer {
           mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
           return writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
         }
-        if (dry) return this.say(`would ${s.verb} ${s.path}`);
+        if (dry) return this.say(`would ${s.verb} ${this.at(s.path)}`);
         writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
-        return this.say(`${s.verb === 'restore' ? 'restored' : 'wrote'} ${s.path}`);
+        return this.say(`${s.verb === 'restore' ? 'restored' : 'wrote'} ${this.at(s.path)}`);
       }
       case 'remove':
-        if (dry) return this.say(`would remove ${s.path}`);
+        if (dry) return this.say(`would remove ${this.at(s.path)}`);
         rmSync(this.at(s.path), { force: true });
-        return this.say(`removed ${s.path}`);
+        return this.say(`removed ${this.at(s.path)}`);
       case 'remove-tree':
-        if (dry) return s.quiet ? undefined : this.say(`would remove ${s.path}`);
+        if (dry) return s.quiet ? undefined : this.say(`would remove ${this.at(s.path)}`);
         rmSync(this.at(s.path), { recursive: true, force: true });
-        return s.quiet ? undefined : this.say(`removed ${s.path}`);
+        return s.quiet ? undefined : this.say(`removed ${this.at(s.path)}`);
       case 'rmdir':
-        if (dry) return this.say(`would remove directory ${s.path} if empty`);
+        if (dry) return this.say(`would remove directory ${this.at(s.path)} if empty`);
         if (!existsSync(this.at(s.path))) return;
-        if (readdirSync(this.at(s.path)).length > 0) return this.say(`kept ${s.path} (not empty)`);
+        if (readdirSync(this.at(s.path)).length > 0) return this.say(`kept ${this.at(s.path)} (not empty)`);
         rmdirSync(this.at(s.path));
-        return this.say(`removed directory ${s.path}`);
+        return this.say(`removed directory ${this.at(s.path)}`);
       case 'state-dir':
         try {
           mkdirSync(this.at(s.path), { mode: 0o700 });
@@ -139,7 +144,7 @@ export class Writer {
         if (this.d.root !== '') return this.say(`--root: not running: ${line}`);
         if (dry) return this.say(`would run: ${line}`);
         this.say(`running: ${line}`);
-        const r = await this.d.run(s.argv, COMMAND_TIMEOUT_MS);
+        const r = await this.saying(`still running: ${line}`, this.d.run(s.argv, COMMAND_TIMEOUT_MS));
         for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.d.raw(l);
         if (r.code !== 0) this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
         return;
@@ -152,10 +157,24 @@ export class Writer {
     if (left.length === 0) return;
     this.say(`waiting for ${left.join(', ')} to exit`);
     for (let waited = 0; left.length > 0 && waited < CLIENT_EXIT_MS; waited += CLIENT_POLL_MS) {
+      if (waited > 0 && waited % PROGRESS_MS === 0) {
+        this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${CLIENT_EXIT_MS / 1000})`);
+      }
       await this.d.sleep(CLIENT_POLL_MS);
       left = this.d.clientsOf(ifaces);
     }
     if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${CLIENT_EXIT_MS / 1000} s: going on (its hooks may find srcroute gone)`);
+  }
+
+  /** WORK, saying LINE and how long it has taken every PROGRESS_MS until it is done. */
+  private async saying<T>(line: string, work: Promise<T>): Promise<T> {
+    let ticks = 0;
+    const stop = this.d.every(PROGRESS_MS, () => this.say(`${line} (${(++ticks * PROGRESS_MS) / 1000} s)`));
+    try {
+      return await work;
+    } finally {
+      stop();
+    }
   }
 
   /** The installed list, atomically; its directory, when missing, made with the list already in it. */

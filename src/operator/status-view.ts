@@ -1,42 +1,57 @@
-// `srcroute status`, the showing part: interface states -> an aligned table a person reads at
-// a glance, or JSON for scripts. Pure.
+// `srcroute status`, the showing part: interface states -> a block per interface a person reads
+// at a glance on an 80-column console, or JSON for scripts. Pure.
 import type { FamilyState, InterfaceState } from './judge.js';
 import { commandOf } from '../hook/apply.js';
 import type { Family } from '../kernel/kernel.js';
 
-const COLUMNS = ['IFACE', 'LEASE', 'GATEWAY', 'TABLE', 'RULE', 'DEFAULT', 'CONNECTED', 'RP_FILTER', 'IPV6', 'RULES6', 'DEFAULT6', 'CONNECTED6'] as const;
-
 /** IPv6 at a glance: `off` (IPV6=no), how many global addresses, and through which router. */
-function ipv6Cell(s: InterfaceState): string {
+function ipv6Line(s: InterfaceState): string {
   if (s.ipv6 === null) return 'off';
   const n = s.ipv6.addresses.length;
-  return `${n === 0 ? 'none' : `${n} addr`}${s.ipv6.router ? ` via ${s.ipv6.router}` : ''}`;
+  return `${n === 0 ? 'no global address' : `${n} addr`}${s.ipv6.router ? ` via ${s.ipv6.router}` : ''}`;
 }
 
-function row(s: InterfaceState): string[] {
-  return [
-    s.iface,
-    s.lease ? `${s.lease.address}/${s.lease.prefix}` : 'none',
-    s.lease ? (s.lease.gateway ?? 'on-link') : '-',
-    s.table ? (s.table.name === String(s.table.number) ? s.table.name : `${s.table.name} (${s.table.number})`) : '?',
-    s.ipv4?.rule ?? '-',
-    s.ipv4?.default ?? '-',
-    s.ipv4?.connected ?? '-',
-    s.rpFilter,
-    ipv6Cell(s),
-    s.ipv6?.rule ?? '-',
-    s.ipv6?.default ?? '-',
-    s.ipv6?.connected ?? '-',
-  ];
+function leaseLine(s: InterfaceState): string {
+  if (!s.lease) return 'no lease';
+  const at = `${s.lease.address}/${s.lease.prefix}`;
+  return s.lease.gateway ? `${at} via ${s.lease.gateway}` : `${at} on-link`;
+}
+
+/** The parts of a family's table as the hook judges them ("-": nothing wanted, nothing there). */
+const partsLine = (f: FamilyState | null): string =>
+  `rule ${f?.rule ?? '-'}, default ${f?.default ?? '-'}, connected ${f?.connected ?? '-'}`;
+
+/** `text` in lines of at most `width` columns, each after `indent`. */
+function wrap(text: string, indent: string, width = 80): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(`${indent}${word}`);
+  }
+  return lines;
+}
+
+/**
+ * One block per interface, a line per thing judged, so that it fits an 80-column console with
+ * the longest IPv6 router and leaves room for more lines (a rule, a firewall chain) later:
+ *   eth0v0: table pub (123), rp_filter loose
+ *     ipv4  100.64.0.56/24 via 100.64.0.1
+ *           rule ok, default ok, connected ok
+ */
+function block(s: InterfaceState): string[] {
+  const t = s.table;
+  const named = t && t.name !== String(t.number) ? `${t.name} (${t.number})` : t?.name;
+  const lines = [`${s.iface}: table ${named ?? '?'}, rp_filter ${s.rpFilter}`];
+  lines.push(`  ipv4  ${leaseLine(s)}`, `        ${partsLine(s.ipv4)}`, `  ipv6  ${ipv6Line(s)}`);
+  if (s.ipv6 !== null) lines.push(`        ${partsLine(s.ipv6)}`);
+  if (s.problem !== null) lines.push(...wrap(`problem: ${s.problem}`, '  '));
+  return lines;
 }
 
 export function renderStatusTable(states: readonly InterfaceState[]): string[] {
   if (states.length === 0) return ['srcroute status: no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)'];
-  const rows = [[...COLUMNS], ...states.map(row)];
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
-  for (const s of states) if (s.problem !== null) lines.push(`${s.iface}: ${s.problem}`);
-  return lines;
+  return states.flatMap((s, i) => [...(i > 0 ? [''] : []), ...block(s)]);
 }
 
 /** The same for scripts; each family's plan as the commands the hook would run (none: converged). */

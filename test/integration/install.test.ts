@@ -4,7 +4,7 @@
 // admin's own /etc/dhcpcd.exit-hook; install, reinstall, dhcpcd-run-hooks with recorded events,
 // the dhclient shim sourced as dhclient-script does, and uninstall --purge must leave it, and the
 // rest of /etc, exactly as they were.
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,7 +135,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     // srcroute, a hook the bundle without the operator commands; hooks run jitless
     const body = readFileSync(BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
     const hookBody = readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
-    const program = (first: string) => new RegExp(`^${first.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n//[^\n]*\n// Written by srcroute's install\.sh[^\n]*\n`);
+    const program = (first: string) => new RegExp(`^${first.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n//[^\n]*\n// Written by srcroute install [^\n]*\n`);
     const cmd = sb().read('/usr/local/sbin/srcroute');
     expect(cmd).toMatch(program(`#!${NODE}`));
     expect(cmd.endsWith(body)).toBe(true);
@@ -424,7 +424,7 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
     const r = install(root, 'eth0v0');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('removed /usr/local/lib/srcroute/srcroute.cjs');
+    expect(r.stdout).toContain(`removed ${root}/usr/local/lib/srcroute/srcroute.cjs`); // --root: named where it is
     expect(readFileSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'), 'utf8')).not.toContain('require("/usr/local/lib/srcroute/srcroute.cjs")');
     expect(install(root, '--uninstall', '--purge').code).toBe(0);
     expect(tree(root)).toBe('. 700 root d\n');
@@ -516,19 +516,35 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     expect(install(root, 'eth0v0').code).toBe(0);
   });
 
-  it('answers --help and refuses bad arguments in one line', () => {
-    expect(run(['sh', INSTALL, '--help']).stdout).toMatch(/^Usage: sudo \.\/install\.sh/);
+  it("answers --help with srcroute install's options and refuses bad arguments in one line, writing nothing", () => {
+    const help = run(['sh', INSTALL, '--help']).stdout;
+    expect(help).toMatch(/^Usage: sudo \.\/install\.sh/);
+    expect(help).toContain('\nUsage: srcroute install');
+    expect(help.split('\n').filter((l) => l.length > 80), 'an 80-column console').toEqual([]);
+    expect(run(['sh', INSTALL, '--uninstall', '--help']).stdout).toContain('\nUsage: srcroute uninstall');
     for (const [args, message] of [
       [['eth0/v0'], /^install\.sh: 'eth0\/v0' is not a plain interface name/],
-      [['--bogus'], /^install\.sh: unknown option '--bogus'/],
-      [['--uninstall', 'eth0v0'], /^install\.sh: --uninstall removes every interface/],
+      [['--bogus'], /^install\.sh: unknown argument "--bogus" \(see srcroute install --help\)$/m],
+      [['--uninstall', 'eth0v0'], /^install\.sh: unknown argument "eth0v0" \(see srcroute uninstall --help\)$/m],
+      // --purge alone once uninstalled everything
+      [['--purge'], /^install\.sh: --purge goes only with uninstall: sudo \.\/install\.sh --uninstall --purge$/m],
       [['--node', '/nonexistent/node', 'eth0v0'], /^install\.sh: \/nonexistent\/node is not executable/],
     ] as const) {
-      const r = install(stage(), ...args);
+      const root = stage();
+      const r = install(root, ...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(tree(root)).toBe('. 700 root d\n');
     }
+  });
+
+  it("passes srcroute install's options through (--no-command once was refused by install.sh's own list)", () => {
+    const root = stage();
+    const r = install(root, '--no-command', 'eth0v0');
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(root, 'etc/dhcpcd/eth0v0.exit-hook'))).toBe(true);
+    expect(existsSync(join(root, 'usr/local/sbin/srcroute'))).toBe(false);
   });
 
   it('from a release layout (install.sh and a prebuilt dist/, no npm anywhere on PATH): installs without building; without dist/ it says what it needs', () => {

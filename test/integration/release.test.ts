@@ -77,7 +77,7 @@ describe.skipIf(!ok)('npm run release', () => {
     for (const f of [TARBALL, DEB]) expect(readFileSync(join(again, f)).equals(readFileSync(join(releaseDir(), f))), f).toBe(true);
   });
 
-  it('the tarball: install.sh, both bundles, the hooks, README and LICENSE, owned by root, dated by the last commit', () => {
+  it('the tarball: install.sh, both bundles, the man pages, the hooks, README and LICENSE, owned by root, dated by the last commit', () => {
     const list = must(['tar', '--numeric-owner', '--full-time', '-tvzf', join(releaseDir(), TARBALL)], { env: { TZ: 'UTC' } });
     const entries = list.trim().split('\n').map((l) => l.split(/\s+/));
     const top = `srcroute-${version}`;
@@ -87,7 +87,9 @@ describe.skipIf(!ok)('npm run release', () => {
       `-rw-r--r-- ${top}/README.md`,
       `drwxr-xr-x ${top}/dist/`,
       `-rwxr-xr-x ${top}/dist/hook.cjs`,
+      `-rw-r--r-- ${top}/dist/srcroute.8`,
       `-rwxr-xr-x ${top}/dist/srcroute.cjs`,
+      `-rw-r--r-- ${top}/dist/srcroute.env.5`,
       `drwxr-xr-x ${top}/hooks/`,
       `-rw-r--r-- ${top}/hooks/dhclient-enter-hook`,
       `-rw-r--r-- ${top}/hooks/dhclient-exit-hook`,
@@ -125,6 +127,8 @@ describe.skipIf(!ok)('npm run release', () => {
       '-rw-r--r-- root/root ./usr/share/doc/srcroute/changelog.gz',
       '-rw-r--r-- root/root ./usr/share/doc/srcroute/copyright',
       'drwxr-xr-x root/root ./usr/share/man/',
+      'drwxr-xr-x root/root ./usr/share/man/man5/',
+      '-rw-r--r-- root/root ./usr/share/man/man5/srcroute.env.5.gz',
       'drwxr-xr-x root/root ./usr/share/man/man8/',
       '-rw-r--r-- root/root ./usr/share/man/man8/srcroute.8.gz',
       'lrwxrwxrwx root/root ./usr/sbin/srcroute -> ../lib/srcroute/dist/srcroute.cjs',

@@ -37,8 +37,8 @@ export interface SandboxOptions {
 
 const DEFAULT_OVERLAYS = ['/etc', '/usr/local', '/var/lib'];
 const DEFAULT_TMPFS = ['/run'];
-/** This tree: bound into a chrooted sandbox at its own path. */
-const REPO = resolve(__dirname, '../..');
+/** This tree: bound into a chrooted sandbox at its own path (demo/run.mjs names it: its ESM bundle has no __dirname). */
+const REPO = process.env.SRCROUTE_REPO ?? resolve(__dirname, '../..');
 
 /** Shell lines that make an overlay of `root` at DIR/root with the kernel's views, the temp dir and this tree in it. */
 function chrootLines(dir: string, root: string): string[] {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { FileFact, InstallFacts, ParentLink, Tree, UninstallFacts } from '../../src/install/facts.js';
 import { planInstall } from '../../src/install/install-plan.js';
 import { planUninstall } from '../../src/install/uninstall-plan.js';
-import { INSTALLED_LIST } from '../../src/install/layout.js';
+import { INSTALLED_LIST, MARK } from '../../src/install/layout.js';
 import type { Plan } from '../../src/install/steps.js';
 import { Writer } from '../../src/install/writer.js';
 import { serviceSettings } from '../../src/operator/dhcpcd-service.js';
@@ -19,6 +19,7 @@ import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
 import { ifupdownPlan } from '../../src/operator/stacks/ifupdown.js';
 import type { StackPlan } from '../../src/operator/stacks/plan.js';
 import { golden } from '../support/golden.js';
+import { tempDir } from '../support/tmp.js';
 
 const REPO = join(__dirname, '..', '..');
 const hook = (name: string): string => readFileSync(join(REPO, 'hooks', name), 'utf8');
@@ -54,7 +55,7 @@ function installFacts(tree: Tree, over: Partial<InstallFacts> = {}): InstallFact
   const list = tree.get(INSTALLED_LIST)?.content?.toString() ?? '';
   return {
     prog: 'srcroute install', staged: false, dry: false, uid: 0, gid: 0, list, tree,
-    ifaces: ['eth0v0'], configureDhcpcd: false, command: true, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
+    ifaces: ['eth0v0'], configureDhcpcd: false, command: true, packaged: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
     bundles: { command: '#!/usr/bin/env node\n// the srcroute bundle\n', hook: '#!/usr/bin/env node\n// the hook bundle\n' },
     hooks: HOOKS, service: null, systemd: true, rtTables: [{ num: 254, name: 'main', file: '/etc/iproute2/rt_tables' }], rtProtos: [],
     stacks: new Map(), links: new Set(['lo', 'eth0', 'eth0v0']), macs: new Map(), ...over,
@@ -91,7 +92,7 @@ async function render(facts: InstallFacts): Promise<string> {
   const lines: string[] = [];
   const writer = new Writer({
     root: '', dry: true, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {},
+    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {},
   });
   const plan = planInstall({ ...facts, dry: true });
   await writer.apply(plan);
@@ -118,7 +119,7 @@ const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][
   ['stack-networkd', DEBIAN, withStack(networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs'))],
   ['stack-ifupdown', DEBIAN, withStack(ifupdownPlan(SPEC, IFUP, 'detected: /etc/network/interfaces configures an interface'))],
   ['stack-dhcpcd', DEBIAN, withStack(dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs'))],
-  ['no-command', DEBIAN, { command: false }],
+  ['no-command', DEBIAN, { command: false, packaged: true }],
   ['replaces-a-hook', { ...DEBIAN, '/etc/dhcpcd/eth0v0.exit-hook': file('#!/bin/sh\nip rule add from $new_ip_address table pub\n', 0o755) }, {}],
 ];
 
@@ -137,6 +138,22 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
 
     const removed = carryOut(installed, planUninstall(uninstallFacts(installed)));
     expect(removed).toEqual(start);
+  });
+
+  it("uninstalls what 0.1.0's installer wrote: its programs' marker line stays recognised", () => {
+    const start = treeOf(DEBIAN);
+    const installed = carryOut(start, planInstall(installFacts(start)));
+    const hook = '/etc/dhcpcd/eth0v0.exit-hook';
+    const text = installed.get(hook)!.content!.toString();
+    expect(text).toContain(`\n${MARK} from srcroute's dist/hook.cjs;\n`);
+    // the launcher's second comment line as 0.1.0 wrote it (git show b8a5284:src/install/texts.ts)
+    const old = text.replace(/\n\/\/ Written by srcroute install from [^\n]*\n\/\/ [^\n]*\n/, "\n// Written by srcroute's install.sh (--uninstall removes it) from dist/hook.cjs.\n");
+    expect(old).not.toContain(MARK);
+    installed.set(hook, { ...installed.get(hook)!, content: Buffer.from(old) });
+    expect(carryOut(installed, planUninstall(uninstallFacts(installed))).has(hook)).toBe(false);
+    // a program without either marker is the admin's: it stays
+    installed.set(hook, { ...installed.get(hook)!, content: Buffer.from('#!/bin/sh\n# mine\n') });
+    expect(carryOut(installed, planUninstall(uninstallFacts(installed))).has(hook)).toBe(true);
   });
 
   it('refuses, before any step, a table or protocol taken by something else', () => {
@@ -224,6 +241,7 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
       sleep: async (ms) => {
         slept += ms;
       },
+      every: () => () => {},
     });
     await writer.apply({ steps: [{ op: 'await-clients', ifaces: ['ens4v0'] }], changes: 0, afterword: [] });
     return { lines, slept };
@@ -232,8 +250,57 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
   it.each([
     ['gone already: says nothing, waits not', 0, [], 0],
     ['gone after 3 looks', 3, ['waiting for dhcpcd (ens4v0; pid 495) to exit'], 600],
-    ['never gone: a warning after 60 s, and uninstall goes on', Infinity, ['waiting for dhcpcd (ens4v0; pid 495) to exit', '(stderr) warning: dhcpcd (ens4v0; pid 495) still runs after 60 s: going on (its hooks may find srcroute gone)'], 60_000],
+    [
+      'never gone: a line every 5 s, a warning after 60 s, and uninstall goes on',
+      Infinity,
+      [
+        'waiting for dhcpcd (ens4v0; pid 495) to exit',
+        ...[5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55].map((t) => `still waiting for dhcpcd (ens4v0; pid 495) (${t} s of 60)`),
+        '(stderr) warning: dhcpcd (ens4v0; pid 495) still runs after 60 s: going on (its hooks may find srcroute gone)',
+      ],
+      60_000,
+    ],
   ] as const)('%s', async (_, polls, lines, slept) => {
     expect(await waitOut(polls)).toEqual({ lines, slept });
+  });
+});
+
+describe('the writer says what it does while it waits, and names paths where they are', () => {
+  it('a command that runs long (ifup, nmcli: up to 5 min): a line every 5 s until it ends', async () => {
+    const lines: string[] = [];
+    let tick: (() => void) | undefined;
+    let stopped = false;
+    let finish: (() => void) | undefined;
+    const writer = new Writer({
+      root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+      run: () => new Promise((done) => (finish = () => done({ code: 0, stdout: '', stderr: '' }))),
+      flush: async () => {}, clientsOf: () => [], sleep: async () => {},
+      every: (ms, t) => {
+        expect(ms).toBe(5_000);
+        tick = t;
+        return () => (stopped = true);
+      },
+    });
+    const applied = writer.apply({ steps: [{ op: 'run', argv: ['ifup', 'eth0v0'] }], changes: 1, afterword: [] });
+    await new Promise((r) => setImmediate(r));
+    tick!();
+    tick!();
+    expect(stopped).toBe(false);
+    finish!();
+    await applied;
+    expect(stopped).toBe(true);
+    expect(lines).toEqual(['running: ifup eth0v0', 'still running: ifup eth0v0 (5 s)', 'still running: ifup eth0v0 (10 s)']);
+  });
+
+  it('--root DIR: the messages name the files under DIR', async () => {
+    const root = tempDir('srcroute-writer-root');
+    const lines: string[] = [];
+    const writer = new Writer({
+      root, dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {},
+    });
+    const file = { op: 'write', path: '/etc-x.conf', content: Buffer.from('x\n'), mode: 0o644, owner: { uid: 0, gid: 0 }, verb: 'write' } as const;
+    await writer.apply({ steps: [file, { op: 'remove', path: '/etc-x.conf' }], changes: 2, afterword: [] });
+    expect(lines).toEqual([`wrote ${root}/etc-x.conf`, `removed ${root}/etc-x.conf`]);
   });
 });

@@ -10,7 +10,7 @@ import { DEFAULT_TABLE, KEYS } from '../../src/hook/config.js';
 import { parseLauncher } from '../../src/operator/facts.js';
 import { systemPaths } from '../../src/shared/paths.js';
 import { FIRST_TABLE, HOOK_DIR, PROTO_NUM } from '../../src/install/layout.js';
-import { launcher } from '../../src/install/texts.js';
+import { launcher, undoOf } from '../../src/install/texts.js';
 import { NODE18_VERSION } from '../support/node18.js';
 
 const REPO = join(__dirname, '..', '..');
@@ -38,7 +38,7 @@ describe('facts install.sh, the dispatcher and the TypeScript share', () => {
   it('the launchers the installer writes are the ones check parses: the hooks jitless through env -S, the command with the JIT', () => {
     const launch = (kind: 'hook' | 'command') => {
       const bundle = kind === 'hook' ? "#!/usr/bin/env node\n// the hooks' bundle\n" : '#!/usr/bin/env node\n// the bundle\n';
-      const text = launcher(kind, '/opt/node-v18/bin/node', 'a comment', bundle);
+      const text = launcher(kind, '/opt/node-v18/bin/node', 'a comment', bundle, undoOf(false));
       expect(text.endsWith(kind === 'hook' ? "\n// the hooks' bundle\n" : '\n// the bundle\n')).toBe(true);
       return parseLauncher(text);
     };

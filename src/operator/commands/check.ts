@@ -17,18 +17,21 @@ export async function runCheck(deps: OperatorDeps, iface: string | null, out: (l
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute check [IFACE]
 
-Look for what breaks this setup and print each problem with the command that fixes it.
-Routing, judged as the hook judges it: each part of an interface's table (its source rules,
-default and connected routes, IPv4 and IPv6) that the hook would change now, with the exact
-ip commands \`srcroute sync\` then runs. Then the kernel itself: for every address srcroute
-routes, where \`ip route get\` says its packets go; another program's rule that wins over
-srcroute's is named (preference, selector, table). Also: a global IPv6 address without its
-rule; a default route in main through the interface or the modem's port, IPv4 or IPv6; a
-table name that is not registered; the per-interface hook missing, not executable, not root's,
-or naming a node that no longer exists; /etc/dhcpcd.exit-hook without srcroute's block;
-dhcpcd.conf without \`nogateway\` for the macvlan; strict rp_filter; two interfaces sharing a
-table; rules left by the original shell hook; no DHCP client, or two; systemd-networkd's
-ManageForeignRoutingPolicyRules; IPv6 forwarding without accept_ra=2.
+Look for what breaks this setup and print each problem with the command that
+fixes it. Routing, judged as the hook judges it: each part of an interface's
+table (its source rules, default and connected routes, IPv4 and IPv6) that the
+hook would change now, with the exact ip commands \`srcroute sync\` then runs.
+Then the kernel itself: for every address srcroute routes, where
+\`ip route get\` says its packets go; another program's rule that wins over
+srcroute's is named (preference, selector, table). Also: a global IPv6 address
+without its rule; a default route in main through the interface or the modem's
+port, IPv4 or IPv6; a table name that is not registered; the per-interface
+hook missing, not executable, not root's, or naming a node that no longer
+exists; /etc/dhcpcd.exit-hook without srcroute's block; dhcpcd.conf without
+\`nogateway\` for the macvlan; strict rp_filter; two interfaces sharing a table;
+rules left by the original shell hook; no DHCP client, or two;
+systemd-networkd's ManageForeignRoutingPolicyRules; IPv6 forwarding without
+accept_ra=2.
 ${INTERFACES}
 Exit status 0 when nothing is wrong, 1 when something is.
 

@@ -54,22 +54,33 @@ export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (li
 }
 
 export const command: Command<OperatorDeps> = {
-  help: `Usage: srcroute macvlan IFACE --parent ETH [--stack networkd|ifupdown|nm] [--write [--force]]
+  help: `Usage: srcroute macvlan IFACE --parent ETH [--stack networkd|ifupdown|nm]
+                         [--write [--force]]
 
-Print the persistent definition of macvlan IFACE on ETH (mode private, with the stable MAC
-of \`srcroute mac IFACE\`) for the system's network stack, detected unless --stack is given:
-  networkd   /etc/systemd/network/IFACE.netdev and IFACE.network (DHCP=no: dhcpcd leases the
-             address), MACVLAN=IFACE in a drop-in for the parent's .network (netplan's under
-             /run stays as it is), and a networkd.conf drop-in so networkd keeps srcroute's rules
-  ifupdown   /etc/network/interfaces.d/IFACE (auto, inet manual, pre-up ip link add …)
-  nm         a keyfile in /etc/NetworkManager/system-connections (ipv4.method=disabled)
---write installs the files (atomically); a file that exists with other content is left
-alone unless --force.
+Print the persistent definition of macvlan IFACE on ETH (mode private, with the
+stable MAC of \`srcroute mac IFACE\`) for the system's network stack, detected
+unless --stack is given:
+  networkd  /etc/systemd/network/IFACE.netdev and IFACE.network (DHCP=no:
+            dhcpcd leases the address), MACVLAN=IFACE in a drop-in for the
+            parent's .network (netplan's under /run stays as it is), and a
+            networkd.conf drop-in so networkd keeps srcroute's rules
+  ifupdown  /etc/network/interfaces.d/IFACE (auto, inet dhcp: ifup runs the
+            DHCP client; pre-up ip link add ...)
+  nm        a keyfile in /etc/NetworkManager/system-connections
+            (ipv4.method=disabled)
 
-\`sudo ./install.sh --parent ETH IFACE\` installs these and the dhcpcd that leases IFACE.
+Options:
+  --parent ETH   the interface the macvlan sits on (the modem's link)
+  --stack STACK  the network stack to write for, instead of the one detected
+  --write        install the files (atomically)
+  --force        with --write: replace a file that exists with other content
+                 (else it is left alone)
+
+\`sudo srcroute install --parent ETH IFACE\` installs these and the DHCP client
+that leases IFACE.
 
 Example:
-  srcroute macvlan eth0v0 --parent eth0                # look first
+  srcroute macvlan eth0v0 --parent eth0          # look first
   srcroute macvlan eth0v0 --parent eth0 --write && networkctl reload`,
   flags: ['write', 'force'],
   options: ['parent', 'stack'],

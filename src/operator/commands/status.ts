@@ -14,22 +14,29 @@ export async function runStatus(deps: OperatorDeps, iface: string | null, json: 
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute status [IFACE] [--json]
 
-For each interface: the lease (address/prefix and gateway, as the DHCP client reports it),
-the table, and its parts as the hook judges them: the source rule, the default route and the
-connected route, each ok, or missing, wrong or stale by the change the hook would make now
-("-": nothing is wanted and nothing is there); the effective rp_filter (off, strict, loose);
-IPv6: how many global addresses and which router, then the same three parts (RULES6, DEFAULT6,
-CONNECTED6), "off" with IPV6=no. All ok: the hook has nothing to do, srcroute has converged.
+For each interface: its table and the effective rp_filter (off, strict,
+loose); for IPv4 the lease (address/prefix and gateway, as the DHCP client
+reports it), for IPv6 how many global addresses and which router ("off" with
+IPV6=no); for each family the parts of the table as the hook judges them: the
+source rule, the default route and the connected route, each ok, or missing,
+wrong or stale by the change the hook would make now ("-": nothing is wanted
+and nothing is there). All ok: the hook has nothing to do, srcroute has
+converged.
 ${INTERFACES}
---json prints the same as JSON for scripts, each family's plan as the ip commands the hook
-would run (none: converged).
+
+Options:
+  --json  the same as JSON for scripts, each family's plan as the ip commands
+          the hook would run (none: converged)
 
 ${LEASE}
 
 Example:
   srcroute status
-  IFACE   LEASE           GATEWAY     TABLE      RULE  DEFAULT  CONNECTED  RP_FILTER  IPV6                RULES6  DEFAULT6  CONNECTED6
-  eth0v0  100.64.0.56/24  100.64.0.1  pub (123)  ok    ok       ok         loose      2 addr via fe80::1  ok      ok        ok`,
+  eth0v0: table pub (123), rp_filter loose
+    ipv4  100.64.0.56/24 via 100.64.0.1
+          rule ok, default ok, connected ok
+    ipv6  2 addr via fe80::1
+          rule ok, default ok, connected ok`,
   flags: ['json'],
   positional: { min: 0, max: 1 },
   run: (args, deps, io) => runStatus(deps, args.positional[0] ?? null, args.flags.has('json'), io.out),

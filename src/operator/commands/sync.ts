@@ -44,12 +44,16 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute sync [IFACE] [--dry-run]
 
-Re-apply from the DHCP client's current lease, exactly as the hook does on BOUND: after a
-manual \`ip rule flush\` or \`srcroute flush\`, or at boot when dhcpcd got its lease before
-srcroute was installed. Without a current lease it removes what srcroute set up (as on STOP).
-IPv6 then follows the kernel: a rule per global address of IFACE, the router from main's RA
-default or the table's own (as the hook does on a REBIND6 that names no address).
+Re-apply from the DHCP client's current lease, exactly as the hook does on
+BOUND: after a manual \`ip rule flush\` or \`srcroute flush\`, or at boot when
+dhcpcd got its lease before srcroute was installed. Without a current lease it
+removes what srcroute set up (as on STOP). IPv6 then follows the kernel: a rule
+per global address of IFACE, the router from main's RA default or the table's
+own (as the hook does on a REBIND6 that names no address).
 ${INTERFACES}
+
+Options:
+  --dry-run  print the ip commands instead of running them
 
 ${LEASE}
 

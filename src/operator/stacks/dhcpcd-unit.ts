@@ -29,7 +29,7 @@ export const dhcpcdStop = (dhcpcd: string, iface: string): string[] => [dhcpcd, 
 export function dhcpcdUnit(dhcpcd: string): StackFile {
   const content = [
     '# srcroute: dhcpcd for one interface (srcroute-dhcpcd@eth0v0.service), its lease followed by',
-    "# srcroute's hook. Written by srcroute's install.sh; ./install.sh --uninstall removes it.",
+    "# srcroute's hook. Written by srcroute install --parent; sudo srcroute uninstall removes it.",
     '[Unit]',
     'Description=dhcpcd on %I for srcroute (no default route in main, no resolv.conf)',
     'Documentation=man:dhcpcd(8)',

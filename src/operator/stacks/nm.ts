@@ -74,7 +74,7 @@ export function nmDispatcher(s: MacvlanSpec): StackFile {
   const unit = unitName(s.iface);
   const content = `#!/bin/sh
 # srcroute: dhcpcd for ${s.iface} while NetworkManager has it up (see ${keyfilePath(s.iface)}).
-# Written by srcroute's install.sh; ./install.sh --uninstall removes it.
+# Written by srcroute install --parent; sudo srcroute uninstall removes it.
 [ "$1" = ${s.iface} ] || exit 0
 case $2 in
 up)
