@@ -1,10 +1,11 @@
 // Makes the release files from the bundles `npm run build` made (`npm run release` runs both), for
 // a box with Node and no npm, compiler or registry (issue 16):
 //   srcroute-VERSION.tar.gz   srcroute-VERSION/{install.sh, dist/srcroute.cjs, dist/hook.cjs,
-//                             hooks/, README.md, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`
+//                             hooks/, README.md, docs/, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`
 //                             runs from it as from a clone (install.sh builds only without dist/)
 //   srcroute_VERSION_all.deb  the same tree in /usr/lib/srcroute, /usr/sbin/srcroute a link to
-//                             its bundle, the docs Debian policy asks for, and build/debian's
+//                             its bundle, the docs Debian policy asks for, README.md and docs/ (whose
+//                             links the README follows) in /usr/share/doc/srcroute, build/debian's
 //                             control file and maintainer scripts; built with dpkg-deb
 // into OUTDIR (default dist/release). Reproducible: every mtime is SOURCE_DATE_EPOCH (default:
 // the last commit's time), entries sorted by name, owned by root:root, modes set here, gzip -n.
@@ -45,6 +46,8 @@ const PROGRAM = [
   ['dist/hook.cjs', 0o755],
   ...readdirSync(join(repo, 'hooks')).sort().map((f) => [`hooks/${f}`, 0o644]),
 ];
+/** docs/, which the README links to: beside it in the tarball and in /usr/share/doc/srcroute. */
+const DOCS = readdirSync(join(repo, 'docs')).sort().map((f) => `docs/${f}`);
 
 function put(dir, rel, content, mode) {
   const path = join(dir, rel);
@@ -128,6 +131,7 @@ function tarball(stage) {
   const dir = join(stage, top);
   copyProgram(dir);
   put(dir, 'README.md', readFileSync(join(repo, 'README.md')), 0o644);
+  for (const f of DOCS) put(dir, f, readFileSync(join(repo, f)), 0o644);
   put(dir, 'LICENSE', readFileSync(join(repo, 'LICENSE')), 0o644);
   normalize(dir);
   const tar = join(out, `${top}.tar`);
@@ -150,6 +154,10 @@ function deb(root) {
   gzip(join(doc, 'changelog'));
   put(doc, 'README.md', readFileSync(join(repo, 'README.md')), 0o644);
   gzip(join(doc, 'README.md'));
+  for (const f of DOCS) {
+    put(doc, f, readFileSync(join(repo, f)), 0o644);
+    if (f.endsWith('.md')) gzip(join(doc, f)); // as README.md.gz (policy 12.3)
+  }
 
   const files = runOk(['find', '.', '-type', 'f'], { cwd: root }).split('\n').filter(Boolean).map((f) => f.slice(2)).sort();
   const md5sums = files.map((f) => `${createHash('md5').update(readFileSync(join(root, f))).digest('hex')}  ${f}\n`).join('');
