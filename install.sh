@@ -35,7 +35,7 @@ Options:
   --dry-run           print what would be written, changed or removed; change nothing
   --root DIR          stage every file under DIR (packaging, tests); no kernel change
   --parent ETH        also set up the macvlan on ETH (the modem's link) in the network stack's own
-                      configuration, with its stable MAC, and its DHCP client (see README, Setup)
+                      configuration, with its stable MAC, and its DHCP client (docs/stacks.md)
   --stack STACK       the stack to set up, instead of the one that runs: nm (NetworkManager),
                       networkd (systemd-networkd, netplan), ifupdown, dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
