@@ -1,7 +1,7 @@
 // Bundles src/ into dist/srcroute.cjs (the srcroute command: everything) and dist/hook.cjs (what
 // install.sh writes behind each /etc/dhcpcd/IFACE.exit-hook's #! line: the same entry, with every
 // src/operator/ module cli.ts loads swapped for src/hook/operator-elsewhere.ts, because Node
-// compiles the whole file on every lease event; README "Performance" has the numbers). Each is
+// compiles the whole file on every lease event; docs/performance.md says what it costs). Each is
 // one CommonJS file, runnable by the Node that Debian 12 and Raspberry Pi OS ship (18), with a
 // shebang and the run bit. Not minified: admins read what runs as root on their router. Type
 // checking is `tsc --noEmit`'s job, not this script's.

@@ -2,11 +2,12 @@
 // a box with Node and no npm, compiler or registry (issue 16):
 //   srcroute-VERSION.tar.gz   srcroute-VERSION/{install.sh, dist/srcroute.cjs, dist/hook.cjs,
 //                             dist/srcroute.8, dist/srcroute.env.5 (`man dist/srcroute.8`),
-//                             hooks/, README.md, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`
+//                             hooks/, README.md, docs/, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`
 //                             runs from it as from a clone (install.sh builds only without dist/)
 //   srcroute_VERSION_all.deb  the same tree in /usr/lib/srcroute, /usr/sbin/srcroute a link to
 //                             its bundle, the man pages build/build.mjs made (build/man-pages.ts),
-//                             the docs Debian policy asks for, and build/debian's
+//                             the docs Debian policy asks for, README.md and docs/ (whose links the
+//                             README follows) in /usr/share/doc/srcroute, build/debian's
 //                             control file and maintainer scripts; built with dpkg-deb
 // into OUTDIR (default dist/release). Reproducible: every mtime is SOURCE_DATE_EPOCH (default:
 // the last commit's time), entries sorted by name, owned by root:root, modes set here, gzip -n.
@@ -49,6 +50,8 @@ const PROGRAM = [
   ['dist/hook.cjs', 0o755],
   ...readdirSync(join(repo, 'hooks')).sort().map((f) => [`hooks/${f}`, 0o644]),
 ];
+/** docs/, which the README links to: beside it in the tarball and in /usr/share/doc/srcroute. */
+const DOCS = readdirSync(join(repo, 'docs')).sort().map((f) => `docs/${f}`);
 
 function put(dir, rel, content, mode) {
   const path = join(dir, rel);
@@ -104,6 +107,7 @@ function tarball(stage) {
   copyProgram(dir);
   for (const [page] of MAN_PAGES) put(dir, `dist/${page}`, readFileSync(join(repo, 'dist', page)), 0o644);
   put(dir, 'README.md', readFileSync(join(repo, 'README.md')), 0o644);
+  for (const f of DOCS) put(dir, f, readFileSync(join(repo, f)), 0o644);
   put(dir, 'LICENSE', readFileSync(join(repo, 'LICENSE')), 0o644);
   normalize(dir);
   const tar = join(out, `${top}.tar`);
@@ -128,6 +132,10 @@ function deb(root) {
   gzip(join(doc, 'changelog'));
   put(doc, 'README.md', readFileSync(join(repo, 'README.md')), 0o644);
   gzip(join(doc, 'README.md'));
+  for (const f of DOCS) {
+    put(doc, f, readFileSync(join(repo, f)), 0o644);
+    if (f.endsWith('.md')) gzip(join(doc, f)); // as README.md.gz (policy 12.3)
+  }
 
   const files = runOk(['find', '.', '-type', 'f'], { cwd: root }).split('\n').filter(Boolean).map((f) => f.slice(2)).sort();
   const md5sums = files.map((f) => `${createHash('md5').update(readFileSync(join(root, f))).digest('hex')}  ${f}\n`).join('');

@@ -2,7 +2,7 @@
 // that cli.ts loads from src/operator/: sync, status, check...). The hook files carry what a
 // lease event runs and no more: build/build.mjs bundles dist/hook.cjs with this module in place
 // of every src/operator/ module cli.ts loads, because Node compiles the whole file on every
-// event, the operator code that never runs there included (README "Performance": about half the
+// event, the operator code that never runs there included (docs/performance.md; about half the
 // bytes, ~1 ms per event jitless). The srcroute command, /usr/local/sbin/srcroute, is the whole
 // bundle.
 import { InputError } from '../shared/errors.js';

@@ -40,7 +40,7 @@ export const hasMark = (text: string | Buffer): boolean => [MARK, ...OLD_MARKS].
 /**
  * The hooks' #! line: env -S passes node more than one argument. --jitless because Debian's
  * dhcpcd.service denies the JIT (MemoryDenyWriteExecute=yes), --no-expose-wasm because V8 warns
- * on stderr (so in syslog) about --jitless without it. README "Under dhcpcd.service" has numbers.
+ * on stderr (so in syslog) about --jitless without it. docs/dhcpcd-service.md says more.
  */
 export const ENV = '/usr/bin/env';
 export const HOOK_FLAGS = ['--jitless', '--no-expose-wasm'] as const;

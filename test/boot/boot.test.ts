@@ -8,7 +8,7 @@
 // journal). Every check that fails is collected, with its evidence, and the test fails at the end
 // with all of them; the logs (console, journal, transcript of every guest command, dnsmasq) then
 // stay in /tmp/srcroute-boot-RELEASE-*/ and the path is printed.
-// `npm run test:boot` (not part of `npm test`: minutes per release); README.md, "The boot test".
+// `npm run test:boot` (not part of `npm test`: minutes per release); docs/development.md, "The boot test".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// `npm run test:boot` (README.md, "The boot test"): the real-boot test alone, one release after
+// `npm run test:boot` (docs/development.md, "The boot test"): the real-boot test alone, one release after
 // the other, with the minutes TCG takes. The main config (vitest.config.mts) leaves test/boot out.
 import { defineConfig } from 'vitest/config';
 

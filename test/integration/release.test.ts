@@ -77,7 +77,7 @@ describe.skipIf(!ok)('npm run release', () => {
     for (const f of [TARBALL, DEB]) expect(readFileSync(join(again, f)).equals(readFileSync(join(releaseDir(), f))), f).toBe(true);
   });
 
-  it('the tarball: install.sh, both bundles, the man pages, the hooks, README and LICENSE, owned by root, dated by the last commit', () => {
+  it('the tarball: install.sh, the bundles, the man pages, hooks, README, docs, LICENSE; root-owned, dated by the commit', () => {
     const list = must(['tar', '--numeric-owner', '--full-time', '-tvzf', join(releaseDir(), TARBALL)], { env: { TZ: 'UTC' } });
     const entries = list.trim().split('\n').map((l) => l.split(/\s+/));
     const top = `srcroute-${version}`;
@@ -90,6 +90,14 @@ describe.skipIf(!ok)('npm run release', () => {
       `-rw-r--r-- ${top}/dist/srcroute.8`,
       `-rwxr-xr-x ${top}/dist/srcroute.cjs`,
       `-rw-r--r-- ${top}/dist/srcroute.env.5`,
+      `drwxr-xr-x ${top}/docs/`,
+      `-rw-r--r-- ${top}/docs/development.md`,
+      `-rw-r--r-- ${top}/docs/dhcpcd-service.md`,
+      `-rw-r--r-- ${top}/docs/how-it-works.md`,
+      `-rw-r--r-- ${top}/docs/performance.md`,
+      `-rw-r--r-- ${top}/docs/security.md`,
+      `-rw-r--r-- ${top}/docs/stacks.md`,
+      `-rw-r--r-- ${top}/docs/topology.svg`,
       `drwxr-xr-x ${top}/hooks/`,
       `-rw-r--r-- ${top}/hooks/dhclient-enter-hook`,
       `-rw-r--r-- ${top}/hooks/dhclient-exit-hook`,
@@ -126,6 +134,14 @@ describe.skipIf(!ok)('npm run release', () => {
       '-rw-r--r-- root/root ./usr/share/doc/srcroute/README.md.gz',
       '-rw-r--r-- root/root ./usr/share/doc/srcroute/changelog.gz',
       '-rw-r--r-- root/root ./usr/share/doc/srcroute/copyright',
+      'drwxr-xr-x root/root ./usr/share/doc/srcroute/docs/',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/development.md.gz',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/dhcpcd-service.md.gz',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/how-it-works.md.gz',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/performance.md.gz',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/security.md.gz',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/stacks.md.gz',
+      '-rw-r--r-- root/root ./usr/share/doc/srcroute/docs/topology.svg',
       'drwxr-xr-x root/root ./usr/share/man/',
       'drwxr-xr-x root/root ./usr/share/man/man5/',
       '-rw-r--r-- root/root ./usr/share/man/man5/srcroute.env.5.gz',
@@ -166,7 +182,8 @@ describe.skipIf(!ok)('npm run release', () => {
       expect(npmRan()).toBe('');
       expect(sb().read('/etc/dhcpcd/eth0v0.exit-hook').endsWith(readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, ''))).toBe(true);
       expect(sh('/usr/local/sbin/srcroute --version').stdout).toBe(`srcroute ${version}\n`);
-      expect(sh(`ls ${dir}`).stdout, 'nothing built beside it').toBe('LICENSE\nREADME.md\ndist\nhooks\ninstall.sh\n');
+      const unpacked = 'LICENSE\nREADME.md\ndist\ndocs\nhooks\ninstall.sh\n';
+      expect(sh(`ls ${dir}`).stdout, 'nothing built beside it').toBe(unpacked);
 
       const u = sh(`cd ${dir} && ./install.sh --uninstall --purge`);
       expect(u.code, u.stderr).toBe(0);
