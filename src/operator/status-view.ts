@@ -17,9 +17,12 @@ function leaseLine(s: InterfaceState): string {
   return s.lease.gateway ? `${at} via ${s.lease.gateway}` : `${at} on-link`;
 }
 
-/** The parts of a family's table as the hook judges them ("-": nothing wanted, nothing there). */
+/**
+ * The parts of a family's table as the hook judges them ("-": nothing wanted, nothing there):
+ * the source rule, the rules that keep local networks local, the table's routes.
+ */
 const partsLine = (f: FamilyState | null): string =>
-  `rule ${f?.rule ?? '-'}, default ${f?.default ?? '-'}, connected ${f?.connected ?? '-'}`;
+  `rule ${f?.rule ?? '-'}, local ${f?.local ?? '-'}, default ${f?.default ?? '-'}, connected ${f?.connected ?? '-'}`;
 
 /** `text` in lines of at most `width` columns, each after `indent`. */
 function wrap(text: string, indent: string, width = 80): string[] {
@@ -37,7 +40,7 @@ function wrap(text: string, indent: string, width = 80): string[] {
  * the longest IPv6 router and leaves room for more lines (a rule, a firewall chain) later:
  *   eth0v0: table pub (123), rp_filter loose
  *     ipv4  100.64.0.56/24 via 100.64.0.1
- *           rule ok, default ok, connected ok
+ *           rule ok, local ok, default ok, connected ok
  */
 function block(s: InterfaceState): string[] {
   const t = s.table;

@@ -143,7 +143,7 @@ describe.skipIf(!ok)('operator commands: status, check, sync, mac, macvlan on a 
     for (let i = 0; i < 3; i++) lab.box.ip('rule', 'add', 'from', addr0, 'table', table);
     const text = finds(/eth0v0: 3 rule\(s\) for .* that srcroute did not make/, /ip rule del from .* lookup 123 pref \d+\n/);
     // srcroute's own rule is as it should be: the hook's plan leaves them be, check names them
-    expect(srcroute('status', 'eth0v0').stdout).toMatch(/^eth0v0: table pub \(123\), .*\n {2}ipv4 .*\n {8}rule ok, default ok, connected ok\n/);
+    expect(srcroute('status', 'eth0v0').stdout).toMatch(/^eth0v0: table pub \(123\), .*\n {2}ipv4 .*\n {8}rule ok, local ok, default ok, connected ok\n/);
     runFixes(text, /^ip rule del /);
     expect(lab.rulesFrom(addr0)).toHaveLength(1);
     lab.checkLease('eth0v0', GATEWAY);
