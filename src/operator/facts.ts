@@ -162,7 +162,8 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
   if (found === null) return { lease: null, problem: null };
   try {
     const event = readEvent(leaseEnv(iface, found.vars));
-    return { lease: event.action === 'up' ? { lease: event.lease, source: found.source } : null, problem: null };
+    const want = event.action === 'follow' ? event.wants[4] : undefined;
+    return { lease: want?.kind === 'lease' ? { lease: want.lease, source: found.source } : null, problem: null };
   } catch (e) {
     return { lease: null, problem: `the lease from ${found.source} is unusable: ${message(e)}` };
   }

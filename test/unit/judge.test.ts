@@ -9,7 +9,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
-import { readEvent, type Lease } from '../../src/hook/event.js';
+import { readEvent } from '../../src/hook/event.js';
+import type { Lease, Want } from '../../src/hook/want.js';
 import { commandOf } from '../../src/hook/apply.js';
 import { diagnose } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
@@ -30,7 +31,8 @@ const LEASES: Lease[] = [
     sessionNames()
       .flatMap((s) => loadSession(s))
       .map((e) => readEvent({ ...e.env, interface: IFACE }))
-      .flatMap((e) => (e.action === 'up' ? [[JSON.stringify(e.lease), e.lease] as const] : [])),
+      .map((e): Want | undefined => (e.action === 'follow' ? e.wants[4] : undefined))
+      .flatMap((w) => (w?.kind === 'lease' ? [[JSON.stringify(w.lease), w.lease] as const] : [])),
   ).values(),
 ];
 
