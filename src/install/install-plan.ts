@@ -15,6 +15,7 @@ import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
 import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
+import { checkParents } from './parent-check.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
 import * as text from './texts.js';
@@ -74,6 +75,7 @@ export function planInstall(f: InstallFacts): Plan {
   const list = b.list;
   if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog)} ...); --dry-run and --root DIR work without`);
   checkNode(f);
+  checkParents(f);
   for (const path of [DISPATCHER, DHCPCD_CONF]) {
     if (b.file(path)?.kind === 'link') throw new InputError(`${path} is a symbolic link: make it a plain file (srcroute adds a block to it)`);
   }
@@ -84,13 +86,14 @@ export function planInstall(f: InstallFacts): Plan {
 
   b.sweepTemps();
   let configure = f.configureDhcpcd;
-  for (const [iface, { parent, plan, parentLink }] of f.stacks) {
+  for (const [iface, { parent, vlan, plan, parentLink }] of f.stacks) {
     if (plan.dhcpcdConf) configure = true;
     list.deleteWhere(`stack ${iface} `);
-    list.add(`stack ${iface} ${plan.stack} ${parent}`);
+    list.add(`stack ${iface} ${plan.stack} ${parent}${vlan === undefined ? '' : ` ${vlan.port} ${vlan.id}`}`);
     // the modem's link as the first install found it (a later one finds it set up): uninstall puts it back
     if (parentLink !== null && !list.of('parent').some((w) => w[0] === parent)) {
-      list.add(`parent ${parent} ${parentLink.up ? 'up' : 'down'} ${parentLink.acceptRa ?? '-'}`);
+      const { up, acceptRa, disableIpv6 } = parentLink;
+      list.add(`parent ${parent} ${up ? 'up' : 'down'} ${acceptRa ?? '-'} ${disableIpv6 ?? '-'}`);
     }
   }
 
@@ -176,7 +179,11 @@ export function planInstall(f: InstallFacts): Plan {
     }
     for (const argv of plan.stop) list.add(`stop ${iface} ${argv.join(' ')}`);
     for (const argv of plan.reload) list.add(`reload ${iface} ${argv.join(' ')}`);
-    for (const c of plan.run) if (due(c.when, changed)) b.run(c.argv);
+    // a macvlan missing after an earlier run (its start failed): every start command again
+    const missing = f.links !== null && !f.links.has(iface);
+    const started = plan.run.filter((c) => missing || due(c.when, changed));
+    for (const c of started) b.run(c.argv);
+    if (started.length > 0 && !f.staged) b.steps.push({ op: 'check-link', iface });
     for (const note of plan.notes) b.say(`    ${note}`);
   }
   if (b.changes > 0) b.record();

@@ -16,24 +16,32 @@
 import { InputError } from '../../shared/errors.js';
 import { runsDhcpcdManager } from '../dhcp-clients.js';
 import type { Proc } from '../running.js';
-import { ifupdownFile, parentNote, type IfupdownFacts } from './ifupdown.js';
+import { ifdownCommands, ifupdownFile, ifupNames, parentNote, type IfupdownFacts } from './ifupdown.js';
 import type { MacvlanSpec, StackPlan } from './plan.js';
 
 export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string }, how: string): StackPlan {
   if (!facts.ifup) throw new InputError('--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ifupdown');
   const file = ifupdownFile(s, 'manual');
   const running = runsDhcpcdManager(facts.processes);
+  // the port's own lease, taken before the block said noipv4: -n rereads the options and keeps it
+  // (issue: a public address and a default through the modem in main until the next boot); the
+  // VLAN install makes has none
+  const release = running && s.vlan === undefined ? [[facts.dhcpcd, '-k', s.parent]] : [];
   return {
     stack: 'dhcpcd',
     how,
     files: [file],
-    run: [...(running ? [{ when: '*' as const, argv: [facts.dhcpcd, '-n'] }] : []), { when: [file.path], argv: ['ifup', s.iface] }],
-    stop: [['ifdown', s.iface]],
+    run: [
+      ...[...(running ? [[facts.dhcpcd, '-n']] : []), ...release].map((argv) => ({ when: '*' as const, argv })),
+      { when: [file.path], argv: ['ifup', ...ifupNames(s)] },
+    ],
+    stop: ifdownCommands(s),
     reload: [],
     dhcpcdConf: true,
     notes: [
       running
-        ? `dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)`
+        ? `dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)` +
+          (release.length > 0 ? `: its own lease goes now (dhcpcd -k ${s.parent}), it carries only the macvlans` : '')
         : `no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor starts it)`,
       ...parentNote(s, facts),
     ],

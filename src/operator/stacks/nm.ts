@@ -19,15 +19,16 @@
 // before dhcpcd starts; an interface with IPv6 off stays off.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
-import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
+import { macvlanHeader, vlanHeader, vlanName } from './plan.js';
+import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 export const connectionId = (iface: string): string => `srcroute-${iface}`;
 export const keyfilePath = (iface: string): string => `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
 export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;
 
-/** A UUID that stays the same for the same interface and MAC (NM keys connections by UUID). */
-function stableUuid(s: MacvlanSpec): string {
-  const h = createHash('sha256').update(`srcroute:${s.iface}:${s.mac}`).digest('hex');
+/** A UUID that stays the same for the same key (interface and MAC; NM keys connections by UUID). */
+function stableUuid(key: string): string {
+  const h = createHash('sha256').update(`srcroute:${key}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -39,7 +40,7 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
     `# srcroute's hook, started by ${dispatcherPath(s.iface)}.`,
     '[connection]',
     `id=${connectionId(s.iface)}`,
-    `uuid=${stableUuid(s)}`,
+    `uuid=${stableUuid(`${s.iface}:${s.mac}`)}`,
     'type=macvlan',
     `interface-name=${s.iface}`,
     '',
@@ -59,6 +60,35 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
     '',
   ].join('\n');
   return { path: keyfilePath(s.iface), mode: 0o600, content };
+}
+
+/**
+ * The modem's VLAN (--vlan) on the LAN's port, whose own profile stays as it is: both families
+ * disabled, so it takes no address, no IPv6 link-local, sends no RS, DAD or MLD (a modem profile
+ * with only ipv4.method=disabled took a SLAAC address and an IPv6 default through the modem).
+ */
+export function nmVlanKeyfile(v: VlanSpec): StackFile {
+  const name = vlanName(v);
+  const content = [
+    vlanHeader(v).trimEnd(),
+    '[connection]',
+    `id=${connectionId(name)}`,
+    `uuid=${stableUuid(`vlan:${name}`)}`,
+    'type=vlan',
+    `interface-name=${name}`,
+    '',
+    '[vlan]',
+    `id=${v.id}`,
+    `parent=${v.port}`,
+    '',
+    '[ipv4]',
+    'method=disabled',
+    '',
+    '[ipv6]',
+    'method=disabled',
+    '',
+  ].join('\n');
+  return { path: keyfilePath(name), mode: 0o600, content };
 }
 
 /**
@@ -93,22 +123,26 @@ export interface NmPlanFacts {
   dhcpcd: string;
 }
 
+const up = (id: string): string[] => ['nmcli', '--wait', '30', 'connection', 'up', 'id', id];
+const down = (id: string): string[] => ['nmcli', '--wait', '30', 'connection', 'down', 'id', id];
+
 export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPlan {
-  const keyfile = nmKeyfile(s);
-  const id = connectionId(s.iface);
+  const keyfiles = [...(s.vlan === undefined ? [] : [nmVlanKeyfile(s.vlan)]), nmKeyfile(s)];
+  // the VLAN first: the macvlan's parent must exist when it comes up
+  const ids = [...(s.vlan === undefined ? [] : [connectionId(vlanName(s.vlan))]), connectionId(s.iface)];
   const unit = unitName(s.iface);
   return {
     stack: 'nm',
     how,
-    files: [keyfile, nmDispatcher(s), dhcpcdUnit(facts.dhcpcd)],
+    files: [...keyfiles, nmDispatcher(s), dhcpcdUnit(facts.dhcpcd)],
     run: [
       { when: [DHCPCD_UNIT_PATH], argv: ['systemctl', 'daemon-reload'] },
-      { when: [keyfile.path], argv: ['nmcli', 'connection', 'reload'] },
-      { when: '*', argv: ['nmcli', '--wait', '30', 'connection', 'up', 'id', id] },
+      { when: keyfiles.map((k) => k.path), argv: ['nmcli', 'connection', 'reload'] },
+      ...ids.map((id) => ({ when: '*' as const, argv: up(id) })),
     ],
     // the dispatcher stops dhcpcd with --no-block on `down`: the stop job is waited for here, so that
-    // uninstall removes no hook while dhcpcd still runs one (issue 18)
-    stop: [['nmcli', '--wait', '30', 'connection', 'down', 'id', id], ['systemctl', 'stop', unit]],
+    // uninstall removes no hook while dhcpcd still runs one (issue 18); the VLAN goes after the macvlan
+    stop: [down(ids.at(-1)!), ['systemctl', 'stop', unit], ...ids.slice(0, -1).map(down)],
     reload: [['nmcli', 'connection', 'reload'], ['systemctl', 'daemon-reload']],
     dhcpcdConf: true,
     notes: [],
