@@ -17,7 +17,7 @@ die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 usage() {
 	cat <<'EOF'
 Usage: sudo ./install.sh [options] IFACE [IFACE ...]
-       sudo ./install.sh --parent ETH [--stack nm|networkd|ifupdown|dhcpcd] IFACE
+       sudo ./install.sh --parent ETH [--vlan VID] [--stack nm|networkd|ifupdown|dhcpcd] IFACE
        sudo ./install.sh --uninstall [--purge]
 
 Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the `srcroute` command in
@@ -34,8 +34,11 @@ Options:
   --purge             with --uninstall (implied): also remove /etc/srcroute
   --dry-run           print what would be written, changed or removed; change nothing
   --root DIR          stage every file under DIR (packaging, tests); no kernel change
-  --parent ETH        also set up the macvlan on ETH (the modem's link) in the network stack's own
-                      configuration, with its stable MAC, and its DHCP client (see README, Setup)
+  --parent ETH        also set up the macvlan on ETH (the modem's link: a port of its own, never
+                      the LAN's) in the network stack's own configuration, with its stable MAC,
+                      and its DHCP client (see README, Setup)
+  --vlan VID          the modem is on VLAN VID (1-4094) of the port ETH the LAN also uses: the
+                      stack makes the VLAN ETH.VID, with no address of its own, and the macvlan on it
   --stack STACK       the stack to set up, instead of the one that runs: nm (NetworkManager),
                       networkd (systemd-networkd, netplan), ifupdown, dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a marked block)
@@ -52,12 +55,12 @@ while [ "$n" -gt 0 ]; do
 	shift
 	n=$((n - 1))
 	case $a in
-	--root | --node | --parent | --stack)
+	--root | --node | --parent | --vlan | --stack)
 		[ "$n" -gt 0 ] || die "$a needs a value (see --help)"
 		v=$1 a="$a=$1"
 		shift
 		n=$((n - 1)) ;;
-	--root=* | --node=* | --parent=* | --stack=*) v=${a#*=} ;;
+	--root=* | --node=* | --parent=* | --vlan=* | --stack=*) v=${a#*=} ;;
 	esac
 	case $a in
 	-h | --help) usage; exit 0 ;;
@@ -66,7 +69,7 @@ while [ "$n" -gt 0 ]; do
 	--dry-run) dry=true ;;
 	--root=*) root=true ;;
 	--node=*) node=$v; continue ;;
-	--configure-dhcpcd | --parent=* | --stack=*) ;;
+	--configure-dhcpcd | --parent=* | --vlan=* | --stack=*) ;;
 	-*) die "unknown option '$a' (see --help)" ;;
 	*) ifaces=true ;;
 	esac

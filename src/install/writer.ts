@@ -161,11 +161,13 @@ export class Writer {
           'the files stay recorded; fix the cause and run install again, or uninstall',
       );
     for (let waited = 0; ; waited += CLIENT_POLL_MS) {
-      const r = await this.d.run(['ip', '-j', '-4', 'addr', 'show', 'dev', iface], 10_000);
+      // not `ip -4`: it leaves out a link with no IPv4 address
+      const r = await this.d.run(['ip', '-j', 'addr', 'show', 'dev', iface], 10_000);
       if (r.code !== 0) throw fail('does not exist');
-      const [link] = JSON.parse(r.stdout) as { flags?: string[]; addr_info?: { scope?: string }[] }[];
+      const [link] = JSON.parse(r.stdout) as { flags?: string[]; addr_info?: { family?: string; scope?: string }[] }[];
       if (!(link?.flags ?? []).includes('UP')) throw fail('is not up');
-      if ((link?.addr_info ?? []).some((a) => a.scope === 'global')) return this.say(`${iface} is up and leased`);
+      const leased = (link?.addr_info ?? []).some((a) => a.family === 'inet' && a.scope === 'global');
+      if (leased) return this.say(`${iface} is up and leased`);
       if (waited >= LEASE_WAIT_MS) break;
       await this.d.sleep(CLIENT_POLL_MS);
     }

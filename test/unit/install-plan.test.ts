@@ -291,3 +291,39 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
     expect(await waitOut(polls)).toEqual({ lines, slept });
   });
 });
+
+describe("the writer checks the macvlan after its stack's start", () => {
+  const link = (flags: string[], inet: boolean) =>
+    JSON.stringify([{ ifname: 'eth0v0', flags, addr_info: [{ family: 'inet6', scope: 'link' }, ...(inet ? [{ family: 'inet', scope: 'global' }] : [])] }]);
+  /** The writer's output for `ip -j addr show dev eth0v0` answering each of `answers` in turn (the last one from then on). */
+  async function checkOut(answers: { code: number; stdout: string }[]): Promise<{ lines: string[]; slept: number; error?: string }> {
+    const lines: string[] = [];
+    let slept = 0;
+    let asked = 0;
+    const writer = new Writer({
+      root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+      run: async () => ({ stderr: '', ...answers[Math.min(asked++, answers.length - 1)]! }), flush: async () => {}, clientsOf: () => [],
+      sleep: async (ms) => {
+        slept += ms;
+      },
+    });
+    try {
+      await writer.apply({ steps: [{ op: 'check-link', iface: 'eth0v0' }], changes: 0, afterword: [] });
+      return { lines, slept };
+    } catch (e) {
+      return { lines, slept, error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+  }
+  const gone = { code: 1, stdout: '' };
+  const up = (inet: boolean) => ({ code: 0, stdout: link(['BROADCAST', 'UP', 'LOWER_UP'], inet) });
+
+  it.each([
+    ['not there (the stack could not make it): exit 1', [gone], { lines: [], slept: 0, error: "SystemError: eth0v0 does not exist after its network stack's start (see above): the files stay recorded; fix the cause and run install again, or uninstall" }],
+    ['there but down: exit 1', [{ code: 0, stdout: link(['BROADCAST'], false) }], { lines: [], slept: 0, error: "SystemError: eth0v0 is not up after its network stack's start (see above): the files stay recorded; fix the cause and run install again, or uninstall" }],
+    ['up and leased', [up(true)], { lines: ['eth0v0 is up and leased'], slept: 0 }],
+    ['up, leased after 3 looks', [up(false), up(false), up(false), up(true)], { lines: ['eth0v0 is up and leased'], slept: 600 }],
+    ['up, no lease (the modem off): a warning after 15 s', [up(false)], { lines: ['(stderr) warning: eth0v0 is up, no IPv4 lease after 15 s (modem off?): srcroute routes it once leased'], slept: 15_000 }],
+  ] as const)('%s', async (_, answers, want) => {
+    expect(await checkOut([...answers])).toEqual(want);
+  });
+});
