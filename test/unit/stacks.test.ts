@@ -126,7 +126,9 @@ describe('stack plans (golden)', () => {
     const idle = dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [], dhcpcd: DHCPCD }, '');
     expect(renderManifest(idle)).not.toMatch(/dhcpcd -n|systemctl/);
     expect(idle.notes.join('\n')).toMatch(/neither enables nor starts it/);
-    expect(renderManifest(dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n$/m);
+    // a port of its own: the rebind of that port alone (the LAN's lease untouched); the VLAN, not there yet: all
+    expect(renderManifest(dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n eth0$/m);
+    expect(renderManifest(dhcpcdPlan(VLAN, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n$/m);
   });
 
   it('every plan asks for the dhcpcd.conf stanza and starts nothing for the LAN', () => {

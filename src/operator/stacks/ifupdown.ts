@@ -34,7 +34,7 @@
 // another pre-up sets the macvlan's ra_defrtr_metric above it (shell builtins only; nothing
 // without IPv6).
 import { InputError } from '../../shared/errors.js';
-import { macvlanHeader, vlanHeader, vlanName } from './plan.js';
+import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 export type IfupdownMethod = 'dhcp' | 'manual';
@@ -54,13 +54,6 @@ const vlanAdd = (v: VlanSpec): string => {
   const add = `ip link add link ${v.port} name ${name} type vlan id ${v.id}`;
   return `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n`;
 };
-
-/** The VLAN of a parent named PORT.ID (ifupdown's own convention: an admin's hand stanza), or undefined. */
-export function vlanOfName(name: string): VlanSpec | undefined {
-  const m = /^(.+)\.(\d{1,4})$/.exec(name);
-  const id = Number(m?.[2]);
-  return m && id >= 1 && id <= 4094 ? { port: m[1]!, id } : undefined;
-}
 
 /** The modem's VLAN (--vlan): `auto`, ahead of the macvlan's stanza in the same file, so `ifup -a` makes it first. */
 function vlanStanza(v: VlanSpec): string {

@@ -50,6 +50,9 @@ export function networkFileFor(files: readonly { path: string; text: string }[],
   return hit?.path ?? null;
 }
 
+/** The modem's link takes no address, no IPv6 link-local (so sends no DAD, RS or MLD), no RA. */
+const NOTHING_OF_ITS_OWN = 'DHCP=no\nLinkLocalAddressing=no\nIPv6AcceptRA=no';
+
 /** The VLAN's own .network (--vlan), named to sort ahead of netplan's 10-*, whose Name=en* may match the VLAN too. */
 export const vlanNetwork = (vlan: string): string => `/etc/systemd/network/09-srcroute-${vlan}.network`;
 
@@ -119,7 +122,7 @@ export function networkdMacvlanFiles(
       content:
         `# srcroute: ${s.parent}, the modem's link, configured by nothing else: networkd brings it up to\n` +
         `# carry the macvlans (MACVLAN= in ${basename(parentFile)}.d/), with no address of its own.\n` +
-        `[Match]\nName=${s.parent}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n` +
+        `[Match]\nName=${s.parent}\n\n[Network]\n${NOTHING_OF_ITS_OWN}\n` +
         // the boot waits for no address here (it never has one)
         '\n[Link]\nRequiredForOnline=no\n',
     });
@@ -129,7 +132,11 @@ export function networkdMacvlanFiles(
     {
       path: `/etc/systemd/network/${basename(parentFile)}.d/srcroute-${s.iface}.conf`,
       mode: 0o644,
-      content: `# srcroute: networkd creates ${s.iface} through its parent ${s.parent} (${parentFile}).\n[Network]\nMACVLAN=${s.iface}\n`,
+      content:
+        `# srcroute: networkd creates ${s.iface} through its parent ${s.parent} (${parentFile}).\n` +
+        `[Network]\nMACVLAN=${s.iface}\n` +
+        // the admin's (netplan's) file for the modem's port: nothing of its own there either (a LAN port is refused)
+        (parentFile === own ? '' : `${NOTHING_OF_ITS_OWN}\n`),
     },
     { path: NETWORKD_DROP_IN.path, mode: 0o644, content: `# srcroute: keep networkd from deleting srcroute's source rules.\n${NETWORKD_DROP_IN.text}` },
   );

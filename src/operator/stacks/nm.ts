@@ -17,10 +17,13 @@
 // the dispatcher also toggles disable_ipv6, which takes every IPv6 address and route the kernel
 // made on the link (a route of the link's own, never a nexthop-object route of another device's)
 // before dhcpcd starts; an interface with IPv6 off stays off.
+// The modem's link gets a profile of srcroute's with both families disabled (nmLinkKeyfile): the
+// VLAN it makes on the LAN's port (--vlan), or a port of its own, so that the link takes no
+// address and sends nothing from its MAC; the macvlan's parent= is that link.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
-import { macvlanHeader, vlanHeader, vlanName } from './plan.js';
-import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
+import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
+import type { MacvlanSpec, StackFile, StackPlan } from './plan.js';
 
 export const connectionId = (iface: string): string => `srcroute-${iface}`;
 export const keyfilePath = (iface: string): string => `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
@@ -62,24 +65,14 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
   return { path: keyfilePath(s.iface), mode: 0o600, content };
 }
 
-/**
- * The modem's VLAN (--vlan) on the LAN's port, whose own profile stays as it is: both families
- * disabled, so it takes no address, no IPv6 link-local, sends no RS, DAD or MLD (a modem profile
- * with only ipv4.method=disabled took a SLAAC address and an IPv6 default through the modem).
- */
-export function nmVlanKeyfile(v: VlanSpec): StackFile {
-  const name = vlanName(v);
+/** A profile of srcroute's for the modem's link: no address, no IPv6 link-local, no RS, DAD or MLD. */
+function linkKeyfile(name: string, header: string, kind: string[]): StackFile {
   const content = [
-    vlanHeader(v).trimEnd(),
+    header.trimEnd(),
     '[connection]',
     `id=${connectionId(name)}`,
-    `uuid=${stableUuid(`vlan:${name}`)}`,
-    'type=vlan',
-    `interface-name=${name}`,
-    '',
-    '[vlan]',
-    `id=${v.id}`,
-    `parent=${v.port}`,
+    `uuid=${stableUuid(`link:${name}`)}`,
+    ...kind,
     '',
     '[ipv4]',
     'method=disabled',
@@ -89,6 +82,25 @@ export function nmVlanKeyfile(v: VlanSpec): StackFile {
     '',
   ].join('\n');
   return { path: keyfilePath(name), mode: 0o600, content };
+}
+
+/**
+ * The modem's link, both families disabled (a modem profile with only ipv4.method=disabled took a
+ * SLAAC address and an IPv6 default through the modem): the VLAN install makes (--vlan) on the
+ * LAN's port, whose own profile stays as it is; or a port of its own, this profile ahead of any
+ * other for it (autoconnect-priority; `nmcli connection up` takes the port from the one active,
+ * and its lease with it).
+ */
+export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
+  if (s.vlan !== undefined) {
+    const v = s.vlan;
+    const name = vlanName(v);
+    return linkKeyfile(name, vlanHeader(v), ['type=vlan', `interface-name=${name}`, '', '[vlan]', `id=${v.id}`, `parent=${v.port}`]);
+  }
+  // a VLAN the admin made has a profile of the admin's
+  if (vlanOfName(s.parent) !== undefined) return null;
+  const header = `# srcroute: ${s.parent}, the modem's port: it carries the macvlans, with no address of its own.\n`;
+  return linkKeyfile(s.parent, header, ['type=ethernet', `interface-name=${s.parent}`, 'autoconnect-priority=100']);
 }
 
 /**
@@ -127,9 +139,10 @@ const up = (id: string): string[] => ['nmcli', '--wait', '30', 'connection', 'up
 const down = (id: string): string[] => ['nmcli', '--wait', '30', 'connection', 'down', 'id', id];
 
 export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPlan {
-  const keyfiles = [...(s.vlan === undefined ? [] : [nmVlanKeyfile(s.vlan)]), nmKeyfile(s)];
-  // the VLAN first: the macvlan's parent must exist when it comes up
-  const ids = [...(s.vlan === undefined ? [] : [connectionId(vlanName(s.vlan))]), connectionId(s.iface)];
+  const link = nmLinkKeyfile(s);
+  const keyfiles = [...(link === null ? [] : [link]), nmKeyfile(s)];
+  // the modem's link first: the macvlan's parent must exist (and be bare) when it comes up
+  const ids = [...(link === null ? [] : [connectionId(s.parent)]), connectionId(s.iface)];
   const unit = unitName(s.iface);
   return {
     stack: 'nm',

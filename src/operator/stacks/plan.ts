@@ -31,6 +31,13 @@ export interface MacvlanSpec {
 /** The kernel's name for VLAN ID on PORT (ifupdown's convention; networkd and NetworkManager are told it). */
 export const vlanName = (v: VlanSpec): string => `${v.port}.${v.id}`;
 
+/** The VLAN of a parent named PORT.ID (ifupdown's own convention: an admin's hand stanza), or undefined. */
+export function vlanOfName(name: string): VlanSpec | undefined {
+  const m = /^(.+)\.(\d{1,4})$/.exec(name);
+  const id = Number(m?.[2]);
+  return m && id >= 1 && id <= 4094 ? { port: m[1]!, id } : undefined;
+}
+
 /** The first lines of the files that define the modem's VLAN. */
 export const vlanHeader = (v: VlanSpec): string =>
   `# srcroute: the modem's VLAN ${v.id} on ${v.port} (the LAN's port, whose own configuration stays as it\n` +
