@@ -1,10 +1,12 @@
 // `srcroute install`'s plan, pure: from the gathered facts (facts.ts) to the steps that make the
 // machine run srcroute's hooks on the named interfaces (steps.ts), every decision in order: the
-// checks that refuse before anything is written, the tables, the programs (the srcroute command,
-// one whole hook per interface), the dispatcher's marked block, the dhclient shim and enter hook,
-// the iproute2 names, dhcpcd.service's drop-in and tmpfiles.d line, the config files, the
-// dhcpcd.conf block, the network stack's files and commands (operator/stacks/), and the advice
-// printed at the end. A second run over what the first made plans no change.
+// checks that refuse before anything is written (the modem's link among them: parent-check.ts),
+// the tables, the programs (the srcroute command, one whole hook per interface), the
+// dispatcher's marked block, the dhclient shim and enter hook, the iproute2 names, dhcpcd.service's
+// drop-in and tmpfiles.d line, the config files, the dhcpcd.conf block, the network stack's files
+// and commands (operator/stacks/) with the check that the macvlan is up after them (the issue's
+// install said "installed" and exited 0 when ifup had failed), and the advice printed at the
+// end. A second run over what the first made plans no change.
 import { defaultConfigText } from '../hook/config.js';
 import { isInterfaceName } from '../hook/event.js';
 import { InputError } from '../shared/errors.js';

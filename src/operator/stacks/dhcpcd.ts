@@ -10,15 +10,17 @@
 // leased), and srcroute's block comes last.
 // dhcpcd creates no links: ifupdown does (`inet manual`, the link only), as it did on those
 // systems. A running manager keeps the options it read for an interface until told, and must
-// reread srcroute's block before the macvlan (and the VLAN) appear. Measured with both ports
-// leased by the manager (lab-dhcpcd-stack.test.ts and its notes; samples every ~250 ms for 8 s):
-// `dhcpcd -n` (all) took the LAN's address and default away for 1-3 samples (dhcpcd 9.4.1 and
-// 10.1 without `persistent`) and kept the port's lease under `persistent` (the issue: until the
-// next boot); `dhcpcd -k PORT` is "dhcpcd not running" on 9.4.1; a restart without `persistent`
-// took the LAN away for 6-10 samples. `dhcpcd -n PORT` rereads the options and rebinds that port
-// alone: the LAN untouched everywhere, the port released but under 9.4.1 with `persistent`,
-// which leaves its address behind: flushed then (noipv4: nothing puts it back; its IPv6 goes with
-// the stanza's disable_ipv6). The VLAN install makes is not there yet to name: `dhcpcd -n`, all.
+// reread srcroute's block before the macvlan (and the VLAN) appear. Measured in lab-dhcpcd-stack's
+// box with both the LAN and the modem's port leased by the manager (dnsmasq on each side; the
+// block appended; sampled every ~250 ms for 8 s; two runs on dhcpcd 9.4.1 and 10.1, with and
+// without `persistent`): `dhcpcd -n` (all) took the LAN's address and default away for 1-5
+// samples in 6 of 8 runs and kept the port's lease under `persistent` (the issue: until the next
+// boot); `dhcpcd -k PORT` is "dhcpcd not running" on 9.4.1 and kept the lease on 10.1 under
+// `persistent`; a restart without `persistent` took the LAN away for 6-11 samples. `dhcpcd -n
+// PORT` rereads the options and rebinds that port alone: the LAN untouched in every run, the port
+// released but under 9.4.1 with `persistent`, which leaves its address: flushed then (noipv4:
+// nothing puts it back; its IPv6 goes with the stanza's disable_ipv6). The VLAN install makes is
+// not there yet to name: `dhcpcd -n`, all.
 // Only when a manager runs: a dhcpcd control command that finds no daemon starts one.
 import { InputError } from '../../shared/errors.js';
 import { runsDhcpcdManager } from '../dhcp-clients.js';
