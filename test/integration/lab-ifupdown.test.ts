@@ -207,9 +207,12 @@ for (const release of RELEASES) {
       expect(defaults6()).toEqual([LAN]);
       const check = box.run(['srcroute', 'check']);
       expect(check.code, check.stdout).toBe(0);
-      // the parent came up with no IPv6 of its own: no SLAAC address from the modem, no default through it
-      expect(box.acceptRa('eth0')).toBe('0');
-      expect(box.sh('ip -6 -o addr show dev eth0 scope global')).toBe('');
+      // the parent came up with no IPv6 of its own (disable_ipv6): no SLAAC address from the modem, no default
+      // through it, not even a link-local address (nothing sent from its MAC: no DAD, RS or MLD)
+      expect(box.sh('cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6').trim()).toBe('1');
+      expect(box.sh('ip -6 -o addr show dev eth0')).toBe('');
+      // while the macvlan on it has IPv6: its link-local address at least
+      expect(box.sh(`ip -6 -o addr show dev ${IFACE} scope link`)).toMatch(/inet6 fe80::/);
 
       if (client === 'dhclient') {
         await without('accept_ra');
