@@ -4,12 +4,19 @@
 // persisted before each change names what it made (plan-builder.ts), so a rerun completes the
 // same result and uninstall still finds everything. The list's directory is made with the list
 // in it (built under a temp name, then renamed), for the same reason.
+// Uninstall (Plan.keepGoing) goes on past a removal that fails: seen with /run/srcroute a busy
+// mount point, `remove-tree /run/srcroute: EBUSY` stopped it with everything after still there and
+// nothing to tell a rerun what was left. Now each failure is one line, the rest happens, the list
+// keeps what failed (close-list) and the run fails at its end. Only a failed system call (an
+// error with a code: EBUSY, EACCES…) is the system's failure; anything else is a bug and is
+// thrown as it is, so that cli.ts says so.
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { SystemError } from '../shared/errors.js';
+import { InputError, SystemError, messageOf, systemCallError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
 import { BACKUP_DIR, INSTALLED_LIST } from './layout.js';
+import { InstalledList } from './installed-list.js';
 import type { Owner, Plan, Step } from './steps.js';
 
 export interface WriterDeps {
@@ -23,6 +30,10 @@ export interface WriterDeps {
   /** A command's own output, as it is. */
   raw: (line: string) => void;
   run: ProgramRunner;
+  /** The dhcpcd the `release` step runs (`dhcpcd -k IFACE`). */
+  dhcpcd: string;
+  /** Whether a dhcpcd runs that leases IFACE: one named for it or a manager (every interface). */
+  dhcpcdLeases: (iface: string) => boolean;
   /** The DHCP clients that still run for one of IFACES by name (`dhcpcd (eth0v0; pid 812)`). */
   clientsOf: (ifaces: readonly string[]) => string[];
   /** Waits MS milliseconds. */
@@ -39,7 +50,13 @@ const CLIENT_POLL_MS = 200;
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
+/** What a step names in its failure's line. */
+const subjectOf = (s: Step): string => ('path' in s ? s.path : 'iface' in s ? s.iface : '');
+
 export class Writer {
+  /** The paths whose step failed (uninstall goes on past them). */
+  private readonly failed: string[] = [];
+
   constructor(private readonly d: WriterDeps) {}
 
   private at(path: string): string {
@@ -55,10 +72,16 @@ export class Writer {
       try {
         await this.step(step);
       } catch (e) {
-        if (e instanceof SystemError) throw e;
-        const path = 'path' in step ? step.path : '';
-        throw new SystemError(`cannot ${step.op} ${path}: ${(e as Error).message}`);
+        if (e instanceof SystemError || e instanceof InputError) throw e;
+        // a bug (no system call failed) is thrown on as it is
+        const line = `cannot ${step.op} ${subjectOf(step)}: ${messageOf(systemCallError(e))}`;
+        if (plan.keepGoing !== true) throw new SystemError(line);
+        this.d.err(line);
+        this.failed.push(subjectOf(step));
       }
+    }
+    if (this.failed.length > 0) {
+      throw new SystemError(`${this.failed.length} step(s) failed (above); ${INSTALLED_LIST} still names what is left: run it again once the cause is fixed`);
     }
   }
 
@@ -122,6 +145,10 @@ export class Writer {
         }
         return this.say(`set ${line}`);
       }
+      case 'release':
+        return this.release(s.iface);
+      case 'close-list':
+        return dry ? undefined : this.closeList(s.list);
       case 'await-clients':
         if (this.d.root !== '') return;
         if (dry) return this.say(`would wait for the DHCP clients of ${s.ifaces.join(' ')} to exit`);
@@ -156,6 +183,25 @@ export class Writer {
       left = this.d.clientsOf(ifaces);
     }
     if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${CLIENT_EXIT_MS / 1000} s: going on (its hooks may find srcroute gone)`);
+  }
+
+  /** `dhcpcd -k IFACE`, when a dhcpcd leases IFACE (a control command that finds none may start one). */
+  private async release(iface: string): Promise<void> {
+    if (this.d.root !== '') return;
+    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${this.d.dhcpcd} -k ${iface}`);
+    if (this.d.dhcpcdLeases(iface)) await this.step({ op: 'run', argv: [this.d.dhcpcd, '-k', iface] });
+  }
+
+  /** The list and the backups gone when nothing failed; else the list with what a rerun has left to do. */
+  private closeList(text: string): void {
+    if (this.failed.length === 0) {
+      rmSync(this.at(BACKUP_DIR), { recursive: true, force: true });
+      rmSync(this.at(INSTALLED_LIST), { force: true });
+      return;
+    }
+    const left = new InstalledList(text).leftAfter(this.failed);
+    writeAtomic(this.at(INSTALLED_LIST), Buffer.from(left.text()), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
+    this.say(`kept ${INSTALLED_LIST}: it names what is left`);
   }
 
   /** The installed list, atomically; its directory, when missing, made with the list already in it. */

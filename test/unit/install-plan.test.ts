@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileFact, InstallFacts, ParentLink, Tree, UninstallFacts } from '../../src/install/facts.js';
 import { planInstall } from '../../src/install/install-plan.js';
-import { planUninstall } from '../../src/install/uninstall-plan.js';
-import { INSTALLED_LIST } from '../../src/install/layout.js';
-import type { Plan } from '../../src/install/steps.js';
-import { Writer } from '../../src/install/writer.js';
+import { planUninstall, UNINSTALL_ORDER } from '../../src/install/uninstall-plan.js';
+import { BACKUP_DIR, INSTALLED_LIST } from '../../src/install/layout.js';
+import type { Plan, Step } from '../../src/install/steps.js';
+import { Writer, type WriterDeps } from '../../src/install/writer.js';
 import { serviceSettings } from '../../src/operator/dhcpcd-service.js';
 import { networkdPlan } from '../../src/operator/stacks/networkd.js';
 import { nmPlan } from '../../src/operator/stacks/nm.js';
@@ -81,18 +81,25 @@ function carryOut(start: Tree, plan: Plan): Map<string, FileFact> {
     } else if (s.op === 'remove') tree.delete(s.path);
     else if (s.op === 'remove-tree') {
       for (const p of [...tree.keys()]) if (p === s.path || p.startsWith(`${s.path}/`)) tree.delete(p);
+    } else if (s.op === 'close-list') {
+      for (const p of [...tree.keys()]) if (p === INSTALLED_LIST || p === BACKUP_DIR || p.startsWith(`${BACKUP_DIR}/`)) tree.delete(p);
     } else if (s.op === 'rmdir' && ![...tree.keys()].some((p) => p.startsWith(`${s.path}/`))) tree.delete(s.path);
   }
   return tree;
 }
 
+/** A writer that runs nothing, its output into LINES. */
+const writerTo = (lines: string[], dry: boolean, over: Partial<WriterDeps> = {}): Writer =>
+  new Writer({
+    root: '', dry, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {},
+    dhcpcd: DHCPCD, dhcpcdLeases: () => false, ...over,
+  });
+
 /** The plan as --dry-run prints it, then the afterword, then each file it writes (bundles in short). */
 async function render(facts: InstallFacts): Promise<string> {
   const lines: string[] = [];
-  const writer = new Writer({
-    root: '', dry: true, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {},
-  });
+  const writer = writerTo(lines, true);
   const plan = planInstall({ ...facts, dry: true });
   await writer.apply(plan);
   lines.push(...plan.afterword);
@@ -137,6 +144,12 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
 
     const removed = carryOut(installed, planUninstall(uninstallFacts(installed)));
     expect(removed).toEqual(start);
+    if (!name.startsWith('stack-')) return;
+    // the uninstall plan as --dry-run prints it, per stack
+    const lines: string[] = [];
+    await writerTo(lines, true).apply(planUninstall({ ...uninstallFacts(installed), dry: true }));
+    const undo = `${lines.join('\n')}\n`;
+    expect(undo).toBe(golden(`install/uninstall-${name}.txt`, undo));
   });
 
   it('refuses, before any step, a table or protocol taken by something else', () => {
@@ -149,26 +162,42 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'pub', file: '/etc/iproute2/rt_tables' }] })).changes).toBeGreaterThan(0);
   });
 
-  it('uninstall stops the DHCP clients it started (waiting for them), takes the entry points out, flushes, and only then removes the hooks', () => {
+  /** A plan's steps as words: `run ARGV`, `remove PATH`, `await IFACES`, `release IFACE`, the op. */
+  const words = (steps: readonly Step[]): string[] =>
+    steps.map((s) =>
+      s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}`
+        : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}` : s.op === 'release' ? `release ${s.iface}` : s.op);
+  const UNIT_FILE = 'remove /etc/systemd/system/srcroute-dhcpcd@.service';
+  const HOOK = 'remove /etc/dhcpcd/eth0v0.exit-hook';
+
+  // the lists record the link's removal first for NetworkManager (nmcli down, then systemctl stop), as
+  // today's release does: the order comes from UNINSTALL_ORDER, not from the list
+  it.each([
+    ['nm', nmPlan(SPEC, { dhcpcd: DHCPCD }, ''), 'run systemctl stop srcroute-dhcpcd@eth0v0.service', 'run nmcli --wait 30 connection down id srcroute-eth0v0', true],
+    ['networkd', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, ''), 'run systemctl disable --now srcroute-dhcpcd@eth0v0.service', 'run networkctl delete eth0v0', true],
+    ['ifupdown', ifupdownPlan(SPEC, IFUP, ''), 'release eth0v0', 'run ifdown eth0v0', false],
+    ['dhcpcd.service', dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, ''), 'release eth0v0', 'run ifdown eth0v0', false],
+  ] as const)('uninstall under %s: client stop < await < link removal < entry points < flush < hook removal < reset-failed < unit file', (_, plan, stop, unlink, unit) => {
     const start = treeOf(DEBIAN);
-    const installed = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
+    const installed = carryOut(start, planInstall(installFacts(start, withStack(plan))));
     // the state directory as the hooks leave it: locks, code caches
     installed.set('/run', dir()).set('/run/srcroute', { ...dir(), mode: 0o700 }).set('/run/srcroute/eth0v0.lock', file(''));
-    const ops = planUninstall(uninstallFacts(installed)).steps.map((s) =>
-      s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}` : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}` : s.op);
-    const at = (prefix: string): number => ops.findIndex((o) => o.startsWith(prefix));
-    expect(at('run nmcli --wait 30 connection down')).toBe(0);
-    expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(1);
-    // the stop commands may return before their client is gone (Debian 13's ifdown: issue 18)
-    expect(ops[2]).toBe('await eth0v0');
-    // the entry points out before the flush: no event puts a rule back after it
-    expect(at('write /etc/dhcpcd.exit-hook')).toBeGreaterThan(at('run systemctl stop'));
-    expect(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute')).toBeGreaterThan(at('run systemctl stop'));
-    expect(at('flush')).toBeGreaterThan(at('write /etc/dhcpcd.exit-hook'));
-    expect(at('flush')).toBeGreaterThan(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute'));
-    expect(at('remove /etc/dhcpcd/eth0v0.exit-hook')).toBeGreaterThan(at('flush'));
-    // and the hooks' state goes with them (issue 18: an empty /run/srcroute was left behind)
-    expect(at('remove-tree /run/srcroute')).toBeGreaterThan(at('remove /etc/dhcpcd/eth0v0.exit-hook'));
+    const ops = words(planUninstall(uninstallFacts(installed)).steps);
+    const at = (prefix: string): number => {
+      const i = ops.findIndex((o) => o.startsWith(prefix));
+      expect(i, `${prefix} in ${ops.join(', ')}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const order = [stop, 'await eth0v0', unlink, 'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK, 'remove-tree /run/srcroute',
+      ...(unit ? ['run systemctl reset-failed srcroute-dhcpcd@*.service', UNIT_FILE] : [])];
+    expect(order.map(at)).toEqual(order.map(at).slice().sort((x, y) => x - y));
+    expect(ops[0], 'the client stops before anything else').toBe(stop);
+    expect(ops.filter((o) => o === unlink), 'the link goes once').toHaveLength(1);
+    expect(ops.some((o) => o.includes('reset-failed'))).toBe(unit);
+  });
+
+  it('the phases of uninstall, in order', () => {
+    expect(UNINSTALL_ORDER).toEqual(['stop-clients', 'await-clients', 'remove-links', 'entry-points', 'flush', 'hooks', 'reset-failed', 'files', 'reload', 'list']);
   });
 
   it.each([
@@ -217,9 +246,7 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
     const lines: string[] = [];
     let looked = 0;
     let slept = 0;
-    const writer = new Writer({
-      root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+    const writer = writerTo(lines, false, {
       clientsOf: (ifaces) => (looked++ < polls ? [`dhcpcd (${ifaces.join(' ')}; pid 495)`] : []),
       sleep: async (ms) => {
         slept += ms;
