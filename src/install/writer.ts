@@ -56,6 +56,8 @@ const subjectOf = (s: Step): string => ('path' in s ? s.path : 'iface' in s ? s.
 export class Writer {
   /** The paths whose step failed (uninstall goes on past them). */
   private readonly failed: string[] = [];
+  /** The installed list's text once a close-list step ran. */
+  private closing: string | null = null;
 
   constructor(private readonly d: WriterDeps) {}
 
@@ -76,11 +78,11 @@ export class Writer {
         // a bug (no system call failed) is thrown on as it is
         const line = `cannot ${step.op} ${subjectOf(step)}: ${messageOf(systemCallError(e))}`;
         if (plan.keepGoing !== true) throw new SystemError(line);
-        this.d.err(line);
-        this.failed.push(subjectOf(step));
+        this.failedAt(subjectOf(step), line);
       }
     }
     if (this.failed.length > 0) {
+      this.keepList();
       throw new SystemError(`${this.failed.length} step(s) failed (above); ${INSTALLED_LIST} still names what is left: run it again once the cause is fixed`);
     }
   }
@@ -192,16 +194,33 @@ export class Writer {
     if (this.d.dhcpcdLeases(iface)) await this.step({ op: 'run', argv: [this.d.dhcpcd, '-k', iface] });
   }
 
-  /** The list and the backups gone when nothing failed; else the list with what a rerun has left to do. */
+  private failedAt(path: string, line: string): void {
+    this.d.err(line);
+    this.failed.push(path);
+  }
+
+  /** The list and the backups gone, when nothing failed before (else apply's end keeps the list). */
   private closeList(text: string): void {
-    if (this.failed.length === 0) {
-      rmSync(this.at(BACKUP_DIR), { recursive: true, force: true });
-      rmSync(this.at(INSTALLED_LIST), { force: true });
-      return;
+    this.closing = text;
+    for (const [path, recursive] of [[BACKUP_DIR, true], [INSTALLED_LIST, false]] as const) {
+      if (this.failed.length > 0) return;
+      try {
+        rmSync(this.at(path), { recursive, force: true });
+      } catch (e) {
+        this.failedAt(path, `cannot remove ${path}: ${messageOf(systemCallError(e))}`);
+      }
     }
-    const left = new InstalledList(text).leftAfter(this.failed);
-    writeAtomic(this.at(INSTALLED_LIST), Buffer.from(left.text()), 0o644, this.d.chown ? { uid: 0, gid: 0 } : null);
-    this.say(`kept ${INSTALLED_LIST}: it names what is left`);
+  }
+
+  /** After failures: the list as a rerun needs it (what failed, the directories), made again if it went. */
+  private keepList(): void {
+    if (this.closing === null) return;
+    try {
+      this.record(new InstalledList(this.closing).leftAfter(this.failed).text());
+      this.d.err(`kept ${INSTALLED_LIST}: it names what is left`);
+    } catch (e) {
+      this.d.err(`cannot write ${INSTALLED_LIST}: ${messageOf(systemCallError(e))}`);
+    }
   }
 
   /** The installed list, atomically; its directory, when missing, made with the list already in it. */

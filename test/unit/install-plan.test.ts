@@ -19,6 +19,7 @@ import { dhcpcdPlan } from '../../src/operator/stacks/dhcpcd.js';
 import { ifupdownPlan } from '../../src/operator/stacks/ifupdown.js';
 import type { StackPlan } from '../../src/operator/stacks/plan.js';
 import { golden } from '../support/golden.js';
+import { SystemError } from '../../src/shared/errors.js';
 
 const REPO = join(__dirname, '..', '..');
 const hook = (name: string): string => readFileSync(join(REPO, 'hooks', name), 'utf8');
@@ -262,5 +263,33 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
     ['never gone: a warning after 60 s, and uninstall goes on', Infinity, ['waiting for dhcpcd (ens4v0; pid 495) to exit', '(stderr) warning: dhcpcd (ens4v0; pid 495) still runs after 60 s: going on (its hooks may find srcroute gone)'], 60_000],
   ] as const)('%s', async (_, polls, lines, slept) => {
     expect(await waitOut(polls)).toEqual({ lines, slept });
+  });
+});
+
+describe('the writer: a failed system call is the system\'s failure, anything else a bug', () => {
+  const MISSING = '/nonexistent-srcroute-test/dir';
+  const steps: Step[] = [{ op: 'mkdir', path: MISSING }, { op: 'say', line: 'after' }];
+
+  it('install stops at a failed system call, a SystemError naming the step and its path', async () => {
+    const lines: string[] = [];
+    const failure = await writerTo(lines, false).apply({ steps, changes: 1, afterword: [] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SystemError);
+    expect((failure as Error).message).toMatch(/^cannot mkdir \/nonexistent-srcroute-test\/dir: ENOENT/);
+    expect(lines).toEqual([]);
+  });
+
+  it('uninstall (keepGoing) reports it on one line, goes on, and fails at its end', async () => {
+    const lines: string[] = [];
+    const failure = await writerTo(lines, false).apply({ steps, changes: 1, afterword: [], keepGoing: true }).catch((e: unknown) => e);
+    expect(lines[0]).toMatch(/^\(stderr\) cannot mkdir \/nonexistent-srcroute-test\/dir: ENOENT/);
+    expect(lines.slice(1)).toEqual(['after']);
+    expect(failure).toBeInstanceOf(SystemError);
+    expect((failure as Error).message).toMatch(/^1 step\(s\) failed \(above\)/);
+  });
+
+  it.each([false, true])('a bug (no system call failed) is thrown as it is, keepGoing %s', async (keepGoing) => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'code')");
+    const writer = writerTo([], false, { run: async () => Promise.reject(bug) });
+    await expect(writer.apply({ steps: [{ op: 'run', argv: ['true'] }], changes: 0, afterword: [], keepGoing })).rejects.toBe(bug);
   });
 });
