@@ -30,7 +30,8 @@ export type Step =
   /**
    * Release IFACE from the dhcpcd that leases it (`dhcpcd -k IFACE`: a per-interface daemon exits, a
    * manager lets the interface go), only when one runs: a dhcpcd control command that finds no
-   * daemon may start one. Under ifupdown and dhcpcd.service, before `ifdown` deletes the link.
+   * daemon may start one; then waits, as await-clients, for the clients named for IFACE to exit.
+   * Under ifupdown and dhcpcd.service, before `ifdown` deletes the link.
    */
   | { op: 'release'; iface: string }
   /**

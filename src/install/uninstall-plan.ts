@@ -25,7 +25,7 @@ import { DHCPCD_UNIT_PATH } from '../operator/stacks/dhcpcd-unit.js';
 
 /** Uninstall's phases, in the order they run. */
 export const UNINSTALL_ORDER = [
-  /** each DHCP client srcroute started stops (its recorded stop; `dhcpcd -k IFACE` before an ifdown) */
+  /** each DHCP client srcroute started stops (its recorded stop; `dhcpcd -k IFACE` before an ifdown, waited for) */
   'stop-clients',
   /** and has exited: a stop may return before its client ran its last hooks */
   'await-clients',
@@ -69,9 +69,16 @@ function stopClients({ b, f }: Teardown): void {
   for (const argv of recorded(b, 'stop')) if (!removesLink(argv)) b.run(argv);
 }
 
+/**
+ * The interfaces whose client a recorded stop stopped (NetworkManager's, networkd's unit). Under
+ * ifupdown `ifdown` is the stop: with dhclient it waits for `dhclient -r` before its post-down
+ * deletes the link (waiting here first would wait for a client nothing stopped yet), and a dhcpcd
+ * is released and waited for by the release step.
+ */
 function awaitClients({ b, f, hooks }: Teardown): void {
-  const stops = b.list.of('stop').length > 0;
-  if (stops && !f.staged) b.steps.push({ op: 'await-clients', ifaces: hooks.map((p) => basename(p, '.exit-hook')) });
+  const stopped = new Set(b.list.of('stop').filter((w) => !removesLink(w.slice(1))).map((w) => w[0]));
+  const ifaces = hooks.map((p) => basename(p, '.exit-hook')).filter((i) => stopped.has(i));
+  if (ifaces.length > 0 && !f.staged) b.steps.push({ op: 'await-clients', ifaces });
 }
 
 function removeLinks({ b }: Teardown): void {

@@ -190,8 +190,10 @@ export class Writer {
   /** `dhcpcd -k IFACE`, when a dhcpcd leases IFACE (a control command that finds none may start one). */
   private async release(iface: string): Promise<void> {
     if (this.d.root !== '') return;
-    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${this.d.dhcpcd} -k ${iface}`);
-    if (this.d.dhcpcdLeases(iface)) await this.step({ op: 'run', argv: [this.d.dhcpcd, '-k', iface] });
+    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${this.d.dhcpcd} -k ${iface}, and wait for it to exit`);
+    if (!this.d.dhcpcdLeases(iface)) return;
+    await this.step({ op: 'run', argv: [this.d.dhcpcd, '-k', iface] });
+    await this.awaitClients([iface]);
   }
 
   private failedAt(path: string, line: string): void {

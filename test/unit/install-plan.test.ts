@@ -178,7 +178,7 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     ['networkd', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, ''), 'run systemctl disable --now srcroute-dhcpcd@eth0v0.service', 'run networkctl delete eth0v0', true],
     ['ifupdown', ifupdownPlan(SPEC, IFUP, ''), 'release eth0v0', 'run ifdown eth0v0', false],
     ['dhcpcd.service', dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, ''), 'release eth0v0', 'run ifdown eth0v0', false],
-  ] as const)('uninstall under %s: client stop < await < link removal < entry points < flush < hook removal < reset-failed < unit file', (_, plan, stop, unlink, unit) => {
+  ] as const)("uninstall under %s: client stop < await (under ifdown: the release's) < link removal < entry points < flush < hook removal < reset-failed < unit file", (_, plan, stop, unlink, unit) => {
     const start = treeOf(DEBIAN);
     const installed = carryOut(start, planInstall(installFacts(start, withStack(plan))));
     // the state directory as the hooks leave it: locks, code caches
@@ -189,12 +189,14 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
       expect(i, `${prefix} in ${ops.join(', ')}`).toBeGreaterThanOrEqual(0);
       return i;
     };
-    const order = [stop, 'await eth0v0', unlink, 'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK, 'remove-tree /run/srcroute',
+    // under ifupdown the release waits itself; ifdown's dhclient -r runs before its post-down
+    const order = [stop, ...(unit ? ['await eth0v0'] : []), unlink, 'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK, 'remove-tree /run/srcroute',
       ...(unit ? ['run systemctl reset-failed srcroute-dhcpcd@*.service', UNIT_FILE] : [])];
     expect(order.map(at)).toEqual(order.map(at).slice().sort((x, y) => x - y));
     expect(ops[0], 'the client stops before anything else').toBe(stop);
     expect(ops.filter((o) => o === unlink), 'the link goes once').toHaveLength(1);
     expect(ops.some((o) => o.includes('reset-failed'))).toBe(unit);
+    expect(ops.some((o) => o.startsWith('await'))).toBe(unit);
   });
 
   it('the phases of uninstall, in order', () => {
