@@ -62,7 +62,8 @@ function recorded(b: PlanBuilder, kind: string): string[][] {
 }
 
 /** The interfaces whose link ifdown removes (a dhcpcd of theirs released first). */
-const ifdownIfaces = (b: PlanBuilder): string[] => b.list.of('stack').filter((w) => IFDOWN_STACKS.includes(w[1] ?? '')).map((w) => w[0]!);
+const ifdownIfaces = (b: PlanBuilder): string[] =>
+  b.list.of('stack').filter((w) => IFDOWN_STACKS.includes(w[1] ?? '')).map((w) => w[0]!);
 
 function stopClients({ b, f }: Teardown): void {
   if (!f.staged) for (const iface of ifdownIfaces(b)) b.change({ op: 'release', iface });
@@ -103,7 +104,8 @@ function hookFiles({ b, f, hooks }: Teardown): void {
 
 /** A unit that failed stays in `systemctl --failed` as `not-found failed` once its file is gone. */
 function resetFailed({ b, f }: Teardown): void {
-  if (!f.staged && f.systemd && b.list.paths('stackfile').includes(DHCPCD_UNIT_PATH)) b.run(['systemctl', 'reset-failed', 'srcroute-dhcpcd@*.service']);
+  if (f.staged || !f.systemd || !b.list.paths('stackfile').includes(DHCPCD_UNIT_PATH)) return;
+  b.run(['systemctl', 'reset-failed', 'srcroute-dhcpcd@*.service']);
 }
 
 function files({ b, f }: Teardown): void {
@@ -127,7 +129,8 @@ function reload({ b }: Teardown): void {
   for (const [eth, state, acceptRa] of b.list.of('parent')) {
     if (eth === undefined || !isInterfaceName(eth)) continue;
     if (state === 'down') b.run(['ip', 'link', 'set', 'dev', eth, 'down']);
-    if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa)) b.steps.push({ op: 'sysctl', key: `net/ipv6/conf/${eth}/accept_ra`, value: acceptRa });
+    if (acceptRa === undefined || !/^-?\d+$/.test(acceptRa)) continue;
+    b.steps.push({ op: 'sysctl', key: `net/ipv6/conf/${eth}/accept_ra`, value: acceptRa });
   }
 }
 
@@ -154,8 +157,13 @@ const PHASES: Record<UninstallPhase, (t: Teardown) => void> = {
 
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
-  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
-  const hooks = [...f.tree.keys()].filter((p) => dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false)).sort();
+  if (f.uid !== 0 && !f.dry && !f.staged) {
+    const again = rerun(f.prog).replace(' install', ' uninstall');
+    throw new InputError(`must run as root (${again} ...); --dry-run and --root DIR work without`);
+  }
+  const ours = (p: string): boolean =>
+    dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && (f.tree.get(p)?.content?.includes(MARK) ?? false);
+  const hooks = [...f.tree.keys()].filter(ours).sort();
   for (const phase of UNINSTALL_ORDER) PHASES[phase]({ b, f, hooks });
   return { ...b.done(), keepGoing: true };
 }

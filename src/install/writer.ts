@@ -83,7 +83,8 @@ export class Writer {
     }
     if (this.failed.length > 0) {
       this.keepList();
-      throw new SystemError(`${this.failed.length} step(s) failed (above); ${INSTALLED_LIST} still names what is left: run it again once the cause is fixed`);
+      const left = `${INSTALLED_LIST} still names what is left: run it again once the cause is fixed`;
+      throw new SystemError(`${this.failed.length} step(s) failed (above); ${left}`);
     }
   }
 
@@ -190,9 +191,10 @@ export class Writer {
   /** `dhcpcd -k IFACE`, when a dhcpcd leases IFACE (a control command that finds none may start one). */
   private async release(iface: string): Promise<void> {
     if (this.d.root !== '') return;
-    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${this.d.dhcpcd} -k ${iface}, and wait for it to exit`);
+    const argv = [this.d.dhcpcd, '-k', iface];
+    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${argv.join(' ')}, and wait for it`);
     if (!this.d.dhcpcdLeases(iface)) return;
-    await this.step({ op: 'run', argv: [this.d.dhcpcd, '-k', iface] });
+    await this.step({ op: 'run', argv });
     await this.awaitClients([iface]);
   }
 

@@ -21,6 +21,8 @@ import { existsSync, readFileSync } from 'node:fs';
 const ok = prerequisites('install crash safety', ['strace', 'sha256sum']);
 const REPO = join(__dirname, '..', '..');
 const ARGS = ['--configure-dhcpcd', 'eth0v0', 'eth0v1'];
+const TABLES = '/etc/iproute2/rt_tables.d/srcroute.conf';
+const LIST = '/usr/local/lib/srcroute/installed.list';
 
 /** The admin's /etc before srcroute: an exit hook without a final newline, dhcpcd.conf, an old hook, dhcpcd.service. */
 function start(): string {
@@ -49,7 +51,8 @@ const killed = (root: string, syscall: string, nth: number): RunResult =>
 
 /** How many times a whole install (or, given the installed tree, uninstall --purge) calls `syscall`. */
 function calls(syscall: string, root = start(), args = ['install', '--root', root, ...ARGS]): number {
-  const r = run(['strace', '-f', '-qq', '-c', '-U', 'calls,name', '-e', `trace=${syscall}`, process.execPath, BUNDLE, ...args]);
+  const r = run(['strace', '-f', '-qq', '-c', '-U', 'calls,name', '-e', `trace=${syscall}`, process.execPath, BUNDLE,
+    ...args]);
   expect(r.code, r.stderr).toBe(0);
   return Number(new RegExp(`^\\s*(\\d+)\\s+${syscall}$`, 'm').exec(r.stderr)?.[1] ?? 0);
 }
@@ -86,7 +89,9 @@ describe.skipIf(!ok)('the installer killed after each of its writes', () => {
     }
   }, 300_000);
 
-  it.each(['unlink', 'rmdir'])('uninstall --purge whose %s fails (EBUSY) at each call in turn: reported, the rest done, the list keeps it, exit 1; a rerun completes', (syscall) => {
+  const FAILS = 'uninstall --purge whose %s fails (EBUSY) at each call in turn: reported, the rest done, ' +
+    'the list keeps it, exit 1; a rerun completes';
+  it.each(['unlink', 'rmdir'])(FAILS, (syscall) => {
     requireBundle();
     const before = tree(start());
     const template = start();
@@ -102,21 +107,27 @@ describe.skipIf(!ok)('the installer killed after each of its writes', () => {
     for (let k = 1; k <= n; k++) {
       const root = installed();
       const list = readFileSync(join(root, 'usr/local/lib/srcroute/installed.list'), 'utf8');
-      const r = run(['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=EBUSY:when=${k}`, process.execPath, BUNDLE, 'uninstall', '--purge', '--root', root]);
+      const inject = `inject=${syscall}:error=EBUSY:when=${k}`;
+      const r = run(['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', inject,
+        process.execPath, BUNDLE, 'uninstall', '--purge', '--root', root]);
       const at = `${syscall} ${k}: ${r.stdout}${r.stderr}`;
       expect(r.code, at).toBe(1);
       const failures = r.stderr.split('\n').filter((l) => l.startsWith('srcroute uninstall: cannot '));
       expect(failures, at).toHaveLength(1);
       const path = /^srcroute uninstall: cannot \S+ (\S+): .*EBUSY/.exec(failures[0]!)?.[1];
       expect(path, at).toBeDefined();
-      expect(r.stderr, at).toMatch(/1 step\(s\) failed \(above\); \/usr\/local\/lib\/srcroute\/installed.list still names what is left/);
+      expect(r.stderr, at).toContain(`1 step(s) failed (above); ${LIST} still names what is left`);
       // the rest happened: the admin's files are back, srcroute's gone (but the one that failed)
       const gone = (p: string): boolean => p === path || p.startsWith(`${path}/`) || !existsSync(join(root, p));
       expect(readFileSync(join(root, 'etc/dhcpcd.conf'), 'utf8'), at).toBe('hostname\npersistent\n');
-      for (const p of ['/usr/local/sbin/srcroute', '/etc/srcroute', '/etc/dhcp/dhclient-exit-hooks.d/srcroute', '/etc/iproute2/rt_tables.d/srcroute.conf']) expect(gone(p), `${p} after ${at}`).toBe(true);
+      const ours = ['/usr/local/sbin/srcroute', '/etc/srcroute', '/etc/dhcp/dhclient-exit-hooks.d/srcroute', TABLES];
+      for (const p of ours) {
+        expect(gone(p), `${p} after ${at}`).toBe(true);
+      }
       // the list keeps the failed path's lines
       const kept = readFileSync(join(root, 'usr/local/lib/srcroute/installed.list'), 'utf8');
-      for (const line of list.split('\n').filter((l) => l.endsWith(` ${path}`) && !l.startsWith('table '))) expect(kept, at).toContain(`${line}\n`);
+      const named = list.split('\n').filter((l) => l.endsWith(` ${path}`) && !l.startsWith('table '));
+      for (const line of named) expect(kept, at).toContain(`${line}\n`);
       const again = srcroute(root, 'uninstall', '--purge');
       expect(again.code, `rerun after ${at}: ${again.stderr}`).toBe(0);
       expect(tree(root), `uninstalled again after ${at}`).toBe(before);

@@ -37,7 +37,8 @@ function previousDeb(): string {
   symlinkSync(join(REPO, 'node_modules'), join(src, 'node_modules'));
   must([process.execPath, join(src, 'build', 'build.mjs')]);
   const epoch = must(['git', '-C', REPO, 'show', '-s', '--format=%ct', PREVIOUS]).trim();
-  must([process.execPath, join(src, 'build', 'release.mjs'), join(src, 'out')], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
+  const env = { ...process.env, SOURCE_DATE_EPOCH: epoch };
+  must([process.execPath, join(src, 'build', 'release.mjs'), join(src, 'out')], { env });
   return join(src, 'out', DEB);
 }
 
@@ -252,7 +253,9 @@ describe.skipIf(!ok)('npm run release', () => {
       purgeGivesBack();
     });
 
-    it(`an upgrade from the release of ${PREVIOUS}, and dpkg -r then a reinstall, leave the box a fresh install makes; purge gives everything back`, () => {
+    const UPGRADE = `an upgrade from the release of ${PREVIOUS}, and dpkg -r then a reinstall, ` +
+      'leave the box a fresh install makes';
+    it(`${UPGRADE}; purge gives everything back`, () => {
       // what a fresh install of this release makes: the reference
       installAndSetUp();
       const fresh = sb().snapshot();
@@ -263,10 +266,12 @@ describe.skipIf(!ok)('npm run release', () => {
       expect(old.code, old.stderr).toBe(0);
       expect(old.stdout).toContain('installed srcroute for: eth0v0');
       const hook = sb().read('/etc/dhcpcd/eth0v0.exit-hook');
-      expect(hook.endsWith(readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '')), 'the old release wrote its own hook').toBe(false);
+      const bundle = readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
+      const current = (text: string): boolean => text.endsWith(bundle);
+      expect(current(hook), 'the old release wrote its own hook').toBe(false);
       const up = sh(`dpkg -i '${join(releaseDir(), DEB)}'`);
       expect(up.code, up.stderr).toBe(0);
-      expect(sb().read('/etc/dhcpcd/eth0v0.exit-hook').endsWith(readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '')), 'the hook is current').toBe(true);
+      expect(current(sb().read('/etc/dhcpcd/eth0v0.exit-hook')), 'the hook is current').toBe(true);
       expect(sb().read('/usr/local/lib/srcroute/installed.list')).toBe(list);
       expect(sb().snapshot(), 'upgraded: the same files as a fresh install').toBe(fresh);
 
@@ -280,7 +285,8 @@ describe.skipIf(!ok)('npm run release', () => {
       // the settings were there before this install: its list does not name them (purge removes them all the same)
       const mine = (l: string): boolean => !/ \/etc\/srcroute(\/|$)/.test(l);
       expect(sb().read('/usr/local/lib/srcroute/installed.list')).toBe(list.split('\n').filter(mine).join('\n'));
-      const withoutList = (snap: string): string => snap.split('\n').filter((l) => !l.endsWith('usr/local/lib/srcroute/installed.list')).join('\n');
+      const withoutList = (snap: string): string =>
+        snap.split('\n').filter((l) => !l.endsWith('usr/local/lib/srcroute/installed.list')).join('\n');
       expect(withoutList(sb().snapshot()), 'reinstalled: the same files as a fresh install').toBe(withoutList(fresh));
       purgeGivesBack();
     }, 120_000);

@@ -83,7 +83,8 @@ function carryOut(start: Tree, plan: Plan): Map<string, FileFact> {
     else if (s.op === 'remove-tree') {
       for (const p of [...tree.keys()]) if (p === s.path || p.startsWith(`${s.path}/`)) tree.delete(p);
     } else if (s.op === 'close-list') {
-      for (const p of [...tree.keys()]) if (p === INSTALLED_LIST || p === BACKUP_DIR || p.startsWith(`${BACKUP_DIR}/`)) tree.delete(p);
+      const gone = (p: string): boolean => p === INSTALLED_LIST || p === BACKUP_DIR || p.startsWith(`${BACKUP_DIR}/`);
+      for (const p of [...tree.keys()]) if (gone(p)) tree.delete(p);
     } else if (s.op === 'rmdir' && ![...tree.keys()].some((p) => p.startsWith(`${s.path}/`))) tree.delete(s.path);
   }
   return tree;
@@ -92,9 +93,10 @@ function carryOut(start: Tree, plan: Plan): Map<string, FileFact> {
 /** A writer that runs nothing, its output into LINES. */
 const writerTo = (lines: string[], dry: boolean, over: Partial<WriterDeps> = {}): Writer =>
   new Writer({
-    root: '', dry, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {},
-    dhcpcd: DHCPCD, dhcpcdLeases: () => false, ...over,
+    root: '', dry, chown: false,
+    out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+    clientsOf: () => [], sleep: async () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false, ...over,
   });
 
 /** The plan as --dry-run prints it, then the afterword, then each file it writes (bundles in short). */
@@ -166,19 +168,27 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
   /** A plan's steps as words: `run ARGV`, `remove PATH`, `await IFACES`, `release IFACE`, the op. */
   const words = (steps: readonly Step[]): string[] =>
     steps.map((s) =>
-      s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}`
-        : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}` : s.op === 'release' ? `release ${s.iface}` : s.op);
+      s.op === 'run' ? `run ${s.argv.join(' ')}`
+        : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}`
+        : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}`
+        : s.op === 'release' ? `release ${s.iface}` : s.op);
   const UNIT_FILE = 'remove /etc/systemd/system/srcroute-dhcpcd@.service';
+  const ORDER_TEST = "uninstall under %s: client stop < await (under ifdown: the release's) < link removal < " +
+    'entry points < flush < hook removal < reset-failed < unit file';
   const HOOK = 'remove /etc/dhcpcd/eth0v0.exit-hook';
 
   // the lists record the link's removal first for NetworkManager (nmcli down, then systemctl stop), as
   // today's release does: the order comes from UNINSTALL_ORDER, not from the list
   it.each([
-    ['nm', nmPlan(SPEC, { dhcpcd: DHCPCD }, ''), 'run systemctl stop srcroute-dhcpcd@eth0v0.service', 'run nmcli --wait 30 connection down id srcroute-eth0v0', true],
-    ['networkd', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, ''), 'run systemctl disable --now srcroute-dhcpcd@eth0v0.service', 'run networkctl delete eth0v0', true],
+    ['nm', nmPlan(SPEC, { dhcpcd: DHCPCD }, ''),
+      'run systemctl stop srcroute-dhcpcd@eth0v0.service',
+      'run nmcli --wait 30 connection down id srcroute-eth0v0', true],
+    ['networkd', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, ''),
+      'run systemctl disable --now srcroute-dhcpcd@eth0v0.service', 'run networkctl delete eth0v0', true],
     ['ifupdown', ifupdownPlan(SPEC, IFUP, ''), 'release eth0v0', 'run ifdown eth0v0', false],
-    ['dhcpcd.service', dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, ''), 'release eth0v0', 'run ifdown eth0v0', false],
-  ] as const)("uninstall under %s: client stop < await (under ifdown: the release's) < link removal < entry points < flush < hook removal < reset-failed < unit file", (_, plan, stop, unlink, unit) => {
+    ['dhcpcd.service', dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, ''),
+      'release eth0v0', 'run ifdown eth0v0', false],
+  ] as const)(ORDER_TEST, (_, plan, stop, unlink, unit) => {
     const start = treeOf(DEBIAN);
     const installed = carryOut(start, planInstall(installFacts(start, withStack(plan))));
     // the state directory as the hooks leave it: locks, code caches
@@ -190,7 +200,9 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
       return i;
     };
     // under ifupdown the release waits itself; ifdown's dhclient -r runs before its post-down
-    const order = [stop, ...(unit ? ['await eth0v0'] : []), unlink, 'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK, 'remove-tree /run/srcroute',
+    const order = [stop, ...(unit ? ['await eth0v0'] : []), unlink,
+      'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK,
+      'remove-tree /run/srcroute',
       ...(unit ? ['run systemctl reset-failed srcroute-dhcpcd@*.service', UNIT_FILE] : [])];
     expect(order.map(at)).toEqual(order.map(at).slice().sort((x, y) => x - y));
     expect(ops[0], 'the client stops before anything else').toBe(stop);
@@ -200,7 +212,10 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
   });
 
   it('the phases of uninstall, in order', () => {
-    expect(UNINSTALL_ORDER).toEqual(['stop-clients', 'await-clients', 'remove-links', 'entry-points', 'flush', 'hooks', 'reset-failed', 'files', 'reload', 'list']);
+    expect(UNINSTALL_ORDER).toEqual([
+      'stop-clients', 'await-clients', 'remove-links', 'entry-points', 'flush',
+      'hooks', 'reset-failed', 'files', 'reload', 'list',
+    ]);
   });
 
   it.each([
@@ -282,7 +297,8 @@ describe('the writer: a failed system call is the system\'s failure, anything el
 
   it('uninstall (keepGoing) reports it on one line, goes on, and fails at its end', async () => {
     const lines: string[] = [];
-    const failure = await writerTo(lines, false).apply({ steps, changes: 1, afterword: [], keepGoing: true }).catch((e: unknown) => e);
+    const plan = { steps, changes: 1, afterword: [], keepGoing: true };
+    const failure = await writerTo(lines, false).apply(plan).catch((e: unknown) => e);
     expect(lines[0]).toMatch(/^\(stderr\) cannot mkdir \/nonexistent-srcroute-test\/dir: ENOENT/);
     expect(lines.slice(1)).toEqual(['after']);
     expect(failure).toBeInstanceOf(SystemError);
@@ -292,6 +308,7 @@ describe('the writer: a failed system call is the system\'s failure, anything el
   it.each([false, true])('a bug (no system call failed) is thrown as it is, keepGoing %s', async (keepGoing) => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'code')");
     const writer = writerTo([], false, { run: async () => Promise.reject(bug) });
-    await expect(writer.apply({ steps: [{ op: 'run', argv: ['true'] }], changes: 0, afterword: [], keepGoing })).rejects.toBe(bug);
+    const plan = { steps: [{ op: 'run', argv: ['true'] } as const], changes: 0, afterword: [], keepGoing };
+    await expect(writer.apply(plan)).rejects.toBe(bug);
   });
 });

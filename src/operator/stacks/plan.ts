@@ -44,7 +44,8 @@ export interface StackCommand {
  */
 export function removesLink(argv: readonly string[]): boolean {
   const [program, ...args] = argv;
-  return program === 'ifdown' || (program === 'nmcli' && args.includes('down')) || (program === 'networkctl' && args[0] === 'delete');
+  if (program === 'nmcli') return args.includes('down');
+  return program === 'ifdown' || (program === 'networkctl' && args[0] === 'delete');
 }
 
 /** The stacks whose link ifdown removes, their DHCP client released first (`release`). */
