@@ -47,6 +47,8 @@ const COMMAND_TIMEOUT_MS = 300_000;
 /** How long a stopped DHCP client may take to run its last hooks (seconds each under emulation) and exit. */
 const CLIENT_EXIT_MS = 60_000;
 const CLIENT_POLL_MS = 200;
+/** How long a released dhcpcd may take to exit before it is told to stop, and then to exit (ifdown follows). */
+const RELEASE_MS = 15_000;
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
@@ -155,7 +157,8 @@ export class Writer {
       case 'await-clients':
         if (this.d.root !== '') return;
         if (dry) return this.say(`would wait for the DHCP clients of ${s.ifaces.join(' ')} to exit`);
-        return this.awaitClients(s.ifaces);
+        await this.awaitClients(s.ifaces);
+        return;
       case 'flush':
         if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
         try {
@@ -177,15 +180,20 @@ export class Writer {
     }
   }
 
-  private async awaitClients(ifaces: readonly string[]): Promise<void> {
+  /** Wait up to LIMIT ms for the clients of IFACES to exit; those that still run (warned about when WARN). */
+  private async awaitClients(ifaces: readonly string[], limit = CLIENT_EXIT_MS, warn = true): Promise<string[]> {
     let left = this.d.clientsOf(ifaces);
-    if (left.length === 0) return;
+    if (left.length === 0) return left;
     this.say(`waiting for ${left.join(', ')} to exit`);
-    for (let waited = 0; left.length > 0 && waited < CLIENT_EXIT_MS; waited += CLIENT_POLL_MS) {
+    for (let waited = 0; left.length > 0 && waited < limit; waited += CLIENT_POLL_MS) {
       await this.d.sleep(CLIENT_POLL_MS);
       left = this.d.clientsOf(ifaces);
     }
-    if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${CLIENT_EXIT_MS / 1000} s: going on (its hooks may find srcroute gone)`);
+    if (left.length > 0 && warn) {
+      const gone = 'going on (its hooks may find srcroute gone)';
+      this.d.err(`warning: ${left.join(', ')} still runs after ${limit / 1000} s: ${gone}`);
+    }
+    return left;
   }
 
   /** `dhcpcd -k IFACE`, when a dhcpcd leases IFACE (a control command that finds none may start one). */
@@ -195,7 +203,10 @@ export class Writer {
     if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${argv.join(' ')}, and wait for it`);
     if (!this.d.dhcpcdLeases(iface)) return;
     await this.step({ op: 'run', argv });
-    await this.awaitClients([iface]);
+    // Debian 12's dhcpcd 9.4.1 under load sometimes lets a -k pass (the labs: no RELEASE, it ran on): then -x stops it
+    if ((await this.awaitClients([iface], RELEASE_MS, false)).length === 0) return;
+    await this.step({ op: 'run', argv: [this.d.dhcpcd, '-x', iface] });
+    await this.awaitClients([iface], RELEASE_MS);
   }
 
   private failedAt(path: string, line: string): void {
