@@ -283,6 +283,27 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
   });
 });
 
+describe('the writer releases a dhcpcd before ifdown: -k, and -x when it still runs 15 s later', () => {
+  it.each([
+    ['no dhcpcd leases it: nothing runs', false, Infinity, []],
+    ['gone after -k', true, 1, ['-k']],
+    ['still there 15 s after -k: -x', true, Infinity, ['-k', '-x']],
+  ] as const)('%s', async (_, leases, exitsAfter, flags) => {
+    const ran: string[] = [];
+    const writer = writerTo([], false, {
+      dhcpcdLeases: () => leases,
+      run: async (argv) => {
+        ran.push(argv[1]!);
+        return { code: 0, stdout: '', stderr: '' };
+      },
+      // the client exits once it got as many commands as it needs
+      clientsOf: () => (leases && ran.length < Math.min(exitsAfter, 2) ? ['dhcpcd (ens4v0; pid 495)'] : []),
+    });
+    await writer.apply({ steps: [{ op: 'release', iface: 'ens4v0' }], changes: 0, afterword: [], keepGoing: true });
+    expect(ran).toEqual(flags);
+  });
+});
+
 describe('the writer: a failed system call is the system\'s failure, anything else a bug', () => {
   const MISSING = '/nonexistent-srcroute-test/dir';
   const steps: Step[] = [{ op: 'mkdir', path: MISSING }, { op: 'say', line: 'after' }];
