@@ -13,6 +13,9 @@
 //   stop IFACE CMD...      run before uninstall removes anything (stops the DHCP client)
 //   reload IFACE CMD...    run after uninstall removed the files
 // Pure: the writer (writer.ts) persists it.
+/** The kinds whose line is KIND PATH. */
+const PATH_KINDS = new Set(['dir', 'created', 'backup', 'nl', 'stackfile']);
+
 export class InstalledList {
   private readonly lines: string[];
 
@@ -46,6 +49,23 @@ export class InstalledList {
   /** The paths of KIND (dir, created, backup, nl, stackfile). */
   paths(kind: string): string[] {
     return this.of(kind).map((w) => w.join(' '));
+  }
+
+  /**
+   * What a rerun of uninstall still has to do after the removal of each of FAILED (paths) failed:
+   * their lines (and those of paths under them), and every directory install created, each removed
+   * again when empty.
+   */
+  leftAfter(failed: readonly string[]): InstalledList {
+    const pending = (path: string): boolean => failed.some((f) => path === f || path.startsWith(`${f}/`));
+    return new InstalledList(
+      this.lines
+        .filter((l) => {
+          const [kind = '', ...rest] = l.split(' ');
+          return kind === 'dir' || (PATH_KINDS.has(kind) && pending(rest.join(' ')));
+        })
+        .join('\n'),
+    );
   }
 
   text(): string {

@@ -50,6 +50,9 @@ export async function applyPlan(plan: Plan, deps: OperatorDeps, g: Given, io: Io
     raw: io.err,
     run: deps.run,
     // a client named for the interface: a manager-mode dhcpcd (every interface) is not srcroute's to stop
+    dhcpcd: deps.dhcpcd,
+    dhcpcdLeases: (iface) =>
+      clientsOf(dhcpClients(readProcesses(deps.paths.proc, deps.now())), iface).some((c) => c.program === 'dhcpcd'),
     clientsOf: (ifaces) =>
       dhcpClients(readProcesses(deps.paths.proc, deps.now()))
         .filter((c) => c.ifaces !== 'all' && ifaces.some((i) => clientsOf([c], i).length > 0))

@@ -32,6 +32,18 @@ export type Step =
    * issue's `ifup` that failed while install said "installed" and exited 0); no lease yet is a warning.
    */
   | { op: 'check-link'; iface: string }
+  /**
+   * Release IFACE from the dhcpcd that leases it (`dhcpcd -k IFACE`: a per-interface daemon exits, a
+   * manager lets the interface go), only when one runs: a dhcpcd control command that finds no
+   * daemon may start one; then waits, as await-clients, for the clients named for IFACE to exit.
+   * Under ifupdown and dhcpcd.service, before `ifdown` deletes the link.
+   */
+  | { op: 'release'; iface: string }
+  /**
+   * The installed list's end (LIST: its text when uninstall began): gone with the backups when every
+   * removal before it worked; otherwise kept, naming what failed, so that a rerun completes it.
+   */
+  | { op: 'close-list'; list: string }
   /** srcroute's rules and routes out of the kernel (`srcroute flush`). */
   | { op: 'flush' }
   /** The lock directory for this boot (tmpfiles.d makes it at the next). */
@@ -45,4 +57,9 @@ export interface Plan {
   changes: number;
   /** Printed after the steps, as they are (advice: the dhcpcd.conf stanza, the macvlan). */
   afterword: string[];
+  /**
+   * Uninstall's: a file step that fails is reported and the rest still happens (the run fails at
+   * its end); install stops at the first, its list written ahead of every change.
+   */
+  keepGoing?: boolean;
 }

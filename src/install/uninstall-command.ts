@@ -11,13 +11,17 @@ export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute uninstall [--purge] [--root DIR] [--dry-run]
 
 Stops the DHCP clients srcroute set up (--parent) and waits until they have
-exited (up to 60 s), removes srcroute's rules and routes from the kernel and
-its state in /run/srcroute, then everything \`srcroute install\` wrote (listed
-in /usr/local/lib/srcroute/installed.list): files it created go, the admin's
+exited (up to 60 s), while their macvlans still exist; then the macvlans go,
+srcroute's rules and routes leave the kernel, its hooks and their state in
+/run/srcroute go, then everything \`srcroute install\` wrote (listed in
+/usr/local/lib/srcroute/installed.list): files it created go, the admin's
 files it replaced come back, its marked blocks come out. /etc and /usr/local
 are as they were before the install, byte for byte, but for /etc/srcroute,
 which stays unless --purge; the modem's port (--parent) is set down again if
-it was down, with its IPv6 accept_ra as it was.
+it was down, with its IPv6 settings as they were. A removal that fails is
+reported (its path and why) and the rest still happens; the installed list
+then keeps what is left, the exit status is 1, and running it again once the
+cause is fixed completes it.
 
 Options:
   --purge     also remove /etc/srcroute (your settings)

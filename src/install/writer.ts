@@ -4,12 +4,19 @@
 // persisted before each change names what it made (plan-builder.ts), so a rerun completes the
 // same result and uninstall still finds everything. The list's directory is made with the list
 // in it (built under a temp name, then renamed), for the same reason.
+// Uninstall (Plan.keepGoing) goes on past a removal that fails: seen with /run/srcroute a busy
+// mount point, `remove-tree /run/srcroute: EBUSY` stopped it with everything after still there and
+// nothing to tell a rerun what was left. Now each failure is one line, the rest happens, the list
+// keeps what failed (close-list) and the run fails at its end. Only a failed system call (an
+// error with a code: EBUSY, EACCES…) is the system's failure; anything else is a bug and is
+// thrown as it is, so that cli.ts says so.
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { SystemError } from '../shared/errors.js';
+import { InputError, SystemError, messageOf, systemCallError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
 import { BACKUP_DIR, INSTALLED_LIST } from './layout.js';
+import { InstalledList } from './installed-list.js';
 import type { Owner, Plan, Step } from './steps.js';
 
 export interface WriterDeps {
@@ -23,6 +30,10 @@ export interface WriterDeps {
   /** A command's own output, as it is. */
   raw: (line: string) => void;
   run: ProgramRunner;
+  /** The dhcpcd the `release` step runs (`dhcpcd -k IFACE`). */
+  dhcpcd: string;
+  /** Whether a dhcpcd runs that leases IFACE: one named for it or a manager (every interface). */
+  dhcpcdLeases: (iface: string) => boolean;
   /** The DHCP clients that still run for one of IFACES by name (`dhcpcd (eth0v0; pid 812)`). */
   clientsOf: (ifaces: readonly string[]) => string[];
   /** Waits MS milliseconds. */
@@ -42,10 +53,20 @@ const CLIENT_POLL_MS = 200;
 const PROGRESS_MS = 5_000;
 /** How long install waits for the macvlan's first lease before it only warns (a modem answers in a second or two). */
 const LEASE_WAIT_MS = 15_000;
+/** How long a released dhcpcd may take to exit before it is told to stop, and then to exit (ifdown follows). */
+const RELEASE_MS = 15_000;
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
+/** What a step names in its failure's line. */
+const subjectOf = (s: Step): string => ('path' in s ? s.path : 'iface' in s ? s.iface : '');
+
 export class Writer {
+  /** The paths whose step failed (uninstall goes on past them). */
+  private readonly failed: string[] = [];
+  /** The installed list's text once a close-list step ran. */
+  private closing: string | null = null;
+
   constructor(private readonly d: WriterDeps) {}
 
   /** Where PATH is written (--root DIR: under DIR), and so what the messages name. */
@@ -62,10 +83,17 @@ export class Writer {
       try {
         await this.step(step);
       } catch (e) {
-        if (e instanceof SystemError) throw e;
-        const path = 'path' in step ? step.path : '';
-        throw new SystemError(`cannot ${step.op} ${path}: ${(e as Error).message}`);
+        if (e instanceof SystemError || e instanceof InputError) throw e;
+        // a bug (no system call failed) is thrown on as it is
+        const line = `cannot ${step.op} ${subjectOf(step)}: ${messageOf(systemCallError(e))}`;
+        if (plan.keepGoing !== true) throw new SystemError(line);
+        this.failedAt(subjectOf(step), line);
       }
+    }
+    if (this.failed.length > 0) {
+      this.keepList();
+      const left = `${INSTALLED_LIST} still names what is left: run it again once the cause is fixed`;
+      throw new SystemError(`${this.failed.length} step(s) failed (above); ${left}`);
     }
   }
 
@@ -129,10 +157,15 @@ export class Writer {
         }
         return this.say(`set ${line}`);
       }
+      case 'release':
+        return this.release(s.iface);
+      case 'close-list':
+        return dry ? undefined : this.closeList(s.list);
       case 'await-clients':
         if (this.d.root !== '') return;
         if (dry) return this.say(`would wait for the DHCP clients of ${s.ifaces.join(' ')} to exit`);
-        return this.awaitClients(s.ifaces);
+        await this.awaitClients(s.ifaces);
+        return;
       case 'flush':
         if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
         try {
@@ -180,18 +213,65 @@ export class Writer {
     this.d.err(`warning: ${iface} is up, no IPv4 lease after ${after} (modem off?): srcroute routes it once leased`);
   }
 
-  private async awaitClients(ifaces: readonly string[]): Promise<void> {
+  /** Wait up to LIMIT ms for the clients of IFACES to exit; those that still run (warned about when WARN). */
+  private async awaitClients(ifaces: readonly string[], limit = CLIENT_EXIT_MS, warn = true): Promise<string[]> {
     let left = this.d.clientsOf(ifaces);
-    if (left.length === 0) return;
+    if (left.length === 0) return left;
     this.say(`waiting for ${left.join(', ')} to exit`);
-    for (let waited = 0; left.length > 0 && waited < CLIENT_EXIT_MS; waited += CLIENT_POLL_MS) {
+    for (let waited = 0; left.length > 0 && waited < limit; waited += CLIENT_POLL_MS) {
       if (waited > 0 && waited % PROGRESS_MS === 0) {
-        this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${CLIENT_EXIT_MS / 1000})`);
+        this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${limit / 1000})`);
       }
       await this.d.sleep(CLIENT_POLL_MS);
       left = this.d.clientsOf(ifaces);
     }
-    if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${CLIENT_EXIT_MS / 1000} s: going on (its hooks may find srcroute gone)`);
+    if (left.length > 0 && warn) {
+      const gone = 'going on (its hooks may find srcroute gone)';
+      this.d.err(`warning: ${left.join(', ')} still runs after ${limit / 1000} s: ${gone}`);
+    }
+    return left;
+  }
+
+  /** `dhcpcd -k IFACE`, when a dhcpcd leases IFACE (a control command that finds none may start one). */
+  private async release(iface: string): Promise<void> {
+    if (this.d.root !== '') return;
+    const argv = [this.d.dhcpcd, '-k', iface];
+    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${argv.join(' ')}, and wait for it`);
+    if (!this.d.dhcpcdLeases(iface)) return;
+    await this.step({ op: 'run', argv });
+    // Debian 12's dhcpcd 9.4.1 under load sometimes lets a -k pass (the labs: no RELEASE, it ran on): then -x stops it
+    if ((await this.awaitClients([iface], RELEASE_MS, false)).length === 0) return;
+    await this.step({ op: 'run', argv: [this.d.dhcpcd, '-x', iface] });
+    await this.awaitClients([iface], RELEASE_MS);
+  }
+
+  private failedAt(path: string, line: string): void {
+    this.d.err(line);
+    this.failed.push(path);
+  }
+
+  /** The list and the backups gone, when nothing failed before (else apply's end keeps the list). */
+  private closeList(text: string): void {
+    this.closing = text;
+    for (const [path, recursive] of [[BACKUP_DIR, true], [INSTALLED_LIST, false]] as const) {
+      if (this.failed.length > 0) return;
+      try {
+        rmSync(this.at(path), { recursive, force: true });
+      } catch (e) {
+        this.failedAt(path, `cannot remove ${path}: ${messageOf(systemCallError(e))}`);
+      }
+    }
+  }
+
+  /** After failures: the list as a rerun needs it (what failed, the directories), made again if it went. */
+  private keepList(): void {
+    if (this.closing === null) return;
+    try {
+      this.record(new InstalledList(this.closing).leftAfter(this.failed).text());
+      this.d.err(`kept ${INSTALLED_LIST}: it names what is left`);
+    } catch (e) {
+      this.d.err(`cannot write ${INSTALLED_LIST}: ${messageOf(systemCallError(e))}`);
+    }
   }
 
   /** WORK, saying LINE and how long it has taken every PROGRESS_MS until it is done. */

@@ -6,7 +6,7 @@
 // only there. Why an overlay sandbox and not `dpkg --root DIR`: dpkg runs the maintainer scripts
 // chrooted into DIR, and they run the real uninstall (sh, node, ip, the kernel's rules), which an
 // empty DIR cannot; the sandbox is the host's own system, with every write kept in a temp dir.
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOOK_BUNDLE, requireBundle, STD_PATH } from '../support/bundle.js';
@@ -23,6 +23,24 @@ const DEB = `srcroute_${version}_all.deb`;
 /** A stand-in npm first on PATH: any call is recorded (the record's existence is the failure). */
 const FAKE_NPM = '#!/bin/sh\necho "npm $*" >> /run/npm-ran\nexit 1\n';
 const PATH = `/run/fakebin:${dirname(process.execPath)}:${STD_PATH}`;
+
+/**
+ * Today's release (main when uninstall got its named order and went on past failed removals):
+ * the upgrade starts from its .deb.
+ */
+const PREVIOUS = 'b8a5284';
+
+/** PREVIOUS's .deb, built from its tree (git archive: no worktree left behind) with this checkout's node_modules. */
+function previousDeb(): string {
+  const src = tempDir('srcroute-previous');
+  must(['sh', '-c', `git -C '${REPO}' archive ${PREVIOUS} | tar -x -C '${src}'`]);
+  symlinkSync(join(REPO, 'node_modules'), join(src, 'node_modules'));
+  must([process.execPath, join(src, 'build', 'build.mjs')]);
+  const epoch = must(['git', '-C', REPO, 'show', '-s', '--format=%ct', PREVIOUS]).trim();
+  const env = { ...process.env, SOURCE_DATE_EPOCH: epoch };
+  must([process.execPath, join(src, 'build', 'release.mjs'), join(src, 'out')], { env });
+  return join(src, 'out', DEB);
+}
 
 const ok = prerequisites('release files', ['root', 'git', 'tar', 'gzip', 'dpkg-deb', 'ip', 'unshare', 'nsenter']);
 const okDpkg = ok && prerequisites('the .deb under dpkg', ['dpkg', 'dpkg-query']);
@@ -255,5 +273,43 @@ describe.skipIf(!ok)('npm run release', () => {
       expect(sb().snapshot()).toBe(before);
       purgeGivesBack();
     });
+
+    const UPGRADE = `an upgrade from the release of ${PREVIOUS}, and dpkg -r then a reinstall, ` +
+      'leave the box a fresh install makes';
+    it(`${UPGRADE}; purge gives everything back`, () => {
+      // what a fresh install of this release makes: the reference
+      installAndSetUp();
+      const fresh = sb().snapshot();
+      const list = sb().read('/usr/local/lib/srcroute/installed.list');
+      purgeGivesBack();
+
+      const old = sh(`dpkg -i '${previousDeb()}' && srcroute install eth0v0`);
+      expect(old.code, old.stderr).toBe(0);
+      expect(old.stdout).toContain('installed srcroute for: eth0v0');
+      const hook = sb().read('/etc/dhcpcd/eth0v0.exit-hook');
+      const bundle = readFileSync(HOOK_BUNDLE, 'utf8').replace(/^#![^\n]*\n/, '');
+      const current = (text: string): boolean => text.endsWith(bundle);
+      expect(current(hook), 'the old release wrote its own hook').toBe(false);
+      const up = sh(`dpkg -i '${join(releaseDir(), DEB)}'`);
+      expect(up.code, up.stderr).toBe(0);
+      expect(current(sb().read('/etc/dhcpcd/eth0v0.exit-hook')), 'the hook is current').toBe(true);
+      expect(sb().read('/usr/local/lib/srcroute/installed.list')).toBe(list);
+      expect(sb().snapshot(), 'upgraded: the same files as a fresh install').toBe(fresh);
+
+      // removed (its settings kept), then installed again and set up again by the admin
+      const r = sh('dpkg -r srcroute');
+      expect(r.code, r.stderr).toBe(0);
+      expect(inBox('ls /etc/srcroute')).toBe('eth0v0.env\nsrcroute.env\n');
+      const again = sh(`dpkg -i '${join(releaseDir(), DEB)}' && srcroute install eth0v0`);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain('installed srcroute for: eth0v0');
+      // the settings were there before this install: its list does not name them (purge removes them all the same)
+      const mine = (l: string): boolean => !/ \/etc\/srcroute(\/|$)/.test(l);
+      expect(sb().read('/usr/local/lib/srcroute/installed.list')).toBe(list.split('\n').filter(mine).join('\n'));
+      const withoutList = (snap: string): string =>
+        snap.split('\n').filter((l) => !l.endsWith('usr/local/lib/srcroute/installed.list')).join('\n');
+      expect(withoutList(sb().snapshot()), 'reinstalled: the same files as a fresh install').toBe(withoutList(fresh));
+      purgeGivesBack();
+    }, 120_000);
   });
 });

@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileFact, InstallFacts, ParentLink, Tree, UninstallFacts } from '../../src/install/facts.js';
 import { planInstall } from '../../src/install/install-plan.js';
-import { planUninstall } from '../../src/install/uninstall-plan.js';
-import { INSTALLED_LIST, MARK } from '../../src/install/layout.js';
-import type { Plan } from '../../src/install/steps.js';
-import { Writer } from '../../src/install/writer.js';
+import { planUninstall, UNINSTALL_ORDER } from '../../src/install/uninstall-plan.js';
+import { BACKUP_DIR, INSTALLED_LIST, MARK } from '../../src/install/layout.js';
+import type { Plan, Step } from '../../src/install/steps.js';
+import { Writer, type WriterDeps } from '../../src/install/writer.js';
 import { serviceSettings } from '../../src/operator/dhcpcd-service.js';
 import { networkdPlan } from '../../src/operator/stacks/networkd.js';
 import { nmPlan } from '../../src/operator/stacks/nm.js';
@@ -20,6 +20,7 @@ import { ifupdownPlan } from '../../src/operator/stacks/ifupdown.js';
 import type { StackPlan } from '../../src/operator/stacks/plan.js';
 import { golden } from '../support/golden.js';
 import { tempDir } from '../support/tmp.js';
+import { SystemError } from '../../src/shared/errors.js';
 
 const REPO = join(__dirname, '..', '..');
 const hook = (name: string): string => readFileSync(join(REPO, 'hooks', name), 'utf8');
@@ -87,18 +88,27 @@ function carryOut(start: Tree, plan: Plan): Map<string, FileFact> {
     } else if (s.op === 'remove') tree.delete(s.path);
     else if (s.op === 'remove-tree') {
       for (const p of [...tree.keys()]) if (p === s.path || p.startsWith(`${s.path}/`)) tree.delete(p);
+    } else if (s.op === 'close-list') {
+      const gone = (p: string): boolean => p === INSTALLED_LIST || p === BACKUP_DIR || p.startsWith(`${BACKUP_DIR}/`);
+      for (const p of [...tree.keys()]) if (gone(p)) tree.delete(p);
     } else if (s.op === 'rmdir' && ![...tree.keys()].some((p) => p.startsWith(`${s.path}/`))) tree.delete(s.path);
   }
   return tree;
 }
 
+/** A writer that runs nothing, its output into LINES. */
+const writerTo = (lines: string[], dry: boolean, over: Partial<WriterDeps> = {}): Writer =>
+  new Writer({
+    root: '', dry, chown: false,
+    out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+    clientsOf: () => [], sleep: async () => {}, every: () => () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false, ...over,
+  });
+
 /** The plan as --dry-run prints it, then the afterword, then each file it writes (bundles in short). */
 async function render(facts: InstallFacts): Promise<string> {
   const lines: string[] = [];
-  const writer = new Writer({
-    root: '', dry: true, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-    run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {},
-  });
+  const writer = writerTo(lines, true);
   const plan = planInstall({ ...facts, dry: true });
   await writer.apply(plan);
   lines.push(...plan.afterword);
@@ -156,6 +166,12 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
 
     const removed = carryOut(installed, planUninstall(uninstallFacts(installed)));
     expect(removed).toEqual(start);
+    if (!name.startsWith('stack-')) return;
+    // the uninstall plan as --dry-run prints it, per stack
+    const lines: string[] = [];
+    await writerTo(lines, true).apply(planUninstall({ ...uninstallFacts(installed), dry: true }));
+    const undo = `${lines.join('\n')}\n`;
+    expect(undo).toBe(golden(`install/uninstall-${name}.txt`, undo));
   });
 
   it("uninstalls what 0.1.0's installer wrote: its programs' marker line stays recognised", () => {
@@ -220,27 +236,57 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'pub', file: '/etc/iproute2/rt_tables' }] })).changes).toBeGreaterThan(0);
   });
 
-  it('uninstall stops the DHCP clients it started (waiting for them), takes the entry points out, flushes, and only then removes the hooks', () => {
+  /** A plan's steps as words: `run ARGV`, `remove PATH`, `await IFACES`, `release IFACE`, the op. */
+  const words = (steps: readonly Step[]): string[] =>
+    steps.map((s) =>
+      s.op === 'run' ? `run ${s.argv.join(' ')}`
+        : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}`
+        : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}`
+        : s.op === 'release' ? `release ${s.iface}` : s.op);
+  const UNIT_FILE = 'remove /etc/systemd/system/srcroute-dhcpcd@.service';
+  const ORDER_TEST = "uninstall under %s: client stop < await (under ifdown: the release's) < link removal < " +
+    'entry points < flush < hook removal < reset-failed < unit file';
+  const HOOK = 'remove /etc/dhcpcd/eth0v0.exit-hook';
+
+  // the lists record the link's removal first for NetworkManager (nmcli down, then systemctl stop), as
+  // today's release does: the order comes from UNINSTALL_ORDER, not from the list
+  it.each([
+    ['nm', nmPlan(SPEC, { dhcpcd: DHCPCD }, ''),
+      'run systemctl stop srcroute-dhcpcd@eth0v0.service',
+      'run nmcli --wait 30 connection down id srcroute-eth0v0', true],
+    ['networkd', networkdPlan(SPEC, { parentNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, ''),
+      'run systemctl disable --now srcroute-dhcpcd@eth0v0.service', 'run networkctl delete eth0v0', true],
+    ['ifupdown', ifupdownPlan(SPEC, IFUP, ''), 'release eth0v0', 'run ifdown eth0v0', false],
+    ['dhcpcd.service', dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, ''),
+      'release eth0v0', 'run ifdown eth0v0', false],
+  ] as const)(ORDER_TEST, (_, plan, stop, unlink, unit) => {
     const start = treeOf(DEBIAN);
-    const installed = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
+    const installed = carryOut(start, planInstall(installFacts(start, withStack(plan))));
     // the state directory as the hooks leave it: locks, code caches
     installed.set('/run', dir()).set('/run/srcroute', { ...dir(), mode: 0o700 }).set('/run/srcroute/eth0v0.lock', file(''));
-    const ops = planUninstall(uninstallFacts(installed)).steps.map((s) =>
-      s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}` : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}` : s.op);
-    const at = (prefix: string): number => ops.findIndex((o) => o.startsWith(prefix));
-    expect(at('run nmcli --wait 30 connection down')).toBe(0);
-    expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(1);
-    // the stop commands may return before their client is gone (Debian 13's ifdown: issue 18)
-    // then the modem's port profile (its link bare: srcroute's own), and the wait
-    expect(ops.slice(2, 4)).toEqual(['run nmcli --wait 30 connection down id srcroute-eth0', 'await eth0v0']);
-    // the entry points out before the flush: no event puts a rule back after it
-    expect(at('write /etc/dhcpcd.exit-hook')).toBeGreaterThan(at('run systemctl stop'));
-    expect(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute')).toBeGreaterThan(at('run systemctl stop'));
-    expect(at('flush')).toBeGreaterThan(at('write /etc/dhcpcd.exit-hook'));
-    expect(at('flush')).toBeGreaterThan(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute'));
-    expect(at('remove /etc/dhcpcd/eth0v0.exit-hook')).toBeGreaterThan(at('flush'));
-    // and the hooks' state goes with them (issue 18: an empty /run/srcroute was left behind)
-    expect(at('remove-tree /run/srcroute')).toBeGreaterThan(at('remove /etc/dhcpcd/eth0v0.exit-hook'));
+    const ops = words(planUninstall(uninstallFacts(installed)).steps);
+    const at = (prefix: string): number => {
+      const i = ops.findIndex((o) => o.startsWith(prefix));
+      expect(i, `${prefix} in ${ops.join(', ')}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    // under ifupdown the release waits itself; ifdown's dhclient -r runs before its post-down
+    const order = [stop, ...(unit ? ['await eth0v0'] : []), unlink,
+      'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK,
+      'remove-tree /run/srcroute',
+      ...(unit ? ['run systemctl reset-failed srcroute-dhcpcd@*.service', UNIT_FILE] : [])];
+    expect(order.map(at)).toEqual(order.map(at).slice().sort((x, y) => x - y));
+    expect(ops[0], 'the client stops before anything else').toBe(stop);
+    expect(ops.filter((o) => o === unlink), 'the link goes once').toHaveLength(1);
+    expect(ops.some((o) => o.includes('reset-failed'))).toBe(unit);
+    expect(ops.some((o) => o.startsWith('await'))).toBe(unit);
+  });
+
+  it('the phases of uninstall, in order', () => {
+    expect(UNINSTALL_ORDER).toEqual([
+      'stop-clients', 'await-clients', 'remove-links', 'entry-points', 'flush',
+      'hooks', 'reset-failed', 'files', 'reload', 'list',
+    ]);
   });
 
   it.each([
@@ -289,9 +335,7 @@ describe('the writer waits for the DHCP clients a stop left running', () => {
     const lines: string[] = [];
     let looked = 0;
     let slept = 0;
-    const writer = new Writer({
-      root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
+    const writer = writerTo(lines, false, {
       clientsOf: (ifaces) => (looked++ < polls ? [`dhcpcd (${ifaces.join(' ')}; pid 495)`] : []),
       sleep: async (ms) => {
         slept += ms;
@@ -329,7 +373,7 @@ describe('the writer says what it does while it waits, and names paths where the
     const writer = new Writer({
       root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
       run: () => new Promise((done) => (finish = () => done({ code: 0, stdout: '', stderr: '' }))),
-      flush: async () => {}, clientsOf: () => [], sleep: async () => {},
+      flush: async () => {}, clientsOf: () => [], sleep: async () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false,
       every: (ms, t) => {
         expect(ms).toBe(5_000);
         tick = t;
@@ -352,7 +396,7 @@ describe('the writer says what it does while it waits, and names paths where the
     const lines: string[] = [];
     const writer = new Writer({
       root, dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {},
+      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false,
     });
     const file = { op: 'write', path: '/etc-x.conf', content: Buffer.from('x\n'), mode: 0o644, owner: { uid: 0, gid: 0 }, verb: 'write' } as const;
     await writer.apply({ steps: [file, { op: 'remove', path: '/etc-x.conf' }], changes: 2, afterword: [] });
@@ -371,6 +415,7 @@ describe("the writer checks the macvlan after its stack's start", () => {
     const writer = new Writer({
       root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
       run: async () => ({ stderr: '', ...answers[Math.min(asked++, answers.length - 1)]! }), flush: async () => {}, clientsOf: () => [],
+      dhcpcd: DHCPCD, dhcpcdLeases: () => false,
       sleep: async (ms) => {
         slept += ms;
       },
@@ -394,5 +439,56 @@ describe("the writer checks the macvlan after its stack's start", () => {
     ['up, no lease (the modem off): a warning after 15 s', [up(false)], { lines: ['(stderr) warning: eth0v0 is up, no IPv4 lease after 15 s (modem off?): srcroute routes it once leased'], slept: 15_000 }],
   ] as const)('%s', async (_, answers, want) => {
     expect(await checkOut([...answers])).toEqual(want);
+  });
+});
+
+describe('the writer releases a dhcpcd before ifdown: -k, and -x when it still runs 15 s later', () => {
+  it.each([
+    ['no dhcpcd leases it: nothing runs', false, Infinity, []],
+    ['gone after -k', true, 1, ['-k']],
+    ['still there 15 s after -k: -x', true, Infinity, ['-k', '-x']],
+  ] as const)('%s', async (_, leases, exitsAfter, flags) => {
+    const ran: string[] = [];
+    const writer = writerTo([], false, {
+      dhcpcdLeases: () => leases,
+      run: async (argv) => {
+        ran.push(argv[1]!);
+        return { code: 0, stdout: '', stderr: '' };
+      },
+      // the client exits once it got as many commands as it needs
+      clientsOf: () => (leases && ran.length < Math.min(exitsAfter, 2) ? ['dhcpcd (ens4v0; pid 495)'] : []),
+    });
+    await writer.apply({ steps: [{ op: 'release', iface: 'ens4v0' }], changes: 0, afterword: [], keepGoing: true });
+    expect(ran).toEqual(flags);
+  });
+});
+
+describe('the writer: a failed system call is the system\'s failure, anything else a bug', () => {
+  const MISSING = '/nonexistent-srcroute-test/dir';
+  const steps: Step[] = [{ op: 'mkdir', path: MISSING }, { op: 'say', line: 'after' }];
+
+  it('install stops at a failed system call, a SystemError naming the step and its path', async () => {
+    const lines: string[] = [];
+    const failure = await writerTo(lines, false).apply({ steps, changes: 1, afterword: [] }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SystemError);
+    expect((failure as Error).message).toMatch(/^cannot mkdir \/nonexistent-srcroute-test\/dir: ENOENT/);
+    expect(lines).toEqual([]);
+  });
+
+  it('uninstall (keepGoing) reports it on one line, goes on, and fails at its end', async () => {
+    const lines: string[] = [];
+    const plan = { steps, changes: 1, afterword: [], keepGoing: true };
+    const failure = await writerTo(lines, false).apply(plan).catch((e: unknown) => e);
+    expect(lines[0]).toMatch(/^\(stderr\) cannot mkdir \/nonexistent-srcroute-test\/dir: ENOENT/);
+    expect(lines.slice(1)).toEqual(['after']);
+    expect(failure).toBeInstanceOf(SystemError);
+    expect((failure as Error).message).toMatch(/^1 step\(s\) failed \(above\)/);
+  });
+
+  it.each([false, true])('a bug (no system call failed) is thrown as it is, keepGoing %s', async (keepGoing) => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'code')");
+    const writer = writerTo([], false, { run: async () => Promise.reject(bug) });
+    const plan = { steps: [{ op: 'run', argv: ['true'] } as const], changes: 0, afterword: [], keepGoing };
+    await expect(writer.apply(plan)).rejects.toBe(bug);
   });
 });

@@ -59,15 +59,30 @@ export interface StackCommand {
   argv: readonly string[];
 }
 
+/**
+ * Whether a recorded stop or reload command takes the macvlan away (NetworkManager's connection
+ * down, ifdown's post-down `ip link del`, networkctl delete): uninstall runs these only once the
+ * interface's DHCP client is gone (uninstall-plan.ts UNINSTALL_ORDER), whatever their place in
+ * the list (today's lists and an earlier version's, which recorded nmcli's first).
+ */
+export function removesLink(argv: readonly string[]): boolean {
+  const [program, ...args] = argv;
+  if (program === 'nmcli') return args.includes('down');
+  return program === 'ifdown' || (program === 'networkctl' && args[0] === 'delete');
+}
+
+/** The stacks whose link ifdown removes, their DHCP client released first (`release`). */
+export const IFDOWN_STACKS: readonly string[] = ['ifupdown', 'dhcpcd'];
+
 export interface StackPlan {
   stack: Stack;
   /** How the stack was chosen, for the installer's output. */
   how: string;
   files: StackFile[];
   run: StackCommand[];
-  /** --uninstall runs these before it removes the files, */
+  /** --uninstall runs these before it removes the files (the order: removesLink), */
   stop: (readonly string[])[];
-  /** and these after. */
+  /** and these after (but those that remove the link). */
   reload: (readonly string[])[];
   /** The installer adds the dhcpcd.conf stanza (nogateway, nohook resolv.conf, hostname) as --configure-dhcpcd does. */
   dhcpcdConf: boolean;
