@@ -15,6 +15,7 @@ import type { Family } from '../kernel/kernel.js';
 import type { Locker } from '../kernel/lock.js';
 import { desired, plan, type Desired, type PlannedChange, type Want } from './plan.js';
 import type { RaSignatures } from './ra-signature.js';
+import type { Notifier } from './followed.js';
 import { kernelOf, queriesFor } from './kernel-state.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 
@@ -29,6 +30,8 @@ export interface Deps {
   ip: (config: Config, family: Family) => IpSession;
   lock: Locker;
   raSignatures: RaSignatures;
+  /** Tells hooks.d's scripts when the addresses or gateway srcroute routes changed (followed.ts). */
+  notify: Notifier;
 }
 
 /** The config for `iface` (its file over the global one), or the global one alone. */
@@ -56,6 +59,7 @@ export async function converge(deps: Deps, config: Config, family: Family, want:
     const target = desired(want, kernel, scope.iface, config);
     const changes = plan(target, kernel.owned, config);
     await applyPlan(session, changes, family, dry, report);
+    if (!dry && scope.table !== 'all') await deps.notify({ iface: scope.iface, family, reason: deps.env.reason ?? '', table: config.table, desired: target }, report);
     return { desired: target, changes };
   };
   const warn = (message: string): void => report.log(`${report.tag}: warning: ${message}`);

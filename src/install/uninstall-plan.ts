@@ -7,7 +7,7 @@
 // backups go last, then the directories install created, when empty.
 import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST, MARK, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
 import { rerun } from './install-plan.js';
@@ -33,6 +33,14 @@ function restoreParents(b: PlanBuilder): void {
   }
 }
 
+/** --purge: srcroute's settings go; the admin's scripts in hooks.d stay, and with them the directories that hold them. */
+function purgeConfig(b: PlanBuilder): void {
+  const paths = [...b.facts.tree.keys()];
+  if (!paths.some((p) => dirname(p) === HOOKS_D && p !== HOOKS_README)) return void b.steps.push({ op: 'remove-tree', path: CONF_DIR });
+  for (const path of paths.filter((p) => dirname(p) === CONF_DIR && p !== HOOKS_D).sort()) b.steps.push({ op: 'remove-tree', path });
+  b.say(`kept your scripts in ${HOOKS_D}`);
+}
+
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
   if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog).replace(' install', ' uninstall')} ...); --dry-run and --root DIR work without`);
@@ -50,7 +58,7 @@ export function planUninstall(f: UninstallFacts): Plan {
   for (const path of hooks) b.remove(path);
   // the hooks' lock files, RA signatures and code caches, of nothing now (tmpfiles.d or the first hook made it)
   if (!f.staged && b.isDir(STATE_DIR)) b.steps.push({ op: 'remove-tree', path: STATE_DIR });
-  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README]) b.remove(path);
   if (b.exists(DROP_IN)) {
     b.remove(DROP_IN);
     if (!f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
@@ -60,7 +68,7 @@ export function planUninstall(f: UninstallFacts): Plan {
   for (const argv of recorded(b, 'reload')) b.run(argv);
   restoreParents(b);
   b.sweepTemps();
-  if (f.purge && b.isDir(CONF_DIR)) b.steps.push({ op: 'remove-tree', path: CONF_DIR });
+  if (f.purge && b.isDir(CONF_DIR)) purgeConfig(b);
   if (!f.dry) {
     if (b.exists(BACKUP_DIR)) b.steps.push({ op: 'remove-tree', path: BACKUP_DIR, quiet: true });
     if (b.exists(INSTALLED_LIST)) b.steps.push({ op: 'remove-tree', path: INSTALLED_LIST, quiet: true });

@@ -43,6 +43,9 @@ export interface Paths {
 /** srcroute's state directory (a tmpfs; tmpfiles.d makes it at boot, mode 0700). */
 export const STATE_DIR = '/run/srcroute';
 
+/** The admin's scripts that hear of a changed address, in the config dir: /etc/srcroute/hooks.d (docs/hooks.md). */
+export const HOOKS_DIR_NAME = 'hooks.d';
+
 /** Where the Debian package keeps the bundles (build/release.mjs): /usr/sbin/srcroute runs the one here. */
 export const PACKAGE_DIST = '/usr/lib/srcroute/dist';
 
