@@ -85,7 +85,7 @@ export const hooksReadme = `# ${HOOKS_D}: scripts srcroute runs when an address 
 # root and writable by nobody else (the directory too), not a symlink, runs in name order after
 # the kernel followed a new, changed or lost address or gateway, outside the DHCP client's
 # sandbox, with only these variables and PATH:
-#   SRCROUTE_IFACE SRCROUTE_FAMILY (4 or 6) SRCROUTE_REASON (BOUND, NAK, ROUTERADVERT, ...)
+#   SRCROUTE_IFACE SRCROUTE_FAMILY (4 or 6) SRCROUTE_REASON (BOUND, EXPIRE, ROUTERADVERT, ...)
 #   SRCROUTE_OLD_ADDRESS SRCROUTE_NEW_ADDRESS (space-separated for IPv6; empty: none)
 #   SRCROUTE_OLD_GATEWAY SRCROUTE_GATEWAY SRCROUTE_TABLE
 # A renewal of the same address runs nothing. Each script is killed after 30 s; its exit status
