@@ -15,6 +15,8 @@ import { prerequisites } from '../support/prereq.js';
 import { Sandbox } from '../support/sandbox.js';
 import { tempDir } from '../support/tmp.js';
 
+const EXAMPLE = join(__dirname, '..', '..', 'docs', 'examples', '50-nsupdate');
+
 const ok = prerequisites('hooks.d', ['root', 'ip', 'unshare', 'nsenter', 'logger', 'bash']);
 const SYSLOG = '/run/syslog.txt';
 
@@ -55,7 +57,8 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
   beforeAll(async () => {
     requireBundle();
     ns = boxWithMacvlans(['eth0v0']);
-    sb = Sandbox.start({ netns: ns.name, overlays: [], tmpfs: ['/run'] });
+    // /usr/local overlaid: the example's test puts a fake nsupdate on the scripts' fixed PATH
+    sb = Sandbox.start({ netns: ns.name, overlays: ['/usr/local'], tmpfs: ['/run'] });
     const r = sb.run(['sh', '-c', FAKE_DEV]);
     expect(r.code, r.stderr).toBe(0);
     sb.spawn([process.execPath, '-e', LISTENER]);
@@ -168,4 +171,24 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     expect(log).not.toContain('README');
     for (const name of ['10-open', '20-link', '30-bad.name']) expect(existsSync(join(outside, name)), name).toBe(false);
   }, 90_000);
+
+  it("docs/examples/50-nsupdate, as installed, sends one update per change with the new address", async () => {
+    const { cfg, hooks } = setup();
+    const sent = join(cfg, 'nsupdate.log');
+    const fake = `#!/bin/sh\n{ echo "nsupdate $*"; cat; } >> ${sent}\n`;
+    const r = sb.run(['sh', '-c', `mkdir -p /usr/local/bin && printf '%s' '${fake}' > /usr/local/bin/nsupdate && chmod 755 /usr/local/bin/nsupdate`]);
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(join(hooks, '50-nsupdate'), readFileSync(EXAMPLE), { mode: 0o755 });
+    const recorded = new Map(loadSession('dhcpcd-renumber-reboot-nak').map((e) => [e.name, e.env]));
+    const update = (address: string): string =>
+      `nsupdate -k /etc/srcroute/home-ddns.key -t 20\nserver ns1.example.org\nupdate delete home.example.org. A\nupdate add home.example.org. 300 A ${address}\nsend\n`;
+    const updates = (): string => (existsSync(sent) ? readFileSync(sent, 'utf8') : '');
+    event(cfg, recorded.get('02-BOUND')!);
+    await until('the first update', () => updates() === update('100.64.0.76'));
+    event(cfg, recorded.get('06-NAK')!);
+    event(cfg, recorded.get('07-BOUND')!);
+    await until('the second update', () => updates().length > update('100.64.0.76').length);
+    expect(updates()).toBe(update('100.64.0.76') + update('100.64.0.128'));
+    await until('its line in syslog', () => readLog().includes('home.example.org. A now 100.64.0.128 (was 100.64.0.76)'));
+  });
 });
