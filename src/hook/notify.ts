@@ -12,11 +12,10 @@
 // Which IPv6 addresses count: every global address srcroute routes except the kernel's temporary
 // (RFC 8981 privacy) ones, which rotate daily and name no service; an address the event holds
 // before the kernel lists it is a DHCPv6 or SLAAC one, never temporary.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Family } from '../kernel/kernel.js';
 import { parseIPv4 } from '../shared/ipv4.js';
 import { canonicalIPv6, parseIPv6 } from '../shared/ipv6.js';
-import { writeAtomic } from '../shared/files.js';
 import type { Report } from './apply.js';
 import type { Followed } from './followed.js';
 
@@ -98,7 +97,9 @@ export async function notify(f: Followed, routed: Told, key: string, memory: str
   const { call, remember } = decide(parseMemory(memory, f.family), toldOf(routed.addresses, routed.gateway, temporary), f.reason);
   if (call !== null && !(await edges.starter())(f, call, report)) return; // nothing started: the next change tries again
   try {
-    writeAtomic(edges.memoryPath, memoryText(key, remember), 0o600);
+    // as ra-signature.ts writes its files: whole or not at all, no fsync (a tmpfs, lost at boot by design)
+    writeFileSync(`${edges.memoryPath}.${process.pid}`, memoryText(key, remember), { mode: 0o600 });
+    renameSync(`${edges.memoryPath}.${process.pid}`, edges.memoryPath);
   } catch (e) {
     report.log(`${report.tag}: warning: cannot remember the address told to hooks.d in ${edges.memoryPath}: ${String(e)}`);
   }
