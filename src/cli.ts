@@ -13,6 +13,10 @@ import { HOOKS_DIR_NAME, systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
 import { raSignatureFiles } from './hook/ra-signature.js';
 import { hooksNotifier } from './hook/followed.js';
+import type { Start } from './hook/notify.js';
+
+/** The hook's directories that hooks.d's runner must use too. */
+const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
 import { ipSessions } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
@@ -22,14 +26,19 @@ import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
 
-/** What the hook needs from the machine (`self`: how to run this program again). The operator commands add theirs in operator/deps.ts. */
+/**
+ * What the hook needs from the machine (`self`: how to run this program again, for hooks.d's
+ * runner). The operator commands add theirs in operator/deps.ts.
+ */
 export function realDeps(env: Env, uid: number, self: readonly string[] = []): Deps {
   const paths = systemPaths();
   const configDir = env.SRCROUTE_CONFIG_DIR || paths.config;
   const stateDir = env.SRCROUTE_STATE_DIR || paths.state;
   // hooks.d's runner reads its scripts and takes its lock where this hook did
-  const passOn = Object.fromEntries((['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const).filter((k) => env[k]).map((k) => [k, env[k]!]));
-  const spawn = { self, hooksDir: join(configDir, HOOKS_DIR_NAME), systemdDir: '/run/systemd/system', devLog: '/dev/log', passOn };
+  const passOn = Object.fromEntries(PASSED_ON.filter((k) => env[k]).map((k) => [k, env[k]!]));
+  const hooksDir = join(configDir, HOOKS_DIR_NAME);
+  const spawn = { self, hooksDir, systemdDir: '/run/systemd/system', devLog: '/dev/log', passOn };
+  const starter = async (): Promise<Start> => (await import('./hook/hooks-spawn.js')).hooksStarter(spawn);
   return {
     env,
     uid,
@@ -39,7 +48,7 @@ export function realDeps(env: Env, uid: number, self: readonly string[] = []): D
     ip: (config, family) => ipSessions(config.ip, config.timeoutMs)(family),
     lock: fileLocker(stateDir),
     raSignatures: raSignatureFiles(stateDir),
-    notify: hooksNotifier({ stateDir, ifInet6: join(paths.proc, 'net', 'if_inet6'), starter: async () => (await import('./hook/hooks-spawn.js')).hooksStarter(spawn) }),
+    notify: hooksNotifier({ stateDir, ifInet6: join(paths.proc, 'net', 'if_inet6'), starter }),
   };
 }
 

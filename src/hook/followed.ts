@@ -24,7 +24,7 @@ export interface Followed {
 /** Told after each round that changed nothing or something; never throws. */
 export type Notifier = (f: Followed, report: Report) => Promise<void>;
 
-/** Where the memory is (the state dir), /proc/net/if_inet6, and what starts the scripts (loaded when needed: hooks-spawn.ts). */
+/** Where the memory is (the state dir), /proc/net/if_inet6, what starts the scripts (hooks-spawn.ts, when needed). */
 export interface NotifierPlaces {
   stateDir: string;
   ifInet6: string;
@@ -41,7 +41,8 @@ export function hooksNotifier(places: NotifierPlaces): Notifier {
   return async (f, report) => {
     try {
       const routed = routedOf(f.desired, f.family);
-      const key = routed.addresses.length === 0 && routed.gateway === '' ? '' : `${routed.addresses.join(' ')} via ${routed.gateway}`;
+      const none = routed.addresses.length === 0 && routed.gateway === '';
+      const key = none ? '' : `${routed.addresses.join(' ')} via ${routed.gateway}`;
       const memoryPath = join(places.stateDir, `${f.iface}.hooks${f.family}`);
       let memory = '';
       try {

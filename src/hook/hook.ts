@@ -59,7 +59,8 @@ export async function converge(deps: Deps, config: Config, family: Family, want:
     const target = desired(want, kernel, scope.iface, config);
     const changes = plan(target, kernel.owned, config);
     await applyPlan(session, changes, family, dry, report);
-    if (!dry && scope.table !== 'all') await deps.notify({ iface: scope.iface, family, reason: deps.env.reason ?? '', table: config.table, desired: target }, report);
+    const told = { iface: scope.iface, family, reason: deps.env.reason ?? '', table: config.table, desired: target };
+    if (!dry && scope.table !== 'all') await deps.notify(told, report); // hooks.d (followed.ts)
     return { desired: target, changes };
   };
   const warn = (message: string): void => report.log(`${report.tag}: warning: ${message}`);

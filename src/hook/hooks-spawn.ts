@@ -8,12 +8,14 @@
 // killed with dhcpcd on a restart. So when systemd is PID 1 (/run/systemd/system exists:
 // sd_booted(3)) the runner is a transient service, `systemd-run --unit=srcroute-hooks-IFACE-ipvF-MS
 // --collect`: started by PID 1, outside the sandbox and the cgroup, no descriptor of the hook's,
-// bounded by RuntimeMaxSec=, its output in the journal as `srcroute`. (Not measured on a booted
-// box here: the test machine's PID 1 is not systemd; connecting to systemd's socket is allowed
-// under ProtectSystem=strict, which leaves sockets writable.) Otherwise (sysvinit, a container,
-// the tests): a detached child in its own session, stdin and output to /dev/null or to logger
-// (when /dev/log is a socket, as the dispatcher does), which closes what else it inherited.
-import { spawn } from 'node:child_process';
+// bounded by RuntimeMaxSec=, its output in the journal as `srcroute`. systemd-run is not waited
+// for (--no-block returns once the job is queued; were it to fail, nobody is told: the memory
+// has moved on). Not measured on a booted box yet: the test machine's PID 1 is not systemd (the
+// boot test's VM is where to). Otherwise (sysvinit, a container, the tests): a detached child
+// in its own session, stdin and output to /dev/null or to logger (when /dev/log is a socket, as
+// the dispatcher does), which closes the descriptors it inherited (run-hooks.ts). Measured there
+// (test/integration/hooks-d.test.ts): the event returns while a script still runs.
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import type { Followed } from './followed.js';
 import { callEnv, SCRIPT_PATH } from './hooks-env.js';
@@ -37,7 +39,7 @@ export interface SpawnPlaces {
 }
 
 /** The transient unit's command line (systemd-run's own environment is only PATH). */
-export function systemdRunArgv(f: Followed, env: Readonly<Record<string, string>>, self: readonly string[], nowMs: number): string[] {
+export function systemdRunArgv(f: Followed, env: Env, self: readonly string[], nowMs: number): string[] {
   return [
     'systemd-run',
     `--unit=srcroute-hooks-${f.iface}-ipv${f.family}-${nowMs}`,
@@ -53,15 +55,20 @@ export function systemdRunArgv(f: Followed, env: Readonly<Record<string, string>
   ];
 }
 
+type Env = Readonly<Record<string, string>>;
+
 const isSocket = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false })?.isSocket() ?? false;
 
 /** The fallback: the runner detached, its output to logger (itself detached) or nowhere. */
-function detached(env: Readonly<Record<string, string>>, places: SpawnPlaces): void {
+function detached(env: Env, places: SpawnPlaces): void {
   const options = { detached: true, cwd: '/', env: { ...env, PATH: SCRIPT_PATH } };
-  const logger = isSocket(places.devLog) ? spawn('logger', ['-t', 'srcroute', '-p', 'daemon.notice'], { ...options, stdio: ['pipe', 'ignore', 'ignore'] }) : null;
+  const logArgv = ['-t', 'srcroute', '-p', 'daemon.notice'];
+  const toLogger: SpawnOptions = { ...options, stdio: ['pipe', 'ignore', 'ignore'] };
+  const logger = isSocket(places.devLog) ? spawn('logger', logArgv, toLogger) : null;
   logger?.on('error', () => undefined); // no logger: the runner's lines are lost, its scripts still run
   const out = logger?.stdin ?? 'ignore';
-  const runner = spawn(places.self[0]!, [...places.self.slice(1), 'run-hooks'], { ...options, stdio: ['ignore', out, out] });
+  const [node = '', ...args] = places.self;
+  const runner = spawn(node, [...args, 'run-hooks'], { ...options, stdio: ['ignore', out, out] });
   runner.on('error', () => undefined);
   runner.unref();
   logger?.stdin?.destroy();
@@ -82,7 +89,8 @@ export function hooksStarter(places: SpawnPlaces): Start {
     }
     const env = { ...places.passOn, ...callEnv(f, call) };
     if (lstatSync(places.systemdDir, { throwIfNoEntry: false })?.isDirectory() ?? false) {
-      const child = spawn('systemd-run', systemdRunArgv(f, env, places.self, Date.now()).slice(1), { detached: true, cwd: '/', env: { PATH: SCRIPT_PATH }, stdio: 'ignore' });
+      const [command = '', ...args] = systemdRunArgv(f, env, places.self, Date.now());
+      const child = spawn(command, args, { detached: true, cwd: '/', env: { PATH: SCRIPT_PATH }, stdio: 'ignore' });
       child.on('error', () => undefined);
       child.unref();
     } else detached(env, places);

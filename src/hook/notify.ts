@@ -47,21 +47,23 @@ export function temporaries(ifInet6: string, iface: string): Set<string> {
   const found = new Set<string>();
   for (const line of ifInet6.split('\n')) {
     const [hex, , , , flags, name] = line.trim().split(/\s+/);
-    if (name !== iface || hex === undefined || !/^[0-9a-f]{32}$/.test(hex) || (parseInt(flags ?? '0', 16) & 0x01) === 0) continue;
+    const temporary = (parseInt(flags ?? '0', 16) & 0x01) !== 0;
+    if (name !== iface || hex === undefined || !/^[0-9a-f]{32}$/.test(hex) || !temporary) continue;
     found.add(canonicalIPv6(hex.replace(/(.{4})(?!$)/g, '$1:')));
   }
   return found;
 }
 
-/** What the scripts are told is routed now: the routed addresses but the temporary ones; no gateway without an address. */
+/** What the scripts are told is routed now: the routed addresses but temporary ones; no gateway without an address. */
 export function toldOf(addresses: readonly string[], gateway: string, temporary: ReadonlySet<string>): Told {
   const kept = addresses.filter((a) => !temporary.has(a)).sort();
   return { addresses: kept, gateway: kept.length > 0 ? gateway : '' };
 }
 
-const isAddress = (family: Family, text: string): boolean => (family === 4 ? parseIPv4(text) !== null : parseIPv6(text) !== null);
+const isAddress = (family: Family, text: string): boolean =>
+  (family === 4 ? parseIPv4(text) : parseIPv6(text)) !== null;
 
-/** The memory file: the routed key (followed.ts), then the addresses and the gateway told last. Anything odd: nothing told. */
+/** The memory file: the routed key (followed.ts), the addresses and gateway told last. Anything odd: nothing told. */
 export function parseMemory(text: string, family: Family): Told {
   const [, addresses = '', gateway = ''] = text.split('\n');
   const list = addresses.split(' ').filter((a) => a !== '');
@@ -85,7 +87,9 @@ export interface NotifyEdges {
 }
 
 /** The routed addresses or gateway changed (followed.ts): tell the scripts if what they see changed; remember it. */
-export async function notify(f: Followed, routed: Told, key: string, memory: string, edges: NotifyEdges, report: Report): Promise<void> {
+export async function notify(
+  f: Followed, routed: Told, key: string, memory: string, edges: NotifyEdges, report: Report,
+): Promise<void> {
   let temporary = new Set<string>();
   if (f.family === 6) {
     try {
@@ -94,13 +98,15 @@ export async function notify(f: Followed, routed: Told, key: string, memory: str
       // no IPv6 in this kernel: nothing is temporary
     }
   }
-  const { call, remember } = decide(parseMemory(memory, f.family), toldOf(routed.addresses, routed.gateway, temporary), f.reason);
-  if (call !== null && !(await edges.starter())(f, call, report)) return; // nothing started: the next change tries again
+  const now = toldOf(routed.addresses, routed.gateway, temporary);
+  const { call, remember } = decide(parseMemory(memory, f.family), now, f.reason);
+  if (call !== null && !(await edges.starter())(f, call, report)) return; // not started: the next change tries again
   try {
     // as ra-signature.ts writes its files: whole or not at all, no fsync (a tmpfs, lost at boot by design)
     writeFileSync(`${edges.memoryPath}.${process.pid}`, memoryText(key, remember), { mode: 0o600 });
     renameSync(`${edges.memoryPath}.${process.pid}`, edges.memoryPath);
   } catch (e) {
-    report.log(`${report.tag}: warning: cannot remember the address told to hooks.d in ${edges.memoryPath}: ${String(e)}`);
+    const where = edges.memoryPath;
+    report.log(`${report.tag}: warning: cannot remember the address told to hooks.d in ${where}: ${String(e)}`);
   }
 }

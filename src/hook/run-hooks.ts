@@ -2,9 +2,12 @@
 // hooks.d in name order with the call's variables (hooks-env.ts, checked again) and a fixed PATH,
 // each bounded (SCRIPT_MAX_S, then SIGKILL; RUN_MAX_S for the whole run), each exit logged with
 // the interface and the script's name. One run per interface and family at a time (a lock in the
-// state dir): two renumberings in quick succession do not run their scripts side by side. Descriptors it inherited without close-on-exec (a DHCP client's, in the
-// fallback) are closed first, so that no script holds one; Node's own are all close-on-exec.
-import { spawnSync } from 'node:child_process';
+// state dir): two renumberings in quick succession do not run their scripts side by side.
+// Descriptors it inherited without close-on-exec are closed first, so that no script holds one of
+// the DHCP client's (in the fallback). Node marks those up to the first gap above 15 close-on-exec
+// itself (uv_disable_stdio_inheritance); measured: a dhcpcd-like fd 200 reached a script without
+// this. Node's own are all close-on-exec.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from '../shared/command.js';
@@ -32,7 +35,9 @@ export function closeInherited(fdDir: string): void {
 }
 
 /** What a script's end says in the log. */
-export function exitLine(script: string, r: { status: number | null; signal: string | null; error?: Error }, timeoutMs: number): string {
+type Ended = { status: number | null; signal: string | null; error?: Error };
+
+export function exitLine(script: string, r: Ended, timeoutMs: number): string {
   const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ETIMEDOUT') return `${script} killed after ${Math.round(timeoutMs / 1000)} s`;
   if (r.error !== undefined) return `${script} did not start: ${code ?? r.error.message}`;
@@ -53,7 +58,9 @@ function runAll(dir: string, env: CallEnv, log: (line: string) => void): void {
       continue;
     }
     const timeout = Math.min(SCRIPT_MAX_S * 1000, left);
-    const r = spawnSync(path, [], { env: { ...env, PATH: SCRIPT_PATH }, cwd: '/', stdio: ['ignore', 'inherit', 'inherit'], timeout, killSignal: 'SIGKILL' });
+    const stdio: SpawnSyncOptions['stdio'] = ['ignore', 'inherit', 'inherit'];
+    const options = { env: { ...env, PATH: SCRIPT_PATH }, cwd: '/', stdio, timeout };
+    const r = spawnSync(path, [], { ...options, killSignal: 'SIGKILL' });
     log(exitLine(basename(path), r, timeout));
   }
 }
@@ -67,6 +74,7 @@ export const command: Command<Deps> = {
     const tag = `srcroute[${env.SRCROUTE_IFACE}] ${env.SRCROUTE_REASON} hooks.d`;
     const log = (line: string): void => io.err(`${tag}: ${line}`);
     const lock = `hooks-${env.SRCROUTE_IFACE}-ipv${env.SRCROUTE_FAMILY}`;
-    await deps.lock(lock, { timeoutMs: (RUN_MAX_S + 30) * 1000, warn: log }, async () => runAll(join(deps.configDir, HOOKS_DIR_NAME), env, log));
+    const dir = join(deps.configDir, HOOKS_DIR_NAME);
+    await deps.lock(lock, { timeoutMs: (RUN_MAX_S + 30) * 1000, warn: log }, async () => runAll(dir, env, log));
   },
 };

@@ -33,11 +33,13 @@ function restoreParents(b: PlanBuilder): void {
   }
 }
 
-/** --purge: srcroute's settings go; the admin's scripts in hooks.d stay, and with them the directories that hold them. */
+/** --purge: srcroute's settings go; the admin's scripts in hooks.d stay, and the directories that hold them. */
 function purgeConfig(b: PlanBuilder): void {
   const paths = [...b.facts.tree.keys()];
-  if (!paths.some((p) => dirname(p) === HOOKS_D && p !== HOOKS_README)) return void b.steps.push({ op: 'remove-tree', path: CONF_DIR });
-  for (const path of paths.filter((p) => dirname(p) === CONF_DIR && p !== HOOKS_D).sort()) b.steps.push({ op: 'remove-tree', path });
+  const scripts = paths.some((p) => dirname(p) === HOOKS_D && p !== HOOKS_README);
+  if (!scripts) return void b.steps.push({ op: 'remove-tree', path: CONF_DIR });
+  const ours = paths.filter((p) => dirname(p) === CONF_DIR && p !== HOOKS_D).sort();
+  for (const path of ours) b.steps.push({ op: 'remove-tree', path });
   b.say(`kept your scripts in ${HOOKS_D}`);
 }
 
