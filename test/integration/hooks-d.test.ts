@@ -27,13 +27,17 @@ const FAKE_DEV = [
   'for n in null zero urandom random; do : > /run/fakedev/$n; mount --bind /dev/$n /run/fakedev/$n; done',
   'mount --bind /run/fakedev /dev',
 ].join('\n');
-const LISTENER = `require('net').createServer((c) => c.on('data', (d) => require('fs').appendFileSync('${SYSLOG}', d.toString().replace(/\\0/g, '\\n') + '\\n'))).listen('/dev/log')`;
+const LISTENER = [
+  "const keep = (d) => require('fs').appendFileSync('" + SYSLOG + "', d.toString().replace(/\\0/g, '\\n') + '\\n');",
+  "require('net').createServer((c) => c.on('data', keep)).listen('/dev/log');",
+].join('\n');
 
 /** The recording script: one `call` line, then its environment and its descriptors, appended to OUT. */
 const recorder = (out: string): string =>
   [
     '#!/bin/sh',
-    `{ echo "call $SRCROUTE_REASON $SRCROUTE_FAMILY old=$SRCROUTE_OLD_ADDRESS new=$SRCROUTE_NEW_ADDRESS gw=$SRCROUTE_OLD_GATEWAY>$SRCROUTE_GATEWAY table=$SRCROUTE_TABLE"`,
+    '{ echo "call $SRCROUTE_REASON $SRCROUTE_FAMILY old=$SRCROUTE_OLD_ADDRESS new=$SRCROUTE_NEW_ADDRESS" \\',
+    '    "gw=$SRCROUTE_OLD_GATEWAY>$SRCROUTE_GATEWAY table=$SRCROUTE_TABLE"',
     "  env | sort | sed 's/^/env /'",
     "  ls -l /proc/$$/fd | sed 's/^/fd /'; } >> " + out,
     '',
@@ -87,20 +91,24 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
    */
   function event(cfg: string, env: Record<string, string>) {
     ns.ip('-4', 'addr', 'flush', 'dev', 'eth0v0');
-    if (env.new_ip_address !== undefined && !/^(NAK|EXPIRE|STOP|STOPPED|RELEASE)$/.test(env.reason ?? '')) ns.ip('addr', 'add', `${env.new_ip_address}/24`, 'dev', 'eth0v0');
-    const argv = [...hookEnv(env, cfg, { SRCROUTE_STATE_DIR: `/run/${cfg.split('/').pop()}` }), process.execPath, requireBundle()];
+    const up = env.new_ip_address !== undefined && !/^(NAK|EXPIRE|STOP|STOPPED|RELEASE)$/.test(env.reason ?? '');
+    if (up) ns.ip('addr', 'add', `${env.new_ip_address}/24`, 'dev', 'eth0v0');
+    const state = { SRCROUTE_STATE_DIR: `/run/${cfg.split('/').pop()}` };
+    const argv = [...hookEnv(env, cfg, state), process.execPath, requireBundle()];
     const r = sb.run(['bash', '-c', 'exec 7</etc/hostname 200</etc/hostname; exec "$@"', 'bash', ...argv]);
     expect(r.code, `${env.reason}: ${r.stderr}`).toBe(0);
     return r;
   }
 
-  const callsIn = (out: string): string[] => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('call ')) : []);
-  const waitCalls = (out: string, n: number, ms?: number): Promise<string[]> => until(`${n} calls`, () => (callsIn(out).length >= n ? callsIn(out) : undefined), ms);
+  const callsIn = (out: string): string[] =>
+    existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('call ')) : [];
+  const waitCalls = (out: string, n: number, ms?: number): Promise<string[]> =>
+    until(`${n} calls`, () => (callsIn(out).length >= n ? callsIn(out) : undefined), ms);
 
-  it('sees each change once: a RENEW and a NAK call nothing, the renumbering after the NAK is one call with old and new', async () => {
+  it('sees each change once: RENEW, NAK call nothing; the renumbering after the NAK is one call', async () => {
     const { cfg, out } = setup();
     const recorded = new Map(loadSession('dhcpcd-renumber-reboot-nak').map((e) => [e.name, e.env]));
-    const at = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({ ...recorded.get(name)!, ...extra });
+    const at = (name: string, extra: Record<string, string> = {}) => ({ ...recorded.get(name)!, ...extra });
     const A = '100.64.0.76';
     const B = '100.64.0.128';
     const GW = '100.64.0.1';
@@ -124,12 +132,14 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     expect(callsIn(out)).toEqual(expected);
     const text = readFileSync(out, 'utf8');
     const names = new Set(text.split('\n').filter((l) => l.startsWith('env ')).map((l) => l.slice(4).split('=')[0]));
-    expect([...names].sort()).toEqual(['PATH', 'PWD', 'SRCROUTE_FAMILY', 'SRCROUTE_GATEWAY', 'SRCROUTE_IFACE', 'SRCROUTE_NEW_ADDRESS', 'SRCROUTE_OLD_ADDRESS', 'SRCROUTE_OLD_GATEWAY', 'SRCROUTE_REASON', 'SRCROUTE_TABLE']);
+    const told = ['FAMILY', 'GATEWAY', 'IFACE', 'NEW_ADDRESS', 'OLD_ADDRESS', 'OLD_GATEWAY', 'REASON', 'TABLE'];
+    expect([...names].sort()).toEqual(['PATH', 'PWD', ...told.map((n) => `SRCROUTE_${n}`)]);
     expect(text).toContain('env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
     const fds = text.split('\n').filter((l) => l.startsWith('fd '));
     expect(fds.length).toBeGreaterThan(0);
     expect(fds.filter((l) => /hostname|mnt:|net:/.test(l)), 'descriptors of the DHCP client or the hook').toEqual([]);
-    const log = await until('four exits logged', () => (readLog().match(/50-record exited with status 0/g)?.length === 4 ? readLog() : undefined));
+    const exits = (text: string): number => text.match(/50-record exited with status 0/g)?.length ?? 0;
+    const log = await until('four exits logged', () => (exits(readLog()) === 4 ? readLog() : undefined));
     expect(log).toContain('srcroute[eth0v0] BOUND hooks.d: 50-record exited with status 0');
     expect(log).toContain('srcroute[eth0v0] STOP hooks.d: 50-record exited with status 0');
   });
@@ -139,13 +149,15 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     chmodSync(hooks, 0o777);
     const env = loadSession('dhcpcd-renumber-reboot-nak').find((e) => e.name === '02-BOUND')!.env;
     const r = event(cfg, env);
-    expect(r.stderr).toContain(`srcroute[eth0v0] BOUND: ${hooks} refused: writable by everyone; none of its scripts run`);
+    const refusal = `srcroute[eth0v0] BOUND: ${hooks} refused: writable by everyone; none of its scripts run`;
+    expect(r.stderr).toContain(refusal);
     chmodSync(hooks, 0o755);
     event(cfg, loadSession('dhcpcd-renumber-reboot-nak').find((e) => e.name === '07-BOUND')!.env);
-    expect(await waitCalls(out, 1)).toEqual(['call BOUND 4 old=100.64.0.76 new=100.64.0.128 gw=100.64.0.1>100.64.0.1 table=123']);
+    const renumbered = 'call BOUND 4 old=100.64.0.76 new=100.64.0.128 gw=100.64.0.1>100.64.0.1 table=123';
+    expect(await waitCalls(out, 1)).toEqual([renumbered]);
   });
 
-  it('refuses a world-writable script, a symlink out and a bad name; kills a script that hangs; the event does not wait', async () => {
+  it('refuses a writable script, a symlink out, a bad name; kills a hanging one; the event does not wait', async () => {
     const { cfg, hooks, out } = setup();
     const outside = tempDir('srcroute-outside');
     const ran = (name: string): string => `#!/bin/sh\necho ran > ${join(outside, name)}\n`;
@@ -155,7 +167,8 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     symlinkSync(join(outside, 'elsewhere'), join(hooks, '20-link'));
     writeFileSync(join(hooks, '30-bad.name'), ran('30-bad.name'), { mode: 0o755 });
     writeFileSync(join(hooks, 'README'), 'not a script\n', { mode: 0o644 });
-    writeFileSync(join(hooks, '40-hang'), `#!/bin/sh\necho started > ${join(outside, 'hang')}\nexec sleep 600\n`, { mode: 0o755 });
+    const hang = `#!/bin/sh\necho started > ${join(outside, 'hang')}\nexec sleep 600\n`;
+    writeFileSync(join(hooks, '40-hang'), hang, { mode: 0o755 });
     const env = loadSession('dhcpcd-renumber-reboot-nak').find((e) => e.name === '02-BOUND')!.env;
     event(cfg, env);
     // the event is back while the hanging script is still running: the kill, 30 s on, is not logged yet
@@ -176,12 +189,14 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     const { cfg, hooks } = setup();
     const sent = join(cfg, 'nsupdate.log');
     const fake = `#!/bin/sh\n{ echo "nsupdate $*"; cat; } >> ${sent}\n`;
-    const r = sb.run(['sh', '-c', `mkdir -p /usr/local/bin && printf '%s' '${fake}' > /usr/local/bin/nsupdate && chmod 755 /usr/local/bin/nsupdate`]);
+    const bin = '/usr/local/bin';
+    const r = sb.run(['sh', '-c', `mkdir -p ${bin} && printf '%s' '${fake}' > ${bin}/nsupdate && chmod 755 ${bin}/*`]);
     expect(r.code, r.stderr).toBe(0);
     writeFileSync(join(hooks, '50-nsupdate'), readFileSync(EXAMPLE), { mode: 0o755 });
     const recorded = new Map(loadSession('dhcpcd-renumber-reboot-nak').map((e) => [e.name, e.env]));
     const update = (address: string): string =>
-      `nsupdate -k /etc/srcroute/home-ddns.key -t 20\nserver ns1.example.org\nupdate delete home.example.org. A\nupdate add home.example.org. 300 A ${address}\nsend\n`;
+      'nsupdate -k /etc/srcroute/home-ddns.key -t 20\nserver ns1.example.org\nupdate delete home.example.org. A\n' +
+      `update add home.example.org. 300 A ${address}\nsend\n`;
     const updates = (): string => (existsSync(sent) ? readFileSync(sent, 'utf8') : '');
     event(cfg, recorded.get('02-BOUND')!);
     await until('the first update', () => updates() === update('100.64.0.76'));
@@ -189,6 +204,7 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     event(cfg, recorded.get('07-BOUND')!);
     await until('the second update', () => updates().length > update('100.64.0.76').length);
     expect(updates()).toBe(update('100.64.0.76') + update('100.64.0.128'));
-    await until('its line in syslog', () => readLog().includes('home.example.org. A now 100.64.0.128 (was 100.64.0.76)'));
+    const line = 'home.example.org. A now 100.64.0.128 (was 100.64.0.76)';
+    await until('its line in syslog', () => readLog().includes(line));
   });
 });

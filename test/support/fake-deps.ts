@@ -25,8 +25,6 @@ export interface Outcome {
   signatures: [string, string | null][];
   /** Changes a run decided (the fake kernel is empty unless `state` is given). */
   changes: Change[];
-  /** What the hook handed hooks.d's notifier after each round: interface, family, reason, routed sources. */
-  followed: string[];
 }
 
 export interface FakeOptions {
@@ -53,7 +51,7 @@ export function removeEmptyConfigDir(): void {
 
 /** Run main() in hook mode with `env` and fakes; never touches the machine. */
 export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome> {
-  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, families: [], ipRan: 0, locked: 0, changes: [], signatures: [], followed: [] };
+  const o: Outcome = { code: -1, out: [], err: [], ipMade: 0, families: [], ipRan: 0, locked: 0, changes: [], signatures: [] };
   const uid = opts.uid ?? process.getuid?.() ?? 0;
   const deps: Deps = {
     ...realDeps(env, uid),
@@ -77,7 +75,7 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
       return fn();
     },
     raSignatures: { set: (iface, signature) => void o.signatures.push([iface, signature]), clear: () => void o.signatures.push(['*', null]) },
-    notify: async (f) => void o.followed.push(`${f.iface} ${f.family} ${f.reason} ${f.desired.rules.map((r) => r.from).join(',')}`),
+    notify: async () => {}, // never the machine's /run/srcroute nor its hooks.d
   };
   o.code = await main(opts.argv ?? [], env, { out: (l) => o.out.push(l), err: (l) => o.err.push(l), uid }, deps);
   return o;

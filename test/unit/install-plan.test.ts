@@ -141,8 +141,10 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
 
   it.each([
     ['--purge', true, ['/etc/srcroute', '/etc/srcroute/hooks.d', '/etc/srcroute/hooks.d/50-ddns']],
-    ['without --purge', false, ['/etc/srcroute', '/etc/srcroute/eth0v0.env', '/etc/srcroute/hooks.d', '/etc/srcroute/hooks.d/50-ddns', '/etc/srcroute/srcroute.env']],
-  ] as const)('uninstall %s keeps the admin\'s scripts in hooks.d, and only them; its own README goes', (_name, purge, kept) => {
+    ['without --purge', false, [
+      '', '/eth0v0.env', '/hooks.d', '/hooks.d/50-ddns', '/srcroute.env'
+    ].map((p) => `/etc/srcroute${p}`)],
+  ] as const)('uninstall %s keeps the admin\'s scripts in hooks.d; its own README goes', (_name, purge, kept) => {
     const installed = carryOut(treeOf(DEBIAN), planInstall(installFacts(treeOf(DEBIAN))));
     expect(installed.get('/etc/srcroute/hooks.d')).toEqual(dir());
     expect(installed.get('/etc/srcroute/hooks.d/README')?.mode).toBe(0o644);
@@ -150,7 +152,10 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     const plan = planUninstall(uninstallFacts(installed, purge));
     const removed = carryOut(installed, plan);
     expect([...removed.keys()].filter((p) => p.startsWith('/etc/srcroute')).sort()).toEqual(kept);
-    expect(plan.steps).toContainEqual({ op: 'say', line: purge ? 'kept your scripts in /etc/srcroute/hooks.d' : 'kept your settings in /etc/srcroute (--purge removes them)' });
+    const said = purge
+      ? 'kept your scripts in /etc/srcroute/hooks.d'
+      : 'kept your settings in /etc/srcroute (--purge removes them)';
+    expect(plan.steps).toContainEqual({ op: 'say', line: said });
   });
 
   it('refuses, before any step, a table or protocol taken by something else', () => {

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hooksNotifier, type Followed } from '../../src/hook/followed.js';
-import { decide, NOTHING, parseMemory, temporaries, toldOf, type Call, type Told } from '../../src/hook/notify.js';
+import { decide, NOTHING, parseMemory, temporaries, toldOf } from '../../src/hook/notify.js';
+import type { Call, Start, Told } from '../../src/hook/notify.js';
 import type { Family } from '../../src/kernel/kernel.js';
 
-/** One event as the core sees it: the reason, the addresses routed after it, the gateway, the temporary ones among them. */
+/** One event as the core sees it: reason, addresses routed after it, gateway, the temporaries among them. */
 type Step = [reason: string, routed: string[], gateway: string, temporary?: string[]];
 
 const shown = (t: Told): string => `${t.addresses.join(' ') || '-'} via ${t.gateway || '-'}`;
@@ -36,23 +37,56 @@ const S2 = '2001:db8:2::1e3';
 const T1 = '2001:db8:1::dead:beef';
 const R = 'fe80::1';
 
+const first = `BOUND: - via - -> ${A} via ${GW}`;
 const CASES: [name: string, steps: Step[], expected: string[]][] = [
-  ['BOUND on a fresh boot: new only', [['BOUND', [A], GW]], [`BOUND: - via - -> ${A} via ${GW}`]],
-  ['RENEW of the same lease: no call', [['BOUND', [A], GW], ['RENEW', [A], GW], ['REBIND', [A], GW]], [`BOUND: - via - -> ${A} via ${GW}`, 'RENEW: none', 'REBIND: none']],
-  ['NAK then BOUND: one call with old and new', [['BOUND', [A], GW], ['NAK', [], ''], ['BOUND', [B], GW]], [`BOUND: - via - -> ${A} via ${GW}`, 'NAK: none', `BOUND: ${A} via ${GW} -> ${B} via ${GW}`]],
-  ['NAK then BOUND of the same address: nothing to tell', [['BOUND', [A], GW], ['NAK', [], ''], ['BOUND', [A], GW]], [`BOUND: - via - -> ${A} via ${GW}`, 'NAK: none', 'BOUND: none']],
-  ['NAK then FAIL: the loss is told then', [['BOUND', [A], GW], ['NAK', [], ''], ['FAIL', [], '']], [`BOUND: - via - -> ${A} via ${GW}`, 'NAK: none', `FAIL: ${A} via ${GW} -> - via -`]],
-  ['EXPIRE: old only', [['BOUND', [A], GW], ['EXPIRE', [], '']], [`BOUND: - via - -> ${A} via ${GW}`, `EXPIRE: ${A} via ${GW} -> - via -`]],
-  ['the gateway alone changes', [['BOUND', [A], GW], ['RENEW', [A], '100.64.0.2']], [`BOUND: - via - -> ${A} via ${GW}`, `RENEW: ${A} via ${GW} -> ${A} via 100.64.0.2`]],
+  ['BOUND on a fresh boot: new only', [['BOUND', [A], GW]], [first]],
+  [
+    'RENEW of the same lease: no call',
+    [['BOUND', [A], GW], ['RENEW', [A], GW], ['REBIND', [A], GW]],
+    [first, 'RENEW: none', 'REBIND: none'],
+  ],
+  [
+    'NAK then BOUND: one call with old and new',
+    [['BOUND', [A], GW], ['NAK', [], ''], ['BOUND', [B], GW]],
+    [first, 'NAK: none', `BOUND: ${A} via ${GW} -> ${B} via ${GW}`],
+  ],
+  [
+    'NAK then BOUND of the same address: nothing to tell',
+    [['BOUND', [A], GW], ['NAK', [], ''], ['BOUND', [A], GW]],
+    [first, 'NAK: none', 'BOUND: none'],
+  ],
+  [
+    'NAK then FAIL: the loss is told then',
+    [['BOUND', [A], GW], ['NAK', [], ''], ['FAIL', [], '']],
+    [first, 'NAK: none', `FAIL: ${A} via ${GW} -> - via -`],
+  ],
+  ['EXPIRE: old only', [['BOUND', [A], GW], ['EXPIRE', [], '']], [first, `EXPIRE: ${A} via ${GW} -> - via -`]],
+  [
+    'the gateway alone changes',
+    [['BOUND', [A], GW], ['RENEW', [A], '100.64.0.2']],
+    [first, `RENEW: ${A} via ${GW} -> ${A} via 100.64.0.2`],
+  ],
   ['an end with nothing routed before: no call', [['STOPPED', [], '']], ['STOPPED: none']],
-  ['IPv6: an address added, then the old prefix removed', [['ROUTERADVERT', [S1], R], ['ROUTERADVERT', [S1, S2], R], ['ROUTERADVERT', [S2], R]], [
-    `ROUTERADVERT: - via - -> ${S1} via ${R}`,
-    `ROUTERADVERT: ${S1} via ${R} -> ${S1} ${S2} via ${R}`,
-    `ROUTERADVERT: ${S1} ${S2} via ${R} -> ${S2} via ${R}`,
-  ]],
-  ['IPv6: temporary addresses come and go unseen', [['ROUTERADVERT', [S1], R], ['ROUTERADVERT', [S1, T1], R, [T1]], ['ROUTERADVERT', [S1], R]], [`ROUTERADVERT: - via - -> ${S1} via ${R}`, 'ROUTERADVERT: none', 'ROUTERADVERT: none']],
+  [
+    'IPv6: an address added, then the old prefix removed',
+    [['ROUTERADVERT', [S1], R], ['ROUTERADVERT', [S1, S2], R], ['ROUTERADVERT', [S2], R]],
+    [
+      `ROUTERADVERT: - via - -> ${S1} via ${R}`,
+      `ROUTERADVERT: ${S1} via ${R} -> ${S1} ${S2} via ${R}`,
+      `ROUTERADVERT: ${S1} ${S2} via ${R} -> ${S2} via ${R}`,
+    ],
+  ],
+  [
+    'IPv6: temporary addresses come and go unseen',
+    [['ROUTERADVERT', [S1], R], ['ROUTERADVERT', [S1, T1], R, [T1]], ['ROUTERADVERT', [S1], R]],
+    [`ROUTERADVERT: - via - -> ${S1} via ${R}`, 'ROUTERADVERT: none', 'ROUTERADVERT: none'],
+  ],
   ['IPv6: only temporaries routed is nothing routed', [['ROUTERADVERT', [T1], R, [T1]]], ['ROUTERADVERT: none']],
-  ['IPv6: the router lost (STOP6): old only', [['BOUND6', [S1], R], ['STOP6', [], '']], [`BOUND6: - via - -> ${S1} via ${R}`, `STOP6: ${S1} via ${R} -> - via -`]],
+  [
+    'IPv6: the router lost (STOP6): old only',
+    [['BOUND6', [S1], R], ['STOP6', [], '']],
+    [`BOUND6: - via - -> ${S1} via ${R}`, `STOP6: ${S1} via ${R} -> - via -`],
+  ],
 ];
 
 describe('which events call hooks.d, and with what', () => {
@@ -98,10 +132,11 @@ describe("the hook's one look (followed.ts)", () => {
   function followed(reason: string, family: Family, from: string[], gateway: string | null): Followed {
     const any = family === 4 ? '0.0.0.0/0' : '::/0';
     const routes = gateway === null ? [] : [{ dst: any, dev: 'eth0v0', gateway, onlink: false, table: 123 }];
-    return { iface: 'eth0v0', family, reason, table: 123, desired: { rules: from.map((f) => ({ from: f, table: 123, priority: 1000 })), routes } };
+    const rules = from.map((f) => ({ from: f, table: 123, priority: 1000 }));
+    return { iface: 'eth0v0', family, reason, table: 123, desired: { rules, routes } };
   }
 
-  it('a RENEW of the same address loads nothing and starts nothing; a renumbering starts once with old and new', async () => {
+  it('a RENEW of the same address loads and starts nothing; a renumbering starts once, old and new', async () => {
     const loaded: string[] = [];
     const started: string[] = [];
     const log: string[] = [];
@@ -129,18 +164,24 @@ describe("the hook's one look (followed.ts)", () => {
       await notify(f, report);
       expect(started.length, `${f.reason} ${f.desired.rules.map((r) => r.from)}`).toBe(count);
     }
-    expect(started).toEqual([`BOUND 4: - via - -> ${A} via ${GW}`, `BOUND 4: ${A} via ${GW} -> ${B} via ${GW}`, `ROUTERADVERT 6: - via - -> ${S1} via ${R}`]);
+    expect(started).toEqual([
+      `BOUND 4: - via - -> ${A} via ${GW}`,
+      `BOUND 4: ${A} via ${GW} -> ${B} via ${GW}`,
+      `ROUTERADVERT 6: - via - -> ${S1} via ${R}`,
+    ]);
     expect(loaded).toEqual(['starter', 'starter', 'starter']);
     expect(readFileSync(join(dir, 'eth0v0.hooks4'), 'utf8')).toBe(`${B} via ${GW}\n${B}\n${GW}\n`);
-    expect(readFileSync(join(dir, 'eth0v0.hooks6'), 'utf8')).toBe(`${S1} 2001:db8:1::dead:beef via ${R}\n${S1}\n${R}\n`);
+    const memory6 = `${S1} 2001:db8:1::dead:beef via ${R}\n${S1}\n${R}\n`;
+    expect(readFileSync(join(dir, 'eth0v0.hooks6'), 'utf8')).toBe(memory6);
     expect(log).toEqual([]);
   });
 
-  it('a starter that could not start leaves the memory as it was: the next change tells from the same old address', async () => {
+  it('a starter that could not start leaves the memory as it was: the next change tells the old address', async () => {
     const sub = mkdtempSync(join(dir, 'fail-'));
     const started: string[] = [];
     let works = true;
-    const notify = hooksNotifier({ stateDir: sub, ifInet6, starter: async () => (_f, call) => (works && started.push(callText(call)), works) });
+    const starter = async (): Promise<Start> => (_f, call) => (works && started.push(callText(call)), works);
+    const notify = hooksNotifier({ stateDir: sub, ifInet6, starter });
     const report = { out: () => {}, log: () => {}, tag: 't' };
     await notify(followed('BOUND', 4, [`${A}/32`], GW), report);
     works = false;
@@ -152,7 +193,8 @@ describe("the hook's one look (followed.ts)", () => {
 
   it('never throws: an unusable state dir is one warning', async () => {
     const log: string[] = [];
-    const notify = hooksNotifier({ stateDir: join(dir, 'missing', 'deeper'), ifInet6, starter: async () => () => true });
+    const starter = async (): Promise<Start> => () => true;
+    const notify = hooksNotifier({ stateDir: join(dir, 'missing', 'deeper'), ifInet6, starter });
     await notify(followed('BOUND', 4, [`${A}/32`], GW), { out: () => {}, log: (l) => void log.push(l), tag: 't' });
     expect(log).toHaveLength(1);
     expect(log[0]).toMatch(/^t: warning: cannot remember/);
