@@ -8,7 +8,7 @@ export interface Paths {
   root: string;
   /** srcroute's config: srcroute.env and IFACE.env (SRCROUTE_CONFIG_DIR replaces it). */
   config: string;
-  /** srcroute's lock files and the dispatcher's RA signatures: the kernel is the state (SRCROUTE_STATE_DIR). */
+  /** Lock files, the dispatcher's RA signatures, what hooks.d was told last: the kernel is the state (SRCROUTE_STATE_DIR). */
   state: string;
   /** srcroute's per-interface Node hooks: /etc/dhcpcd/IFACE.exit-hook. */
   dhcpcdHooks: string;
