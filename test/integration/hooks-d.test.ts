@@ -207,4 +207,41 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
     const line = 'home.example.org. A now 100.64.0.128 (was 100.64.0.76)';
     await until('its line in syslog', () => readLog().includes(line));
   });
+
+  it('IPv6: each change of the routed global addresses once, with the router; repeated RAs, RENEW6: none', async () => {
+    const { cfg, out } = setup();
+    const S = '2001:db8:1:0:ca2f:5044:cd1d:dbaa';
+    const D = '2001:db8:1::101';
+    const first = `call ROUTERADVERT 6 old= new=${S} ${D} gw=>fe80::1 table=123`;
+    const steps: [string, string | null][] = [
+      ['02-ROUTERADVERT', first],
+      ['03-BOUND6', null],
+      ['04-RENEW6', null],
+      ['05-ROUTERADVERT', null],
+      ['06-RELEASE6', `call RELEASE6 6 old=${S} ${D} new=${S} gw=fe80::1>fe80::1 table=123`],
+      // no router left (an RA set without nd*): nothing routed, told at once
+      ['07-ROUTERADVERT', `call ROUTERADVERT 6 old=${S} new= gw=fe80::1> table=123`],
+      ['08-STOPPED', null],
+      // the positive signal that nothing above was called late: this comes next, and nothing between
+      ['02-ROUTERADVERT', first],
+    ];
+    const recorded = new Map(loadSession('dhcpcd6-bind-renew-release').map((e) => [e.name, e]));
+    const calls: string[] = [];
+    for (const [name, call] of steps) {
+      const { env, state } = recorded.get(name)!;
+      // the interface's global IPv6 addresses as recorded with the event (what dhcpcd and the kernel had done)
+      ns.ip('-6', 'addr', 'flush', 'dev', 'eth0v0', 'scope', 'global');
+      type Link = { ifname: string; addr_info: { local: string; scope: string }[] };
+      const links = ((state ?? {}) as { addr6?: Link[] }).addr6 ?? [];
+      const held = links.filter((l) => l.ifname === 'eth0v0').flatMap((l) => l.addr_info).filter((a) => a.scope === 'global');
+      for (const a of held) ns.ip('-6', 'addr', 'add', `${a.local}/64`, 'dev', 'eth0v0', 'nodad', 'noprefixroute');
+      const state6 = { SRCROUTE_STATE_DIR: `/run/${cfg.split('/').pop()}` };
+      const r = sb.run([...hookEnv(env, cfg, state6), process.execPath, requireBundle()]);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      if (call === null) continue;
+      calls.push(call);
+      expect(await waitCalls(out, calls.length), name).toEqual(calls);
+    }
+    expect(callsIn(out)).toEqual(calls);
+  });
 });
