@@ -210,6 +210,7 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
 
   it('IPv6: each change of the routed global addresses once, with the router; repeated RAs, RENEW6: none', async () => {
     const { cfg, out } = setup();
+    ns.ip('-4', 'addr', 'flush', 'dev', 'eth0v0'); // no IPv4 address of the tests before: STOPPED ends IPv4 too
     const S = '2001:db8:1:0:ca2f:5044:cd1d:dbaa';
     const D = '2001:db8:1::101';
     const first = `call ROUTERADVERT 6 old= new=${S} ${D} gw=>fe80::1 table=123`;
@@ -233,8 +234,9 @@ describe.skipIf(!ok)('hooks.d through the bundle', () => {
       ns.ip('-6', 'addr', 'flush', 'dev', 'eth0v0', 'scope', 'global');
       type Link = { ifname: string; addr_info: { local: string; scope: string }[] };
       const links = ((state ?? {}) as { addr6?: Link[] }).addr6 ?? [];
-      const held = links.filter((l) => l.ifname === 'eth0v0').flatMap((l) => l.addr_info).filter((a) => a.scope === 'global');
-      for (const a of held) ns.ip('-6', 'addr', 'add', `${a.local}/64`, 'dev', 'eth0v0', 'nodad', 'noprefixroute');
+      const held = links.filter((l) => l.ifname === 'eth0v0').flatMap((l) => l.addr_info);
+      const global = held.filter((a) => a.scope === 'global');
+      for (const a of global) ns.ip('-6', 'addr', 'add', `${a.local}/64`, 'dev', 'eth0v0', 'nodad', 'noprefixroute');
       const state6 = { SRCROUTE_STATE_DIR: `/run/${cfg.split('/').pop()}` };
       const r = sb.run([...hookEnv(env, cfg, state6), process.execPath, requireBundle()]);
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
