@@ -6,11 +6,11 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-# The shell files: the hooks, the installer, the .deb's maintainer scripts, the recorder and CI
+# The shell files: the hooks, the examples of docs/, the installer, the .deb's maintainer scripts, the recorder and CI
 # scripts, and any other *.sh.
 files=$(
 	{
-		ls hooks/* install.sh build/debian/postinst build/debian/prerm build/debian/postrm .ci/run test/fixtures/record/*.sh 2>/dev/null
+		ls hooks/* docs/examples/* install.sh build/debian/postinst build/debian/prerm build/debian/postrm .ci/run test/fixtures/record/*.sh 2>/dev/null
 		find . -name node_modules -prune -o -name .git -prune -o -type f -name '*.sh' -print | sed 's|^\./||'
 	} | sort -u
 )

@@ -31,6 +31,7 @@ main(process.argv.slice(2), process.env, {
   out: lineWriter(1, () => process.stdout),
   err: lineWriter(2, () => process.stderr),
   uid: process.getuid?.() ?? 0,
+  self: process.argv[1] === undefined ? [] : [process.execPath, ...process.execArgv, process.argv[1]],
 }).then(
   (code) => process.exit(code),
   // main() catches everything it knows; this keeps a stack trace out of syslog even so.

@@ -2,15 +2,21 @@
 // Exit codes live here only: 0 done (or nothing to do, or `check` found nothing wrong), 2 bad
 // input or config (nothing was changed), 1 the system failed or `check` found a problem.
 // Nothing here reads `process`: bin.ts hands everything in.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reportTo } from './hook/apply.js';
 import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.js';
 import type { Args, Command, Io, Verdict } from './shared/command.js';
 import type { Env } from './hook/env.js';
 import { isExecutable } from './shared/files.js';
-import { systemPaths } from './shared/paths.js';
+import { HOOKS_DIR_NAME, systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
 import { raSignatureFiles } from './hook/ra-signature.js';
+import { hooksNotifier } from './hook/followed.js';
+import type { Start } from './hook/notify.js';
+
+/** The hook's directories that hooks.d's runner must use too. */
+const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
 import { ipSessions } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
@@ -20,18 +26,29 @@ import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
 
-/** What the hook needs from the machine. The operator commands add theirs in operator/deps.ts. */
-export function realDeps(env: Env, uid: number): Deps {
+/**
+ * What the hook needs from the machine (`self`: how to run this program again, for hooks.d's
+ * runner). The operator commands add theirs in operator/deps.ts.
+ */
+export function realDeps(env: Env, uid: number, self: readonly string[] = []): Deps {
   const paths = systemPaths();
+  const configDir = env.SRCROUTE_CONFIG_DIR || paths.config;
+  const stateDir = env.SRCROUTE_STATE_DIR || paths.state;
+  // hooks.d's runner reads its scripts and takes its lock where this hook did
+  const passOn = Object.fromEntries(PASSED_ON.filter((k) => env[k]).map((k) => [k, env[k]!]));
+  const hooksDir = join(configDir, HOOKS_DIR_NAME);
+  const spawn = { self, hooksDir, systemdDir: '/run/systemd/system', devLog: '/dev/log', passOn };
+  const starter = async (): Promise<Start> => (await import('./hook/hooks-spawn.js')).hooksStarter(spawn);
   return {
     env,
     uid,
-    configDir: env.SRCROUTE_CONFIG_DIR || paths.config,
+    configDir,
     tables: () => readTableNames(),
     isExecutable,
     ip: (config, family) => ipSessions(config.ip, config.timeoutMs)(family),
-    lock: fileLocker(env.SRCROUTE_STATE_DIR || paths.state),
-    raSignatures: raSignatureFiles(env.SRCROUTE_STATE_DIR || paths.state),
+    lock: fileLocker(stateDir),
+    raSignatures: raSignatureFiles(stateDir),
+    notify: hooksNotifier({ stateDir, ifInet6: join(paths.proc, 'net', 'if_inet6'), starter }),
   };
 }
 
@@ -63,10 +80,12 @@ const COMMANDS: Record<string, Entry> = {
   macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },
   flush: { operator: false, load: async () => (await import('./hook/flush.js')).command },
   config: { operator: false, load: async () => (await import('./hook/config-command.js')).command },
+  // hooks.d's runner, started by the hook when an address changed (hook/hooks-spawn.ts); not in --help
+  'run-hooks': { operator: false, load: async () => (await import('./hook/run-hooks.js')).command },
 };
 
 /** The command words, in the order a newcomer needs them (srcroute --help and srcroute(8) list them so). */
-export const COMMAND_NAMES = Object.keys(COMMANDS).filter((name) => name !== 'hook');
+export const COMMAND_NAMES = Object.keys(COMMANDS).filter((name) => name !== 'hook' && name !== 'run-hooks');
 
 /** A command's help text (srcroute(8) is made of them: build/man-pages.ts). */
 export const helpOf = async (name: string): Promise<string> => (await COMMANDS[name]!.load()).help;
@@ -114,7 +133,7 @@ async function runCommand<D>(name: string, command: Command<D>, argv: readonly s
 
 /** Tests hand in fakes for some of the deps (`given`); the rest are the real ones. */
 export async function main(argv: readonly string[], env: Env, io: Io, given?: Partial<OperatorDeps>): Promise<number> {
-  const deps: Deps = { ...realDeps(env, io.uid), ...given };
+  const deps: Deps = { ...realDeps(env, io.uid, io.self), ...given };
   const args = [...argv];
   const name = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? args.shift()! : 'hook';
   const entry = COMMANDS[name]!;

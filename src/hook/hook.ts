@@ -19,6 +19,7 @@ import type { RaSignatures } from './ra-signature.js';
 import { queriesFor, readOf, type Scope } from './kernel-state.js';
 import type { Desired, Want } from './want.js';
 import { SystemError } from '../shared/errors.js';
+import type { Notifier } from './followed.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 
 /** What the hook needs from the outside world; cli.ts hands in the real ones, tests fakes. */
@@ -32,6 +33,8 @@ export interface Deps {
   ip: (config: Config, family: Family) => IpSession;
   lock: Locker;
   raSignatures: RaSignatures;
+  /** Tells hooks.d's scripts when the addresses or gateway srcroute routes changed (followed.ts). */
+  notify: Notifier;
 }
 
 /** The config for `iface` (its file over the global one), or the global one alone. */
@@ -74,6 +77,8 @@ export async function converge(deps: Deps, config: Config, family: Family, want:
       const read = readOf(wish, await ip.read(queriesFor(wish, config, scope)), config, scope, family);
       const { desired, changes } = decide(wish, read, scope, config, family);
       await applyPlan(ip, changes, family, dry, report);
+      const told = { iface: scope.iface, family, reason: deps.env.reason ?? '', table: config.table, desired };
+      if (!dry && scope.table !== 'all') await deps.notify(told, report); // hooks.d (followed.ts)
       return { desired, changes };
     } catch (e) {
       ip.kill();

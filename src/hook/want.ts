@@ -51,3 +51,13 @@ export interface Desired {
 
 /** What an event wants of each family it concerns (a link going away concerns both). */
 export type Wants = Partial<Record<Family, Want>>;
+
+/** What the kernel was made to hold for one interface and family, after which event (hooks.d hears of it: followed.ts). */
+export interface Followed {
+  iface: string;
+  family: Family;
+  /** The DHCP client's reason (validated by event.ts before any round ran). */
+  reason: string;
+  table: number;
+  desired: Desired;
+}

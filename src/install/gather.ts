@@ -11,7 +11,7 @@ import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
 import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { lanLinks, type DefaultRoute } from './lan.js';
 import { vlanName, type VlanSpec } from '../operator/stacks/plan.js';
@@ -253,6 +253,6 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
 
 export function gatherUninstall(g: Given, purge: boolean): UninstallFacts {
   const list = readList(g.root);
-  const tree = snapshot(g.root, [...installedPaths(g.root, new InstalledList(list)), STATE_DIR], [BACKUP_DIR]);
+  const tree = snapshot(g.root, [...installedPaths(g.root, new InstalledList(list)), STATE_DIR], [BACKUP_DIR, HOOKS_D]);
   return { ...common(g, tree, list), purge };
 }

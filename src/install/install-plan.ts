@@ -15,7 +15,7 @@ import { hasGlobalOption } from '../operator/dhcpcd-conf.js';
 import type { StackPlan } from '../operator/stacks/plan.js';
 import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
-import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, HOOKS_D, HOOKS_README, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
 import { checkParents } from './parent-check.js';
 import { rerun } from './names.js';
@@ -135,6 +135,8 @@ export function planInstall(f: InstallFacts): Plan {
 
   // srcroute.env and one IFACE.env per interface, written once and never overwritten
   b.ensureDir(CONF_DIR);
+  b.ensureDir(HOOKS_D);
+  b.own(HOOKS_README, text.hooksReadme, 0o644);
   if (!b.exists(`${CONF_DIR}/srcroute.env`)) b.put(`${CONF_DIR}/srcroute.env`, defaultConfigText(), 0o644);
   for (const t of tables.filter((t) => ifaces.includes(t.iface))) {
     const env = `${CONF_DIR}/${t.iface}.env`;

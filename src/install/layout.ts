@@ -1,7 +1,7 @@
 // Where the installer puts things and the fixed words it writes: one place for the paths that
 // `srcroute install`, `srcroute uninstall` and the tests share. The hooks' and dispatcher's
 // paths are the hook's own (shared/paths.ts); check parses the launchers (operator/facts.ts).
-import { systemPaths } from '../shared/paths.js';
+import { HOOKS_DIR_NAME, systemPaths } from '../shared/paths.js';
 import { DISPATCHER_MARKER } from '../operator/facts.js';
 
 const P = systemPaths();
@@ -21,6 +21,9 @@ export const ENTER = '/etc/dhcp/dhclient-enter-hooks.d/srcroute';
 export const TABLES = '/etc/iproute2/rt_tables.d/srcroute.conf';
 export const PROTOS = '/etc/iproute2/rt_protos.d/srcroute.conf';
 export const CONF_DIR = P.config;
+/** The admin's scripts that hear of a changed address (docs/hooks.md), and install's README in it. */
+export const HOOKS_D = `${CONF_DIR}/${HOOKS_DIR_NAME}`;
+export const HOOKS_README = `${HOOKS_D}/README`;
 export const DHCPCD_CONF = P.dhcpcdConf;
 /** srcroute's lock directory, which Debian's dhcpcd.service must let its hooks write. */
 export const STATE_DIR = P.state;

@@ -1,6 +1,6 @@
 // The text of every file the installer writes for srcroute itself (the stacks' files are
 // operator/stacks/'s): pure functions of what the plan decided.
-import { CONF_DIR, ENV, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { CONF_DIR, ENV, HOOKS_D, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 
 /**
  * What removes a file the installer wrote, in the words of the way srcroute came: the Debian
@@ -95,3 +95,18 @@ export function dhcpcdStanza(tables: readonly Table[], bareParents: readonly str
 
 export const dispatcherWhy = (undo: string): string => `(${undo} removes this block)`;
 export const dhcpcdConfWhy = (undo: string): string => `(from --configure-dhcpcd; ${undo} removes it)`;
+
+/** hooks.d's README: not executable, so never run; uninstall removes it, --purge keeps the scripts. */
+export const hooksReadme = `# ${HOOKS_D}: scripts srcroute runs when an address it routes changes
+# (written by srcroute install; uninstall removes this file and keeps your scripts, even --purge).
+#
+# Each executable here whose name is letters, digits, _ and - only (as run-parts wants), owned by
+# root and writable by nobody else (the directory too), not a symlink, runs in name order after
+# the kernel followed a new, changed or lost address or gateway, outside the DHCP client's
+# sandbox, with only these variables and PATH:
+#   SRCROUTE_IFACE SRCROUTE_FAMILY (4 or 6) SRCROUTE_REASON (BOUND, EXPIRE, ROUTERADVERT, ...)
+#   SRCROUTE_OLD_ADDRESS SRCROUTE_NEW_ADDRESS (space-separated for IPv6; empty: none)
+#   SRCROUTE_OLD_GATEWAY SRCROUTE_GATEWAY SRCROUTE_TABLE
+# A renewal of the same address runs nothing. Each script is killed after 30 s; its exit status
+# is logged to syslog (tag srcroute). See docs/hooks.md in srcroute's source for a dynamic-DNS example.
+`;

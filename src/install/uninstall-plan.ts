@@ -14,7 +14,7 @@
 // created, when empty.
 import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
 import { uninstallCommand } from './names.js';
@@ -109,7 +109,7 @@ function resetFailed({ b, f }: Teardown): void {
 }
 
 function files({ b, f }: Teardown): void {
-  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README]) b.remove(path);
   if (b.exists(DROP_IN)) {
     b.remove(DROP_IN);
     if (!f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
@@ -135,9 +135,19 @@ function reload({ b }: Teardown): void {
   }
 }
 
+/** --purge: srcroute's settings go; the admin's scripts in hooks.d stay, and the directories that hold them. */
+function purgeConfig(b: PlanBuilder): void {
+  const paths = [...b.facts.tree.keys()];
+  const scripts = paths.some((p) => dirname(p) === HOOKS_D && p !== HOOKS_README);
+  if (!scripts) return void b.steps.push({ op: 'remove-tree', path: CONF_DIR });
+  const ours = paths.filter((p) => dirname(p) === CONF_DIR && p !== HOOKS_D).sort();
+  for (const path of ours) b.steps.push({ op: 'remove-tree', path });
+  b.say(`kept your scripts in ${HOOKS_D}`);
+}
+
 function list({ b, f }: Teardown): void {
   b.sweepTemps();
-  if (f.purge && b.isDir(CONF_DIR)) b.steps.push({ op: 'remove-tree', path: CONF_DIR });
+  if (f.purge && b.isDir(CONF_DIR)) purgeConfig(b);
   if (!f.dry && (b.exists(INSTALLED_LIST) || b.exists(BACKUP_DIR))) b.steps.push({ op: 'close-list', list: f.list });
   for (const dir of b.list.paths('dir').sort().reverse()) b.steps.push({ op: 'rmdir', path: dir });
   if (!f.purge && b.isDir(CONF_DIR)) b.say(`kept your settings in ${CONF_DIR} (--purge removes them)`);

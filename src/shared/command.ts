@@ -9,6 +9,8 @@ export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
   uid: number;
+  /** How to run this program again (node, its flags, the script): hooks.d's runner. */
+  self?: readonly string[];
 }
 
 /** A command's arguments: its boolean flags and its options (long names, no dashes), the rest in order. */

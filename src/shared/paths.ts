@@ -8,7 +8,7 @@ export interface Paths {
   root: string;
   /** srcroute's config: srcroute.env and IFACE.env (SRCROUTE_CONFIG_DIR replaces it). */
   config: string;
-  /** srcroute's lock files and the dispatcher's RA signatures: the kernel is the state (SRCROUTE_STATE_DIR). */
+  /** Lock files, the dispatcher's RA signatures, what hooks.d was told last: the kernel is the state (SRCROUTE_STATE_DIR). */
   state: string;
   /** srcroute's per-interface Node hooks: /etc/dhcpcd/IFACE.exit-hook. */
   dhcpcdHooks: string;
@@ -42,6 +42,9 @@ export interface Paths {
 
 /** srcroute's state directory (a tmpfs; tmpfiles.d makes it at boot, mode 0700). */
 export const STATE_DIR = '/run/srcroute';
+
+/** The admin's scripts that hear of a changed address, in the config dir: /etc/srcroute/hooks.d (docs/hooks.md). */
+export const HOOKS_DIR_NAME = 'hooks.d';
 
 /** Where the Debian package keeps the bundles (build/release.mjs): /usr/sbin/srcroute runs the one here. */
 export const PACKAGE_DIST = '/usr/lib/srcroute/dist';

@@ -75,6 +75,7 @@ export async function runMain(env: Env, opts: FakeOptions = {}): Promise<Outcome
       return fn();
     },
     raSignatures: { set: (iface, signature) => void o.signatures.push([iface, signature]), clear: () => void o.signatures.push(['*', null]) },
+    notify: async () => {}, // never the machine's /run/srcroute nor its hooks.d
   };
   o.code = await main(opts.argv ?? [], env, { out: (l) => o.out.push(l), err: (l) => o.err.push(l), uid }, deps);
   return o;

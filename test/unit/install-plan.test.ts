@@ -226,6 +226,25 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(planInstall(installFacts(start, { ...asked(ifupdownPlan(SPEC, IFUP, ''), 'eth9'), links: null, lan: null })).changes).toBeGreaterThan(0);
   });
 
+  it.each([
+    ['--purge', true, ['/etc/srcroute', '/etc/srcroute/hooks.d', '/etc/srcroute/hooks.d/50-ddns']],
+    ['without --purge', false, [
+      '', '/eth0v0.env', '/hooks.d', '/hooks.d/50-ddns', '/srcroute.env'
+    ].map((p) => `/etc/srcroute${p}`)],
+  ] as const)('uninstall %s keeps the admin\'s scripts in hooks.d; its own README goes', (_name, purge, kept) => {
+    const installed = carryOut(treeOf(DEBIAN), planInstall(installFacts(treeOf(DEBIAN))));
+    expect(installed.get('/etc/srcroute/hooks.d')).toEqual(dir());
+    expect(installed.get('/etc/srcroute/hooks.d/README')?.mode).toBe(0o644);
+    installed.set('/etc/srcroute/hooks.d/50-ddns', file('#!/bin/sh\nnsupdate ...\n', 0o755));
+    const plan = planUninstall(uninstallFacts(installed, purge));
+    const removed = carryOut(installed, plan);
+    expect([...removed.keys()].filter((p) => p.startsWith('/etc/srcroute')).sort()).toEqual(kept);
+    const said = purge
+      ? 'kept your scripts in /etc/srcroute/hooks.d'
+      : 'kept your settings in /etc/srcroute (--purge removes them)';
+    expect(plan.steps).toContainEqual({ op: 'say', line: said });
+  });
+
   it('refuses, before any step, a table or protocol taken by something else', () => {
     const start = treeOf(DEBIAN);
     expect(() => planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'vpn', file: '/etc/iproute2/rt_tables.d/vpn.conf' }] }))).toThrow(

@@ -87,6 +87,8 @@ function box(kernel: unknown[] = HEALTHY) {
         (q) => ({ json: [{ dst: q[2], from: q[4], ...(kernel === HEALTHY ? { gateway: '100.64.0.1', dev: 'eth0v0', table: '123' } : { gateway: '192.168.1.1', dev: 'lan0' }) }] }),
       ),
     lock: async (_n, _o, fn) => fn(),
+    raSignatures: { set: () => {}, clear: () => {} },
+    notify: async () => {},
   };
   return { root, deps, ran, put };
 }

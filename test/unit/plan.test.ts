@@ -200,6 +200,7 @@ describe.each(sessionNames())('replay %s', (session) => {
           ),
         lock: async (_name, _options, critical) => critical(),
         raSignatures: { set: () => {}, clear: () => {} },
+        notify: async () => {},
       };
       const err: string[] = [];
       const code = await main([], env, { out: () => {}, err: (l) => err.push(l), uid: 0 }, deps);
