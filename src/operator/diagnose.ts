@@ -12,7 +12,7 @@ import type { Part, PartState, PlannedChange } from '../hook/plan.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
 import { decidingRule, type PolicyRule } from './policy.js';
-import { BLOCK_SIZE } from '../hook/address-rules.js';
+import { BLOCK_SIZE, OFFSET } from '../hook/address-rules.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
 
 export interface Finding {
@@ -207,7 +207,7 @@ function misrouted(c: RouteCheck, f: InterfaceFacts, facts: Facts, rule: PolicyR
   const ip = `ip ${c.family === 6 ? '-6 ' : ''}`;
   const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${f.config?.tableName ?? c.expect.table})`;
   const went = 'error' in answer ? `nowhere (${answer.error})` : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
-  const ours = (f.config?.priority ?? BLOCK_SIZE) - (BLOCK_SIZE - 1);
+  const ours = (f.config?.priority ?? BLOCK_SIZE) - (f.config?.forward ? OFFSET.markLocal : OFFSET.subnet); // the block's first
   if (rule === null) {
     return { id: 'route-unexpected', problem: `the kernel sends packets from ${c.address} ${went}, not ${meant}`, fix: [`${ip}route get ${c.to} from ${c.address}; ${ip}rule show   # what decides them`] };
   }

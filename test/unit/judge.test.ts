@@ -21,7 +21,7 @@ import { loadSession, sessionNames } from '../support/fixtures.js';
 import { ModelKernel } from '../support/model-kernel.js';
 
 const SEED = 0x17;
-const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
+const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true, forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } };
 const IFACE = 'eth0v0';
 
 /** Every lease a recorded client bound, once. */
