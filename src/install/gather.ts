@@ -11,6 +11,7 @@ import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
 import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
+import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { planStack } from './stack-plans.js';
@@ -134,6 +135,7 @@ export interface InstallArgs {
   stack: string | undefined;
   node: string;
   configureDhcpcd: boolean;
+  forward: boolean;
   command: boolean;
   packaged: boolean;
 }
@@ -154,7 +156,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     stacks.set(iface, { parent, plan, parentLink: parentLinkOf(linkFlags, parent) });
   }
 
-  const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`])];
+  const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`, nftFile(i)]), NFT_DIR, NFT_UNIT];
   for (const { plan } of stacks.values()) paths.push(...plan.files.map((f) => f.path));
   const tree = snapshot(root, paths, [BACKUP_DIR]);
 
@@ -177,6 +179,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     ...common(g, tree, list),
     ifaces,
     configureDhcpcd: args.configureDhcpcd,
+    forward: args.forward,
     command: args.command,
     packaged: args.packaged,
     node: args.node,

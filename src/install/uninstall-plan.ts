@@ -9,6 +9,7 @@ import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
+import { unplanForward } from './forward-plan.js';
 import type { Plan } from './steps.js';
 import { uninstallCommand } from './install-plan.js';
 import { InputError } from '../shared/errors.js';
@@ -61,6 +62,7 @@ export function planUninstall(f: UninstallFacts): Plan {
   }
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
+  unplanForward(b, f.systemd, f.staged);
   for (const argv of recorded(b, 'reload')) b.run(argv);
   restoreParents(b);
   b.sweepTemps();
