@@ -158,6 +158,17 @@ describe.skipIf(!ok)('forwarded connections answer through the modem (FORWARD=ye
     expect(fetch(modem, '100.64.0.50', 2222, INTERNET)).toBe(`hello from ${LAN_HOST}`);
   });
 
+  it('rp_filter: strict on the macvlan drops forwarded connections (the reverse lookup sees the DNAT\'d address), loose does not', () => {
+    const rpFilter = (v: number): void => void box.run(['sysctl', '-qw', `net.ipv4.conf.all.rp_filter=${v}`, `net.ipv4.conf.${IFACE}.rp_filter=${v}`]);
+    rpFilter(1);
+    expect(answersPing('100.64.0.50')).toBe(true); // the box's own answers pass: their `from` rule names the address
+    expect(fetch(modem, '100.64.0.50', 8080, INTERNET)).toBeNull();
+    rpFilter(2);
+    expect(fetch(modem, '100.64.0.50', 8080, INTERNET)).toBe(`hello from ${CONTAINER}`);
+    expect(fetch(modem, '100.64.0.50', 2222, INTERNET)).toBe(`hello from ${LAN_HOST}`);
+    rpFilter(0);
+  });
+
   it('control: the rules without the nft table\'s mark do not do it', () => {
     box.run(['nft', 'delete', 'table', 'inet', `srcroute-${IFACE}`]);
     expect(fetch(modem, '100.64.0.50', 8080, INTERNET)).toBeNull();
