@@ -13,6 +13,7 @@ import { hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
 import { decidingRule, type PolicyRule } from './policy.js';
 import { BLOCK_SIZE, OFFSET } from '../hook/address-rules.js';
+import { forwardFindings } from './forward-check.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
 
 export interface Finding {
@@ -439,6 +440,7 @@ export function diagnose(facts: Facts): Finding[] {
       ...ipv6AddressFindings(f, facts),
       ...ipv6Findings(f),
       ...systemFindings(f, facts),
+      ...forwardFindings(f.state.iface, f.forward, (args) => install(facts, args)).map((x) => ({ ...x, iface: f.state.iface })),
     );
   }
   const s = facts.dhcpcdService;

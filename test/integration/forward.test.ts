@@ -121,6 +121,7 @@ function lease(address: string, old?: string): void {
   const r = runBundle(box, env, cfg);
   expect(r.code, r.stderr).toBe(0);
 }
+const status = (): string => runBundle(box, {}, cfg, ['status', IFACE]).stdout;
 const answersPing = (addr: string): boolean => modem.run(['ping', '-n', '-c1', '-W2', '-I', INTERNET, addr]).code === 0;
 const markRules = (): string[] => box.ip('-4', 'rule', 'show').split('\n').filter((l) => l.includes('fwmark 0x7b000000'));
 
@@ -169,8 +170,12 @@ describe.skipIf(!ok)('forwarded connections answer through the modem (FORWARD=ye
     rpFilter(0);
   });
 
-  it('control: the rules without the nft table\'s mark do not do it', () => {
+  it('control: the rules without the nft table\'s mark do not do it; status says the table is not loaded', () => {
+    mkdirSync(join(cfg, 'nft'));
+    writeFileSync(join(cfg, 'nft', `${IFACE}.nft`), nftTableText(IFACE, MARK));
+    expect(status()).toContain('  forward on, mark 0x7b000000/0xff000000, nft ok\n');
     box.run(['nft', 'delete', 'table', 'inet', `srcroute-${IFACE}`]);
+    expect(status()).toContain('  forward on, mark 0x7b000000/0xff000000, nft unloaded\n');
     expect(fetch(modem, '100.64.0.50', 8080, INTERNET)).toBeNull();
     nft(box, nftTableText(IFACE, MARK));
     expect(fetch(modem, '100.64.0.50', 8080, INTERNET)).toBe(`hello from ${CONTAINER}`);

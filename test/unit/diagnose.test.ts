@@ -168,6 +168,7 @@ function factsOf(box: Box): Facts {
       parent: 'eth0',
       routes,
       sysctl6: state.ipv6 === null ? null : { forwarding: (sysctl.forwarding ?? sysctl.forwardingAll ?? 0) === 1, acceptRa: sysctl.acceptRa },
+      forward: null,
     };
   });
   return {
