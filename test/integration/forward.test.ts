@@ -13,27 +13,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configDir, requireBundle, runBundle } from '../support/bundle.js';
-import { Netns } from '../support/netns.js';
+import type { Netns } from '../support/netns.js';
+import { LAN_BOX, lanBox } from '../support/lan-box.js';
 import { prerequisites } from '../support/prereq.js';
 import { tempDir } from '../support/tmp.js';
 import { nftTableText } from '../../src/kernel/nft-table.js';
 
 const ok = prerequisites('forwarded connections', ['root', 'ip', 'nft', 'curl', '/usr/bin/python3', 'timeout']);
 const IFACE = 'eth0v0';
-const GATEWAY = '100.64.0.1';
-const INTERNET = '198.51.100.10';
-const CONTAINER = '172.17.0.2';
-const LAN_HOST = '192.168.77.1';
+const { gateway: GATEWAY, internet: INTERNET, container: CONTAINER, lanHost: LAN_HOST } = LAN_BOX;
 const MARK = { value: 0x7b000000, mask: 0xff000000 };
 
 let box: Netns, modem: Netns, lan: Netns, ctr: Netns;
 const servers: ChildProcess[] = [];
-
-const link = (a: Netns, an: string, b: Netns, bn: string): void => {
-  a.ip('link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b.name);
-  a.ip('link', 'set', an, 'up');
-  b.ip('link', 'set', bn, 'up');
-};
 
 /** What dockerd writes for `-p 8080:80` (iptables-nft, as nft), and a port forward 2222 to the LAN host. */
 const NAT = `table ip nat {
@@ -52,21 +44,7 @@ const NAT = `table ip nat {
 `;
 
 function build(): void {
-  [box, modem, lan, ctr] = ['box', 'modem', 'lan', 'ctr'].map((t) => Netns.create(t)) as [Netns, Netns, Netns, Netns];
-  link(box, 'lan0', lan, 'lan0');
-  box.ip('addr', 'add', '192.168.77.2/24', 'dev', 'lan0');
-  box.ip('route', 'add', 'default', 'via', LAN_HOST);
-  lan.ip('addr', 'add', `${LAN_HOST}/24`, 'dev', 'lan0');
-  box.ip('link', 'add', 'br0', 'type', 'bridge');
-  box.ip('addr', 'add', '172.17.0.1/16', 'dev', 'br0');
-  box.ip('link', 'set', 'br0', 'up');
-  link(box, 'vethc', ctr, 'eth0');
-  box.ip('link', 'set', 'vethc', 'master', 'br0');
-  ctr.ip('addr', 'add', `${CONTAINER}/16`, 'dev', 'eth0');
-  ctr.ip('route', 'add', 'default', 'via', '172.17.0.1');
-  link(box, 'eth0', modem, 'cable');
-  modem.ip('addr', 'add', `${GATEWAY}/24`, 'dev', 'cable');
-  modem.ip('addr', 'add', `${INTERNET}/32`, 'dev', 'lo');
+  ({ box, modem, lan, ctr } = lanBox());
   box.ip('link', 'add', 'link', 'eth0', 'name', IFACE, 'address', '02:00:00:aa:bb:01', 'type', 'macvlan', 'mode', 'private');
   box.ip('link', 'set', IFACE, 'up');
   box.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
