@@ -46,8 +46,8 @@ export const KEYS = {
     help: [
       `Preference of the \`from ADDR\` rule (${BLOCK_SIZE}-32765): lower is consulted first. The rules that`,
       `keep local networks local take the ${OFFSET.subnet} preferences just before it, FORWARD's rules the`,
-      `${OFFSET.markLocal - OFFSET.subnet} before those. It must come before the main table's rule (32766) and before any`,
-      'other program\'s rules for the address.',
+      `${OFFSET.markLocal - OFFSET.subnet} before those. It must come before the main table's rule (32766)`,
+      'and before any other program\'s rules for the address.',
     ],
   },
   IP: {
@@ -174,7 +174,8 @@ export function readLayers(dir: string, iface: string | null, uid: number): Laye
     throw new InputError(`PROTOCOL in ${own.source}: it marks what srcroute owns on the whole machine; set it in ${GLOBAL_FILE}`);
   }
   if (own?.values.MARK_MASK !== undefined) {
-    throw new InputError(`MARK_MASK in ${own.source}: every interface's mark lives under one mask; set it in ${GLOBAL_FILE}`);
+    const why = 'every interface\'s mark lives under one mask';
+    throw new InputError(`MARK_MASK in ${own.source}: ${why}; set it in ${GLOBAL_FILE}`);
   }
   return [global, own].filter((l): l is Layer => l !== null);
 }
@@ -225,7 +226,9 @@ export function resolveConfig(
     ip = i.value;
   }
   const ipv6 = v6.value === 'yes';
-  return { table, tableName: t.value, priority, ip, protocol, timeoutMs: timeout * 1000, ipv6, forward: fw.value === 'yes', mark: { value: mark, mask } };
+  const forward = fw.value === 'yes';
+  const timeoutMs = timeout * 1000;
+  return { table, tableName: t.value, priority, ip, protocol, timeoutMs, ipv6, forward, mark: { value: mark, mask } };
 }
 
 const hexNumber = (text: string): number | null => (/^0x[0-9a-fA-F]{1,8}$/.test(text) ? Number(text) : null);
@@ -247,7 +250,8 @@ function markOf(text: string, mask: number, table: number): number | null {
 
 function markProblem(text: string, mask: number, table: number): string {
   const inMask = `within MARK_MASK 0x${mask.toString(16)}`;
-  return text === '' ? `table ${table} leaves no bit set ${inMask}: set MARK (hex, nonzero)` : `not a nonzero hex mark ${inMask}`;
+  if (text === '') return `table ${table} leaves no bit set ${inMask}: set MARK (hex, nonzero)`;
+  return `not a nonzero hex mark ${inMask}`;
 }
 
 function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyMap<string, number>): number | null {

@@ -56,7 +56,10 @@ export function desired6(news: News6, kernel: KernelState, iface: string, config
   const prefixes = [...new Set(found)].sort();
   const route = (dst: string, gateway: string | null): Route => ({ dst, dev: iface, gateway, onlink: false, table: config.table });
   return {
-    rules: [...forwardRules(6, config), ...addresses.flatMap((a) => addressRules(`${a}/128`, prefixes, config.table, config.priority))],
+    rules: [
+      ...forwardRules(6, config),
+      ...addresses.flatMap((a) => addressRules(`${a}/128`, prefixes, config.table, config.priority)),
+    ],
     routes: [...prefixes.map((p) => route(p, null)), route(ANY[6], router)],
   };
 }

@@ -20,8 +20,8 @@ export const NFT_UNIT = '/etc/systemd/system/srcroute-nft@.service';
 export const nftFile = (iface: string): string => `${NFT_DIR}/${iface}.nft`;
 export const nftUnit = (iface: string): string => `srcroute-nft@${iface}.service`;
 
-export const nftUnitText = (undo: string): string => `# srcroute: loads /etc/srcroute/nft/IFACE.nft, the mark of connections forwarded from IFACE
-# (FORWARD=yes); after nftables.service, whose flush ruleset would wipe it.
+export const nftUnitText = (undo: string): string => `# srcroute: loads /etc/srcroute/nft/IFACE.nft, the mark of connections
+# forwarded from IFACE (FORWARD=yes); after nftables.service, whose flush ruleset would wipe it.
 # ${undo} removes it.
 [Unit]
 Description=srcroute: mark connections forwarded from %i
@@ -56,7 +56,7 @@ function layersOf(b: PlanBuilder, t: Table): Layer[] {
 
 /** The nft files, the unit and the commands that load them, for each of `tables` (FORWARD=yes). */
 export function planForward(b: PlanBuilder, f: InstallFacts, tables: readonly Table[], undo: string): void {
-  const registered = new Map([...f.rtTables.map((r) => [r.name, r.num] as const), ...tables.map((t) => [t.name, t.num] as const)]);
+  const registered = new Map([...f.rtTables, ...tables].map((t) => [t.name, t.num] as const));
   b.ensureDir(NFT_DIR);
   const unitChanged = b.own(NFT_UNIT, nftUnitText(undo), 0o644);
   const live = !f.staged && f.systemd;
@@ -64,7 +64,7 @@ export function planForward(b: PlanBuilder, f: InstallFacts, tables: readonly Ta
   for (const t of tables) {
     const env = `${CONF_DIR}/${t.iface}.env`;
     const said = b.file(env)?.content?.toString('utf8');
-    if (said !== undefined && !said.split('\n').includes('FORWARD=yes')) b.warn(`${env} exists: add FORWARD=yes to it for --forward`);
+    if (said !== undefined && !said.split('\n').includes('FORWARD=yes')) b.warn(`${env} exists: add FORWARD=yes to it`);
     let mark;
     try {
       mark = resolveConfig(layersOf(b, t), () => registered, () => true).mark;
@@ -78,7 +78,7 @@ export function planForward(b: PlanBuilder, f: InstallFacts, tables: readonly Ta
     if (f.staged || !(changed || unitChanged)) continue;
     if (!f.systemd) {
       b.run(['nft', '-f', nftFile(t.iface)]);
-      b.say(`${t.iface}: table ${nftTableName(t.iface)} loaded; without systemd, load ${nftFile(t.iface)} at boot yourself`);
+      b.say(`${t.iface}: ${nftTableName(t.iface)} loaded; without systemd, load ${nftFile(t.iface)} at boot yourself`);
       continue;
     }
     b.run(['systemctl', 'enable', nftUnit(t.iface)]);

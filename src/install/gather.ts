@@ -156,7 +156,8 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     stacks.set(iface, { parent, plan, parentLink: parentLinkOf(linkFlags, parent) });
   }
 
-  const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`, nftFile(i)]), NFT_DIR, NFT_UNIT];
+  const ownFiles = (i: string): string[] => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`, nftFile(i)];
+  const paths = [...installedPaths(root, installed), ...ifaces.flatMap(ownFiles), NFT_DIR, NFT_UNIT];
   for (const { plan } of stacks.values()) paths.push(...plan.files.map((f) => f.path));
   const tree = snapshot(root, paths, [BACKUP_DIR]);
 

@@ -208,7 +208,8 @@ function misrouted(c: RouteCheck, f: InterfaceFacts, facts: Facts, rule: PolicyR
   const ip = `ip ${c.family === 6 ? '-6 ' : ''}`;
   const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${f.config?.tableName ?? c.expect.table})`;
   const went = 'error' in answer ? `nowhere (${answer.error})` : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
-  const ours = (f.config?.priority ?? BLOCK_SIZE) - (f.config?.forward ? OFFSET.markLocal : OFFSET.subnet); // the block's first
+  // the block's first preference
+  const ours = (f.config?.priority ?? BLOCK_SIZE) - (f.config?.forward ? OFFSET.markLocal : OFFSET.subnet);
   if (rule === null) {
     return { id: 'route-unexpected', problem: `the kernel sends packets from ${c.address} ${went}, not ${meant}`, fix: [`${ip}route get ${c.to} from ${c.address}; ${ip}rule show   # what decides them`] };
   }
@@ -440,7 +441,7 @@ export function diagnose(facts: Facts): Finding[] {
       ...ipv6AddressFindings(f, facts),
       ...ipv6Findings(f),
       ...systemFindings(f, facts),
-      ...forwardFindings(f.state.iface, f.forward, (args) => install(facts, args)).map((x) => ({ ...x, iface: f.state.iface })),
+      ...forwardFindings(f.state.iface, f.forward, (args) => install(facts, args)),
     );
   }
   const s = facts.dhcpcdService;

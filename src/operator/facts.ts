@@ -217,7 +217,8 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
     const { config, layers, problem } = configOf(deps, iface);
     const lease = config === null ? { lease: null, problem: null } : await leaseOf(deps, iface);
     const forward = await readForward(deps.run, deps.configDir, iface, config);
-    inputs.push({ iface, config, layers, forward, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) } });
+    const rpFilter = { all: rp('all'), iface: rp(iface) };
+    inputs.push({ iface, config, layers, forward, lease: lease.lease, problem: problem ?? lease.problem, rpFilter });
   }
 
   const sessions = { 4: deps.ip(fallback, 4), 6: deps.ip(fallback, 6) };

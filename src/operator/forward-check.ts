@@ -8,6 +8,7 @@ import type { Config } from '../hook/config.js';
 import { nftTableName, nftTableText } from '../kernel/nft-table.js';
 import type { ProgramRunner } from '../kernel/program.js';
 import { readText } from '../shared/files.js';
+import type { Finding } from './diagnose.js';
 
 /** The table's file missing or not for this mark (stale); the table not loaded; nft not there (unknown). */
 export type NftState = 'ok' | 'missing' | 'stale' | 'unloaded' | 'unknown';
@@ -20,7 +21,12 @@ export interface ForwardFacts {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** What check and status say of FORWARD for `iface`; null with FORWARD=no. */
-export async function readForward(run: ProgramRunner, configDir: string, iface: string, config: Config | null): Promise<ForwardFacts | null> {
+export async function readForward(
+  run: ProgramRunner,
+  configDir: string,
+  iface: string,
+  config: Config | null,
+): Promise<ForwardFacts | null> {
   if (config === null || !config.forward) return null;
   const mark = `${hex(config.mark.value)}/${hex(config.mark.mask)}`;
   const file = `${configDir}/nft/${iface}.nft`;
@@ -34,13 +40,13 @@ export async function readForward(run: ProgramRunner, configDir: string, iface: 
 /** status's line: `forward on, mark 0x7b000000/0xff000000, nft ok`. */
 export const forwardLine = (f: ForwardFacts): string => `forward on, mark ${f.mark}, nft ${f.nft}`;
 
-/** check's finding for the table, with its fix (`install`: the installer's command line with these arguments); none when it is loaded. */
-export function forwardFindings(iface: string, f: ForwardFacts | null, install: (args: string) => string): { id: string; problem: string; fix: string[] }[] {
+/** check's finding for the table, with its fix (`install`: the installer's command line); none when it is loaded. */
+export function forwardFindings(iface: string, f: ForwardFacts | null, install: (args: string) => string): Finding[] {
   if (f === null || f.nft === 'ok') return [];
   const file = f.file;
   const problem = {
     missing: `FORWARD=yes, but ${file} is missing: forwarded connections are not marked, their replies leave by main`,
-    stale: `FORWARD=yes, but ${file} is not the table for mark ${f.mark} (MARK, MARK_MASK or TABLE changed since install)`,
+    stale: `FORWARD=yes, but ${file} is not the table for mark ${f.mark} (MARK, MARK_MASK or TABLE changed)`,
     unloaded: `FORWARD=yes, but the kernel has no table ${nftTableName(iface)}: forwarded connections are not marked`,
     unknown: 'FORWARD=yes, but nft(8) is missing: the table that marks forwarded connections cannot load',
   }[f.nft];
@@ -50,5 +56,5 @@ export function forwardFindings(iface: string, f: ForwardFacts | null, install: 
     unloaded: [`systemctl restart srcroute-nft@${iface}.service   # or: nft -f ${file}`],
     unknown: ['apt install nftables'],
   }[f.nft];
-  return [{ id: `forward-nft-${f.nft}`, problem, fix }];
+  return [{ id: `forward-nft-${f.nft}`, iface, problem, fix }];
 }

@@ -1,13 +1,14 @@
 // `srcroute status [IFACE] [--json]`: each configured interface's lease against the kernel.
-import { gatherFacts } from '../facts.js';
+import { gatherFacts, type InterfaceFacts } from '../facts.js';
 import { forwardLine } from '../forward-check.js';
 import type { OperatorDeps } from '../deps.js';
-import { renderStatusJson, renderStatusTable } from '../status-view.js';
+import { renderStatusJson, renderStatusTable, type StatusOf } from '../status-view.js';
 import type { Command } from '../../shared/command.js';
 import { INTERFACES, LEASE } from '../help.js';
 
 export async function runStatus(deps: OperatorDeps, iface: string | null, json: boolean, out: (line: string) => void): Promise<void> {
-  const states = (await gatherFacts(deps, iface)).interfaces.map((f) => ({ ...f.state, ...(f.forward ? { forward: forwardLine(f.forward) } : {}) }));
+  const withForward = (f: InterfaceFacts): StatusOf => (f.forward ? { ...f.state, forward: forwardLine(f.forward) } : f.state);
+  const states = (await gatherFacts(deps, iface)).interfaces.map(withForward);
   if (json) out(renderStatusJson(states));
   else renderStatusTable(states).forEach((line) => out(line));
 }
