@@ -57,8 +57,9 @@ Example (what dhcpcd would run on a new lease, as a dry run):
       new_subnet_cidr=24 new_routers=203.0.113.1 srcroute --dry-run
 
 Configuration: /etc/srcroute/srcroute.env and /etc/srcroute/IFACE.env (dotenv:
-TABLE, PRIORITY, IP, PROTOCOL, IPV6, TIMEOUT; see \`srcroute config --defaults\`
-and srcroute.env(5)). SRCROUTE_CONFIG_DIR overrides the directory.
+TABLE, PRIORITY, IP, PROTOCOL, IPV6, FORWARD, MARK_MASK, MARK, TIMEOUT; see
+\`srcroute config --defaults\` and srcroute.env(5)). SRCROUTE_CONFIG_DIR
+overrides the directory.
 
 Exit status: 0 done or nothing to do, 2 invalid input or config (nothing
 changed), 1 the system failed (ip missing, failing or timing out), or \`check\`

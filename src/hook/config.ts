@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { InputError, shown, systemCallError } from '../shared/errors.js';
 import { RESERVED_TABLES } from '../kernel/tables.js';
 import { parseEnvFile } from './env-file.js';
-import { BLOCK_SIZE } from './address-rules.js';
+import { BLOCK_SIZE, OFFSET } from './address-rules.js';
+import type { Mark } from '../kernel/rule.js';
 
 export interface Config {
   /** Routing table number and how the admin calls it (for messages). */
@@ -18,6 +19,10 @@ export interface Config {
   timeoutMs: number;
   /** Follow the *6 events (IPv6) too. */
   ipv6: boolean;
+  /** Route the replies of connections forwarded from the interface (DNAT) by their connection mark. */
+  forward: boolean;
+  /** The interface's connection mark (docs/forwarding.md), known even while FORWARD=no: its leftovers go. */
+  mark: Mark;
 }
 
 export const GLOBAL_FILE = 'srcroute.env';
@@ -40,8 +45,9 @@ export const KEYS = {
     default: '1000',
     help: [
       `Preference of the \`from ADDR\` rule (${BLOCK_SIZE}-32765): lower is consulted first. The rules that`,
-      `keep local networks local take the ${BLOCK_SIZE - 1} preferences just before it. It must come before`,
-      'the main table\'s rule (32766) and before any other program\'s rules for the address.',
+      `keep local networks local take the ${OFFSET.subnet} preferences just before it, FORWARD's rules the`,
+      `${OFFSET.markLocal - OFFSET.subnet} before those. It must come before the main table's rule (32766)`,
+      'and before any other program\'s rules for the address.',
     ],
   },
   IP: {
@@ -61,6 +67,30 @@ export const KEYS = {
     help: [
       'yes: route the interface\'s IPv6 addresses (SLAAC and DHCPv6) by source too, into the same',
       'table at the same priority, whenever the DHCP client reports IPv6 (no: leave IPv6 alone).',
+    ],
+  },
+  FORWARD: {
+    default: 'no',
+    help: [
+      'yes: connections that arrive on this interface and are forwarded (Docker\'s -p, a port',
+      'forward to a LAN host) answer through it too: they carry the interface\'s mark (MARK),',
+      'set by /etc/srcroute/nft/IFACE.nft, and `fwmark MARK` rules send their replies into the',
+      'table. Set it with `srcroute install --forward IFACE` (it installs the nftables table).',
+    ],
+  },
+  MARK_MASK: {
+    default: '0xff000000',
+    help: [
+      'The bits of the packet and connection mark srcroute uses for FORWARD (one mask for all',
+      'interfaces; only read from srcroute.env). Other programs use 0x0000ffff (wg-quick),',
+      '0x00ff0000 (tailscale, pbr), 0x3f00 (mwan3), 0x4000 and 0x8000 (kube-proxy).',
+    ],
+  },
+  MARK: {
+    default: '',
+    help: [
+      'This interface\'s mark within MARK_MASK. Empty: the table number in the mask\'s bits',
+      '(table 123, mask 0xff000000: 0x7b000000). Give each forwarding interface its own.',
     ],
   },
   TIMEOUT: {
@@ -143,6 +173,10 @@ export function readLayers(dir: string, iface: string | null, uid: number): Laye
   if (own?.values.PROTOCOL !== undefined) {
     throw new InputError(`PROTOCOL in ${own.source}: it marks what srcroute owns on the whole machine; set it in ${GLOBAL_FILE}`);
   }
+  if (own?.values.MARK_MASK !== undefined) {
+    const why = 'every interface\'s mark lives under one mask';
+    throw new InputError(`MARK_MASK in ${own.source}: ${why}; set it in ${GLOBAL_FILE}`);
+  }
   return [global, own].filter((l): l is Layer => l !== null);
 }
 
@@ -177,6 +211,12 @@ export function resolveConfig(
   const timeout = integer(to.value, 1, 10) ?? bad('TIMEOUT', to, 'not a whole number of seconds 1-10');
   const v6 = pick('IPV6');
   if (v6.value !== 'yes' && v6.value !== 'no') bad('IPV6', v6, 'not yes or no');
+  const fw = pick('FORWARD');
+  if (fw.value !== 'yes' && fw.value !== 'no') bad('FORWARD', fw, 'not yes or no');
+  const mm = pick('MARK_MASK');
+  const mask = maskOf(mm.value) ?? bad('MARK_MASK', mm, 'not one run of set bits, in hex (0xff000000)');
+  const m = pick('MARK');
+  const mark = markOf(m.value, mask, table) ?? bad('MARK', m, markProblem(m.value, mask, table));
   const i = pick('IP');
   let ip: string;
   if (i.value === '') {
@@ -185,7 +225,33 @@ export function resolveConfig(
     if (!/^\/[A-Za-z0-9_./-]+$/.test(i.value) || i.value.includes('/../')) bad('IP', i, 'not an absolute path');
     ip = i.value;
   }
-  return { table, tableName: t.value, priority, ip, protocol, timeoutMs: timeout * 1000, ipv6: v6.value === 'yes' };
+  const ipv6 = v6.value === 'yes';
+  const forward = fw.value === 'yes';
+  const timeoutMs = timeout * 1000;
+  return { table, tableName: t.value, priority, ip, protocol, timeoutMs, ipv6, forward, mark: { value: mark, mask } };
+}
+
+const hexNumber = (text: string): number | null => (/^0x[0-9a-fA-F]{1,8}$/.test(text) ? Number(text) : null);
+const lowestBit = (mask: number): number => Math.log2(mask & -mask);
+
+/** A mask of one run of set bits (so that a table number fits into it). */
+function maskOf(text: string): number | null {
+  const mask = hexNumber(text);
+  if (mask === null || mask === 0) return null;
+  const run = mask >>> lowestBit(mask);
+  return (run & (run + 1)) === 0 ? mask : null;
+}
+
+/** The interface's mark: MARK, or the table number's low bits in the mask's place; never 0 (no mark). */
+function markOf(text: string, mask: number, table: number): number | null {
+  const value = text === '' ? ((table << lowestBit(mask)) & mask) >>> 0 : hexNumber(text);
+  return value !== null && value !== 0 && (value & ~mask) === 0 ? value : null;
+}
+
+function markProblem(text: string, mask: number, table: number): string {
+  const inMask = `within MARK_MASK 0x${mask.toString(16)}`;
+  if (text === '') return `table ${table} leaves no bit set ${inMask}: set MARK (hex, nonzero)`;
+  return `not a nonzero hex mark ${inMask}`;
 }
 
 function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyMap<string, number>): number | null {

@@ -7,14 +7,14 @@
 import type { Config } from './config.js';
 import type { Lease } from './want.js';
 import { kernelStateOf, type FamilyRead, type KernelState, type OwnedState, type Scope } from './kernel-state.js';
-import { addressRules } from './address-rules.js';
+import { addressRules, forwardRules } from './address-rules.js';
 import { desired6 } from './plan6.js';
 import type { Desired, Want } from './want.js';
 import { formatIPv4, networkOf, parseIPv4 } from '../shared/ipv4.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { Change } from '../kernel/change.js';
 import { ANY, MAIN_TABLE, type Family, type Route } from '../kernel/kernel.js';
-import { ruleWords, sameMatch, sameRule, type Rule } from '../kernel/rule.js';
+import { ruleWords, sameMatch, sameRule, type Mark, type Rule } from '../kernel/rule.js';
 
 /**
  * The part of the table a change is about, and what is wrong with it now: `rule` the source rule,
@@ -37,7 +37,7 @@ export function desiredFor(lease: Lease, iface: string, config: Config): Desired
   const subnets = lease.prefix < 32 ? [`${formatIPv4(networkOf(address, lease.prefix))}/${lease.prefix}`] : [];
   const route = (dst: string, gateway: string | null, onlink: boolean): Route => ({ dst, dev: iface, gateway, onlink, table: config.table });
   return {
-    rules: addressRules(`${lease.address}/32`, subnets, config.table, config.priority),
+    rules: [...forwardRules(4, config), ...addressRules(`${lease.address}/32`, subnets, config.table, config.priority)],
     routes: [...subnets.map((net) => route(net, null, false)), route(ANY[4], lease.gateway, lease.onlink)],
   };
 }
@@ -71,6 +71,8 @@ const tableLabel = (table: number, config: Config): string =>
 const ruleFamily = (rule: Rule): Family => (rule.from.includes(':') ? 6 : 4);
 const partOfRule = (rule: Rule): Part => (rule.table === MAIN_TABLE || rule.to !== ANY[ruleFamily(rule)] ? 'local' : 'rule');
 
+const markWord = (m: Mark): string => `0x${m.value.toString(16)}/0x${m.mask.toString(16)}`;
+
 function ruleChange(verb: 'add' | 'del', rule: Rule, config: Config, state: PartState): PlannedChange {
   const shown = ruleWords(rule, tableLabel(rule.table, config)).join(' ');
   return {
@@ -78,7 +80,7 @@ function ruleChange(verb: 'add' | 'del', rule: Rule, config: Config, state: Part
     says: `rule ${shown} pref ${rule.priority} ${verb === 'add' ? 'added' : 'removed'}`,
     part: partOfRule(rule),
     state,
-    subject: hostOrPrefix(rule.from),
+    subject: rule.fwmark === null ? hostOrPrefix(rule.from) : `fwmark ${markWord(rule.fwmark)}`,
     // a delete racing with another run's (the hook's own EXPIRE under flush): gone is done
     ...(verb === 'del' ? { mayBeGone: true as const } : {}),
   };
@@ -111,10 +113,12 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
 /**
  * The rules for addresses the interface still holds after its lease "ended": dhcpcd with
  * `persistent` (Debian's default dhcpcd.conf) leaves the address configured on STOPPED (`dhcpcd
- * -x`, SIGTERM), and a public address without its rule answers nothing (issue 12).
+ * -x`, SIGTERM), and a public address without its rule answers nothing (issue 12). The mark's
+ * rules stay while any address does: the table still holds the default they lead to.
  */
 export function heldRules(state: OwnedState, addresses: readonly string[]): Rule[] {
-  return state.rules.filter((r) => addresses.includes(hostOrPrefix(r.from)));
+  const held = state.rules.filter((r) => r.fwmark === null && addresses.includes(hostOrPrefix(r.from)));
+  return held.length > 0 ? state.rules.filter((r) => r.fwmark !== null || held.includes(r)) : [];
 }
 
 /**
@@ -151,17 +155,21 @@ export function plan(want: Desired, have: OwnedState, config: Config): PlannedCh
 
 /**
  * srcroute's rules into main belong to the interface whose table holds a rule from the same
- * address, or that wants one: main is every interface's, and only the address tells whose.
+ * address, or that wants one: main is every interface's, and only the address tells whose. A
+ * rule for a mark (from all) belongs to the interface with that mark, FORWARD or not (then it goes).
  */
-export function claimed(owned: OwnedState, want: Desired, table: number): OwnedState {
-  const froms = new Set([...owned.rules.filter((r) => r.table === table), ...want.rules].map((r) => r.from));
-  return { rules: owned.rules.filter((r) => r.table !== MAIN_TABLE || froms.has(r.from)), routes: owned.routes };
+export function claimed(owned: OwnedState, want: Desired, table: number, mark: Mark): OwnedState {
+  const byAddress = [...owned.rules.filter((r) => r.table === table), ...want.rules].filter((r) => r.fwmark === null);
+  const froms = new Set(byAddress.map((r) => r.from));
+  const ours = (r: Rule): boolean =>
+    r.fwmark === null ? froms.has(r.from) : r.fwmark.value === mark.value && r.fwmark.mask === mark.mask;
+  return { rules: owned.rules.filter((r) => r.table !== MAIN_TABLE || ours(r)), routes: owned.routes };
 }
 
 /** One judgement, for the hook and for status, check and sync: from what ip says, what must be and the changes that make it so. */
 export function decide(want: Want, read: FamilyRead, scope: Scope, config: Config, family: Family): { kernel: KernelState; desired: Desired; changes: PlannedChange[] } {
   const kernel = kernelStateOf(read, scope, config, family);
   const target = desired(want, kernel, scope.iface, config);
-  const have = scope.table === 'all' ? kernel.owned : claimed(kernel.owned, target, scope.table);
+  const have = scope.table === 'all' ? kernel.owned : claimed(kernel.owned, target, scope.table, config.mark);
   return { kernel, desired: target, changes: plan(target, have, config) };
 }

@@ -16,7 +16,7 @@
 // next RA.
 import type { Config } from './config.js';
 import type { News6 } from './want.js';
-import { addressRules } from './address-rules.js';
+import { addressRules, forwardRules } from './address-rules.js';
 import type { KernelState } from './kernel-state.js';
 import type { Desired } from './want.js';
 import { ANY, type DevRoute, type Route } from '../kernel/kernel.js';
@@ -56,7 +56,10 @@ export function desired6(news: News6, kernel: KernelState, iface: string, config
   const prefixes = [...new Set(found)].sort();
   const route = (dst: string, gateway: string | null): Route => ({ dst, dev: iface, gateway, onlink: false, table: config.table });
   return {
-    rules: addresses.flatMap((a) => addressRules(`${a}/128`, prefixes, config.table, config.priority)),
+    rules: [
+      ...forwardRules(6, config),
+      ...addresses.flatMap((a) => addressRules(`${a}/128`, prefixes, config.table, config.priority)),
+    ],
     routes: [...prefixes.map((p) => route(p, null)), route(ANY[6], router)],
   };
 }

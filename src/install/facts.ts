@@ -65,6 +65,8 @@ export interface InstallFacts extends Common {
   /** The interfaces named, in order (none: the ones installed). */
   ifaces: readonly string[];
   configureDhcpcd: boolean;
+  /** --forward: FORWARD=yes and the nft table (forward-plan.ts). */
+  forward: boolean;
   /** Install the srcroute command as /usr/local/sbin/srcroute (false: a package provides it). */
   command: boolean;
   /** Run from the Debian package (its files say how to undo them in its words: texts.ts undoOf). */

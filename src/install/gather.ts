@@ -11,6 +11,7 @@ import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
 import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
+import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { lanLinks, type DefaultRoute } from './lan.js';
@@ -186,6 +187,7 @@ export interface InstallArgs {
   /** --vlan VID: the modem's VLAN on --parent, made by the stack. */
   vlan: number | undefined;
   configureDhcpcd: boolean;
+  forward: boolean;
   command: boolean;
   packaged: boolean;
   /** SSH_CONNECTION: the LAN link the admin came in on is never the modem's. */
@@ -211,7 +213,8 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     stacks.set(iface, { ...link, plan, parentLink: parentLinkOf(linkFacts, link.parent), asked });
   }
 
-  const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`])];
+  const ownFiles = (i: string): string[] => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`, nftFile(i)];
+  const paths = [...installedPaths(root, installed), ...ifaces.flatMap(ownFiles), NFT_DIR, NFT_UNIT];
   for (const { plan } of stacks.values()) paths.push(...plan.files.map((f) => f.path));
   const tree = snapshot(root, paths, [BACKUP_DIR]);
 
@@ -234,6 +237,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     ...common(g, tree, list),
     ifaces,
     configureDhcpcd: args.configureDhcpcd,
+    forward: args.forward,
     command: args.command,
     packaged: args.packaged,
     node: args.node,

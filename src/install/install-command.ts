@@ -49,6 +49,10 @@ Options:
                       networkd, ifupdown, dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a
                       marked block)
+  --forward           FORWARD=yes in IFACE.env: connections forwarded from
+                      IFACE (Docker's -p, a port forward) answer through it;
+                      writes /etc/srcroute/nft/IFACE.nft and enables
+                      srcroute-nft@IFACE.service, which loads it at boot
   --node PATH         the node the hooks run with (default: the one running
                       this)
   --no-command        do not write /usr/local/sbin/srcroute (a package
@@ -63,7 +67,7 @@ Examples:
   sudo srcroute install --parent eth1 eth1v0    # the modem on a port of its own
   sudo srcroute install --parent eth0 --vlan 100 eth0v0    # one port, VLAN 100`,
   // 'purge' only to refuse it in words: install.sh once took `--purge` alone for --uninstall --purge
-  flags: ['dry-run', 'configure-dhcpcd', 'no-command', 'purge'],
+  flags: ['dry-run', 'configure-dhcpcd', 'forward', 'no-command', 'purge'],
   options: ['parent', 'vlan', 'stack', 'node', 'root'],
   positional: { min: 0, max: 255 },
   run: async (args, deps, io, tag) => {
@@ -87,6 +91,7 @@ Examples:
       ssh: process.env.SSH_CONNECTION,
       node: args.options.get('node') ?? process.execPath,
       configureDhcpcd: args.flags.has('configure-dhcpcd'),
+      forward: args.flags.has('forward'),
       // the package's own /usr/sbin/srcroute is the command: no second copy in /usr/local (policy 9.1.2)
       command: !args.flags.has('no-command') && distDir() !== PACKAGE_DIST,
       packaged: distDir() === PACKAGE_DIST,

@@ -22,6 +22,7 @@ import { rerun } from './names.js';
 import { PlanBuilder } from './plan-builder.js';
 import type { Plan } from './steps.js';
 import * as text from './texts.js';
+import { planForward } from './forward-plan.js';
 
 
 /** The interfaces to install: those named (each checked), else those installed before. */
@@ -141,11 +142,13 @@ export function planInstall(f: InstallFacts): Plan {
   for (const t of tables.filter((t) => ifaces.includes(t.iface))) {
     const env = `${CONF_DIR}/${t.iface}.env`;
     const now = b.file(env);
-    if (now === undefined) b.put(env, text.ifaceEnvText(t), 0o644);
+    if (now === undefined) b.put(env, text.ifaceEnvText(t, f.forward), 0o644);
     else if (t.num !== FIRST_TABLE && !(now.content?.toString('utf8') ?? '').split('\n').includes(`TABLE=${t.name}`)) {
       b.warn(`${env} exists and does not say TABLE=${t.name}: ${t.iface} may share another interface's table`);
     }
   }
+
+  if (f.forward) planForward(b, f, tables.filter((t) => ifaces.includes(t.iface)), undo);
 
   // the dhcpcd.conf stanza, kept in a marked block once --configure-dhcpcd (or a stack) asked for it
   const bare = list.of('stack').filter((w) => w[1] === 'dhcpcd').map((w) => w[2]!);

@@ -71,11 +71,14 @@ export const tmpfilesText = (undo: string): string =>
   `# srcroute: its lock directory (${undo} removes it).\nd ${STATE_DIR} 0700 root root -\n`;
 
 /** IFACE.env: the first interface uses srcroute.env's table, every further one its own. */
-export function ifaceEnvText(t: Table): string {
-  const head = `# srcroute settings for ${t.iface} only (dotenv, parsed and never executed). Any key of\n# ${CONF_DIR}/srcroute.env except PROTOCOL can be set here and overrides it.\n`;
-  return t.num === FIRST_TABLE
+export function ifaceEnvText(t: Table, forward = false): string {
+  const head =
+    `# srcroute settings for ${t.iface} only (dotenv, parsed and never executed). Any key of\n` +
+    `# ${CONF_DIR}/srcroute.env except PROTOCOL and MARK_MASK can be set here and overrides it.\n` +
+    (forward ? '# srcroute install --forward: forwarded connections answer through it too.\nFORWARD=yes\n' : '');
+  return (t.num === FIRST_TABLE
     ? `${head}# ${t.iface} uses TABLE=pub (${t.num}) from srcroute.env.\n#TABLE=pub\n`
-    : `${head}# srcroute install gave ${t.iface} its own table ${t.name} (${t.num}), registered in ${TABLES}.\nTABLE=${t.name}\n`;
+    : `${head}# srcroute install gave ${t.iface} its own table ${t.name} (${t.num}), registered in ${TABLES}.\nTABLE=${t.name}\n`);
 }
 
 /**

@@ -16,6 +16,7 @@ import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
+import { unplanForward } from './forward-plan.js';
 import type { Plan } from './steps.js';
 import { uninstallCommand } from './names.js';
 import { InputError } from '../shared/errors.js';
@@ -116,6 +117,7 @@ function files({ b, f }: Teardown): void {
   }
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
+  unplanForward(b, f.systemd, f.staged);
 }
 
 /**

@@ -12,17 +12,14 @@ import type { Part, PartState, PlannedChange } from '../hook/plan.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
 import { decidingRule, type PolicyRule } from './policy.js';
-import { BLOCK_SIZE } from '../hook/address-rules.js';
+import { BLOCK_SIZE, OFFSET } from '../hook/address-rules.js';
 import { RA_DEFRTR_METRIC } from './stacks/ifupdown.js';
+import { forwardFindings } from './forward-check.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
+import type { Finding } from './finding.js';
 
-export interface Finding {
-  /** A stable key for scripts and tests: `rule-missing`, `rp-filter`, … */
-  id: string;
-  iface: string | null;
-  problem: string;
-  fix: string[];
-}
+export type { Finding } from './finding.js';
+
 
 /** A per-interface sysctl key; with a dot in the name only the slash form is unambiguous. */
 const sysctlKey = (iface: string, key = 'rp_filter', family = 'ipv4'): string =>
@@ -208,7 +205,8 @@ function misrouted(c: RouteCheck, f: InterfaceFacts, facts: Facts, rule: PolicyR
   const ip = `ip ${c.family === 6 ? '-6 ' : ''}`;
   const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${f.config?.tableName ?? c.expect.table})`;
   const went = 'error' in answer ? `nowhere (${answer.error})` : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
-  const ours = (f.config?.priority ?? BLOCK_SIZE) - (BLOCK_SIZE - 1);
+  // the block's first preference
+  const ours = (f.config?.priority ?? BLOCK_SIZE) - (f.config?.forward ? OFFSET.markLocal : OFFSET.subnet);
   if (rule === null) {
     return { id: 'route-unexpected', problem: `the kernel sends packets from ${c.address} ${went}, not ${meant}`, fix: [`${ip}route get ${c.to} from ${c.address}; ${ip}rule show   # what decides them`] };
   }
@@ -481,6 +479,7 @@ export function diagnose(facts: Facts): Finding[] {
       ...ipv6AddressFindings(f, facts),
       ...ipv6Findings(f),
       ...systemFindings(f, facts),
+      ...forwardFindings(f.state.iface, f.forward, (args) => install(facts, args)),
     );
   }
   const s = facts.dhcpcdService;

@@ -8,6 +8,7 @@ import { KEYS, readLayers, resolveConfig, type Config, type Layer } from '../hoo
 import { InputError } from '../shared/errors.js';
 import { readEvent } from '../hook/event.js';
 import { readText, statOf } from '../shared/files.js';
+import { readForward, type ForwardFacts } from './forward-check.js';
 import { configuredInterfaces, managedInterface } from './interfaces.js';
 import { interfaceState, type InterfaceInput, type InterfaceState } from './judge.js';
 import type { FamilyRead } from '../hook/kernel-state.js';
@@ -68,6 +69,8 @@ export interface InterfaceFacts {
   routes: RouteCheck[];
   /** IPv6 forwarding (its own or `all`) and accept_ra, read only where IPv6 is handled. */
   sysctl6: { forwarding: boolean; acceptRa: number | null } | null;
+  /** FORWARD=yes: its nft table (forward-check.ts); null with FORWARD=no. */
+  forward: ForwardFacts | null;
 }
 
 export interface Facts {
@@ -200,6 +203,8 @@ async function ask(session: IpSession, checks: RouteCheck[]): Promise<void> {
   checks.forEach((c, i) => (c.answer = routeAnswer(answers[i]!)));
 }
 
+type Input = InterfaceInput & { layers: Layer[]; forward: ForwardFacts | null };
+
 const EMPTY: FamilyRead = { rules: [], routes: [], addresses: new Map() };
 
 /** Every configured interface, or just `only`. */
@@ -210,11 +215,13 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [managedInterface(only, deps.configDir, deps.paths.dhcpcdHooks)];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
 
-  const inputs: (InterfaceInput & { layers: Layer[] })[] = [];
+  const inputs: Input[] = [];
   for (const iface of names) {
     const { config, layers, problem } = configOf(deps, iface);
     const lease = config === null ? { lease: null, problem: null } : await leaseOf(deps, iface);
-    inputs.push({ iface, config, layers, lease: lease.lease, problem: problem ?? lease.problem, rpFilter: { all: rp('all'), iface: rp(iface) } });
+    const forward = await readForward(deps.run, deps.configDir, iface, config);
+    const rpFilter = { all: rp('all'), iface: rp(iface) };
+    inputs.push({ iface, config, layers, forward, lease: lease.lease, problem: problem ?? lease.problem, rpFilter });
   }
 
   const sessions = { 4: deps.ip(fallback, 4), 6: deps.ip(fallback, 6) };
@@ -228,7 +235,7 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
 
 async function judged(
   deps: OperatorDeps,
-  inputs: (InterfaceInput & { layers: Layer[] })[],
+  inputs: Input[],
   sessions: Record<Family, IpSession>,
   globalProblem: string | null,
   protocol: number,
@@ -242,7 +249,7 @@ async function judged(
   const six = await readFamily(sessions[6], 6);
   const kernel = { 4: four.read, 6: six?.read ?? EMPTY };
 
-  const interfaces: InterfaceFacts[] = inputs.map(({ layers, ...input }) => {
+  const interfaces: InterfaceFacts[] = inputs.map(({ layers, forward, ...input }) => {
     const { iface, config } = input;
     const state: InterfaceState = interfaceState(input, kernel[4], six === null ? null : kernel[6]);
     const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
@@ -262,6 +269,7 @@ async function judged(
         ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
       ],
       sysctl6: state.ipv6 === null ? null : { forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1, acceptRa: v6(iface, 'accept_ra') },
+      forward,
     };
   });
   const checks = interfaces.flatMap((f) => f.routes);

@@ -42,23 +42,27 @@ function wrap(text: string, indent: string, width = 80): string[] {
  *     ipv4  100.64.0.56/24 via 100.64.0.1
  *           rule ok, local ok, default ok, connected ok
  */
-function block(s: InterfaceState): string[] {
+/** An interface's state, and with FORWARD=yes its line (forward-check.ts forwardLine). */
+export type StatusOf = InterfaceState & { forward?: string };
+
+function block(s: StatusOf): string[] {
   const t = s.table;
   const named = t && t.name !== String(t.number) ? `${t.name} (${t.number})` : t?.name;
   const lines = [`${s.iface}: table ${named ?? '?'}, rp_filter ${s.rpFilter}`];
   lines.push(`  ipv4  ${leaseLine(s)}`, `        ${partsLine(s.ipv4)}`, `  ipv6  ${ipv6Line(s)}`);
   if (s.ipv6 !== null) lines.push(`        ${partsLine(s.ipv6)}`);
+  if (s.forward !== undefined) lines.push(`  ${s.forward}`);
   if (s.problem !== null) lines.push(...wrap(`problem: ${s.problem}`, '  '));
   return lines;
 }
 
-export function renderStatusTable(states: readonly InterfaceState[]): string[] {
+export function renderStatusTable(states: readonly StatusOf[]): string[] {
   if (states.length === 0) return ['srcroute status: no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)'];
   return states.flatMap((s, i) => [...(i > 0 ? [''] : []), ...block(s)]);
 }
 
 /** The same for scripts; each family's plan as the commands the hook would run (none: converged). */
-export function renderStatusJson(states: readonly InterfaceState[]): string {
+export function renderStatusJson(states: readonly StatusOf[]): string {
   const family = (f: FamilyState | null, n: Family) => f && { ...f, plan: f.plan.map((c) => commandOf(c, n)) };
   return JSON.stringify({ interfaces: states.map((s) => ({ ...s, ipv4: family(s.ipv4, 4), ipv6: family(s.ipv6, 6) })) }, null, 2);
 }

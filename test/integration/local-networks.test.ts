@@ -10,44 +10,22 @@
 // owns it), and the next lease event puts it back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configDir, requireBundle, runBundle } from '../support/bundle.js';
-import { Netns } from '../support/netns.js';
+import type { Netns } from '../support/netns.js';
+import { LAN_BOX, lanBox } from '../support/lan-box.js';
 import { prerequisites } from '../support/prereq.js';
 
 const ok = prerequisites('local networks', ['root', 'ip', 'ping']);
 const LEASES = { eth0v0: '100.64.0.50', eth0v1: '100.64.0.51' } as const;
-const GATEWAY = '100.64.0.1';
-const INTERNET = '198.51.100.10';
-const CONTAINER = '172.17.0.2';
-const LAN_HOST = '192.168.77.1';
+const { gateway: GATEWAY, internet: INTERNET, container: CONTAINER, lanHost: LAN_HOST } = LAN_BOX;
 
 let box: Netns, modem: Netns, lan: Netns, ctr: Netns;
 let cfg: string;
 
-const link = (a: Netns, an: string, b: Netns, bn: string): void => {
-  a.ip('link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b.name);
-  a.ip('link', 'set', an, 'up');
-  b.ip('link', 'set', bn, 'up');
-};
-
 /** The box: LAN (main's default), a container bridge, eth0 to the modem with two macvlans. */
 function build(): void {
-  [box, modem, lan, ctr] = ['box', 'modem', 'lan', 'ctr'].map((t) => Netns.create(t)) as [Netns, Netns, Netns, Netns];
-  link(box, 'lan0', lan, 'lan0');
-  box.ip('addr', 'add', '192.168.77.2/24', 'dev', 'lan0');
-  box.ip('route', 'add', 'default', 'via', LAN_HOST);
-  lan.ip('addr', 'add', `${LAN_HOST}/24`, 'dev', 'lan0');
+  ({ box, modem, lan, ctr } = lanBox());
   // the LAN router reaches the public addresses through the box (as a hairpin would), nothing else
   lan.ip('route', 'add', '100.64.0.0/24', 'via', '192.168.77.2');
-  box.ip('link', 'add', 'br0', 'type', 'bridge');
-  box.ip('addr', 'add', '172.17.0.1/16', 'dev', 'br0');
-  box.ip('link', 'set', 'br0', 'up');
-  link(box, 'vethc', ctr, 'eth0');
-  box.ip('link', 'set', 'vethc', 'master', 'br0');
-  ctr.ip('addr', 'add', `${CONTAINER}/16`, 'dev', 'eth0');
-  ctr.ip('route', 'add', 'default', 'via', '172.17.0.1');
-  link(box, 'eth0', modem, 'cable');
-  modem.ip('addr', 'add', `${GATEWAY}/24`, 'dev', 'cable');
-  modem.ip('addr', 'add', `${INTERNET}/32`, 'dev', 'lo');
   Object.entries(LEASES).forEach(([name, addr], i) => {
     box.ip('link', 'add', 'link', 'eth0', 'name', name, 'address', `02:00:00:aa:bb:0${i + 1}`, 'type', 'macvlan', 'mode', 'private');
     box.ip('link', 'set', name, 'up');

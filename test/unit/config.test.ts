@@ -13,7 +13,14 @@ const resolve = (...values: Layer['values'][]) =>
 
 describe('resolveConfig', () => {
   it('defaults just work: table pub (123), priority 1000, the first ip found', () => {
-    expect(resolve()).toEqual({ table: 123, tableName: 'pub', priority: 1000, ip: '/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true });
+    expect(resolve()).toEqual({ table: 123, tableName: 'pub', priority: 1000, ip: '/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true, forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } });
+  });
+
+  it('FORWARD is off by default; the mark is the table number in the mask\'s bits, or MARK', () => {
+    expect(resolve()).toMatchObject({ forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } });
+    expect(resolve({ FORWARD: 'yes', TABLE: 'isp2' }).mark.value).toBe(0x7c000000);
+    expect(resolve({ MARK_MASK: '0x00f00000' }, { TABLE: '124' }).mark).toEqual({ value: 0x00c00000, mask: 0x00f00000 });
+    expect(resolve({ MARK: '0x01000000' }).mark.value).toBe(0x01000000);
   });
 
   it('"pub" means 123 even when no rt_tables file names it', () => {
@@ -39,6 +46,12 @@ describe('resolveConfig', () => {
     ['an ip path with a substitution', { IP: '/sbin/$(reboot)' }, /invalid IP/],
     ['protocol 2 (kernel)', { PROTOCOL: '2' }, /invalid PROTOCOL "2"/],
     ['timeout 60', { TIMEOUT: '60' }, /invalid TIMEOUT "60"/],
+    ['forward 1', { FORWARD: '1' }, /invalid FORWARD "1".*not yes or no/],
+    ['a mask of two runs', { MARK_MASK: '0xff00ff00' }, /invalid MARK_MASK "0xff00ff00"/],
+    ['a decimal mask', { MARK_MASK: '4278190080' }, /invalid MARK_MASK/],
+    ['a mark outside the mask', { MARK: '0x7b' }, /invalid MARK "0x7b".*within MARK_MASK 0xff000000/],
+    ['mark 0 (no mark)', { MARK: '0x0' }, /invalid MARK "0x0"/],
+    ['a table whose bits miss the mask', { TABLE: '256' }, /invalid MARK "" .*table 256 leaves no bit set.*set MARK/],
   ])('refuses %s', (what, values, message) => {
     const resolveWith = what === 'a name registered as main'
       ? () => resolveConfig([{ source: 'x', values }], () => new Map([['pub', 254]]), () => true)
@@ -78,6 +91,7 @@ describe('readLayers', () => {
     ['a world-writable file', { 'srcroute.env': 'TABLE=123\n' }, 0o646, /writable by group or others/],
     ['an unknown key (a typo must not silently mean the default)', { 'srcroute.env': 'TABEL=124\n' }, 0o644, /unknown key "TABEL"/],
     ['PROTOCOL in an interface file', { 'eth0v0.env': 'PROTOCOL=99\n' }, 0o644, /PROTOCOL in .*eth0v0.env/],
+    ['MARK_MASK in an interface file', { 'eth0v0.env': 'MARK_MASK=0xff\n' }, 0o644, /MARK_MASK in .*eth0v0.env: every interface's mark/],
   ])('refuses %s', (_, files, mode, message) => {
     expect(() => readLayers(dir(files, mode), 'eth0v0', uid)).toThrow(message);
   });

@@ -21,7 +21,7 @@ import { renderStatusJson, renderStatusTable } from '../../src/operator/status-v
 import { golden } from '../support/golden.js';
 
 
-const config = (table: number, tableName: string): Config => ({ table, tableName, priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true });
+const config = (table: number, tableName: string): Config => ({ table, tableName, priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true, forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } });
 const LEASES = { eth0v0: '100.64.0.50', eth0v1: '100.64.0.51' } as const;
 const TABLES = { eth0v0: [123, 'pub'], eth0v1: [124, 'pub1'] } as const;
 const DHCPCD_CONF = 'noarp\ninterface eth0v0\n  nogateway\ninterface eth0v1\n  nogateway\n';
@@ -172,6 +172,7 @@ function factsOf(box: Box): Facts {
       exists: !box.gone.includes(iface),
       routes,
       sysctl6: state.ipv6 === null ? null : { forwarding: (sysctl.forwarding ?? sysctl.forwardingAll ?? 0) === 1, acceptRa: sysctl.acceptRa },
+      forward: null,
     };
   });
   return {

@@ -61,7 +61,7 @@ function installFacts(tree: Tree, over: Partial<InstallFacts> = {}): InstallFact
   const list = tree.get(INSTALLED_LIST)?.content?.toString() ?? '';
   return {
     prog: 'srcroute install', staged: false, dry: false, uid: 0, gid: 0, list, tree,
-    ifaces: ['eth0v0'], configureDhcpcd: false, command: true, packaged: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
+    ifaces: ['eth0v0'], configureDhcpcd: false, forward: false, command: true, packaged: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
     bundles: { command: '#!/usr/bin/env node\n// the srcroute bundle\n', hook: '#!/usr/bin/env node\n// the hook bundle\n' },
     hooks: HOOKS, service: null, systemd: true, rtTables: [{ num: 254, name: 'main', file: '/etc/iproute2/rt_tables' }], rtProtos: [],
     stacks: new Map(), links: new Set(['lo', 'eth0', 'eth0v0']), macs: new Map(), ...over,
@@ -139,6 +139,7 @@ const CASES: Case[] = [
   ['empty-etc', {}, { links: null }],
   ['debian12-two-ifaces', DEBIAN, { ifaces: ['eth0v0', 'eth0v1'] }],
   ['debian12-configure-dhcpcd', DEBIAN, { configureDhcpcd: true }],
+  ['debian12-forward', DEBIAN, { forward: true, ifaces: ['eth0v0', 'eth0v1'] }],
   ['debian12-dhcpcd-service', { ...DEBIAN, '/lib/systemd/system/dhcpcd.service': UNIT }, { service: { unit: '/lib/systemd/system/dhcpcd.service', ...serviceSettings([UNIT]), newestDropIn: null } }],
   ['dhcpcd-service-not-persistent', { ...DEBIAN, '/etc/dhcpcd.conf': 'hostname\n', '/lib/systemd/system/dhcpcd.service': UNIT }, { service: { unit: '/lib/systemd/system/dhcpcd.service', ...serviceSettings([UNIT]), newestDropIn: null } }],
   ['debian12-missing-macvlan', DEBIAN, { links: new Set(['lo', 'eth0']), macs: new Map([['eth0v0', SPEC.mac]]) }],

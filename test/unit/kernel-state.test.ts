@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { runMain } from '../support/fake-deps.js';
 import { tempDir } from '../support/tmp.js';
 
-const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
+const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true, forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } };
 
 // `ip -4 -N -j rule show table 123`: ours has "protocol", a foreign one does not.
 const rules = [

@@ -18,7 +18,7 @@ import type { Env } from '../../src/hook/env.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
+const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true, forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } };
 const configFor = (iface: string): Config =>
   iface === 'eth0v1' ? { ...config, table: 124, tableName: 'pub1' } : config;
 

@@ -8,7 +8,7 @@ import { desired6 } from '../../src/hook/plan6.js';
 import type { KernelState as Kernel6, OwnedState } from '../../src/hook/kernel-state.js';
 import type { DevRoute } from '../../src/kernel/kernel.js';
 
-const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true };
+const config: Config = { table: 123, tableName: 'pub', priority: 1000, ip: '/usr/sbin/ip', protocol: 213, timeoutMs: 5000, ipv6: true, forward: false, mark: { value: 0x7b000000, mask: 0xff000000 } };
 const none: OwnedState = { rules: [], routes: [] };
 const raDefault = (gateway: string, metric = 1024): DevRoute => ({ dst: '::/0', gateway, onlink: false, protocol: 9, metric, nhid: null });
 const prefixRoute = (dst: string, protocol = 9): DevRoute => ({ dst, gateway: null, onlink: false, protocol, metric: 256, nhid: null });

@@ -1,12 +1,14 @@
 // `srcroute status [IFACE] [--json]`: each configured interface's lease against the kernel.
-import { gatherFacts } from '../facts.js';
+import { gatherFacts, type InterfaceFacts } from '../facts.js';
+import { forwardLine } from '../forward-check.js';
 import type { OperatorDeps } from '../deps.js';
-import { renderStatusJson, renderStatusTable } from '../status-view.js';
+import { renderStatusJson, renderStatusTable, type StatusOf } from '../status-view.js';
 import type { Command } from '../../shared/command.js';
 import { INTERFACES, LEASE } from '../help.js';
 
 export async function runStatus(deps: OperatorDeps, iface: string | null, json: boolean, out: (line: string) => void): Promise<void> {
-  const states = (await gatherFacts(deps, iface)).interfaces.map((f) => f.state);
+  const withForward = (f: InterfaceFacts): StatusOf => (f.forward ? { ...f.state, forward: forwardLine(f.forward) } : f.state);
+  const states = (await gatherFacts(deps, iface)).interfaces.map(withForward);
   if (json) out(renderStatusJson(states));
   else renderStatusTable(states).forEach((line) => out(line));
 }
@@ -21,7 +23,8 @@ IPV6=no); for each family the parts of the table as the hook judges them: the
 source rule, the default route and the connected route, each ok, or missing,
 wrong or stale by the change the hook would make now ("-": nothing is wanted
 and nothing is there). All ok: the hook has nothing to do, srcroute has
-converged.
+converged. With FORWARD=yes, a line: its mark, and its nft table ok, missing,
+stale (not the file for this mark), unloaded (not in the kernel) or unknown.
 ${INTERFACES}
 
 Options:
