@@ -8,17 +8,22 @@ import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.
 import type { Args, Command, Io, Verdict } from './shared/command.js';
 import type { Env } from './hook/event.js';
 import { isExecutable } from './shared/files.js';
-import { systemPaths } from './shared/paths.js';
+import { STATE_DIR, systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
 import { raSignatureFiles } from './hook/ra-signature.js';
 import { ipSessions } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
+import { clearRecord } from './hook/heal-record.js';
+import { isInterfaceName } from './hook/event.js';
 import type { OperatorDeps } from './operator/deps.js';
 import { readTableNames } from './kernel/tables.js';
 import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
+
+/** srcroute's state directory: SRCROUTE_STATE_DIR (tests) or /run/srcroute. */
+const stateDir = (env: Env): string => env.SRCROUTE_STATE_DIR || STATE_DIR;
 
 /** What the hook needs from the machine. The operator commands add theirs in operator/deps.ts. */
 export function realDeps(env: Env, uid: number): Deps {
@@ -30,8 +35,8 @@ export function realDeps(env: Env, uid: number): Deps {
     tables: () => readTableNames(),
     isExecutable,
     ip: (config, family) => ipSessions(config.ip, config.timeoutMs)(family),
-    lock: fileLocker(env.SRCROUTE_STATE_DIR || paths.state),
-    raSignatures: raSignatureFiles(env.SRCROUTE_STATE_DIR || paths.state),
+    lock: fileLocker(stateDir(env)),
+    raSignatures: raSignatureFiles(stateDir(env)),
   };
 }
 
@@ -39,7 +44,12 @@ export function realDeps(env: Env, uid: number): Deps {
 const hook: Command<Deps> = {
   help: usage,
   flags: ['dry-run'],
-  run: (args, deps, io, tag) => runHook(deps, args.flags.has('dry-run'), reportTo(io, tag)),
+  run: (args, deps, io, tag) => {
+    // a lease event: `srcroute heal` restores this interface again (one unlink, ENOENT when it never stopped)
+    const iface = deps.env.interface;
+    if (iface !== undefined && isInterfaceName(iface) && !args.flags.has('dry-run')) clearRecord(stateDir(deps.env), iface);
+    return runHook(deps, args.flags.has('dry-run'), reportTo(io, tag));
+  },
 };
 
 /**
@@ -58,6 +68,7 @@ const COMMANDS: Record<string, Entry> = {
   status: { operator: true, load: async () => (await import('./operator/commands/status.js')).command },
   check: { operator: true, load: async () => (await import('./operator/commands/check.js')).command },
   sync: { operator: true, load: async () => (await import('./operator/commands/sync.js')).command },
+  heal: { operator: true, load: async () => (await import('./operator/commands/heal.js')).command },
   uninstall: { operator: true, load: async () => (await import('./install/uninstall-command.js')).command },
   mac: { operator: true, load: async () => (await import('./operator/commands/mac.js')).command },
   macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },

@@ -6,10 +6,15 @@ import { gatherFacts } from '../facts.js';
 import type { OperatorDeps } from '../deps.js';
 import type { Command } from '../../shared/command.js';
 import { INTERFACES } from '../help.js';
+import { backoffFinding, stateDirOf } from './heal.js';
+import { parseRecord, recordPath } from '../../hook/heal-record.js';
+import { readText } from '../../shared/files.js';
 
 export async function runCheck(deps: OperatorDeps, iface: string | null, out: (line: string) => void): Promise<'healthy' | 'unhealthy'> {
   const facts = await gatherFacts(deps, iface);
-  const findings = diagnose(facts);
+  const healed = facts.interfaces.map((f) => f.state.iface);
+  const records = healed.map((i) => backoffFinding(i, parseRecord(readText(recordPath(stateDirOf(deps), i))), facts.networkd.running));
+  const findings = [...diagnose(facts), ...records.flat()];
   renderFindings(findings, facts.interfaces.map((f) => f.state.iface)).forEach((line) => out(line));
   return findings.length === 0 ? 'healthy' : 'unhealthy';
 }
@@ -31,7 +36,7 @@ exists; /etc/dhcpcd.exit-hook without srcroute's block; dhcpcd.conf without
 \`nogateway\` for the macvlan; strict rp_filter; two interfaces sharing a table;
 rules left by the original shell hook; no DHCP client, or two;
 systemd-networkd's ManageForeignRoutingPolicyRules; IPv6 forwarding without
-accept_ra=2.
+accept_ra=2; srcroute heal stopped restoring an interface (heal-backoff).
 ${INTERFACES}
 Exit status 0 when nothing is wrong, 1 when something is.
 
