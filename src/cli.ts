@@ -47,8 +47,9 @@ const hook: Command<Deps> = {
   run: (args, deps, io, tag) => {
     // a lease event: `srcroute heal` restores this interface again (one unlink, ENOENT when it never stopped)
     const iface = deps.env.interface;
-    if (iface !== undefined && isInterfaceName(iface) && !args.flags.has('dry-run')) clearRecord(stateDir(deps.env), iface);
-    return runHook(deps, args.flags.has('dry-run'), reportTo(io, tag));
+    const dry = args.flags.has('dry-run');
+    if (iface !== undefined && isInterfaceName(iface) && !dry) clearRecord(stateDir(deps.env), iface);
+    return runHook(deps, dry, reportTo(io, tag));
   },
 };
 

@@ -38,11 +38,17 @@ export function clearRecord(stateDir: string, iface: string): void {
  * The plan found `parts` missing at `now`: restore, or stop (once: `back-off`, which heal says),
  * or stay stopped (`hold`, silent). Restorations older than the window no longer count.
  */
-export function account(record: HealRecord | null, parts: readonly string[], now: number): { act: HealAct; record: HealRecord } {
+export function account(
+  record: HealRecord | null,
+  parts: readonly string[],
+  now: number,
+): { act: HealAct; record: HealRecord } {
   const before = record ?? { restored: [], backedOff: false, parts: [] };
   if (before.backedOff) return { act: 'hold', record: before };
   const recent = before.restored.filter((t) => t <= now && now - t < BACKOFF.windowMs);
-  if (recent.length >= BACKOFF.restorations) return { act: 'back-off', record: { restored: recent, backedOff: true, parts: [...parts] } };
+  if (recent.length >= BACKOFF.restorations) {
+    return { act: 'back-off', record: { restored: recent, backedOff: true, parts: [...parts] } };
+  }
   return { act: 'restore', record: { restored: [...recent, now], backedOff: false, parts: [...parts] } };
 }
 
@@ -53,7 +59,8 @@ export function parseRecord(text: string | null): HealRecord | null {
     const r = JSON.parse(text) as Partial<HealRecord>;
     const numbers = Array.isArray(r.restored) && r.restored.every((t) => typeof t === 'number');
     const words = Array.isArray(r.parts) && r.parts.every((p) => typeof p === 'string');
-    return numbers && words && typeof r.backedOff === 'boolean' ? { restored: r.restored!, backedOff: r.backedOff, parts: r.parts! } : null;
+    if (!numbers || !words || typeof r.backedOff !== 'boolean') return null;
+    return { restored: r.restored!, backedOff: r.backedOff, parts: r.parts! };
   } catch {
     return null;
   }

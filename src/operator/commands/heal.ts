@@ -37,6 +37,8 @@ import type { Command } from '../../shared/command.js';
 import { INTERFACES } from '../help.js';
 import type { Finding } from '../diagnose.js';
 
+const MINUTES = BACKOFF.windowMs / 60_000;
+
 /** srcroute's state directory, as the hook's lock finds it (cli.ts). */
 export const stateDirOf = (deps: OperatorDeps): string => deps.env.SRCROUTE_STATE_DIR || deps.paths.state;
 
@@ -47,7 +49,14 @@ interface Repair {
 }
 
 /** The plan for `want`, from a read of the kernel made for `asked` (its questions), without the lock: reading only. */
-async function judge(deps: OperatorDeps, config: Config, family: Family, iface: string, want: Want, asked: Want): Promise<{ read: FamilyRead; parts: Part[] }> {
+async function judge(
+  deps: OperatorDeps,
+  config: Config,
+  family: Family,
+  iface: string,
+  want: Want,
+  asked: Want,
+): Promise<{ read: FamilyRead; parts: Part[] }> {
   const scope = { iface, table: config.table };
   const session = deps.ip(config, family);
   try {
@@ -60,7 +69,10 @@ async function judge(deps: OperatorDeps, config: Config, family: Family, iface: 
   }
 }
 
-/** IPv4: the lease in the files, while the interface holds its address (every interface's addresses: no failure for a gone link). */
+/**
+ * IPv4: the lease in the files, while the interface holds its address (read among every
+ * interface's: `address show dev X` would fail for a link that is gone).
+ */
 async function repair4(deps: OperatorDeps, config: Config, iface: string): Promise<Repair | null> {
   const found = leaseFromFiles(iface, deps);
   const env = leaseEnv(iface, found?.vars ?? null);
@@ -88,7 +100,8 @@ async function repair6(deps: OperatorDeps, config: Config, iface: string): Promi
 
 /** What heal says when it stops restoring an interface (once: the record remembers it said so). */
 export const backoffLine = (iface: string): string =>
-  `${BACKOFF.restorations} restorations within ${BACKOFF.windowMs / 60_000} minutes and deleted again: no more until ${iface}'s next lease event or srcroute sync ${iface} (srcroute check says what deletes them)`;
+  `${BACKOFF.restorations} restorations within ${MINUTES} minutes and deleted again: no more until ` +
+  `${iface}'s next lease event or srcroute sync ${iface} (srcroute check says what deletes them)`;
 
 /** One interface: judge, account, and restore through the hook. */
 async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: Report): Promise<void> {
@@ -99,7 +112,8 @@ async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: 
     if (e instanceof InputError) return; // check and the hook say so; every half minute would flood syslog
     throw e;
   }
-  const repairs = [await repair4(deps, config, iface), await repair6(deps, config, iface)].filter((r): r is Repair => r !== null);
+  const found = [await repair4(deps, config, iface), await repair6(deps, config, iface)];
+  const repairs = found.filter((r): r is Repair => r !== null);
   if (repairs.length === 0) return;
   const parts = [...new Set(repairs.flatMap((r) => r.parts))];
   const file = recordPath(stateDirOf(deps), iface);
@@ -122,19 +136,27 @@ export function backoffFinding(iface: string, record: HealRecord | null, network
   const who = networkdRuns
     ? "systemd-networkd runs: ManageForeignRoutingPolicyRules=no in /etc/systemd/networkd.conf.d/, then restart it"
     : local
-      ? 'only the `lookup main suppress_prefixlength 0` rule went, as wg-quick down deletes it: give wg-quick Table= (or PostUp/PostDown of its own) so it leaves that rule alone'
+      ? 'only the `lookup main suppress_prefixlength 0` rule went, as wg-quick down deletes it: ' +
+        'give wg-quick Table= (or PostUp/PostDown of its own) so it leaves that rule alone'
       : 'ip monitor rule route   # watch who deletes them, then configure that program to leave protocol 213 alone';
   return [{
     id: 'heal-backoff',
     iface,
-    problem: `something deleted srcroute's ${record.parts.join(', ')} ${BACKOFF.restorations} times within ${BACKOFF.windowMs / 60_000} minutes: srcroute heal stopped restoring ${iface}`,
+    problem:
+      `something deleted srcroute's ${record.parts.join(', ')} ${BACKOFF.restorations} times within ` +
+      `${MINUTES} minutes: srcroute heal stopped restoring ${iface}`,
     fix: [who, `srcroute sync ${iface}   # restores them and lets heal restore again`],
   }];
 }
 
-const count = (r: HealRecord): string => `${r.restored.length} of ${BACKOFF.restorations} within ${BACKOFF.windowMs / 60_000} minutes`;
+const count = (r: HealRecord): string => `${r.restored.length} of ${BACKOFF.restorations} within ${MINUTES} minutes`;
 
-export async function runHeal(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
+export async function runHeal(
+  deps: OperatorDeps,
+  iface: string | null,
+  dry: boolean,
+  report: Omit<Report, 'tag'>,
+): Promise<void> {
   const names = iface !== null ? [checkInterface(iface)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
   let failed = false;
   for (const name of names) {
@@ -159,7 +181,7 @@ srcroute-heal.timer runs it every 30 seconds. What belongs there is read from
 the lease files (dhcpcd's /var/lib/dhcpcd/IFACE.lease, dhclient's leases) while
 IFACE holds the leased address, and for IPv6 from the kernel, as sync does; no
 DHCP client is asked. Nothing missing: nothing is written. After
-${BACKOFF.restorations} restorations within ${BACKOFF.windowMs / 60_000} minutes it stops for that interface until its
+${BACKOFF.restorations} restorations within ${MINUTES} minutes it stops for that interface until its
 next lease event or \`srcroute sync\`, says so once, and \`srcroute check\`
 names what deletes them.
 ${INTERFACES}
@@ -172,5 +194,6 @@ Example:
   systemctl disable --now srcroute-heal.timer   # turn healing off`,
   flags: ['dry-run'],
   positional: { min: 0, max: 1 },
-  run: (args, deps, io) => runHeal(deps, args.positional[0] ?? null, args.flags.has('dry-run'), { out: io.out, log: io.err }),
+  run: (args, deps, io) =>
+    runHeal(deps, args.positional[0] ?? null, args.flags.has('dry-run'), { out: io.out, log: io.err }),
 };
