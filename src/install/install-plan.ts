@@ -16,6 +16,7 @@ import type { InstalledList } from './installed-list.js';
 import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
 import { PlanBuilder } from './plan-builder.js';
+import { HEAL_SERVICE, HEAL_TIMER, PACKAGE_COMMAND, healServiceText, healStart, healTimerText } from './heal-units.js';
 import type { Plan } from './steps.js';
 import * as text from './texts.js';
 
@@ -191,6 +192,12 @@ export function planInstall(f: InstallFacts): Plan {
     for (const c of plan.run) if (due(c.when, changed)) b.run(c.argv);
     for (const note of plan.notes) b.say(`    ${note}`);
   }
+  // srcroute heal every 30 s, started where systemd runs (heal-units.ts)
+  const healUnits = [
+    b.own(HEAL_SERVICE, healServiceText(f.command ? SBIN : PACKAGE_COMMAND, undo), 0o644),
+    b.own(HEAL_TIMER, healTimerText(undo), 0o644),
+  ];
+  if (healUnits.some(Boolean) && f.systemd && !f.staged) for (const argv of healStart) b.run(argv);
   if (b.changes > 0) b.record();
 
   if (f.dry) {

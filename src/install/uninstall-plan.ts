@@ -1,5 +1,5 @@
-// `srcroute uninstall`'s plan, pure. The order is the point: first stop the DHCP clients srcroute
-// started (each recorded `stop` command waits for its client), then take out the entry points
+// `srcroute uninstall`'s plan, pure. The order is the point: first stop srcroute-heal.timer (heal
+// puts back rules), then the DHCP clients srcroute started (each recorded `stop` command waits for its client), then take out the entry points
 // (the dispatcher's block, the dhclient shim and enter hook), then srcroute's rules and routes,
 // and only then the hooks, so that no DHCP client event finds a half-removed srcroute (issues 16 and 18: a client stopping after its hook was gone put `Cannot
 // find module '/etc/dhcpcd/IFACE.exit-hook'` in the journal). Then every file install wrote goes,
@@ -9,6 +9,7 @@ import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
+import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
 import type { Plan } from './steps.js';
 import { uninstallCommand } from './install-plan.js';
 import { InputError } from '../shared/errors.js';
@@ -41,6 +42,8 @@ export function planUninstall(f: UninstallFacts): Plan {
   const ours = (p: string): boolean =>
     dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && hasMark(f.tree.get(p)?.content ?? '');
   const hooks = [...f.tree.keys()].filter(ours).sort();
+  // heal first: none may put a rule back while srcroute is taken out
+  if (b.exists(HEAL_TIMER) && f.systemd && !f.staged) for (const argv of healStop) b.run(argv);
   const stops = recorded(b, 'stop');
   for (const argv of stops) b.run(argv);
   if (stops.length > 0 && !f.staged) b.steps.push({ op: 'await-clients', ifaces: hooks.map((p) => basename(p, '.exit-hook')) });
@@ -54,11 +57,9 @@ export function planUninstall(f: UninstallFacts): Plan {
   for (const path of hooks) b.remove(path);
   // the hooks' lock files, RA signatures and code caches, of nothing now (tmpfiles.d or the first hook made it)
   if (!f.staged && b.isDir(STATE_DIR)) b.steps.push({ op: 'remove-tree', path: STATE_DIR });
-  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES]) b.remove(path);
-  if (b.exists(DROP_IN)) {
-    b.remove(DROP_IN);
-    if (!f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
-  }
+  const units = [DROP_IN, HEAL_SERVICE, HEAL_TIMER].some((p) => b.exists(p));
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, DROP_IN, HEAL_SERVICE, HEAL_TIMER]) b.remove(path);
+  if (units && !f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
   for (const argv of recorded(b, 'reload')) b.run(argv);

@@ -166,7 +166,7 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'pub', file: '/etc/iproute2/rt_tables' }] })).changes).toBeGreaterThan(0);
   });
 
-  it('uninstall stops the DHCP clients it started (waiting for them), takes the entry points out, flushes, and only then removes the hooks', () => {
+  it('uninstall stops heal, the DHCP clients it started (waiting for them), takes the entry points out, flushes, and only then removes the hooks', () => {
     const start = treeOf(DEBIAN);
     const installed = carryOut(start, planInstall(installFacts(start, withStack(nmPlan(SPEC, { dhcpcd: DHCPCD }, '')))));
     // the state directory as the hooks leave it: locks, code caches
@@ -174,10 +174,12 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     const ops = planUninstall(uninstallFacts(installed)).steps.map((s) =>
       s.op === 'run' ? `run ${s.argv.join(' ')}` : s.op === 'remove' || s.op === 'write' || s.op === 'remove-tree' ? `${s.op} ${s.path}` : s.op === 'await-clients' ? `await ${s.ifaces.join(' ')}` : s.op);
     const at = (prefix: string): number => ops.findIndex((o) => o.startsWith(prefix));
-    expect(at('run nmcli --wait 30 connection down')).toBe(0);
-    expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(1);
+    // heal first: it would put back what uninstall takes out
+    expect(ops.slice(0, 2)).toEqual(['run systemctl disable --now srcroute-heal.timer', 'run systemctl stop srcroute-heal.service']);
+    expect(at('run nmcli --wait 30 connection down')).toBe(2);
+    expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(3);
     // the stop commands may return before their client is gone (Debian 13's ifdown: issue 18)
-    expect(ops[2]).toBe('await eth0v0');
+    expect(ops[4]).toBe('await eth0v0');
     // the entry points out before the flush: no event puts a rule back after it
     expect(at('write /etc/dhcpcd.exit-hook')).toBeGreaterThan(at('run systemctl stop'));
     expect(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute')).toBeGreaterThan(at('run systemctl stop'));
@@ -223,8 +225,9 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     const installed = carryOut(once, planInstall(installFacts(once, withStack(plan, { up: true, acceptRa: '0' }))));
     const ops = planUninstall(uninstallFacts(installed)).steps.flatMap((s) =>
       s.op === 'run' ? [`run ${s.argv.join(' ')}`] : s.op === 'sysctl' ? [`sysctl ${s.key}=${s.value}`] : []);
-    // after the stack's own stop (ifdown, which deletes the macvlan on it)
-    expect(ops).toEqual(['run ifdown eth0v0', ...restore]);
+    // after heal's stop, the stack's own (ifdown, which deletes the macvlan on it), and systemd's reload of the units' removal
+    const heal = ['run systemctl disable --now srcroute-heal.timer', 'run systemctl stop srcroute-heal.service'];
+    expect(ops).toEqual([...heal, 'run ifdown eth0v0', 'run systemctl daemon-reload', ...restore]);
   });
 });
 
