@@ -4,10 +4,11 @@
 // no dhcpcd at all: heal never asks one. Something deletes srcroute's source rule, its local rule,
 // its table's routes: one `srcroute heal` run puts each back. Deleted over and over, heal stops,
 // says so once, and check names it; the next lease event lets it heal again.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, configDir, hookEnv, requireBundle, runBundle } from '../support/bundle.js';
+import { BUNDLE, STD_PATH, configDir, hookEnv, requireBundle, runBundle } from '../support/bundle.js';
+import { run } from '../support/run.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
 import { prerequisites } from '../support/prereq.js';
 import { Sandbox } from '../support/sandbox.js';
@@ -127,5 +128,39 @@ describe.skipIf(!ok)('rules that heal', () => {
     ns.ip('addr', 'add', `${ADDR}/24`, 'dev', 'eth0v0'); // the control: held again, healed again
     expect(heal().code).toBe(0);
     expect(routes()).toEqual(TABLE);
+  });
+});
+
+const verifiable = prerequisites('the heal units', ['systemd-analyze']);
+
+describe.skipIf(!verifiable)('srcroute-heal.timer and its service, as install writes them', () => {
+  /** systemd-analyze verify of both units (the command pointed at install's staged copy), after `edit`. */
+  function verify(edit: (service: string, timer: string) => [string, string]): { code: number; stderr: string } {
+    const dir = tempDir('srcroute-units');
+    const root = join(dir, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    copyFileSync('/etc/machine-id', join(root, 'etc', 'machine-id'));
+    const r = run([process.execPath, requireBundle(), 'install', '--root', root, 'eth0v0'], { env: { PATH: STD_PATH } });
+    expect(r.code, r.stderr).toBe(0);
+    const units = join(root, 'etc', 'systemd', 'system');
+    const staged = readFileSync(join(units, 'srcroute-heal.service'), 'utf8').replace('ExecStart=/usr/local/sbin/', `ExecStart=${root}/usr/local/sbin/`);
+    const [service, timer] = edit(staged, readFileSync(join(units, 'srcroute-heal.timer'), 'utf8'));
+    writeFileSync(join(dir, 'srcroute-heal.service'), service);
+    writeFileSync(join(dir, 'srcroute-heal.timer'), timer);
+    return run(['systemd-analyze', 'verify', '--man=no', join(dir, 'srcroute-heal.timer'), join(dir, 'srcroute-heal.service')]);
+  }
+
+  it('pass systemd-analyze verify without a word', () => {
+    const r = verify((s, t) => [s, t]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([
+    ['a service whose command is not there fails', (s: string, t: string): [string, string] => [s.replace(/^ExecStart=\S+/m, 'ExecStart=/nonexistent/srcroute'), t]],
+    ['a timer value systemd cannot read is said', (s: string, t: string): [string, string] => [s, t.replace('OnUnitInactiveSec=30s', 'OnUnitInactiveSec=soon')]],
+  ])('the controls: %s', (_, edit) => {
+    const r = verify(edit);
+    expect(r.code !== 0 || r.stderr !== '').toBe(true);
   });
 });
