@@ -16,7 +16,9 @@ import { tempDir } from '../support/tmp.js';
 
 const ok = prerequisites('rules that heal', ['root', 'ip', 'nsenter', 'unshare']);
 const ADDR = '100.64.0.56'; // the recorded lease's
-const BOUND = { reason: 'BOUND', interface: 'eth0v0', new_ip_address: ADDR, new_subnet_cidr: '24', new_routers: '100.64.0.1' };
+const BOUND = {
+  reason: 'BOUND', interface: 'eth0v0', new_ip_address: ADDR, new_subnet_cidr: '24', new_routers: '100.64.0.1',
+};
 const BLOCK = ['998 100.64.0.56 to 100.64.0.0/24 123', '999 100.64.0.56 254', '1000 100.64.0.56 123'];
 const TABLE = ['100.64.0.0/24 dev eth0v0', 'default via 100.64.0.1 dev eth0v0'];
 
@@ -41,7 +43,8 @@ const rules = (): string[] =>
   ns.json<{ priority: number; src: string; dst?: string; dstlen?: number; table: string; protocol?: string }>('-N', 'rule', 'show')
     .filter((r) => r.protocol === '213')
     .map((r) => `${r.priority} ${r.src}${r.dst ? ` to ${r.dst}/${r.dstlen}` : ''} ${r.table}`);
-const routes = (): string[] => ns.ip('route', 'show', 'table', '123').trim().split('\n').filter(Boolean).map((l) => l.replace(/ proto \S+| scope link/g, '').trim()).sort();
+const routes = (): string[] =>
+  ns.ip('route', 'show', 'table', '123').split('\n').filter(Boolean).map((l) => l.replace(/ proto \S+| scope link/g, '').trim()).sort();
 const recordFile = (): string => join(cfg, 'state', 'heal-eth0v0');
 const lines = (text: string): string[] => text.split('\n').filter(Boolean);
 
@@ -53,7 +56,8 @@ describe.skipIf(!ok)('rules that heal', () => {
     box = Sandbox.start({ netns: ns.name });
     const lease = dayLongLease();
     // a manager-mode dhcpcd's control socket (only its name counts) and its lease file
-    const r = box.run(['sh', '-c', `mkdir -p /run/dhcpcd /var/lib/dhcpcd && : > /run/dhcpcd/sock && cp '${lease}' /var/lib/dhcpcd/eth0v0.lease`]);
+    const files = `mkdir -p /run/dhcpcd /var/lib/dhcpcd && : > /run/dhcpcd/sock && cp '${lease}' /var/lib/dhcpcd/eth0v0.lease`;
+    const r = box.run(['sh', '-c', files]);
     expect(r.code, r.stderr).toBe(0);
     cfg = configDir({ 'srcroute.env': 'IPV6=no\n', 'eth0v0.env': 'TABLE=123\n' });
     const bound = runBundle(ns, BOUND, cfg);
@@ -128,6 +132,41 @@ describe.skipIf(!ok)('rules that heal', () => {
     ns.ip('addr', 'add', `${ADDR}/24`, 'dev', 'eth0v0'); // the control: held again, healed again
     expect(heal().code).toBe(0);
     expect(routes()).toEqual(TABLE);
+  });
+});
+
+describe.skipIf(!ok)('rules that heal, IPv6: what the kernel holds, as sync follows it', () => {
+  let ns6: Netns;
+  let box6: Sandbox; // no lease file of the host's can count
+  let cfg6: string;
+  const rules6 = (): string[] =>
+    ns6.json<{ priority: number; src: string; protocol?: string }>('-6', '-N', 'rule', 'show')
+      .filter((r) => r.protocol === '213')
+      .map((r) => `${r.priority} ${r.src}`);
+  const heal6 = (): { code: number; stderr: string } =>
+    box6.run([...hookEnv({}, cfg6), process.execPath, BUNDLE, 'heal'], { timeoutMs: 60_000 });
+  beforeAll(() => {
+    ns6 = boxWithMacvlans(['eth0v0']);
+    ns6.ip('-6', 'addr', 'add', '2001:db8:1::5/64', 'dev', 'eth0v0', 'nodad');
+    ns6.ip('-6', 'route', 'add', 'default', 'via', 'fe80::1', 'dev', 'eth0v0', 'proto', 'ra'); // an RA's default in main
+    box6 = Sandbox.start({ netns: ns6.name });
+    cfg6 = configDir({ 'eth0v0.env': 'TABLE=123\n' });
+    const r = runBundle(ns6, { reason: 'REBIND6', interface: 'eth0v0' }, cfg6);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await box6?.stop();
+    ns6?.destroy();
+  });
+
+  it('a deleted IPv6 source rule is back after one run; at rest the next says nothing', () => {
+    expect(rules6()).toEqual(['998 2001:db8:1::5', '999 2001:db8:1::5', '1000 2001:db8:1::5']);
+    ns6.ip('-6', 'rule', 'del', 'from', '2001:db8:1::5', 'lookup', '123', 'priority', '1000');
+    const r = heal6();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('srcroute[eth0v0] heal: rule from 2001:db8:1::5 lookup 123 pref 1000 added');
+    expect(rules6()).toEqual(['998 2001:db8:1::5', '999 2001:db8:1::5', '1000 2001:db8:1::5']);
+    expect(heal6()).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
