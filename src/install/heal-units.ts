@@ -5,6 +5,8 @@
 // (srcroute's lock and heal files) and the kernel's routing, through ip. Install writes both and
 // enables the timer when systemd runs; uninstall stops it before it takes anything out.
 
+import { UNIT_SANDBOX } from '../operator/stacks/dhcpcd-unit.js';
+
 export const HEAL_TIMER_NAME = 'srcroute-heal.timer';
 export const HEAL_SERVICE = '/etc/systemd/system/srcroute-heal.service';
 export const HEAL_TIMER = `/etc/systemd/system/${HEAL_TIMER_NAME}`;
@@ -27,11 +29,7 @@ export const healServiceText = (command: string, undo: string): string =>
     'Type=oneshot',
     `ExecStart=${command} heal`,
     'SyslogIdentifier=srcroute',
-    'ProtectSystem=full',
-    'ProtectHome=read-only',
-    'PrivateTmp=yes',
-    'ProtectKernelModules=yes',
-    'ProtectControlGroups=yes',
+    ...UNIT_SANDBOX,
     '',
   ].join('\n');
 
