@@ -13,10 +13,13 @@
 // REBIND6), under its lock, and logs each change with the tag `srcroute[IFACE] heal`.
 // Back-off (heal-record.ts): after 3 restorations within 10 minutes something keeps deleting them;
 // heal says so once, stops for that interface, and `srcroute check` names what to configure.
-// A timer runs it (srcroute-heal.timer, every 30 s), not a watcher (`ip monitor rule route` into a
-// resident node): measured on Debian 12, one run at rest costs ~0.1 s CPU and no memory between
-// runs, while a resident node holds ~45 MB for events that come a few times a year; a timer also
-// survives whatever kills a watcher. Figures and how to turn it off: docs/how-it-works.md.
+// A timer runs it (srcroute-heal.timer, every 30 s: a deletion is undone within 36 s), not a
+// watcher (`ip monitor rule route` feeding a resident node). Measured on Debian 12 with
+// `/usr/bin/time -v` (loaded 2-core machine, one interface): a run at rest starts node and one ip,
+// takes 0.09-0.15 s of CPU and 42 MB for half a second, so 240 processes and ~15 s of CPU an
+// hour, and holds nothing between runs; the watcher holds 42 MB all the time (ip 2.5 MB, an idle
+// node 40 MB) for deletions that come a few times a year, and needs watching itself (a timer
+// survives whatever kills a watcher). Figures and how to turn it off: docs/how-it-works.md.
 import { InputError, SystemError, isBug, messageOf } from '../../shared/errors.js';
 import { checkInterface, readEvent, type Env } from '../../hook/event.js';
 import { loadConfig, runHook } from '../../hook/hook.js';
@@ -42,10 +45,15 @@ const MINUTES = BACKOFF.windowMs / 60_000;
 /** srcroute's state directory, as the hook's lock finds it (cli.ts). */
 export const stateDirOf = (deps: OperatorDeps): string => deps.env.SRCROUTE_STATE_DIR || deps.paths.state;
 
-/** One family's repair: the hook's event that makes it, and the parts of the table its plan would change. */
+/**
+ * One family's repair: the hook's event that makes it, the parts of the table its plan would
+ * change, and whether what it was judged from still holds (the lease file unchanged) just before
+ * the hook runs it.
+ */
 interface Repair {
   env: Env;
   parts: Part[];
+  current: () => boolean;
 }
 
 /** The plan for `want`, from a read of the kernel made for `asked` (its questions), without the lock: reading only. */
@@ -79,7 +87,9 @@ async function repair4(deps: OperatorDeps, config: Config, iface: string): Promi
   const event = readEvent(env);
   if (event.action !== 'up') return null;
   const { read, parts } = await judge(deps, config, 4, iface, { kind: 'lease', lease: event.lease }, { kind: 'ended' });
-  return (read.addresses.get(iface) ?? []).includes(event.lease.address) && parts.length > 0 ? { env, parts } : null;
+  const current = (): boolean => JSON.stringify(leaseFromFiles(iface, deps)) === JSON.stringify(found);
+  const held = (read.addresses.get(iface) ?? []).includes(event.lease.address);
+  return held && parts.length > 0 ? { env, parts, current } : null;
 }
 
 /** IPv6: what sync does, a REBIND6 that names no address (the kernel's addresses, main's RA router). */
@@ -91,7 +101,7 @@ async function repair6(deps: OperatorDeps, config: Config, iface: string): Promi
   const want: Want = { kind: 'follow', news: event.news };
   try {
     const { parts } = await judge(deps, config, 6, iface, want, want);
-    return parts.length > 0 ? { env, parts } : null;
+    return parts.length > 0 ? { env, parts, current: () => true } : null;
   } catch (e) {
     if (isNoIPv6(e) || (e instanceof SystemError && e.message.includes(`Cannot find device "${iface}"`))) return null;
     throw e;
@@ -118,11 +128,21 @@ async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: 
   const parts = [...new Set(repairs.flatMap((r) => r.parts))];
   const file = recordPath(stateDirOf(deps), iface);
   const { act, record } = account(parseRecord(readText(file)), parts, deps.now());
-  if (!dry && act !== 'hold') writeAtomic(file, JSON.stringify(record), 0o600);
-  if (act === 'back-off') report.log(`${report.tag}: ${backoffLine(iface)}`);
-  if (act !== 'restore') return;
+  // written after the hook ran: its lock makes the state directory where tmpfiles.d did not
+  const save = (): void => (dry ? undefined : writeAtomic(file, JSON.stringify(record), 0o600));
+  if (act === 'hold') return;
+  if (act === 'back-off') {
+    save();
+    return report.log(`${report.tag}: ${backoffLine(iface)}`);
+  }
   report.log(`${report.tag}: ${parts.join(', ')} missing since the last lease event: restoring (${count(record)})`);
-  for (const r of repairs) await runHook({ ...deps, env: r.env }, dry, report);
+  try {
+    // a new lease written since (dhcpcd writes its file before it configures the address and runs
+    // the hook): that event's hook decides, not a replay of the lease before it
+    for (const r of repairs) if (r.current()) await runHook({ ...deps, env: r.env }, dry, report);
+  } finally {
+    save();
+  }
 }
 
 /**
