@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { reportTo } from './hook/apply.js';
 import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.js';
 import type { Args, Command, Io, Verdict } from './shared/command.js';
-import type { Env } from './hook/event.js';
+import type { Env } from './hook/env.js';
 import { isExecutable } from './shared/files.js';
 import { STATE_DIR, systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';

@@ -2,8 +2,10 @@
 // export the same variable names (dhclient: a netmask but no CIDR, its own classless encoding).
 // Every variable srcroute reads is checked here, old_* included, before anything is changed:
 // values come off the wire and feed root's `ip` commands.
-import { LINK_DOWN, action6Of, actionOf } from './reasons.js';
-import { readNews6, type News6 } from './event6.js';
+import { LINK_DOWN, meaningOf } from './reasons.js';
+import { readNews6 } from './event6.js';
+import type { Env } from './env.js';
+import type { Lease, Wants } from './want.js';
 import {
   ClasslessSyntaxError,
   classlessDefault,
@@ -14,24 +16,14 @@ import {
 import { InputError, shown } from '../shared/errors.js';
 import { formatIPv4, inSubnet, isUnicast, maskOf, networkOf, parseIPv4, prefixOfMask } from '../shared/ipv4.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface Lease {
-  address: string;
-  prefix: number;
-  /** The default route's gateway; null when the server says the default is on-link. */
-  gateway: string | null;
-  /** The gateway lies outside the lease's subnet (or the lease is a /32): route it `onlink`. */
-  onlink: boolean;
-}
-
+/**
+ * One event: ignored, or what it wants of each address family it concerns (IPv4: the lease, or
+ * its end, which also ends IPv6 when the link goes; IPv6: the addresses and router it tells of).
+ * `warnings`: what the hook logs once the lease is routed.
+ */
 export type HookEvent =
   | { action: 'ignore'; reason: string }
-  /** The IPv4 lease is gone; `v6`: the link is, so IPv6 goes too. */
-  | { action: 'down'; reason: string; iface: string; v6: boolean }
-  | { action: 'up'; reason: string; iface: string; lease: Lease; warnings: string[] }
-  /** An IPv6 event (event6.ts); `down`: its addresses are gone, `up`: they are (or the RA set is) current. */
-  | { action: 'up6' | 'down6'; reason: string; iface: string; news: News6 };
+  | { action: 'follow'; reason: string; iface: string; wants: Wants; warnings: string[] };
 
 /** Interface names as the kernel takes them, minus what no macvlan needs and a shell fears. */
 const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
@@ -158,18 +150,14 @@ export function readEvent(env: Env): HookEvent {
     throw new InputError('reason is not set: srcroute runs as a DHCP client hook (see srcroute --help)');
   }
   if (!isReasonWord(reason)) throw new InputError(`invalid reason ${shown(reason)}`);
-  const action6 = action6Of(reason);
-  if (action6 !== null) {
-    const iface = checkInterface(env.interface);
-    return { action: action6 === 'up' ? 'up6' : 'down6', reason, iface, news: readNews6(env, reason, action6) };
-  }
-  const action = actionOf(reason, env.new_ip_address !== undefined);
-  if (action === 'ignore') return { action, reason };
-
+  const meaning = meaningOf(reason, env.new_ip_address !== undefined);
+  if (meaning === null) return { action: 'ignore', reason };
   const iface = checkInterface(env.interface);
+  const warnings: string[] = [];
+  const follow = (wants: Wants): HookEvent => ({ action: 'follow', reason, iface, wants, warnings });
+  if (meaning.family === 6) return follow({ 6: { kind: 'follow', news: readNews6(env, reason, meaning.action) } });
   const fresh = leaseVars(env, 'new');
   leaseVars(env, 'old'); // validated, not needed: srcroute converges on the kernel's state
-  if (action === 'down') return { action, reason, iface, v6: LINK_DOWN.includes(reason) };
-  const warnings: string[] = [];
-  return { action, reason, iface, lease: leaseOf(fresh, warnings), warnings };
+  if (meaning.action === 'up') return follow({ 4: { kind: 'lease', lease: leaseOf(fresh, warnings) } });
+  return follow({ 4: { kind: 'ended' }, ...(LINK_DOWN.includes(reason) ? { 6: { kind: 'nothing' as const } } : {}) });
 }

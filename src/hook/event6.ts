@@ -7,24 +7,10 @@
 //  - dhclient -6: one call per address, new_ip6_address (+ new_ip6_prefixlen), old_ip6_address.
 // Every nd*, *_dhcp6_* and *_ip6_* variable is checked for shell text, even those srcroute does
 // not use: they are root's environment, and refusing them all keeps the rule simple to audit.
-import type { Env } from './event.js';
+import type { Env } from './env.js';
+import type { Advert, News6 } from './want.js';
 import { InputError, shown } from '../shared/errors.js';
 import { formatIPv6, isLinkLocal, networkOf6, notGlobalUnicast, parseIPv6 } from '../shared/ipv6.js';
-
-export interface Advert {
-  /** The router to route through: the first with a lifetime left, or null when none has. */
-  router: string | null;
-  /** On-link prefixes: flag L and valid lifetime left (a prefix that runs out leaves the set). */
-  onlink: string[];
-}
-
-export interface News6 {
-  /** Present on a ROUTERADVERT only: other events say nothing about routers. */
-  advert?: Advert;
-  /** Global addresses the event says the interface holds, and those it says are gone. */
-  held: string[];
-  lost: string[];
-}
 
 /** Which variables are IPv6 event data: each must be plain text. */
 const V6_VARIABLE = /^(nd[0-9]+_|(new|old)_dhcp6_|(new|old)_ip6_)/;

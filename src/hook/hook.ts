@@ -1,14 +1,15 @@
 // Hook mode: one DHCP client event -> the kernel follows the lease. Validate everything and read
-// the config; then, for each address family the event concerns, what it wants (plan.ts's Want),
-// and one round: start ip, take the family's lock for the table, read the kernel, plan, apply.
+// the config; the event says what it wants of each address family it concerns (want.ts), and
+// each gets one round: start ip, take the family's lock for the table, read the kernel, plan, apply.
 // IPv4 events run `ip -4`, IPv6 events `ip -6`: each family has its own rules and routes in the
 // kernel, its own lock, and never sees the other's. The link going away (NOCARRIER, STOPPED,
-// DEPARTED) ends both. The families differ only in their extras: IPv4 keeps the rule of an
-// address the interface still holds (plan.ts, `ended`); IPv6 leaves the dispatcher a signature
-// of the router advertisement it followed (ra-signature.ts).
+// DEPARTED) ends both. One path follows either family; their extras are what is logged after
+// IPv4's round (an address the interface still holds keeps its rules: plan.ts, `ended`) and the
+// signature of the router advertisement IPv6 followed, left for the dispatcher (ra-signature.ts).
 import { readLayers, resolveConfig, type Config } from './config.js';
 import { applyPlan, type Report } from './apply.js';
-import { readEvent, type Env, type HookEvent } from './event.js';
+import { readEvent, type HookEvent } from './event.js';
+import type { Env } from './env.js';
 import type { IpSession } from '../kernel/ip.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import type { Family } from '../kernel/kernel.js';
@@ -102,61 +103,54 @@ export async function allOf(steps: readonly (() => Promise<void>)[]): Promise<vo
   if (errors.length > 0) throw errors[0];
 }
 
-/** IPv6 with nothing of srcroute's: a kernel without IPv6 has nothing to remove. */
-async function clear6(deps: Deps, config: Config, iface: string, dry: boolean, report: Report): Promise<void> {
-  try {
-    await converge(deps, config, 6, { kind: 'nothing' }, { iface, table: config.table }, dry, report);
-  } catch (e) {
-    if (!isNoIPv6(e)) throw e;
+type Followed = Extract<HookEvent, { action: 'follow' }>;
+
+/** What the hook logs once a family followed its event: IPv4's kept addresses, and the lease's warnings once routed. */
+function aftermath(event: Followed, want: Want, outcome: Outcome, dry: boolean, report: Report): void {
+  if (want.kind === 'ended') {
+    for (const address of new Set(outcome.desired.rules.map((r) => hostOrPrefix(r.from)))) {
+      report.log(`${report.tag}: ${address} stays on ${event.iface} (the DHCP client keeps it configured): its rules and routes stay`);
+    }
+  }
+  if (want.kind === 'lease' && outcome.changes.length > 0 && !dry) {
+    for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
   }
 }
 
-type Event6 = Extract<HookEvent, { action: 'up6' | 'down6' }>;
-
-/** An IPv6 event; a ROUTERADVERT also leaves (or drops) the dispatcher's signature of it. */
-async function follow6(deps: Deps, event: Event6, config: Config, dry: boolean, report: Report): Promise<void> {
-  const signature = event.reason === 'ROUTERADVERT' && !dry ? (deps.env.SRCROUTE_RA_SIG ?? null) : undefined;
-  const remember = (value: string | null): void => {
-    if (signature !== undefined) deps.raSignatures.set(event.iface, value);
-  };
-  if (!config.ipv6) return remember(signature ?? null);
-  const { news } = event;
-  const noRouter = news.advert !== undefined && news.advert.router === null;
+/** One family's round for the event; a kernel without IPv6 holds nothing of it to remove. */
+async function follow(deps: Deps, event: Followed, family: Family, want: Want, config: Config, dry: boolean, report: Report): Promise<void> {
   try {
-    if (noRouter) await clear6(deps, config, event.iface, dry, report);
-    else await converge(deps, config, 6, { kind: 'follow', news }, { iface: event.iface, table: config.table }, dry, report);
+    aftermath(event, want, await converge(deps, config, family, want, { iface: event.iface, table: config.table }, dry, report), dry, report);
   } catch (e) {
-    remember(null);
-    throw e;
+    if (!(family === 6 && want.kind === 'nothing' && isNoIPv6(e))) throw e;
   }
-  remember(noRouter ? null : (signature ?? null));
 }
 
-type Event4 = Extract<HookEvent, { action: 'up' | 'down' }>;
-
-/** An IPv4 event; the link going away ends IPv6 too. */
-async function follow4(deps: Deps, event: Event4, config: Config, dry: boolean, report: Report): Promise<void> {
-  const { iface } = event;
-  const want: Want = event.action === 'up' ? { kind: 'lease', lease: event.lease } : { kind: 'ended' };
-  const v4 = async (): Promise<void> => {
-    const { desired: kept, changes } = await converge(deps, config, 4, want, { iface, table: config.table }, dry, report);
-    for (const r of want.kind === 'ended' ? kept.rules : []) {
-      report.log(`${report.tag}: ${hostOrPrefix(r.from)} stays on ${iface} (the DHCP client keeps it configured): its rule and routes stay`);
-    }
-    if (event.action === 'up' && changes.length > 0 && !dry) {
-      for (const w of event.warnings) report.log(`${report.tag}: warning: ${w}`);
-    }
-  };
-  const v6 = async (): Promise<void> => {
-    if (!dry) deps.raSignatures.set(iface, null);
-    await clear6(deps, config, iface, dry, report);
-  };
-  await allOf(event.action === 'down' && event.v6 && config.ipv6 ? [v4, v6] : [v4]);
+/**
+ * The dispatcher's signature of the RA the hook followed (ra-signature.ts), once the event is
+ * done: kept after a ROUTERADVERT that went well and left a router (or that IPv6=no ignores),
+ * dropped after one that failed or left none, and when the link goes, so that the next RA runs.
+ */
+function raSignature(deps: Deps, event: Followed, config: Config, failed: boolean): void {
+  const news = event.wants[6]?.kind === 'follow' ? event.wants[6].news : undefined;
+  if (event.reason === 'ROUTERADVERT' && news?.advert) {
+    const kept = !failed && (!config.ipv6 || news.advert.router !== null);
+    deps.raSignatures.set(event.iface, kept ? (deps.env.SRCROUTE_RA_SIG ?? null) : null);
+  } else if (event.wants[6]?.kind === 'nothing' && config.ipv6) deps.raSignatures.set(event.iface, null);
 }
+
+const FAMILIES: readonly Family[] = [4, 6];
 
 export async function runHook(deps: Deps, dry: boolean, report: Report): Promise<void> {
   const event = readEvent(deps.env);
   if (event.action === 'ignore') return;
   const config = loadConfig(deps, event.iface);
-  return 'news' in event ? follow6(deps, event, config, dry, report) : follow4(deps, event, config, dry, report);
+  const followed = FAMILIES.filter((f) => event.wants[f] !== undefined && (f === 4 || config.ipv6));
+  try {
+    await allOf(followed.map((f) => () => follow(deps, event, f, event.wants[f]!, config, dry, report)));
+  } catch (e) {
+    if (!dry) raSignature(deps, event, config, true);
+    throw e;
+  }
+  if (!dry) raSignature(deps, event, config, false);
 }

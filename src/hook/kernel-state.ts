@@ -19,7 +19,7 @@ import {
   type MetricRoute,
   type Route,
 } from '../kernel/kernel.js';
-import { parseRules, type Rule, type SeenRule } from '../kernel/rule.js';
+import { parseRules, ruleWords, type Rule, type SeenRule } from '../kernel/rule.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
 
 /** One family of the kernel as `ip -N -j` lists it: rules, routes (with table and device), global addresses by device. */
@@ -47,6 +47,11 @@ export interface KernelState {
 export type Scope = { iface: string; table: number } | { iface: ''; table: 'all' };
 
 const inTable = (scope: Scope, table: number): boolean => scope.table === 'all' || table === scope.table;
+/** The kernel's order (preference), and among equals one fixed order: a narrow read and a whole dump list equals apart. */
+const byPreference = (a: Rule, b: Rule): number => {
+  const [x, y] = [a, b].map((r) => ruleWords(r).join(' ')) as [string, string];
+  return a.priority - b.priority || (x < y ? -1 : x > y ? 1 : 0);
+};
 
 /** The plan's input: what srcroute owns within `scope`, the interface's addresses and main's routes on it. */
 export function kernelStateOf(read: FamilyRead, scope: Scope, config: Config, family: Family): KernelState {
@@ -56,7 +61,7 @@ export function kernelStateOf(read: FamilyRead, scope: Scope, config: Config, fa
     owned: {
       rules: read.rules
         .filter((r) => ours(r) && (inTable(scope, r.table) || r.table === MAIN_TABLE))
-        .sort((a, b) => a.priority - b.priority) // the kernel's own order, whichever questions read them
+        .sort(byPreference) // one order, whichever questions read them
         .map(({ protocol: _, ...r }) => r),
       routes: read.routes.filter((r) => ours(r) && inTable(scope, r.table)).map(({ protocol: _, metric: __, nhid: ___, ...r }) => r),
     },

@@ -5,7 +5,7 @@
 //  - dhcpcd's lease file /var/lib/dhcpcd/IFACE.lease: the server's raw DHCP message;
 //  - ISC dhclient's dhclient.IFACE.leases: `lease { … }` blocks, the last one current.
 // leaseEnv() turns the result into the hook environment that runHook() validates as usual.
-import type { Env } from './event.js';
+import type { Env } from './env.js';
 import { formatIPv4, prefixOfMask } from '../shared/ipv4.js';
 
 export type LeaseVars = Record<string, string>;

@@ -1,6 +1,7 @@
 // Every line srcroute writes names the interface and the reason, so that an admin reading
 // syslog (where the hooks in hooks/ send srcroute's stderr) sees which lease did what.
-import { isInterfaceName, isReasonWord, type Env } from './event.js';
+import { isInterfaceName, isReasonWord } from './event.js';
+import type { Env } from './env.js';
 
 /** `srcroute[eth0v0] BOUND`, or less when the environment's words cannot be trusted in a log. */
 export function tagOf(env: Env): string {

@@ -5,7 +5,7 @@
 // empty. Each change says which of the table's parts it is about and what is wrong with it, for
 // status's columns and check's findings. Tests drive it with recorded events and golden plans.
 import type { Config } from './config.js';
-import type { Lease } from './event.js';
+import type { Lease } from './want.js';
 import { kernelStateOf, type FamilyRead, type KernelState, type OwnedState, type Scope } from './kernel-state.js';
 import { addressRules } from './address-rules.js';
 import { desired6 } from './plan6.js';

@@ -15,7 +15,7 @@
 // from the address then leaves as it would without srcroute, and everything comes back with the
 // next RA.
 import type { Config } from './config.js';
-import type { News6 } from './event6.js';
+import type { News6 } from './want.js';
 import { addressRules } from './address-rules.js';
 import type { KernelState } from './kernel-state.js';
 import type { Desired } from './want.js';

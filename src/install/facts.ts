@@ -2,7 +2,7 @@
 // plan looks at), the installed list, what runs, the bundles. gather.ts reads them from the
 // machine; golden tests write them down.
 import type { ServiceFacts } from '../operator/dhcpcd-service.js';
-import type { StackPlan } from '../operator/stacks/plan.js';
+import type { StackPlan, VlanSpec } from '../operator/stacks/plan.js';
 import type { HookTexts } from './texts.js';
 
 export interface FileFact {
@@ -45,10 +45,17 @@ export interface ParentLink {
   up: boolean;
   /** /proc/sys/net/ipv6/conf/ETH/accept_ra, or null without IPv6. */
   acceptRa: string | null;
+  /** /proc/sys/net/ipv6/conf/ETH/disable_ipv6 (install turns IPv6 off on the modem's link), or null. */
+  disableIpv6?: string | null;
 }
 
 export interface StackSetup {
+  /** The macvlan's parent: the port of its own, or the VLAN `vlan` names. */
   parent: string;
+  /** --vlan: the modem's VLAN the stack makes on the LAN's port. */
+  vlan?: VlanSpec;
+  /** Given now (--parent), not only recorded by an earlier install: checked (install-plan.ts). */
+  asked?: boolean;
   plan: StackPlan;
   /** The parent as it is now; null when not looked at (--root) or not there. */
   parentLink: ParentLink | null;
@@ -77,6 +84,8 @@ export interface InstallFacts extends Common {
   stacks: ReadonlyMap<string, StackSetup>;
   /** The links that exist (null: not looked at, as under --root) and each interface's stable MAC. */
   links: ReadonlySet<string> | null;
+  /** The LAN's links, each with why (lan.ts); null when not looked at. */
+  lan?: ReadonlyMap<string, string> | null;
   macs: ReadonlyMap<string, string>;
 }
 

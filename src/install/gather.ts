@@ -14,6 +14,8 @@ import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup
 import { HEAL_SERVICE, HEAL_TIMER } from './heal-units.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
+import { lanLinks, type DefaultRoute } from './lan.js';
+import { vlanName, type VlanSpec } from '../operator/stacks/plan.js';
 import { planStack } from './stack-plans.js';
 import type { HookTexts } from './texts.js';
 
@@ -107,26 +109,74 @@ function registered(root: string, kind: string, ours: string): Registered[] {
   return found;
 }
 
-/** Each link's flags (`ip -j link show`), or null when ip cannot say. */
-async function readLinks(deps: OperatorDeps): Promise<Map<string, readonly string[]> | null> {
-  const ip = IP_CANDIDATES.find(isExecutable);
-  if (ip === undefined) return null;
-  const r = await deps.run([ip, '-j', 'link', 'show'], 10_000);
-  if (r.code !== 0) return null;
-  return new Map((JSON.parse(r.stdout) as { ifname: string; flags?: string[] }[]).map((l) => [l.ifname, l.flags ?? []]));
+interface IpLink {
+  ifname: string;
+  flags?: string[];
+  master?: string;
+  addr_info?: { local?: string }[];
 }
 
-/** The modem's link as it is now: administratively up or not, and its accept_ra (null: no IPv6). */
-function parentLinkOf(links: Map<string, readonly string[]> | null, parent: string): ParentLink | null {
-  const flags = links?.get(parent);
-  if (flags === undefined) return null;
-  let acceptRa: string | null = null;
-  try {
-    acceptRa = readFileSync(`/proc/sys/net/ipv6/conf/${parent}/accept_ra`, 'utf8').trim();
-  } catch {
-    // no IPv6 on this box (or this link)
+/** Each link with its flags, master and addresses (`ip -j addr show`), or null when ip cannot say. */
+async function readLinks(deps: OperatorDeps, ip: string): Promise<Map<string, IpLink> | null> {
+  const r = await deps.run([ip, '-j', 'addr', 'show'], 10_000);
+  if (r.code !== 0) return null;
+  return new Map((JSON.parse(r.stdout) as IpLink[]).map((l) => [l.ifname, l]));
+}
+
+/** main's default routes in both families (`ip -j route show table main default`). */
+async function readDefaults(deps: OperatorDeps, ip: string): Promise<DefaultRoute[]> {
+  const found: DefaultRoute[] = [];
+  for (const family of [4, 6] as const) {
+    const r = await deps.run([ip, '-j', `-${family}`, 'route', 'show', 'table', 'main', 'default'], 10_000);
+    if (r.code !== 0) continue;
+    for (const route of JSON.parse(r.stdout) as { dev?: string; metric?: number }[]) {
+      if (route.dev !== undefined) found.push({ family, dev: route.dev, metric: route.metric ?? 0 });
+    }
   }
-  return { up: flags.includes('UP'), acceptRa };
+  return found;
+}
+
+/** The LAN's links (lan.ts), from the kernel as it is. */
+async function readLan(
+  deps: OperatorDeps,
+  ip: string,
+  links: Map<string, IpLink>,
+  ssh: string | undefined,
+): Promise<Map<string, string>> {
+  const lanInput = [...links.values()].map((l) => ({
+    name: l.ifname,
+    ...(l.master === undefined ? {} : { master: l.master }),
+    addrs: (l.addr_info ?? []).flatMap((a) => (a.local === undefined ? [] : [a.local])),
+  }));
+  return lanLinks({ links: lanInput, defaults: await readDefaults(deps, ip), ssh });
+}
+
+/** The modem's link as it is now: administratively up or not, its accept_ra and disable_ipv6 (null: no IPv6). */
+function parentLinkOf(links: Map<string, IpLink> | null, parent: string): ParentLink | null {
+  const flags = links?.get(parent)?.flags;
+  if (flags === undefined) return null;
+  const sysctl = (key: string): string | null => {
+    try {
+      return readFileSync(`/proc/sys/net/ipv6/conf/${parent}/${key}`, 'utf8').trim();
+    } catch {
+      return null; // no IPv6 on this box (or this link)
+    }
+  };
+  return { up: flags.includes('UP'), acceptRa: sysctl('accept_ra'), disableIpv6: sysctl('disable_ipv6') };
+}
+
+type ModemLink = { parent: string; vlan?: VlanSpec };
+
+/** IFACE's modem link: --parent (and --vlan) given now, else as recorded (`stack IFACE STACK PARENT [PORT VID]`). */
+function parentOf(args: InstallArgs, recorded: readonly string[] | undefined): ModemLink | undefined {
+  if (args.parent !== undefined) {
+    if (args.vlan === undefined) return { parent: args.parent };
+    const vlan = { port: args.parent, id: args.vlan };
+    return { parent: vlanName(vlan), vlan };
+  }
+  const [, , parent, port, id] = recorded ?? [];
+  if (parent === undefined) return undefined;
+  return port !== undefined && id !== undefined ? { parent, vlan: { port, id: Number(id) } } : { parent };
 }
 
 export interface InstallArgs {
@@ -134,9 +184,13 @@ export interface InstallArgs {
   parent: string | undefined;
   stack: string | undefined;
   node: string;
+  /** --vlan VID: the modem's VLAN on --parent, made by the stack. */
+  vlan: number | undefined;
   configureDhcpcd: boolean;
   command: boolean;
   packaged: boolean;
+  /** SSH_CONNECTION: the LAN link the admin came in on is never the modem's. */
+  ssh: string | undefined;
 }
 
 export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallArgs, hooks: HookTexts, dist: string): Promise<InstallFacts> {
@@ -145,14 +199,17 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
   const installed = new InstalledList(list);
   const ifaces = interfacesOf(args.ifaces, installed, g.prog);
 
-  const linkFlags = root === '' ? await readLinks(deps) : null;
+  const ip = root === '' ? IP_CANDIDATES.find(isExecutable) : undefined;
+  const linkFacts = ip === undefined ? null : await readLinks(deps, ip);
+  const lan = ip === undefined || linkFacts === null ? null : await readLan(deps, ip, linkFacts, args.ssh);
   const stacks = new Map<string, StackSetup>();
   for (const iface of ifaces) {
     const recorded = installed.of('stack').find((w) => w[0] === iface);
-    const parent = args.parent ?? recorded?.[2];
-    if (parent === undefined) continue;
-    const plan = planStack(deps, iface, parent, args.parent !== undefined ? args.stack : recorded?.[1]);
-    stacks.set(iface, { parent, plan, parentLink: parentLinkOf(linkFlags, parent) });
+    const link = parentOf(args, recorded);
+    if (link === undefined) continue;
+    const asked = args.parent !== undefined;
+    const plan = await planStack(deps, iface, link.parent, asked ? args.stack : recorded?.[1], link.vlan);
+    stacks.set(iface, { ...link, plan, parentLink: parentLinkOf(linkFacts, link.parent), asked });
   }
 
   const paths = [...installedPaths(root, installed), ...ifaces.flatMap((i) => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`])];
@@ -173,7 +230,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
   } catch {
     // not there: env -S says so
   }
-  const links = linkFlags === null ? null : new Set(linkFlags.keys());
+  const links = linkFacts === null ? null : new Set(linkFacts.keys());
   return {
     ...common(g, tree, list),
     ifaces,
@@ -190,6 +247,7 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     rtProtos: registered(root, 'rt_protos', PROTOS),
     stacks,
     links,
+    lan,
     macs: new Map(links === null ? [] : ifaces.filter((i) => !links!.has(i) && !stacks.has(i)).map((i) => [i, macOf(deps, i)])),
   };
 }

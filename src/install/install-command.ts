@@ -7,13 +7,23 @@ import type { Command } from '../shared/command.js';
 import type { OperatorDeps } from '../operator/deps.js';
 import { STACKS } from '../operator/stacks/plan.js';
 import { gatherInstall } from './gather.js';
-import { planInstall, rerun, uninstallCommand } from './install-plan.js';
+import { planInstall } from './install-plan.js';
+import { rerun, uninstallCommand } from './names.js';
 import { applyPlan, distDir, embeddedHooks, given, under } from './run-plan.js';
 import { PACKAGE_DIST } from '../shared/paths.js';
 
+/** --vlan VID: a VLAN ID (1-4094) on --parent. */
+function vlanOf(given: string | undefined, parent: string | undefined): number | undefined {
+  if (given === undefined) return undefined;
+  if (parent === undefined) throw new InputError(`--vlan ${given} needs --parent ETH (the port the VLAN goes on)`);
+  const id = /^\d{1,4}$/.test(given) ? Number(given) : 0;
+  if (id < 1 || id > 4094) throw new InputError(`--vlan '${given}': a VLAN ID from 1 to 4094`);
+  return id;
+}
+
 export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute install [OPTION ...] IFACE [IFACE ...]
-       srcroute install --parent ETH [--stack STACK] IFACE
+       srcroute install --parent ETH [--vlan VID] [--stack STACK] IFACE
 
 Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the srcroute
 command in /usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each a whole
@@ -27,9 +37,14 @@ second run changes nothing. What it wrote is listed in
 /usr/local/lib/srcroute/installed.list, for \`srcroute uninstall\`.
 
 Options:
-  --parent ETH        also set up the macvlan on ETH (the modem's link) in the
-                      network stack's own configuration, with its stable MAC
-                      (srcroute mac), and its DHCP client
+  --parent ETH        also set up the macvlan on ETH (the modem's link: a port
+                      of its own, never the LAN's) in the network stack's own
+                      configuration, with its stable MAC (srcroute mac), and
+                      its DHCP client
+  --vlan VID          the modem is on VLAN VID (1-4094) of the port ETH the LAN
+                      also uses: the stack makes the VLAN ETH.VID, with no
+                      address of its own, and the macvlan on it; ETH's own
+                      configuration stays as it is
   --stack STACK       the stack to set up instead of the one that runs: nm,
                       networkd, ifupdown, dhcpcd (Debian's dhcpcd.service)
   --configure-dhcpcd  also add the interfaces' stanza to /etc/dhcpcd.conf (a
@@ -44,11 +59,12 @@ Options:
   --dry-run           print what would be written, changed or run; change
                       nothing
 
-Example:
-  sudo srcroute install --parent eth0 eth0v0`,
+Examples:
+  sudo srcroute install --parent eth1 eth1v0    # the modem on a port of its own
+  sudo srcroute install --parent eth0 --vlan 100 eth0v0    # one port, VLAN 100`,
   // 'purge' only to refuse it in words: install.sh once took `--purge` alone for --uninstall --purge
   flags: ['dry-run', 'configure-dhcpcd', 'no-command', 'purge'],
-  options: ['parent', 'stack', 'node', 'root'],
+  options: ['parent', 'vlan', 'stack', 'node', 'root'],
   positional: { min: 0, max: 255 },
   run: async (args, deps, io, tag) => {
     const prog = tag;
@@ -60,12 +76,15 @@ Example:
     if (parent !== undefined && !isInterfaceName(parent)) throw new InputError(`--parent '${parent}' is not a plain interface name`);
     if (stack !== undefined && !(STACKS as readonly string[]).includes(stack)) throw new InputError(`--stack '${stack}': one of ${STACKS.join(', ')}`);
     if (stack !== undefined && parent === undefined) throw new InputError('--stack needs --parent ETH (the interface the macvlan sits on)');
+    const vlan = vlanOf(args.options.get('vlan'), parent);
     if (parent !== undefined && args.positional.length === 0) throw new InputError(`--parent ${parent}: name the macvlan too, e.g. ${rerun(prog)} --parent ${parent} ${parent}v0`);
     const g = given(args, io, prog);
     const facts = await gatherInstall(under(deps, g.root), g, {
       ifaces: args.positional,
       parent,
+      vlan,
       stack,
+      ssh: process.env.SSH_CONNECTION,
       node: args.options.get('node') ?? process.execPath,
       configureDhcpcd: args.flags.has('configure-dhcpcd'),
       // the package's own /usr/sbin/srcroute is the command: no second copy in /usr/local (policy 9.1.2)

@@ -1,10 +1,12 @@
 // `srcroute install`'s plan, pure: from the gathered facts (facts.ts) to the steps that make the
 // machine run srcroute's hooks on the named interfaces (steps.ts), every decision in order: the
-// checks that refuse before anything is written, the tables, the programs (the srcroute command,
-// one whole hook per interface), the dispatcher's marked block, the dhclient shim and enter hook,
-// the iproute2 names, dhcpcd.service's drop-in and tmpfiles.d line, the config files, the
-// dhcpcd.conf block, the network stack's files and commands (operator/stacks/), and the advice
-// printed at the end. A second run over what the first made plans no change.
+// checks that refuse before anything is written (the modem's link among them: parent-check.ts),
+// the tables, the programs (the srcroute command, one whole hook per interface), the
+// dispatcher's marked block, the dhclient shim and enter hook, the iproute2 names, dhcpcd.service's
+// drop-in and tmpfiles.d line, the config files, the dhcpcd.conf block, the network stack's files
+// and commands (operator/stacks/) with the check that the macvlan is up after them (the issue's
+// install said "installed" and exited 0 when ifup had failed), and the advice printed at the
+// end. A second run over what the first made plans no change.
 import { defaultConfigText } from '../hook/config.js';
 import { isInterfaceName } from '../hook/event.js';
 import { InputError } from '../shared/errors.js';
@@ -15,17 +17,13 @@ import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
 import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
+import { checkParents } from './parent-check.js';
+import { rerun } from './names.js';
 import { PlanBuilder } from './plan-builder.js';
 import { HEAL_SERVICE, HEAL_TIMER, PACKAGE_COMMAND, healServiceText, healStart, healTimerText } from './heal-units.js';
 import type { Plan } from './steps.js';
 import * as text from './texts.js';
 
-/** How the messages name a rerun of the installer. */
-export const rerun = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh' : 'sudo srcroute install');
-
-/** How the messages name the uninstaller. */
-export const uninstallCommand = (prog: string): string =>
-  prog === 'install.sh' ? 'sudo ./install.sh --uninstall' : 'sudo srcroute uninstall';
 
 /** The interfaces to install: those named (each checked), else those installed before. */
 export function interfacesOf(asked: readonly string[], list: InstalledList, prog: string): string[] {
@@ -79,6 +77,7 @@ export function planInstall(f: InstallFacts): Plan {
   const list = b.list;
   if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog)} ...); --dry-run and --root DIR work without`);
   checkNode(f);
+  checkParents(f);
   for (const path of [DISPATCHER, DHCPCD_CONF]) {
     if (b.file(path)?.kind === 'link') throw new InputError(`${path} is a symbolic link: make it a plain file (srcroute adds a block to it)`);
   }
@@ -89,13 +88,14 @@ export function planInstall(f: InstallFacts): Plan {
 
   b.sweepTemps();
   let configure = f.configureDhcpcd;
-  for (const [iface, { parent, plan, parentLink }] of f.stacks) {
+  for (const [iface, { parent, vlan, plan, parentLink }] of f.stacks) {
     if (plan.dhcpcdConf) configure = true;
     list.deleteWhere(`stack ${iface} `);
-    list.add(`stack ${iface} ${plan.stack} ${parent}`);
+    list.add(`stack ${iface} ${plan.stack} ${parent}${vlan === undefined ? '' : ` ${vlan.port} ${vlan.id}`}`);
     // the modem's link as the first install found it (a later one finds it set up): uninstall puts it back
     if (parentLink !== null && !list.of('parent').some((w) => w[0] === parent)) {
-      list.add(`parent ${parent} ${parentLink.up ? 'up' : 'down'} ${parentLink.acceptRa ?? '-'}`);
+      const { up, acceptRa, disableIpv6 } = parentLink;
+      list.add(`parent ${parent} ${up ? 'up' : 'down'} ${acceptRa ?? '-'} ${disableIpv6 ?? '-'}`);
     }
   }
 
@@ -189,7 +189,11 @@ export function planInstall(f: InstallFacts): Plan {
     }
     for (const argv of plan.stop) list.add(`stop ${iface} ${argv.join(' ')}`);
     for (const argv of plan.reload) list.add(`reload ${iface} ${argv.join(' ')}`);
-    for (const c of plan.run) if (due(c.when, changed)) b.run(c.argv);
+    // a macvlan missing after an earlier run (its start failed): every start command again
+    const missing = f.links !== null && !f.links.has(iface);
+    const started = plan.run.filter((c) => missing || due(c.when, changed));
+    for (const c of started) b.run(c.argv);
+    if (started.length > 0 && !f.staged) b.steps.push({ op: 'check-link', iface });
     for (const note of plan.notes) b.say(`    ${note}`);
   }
   // srcroute heal every 30 s, started where systemd runs (heal-units.ts)

@@ -4,25 +4,34 @@
 import { InputError } from '../shared/errors.js';
 import { isExecutable } from '../shared/files.js';
 import type { OperatorDeps } from '../operator/deps.js';
-import { chooseStack, gatherStackFacts, type GatheredFacts } from '../operator/stacks/gather.js';
+import { chooseStack, gatherStackFacts, networkOfLink, type GatheredFacts } from '../operator/stacks/gather.js';
 import { networkdPlan } from '../operator/stacks/networkd.js';
 import { dhcpcdPlan } from '../operator/stacks/dhcpcd.js';
 import { ifupdownPlan } from '../operator/stacks/ifupdown.js';
 import { nmPlan } from '../operator/stacks/nm.js';
-import type { MacvlanSpec, Stack, StackPlan } from '../operator/stacks/plan.js';
+import type { MacvlanSpec, Stack, StackPlan, VlanSpec } from '../operator/stacks/plan.js';
 import { macOf } from '../operator/commands/mac.js';
 
 type Planner = (spec: MacvlanSpec, facts: GatheredFacts, how: string) => StackPlan;
 
 const PLANNERS: Record<Stack, Planner> = { networkd: networkdPlan, nm: nmPlan, ifupdown: ifupdownPlan, dhcpcd: dhcpcdPlan };
 
-export function planStack(deps: OperatorDeps, iface: string, parent: string, stack: string | undefined): StackPlan {
+/** `vlan`: the modem's VLAN to make on the port (--vlan); `parent` is then its name. */
+export async function planStack(
+  deps: OperatorDeps,
+  iface: string,
+  parent: string,
+  stack: string | undefined,
+  vlan?: VlanSpec,
+): Promise<StackPlan> {
   if (parent === iface) throw new InputError(`--parent ${parent} is the macvlan itself`);
   const facts = gatherStackFacts(deps, parent);
   const chosen = chooseStack(stack, facts.processes, deps);
+  if (chosen.stack === 'networkd' && vlan !== undefined) facts.portNetwork = await networkOfLink(deps, vlan.port);
   // ifupdown runs whichever client is installed (its planner says when there is none)
   if (chosen.stack !== 'ifupdown' && !isExecutable(deps.dhcpcd)) {
     throw new InputError(`dhcpcd is not installed (no ${deps.dhcpcd}): sudo apt install dhcpcd-base (the client alone, without Debian's all-interface service)`);
   }
-  return PLANNERS[chosen.stack]({ iface, parent, mac: macOf(deps, iface) }, facts, chosen.how);
+  const spec: MacvlanSpec = { iface, parent, mac: macOf(deps, iface), ...(vlan ? { vlan } : {}) };
+  return PLANNERS[chosen.stack](spec, facts, chosen.how);
 }

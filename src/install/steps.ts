@@ -27,6 +27,11 @@ export type Step =
    * while the daemon goes on; issue 18), and none may find srcroute half gone.
    */
   | { op: 'await-clients'; ifaces: readonly string[] }
+  /**
+   * After a stack's start commands: IFACE must exist and be up, or install fails (exit 1: the
+   * issue's `ifup` that failed while install said "installed" and exited 0); no lease yet is a warning.
+   */
+  | { op: 'check-link'; iface: string }
   /** srcroute's rules and routes out of the kernel (`srcroute flush`). */
   | { op: 'flush' }
   /** The lock directory for this boot (tmpfiles.d makes it at the next). */

@@ -11,7 +11,7 @@ import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR
 import { PlanBuilder } from './plan-builder.js';
 import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
 import type { Plan } from './steps.js';
-import { uninstallCommand } from './install-plan.js';
+import { uninstallCommand } from './names.js';
 import { InputError } from '../shared/errors.js';
 import { isInterfaceName } from '../hook/event.js';
 
@@ -27,9 +27,13 @@ function recorded(b: PlanBuilder, kind: string): string[][] {
  * of the modem's once the RAs came): down again when it was down, its accept_ra back.
  */
 function restoreParents(b: PlanBuilder): void {
-  for (const [eth, state, acceptRa] of b.list.of('parent')) {
+  for (const [eth, state, acceptRa, disableIpv6] of b.list.of('parent')) {
     if (eth === undefined || !isInterfaceName(eth)) continue;
     if (state === 'down') b.run(['ip', 'link', 'set', 'dev', eth, 'down']);
+    const key = (name: string): string => `net/ipv6/conf/${eth}/${name}`;
+    if (disableIpv6 === '0' || disableIpv6 === '1') {
+      b.steps.push({ op: 'sysctl', key: key('disable_ipv6'), value: disableIpv6 });
+    }
     if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa)) b.steps.push({ op: 'sysctl', key: `net/ipv6/conf/${eth}/accept_ra`, value: acceptRa });
   }
 }

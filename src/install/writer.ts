@@ -40,6 +40,8 @@ const CLIENT_EXIT_MS = 60_000;
 const CLIENT_POLL_MS = 200;
 /** A wait longer than this says, every as long, that it still waits: nobody should think it hangs. */
 const PROGRESS_MS = 5_000;
+/** How long install waits for the macvlan's first lease before it only warns (a modem answers in a second or two). */
+const LEASE_WAIT_MS = 15_000;
 
 const mine = (chown: boolean, owner: Owner): Owner | null => (chown ? owner : null);
 
@@ -139,6 +141,10 @@ export class Writer {
           this.d.err(`warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked proto 213 by hand (see ip rule; ip route show table all)`);
         }
         return;
+      case 'check-link':
+        if (this.d.root !== '') return;
+        if (dry) return this.say(`would check that ${s.iface} is up`);
+        return this.checkLink(s.iface);
       case 'run': {
         const line = s.argv.join(' ');
         if (this.d.root !== '') return this.say(`--root: not running: ${line}`);
@@ -150,6 +156,28 @@ export class Writer {
         return;
       }
     }
+  }
+
+  /** IFACE up after its stack's start, or a SystemError (exit 1); no IPv4 lease within LEASE_WAIT_MS, a warning. */
+  private async checkLink(iface: string): Promise<void> {
+    const fail = (what: string): SystemError =>
+      new SystemError(
+        `${iface} ${what} after its network stack's start (see above): ` +
+          'the files stay recorded; fix the cause and run install again, or uninstall',
+      );
+    for (let waited = 0; ; waited += CLIENT_POLL_MS) {
+      // not `ip -4`: it leaves out a link with no IPv4 address
+      const r = await this.d.run(['ip', '-j', 'addr', 'show', 'dev', iface], 10_000);
+      if (r.code !== 0) throw fail('does not exist');
+      const [link] = JSON.parse(r.stdout) as { flags?: string[]; addr_info?: { family?: string; scope?: string }[] }[];
+      if (!(link?.flags ?? []).includes('UP')) throw fail('is not up');
+      const leased = (link?.addr_info ?? []).some((a) => a.family === 'inet' && a.scope === 'global');
+      if (leased) return this.say(`${iface} is up and leased`);
+      if (waited >= LEASE_WAIT_MS) break;
+      await this.d.sleep(CLIENT_POLL_MS);
+    }
+    const after = `${LEASE_WAIT_MS / 1000} s`;
+    this.d.err(`warning: ${iface} is up, no IPv4 lease after ${after} (modem off?): srcroute routes it once leased`);
   }
 
   private async awaitClients(ifaces: readonly string[]): Promise<void> {

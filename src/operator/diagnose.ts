@@ -13,6 +13,7 @@ import { hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
 import { decidingRule, type PolicyRule } from './policy.js';
 import { BLOCK_SIZE } from '../hook/address-rules.js';
+import { RA_DEFRTR_METRIC } from './stacks/ifupdown.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
 
 export interface Finding {
@@ -290,6 +291,34 @@ function removal(r: MetricRoute, family: Family, main: readonly MetricRoute[]): 
 }
 
 /**
+ * The LAN's links: those of main's best IPv4 default (the modem's port is the one whose IPv4
+ * srcroute turns off, and under NetworkManager its IPv6 default can rank first), else of main's
+ * best IPv6 default.
+ */
+function lanLinks(facts: Facts): Set<string> {
+  for (const family of [4, 6] as const) {
+    const main = facts.kernel[family].routes.filter((r) => r.table === MAIN_TABLE && r.dst === ANY[family]);
+    const best = Math.min(...main.map((r) => r.metric));
+    if (main.length > 0) return new Set(main.filter((r) => r.metric === best).map((r) => r.dev));
+  }
+  return new Set();
+}
+
+/**
+ * A macvlan whose parent carries main's best default: the parent is the LAN, not the modem's
+ * link. Its default is the box's way out and no fix may touch it; the macvlan belongs on the
+ * modem's VLAN or a port of its own.
+ */
+function lanParent(r: MetricRoute, family: Family, on: string[]): Finding {
+  return {
+    id: 'parent-is-lan',
+    iface: on[0]!,
+    problem: `${on.join(', ')} sit${on.length === 1 ? 's' : ''} on ${r.dev}, which carries main's ${family === 6 ? 'IPv6 ' : ''}default (via ${r.gateway ?? 'the link'}, metric ${r.metric}): that is the LAN, not the modem's link`,
+    fix: [`put the modem on a VLAN of ${r.dev} (sudo srcroute install --parent ${r.dev} --vlan VID ${on[0]!}) or on a port of its own; leave ${r.dev}'s default alone`],
+  };
+}
+
+/**
  * Defaults in main that leave through a srcroute interface or the link it sits on (the modem's
  * port): traffic from every source may go to the modem, which drops what is not from its
  * leases. One finding per route, whichever interfaces share that port. One is srcroute's own
@@ -298,6 +327,7 @@ function removal(r: MetricRoute, family: Family, main: readonly MetricRoute[]): 
  */
 function mainDefaultFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
+  const lan = lanLinks(facts);
   for (const family of [4, 6] as const) {
     const main = facts.kernel[family].routes.filter((r) => r.table === 254 && r.dst === ANY[family]);
     const best = Math.min(...main.map((r) => r.metric));
@@ -306,15 +336,19 @@ function mainDefaultFindings(facts: Facts): Finding[] {
       const under = facts.interfaces.filter((f) => f.parent !== null && f.parent === r.dev);
       const f = own ?? under[0];
       if (f === undefined) continue;
-      const below = family === 6 && own !== undefined && r.protocol === RTPROT_RA && r.metric >= 2048 && r.metric > best;
+      const below = family === 6 && own !== undefined && r.protocol === RTPROT_RA && r.metric >= RA_DEFRTR_METRIC && r.metric > best;
       if (below) continue;
+      if (own === undefined && lan.has(r.dev)) {
+        if (!out.some((x) => x.id === 'parent-is-lan')) out.push(lanParent(r, family, under.map((u) => u.state.iface)));
+        continue;
+      }
       const source = own === undefined
         ? family === 6
           ? [`sysctl -w ${sysctlKey(r.dev, 'accept_ra', 'ipv6')}=0   # no IPv6 from the modem on its own port (NetworkManager: nmcli connection modify PROFILE ipv6.method disabled)`]
           : [`run no DHCP client on ${r.dev}: the macvlans lease (NetworkManager: nmcli connection modify PROFILE ipv4.method disabled)`]
         : [
             ...nogatewayFix(f, facts).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
-            ...(family === 6 ? [`with the kernel's RAs (dhclient): sysctl -w ${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=2048   # and in /etc/sysctl.d/60-srcroute.conf`] : []),
+            ...(family === 6 ? [`with the kernel's RAs (dhclient): sysctl -w ${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=${RA_DEFRTR_METRIC}   # and in /etc/sysctl.d/60-srcroute.conf`] : []),
           ];
       out.push({
         id: `${family === 6 ? 'ipv6-' : ''}main-default`,
@@ -325,6 +359,13 @@ function mainDefaultFindings(facts: Facts): Finding[] {
     }
   }
   return out;
+}
+
+/** A configured interface the kernel does not have: nothing leases or routes there. */
+function linkFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  if (f.exists) return [];
+  const iface = f.state.iface;
+  return [{ id: 'link-missing', iface, problem: `${iface} does not exist: no lease, nothing routed`, fix: [restartClient(f, facts)] }];
 }
 
 /** What runs for the interface: no client, two clients, an address without its rule. */
@@ -431,6 +472,7 @@ export function diagnose(facts: Facts): Finding[] {
       ...configFindings(f, facts),
       ...hookFindings(f, facts),
       ...serviceFindings(f, facts),
+      ...linkFindings(f, facts),
       ...leaseFindings(f, facts),
       ...planFindings(f, 4, f.state.ipv4),
       ...planFindings(f, 6, f.state.ipv6),
@@ -447,7 +489,7 @@ export function diagnose(facts: Facts): Finding[] {
       id: 'service-lock',
       iface: null,
       problem: `${SERVICE} makes /run read-only for its hooks (ProtectSystem=strict) and does not let them write ${LOCK_DIR}: every lease event runs without its lock and logs a warning`,
-      fix: [reinstall(facts, facts.interfaces.map((f) => f.state.iface).join(' ')), `sudo systemctl restart ${SERVICE}`],
+      fix: [reinstall(facts, facts.interfaces.map((f) => f.state.iface).join(' ')), `sudo systemctl try-restart ${SERVICE}`],
     });
   }
 
@@ -458,7 +500,7 @@ export function diagnose(facts: Facts): Finding[] {
       id: 'service-restart',
       iface: null,
       problem: `${SERVICE} (pid ${manager.pid}) started before ${s.newestDropIn.path} was written: its hooks still run in the sandbox it started with`,
-      fix: [`sudo systemctl restart ${SERVICE}   # with \`persistent\` in dhcpcd.conf (Debian's) the leases and their addresses stay through it`],
+      fix: [`sudo systemctl try-restart ${SERVICE}   # with \`persistent\` in dhcpcd.conf (Debian's) the leases and their addresses stay through it`],
     });
   }
 

@@ -8,7 +8,7 @@ import { KEYS, readLayers, resolveConfig, type Config, type Layer } from '../hoo
 import { InputError } from '../shared/errors.js';
 import { readEvent } from '../hook/event.js';
 import { readText, statOf } from '../shared/files.js';
-import { configuredInterfaces } from './interfaces.js';
+import { configuredInterfaces, managedInterface } from './interfaces.js';
 import { interfaceState, type InterfaceInput, type InterfaceState } from './judge.js';
 import type { FamilyRead } from '../hook/kernel-state.js';
 import { parseRules } from '../kernel/rule.js';
@@ -62,6 +62,8 @@ export interface InterfaceFacts {
   clientStart: string | null;
   /** The link it sits on (a macvlan's parent: the modem's port), when known. */
   parent: string | null;
+  /** The kernel has the link (a configured macvlan that was never made, or was deleted, has not). */
+  exists: boolean;
   /** Where the kernel really sends packets from each address srcroute routes (`ip route get`). */
   routes: RouteCheck[];
   /** IPv6 forwarding (its own or `all`) and accept_ra, read only where IPv6 is handled. */
@@ -162,7 +164,8 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
   if (found === null) return { lease: null, problem: null };
   try {
     const event = readEvent(leaseEnv(iface, found.vars));
-    return { lease: event.action === 'up' ? { lease: event.lease, source: found.source } : null, problem: null };
+    const want = event.action === 'follow' ? event.wants[4] : undefined;
+    return { lease: want?.kind === 'lease' ? { lease: want.lease, source: found.source } : null, problem: null };
   } catch (e) {
     return { lease: null, problem: `the lease from ${found.source} is unusable: ${message(e)}` };
   }
@@ -204,7 +207,7 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   const global = configOf(deps, null);
   const fallback = global.config ?? resolveConfig([], () => new Map(), deps.isExecutable);
   const processes = readProcesses(deps.paths.proc, deps.now());
-  const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [only];
+  const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [managedInterface(only, deps.configDir, deps.paths.dhcpcdHooks)];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
 
   const inputs: (InterfaceInput & { layers: Layer[] })[] = [];
@@ -253,6 +256,7 @@ async function judged(
       addresses: [...(kernel[4].addresses.get(iface) ?? [])],
       clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
       parent: four.links.get(iface) ?? null,
+      exists: four.links.has(iface),
       routes: config === null ? [] : [
         ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
         ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),

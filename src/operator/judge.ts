@@ -5,7 +5,7 @@
 // empty; each part of the table (the rule, the default route, the connected routes) is shown as
 // ok, missing, wrong or stale by the changes the plan would make to it. Pure: facts.ts gathers.
 import type { Config } from '../hook/config.js';
-import type { Lease } from '../hook/event.js';
+import type { Lease } from '../hook/want.js';
 import type { FamilyRead } from '../hook/kernel-state.js';
 import { decide, type Part, type PartState, type PlannedChange } from '../hook/plan.js';
 import type { Desired, Want } from '../hook/want.js';

@@ -67,7 +67,7 @@ for (const release of RELEASES) {
       pristine = inst.pristine;
       port = inst.port;
       expect(inst.stdout).toContain(`${IFACE}: dhcpcd detected: a manager-mode dhcpcd runs`);
-      expect(inst.stdout).toMatch(/running: \/usr\/sbin\/dhcpcd -n\n[^]*running: ifup eth0v0/);
+      expect(inst.stdout).toMatch(/running: \/usr\/sbin\/dhcpcd -n eth0\n[^]*running: ifup eth0v0/);
       expect(sb().read('/etc/dhcpcd.conf')).toMatch(/\ninterface eth0\n\tnoipv4\n\tnoipv6\n# <<< srcroute <<<\n$/);
       lab.recordEvents();
       const m = mark();
@@ -79,7 +79,9 @@ for (const release of RELEASES) {
       expect(inst.stdout).toContain('dhcpcd.service runs its hooks without');
       const check = box.run(['srcroute', 'check']).stdout;
       expect(check).toMatch(/^srcroute check: 1 problem found\n\n1\. dhcpcd\.service \(pid \d+\) started before \/etc\/systemd\/system\/dhcpcd\.service\.d\/srcroute\.conf was written/);
-    });
+      // install waited for a lease (up to 15 s) and warned that there was none: the modem was off
+      expect(inst.stderr).toMatch(/warning: eth0v0 is up, no IPv4 lease after 15 s \(modem off\?\)/);
+    }, 90_000);
 
     it("the unit's ExecStop (`dhcpcd -x`) keeps the address (persistent), so its rule and routes stay", async () => {
       const m = mark();
@@ -161,5 +163,54 @@ for (const release of RELEASES) {
       expect(lab.sandbox.snapshot()).toBe(pristine);
       expect(box.port(), 'the modem\'s port as before the install').toBe(port);
     });
+  });
+}
+
+// The issue's box under Debian's dhcpcd.service: a port of its own for the modem that the manager
+// had leased before install (a public address, a default through the modem in main), kept until
+// the next boot. Install makes the manager reread its block for that port alone (`dhcpcd -n
+// eth0`: the LAN's lease untouched, measured in dhcpcd.ts) and flushes what is left (dhcpcd 9.4.1
+// under `persistent` keeps the address); when install returns the port holds nothing, the LAN its
+// address and main's only default, and the macvlan leases. The LAN's default has the lower
+// metric here (`metric 100`): dhcpcd's own (1000 + ifindex) would make eth0's the first, and the
+// port would be refused as the LAN.
+for (const release of RELEASES) {
+  const root = releaseRoot(release);
+  describe.skipIf(!ok || root === false)(`lab on ${release}: dhcpcd.service had leased the modem's port before install`, () => {
+    let box: StackLab;
+    beforeAll(async () => {
+      const dhcpcdService = execStarts('dhcpcd.service', root || undefined)[0]!;
+      box = StackLab.create({ lan: 'stack', systemd: false, ...(root ? { root } : {}) });
+      box.lab.writeFile('/etc/network/interfaces', RASPBIAN_INTERFACES);
+      box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
+      box.labDhcpcdConf(`${LAN_STANZA}metric 100\n`);
+      box.must(execStarts('networking.service', root || undefined)[0]!);
+      await box.lab.startDnsmasq();
+      box.must(['ip', 'link', 'set', 'eth0', 'up']);
+      box.must(dhcpcdService);
+      await waitFor("the modem's port leased by dhcpcd.service", () => box.lab.addresses('eth0').length > 0, 40_000);
+      await waitFor("the LAN's default route", () => box.mainDefaults().some((d) => d.dev === 'lan0'), 20_000);
+    }, 90_000);
+    labHousekeeping(() => box?.lab);
+
+    it('install leaves the port bare when it returns, the LAN as it was; the macvlan leased and routed; uninstall gives /etc back', async () => {
+      expect(box.mainDefaults().map((d) => d.dev).sort(), "the port's own default through the modem").toEqual(['eth0', 'lan0']);
+      const inst = box.setUp(REPO, IFACE);
+      expect(inst.stdout).toContain('running: /usr/sbin/dhcpcd -n eth0');
+      expect(box.lab.addresses('eth0'), 'the port holds nothing').toEqual([]);
+      expect(box.lab.addresses('lan0')).toEqual([LAN_ADDR]);
+      box.lanOnly();
+      box.lab.recordEvents();
+      await box.routed(IFACE, GATEWAY);
+      // the macvlan's lease came through the manager, which has read the block: still nothing on the port
+      expect(box.lab.addresses('eth0')).toEqual([]);
+      // the admin's dhcpcd.service runs on: uninstall stops nothing of it
+      box.lab.unrecordEvents();
+      const un = box.lab.install(REPO, ['--uninstall', '--purge']);
+      expect(un.code, `${un.stdout}\n${un.stderr}`).toBe(0);
+      expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+      expect(box.lab.owned()).toEqual({ rules: [], routes: [] });
+      expect(box.snapshot()).toBe(inst.pristine);
+    }, 90_000);
   });
 }

@@ -9,7 +9,7 @@
 // rule, pings both ways; ifdown/ifup; a power cut and `ifup -a` (networking.service's ExecStart)
 // routes the public address again without a command; the LAN's default route in main is the
 // LAN's before, during and after.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, Lab, LAN_ROUTER6, ROUTER6, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
@@ -207,9 +207,12 @@ for (const release of RELEASES) {
       expect(defaults6()).toEqual([LAN]);
       const check = box.run(['srcroute', 'check']);
       expect(check.code, check.stdout).toBe(0);
-      // the parent came up with no IPv6 of its own: no SLAAC address from the modem, no default through it
-      expect(box.acceptRa('eth0')).toBe('0');
-      expect(box.sh('ip -6 -o addr show dev eth0 scope global')).toBe('');
+      // the parent came up with no IPv6 of its own (disable_ipv6): no SLAAC address from the modem, no default
+      // through it, not even a link-local address (nothing sent from its MAC: no DAD, RS or MLD)
+      expect(box.sh('cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6').trim()).toBe('1');
+      expect(box.sh('ip -6 -o addr show dev eth0')).toBe('');
+      // while the macvlan on it has IPv6: its link-local address at least
+      expect(box.sh(`ip -6 -o addr show dev ${IFACE} scope link`)).toMatch(/inet6 fe80::/);
 
       if (client === 'dhclient') {
         await without('accept_ra');
@@ -233,6 +236,57 @@ for (const release of RELEASES) {
       await new Promise((r) => setTimeout(r, 3000));
       expect(box.port()).toBe(portBefore);
       expect(defaults6()).toEqual([LAN]);
+    }, 60_000);
+  });
+}
+
+// The issue's box (one Ethernet port, the modem on a VLAN): what install refuses before it writes
+// anything (the LAN's port as the modem's link, a port that is not there), and an install whose
+// macvlan does not come up: `--parent eth0 --vlan 100`, whose VLAN this kernel cannot make (no
+// 802.1Q, facts.md), exits 1 naming the macvlan, where it said "installed" and exited 0; what it
+// wrote is recorded, so uninstall gives /etc back byte for byte. On a kernel with 802.1Q the same
+// install must instead succeed with the macvlan up on the VLAN.
+for (const release of RELEASES) {
+  const root = releaseRoot(release);
+  describe.skipIf(!ok || root === false)(`lab on ${release}: ifupdown, the modem's link refused or not up`, () => {
+    let box: StackLab;
+    beforeAll(async () => {
+      box = await debianBox('dhclient', false, root || undefined);
+    }, 60_000);
+    labHousekeeping(() => box?.lab);
+
+    it.each([
+      ['the LAN\'s port (main\'s default route)', ['--parent', 'lan0', IFACE], /--parent lan0 is this box's LAN \(lan0 carries main's default route \(IPv4, metric 0\)\)[^\n]*install --parent lan0 --vlan VID eth0v0/],
+      ['a port that is not there', ['--parent', 'eth9', IFACE], /--parent eth9: no such link/],
+      ['a VLAN on a port that is not there', ['--parent', 'eth9', '--vlan', '100', IFACE], /--parent eth9 --vlan 100: no link eth9 to make the VLAN on/],
+    ])('refuses %s: exit 2, one line, nothing written', (_, args, line) => {
+      const before = box.snapshot();
+      // the bundle itself: install.sh exits 1 on any failure
+      const r = box.run(['node', join(REPO, 'dist/srcroute.cjs'), 'install', ...args]);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(line);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(box.snapshot()).toBe(before);
+    });
+
+    it('--parent eth0 --vlan 100 where the kernel cannot make the VLAN: exit 1 naming the macvlan; uninstall gives /etc back', async () => {
+      const pristine = box.snapshot();
+      const vlans = box.run(['ip', 'link', 'add', 'link', 'eth0', 'name', 'eth0.100', 'type', 'vlan', 'id', '100']);
+      if (vlans.code === 0) box.must(['ip', 'link', 'del', 'eth0.100']);
+      const r = box.lab.install(REPO, ['--parent', 'eth0', '--vlan', '100', IFACE]);
+      expect(r.stdout).toContain(`running: ifup eth0.100 ${IFACE}`);
+      if (vlans.code === 0) {
+        // a kernel with 802.1Q: the VLAN and the macvlan on it
+        expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(box.must(['ip', '-d', 'link', 'show', IFACE])).toContain('@eth0.100');
+      } else {
+        expect(vlans.stderr).toMatch(/Unknown device type|not supported/i);
+        expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`${IFACE} does not exist after its network stack's start`));
+        expect(r.stdout).not.toContain('installed srcroute for');
+        expect(box.lab.sandbox.read('/usr/local/lib/srcroute/installed.list')).toContain(`stack ${IFACE} ifupdown eth0.100 eth0 100`);
+      }
+      await box.uninstallPurge(REPO, IFACE, pristine);
     }, 60_000);
   });
 }

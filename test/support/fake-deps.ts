@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, realDeps } from '../../src/cli.js';
-import type { Env } from '../../src/hook/event.js';
+import type { Env } from '../../src/hook/env.js';
 import type { Deps } from '../../src/hook/hook.js';
 import type { Change } from '../../src/kernel/change.js';
 import type { Family } from '../../src/kernel/kernel.js';

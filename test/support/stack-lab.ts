@@ -315,12 +315,12 @@ export class StackLab {
    * /etc and /usr/local and of the modem's port that `--uninstall --purge` must give back. Throws
    * unless it succeeds.
    */
-  setUp(repo: string, iface: string): { pristine: string; port: string; stdout: string } {
+  setUp(repo: string, iface: string): { pristine: string; port: string; stdout: string; stderr: string } {
     const pristine = this.snapshot();
     const port = this.port();
     const r = this.lab.install(repo, ['--parent', 'eth0', iface]);
     if (r.code !== 0) throw new Error(`install.sh --parent eth0 ${iface} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
-    return { pristine, port, stdout: r.stdout };
+    return { pristine, port, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** A second `install.sh --parent eth0 IFACE`: throws unless it exits 0 saying nothing changed, having written and run nothing. */

@@ -61,6 +61,8 @@ interface Box {
   kernel6: Kernel;
   /** Rules of other programs, as `ip -N -j rule show` prints them. */
   foreign: Record<Family, Record<string, unknown>[]>;
+  /** Configured interfaces the kernel does not have. */
+  gone: string[];
   addr6: Record<string, string[]>;
   sysctl6: Record<string, { forwarding: number | null; forwardingAll: number | null; acceptRa: number | null }>;
   rp: Record<string, number>;
@@ -102,6 +104,7 @@ function healthyBox(): Box {
     kernel: healthyKernel(),
     kernel6: healthyKernel6(),
     foreign: { 4: [], 6: [] },
+    gone: [],
     addr6: { eth0v0: [ADDR6.eth0v0], eth0v1: [ADDR6.eth0v1] },
     sysctl6: { eth0v0: { forwarding: 0, forwardingAll: 0, acceptRa: 0 }, eth0v1: { forwarding: 0, forwardingAll: 0, acceptRa: 0 } },
     rp: { all: 2, eth0v0: 2, eth0v1: 2 },
@@ -166,6 +169,7 @@ function factsOf(box: Box): Facts {
       state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook,
       clients: box.clients[iface] ?? [], addresses: box.addresses[iface] ?? [], clientStart: box.clientStart,
       parent: 'eth0',
+      exists: !box.gone.includes(iface),
       routes,
       sysctl6: state.ipv6 === null ? null : { forwarding: (sysctl.forwarding ?? sysctl.forwardingAll ?? 0) === 1, acceptRa: sysctl.acceptRa },
     };
@@ -274,6 +278,11 @@ const CASES: [string, (b: Box) => void, string[]][] = [
     b.foreign[6].push({ priority: 500, src: 'all', table: '200' });
     b.kernel6.routes.push(route6('::/0', 'lan0', 'fe80::ab', 200, 3));
   }, ['eth0v0 route-shadowed', 'eth0v1 route-shadowed']],
+  ['a configured macvlan that does not exist', (b) => b.gone.push('eth0v1'), ['eth0v1 link-missing']],
+  ['the macvlans sit on the LAN\'s port: named, and its default left alone', (b) => {
+    b.kernel.routes = b.kernel.routes.filter((r) => !(r.table === 254 && r.dst === '0.0.0.0/0'));
+    b.kernel.routes.push(route4('0.0.0.0/0', 'eth0', '192.168.1.1', 254, 16, 100));
+  }, ['eth0v0 parent-is-lan']],
   ['a second IPv4 default in main, through the macvlan', (b) => b.kernel.routes.push(route4('0.0.0.0/0', 'eth0v0', '100.64.0.1', 254, 16, 1003)), ['eth0v0 main-default']],
   ['an IPv6 default in main through the modem\'s own port (NetworkManager\'s): one finding, whichever macvlans share the port', (b) => b.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101)), ['eth0v0 ipv6-main-default']],
 ];

@@ -20,11 +20,7 @@ const read = (rel: string): string => readFileSync(join(REPO, rel), 'utf8');
  * Names the docs may use before the code has them: work merged in parallel. Each entry says whose
  * work it waits for; remove it when that lands (the test then checks the name like any other).
  */
-const PENDING: readonly { where: string; name: string; why: string }[] = [
-  // `--vlan VID` (the VLAN on --parent, e.g. eth0.100) is being built in another branch.
-  { where: 'install', name: '--vlan', why: 'srcroute install --vlan, in progress' },
-  { where: 'install.sh', name: '--vlan', why: 'install.sh passes --vlan on, in progress' },
-];
+const PENDING: readonly { where: string; name: string; why: string }[] = [];
 const pending = (where: string, name: string): boolean =>
   PENDING.some((p) => (p.where === where || where === '*') && p.name === name);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readEvent, type Env, type HookEvent } from '../../src/hook/event.js';
+import { readEvent, type HookEvent } from '../../src/hook/event.js';
+import type { Env } from '../../src/hook/env.js';
 import { InputError } from '../../src/shared/errors.js';
 import { parseDhclientClassless, parseDhcpcdClassless } from '../../src/hook/classless.js';
 
@@ -15,8 +16,11 @@ describe('readEvent: what each reason means', () => {
     ['NOCARRIER_ROAMING', 'ignore'], ['BOUND6', 'up6'], ['RENEW6', 'up6'], ['REBIND6', 'up6'], ['REBOOT6', 'up6'],
     ['EXPIRE6', 'down6'], ['RELEASE6', 'down6'], ['STOP6', 'down6'], ['PREINIT6', 'ignore'], ['INFORM6', 'ignore'],
     ['DEPREF6', 'ignore'], ['DELEGATED6', 'ignore'], ['MEDIUM', 'ignore'], ['SOMETHING_NEW', 'ignore'],
-  ])('%s is %s', (reason, action) => {
-    expect(readEvent({ ...bound, reason }).action).toBe(action);
+  ])('%s is %s', (reason, meaning) => {
+    const event = readEvent({ ...bound, reason });
+    const wants = event.action === 'follow' ? event.wants : {};
+    const said = wants[6]?.kind === 'follow' ? `${wants[6].news.lost.length > 0 || /EXPIRE6|RELEASE6|STOP6/.test(reason) ? 'down' : 'up'}6` : wants[4] ? (wants[4].kind === 'lease' ? 'up' : 'down') : 'ignore';
+    expect(said).toBe(meaning);
   });
 
   it('TIMEOUT without a lease is ignored', () => {
@@ -24,11 +28,13 @@ describe('readEvent: what each reason means', () => {
   });
 
   it('a down event needs no lease variables (NOCARRIER has none)', () => {
-    expect(readEvent({ reason: 'NOCARRIER', interface: 'eth0v0' })).toEqual({ action: 'down', reason: 'NOCARRIER', iface: 'eth0v0', v6: true });
+    expect(readEvent({ reason: 'NOCARRIER', interface: 'eth0v0' })).toEqual({
+      action: 'follow', reason: 'NOCARRIER', iface: 'eth0v0', wants: { 4: { kind: 'ended' }, 6: { kind: 'nothing' } }, warnings: [],
+    });
   });
 
   it('the link going away ends IPv6 too; an IPv4 lease ending does not', () => {
-    const v6 = (reason: string): unknown => (readEvent({ ...bound, reason }) as { v6?: boolean }).v6;
+    const v6 = (reason: string): unknown => { const e = readEvent({ ...bound, reason }); return e.action === 'follow' && e.wants[6] !== undefined; };
     expect(['NOCARRIER', 'STOPPED', 'DEPARTED'].map(v6)).toEqual([true, true, true]);
     expect(['EXPIRE', 'EXPIRED', 'NAK', 'FAIL', 'RELEASE', 'STOP'].map(v6)).toEqual([false, false, false, false, false, false]);
   });
@@ -52,9 +58,9 @@ describe('readEvent: the lease', () => {
     ['old_* are validated but not needed', { old_ip_address: '100.64.0.9', old_routers: '100.64.0.1' }, { address: '100.64.0.50' }, []],
   ])('%s', (_, over, lease, warnings) => {
     const event = up(over);
-    expect(event.action).toBe('up');
-    if (event.action !== 'up') return;
-    expect(event.lease).toMatchObject(lease);
+    expect(event.action).toBe('follow');
+    if (event.action !== 'follow') return;
+    expect(event.wants[4]).toMatchObject({ kind: 'lease', lease });
     expect(event.warnings).toEqual(warnings);
   });
 

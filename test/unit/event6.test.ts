@@ -1,14 +1,16 @@
 // What each IPv6 event tells srcroute, from the variables dhcpcd and dhclient -6 really set
 // (test/fixtures/dhcpcd6-*, dhclient6-*; shared/notes/ipv6.md for the RA edge cases).
 import { describe, expect, it } from 'vitest';
-import { readEvent, type Env } from '../../src/hook/event.js';
-import type { News6 } from '../../src/hook/event6.js';
+import { readEvent } from '../../src/hook/event.js';
+import type { Env } from '../../src/hook/env.js';
+import type { News6 } from '../../src/hook/want.js';
 import { formatIPv6, networkOf6, notGlobalUnicast, parseIPv6 } from '../../src/shared/ipv6.js';
 
 const news = (env: Env): News6 => {
   const e = readEvent({ interface: 'eth0v0', ...env });
-  if (e.action !== 'up6' && e.action !== 'down6') throw new Error(`not an IPv6 event: ${e.action}`);
-  return e.news;
+  const want = e.action === 'follow' ? e.wants[6] : undefined;
+  if (want?.kind !== 'follow') throw new Error(`not an IPv6 event: ${e.reason}`);
+  return want.news;
 };
 const ra = (n: number, over: Env = {}): Env => ({
   [`nd${n}_from`]: `fe80::${n}`, [`nd${n}_lifetime`]: '90', [`nd${n}_acquired`]: '10', [`nd${n}_now`]: '10',

@@ -8,7 +8,7 @@
 //  - whatever ip answers (arbitrary JSON): no crash, no stack trace.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Env } from '../../src/hook/event.js';
+import type { Env } from '../../src/hook/env.js';
 import { emptyConfigDir, removeEmptyConfigDir, runMain, stderrText, type Outcome } from '../support/fake-deps.js';
 
 const SEED = 0x5c7c0ae;

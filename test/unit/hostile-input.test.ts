@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Env } from '../../src/hook/event.js';
+import type { Env } from '../../src/hook/env.js';
 import { removeEmptyConfigDir, runMain, stderrText, type Outcome } from '../support/fake-deps.js';
 
 const BOUND = {

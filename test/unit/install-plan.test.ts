@@ -25,6 +25,11 @@ const REPO = join(__dirname, '..', '..');
 const hook = (name: string): string => readFileSync(join(REPO, 'hooks', name), 'utf8');
 const HOOKS = { dispatcher: hook('dhcpcd.exit-hook'), dhclientExit: hook('dhclient-exit-hook'), dhclientEnter: hook('dhclient-enter-hook') };
 const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
+/** One port: the LAN untagged on eth0, the modem on VLAN 100 (--parent eth0 --vlan 100). */
+const VLAN = { ...SPEC, parent: 'eth0.100', vlan: { port: 'eth0', id: 100 } };
+const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
+/** eth0 carries main's default: the LAN. */
+const LAN = new Map([['eth0', "eth0 carries main's default route (IPv4, metric 100)"]]);
 const DHCPCD = '/usr/sbin/dhcpcd';
 const IFUP = { ifup: true, ifupClient: 'dhclient' as const, dhcpcdInstalled: true, parentMethod: null };
 const MANAGER = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
@@ -107,8 +112,20 @@ async function render(facts: InstallFacts): Promise<string> {
 /** The modem's port as a stock box has it before srcroute (issue 18): down, the kernel's accept_ra. */
 const STOCK_PORT = { up: false, acceptRa: '1' };
 const withStack = (plan: StackPlan, parentLink: ParentLink | null = STOCK_PORT): Partial<InstallFacts> => ({ stacks: new Map([['eth0v0', { parent: 'eth0', plan, parentLink }]]) });
+/** --parent eth0 --vlan 100 given now, on a box whose LAN is eth0 (the VLAN not there yet). */
+const withVlan = (plan: StackPlan): Partial<InstallFacts> =>
+  ({ stacks: new Map([['eth0v0', { parent: VLAN.parent, vlan: VLAN.vlan, plan, parentLink: null, asked: true }]]), lan: LAN });
 
-const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][] = [
+/** Each stack's plan for SPEC (or VLAN), as the installer gets it. */
+const PLANS = (spec: typeof SPEC): [string, StackPlan][] => [
+  ['nm', nmPlan(spec, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs')],
+  ['networkd', networkdPlan(spec, { parentNetwork: null, portNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs')],
+  ['ifupdown', ifupdownPlan(spec, IFUP, 'detected: /etc/network/interfaces configures an interface')],
+  ['dhcpcd', dhcpcdPlan(spec, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs')],
+];
+
+type Case = [string, Record<string, string | FileFact>, Partial<InstallFacts>];
+const CASES: Case[] = [
   ['empty-etc', {}, { links: null }],
   ['debian12-two-ifaces', DEBIAN, { ifaces: ['eth0v0', 'eth0v1'] }],
   ['debian12-configure-dhcpcd', DEBIAN, { configureDhcpcd: true }],
@@ -120,6 +137,7 @@ const CASES: [string, Record<string, string | FileFact>, Partial<InstallFacts>][
   ['stack-ifupdown', DEBIAN, withStack(ifupdownPlan(SPEC, IFUP, 'detected: /etc/network/interfaces configures an interface'))],
   ['stack-dhcpcd', DEBIAN, withStack(dhcpcdPlan(SPEC, { ...IFUP, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs'))],
   ['no-command', DEBIAN, { command: false, packaged: true }],
+  ...PLANS(VLAN).map(([stack, plan]): Case => [`vlan-${stack}`, DEBIAN, withVlan(plan)]),
   ['replaces-a-hook', { ...DEBIAN, '/etc/dhcpcd/eth0v0.exit-hook': file('#!/bin/sh\nip rule add from $new_ip_address table pub\n', 0o755) }, {}],
 ];
 
@@ -156,6 +174,42 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(carryOut(installed, planUninstall(uninstallFacts(installed))).has(hook)).toBe(true);
   });
 
+  /** --parent PARENT (with --vlan ID) given now for eth0v0, over the box's links and LAN. */
+  const asked = (plan: StackPlan, parent: string, vlan?: { port: string; id: number }): Partial<InstallFacts> =>
+    ({ stacks: new Map([['eth0v0', { parent, ...(vlan ? { vlan } : {}), plan, parentLink: null, asked: true }]]), lan: LAN });
+  const ENX = { port: 'enx00e04c680001', id: 100 };
+  it.each([
+    ['lan-port', (p: StackPlan) => asked(p, 'eth0')],
+    ['missing-parent', (p: StackPlan) => asked(p, 'eth9')],
+    ['missing-vlan-port', (p: StackPlan) => asked(p, 'eth9.100', { port: 'eth9', id: 100 })],
+    ['vlan-name-too-long', (p: StackPlan) => ({ ...asked(p, `${ENX.port}.${ENX.id}`, ENX), links: new Set(['lo', 'eth0', ENX.port]) })],
+  ])('refuses, before any step, under every stack: %s (golden)', (name, over) => {
+    const start = treeOf(DEBIAN);
+    const lines = PLANS(SPEC).map(([stack, plan]) => {
+      try {
+        planInstall(installFacts(start, over(plan)));
+        return `${stack}: planned`;
+      } catch (e) {
+        return `${stack}: ${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    const text = `${lines.join('\n')}\n`;
+    expect(text).toBe(golden(`install/refuse-${name}.txt`, text));
+    // one decision, before the stack: the same line under every stack
+    expect(new Set(lines.map((l) => l.replace(/^\w+: /, ''))).size).toBe(1);
+    expect(lines[0]).toMatch(/^nm: InputError: /);
+  });
+
+  it('takes a port of its own that is not the LAN, and an existing VLAN the admin made, as parent', () => {
+    const start = treeOf(DEBIAN);
+    const links = new Set(['lo', 'eth0', 'eth1', 'eth0.100', 'eth0v0']);
+    for (const parent of ['eth1', 'eth0.100']) {
+      expect(planInstall(installFacts(start, { ...asked(ifupdownPlan({ ...SPEC, parent }, IFUP, ''), parent), links })).changes).toBeGreaterThan(0);
+    }
+    // --root: no links looked at, nothing refused for want of them
+    expect(planInstall(installFacts(start, { ...asked(ifupdownPlan(SPEC, IFUP, ''), 'eth9'), links: null, lan: null })).changes).toBeGreaterThan(0);
+  });
+
   it('refuses, before any step, a table or protocol taken by something else', () => {
     const start = treeOf(DEBIAN);
     expect(() => planInstall(installFacts(start, { rtTables: [{ num: 123, name: 'vpn', file: '/etc/iproute2/rt_tables.d/vpn.conf' }] }))).toThrow(
@@ -179,7 +233,8 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(at('run nmcli --wait 30 connection down')).toBe(2);
     expect(at('run systemctl stop srcroute-dhcpcd@eth0v0.service')).toBe(3);
     // the stop commands may return before their client is gone (Debian 13's ifdown: issue 18)
-    expect(ops[4]).toBe('await eth0v0');
+    // then the modem's port profile (its link bare: srcroute's own), and the wait
+    expect(ops.slice(4, 6)).toEqual(['run nmcli --wait 30 connection down id srcroute-eth0', 'await eth0v0']);
     // the entry points out before the flush: no event puts a rule back after it
     expect(at('write /etc/dhcpcd.exit-hook')).toBeGreaterThan(at('run systemctl stop'));
     expect(at('remove /etc/dhcp/dhclient-exit-hooks.d/srcroute')).toBeGreaterThan(at('run systemctl stop'));
@@ -305,5 +360,42 @@ describe('the writer says what it does while it waits, and names paths where the
     const file = { op: 'write', path: '/etc-x.conf', content: Buffer.from('x\n'), mode: 0o644, owner: { uid: 0, gid: 0 }, verb: 'write' } as const;
     await writer.apply({ steps: [file, { op: 'remove', path: '/etc-x.conf' }], changes: 2, afterword: [] });
     expect(lines).toEqual([`wrote ${root}/etc-x.conf`, `removed ${root}/etc-x.conf`]);
+  });
+});
+
+describe("the writer checks the macvlan after its stack's start", () => {
+  const link = (flags: string[], inet: boolean) =>
+    JSON.stringify([{ ifname: 'eth0v0', flags, addr_info: [{ family: 'inet6', scope: 'link' }, ...(inet ? [{ family: 'inet', scope: 'global' }] : [])] }]);
+  /** The writer's output for `ip -j addr show dev eth0v0` answering each of `answers` in turn (the last one from then on). */
+  async function checkOut(answers: { code: number; stdout: string }[]): Promise<{ lines: string[]; slept: number; error?: string }> {
+    const lines: string[] = [];
+    let slept = 0;
+    let asked = 0;
+    const writer = new Writer({
+      root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
+      run: async () => ({ stderr: '', ...answers[Math.min(asked++, answers.length - 1)]! }), flush: async () => {}, clientsOf: () => [],
+      sleep: async (ms) => {
+        slept += ms;
+      },
+      every: () => () => {},
+    });
+    try {
+      await writer.apply({ steps: [{ op: 'check-link', iface: 'eth0v0' }], changes: 0, afterword: [] });
+      return { lines, slept };
+    } catch (e) {
+      return { lines, slept, error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+  }
+  const gone = { code: 1, stdout: '' };
+  const up = (inet: boolean) => ({ code: 0, stdout: link(['BROADCAST', 'UP', 'LOWER_UP'], inet) });
+
+  it.each([
+    ['not there (the stack could not make it): exit 1', [gone], { lines: [], slept: 0, error: "SystemError: eth0v0 does not exist after its network stack's start (see above): the files stay recorded; fix the cause and run install again, or uninstall" }],
+    ['there but down: exit 1', [{ code: 0, stdout: link(['BROADCAST'], false) }], { lines: [], slept: 0, error: "SystemError: eth0v0 is not up after its network stack's start (see above): the files stay recorded; fix the cause and run install again, or uninstall" }],
+    ['up and leased', [up(true)], { lines: ['eth0v0 is up and leased'], slept: 0 }],
+    ['up, leased after 3 looks', [up(false), up(false), up(false), up(true)], { lines: ['eth0v0 is up and leased'], slept: 600 }],
+    ['up, no lease (the modem off): a warning after 15 s', [up(false)], { lines: ['(stderr) warning: eth0v0 is up, no IPv4 lease after 15 s (modem off?): srcroute routes it once leased'], slept: 15_000 }],
+  ] as const)('%s', async (_, answers, want) => {
+    expect(await checkOut([...answers])).toEqual(want);
   });
 });

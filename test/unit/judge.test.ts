@@ -9,7 +9,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
-import { readEvent, type Lease } from '../../src/hook/event.js';
+import { readEvent } from '../../src/hook/event.js';
+import type { Lease, Want } from '../../src/hook/want.js';
 import { commandOf } from '../../src/hook/apply.js';
 import { diagnose } from '../../src/operator/diagnose.js';
 import type { Facts, InterfaceFacts } from '../../src/operator/facts.js';
@@ -30,7 +31,8 @@ const LEASES: Lease[] = [
     sessionNames()
       .flatMap((s) => loadSession(s))
       .map((e) => readEvent({ ...e.env, interface: IFACE }))
-      .flatMap((e) => (e.action === 'up' ? [[JSON.stringify(e.lease), e.lease] as const] : [])),
+      .map((e): Want | undefined => (e.action === 'follow' ? e.wants[4] : undefined))
+      .flatMap((w) => (w?.kind === 'lease' ? [[JSON.stringify(w.lease), w.lease] as const] : [])),
   ).values(),
 ];
 
@@ -84,7 +86,7 @@ function facts(lease: Lease | null, v4: FamilyRead, v6: FamilyRead): Facts {
     state, config, tableValue: 'pub', tableRegistered: true,
     hook: { path: '/etc/dhcpcd/eth0v0.exit-hook', exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, interpreterReal: '/usr/bin/node', nodeFlags: [], bundle: null, bundleExists: false },
     clients: [{ pid: 9, program: 'dhcpcd', ifaces: [IFACE], families: [4, 6], startedMs: 0 }],
-    addresses: [...(v4.addresses.get(IFACE) ?? [])], clientStart: null, parent: 'eth0', routes: [], sysctl6: { forwarding: false, acceptRa: 0 },
+    addresses: [...(v4.addresses.get(IFACE) ?? [])], clientStart: null, parent: 'eth0', exists: true, routes: [], sysctl6: { forwarding: false, acceptRa: 0 },
   };
   return {
     interfaces: [f], packaged: false, globalProblem: null, protocol: 213, kernel: { 4: v4, 6: v6 }, policy: { 4: [], 6: [] }, tables: new Map([['pub', 123]]),

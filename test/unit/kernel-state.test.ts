@@ -135,7 +135,7 @@ describe('the hook on a lease end', () => {
     const o = await runMain(stopped, { configDir, answers: [rules, [], routes, addresses] });
     expect(o.code).toBe(0);
     expect(o.changes).toEqual([]);
-    expect(o.err).toEqual(['srcroute[eth0v0] STOPPED: 100.64.0.50 stays on eth0v0 (the DHCP client keeps it configured): its rule and routes stay']);
+    expect(o.err).toEqual(['srcroute[eth0v0] STOPPED: 100.64.0.50 stays on eth0v0 (the DHCP client keeps it configured): its rules and routes stay']);
   });
 
   it('removes them once the address is gone', async () => {

@@ -3,7 +3,9 @@
 // one way, cli/bin -> install -> operator -> hook -> kernel -> shared, and the hook's STATIC
 // import closure (what Node loads before the first lease is routed) holds no operator or
 // installer file. Type-only imports are
-// erased by esbuild and do not count for the closure; import() (lazy) does not either.
+// erased by esbuild and do not count for the closure; import() (lazy) does not either. No file
+// reaches itself through its imports, type-only ones included: a circle means two files that
+// cannot be read apart.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +42,24 @@ const layerOf = (file: string): string => {
   return top.endsWith('.ts') ? '.' : top;
 };
 
+/** Each circle of static or type-only imports, as a path from a file back to itself. */
+function circlesIn(g: ReadonlyMap<string, readonly Edge[]>): string[] {
+  const circles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (file: string, path: string[]): void => {
+    if (state.get(file) === 'done') return;
+    if (state.get(file) === 'open') {
+      circles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' -> '));
+      return;
+    }
+    state.set(file, 'open');
+    for (const e of g.get(file) ?? []) if (e.kind !== 'dynamic') visit(e.to, [...path, file]);
+    state.set(file, 'done');
+  };
+  for (const f of g.keys()) visit(f, []);
+  return circles;
+}
+
 const files = sources(SRC);
 const graph = new Map(files.map((f) => [f, edgesOf(f)]));
 
@@ -72,5 +92,17 @@ describe('layers', () => {
     expect(operator).toEqual([]);
     // and it does reach the hook itself, so the walk is not vacuous
     expect(seen.has(join(SRC, 'hook/hook.ts'))).toBe(true);
+  });
+
+  it('no import circle between files, type-only imports included', () => {
+    expect(circlesIn(graph)).toEqual([]);
+  });
+
+  it('the circle check finds a circle (a control on a made-up graph)', () => {
+    const [a, b, c] = ['a.ts', 'b.ts', 'c.ts'].map((f) => join(SRC, f)) as [string, string, string];
+    const made = new Map<string, Edge[]>([[a, [{ to: b, kind: 'type' }]], [b, [{ to: c, kind: 'static' }]], [c, [{ to: a, kind: 'static' }]]]);
+    expect(circlesIn(made)).toEqual(['a.ts -> b.ts -> c.ts -> a.ts']);
+    made.set(c, [{ to: a, kind: 'dynamic' }]);
+    expect(circlesIn(made), 'import() is lazy: no circle').toEqual([]);
   });
 });

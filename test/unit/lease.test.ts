@@ -28,7 +28,7 @@ describe('dhcpcd -U output and the lease file', () => {
     const a = readEvent(leaseEnv('eth0v0', dumped));
     const b = readEvent(leaseEnv('eth0v0', file.vars));
     expect(a).toEqual(b);
-    expect(a).toMatchObject({ action: 'up', reason: 'BOUND', lease: { address: '100.64.0.56', prefix: 24, gateway: '100.64.0.1' } });
+    expect(a).toMatchObject({ action: 'follow', reason: 'BOUND', wants: { 4: { kind: 'lease', lease: { address: '100.64.0.56', prefix: 24, gateway: '100.64.0.1' } } } });
   });
 
   it('the DHCP block is picked when -U prints a link block first', () => {

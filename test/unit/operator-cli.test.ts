@@ -133,6 +133,20 @@ describe('arguments', () => {
 });
 
 describe('exit statuses', () => {
+  it.each([
+    ['status', 'nosuch0', /srcroute does not manage nosuch0: no .*nosuch0\.env and no .*nosuch0\.exit-hook/],
+    ['check', 'lan0', /srcroute does not manage lan0/],
+    ['sync', 'lan0', /srcroute does not manage lan0/],
+    ['status', 'eth0;id', /invalid interface/],
+  ])('%s %s: an interface srcroute does not manage, or no interface name: one line, exit 2, nothing asked', async (cmd, name, why) => {
+    const b = box();
+    const r = await run([cmd, name], b.deps);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.err).toMatch(why);
+    expect(b.ran).toEqual([]);
+  });
+
   it('check: 0 when healthy (dhcpcd asked with -4 -U through its socket)', async () => {
     const b = box();
     const r = await run(['check'], b.deps);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
-import { readEvent, type Lease } from '../../src/hook/event.js';
+import { readEvent } from '../../src/hook/event.js';
+import type { Lease } from '../../src/hook/want.js';
 import type { Route } from '../../src/kernel/kernel.js';
 import type { OwnedState } from '../../src/hook/kernel-state.js';
 import { makeRule, type Rule } from '../../src/kernel/rule.js';
@@ -13,7 +14,7 @@ import { tempDir } from '../support/tmp.js';
 import { main } from '../../src/cli.js';
 import type { Deps } from '../../src/hook/hook.js';
 import type { Change } from '../../src/kernel/change.js';
-import type { Env } from '../../src/hook/event.js';
+import type { Env } from '../../src/hook/env.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -217,18 +218,19 @@ describe.each(sessionNames())('replay %s', (session) => {
       }
       const held = kernel.state(table, 4);
       const held6 = kernel.state(table, 6);
-      if (event.action === 'up') {
-        const want = desiredFor(event.lease, event.iface, configFor(event.iface));
+      const [want4, want6] = [event.wants[4], event.wants[6]];
+      if (want4?.kind === 'lease') {
+        const want = desiredFor(want4.lease, event.iface, configFor(event.iface));
         expect(held.rules, name).toEqual(want.rules);
         expect(new Set(held.routes.map((r) => JSON.stringify(r))), name).toEqual(new Set(want.routes.map((r) => JSON.stringify(r))));
-      } else if (event.action === 'down') {
+      } else if (want4?.kind === 'ended') {
         expect(held, name).toEqual(empty);
-        if (event.v6) expect(held6, `${name} ends IPv6 too`).toEqual(empty);
-      } else {
+        if (want6) expect(held6, `${name} ends IPv6 too`).toEqual(empty);
+      } else if (want6?.kind === 'follow') {
         // Every global address the interface holds has its rule while a router is known, and only then.
         const router = held6.routes.filter((r) => r.dst === '::/0');
         const recorded = (kernel.recorded.addr6 ?? []).filter((l) => l.ifname === event.iface).flatMap((l) => l.addr_info).filter((a) => a.scope === 'global').map((a) => `${a.local as string}/128`);
-        const expected = recorded.filter((a) => !event.news.lost.includes(a.slice(0, -4))).sort();
+        const expected = recorded.filter((a) => !want6.news.lost.includes(a.slice(0, -4))).sort();
         expect(router.length, `${name}: one default route at most`).toBeLessThanOrEqual(1);
         const sources = held6.rules.filter((r) => r.table === table && r.to === '::/0');
         if (router.length === 1) expect(sources.map((r) => r.from).filter((a) => expected.includes(a)).sort(), name).toEqual(expected);

@@ -2,7 +2,7 @@
 // replay in plan.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/hook/config.js';
-import type { News6 } from '../../src/hook/event6.js';
+import type { News6 } from '../../src/hook/want.js';
 import { plan as planOf } from '../../src/hook/plan.js';
 import { desired6 } from '../../src/hook/plan6.js';
 import type { KernelState as Kernel6, OwnedState } from '../../src/hook/kernel-state.js';

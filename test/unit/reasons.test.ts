@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACTIVE_REASONS, actionOf } from '../../src/hook/reasons.js';
+import { ACTIVE_REASONS, meaningOf } from '../../src/hook/reasons.js';
 
 const dispatcher = readFileSync(join(__dirname, '..', '..', 'hooks', 'dhcpcd.exit-hook'), 'utf8');
 
@@ -15,8 +15,8 @@ describe('the reasons srcroute acts on', () => {
   });
 
   it('include TIMEOUT only with a lease, in both places', () => {
-    expect(actionOf('TIMEOUT', false)).toBe('ignore');
-    expect(actionOf('TIMEOUT', true)).toBe('up');
+    expect(meaningOf('TIMEOUT', false)).toBeNull();
+    expect(meaningOf('TIMEOUT', true)).toEqual({ family: 4, action: 'up' });
     expect(dispatcher).toMatch(/TIMEOUT\) \[ -n "\$\{new_ip_address-\}" \] \|\| return 0 ;;/);
   });
 });

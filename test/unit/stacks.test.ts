@@ -13,6 +13,8 @@ import { parseNmDevice } from '../../src/operator/nm-dhcp.js';
 import { golden } from '../support/golden.js';
 
 const SPEC = { iface: 'eth0v0', parent: 'eth0', mac: '02:0a:3e:7f:3f:cf' };
+/** One port: the LAN untagged, the modem on VLAN 100 (--parent eth0 --vlan 100). */
+const VLAN = { ...SPEC, parent: 'eth0.100', vlan: { port: 'eth0', id: 100 } };
 const DHCPCD = '/usr/sbin/dhcpcd';
 const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
 /** Debian 12: ifupdown with isc-dhcp-client, dhcpcd-base installed too. */
@@ -44,6 +46,12 @@ describe('stack plans (golden)', () => {
     ['ifupdown-dhclient', ifupdownPlan(SPEC, IFUP_DHCLIENT, 'detected: /etc/network/interfaces configures an interface')],
     ['ifupdown-dhcpcd', ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, ifupClient: 'dhcpcd' }, 'as asked with --stack')],
     ['dhcpcd-service', dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs')],
+    ['vlan-networkd', networkdPlan(VLAN, { parentNetwork: null, portNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs')],
+    ['vlan-nm', nmPlan(VLAN, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs')],
+    ['vlan-ifupdown', ifupdownPlan(VLAN, IFUP_DHCLIENT, 'detected: /etc/network/interfaces configures an interface')],
+    ['vlan-dhcpcd-service', dhcpcdPlan(VLAN, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs')],
+    // a VLAN the admin made (a hand stanza read after interfaces.d/): the macvlan's stanza makes it when it is not there yet
+    ['ifupdown-admin-vlan', ifupdownPlan({ ...SPEC, parent: 'eth0.100' }, IFUP_DHCLIENT, 'as asked with --stack')],
   ])('%s', (name, plan) => {
     const text = dump(plan);
     expect(text).toBe(golden(`stack-${name}.txt`, text));
@@ -53,6 +61,24 @@ describe('stack plans (golden)', () => {
     const plan = networkdPlan(SPEC, { parentNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, '');
     expect(plan.files.map((f) => f.path)).toContain('/etc/systemd/network/10-netplan-eth0.network.d/srcroute-eth0v0.conf');
     expect(plan.files.every((f) => f.path.startsWith('/etc/'))).toBe(true);
+  });
+
+  it.each([
+    ['netplan (match on a MAC, named by networkctl)', NETPLAN, '/etc/systemd/network/10-netplan-eth0.network.d/srcroute-vlan-eth0.100.conf'],
+    ["the admin's own", '/etc/systemd/network/20-lan.network', '/etc/systemd/network/20-lan.network.d/srcroute-vlan-eth0.100.conf'],
+  ])('networkd --vlan: VLAN= in a drop-in for the port\'s .network, %s; the VLAN\'s own .network sorts first', (_, port, dropIn) => {
+    // a LAN file with Name=eth* matches eth0.100 too: the VLAN's own must not be it
+    const plan = networkdPlan(VLAN, { parentNetwork: '/etc/systemd/network/20-lan.network', portNetwork: port, networkdStale: false, dhcpcd: DHCPCD }, '');
+    const paths = plan.files.map((f) => f.path);
+    expect(paths).toContain(dropIn);
+    expect(paths).toContain('/etc/systemd/network/09-srcroute-eth0.100.network.d/srcroute-eth0v0.conf');
+    expect(paths.filter((p) => p.startsWith('/etc/systemd/network/20-lan.network.d/'))).toEqual(port.includes('20-lan') ? [dropIn] : []);
+  });
+
+  it('networkd --vlan: refused when networkd applies no .network to the port (nowhere to put VLAN=)', () => {
+    expect(() => networkdPlan(VLAN, { parentNetwork: null, portNetwork: null, networkdStale: false, dhcpcd: DHCPCD }, '')).toThrow(
+      'networkd applies no .network to eth0 (networkctl status eth0): the VLAN is made through the port\'s own .network; configure eth0 in networkd first',
+    );
   });
 
   it('networkd: a second plan over its own parent file plans the same files', () => {
@@ -100,7 +126,9 @@ describe('stack plans (golden)', () => {
     const idle = dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [], dhcpcd: DHCPCD }, '');
     expect(renderManifest(idle)).not.toMatch(/dhcpcd -n|systemctl/);
     expect(idle.notes.join('\n')).toMatch(/neither enables nor starts it/);
-    expect(renderManifest(dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n$/m);
+    // a port of its own: the rebind of that port alone (the LAN's lease untouched); the VLAN, not there yet: all
+    expect(renderManifest(dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n eth0$/m);
+    expect(renderManifest(dhcpcdPlan(VLAN, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, ''))).toMatch(/^run \* \/usr\/sbin\/dhcpcd -n$/m);
   });
 
   it('every plan asks for the dhcpcd.conf stanza and starts nothing for the LAN', () => {

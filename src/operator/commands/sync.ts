@@ -5,9 +5,8 @@
 // that names no address: the interface's global addresses, the router from main's RA default or
 // the table's own (the DHCP clients keep no IPv6 lease file srcroute could read the RA from).
 import { InputError, SystemError, isBug, messageOf } from '../../shared/errors.js';
-import { checkInterface } from '../../hook/event.js';
 import { runHook } from '../../hook/hook.js';
-import { configuredInterfaces } from '../interfaces.js';
+import { configuredInterfaces, managedInterface } from '../interfaces.js';
 import { leaseEnv } from '../../hook/lease.js';
 import { readLease } from '../lease-source.js';
 import type { OperatorDeps } from '../deps.js';
@@ -18,7 +17,7 @@ import { clearRecord } from '../../hook/heal-record.js';
 import { stateDirOf } from './heal.js';
 
 export async function runSync(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
-  const names = iface !== null ? [checkInterface(iface)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
+  const names = iface !== null ? [managedInterface(iface, deps.configDir, deps.paths.dhcpcdHooks)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
   if (names.length === 0) {
     throw new InputError('no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook); name one: srcroute sync eth0v0');
   }

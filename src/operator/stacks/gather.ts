@@ -32,9 +32,23 @@ export function parentNetworkOf(deps: OperatorDeps, parent: string): string | nu
   return networkFileFor(files, parent);
 }
 
+/**
+ * The .network networkd applies to LINK, as networkctl names it ("Network File:"): netplan's files
+ * match on a MAC, with no Name= to judge; by Name= when networkctl cannot say (--root, not running).
+ */
+export async function networkOfLink(deps: OperatorDeps, link: string): Promise<string | null> {
+  if (deps.paths.root === '' || deps.paths.root === '/') {
+    const r = await deps.run(['networkctl', 'status', '--no-pager', link], 10_000);
+    const m = /^\s*Network File:\s*(\/\S+)\s*$/m.exec(r.code === 0 ? r.stdout : '');
+    if (m) return m[1]!;
+  }
+  return parentNetworkOf(deps, link);
+}
+
 export interface GatheredFacts extends IfupdownFacts {
   processes: Proc[];
   parentNetwork: string | null;
+  portNetwork: string | null;
   networkdStale: boolean;
   dhcpcd: string;
 }
@@ -58,6 +72,8 @@ export function gatherStackFacts(deps: OperatorDeps, parent: string): GatheredFa
   return {
     processes,
     parentNetwork: parentNetworkOf(deps, parent),
+    // asked of networkd only when it makes a VLAN (stack-plans.ts)
+    portNetwork: null,
     networkdStale: networkd.startedBeforeConfig,
     dhcpcd: deps.dhcpcd,
     ...ifupdownFacts(deps, parent),

@@ -10,11 +10,20 @@
 // /etc/network/interfaces sources interfaces.d/* at its top, so the macvlan may come up before
 // the LAN: harmless now that it adds nothing to main (seen before: the LAN's `ifup` failed with
 // "File exists"). The parent is brought up here too: on the modem's cable it has no stanza of its
-// own (it carries no address), and before it comes up its accept_ra is 0: with the kernel's
+// own (it carries no address), and before it comes up its IPv6 is off (disable_ipv6=1: no
+// link-local address, so no DAD, RS or MLD from the port's MAC; the macvlan's own IPv6 is not
+// the parent's, checked in a netns: link-local and ping6 on the macvlan over a parent with IPv6
+// off). Only accept_ra 0 before: it still sent from the port's MAC, and with the kernel's
 // default it took a public SLAAC address of its own from the modem, with no rule, and under
-// ifupdown a second IPv6 default into main (issue 18, Debian 13). `ip link add` is skipped when the link exists, so an ifup after a
-// failed ifdown still works. In Debian 12's --stack dhcpcd the same file uses `inet manual` (the
-// link only): dhcpcd.service leases it.
+// ifupdown a second IPv6 default into main (issue 18, Debian 13). `ip link add` is skipped when
+// the link exists, so an ifup after a failed ifdown still works. In Debian 12's --stack dhcpcd
+// the same file uses `inet manual` (the link only): dhcpcd.service leases it.
+// The modem on a VLAN of the LAN's port (--vlan): ifupdown 0.8 (Debian 12, 13) and ifupdown2
+// (Proxmox) make PORT.VID natively, without the `vlan` package; its stanza is `auto` and comes
+// first in this same file, so `ifup -a` makes it before the macvlan, `inet manual` with IPv6 off
+// (it takes no address). A pre-up makes the VLAN when it is missing, in either stanza: `ifup
+// IFACE` alone, and an admin's own VLAN stanza in /etc/network/interfaces, read after
+// interfaces.d/* (the issue: after a reboot nothing routed, the macvlan came up before its VLAN).
 // IPv6: `inet dhcp` runs dhclient -4, which leases IPv4 only, so a pre-up turns the kernel's RA
 // handling off on the macvlan before it is up: with the kernel's default it took a public SLAAC
 // address nothing routed and put a second IPv6 default into main (a real Debian 12 boot, issue
@@ -25,12 +34,37 @@
 // another pre-up sets the macvlan's ra_defrtr_metric above it (shell builtins only; nothing
 // without IPv6).
 import { InputError } from '../../shared/errors.js';
-import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
+import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
+import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 export type IfupdownMethod = 'dhcp' | 'manual';
 
 /** The macvlan's kernel RA default metric: above a LAN default's usual 1024, so it never wins main. */
 export const RA_DEFRTR_METRIC = 2048;
+
+/** `echo VALUE` into /proc/sys/net/ipv6/conf/LINK/KEY, a pre-up line; nothing without IPv6. */
+const v6 = (link: string, key: string, value: string | number): string => {
+  const path = `/proc/sys/net/ipv6/conf/${link}/${key}`;
+  return `    pre-up ! test -w ${path} || echo ${value} >${path}\n`;
+};
+
+/** A pre-up that makes the VLAN unless it is there (`ifup` of the macvlan alone; an admin's stanza read later). */
+const vlanAdd = (v: VlanSpec): string => {
+  const name = vlanName(v);
+  const add = `ip link add link ${v.port} name ${name} type vlan id ${v.id}`;
+  return `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n`;
+};
+
+/** The modem's VLAN (--vlan): `auto`, ahead of the macvlan's stanza in the same file, so `ifup -a` makes it first. */
+function vlanStanza(v: VlanSpec): string {
+  const name = vlanName(v);
+  return (
+    `${vlanHeader(v)}auto ${name}\niface ${name} inet manual\n${vlanAdd(v)}` +
+    // before it is up: no link-local address, so no DAD, RS or MLD either
+    v6(name, 'disable_ipv6', 1) +
+    `    up ip link set dev ${name} up\n\n`
+  );
+}
 
 export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile {
   const who =
@@ -38,18 +72,21 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
       ? "# ifup creates it and runs the system's DHCP client on it (dhclient, else dhcpcd); srcroute's\n" +
         '# hooks route the lease through its own table; nothing of it goes to main.\n'
       : "# ifup creates it (the link only: dhcpcd.service leases its address and runs srcroute's hook).\n";
+  const named = s.vlan === undefined ? vlanOfName(s.parent) : undefined;
   return {
     path: `/etc/network/interfaces.d/${s.iface}`,
     mode: 0o644,
     content:
+      (s.vlan === undefined ? '' : vlanStanza(s.vlan)) +
       `${macvlanHeader(s)}${who}` +
       `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
-      // before the parent comes up: no IPv6 of its own from the modem's RAs (as networkd's IPv6AcceptRA=no)
-      `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.parent}/accept_ra || echo 0 >/proc/sys/net/ipv6/conf/${s.parent}/accept_ra\n` +
+      (named === undefined ? '' : vlanAdd(named)) +
+      // before the parent comes up: nothing of its own (as networkd's LinkLocalAddressing=no)
+      (s.vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) : '') +
       `    pre-up ip link set dev ${s.parent} up\n` +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
-      `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.iface}/accept_ra || echo 0 >/proc/sys/net/ipv6/conf/${s.iface}/accept_ra\n` +
-      `    pre-up ! test -w /proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric || echo ${RA_DEFRTR_METRIC} >/proc/sys/net/ipv6/conf/${s.iface}/ra_defrtr_metric\n` +
+      v6(s.iface, 'accept_ra', 0) +
+      v6(s.iface, 'ra_defrtr_metric', RA_DEFRTR_METRIC) +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
       `    post-down ip link del ${s.iface}\n`,
   };
@@ -90,6 +127,10 @@ export function parentNote(s: MacvlanSpec, facts: IfupdownFacts): string[] {
   return [`/etc/network/interfaces gives ${s.parent} "inet ${facts.parentMethod}": on the modem's cable that is another public address and a default route in main; make it "iface ${s.parent} inet manual"`];
 }
 
+/** What ifup brings up, in order (the VLAN first), and ifdown takes down (the macvlan first). */
+export const ifupNames = (s: MacvlanSpec): string[] => [...(s.vlan === undefined ? [] : [vlanName(s.vlan)]), s.iface];
+export const ifdownCommands = (s: MacvlanSpec): string[][] => ifupNames(s).reverse().map((n) => ['ifdown', n]);
+
 /** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
 export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string): StackPlan {
   if (!facts.ifup) throw new InputError('ifupdown is not installed (no /sbin/ifup): sudo apt install ifupdown, or give --stack for the stack this box runs');
@@ -103,8 +144,8 @@ export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string):
     stack: 'ifupdown',
     how,
     files: [file],
-    run: [{ when: [file.path], argv: ['ifup', s.iface] }],
-    stop: [['ifdown', s.iface]],
+    run: [{ when: [file.path], argv: ['ifup', ...ifupNames(s)] }],
+    stop: ifdownCommands(s),
     reload: [],
     // needed when ifup's client is dhcpcd, harmless beside dhclient (and right if dhclient goes)
     dhcpcdConf: facts.ifupClient === 'dhcpcd' || facts.dhcpcdInstalled,

@@ -11,7 +11,9 @@
 import { basename } from 'node:path';
 import { NETWORKD_DROP_IN } from '../networkd.js';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
-import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
+import { InputError } from '../../shared/errors.js';
+import { macvlanHeader, vlanHeader, vlanName } from './plan.js';
+import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 /** Where .network files live, highest precedence first (a file in /etc hides one of the same name in /run). */
 export const NETWORK_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
@@ -48,16 +50,55 @@ export function networkFileFor(files: readonly { path: string; text: string }[],
   return hit?.path ?? null;
 }
 
+/** The modem's link takes no address, no IPv6 link-local (so sends no DAD, RS or MLD), no RA. */
+const NOTHING_OF_ITS_OWN = 'DHCP=no\nLinkLocalAddressing=no\nIPv6AcceptRA=no';
+
+/** The VLAN's own .network (--vlan), named to sort ahead of netplan's 10-*, whose Name=en* may match the VLAN too. */
+export const vlanNetwork = (vlan: string): string => `/etc/systemd/network/09-srcroute-${vlan}.network`;
+
 /** The parent's own .network when nothing configures the parent (the modem's link carries only macvlans). */
 export const ownParentNetwork = (parent: string): string => `/etc/systemd/network/60-srcroute-${parent}.network`;
+
+/**
+ * The modem's VLAN (--vlan): its .netdev, and VLAN= in a drop-in for the .network networkd applies
+ * to the port (netplan's match on a MAC has no Name=: networkctl says which one); the VLAN's own
+ * .network, with the MACVLAN=, is the parent's below.
+ */
+function vlanFiles(v: VlanSpec, portNetwork: string | null): StackFile[] {
+  const name = vlanName(v);
+  if (portNetwork === null) {
+    throw new InputError(
+      `networkd applies no .network to ${v.port} (networkctl status ${v.port}): ` +
+        `the VLAN is made through the port's own .network; configure ${v.port} in networkd first`,
+    );
+  }
+  return [
+    {
+      path: `/etc/systemd/network/${name}.netdev`,
+      mode: 0o644,
+      content: `${vlanHeader(v)}[NetDev]\nName=${name}\nKind=vlan\n\n[VLAN]\nId=${v.id}\n`,
+    },
+    {
+      path: `/etc/systemd/network/${basename(portNetwork)}.d/srcroute-vlan-${name}.conf`,
+      mode: 0o644,
+      content: `# srcroute: networkd makes the VLAN ${name} on ${v.port} (${portNetwork}).\n[Network]\nVLAN=${name}\n`,
+    },
+  ];
+}
 
 /**
  * The macvlan's files: .netdev, .network, MACVLAN= for the parent (a drop-in for the .network
  * that matches it; when none does, a .network of srcroute's own for the parent, with no address),
  * and ManageForeignRoutingPolicyRules=no.
  */
-export function networkdMacvlanFiles(s: MacvlanSpec, parentNetwork: string | null): StackFile[] {
-  const parentFile = parentNetwork ?? ownParentNetwork(s.parent);
+export function networkdMacvlanFiles(
+  s: MacvlanSpec,
+  parentNetwork: string | null,
+  portNetwork: string | null = null,
+): StackFile[] {
+  // the VLAN's is always srcroute's own
+  const own = s.vlan === undefined ? ownParentNetwork(s.parent) : vlanNetwork(s.parent);
+  const parentFile = s.vlan === undefined ? parentNetwork ?? own : own;
   const files: StackFile[] = [
     {
       path: `/etc/systemd/network/${s.iface}.netdev`,
@@ -74,21 +115,28 @@ export function networkdMacvlanFiles(s: MacvlanSpec, parentNetwork: string | nul
         `[Match]\nName=${s.iface}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
     },
   ];
-  if (parentNetwork === null || parentNetwork === ownParentNetwork(s.parent)) {
+  if (parentFile === own) {
     files.push({
       path: parentFile,
       mode: 0o644,
       content:
         `# srcroute: ${s.parent}, the modem's link, configured by nothing else: networkd brings it up to\n` +
         `# carry the macvlans (MACVLAN= in ${basename(parentFile)}.d/), with no address of its own.\n` +
-        `[Match]\nName=${s.parent}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
+        `[Match]\nName=${s.parent}\n\n[Network]\n${NOTHING_OF_ITS_OWN}\n` +
+        // the boot waits for no address here (it never has one)
+        '\n[Link]\nRequiredForOnline=no\n',
     });
   }
+  if (s.vlan !== undefined) files.unshift(...vlanFiles(s.vlan, portNetwork));
   files.push(
     {
       path: `/etc/systemd/network/${basename(parentFile)}.d/srcroute-${s.iface}.conf`,
       mode: 0o644,
-      content: `# srcroute: networkd creates ${s.iface} through its parent ${s.parent} (${parentFile}).\n[Network]\nMACVLAN=${s.iface}\n`,
+      content:
+        `# srcroute: networkd creates ${s.iface} through its parent ${s.parent} (${parentFile}).\n` +
+        `[Network]\nMACVLAN=${s.iface}\n` +
+        // the admin's (netplan's) file for the modem's port: nothing of its own there either (a LAN port is refused)
+        (parentFile === own ? '' : `${NOTHING_OF_ITS_OWN}\n`),
     },
     { path: NETWORKD_DROP_IN.path, mode: 0o644, content: `# srcroute: keep networkd from deleting srcroute's source rules.\n${NETWORKD_DROP_IN.text}` },
   );
@@ -98,13 +146,15 @@ export function networkdMacvlanFiles(s: MacvlanSpec, parentNetwork: string | nul
 export interface NetworkdPlanFacts {
   /** The .network file that matches the parent now, if any. */
   parentNetwork: string | null;
+  /** The .network networkd applies to the VLAN's port (--vlan), if any. */
+  portNetwork?: string | null;
   /** A running networkd started before its srcroute drop-in was written: it still deletes foreign rules. */
   networkdStale: boolean;
   dhcpcd: string;
 }
 
 export function networkdPlan(s: MacvlanSpec, facts: NetworkdPlanFacts, how: string): StackPlan {
-  const macvlan = networkdMacvlanFiles(s, facts.parentNetwork);
+  const macvlan = networkdMacvlanFiles(s, facts.parentNetwork, facts.portNetwork ?? null);
   const unit = unitName(s.iface);
   return {
     stack: 'networkd',
@@ -117,7 +167,12 @@ export function networkdPlan(s: MacvlanSpec, facts: NetworkdPlanFacts, how: stri
       { when: '*', argv: ['systemctl', 'enable', '--now', '--no-block', unit] },
     ],
     stop: [['systemctl', 'disable', '--now', unit]],
-    reload: [['systemctl', 'daemon-reload'], ['networkctl', 'reload'], ['networkctl', 'delete', s.iface]],
+    // networkd deletes no netdev whose file went: the macvlan, then the VLAN under it
+    reload: [
+      ['systemctl', 'daemon-reload'],
+      ['networkctl', 'reload'],
+      ...[s.iface, ...(s.vlan ? [vlanName(s.vlan)] : [])].map((link) => ['networkctl', 'delete', link]),
+    ],
     dhcpcdConf: true,
     notes: [],
   };

@@ -17,17 +17,21 @@
 // the dispatcher also toggles disable_ipv6, which takes every IPv6 address and route the kernel
 // made on the link (a route of the link's own, never a nexthop-object route of another device's)
 // before dhcpcd starts; an interface with IPv6 off stays off.
+// The modem's link gets a profile of srcroute's with both families disabled (nmLinkKeyfile): the
+// VLAN it makes on the LAN's port (--vlan), or a port of its own, so that the link takes no
+// address and sends nothing from its MAC; the macvlan's parent= is that link.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
-import { macvlanHeader, type MacvlanSpec, type StackFile, type StackPlan } from './plan.js';
+import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
+import type { MacvlanSpec, StackFile, StackPlan } from './plan.js';
 
 export const connectionId = (iface: string): string => `srcroute-${iface}`;
 export const keyfilePath = (iface: string): string => `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
 export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;
 
-/** A UUID that stays the same for the same interface and MAC (NM keys connections by UUID). */
-function stableUuid(s: MacvlanSpec): string {
-  const h = createHash('sha256').update(`srcroute:${s.iface}:${s.mac}`).digest('hex');
+/** A UUID that stays the same for the same key (interface and MAC; NM keys connections by UUID). */
+function stableUuid(key: string): string {
+  const h = createHash('sha256').update(`srcroute:${key}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -39,7 +43,7 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
     `# srcroute's hook, started by ${dispatcherPath(s.iface)}.`,
     '[connection]',
     `id=${connectionId(s.iface)}`,
-    `uuid=${stableUuid(s)}`,
+    `uuid=${stableUuid(`${s.iface}:${s.mac}`)}`,
     'type=macvlan',
     `interface-name=${s.iface}`,
     '',
@@ -59,6 +63,44 @@ export function nmKeyfile(s: MacvlanSpec): StackFile {
     '',
   ].join('\n');
   return { path: keyfilePath(s.iface), mode: 0o600, content };
+}
+
+/** A profile of srcroute's for the modem's link: no address, no IPv6 link-local, no RS, DAD or MLD. */
+function linkKeyfile(name: string, header: string, kind: string[]): StackFile {
+  const content = [
+    header.trimEnd(),
+    '[connection]',
+    `id=${connectionId(name)}`,
+    `uuid=${stableUuid(`link:${name}`)}`,
+    ...kind,
+    '',
+    '[ipv4]',
+    'method=disabled',
+    '',
+    '[ipv6]',
+    'method=disabled',
+    '',
+  ].join('\n');
+  return { path: keyfilePath(name), mode: 0o600, content };
+}
+
+/**
+ * The modem's link, both families disabled (a modem profile with only ipv4.method=disabled took a
+ * SLAAC address and an IPv6 default through the modem): the VLAN install makes (--vlan) on the
+ * LAN's port, whose own profile stays as it is; or a port of its own, this profile ahead of any
+ * other for it (autoconnect-priority; `nmcli connection up` takes the port from the one active,
+ * and its lease with it).
+ */
+export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
+  if (s.vlan !== undefined) {
+    const v = s.vlan;
+    const name = vlanName(v);
+    return linkKeyfile(name, vlanHeader(v), ['type=vlan', `interface-name=${name}`, '', '[vlan]', `id=${v.id}`, `parent=${v.port}`]);
+  }
+  // a VLAN the admin made has a profile of the admin's
+  if (vlanOfName(s.parent) !== undefined) return null;
+  const header = `# srcroute: ${s.parent}, the modem's port: it carries the macvlans, with no address of its own.\n`;
+  return linkKeyfile(s.parent, header, ['type=ethernet', `interface-name=${s.parent}`, 'autoconnect-priority=100']);
 }
 
 /**
@@ -93,22 +135,27 @@ export interface NmPlanFacts {
   dhcpcd: string;
 }
 
+const up = (id: string): string[] => ['nmcli', '--wait', '30', 'connection', 'up', 'id', id];
+const down = (id: string): string[] => ['nmcli', '--wait', '30', 'connection', 'down', 'id', id];
+
 export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPlan {
-  const keyfile = nmKeyfile(s);
-  const id = connectionId(s.iface);
+  const link = nmLinkKeyfile(s);
+  const keyfiles = [...(link === null ? [] : [link]), nmKeyfile(s)];
+  // the modem's link first: the macvlan's parent must exist (and be bare) when it comes up
+  const ids = [...(link === null ? [] : [connectionId(s.parent)]), connectionId(s.iface)];
   const unit = unitName(s.iface);
   return {
     stack: 'nm',
     how,
-    files: [keyfile, nmDispatcher(s), dhcpcdUnit(facts.dhcpcd)],
+    files: [...keyfiles, nmDispatcher(s), dhcpcdUnit(facts.dhcpcd)],
     run: [
       { when: [DHCPCD_UNIT_PATH], argv: ['systemctl', 'daemon-reload'] },
-      { when: [keyfile.path], argv: ['nmcli', 'connection', 'reload'] },
-      { when: '*', argv: ['nmcli', '--wait', '30', 'connection', 'up', 'id', id] },
+      { when: keyfiles.map((k) => k.path), argv: ['nmcli', 'connection', 'reload'] },
+      ...ids.map((id) => ({ when: '*' as const, argv: up(id) })),
     ],
     // the dispatcher stops dhcpcd with --no-block on `down`: the stop job is waited for here, so that
-    // uninstall removes no hook while dhcpcd still runs one (issue 18)
-    stop: [['nmcli', '--wait', '30', 'connection', 'down', 'id', id], ['systemctl', 'stop', unit]],
+    // uninstall removes no hook while dhcpcd still runs one (issue 18); the VLAN goes after the macvlan
+    stop: [down(ids.at(-1)!), ['systemctl', 'stop', unit], ...ids.slice(0, -1).map(down)],
     reload: [['nmcli', 'connection', 'reload'], ['systemctl', 'daemon-reload']],
     dhcpcdConf: true,
     notes: [],

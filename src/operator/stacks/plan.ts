@@ -13,12 +13,35 @@ export const STACK_NAMES: Record<Stack, string> = {
   dhcpcd: "Debian's dhcpcd.service (manager mode)",
 };
 
+/** The modem's VLAN install makes on the port the LAN also uses (--vlan): the macvlan's parent is PORT.ID. */
+export interface VlanSpec {
+  port: string;
+  id: number;
+}
+
 export interface MacvlanSpec {
   iface: string;
+  /** The modem's link: a port of its own, or the VLAN (`vlan`). */
   parent: string;
   /** Its stable MAC (`srcroute mac IFACE`). */
   mac: string;
+  vlan?: VlanSpec;
 }
+
+/** The kernel's name for VLAN ID on PORT (ifupdown's convention; networkd and NetworkManager are told it). */
+export const vlanName = (v: VlanSpec): string => `${v.port}.${v.id}`;
+
+/** The VLAN of a parent named PORT.ID (ifupdown's own convention: an admin's hand stanza), or undefined. */
+export function vlanOfName(name: string): VlanSpec | undefined {
+  const m = /^(.+)\.(\d{1,4})$/.exec(name);
+  const id = Number(m?.[2]);
+  return m && id >= 1 && id <= 4094 ? { port: m[1]!, id } : undefined;
+}
+
+/** The first lines of the files that define the modem's VLAN. */
+export const vlanHeader = (v: VlanSpec): string =>
+  `# srcroute: the modem's VLAN ${v.id} on ${v.port} (the LAN's port, whose own configuration stays as it\n` +
+  `# is): the link only, no address and no IPv6 of its own, so nothing leaves it with ${v.port}'s MAC.\n`;
 
 /** The first line of every file that defines a macvlan. */
 export const macvlanHeader = (s: MacvlanSpec): string =>

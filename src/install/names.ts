@@ -1,0 +1,10 @@
+// How the installer's messages name a rerun of it and its undo, by the way it was run: install.sh
+// in the unpacked release or the clone, else the srcroute command (the Debian package's included).
+// A module of its own: the plans and their checks all say it, and import no plan to do so.
+
+/** How the messages name a rerun of the installer. */
+export const rerun = (prog: string): string => (prog === 'install.sh' ? 'sudo ./install.sh' : 'sudo srcroute install');
+
+/** How the messages name the uninstaller. */
+export const uninstallCommand = (prog: string): string =>
+  prog === 'install.sh' ? 'sudo ./install.sh --uninstall' : 'sudo srcroute uninstall';
