@@ -21,7 +21,8 @@
 // node 40 MB) for deletions that come a few times a year, and needs watching itself (a timer
 // survives whatever kills a watcher). Figures and how to turn it off: docs/how-it-works.md.
 import { InputError, SystemError, isBug, messageOf } from '../../shared/errors.js';
-import { checkInterface, readEvent, type Env } from '../../hook/event.js';
+import { checkInterface, readEvent } from '../../hook/event.js';
+import type { Env } from '../../hook/env.js';
 import { loadConfig, runHook } from '../../hook/hook.js';
 import type { Config } from '../../hook/config.js';
 import { decide, type Part } from '../../hook/plan.js';
@@ -85,10 +86,11 @@ async function repair4(deps: OperatorDeps, config: Config, iface: string): Promi
   const found = leaseFromFiles(iface, deps);
   const env = leaseEnv(iface, found?.vars ?? null);
   const event = readEvent(env);
-  if (event.action !== 'up') return null;
-  const { read, parts } = await judge(deps, config, 4, iface, { kind: 'lease', lease: event.lease }, { kind: 'ended' });
+  const want = event.action === 'follow' ? event.wants[4] : undefined;
+  if (want?.kind !== 'lease') return null;
+  const { read, parts } = await judge(deps, config, 4, iface, want, { kind: 'ended' });
   const current = (): boolean => JSON.stringify(leaseFromFiles(iface, deps)) === JSON.stringify(found);
-  const held = (read.addresses.get(iface) ?? []).includes(event.lease.address);
+  const held = (read.addresses.get(iface) ?? []).includes(want.lease.address);
   return held && parts.length > 0 ? { env, parts, current } : null;
 }
 
@@ -97,8 +99,8 @@ async function repair6(deps: OperatorDeps, config: Config, iface: string): Promi
   if (!config.ipv6) return null;
   const env = { reason: 'REBIND6', interface: iface };
   const event = readEvent(env);
-  if (event.action !== 'up6') return null;
-  const want: Want = { kind: 'follow', news: event.news };
+  const want = event.action === 'follow' ? event.wants[6] : undefined;
+  if (want === undefined) return null;
   try {
     const { parts } = await judge(deps, config, 6, iface, want, want);
     return parts.length > 0 ? { env, parts, current: () => true } : null;
