@@ -20,11 +20,16 @@ const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
 import { ipSessions } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
+import { clearRecord } from './hook/heal-record.js';
+import { isInterfaceName } from './hook/event.js';
 import type { OperatorDeps } from './operator/deps.js';
 import { readTableNames } from './kernel/tables.js';
 import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
+
+/** srcroute's state directory: SRCROUTE_STATE_DIR (tests) or /run/srcroute. */
+const stateDir = (env: Env): string => env.SRCROUTE_STATE_DIR || systemPaths().state;
 
 /**
  * What the hook needs from the machine (`self`: how to run this program again, for hooks.d's
@@ -33,7 +38,7 @@ declare const SRCROUTE_VERSION: string;
 export function realDeps(env: Env, uid: number, self: readonly string[] = []): Deps {
   const paths = systemPaths();
   const configDir = env.SRCROUTE_CONFIG_DIR || paths.config;
-  const stateDir = env.SRCROUTE_STATE_DIR || paths.state;
+  const state = stateDir(env);
   // hooks.d's runner reads its scripts and takes its lock where this hook did
   const passOn = Object.fromEntries(PASSED_ON.filter((k) => env[k]).map((k) => [k, env[k]!]));
   const hooksDir = join(configDir, HOOKS_DIR_NAME);
@@ -46,9 +51,9 @@ export function realDeps(env: Env, uid: number, self: readonly string[] = []): D
     tables: () => readTableNames(),
     isExecutable,
     ip: (config, family) => ipSessions(config.ip, config.timeoutMs)(family),
-    lock: fileLocker(stateDir),
-    raSignatures: raSignatureFiles(stateDir),
-    notify: hooksNotifier({ stateDir, ifInet6: join(paths.proc, 'net', 'if_inet6'), starter }),
+    lock: fileLocker(state),
+    raSignatures: raSignatureFiles(state),
+    notify: hooksNotifier({ stateDir: state, ifInet6: join(paths.proc, 'net', 'if_inet6'), starter }),
   };
 }
 
@@ -56,7 +61,13 @@ export function realDeps(env: Env, uid: number, self: readonly string[] = []): D
 const hook: Command<Deps> = {
   help: usage,
   flags: ['dry-run'],
-  run: (args, deps, io, tag) => runHook(deps, args.flags.has('dry-run'), reportTo(io, tag)),
+  run: (args, deps, io, tag) => {
+    // a lease event: `srcroute heal` restores this interface again (one unlink, ENOENT when it never stopped)
+    const iface = deps.env.interface;
+    const dry = args.flags.has('dry-run');
+    if (iface !== undefined && isInterfaceName(iface) && !dry) clearRecord(stateDir(deps.env), iface);
+    return runHook(deps, dry, reportTo(io, tag));
+  },
 };
 
 /**
@@ -76,6 +87,7 @@ const COMMANDS: Record<string, Entry> = {
   check: { operator: true, load: async () => (await import('./operator/commands/check.js')).command },
   sync: { operator: true, load: async () => (await import('./operator/commands/sync.js')).command },
   uninstall: { operator: true, load: async () => (await import('./install/uninstall-command.js')).command },
+  heal: { operator: true, load: async () => (await import('./operator/commands/heal.js')).command },
   mac: { operator: true, load: async () => (await import('./operator/commands/mac.js')).command },
   macvlan: { operator: true, load: async () => (await import('./operator/commands/macvlan.js')).command },
   flush: { operator: false, load: async () => (await import('./hook/flush.js')).command },

@@ -17,6 +17,9 @@ Usage:
                  interfaces)
   srcroute uninstall [--purge] [--root DIR] [--dry-run]
                  remove everything install wrote, /etc back as it was
+  srcroute heal [IFACE] [--dry-run]
+                 put back rules and routes deleted since the last lease event
+                 (srcroute-heal.timer runs it every 30 s)
   srcroute mac IFACE
                  the interface's stable MAC (from /etc/machine-id)
   srcroute macvlan IFACE --parent ETH [--stack S] [--write [--force]]

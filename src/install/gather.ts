@@ -11,6 +11,7 @@ import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
 import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
+import { HEAL_SERVICE, HEAL_TIMER } from './heal-units.js';
 import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { interfacesOf } from './install-plan.js';
@@ -70,7 +71,7 @@ function snapshot(root: string, paths: Iterable<string>, trees: readonly string[
 function installedPaths(root: string, list: InstalledList): string[] {
   const inDir = (dir: string, suffix: string): string[] => listDir(root + dir).filter((n) => n.endsWith(suffix)).map((n) => `${dir}/${n}`);
   return [
-    INSTALLED_LIST, LIB, dirname(LIB), dirname(dirname(LIB)), dirname(dirname(dirname(LIB))), SBIN, OLD_BUNDLE, DISPATCHER, SHIM, ENTER, TABLES, PROTOS, DROP_IN, TMPFILES, DHCPCD_CONF, CONF_DIR, `${CONF_DIR}/srcroute.env`,
+    INSTALLED_LIST, LIB, dirname(LIB), dirname(dirname(LIB)), dirname(dirname(dirname(LIB))), SBIN, OLD_BUNDLE, DISPATCHER, SHIM, ENTER, TABLES, PROTOS, DROP_IN, TMPFILES, DHCPCD_CONF, CONF_DIR, `${CONF_DIR}/srcroute.env`, HEAL_SERVICE, HEAL_TIMER,
     ...inDir(HOOK_DIR, '.exit-hook'),
     ...inDir(CONF_DIR, '.env'),
     ...['created', 'backup', 'nl', 'stackfile', 'dir'].flatMap((k) => list.paths(k)),

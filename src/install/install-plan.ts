@@ -20,6 +20,7 @@ import { adminPart, block, hasBlock } from './marked-block.js';
 import { checkParents } from './parent-check.js';
 import { rerun } from './names.js';
 import { PlanBuilder } from './plan-builder.js';
+import { HEAL_SERVICE, HEAL_TIMER, PACKAGE_COMMAND, healServiceText, healStart, healTimerText } from './heal-units.js';
 import type { Plan } from './steps.js';
 import * as text from './texts.js';
 import { planForward } from './forward-plan.js';
@@ -200,6 +201,12 @@ export function planInstall(f: InstallFacts): Plan {
     if (started.length > 0 && !f.staged) b.steps.push({ op: 'check-link', iface });
     for (const note of plan.notes) b.say(`    ${note}`);
   }
+  // srcroute heal every 30 s, started where systemd runs (heal-units.ts)
+  const healUnits = [
+    b.own(HEAL_SERVICE, healServiceText(f.command ? SBIN : PACKAGE_COMMAND, undo), 0o644),
+    b.own(HEAL_TIMER, healTimerText(undo), 0o644),
+  ];
+  if (healUnits.some(Boolean) && f.systemd && !f.staged) for (const argv of healStart) b.run(argv);
   if (b.changes > 0) b.record();
 
   if (f.dry) {

@@ -17,6 +17,7 @@ import type { UninstallFacts } from './facts.js';
 import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import { unplanForward } from './forward-plan.js';
+import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
 import type { Plan } from './steps.js';
 import { uninstallCommand } from './names.js';
 import { InputError } from '../shared/errors.js';
@@ -26,6 +27,8 @@ import { DHCPCD_UNIT_PATH } from '../operator/stacks/dhcpcd-unit.js';
 
 /** Uninstall's phases, in the order they run. */
 export const UNINSTALL_ORDER = [
+  /** srcroute-heal.timer stops: nothing puts a rule back while srcroute is taken out */
+  'stop-heal',
   /** each DHCP client srcroute started stops (its recorded stop; `dhcpcd -k IFACE` before an ifdown, waited for) */
   'stop-clients',
   /** and has exited: a stop may return before its client ran its last hooks */
@@ -109,12 +112,14 @@ function resetFailed({ b, f }: Teardown): void {
   b.run(['systemctl', 'reset-failed', 'srcroute-dhcpcd@*.service']);
 }
 
+function stopHeal({ b, f }: Teardown): void {
+  if (b.exists(HEAL_TIMER) && f.systemd && !f.staged) for (const argv of healStop) b.run(argv);
+}
+
 function files({ b, f }: Teardown): void {
-  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README]) b.remove(path);
-  if (b.exists(DROP_IN)) {
-    b.remove(DROP_IN);
-    if (!f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
-  }
+  const units = [DROP_IN, HEAL_SERVICE, HEAL_TIMER].some((p) => b.exists(p));
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README, DROP_IN, HEAL_SERVICE, HEAL_TIMER]) b.remove(path);
+  if (units && !f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
   unplanForward(b, f.systemd, f.staged);
@@ -156,6 +161,7 @@ function list({ b, f }: Teardown): void {
 }
 
 const PHASES: Record<UninstallPhase, (t: Teardown) => void> = {
+  'stop-heal': stopHeal,
   'stop-clients': stopClients,
   'await-clients': awaitClients,
   'remove-links': removeLinks,

@@ -55,7 +55,19 @@ export async function readLease(iface: string, deps: LeaseDeps): Promise<FoundLe
     const vars = r.code === 0 ? parseDumpedLease(r.stdout) : null;
     if (vars !== null) return { source: `dhcpcd ${control.dump.join(' ')}`, vars };
   }
-  if (control !== null) {
+  return leaseFromFiles(iface, deps, control !== null);
+}
+
+/**
+ * The lease files alone (2 and 3 above), never a control command: `srcroute heal` runs every
+ * half minute, and Debian 12's privsep dhcpcd serves one control client at a time.
+ */
+export function leaseFromFiles(
+  iface: string,
+  deps: Omit<LeaseDeps, 'run' | 'dhcpcd'>,
+  dhcpcdRuns?: boolean,
+): FoundLease | null {
+  if (dhcpcdRuns ?? dhcpcdControl(listDir(deps.paths.dhcpcdRun), iface) !== null) {
     const file = join(deps.paths.dhcpcdLeases, `${iface}.lease`);
     const vars = fromLeaseFile(file, deps.now());
     if (vars !== null) return { source: file, vars };

@@ -296,7 +296,10 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
       'remove-tree /run/srcroute',
       ...(unit ? ['run systemctl reset-failed srcroute-dhcpcd@*.service', UNIT_FILE] : [])];
     expect(order.map(at)).toEqual(order.map(at).slice().sort((x, y) => x - y));
-    expect(ops[0], 'the client stops before anything else').toBe(stop);
+    // heal first (it would put rules back), then the client before anything else
+    const heal = ops.filter((o) => o.startsWith('run ') && o.includes('srcroute-heal'));
+    expect(ops.slice(0, heal.length), 'heal stops first').toEqual(heal);
+    expect(ops[heal.length], 'then the client, before anything else').toBe(stop);
     expect(ops.filter((o) => o === unlink), 'the link goes once').toHaveLength(1);
     expect(ops.some((o) => o.includes('reset-failed'))).toBe(unit);
     expect(ops.some((o) => o.startsWith('await'))).toBe(unit);
@@ -304,7 +307,7 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
 
   it('the phases of uninstall, in order', () => {
     expect(UNINSTALL_ORDER).toEqual([
-      'stop-clients', 'await-clients', 'remove-links', 'entry-points', 'flush',
+      'stop-heal', 'stop-clients', 'await-clients', 'remove-links', 'entry-points', 'flush',
       'hooks', 'reset-failed', 'files', 'reload', 'list',
     ]);
   });
@@ -344,8 +347,9 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     const installed = carryOut(once, planInstall(installFacts(once, withStack(plan, { up: true, acceptRa: '0' }))));
     const ops = planUninstall(uninstallFacts(installed)).steps.flatMap((s) =>
       s.op === 'run' ? [`run ${s.argv.join(' ')}`] : s.op === 'sysctl' ? [`sysctl ${s.key}=${s.value}`] : []);
-    // after the stack's own stop (ifdown, which deletes the macvlan on it)
-    expect(ops).toEqual(['run ifdown eth0v0', ...restore]);
+    // after heal's stop, the stack's own (ifdown, which deletes the macvlan on it), and systemd's reload of the units' removal
+    const heal = ['run systemctl disable --now srcroute-heal.timer', 'run systemctl stop srcroute-heal.service'];
+    expect(ops).toEqual([...heal, 'run ifdown eth0v0', 'run systemctl daemon-reload', ...restore]);
   });
 });
 

@@ -1,15 +1,22 @@
 // `srcroute check`: what breaks this setup, each with its fix; the routing judged by the hook's
 // own plan (judge.ts), and the kernel asked where packets really go (route-probe.ts). Healthy or not is returned, and
 // cli.ts turns it into the exit status.
-import { diagnose, renderFindings } from '../diagnose.js';
+import { diagnose, renderFindings, type Finding } from '../diagnose.js';
 import { gatherFacts } from '../facts.js';
 import type { OperatorDeps } from '../deps.js';
 import type { Command } from '../../shared/command.js';
 import { INTERFACES } from '../help.js';
+import { backoffFinding, stateDirOf } from './heal.js';
+import { parseRecord, recordPath, type HealRecord } from '../../hook/heal-record.js';
+import { readText } from '../../shared/files.js';
 
 export async function runCheck(deps: OperatorDeps, iface: string | null, out: (line: string) => void): Promise<'healthy' | 'unhealthy'> {
   const facts = await gatherFacts(deps, iface);
-  const findings = diagnose(facts);
+  // an interface srcroute heal stopped restoring (its record in the state directory says so)
+  const recordOf = (iface: string): HealRecord | null => parseRecord(readText(recordPath(stateDirOf(deps), iface)));
+  const healFinding = (iface: string): Finding[] => backoffFinding(iface, recordOf(iface), facts.networkd.running);
+  const stopped = facts.interfaces.flatMap((f) => healFinding(f.state.iface));
+  const findings = [...diagnose(facts), ...stopped];
   renderFindings(findings, facts.interfaces.map((f) => f.state.iface)).forEach((line) => out(line));
   return findings.length === 0 ? 'healthy' : 'unhealthy';
 }
@@ -31,7 +38,7 @@ exists; /etc/dhcpcd.exit-hook without srcroute's block; dhcpcd.conf without
 \`nogateway\` for the macvlan; strict rp_filter; two interfaces sharing a table;
 rules left by the original shell hook; no DHCP client, or two;
 systemd-networkd's ManageForeignRoutingPolicyRules; IPv6 forwarding without
-accept_ra=2.
+accept_ra=2; srcroute heal stopped restoring an interface (heal-backoff).
 ${INTERFACES}
 Exit status 0 when nothing is wrong, 1 when something is.
 

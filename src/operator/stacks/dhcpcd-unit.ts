@@ -18,6 +18,9 @@ export const dhcpcdStart = (dhcpcd: string, iface: string): string[] => [dhcpcd,
 /** `-x` stops it; a dhcpcd that does not run says so and starts nothing (unlike -n). */
 export const dhcpcdStop = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-x', iface];
 
+/** The sandbox of srcroute's services: /etc read-only, /run and /var writable, home directories readable. */
+export const UNIT_SANDBOX = ['ProtectSystem=full', 'ProtectHome=read-only', 'PrivateTmp=yes', 'ProtectKernelModules=yes', 'ProtectControlGroups=yes'];
+
 /**
  * The template. BindsTo/After the device: started only once the interface exists, stopped when it
  * goes; WantedBy the device: `systemctl enable srcroute-dhcpcd@eth0v0` starts it whenever eth0v0
@@ -42,11 +45,7 @@ export function dhcpcdUnit(dhcpcd: string): StackFile {
     `ExecStart=${dhcpcdStart(dhcpcd, '%I').join(' ')}`,
     `ExecStop=${dhcpcdStop(dhcpcd, '%I').join(' ')}`,
     'Restart=on-failure',
-    'ProtectSystem=full',
-    'ProtectHome=read-only',
-    'PrivateTmp=yes',
-    'ProtectKernelModules=yes',
-    'ProtectControlGroups=yes',
+    ...UNIT_SANDBOX,
     '',
     '[Install]',
     'WantedBy=sys-subsystem-net-devices-%i.device',
