@@ -64,8 +64,8 @@ Options:
                       nothing
 
 Examples:
-  sudo srcroute install --parent eth1 eth1v0    # the modem on a port of its own
-  sudo srcroute install --parent eth0 --vlan 100 eth0v0    # one port, VLAN 100`,
+  sudo srcroute install --parent eth1 eth1v0     # the modem's own port
+  sudo srcroute install --parent eth0 --vlan 100 eth0v0   # one port`,
   // 'purge' only to refuse it in words: install.sh once took `--purge` alone for --uninstall --purge
   flags: ['dry-run', 'configure-dhcpcd', 'forward', 'no-command', 'purge'],
   options: ['parent', 'vlan', 'stack', 'node', 'root'],

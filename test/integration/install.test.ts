@@ -39,7 +39,7 @@ function event(name: string, changes: Record<string, string> = {}): Record<strin
 }
 
 
-interface KRule { priority: number; src?: string; table: string; protocol?: string }
+interface KRule { priority: number; src?: string; dst?: string; table: string; protocol?: string }
 interface KRoute { dst: string; gateway?: string; dev?: string; protocol?: string }
 
 describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
@@ -66,7 +66,10 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
   const snapshot = (): string => sb().snapshot();
   const stat = (path: string): string => must(`stat -c '%a %U %G %F' '${path}'`).trim();
   const rules = (): KRule[] => JSON.parse(must('ip -j rule show')) as KRule[];
-  const srcRules = (): KRule[] => rules().filter((r) => r.protocol === 'srcroute');
+  /** srcroute's rules: each leased address's block (subnet, main's own networks, source). */
+  const ownRules = (): KRule[] => rules().filter((r) => r.protocol === 'srcroute');
+  /** Of those, each address's source rule (into its table, for every destination). */
+  const srcRules = (): KRule[] => ownRules().filter((r) => r.dst === undefined && r.table !== 'main');
   const routes = (table: string): KRoute[] => {
     const r = sh(`ip -j route show table ${table}`);
     return r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as KRoute[]) : [];
@@ -223,6 +226,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     const up = runHooks(event('02-BOUND'));
     expect(up.code, up.stderr).toBe(0);
     expect(srcRules()).toEqual([expect.objectContaining({ src: '100.64.0.50', table: 'pub', priority: 1000 })]);
+    expect(ownRules().map((r) => `${r.priority} ${r.table}`), 'the whole block').toEqual(['998 pub', '999 main', '1000 pub']);
     expect(routes('pub')).toEqual(
       expect.arrayContaining([expect.objectContaining({ dst: 'default', gateway: '100.64.0.1', dev: 'eth0v0', protocol: 'srcroute' })]),
     );
@@ -231,7 +235,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     must('ip addr flush dev eth0v0');
     const down = runHooks(event('04-EXPIRE'));
     expect(down.code, down.stderr).toBe(0);
-    expect(srcRules()).toEqual([]);
+    expect(ownRules()).toEqual([]);
     expect(routes('pub')).toEqual([]);
   });
 
@@ -240,7 +244,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
       const r = runHooks(event('02-BOUND', { interface: iface }));
       expect(r.code, `${iface}: ${r.stderr}`).toBe(0);
     }
-    expect(srcRules()).toEqual([]);
+    expect(ownRules()).toEqual([]);
   });
 
   it('the dispatcher skips ignored reasons, runs a safe hook, survives its failure', () => {
@@ -338,7 +342,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     expect(routes('pub1')).toEqual(expect.arrayContaining([expect.objectContaining({ dst: 'default', gateway: '100.64.0.1' })]));
     must('ip addr flush dev eth0v1');
     expect(dhclient({ reason: 'EXPIRE', ...vars('old') }).stdout).toBe('status 0\nleaked: 0\n');
-    expect(srcRules()).toEqual([]);
+    expect(ownRules()).toEqual([]);
   });
 
   it('under Debian\'s real dhclient-script, the enter hook keeps the lease out of main, resolv.conf and the hostname', () => {
@@ -370,7 +374,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     must('ip addr flush dev eth0v0 && ip addr flush dev eth0v1 && mv /run/held-hook /etc/dhcpcd/eth0v0.exit-hook');
     must(`printf '%s' '${resolv.replace(/'/g, "'\\''")}' > /etc/resolv.conf`);
     expect(script({ interface: 'eth0v1', reason: 'EXPIRE', old_ip_address: '100.64.0.61', new_host_name: '' }).code).toBe(0);
-    expect(srcRules()).toEqual([]);
+    expect(ownRules()).toEqual([]);
   });
 
   it('uninstall --purge removes srcroute\'s rules and routes and gives back the same /etc and /usr/local', () => {
@@ -388,7 +392,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
 
     const r = install('--uninstall', '--purge');
     expect(r.code, r.stderr).toBe(0);
-    expect(srcRules()).toEqual([]);
+    expect(ownRules()).toEqual([]);
     expect(routes('123')).toEqual([]);
     expect(rules()).toEqual(expect.arrayContaining([expect.objectContaining({ src: '192.0.2.1', priority: 500 })]));
     expect(snapshot()).toBe(pristine);

@@ -91,7 +91,7 @@ describe.skipIf(!ok)('operator commands: status, check, sync, mac, macvlan on a 
     lab.box.ip('rule', 'del', 'from', addr0, 'lookup', lab.tableOf('eth0v0'), 'pref', '1000');
     const text = finds(/eth0v0: no source rule for \S+: replies from it leave/, /fix: srcroute sync eth0v0 {3}# runs: ip rule add from \S+ lookup 123 priority 1000 protocol 213\n/);
     expect(normal(text)).toBe(golden('check-rule-missing.txt', normal(text)));
-    expect(srcroute('status', 'eth0v0').stdout).toMatch(/^ {8}rule missing, default ok, connected ok$/m);
+    expect(srcroute('status', 'eth0v0').stdout).toMatch(/^ {8}rule missing, local ok, default ok, connected ok$/m);
     const s = srcroute('sync', 'eth0v0');
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toMatch(/rule from .* added/);
