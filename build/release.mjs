@@ -51,7 +51,10 @@ const PROGRAM = [
   ...readdirSync(join(repo, 'hooks')).sort().map((f) => [`hooks/${f}`, 0o644]),
 ];
 /** docs/, which the README links to: beside it in the tarball and in /usr/share/doc/srcroute. */
-const DOCS = readdirSync(join(repo, 'docs')).sort().map((f) => `docs/${f}`);
+const DOCS = readdirSync(join(repo, 'docs'), { recursive: true })
+  .map((f) => `docs/${f}`)
+  .filter((f) => statSync(join(repo, f)).isFile())
+  .sort();
 
 function put(dir, rel, content, mode) {
   const path = join(dir, rel);
