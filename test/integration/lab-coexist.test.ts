@@ -4,7 +4,7 @@
 //  - a mesh VPN's fwmark rules at 5210-5270 and its table 52 (tailscale's layout): after
 //    srcroute's rule at 1000, they change nothing; check stays silent;
 //  - wg-quick's `not fwmark 51820 table 51820` and `table main suppress_prefixlength 0`, added
-//    without a preference: the kernel puts them at 999 and 998, before srcroute's, and every
+//    without a preference: the kernel puts them at 997 and 996, before srcroute's block, and every
 //    reply from the public address goes into the tunnel (the ping from the internet is lost);
 //  - a catch-all `from all lookup 200` at preference 500, table 200 leading to the LAN router.
 // In every one: srcroute's own rules and routes are untouched by them, theirs are untouched by
@@ -96,7 +96,7 @@ describe.skipIf(!ok)('living beside other policy routing (real kernel, real dhcp
     sh('ip rule del pref 5210 && ip rule del pref 5230 && ip rule del pref 5250 && ip rule del pref 5270 && ip route flush table 52');
   });
 
-  it('2. wg-quick\'s rules land at 998-999, before srcroute\'s: check names the one that wins; its fix puts srcroute first', async () => {
+  it('2. wg-quick\'s rules land at 996-997, before srcroute\'s block: check names the one that wins; its fix puts srcroute first', async () => {
     const ours = L().owned();
     sh([
       'ip link add wg0 type veth peer name wg0p',
@@ -107,18 +107,18 @@ describe.skipIf(!ok)('living beside other policy routing (real kernel, real dhcp
       'ip rule add table main suppress_prefixlength 0',
     ].join(' && '));
     expect(L().owned(), 'their rules moved none of ours').toEqual(ours);
-    expect(foreign().map((r) => Number(r.priority)).sort((a, b) => a - b)).toEqual([0, 998, 999, 32766, 32767]);
-    await shadowedBy(/rule "999: not from all fwmark 0xca6c lookup 51820" decides them before srcroute's \(pref 1000\)/);
+    expect(foreign().map((r) => Number(r.priority)).sort((a, b) => a - b)).toEqual([0, 996, 997, 32766, 32767]);
+    await shadowedBy(/rule "997: not from all fwmark 0xca6c lookup 51820" decides them before srcroute's \(pref 998\)/);
     await healthy();
     await renewKeeps();
-    sh('ip rule del pref 999 && ip rule del pref 998 && ip link del wg0');
+    sh('ip rule del pref 997 && ip rule del pref 996 && ip link del wg0');
     unprioritise();
     await healthy();
   });
 
   it('3. a catch-all at preference 500 into a table of its own: named, and fixed the same way', async () => {
     sh(`ip route add default via ${LAN_ROUTER} table 200 && ip rule add from all lookup 200 pref 500`);
-    await shadowedBy(/rule "500: from all lookup 200" decides them before srcroute's \(pref 1000\)/);
+    await shadowedBy(/rule "500: from all lookup 200" decides them before srcroute's \(pref 998\)/);
     await healthy();
     sh('ip rule del pref 500 && ip route flush table 200');
     unprioritise();

@@ -150,9 +150,12 @@ for (const release of RELEASES) {
       await both('RENEW', m);
       expect(lab.checkLease('eth0v0', GATEWAY)).toEqual(addr0);
       const kept = lab.sh(['ls', '-A', '/run/srcroute']).stdout.split('\n').filter(Boolean);
-      expect(kept.filter((f) => !f.endsWith('.v8cache')), 'no lock left behind').toEqual([]);
-      // and the sandbox let each hook keep its V8 code cache there (src/hook/code-cache.ts)
-      expect(kept.map((f) => f.replace(/^hook-\d+-\d+-\d+\.v8cache$/, 'cache'))).toEqual(['cache', 'cache']);
+      expect(kept.filter((f) => f.endsWith('.lock')), 'no lock left behind').toEqual([]);
+      // and the sandbox let each hook keep its V8 code cache there (src/hook/code-cache.ts), and what
+      // hooks.d's scripts were last told (src/hook/followed.ts)
+      const caches = kept.filter((f) => f.endsWith('.v8cache')).map((f) => f.replace(/^hook-\d+-\d+-\d+\.v8cache$/, 'cache'));
+      expect(caches).toEqual(['cache', 'cache']);
+      expect(kept.filter((f) => !f.endsWith('.v8cache')).sort()).toEqual(['eth0v0.hooks4', 'eth0v1.hooks4']);
     });
 
     it('4. the ISP renumbers (NAK, then BOUND on a new address): old rule gone, new one routed', async () => {

@@ -78,7 +78,7 @@ for (const release of RELEASES) {
       // the client ifupdown chose
       expect(box.commandLines(client).join('\n')).toMatch(client === 'dhclient' ? /dhclient -4 -v -i -pf \/run\/dhclient\.eth0v0\.pid/ : /dhcpcd: eth0v0/);
       addr = await expectRouted();
-      expect(box.must(['srcroute', 'status', IFACE])).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+ok\\s+ok\\s+ok`));
+      expect(box.must(['srcroute', 'status', IFACE])).toMatch(new RegExp(`^${IFACE}: table pub \\(123\\), .*\\n  ipv4  ${addr.replace(/\./g, '\\.')}/24 via ${GATEWAY}\\n {8}rule ok, local ok, default ok, connected ok$`, 'm'));
       const again = lab.install(REPO, ['--parent', 'eth0', IFACE]);
       expect(again.stdout, 'a second run changes nothing, runs nothing').toMatch(/already installed: nothing changed/);
       expect(again.stdout).not.toMatch(/running:/);

@@ -115,7 +115,7 @@ for (const release of RELEASES) {
         await ruleStays();
       }
       const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]).stdout;
-      expect(st).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+ok\\s+ok\\s+ok`));
+      expect(st).toMatch(new RegExp(`^${IFACE}: table pub \\(123\\), .*\\n  ipv4  ${addr.replace(/\./g, '\\.')}/24 via ${GATEWAY}\\n {8}rule ok, local ok, default ok, connected ok$`, 'm'));
     }, 60_000);
 
     it('5a. dual stack: every public IPv6 address of eth0v0 (SLAAC, DHCPv6) has its rule and answers ping -6 from the ISP side; IPv6AcceptRA=no keeps the kernel\'s RA handling off through networkctl reconfigure eth0v0: no RA default in main', async () => {

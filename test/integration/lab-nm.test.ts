@@ -69,7 +69,7 @@ for (const release of RELEASES) {
 
     it('4. srcroute status shows the rule and routes ok; check finds nothing wrong', () => {
       const st = s.lab.sh(['/usr/local/sbin/srcroute', 'status', IFACE]);
-      expect(st.stdout).toMatch(new RegExp(`${IFACE}\\s+${addr.replace(/\./g, '\\.')}/24\\s+${GATEWAY}\\s+pub \\(123\\)\\s+ok\\s+ok\\s+ok`));
+      expect(st.stdout).toMatch(new RegExp(`^${IFACE}: table pub \\(123\\), .*\\n  ipv4  ${addr.replace(/\./g, '\\.')}/24 via ${GATEWAY}\\n {8}rule ok, local ok, default ok, connected ok$`, 'm'));
       const c = check();
       expect(c.stdout, c.stdout + c.stderr).toMatch(/no problem found/);
       expect(c.code).toBe(0);
