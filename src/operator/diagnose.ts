@@ -12,6 +12,7 @@ import type { Part, PartState, PlannedChange } from '../hook/plan.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
 import { decidingRule, type PolicyRule } from './policy.js';
+import { lanLinks } from './lan.js';
 import { BLOCK_SIZE, OFFSET } from '../hook/address-rules.js';
 import { RA_DEFRTR_METRIC } from './stacks/ifupdown.js';
 import { forwardFindings } from './forward-check.js';
@@ -288,18 +289,12 @@ function removal(r: MetricRoute, family: Family, main: readonly MetricRoute[]): 
   return `ip ${family === 6 ? '-6 ' : ''}route del default${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} proto ${protocolName(r.protocol)} metric ${r.metric} table main`;
 }
 
-/**
- * The LAN's links: those of main's best IPv4 default (the modem's port is the one whose IPv4
- * srcroute turns off, and under NetworkManager its IPv6 default can rank first), else of main's
- * best IPv6 default.
- */
-function lanLinks(facts: Facts): Set<string> {
-  for (const family of [4, 6] as const) {
-    const main = facts.kernel[family].routes.filter((r) => r.table === MAIN_TABLE && r.dst === ANY[family]);
-    const best = Math.min(...main.map((r) => r.metric));
-    if (main.length > 0) return new Set(main.filter((r) => r.metric === best).map((r) => r.dev));
-  }
-  return new Set();
+/** The LAN's links as install judges them (lan.ts), from main's defaults in the kernel check read. */
+function lanOf(facts: Facts): ReadonlyMap<string, string> {
+  const defaults = ([4, 6] as const).flatMap((family) =>
+    facts.kernel[family].routes.filter((r) => r.table === MAIN_TABLE && r.dst === ANY[family]).map((r) => ({ family, dev: r.dev, metric: r.metric })),
+  );
+  return lanLinks({ links: [], defaults, ssh: undefined });
 }
 
 /**
@@ -325,7 +320,7 @@ function lanParent(r: MetricRoute, family: Family, on: string[]): Finding {
  */
 function mainDefaultFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
-  const lan = lanLinks(facts);
+  const lan = lanOf(facts);
   for (const family of [4, 6] as const) {
     const main = facts.kernel[family].routes.filter((r) => r.table === 254 && r.dst === ANY[family]);
     const best = Math.min(...main.map((r) => r.metric));

@@ -285,7 +285,8 @@ const CASES: [string, (b: Box) => void, string[]][] = [
     b.kernel.routes.push(route4('0.0.0.0/0', 'eth0', '192.168.1.1', 254, 16, 100));
   }, ['eth0v0 parent-is-lan']],
   ['a second IPv4 default in main, through the macvlan', (b) => b.kernel.routes.push(route4('0.0.0.0/0', 'eth0v0', '100.64.0.1', 254, 16, 1003)), ['eth0v0 main-default']],
-  ['an IPv6 default in main through the modem\'s own port (NetworkManager\'s): one finding, whichever macvlans share the port', (b) => b.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101)), ['eth0v0 ipv6-main-default']],
+  // behind the LAN's default (1024): one ahead of it makes eth0 a LAN link (src/operator/lan.ts), whose default no fix touches
+  ['an IPv6 default in main through the modem\'s own port (NetworkManager\'s): one finding, whichever macvlans share the port', (b) => b.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 1025)), ['eth0v0 ipv6-main-default']],
 ];
 
 describe('diagnose', () => {
@@ -360,7 +361,7 @@ describe('diagnose', () => {
     box.foreign[4].push({ priority: 998, src: 'all', table: '254', suppress_prefixlen: 0 }, { priority: 999, not: null, src: 'all', fwmark: '0xca6c', table: '51820' });
     box.kernel.routes.push(route4('0.0.0.0/0', 'wg0', null, 51820, 3), route4('0.0.0.0/0', 'eth0v1', '100.64.0.1', 254, 16, 1004));
     box.kernel6.routes = box.kernel6.routes.map((r) => (r.dev === 'lan0' ? { ...r, protocol: 9, nhid: 7 } : r));
-    box.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 101), route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1024));
+    box.kernel6.routes.push(route6('::/0', 'eth0', 'fe80::1', 254, 9, 1025), route6('::/0', 'eth0v0', 'fe80::1', 254, 9, 1024));
     box.configs.eth0v1 = { ...config(124, 'pub1'), ipv6: false };
     box.kernel6.rules = box.kernel6.rules.filter((r) => r.table !== 124);
     const text = `${renderFindings(diagnose(factsOf(box)), ['eth0v0', 'eth0v1']).join('\n')}\n`;

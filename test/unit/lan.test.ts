@@ -1,8 +1,8 @@
-// Which links are the box's LAN (src/install/lan.ts), that install refuses as the modem's link:
+// Which links are the box's LAN (src/operator/lan.ts), that install refuses and check never touches as the modem's link:
 // main's lowest-metric default in either family, the SSH session's link, and the ports of such a
 // bridge or bond; a port of its own holding a lease (and a default behind the LAN's) is not.
 import { describe, expect, it } from 'vitest';
-import { lanLinks, type LanInput } from '../../src/install/lan.js';
+import { lanLinks, type LanInput } from '../../src/operator/lan.js';
 
 const LINKS = [
   { name: 'lo', addrs: ['127.0.0.1', '::1'] },

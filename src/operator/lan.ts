@@ -4,7 +4,8 @@
 // is what carries main's lowest-metric default in either family, the link the admin's SSH
 // session came in on, and every port of such a bridge or bond (its `master`). A port of its own
 // that merely holds a lease (Debian's dhcpcd.service leases every interface) is not the LAN as
-// long as its default is not main's first. Pure: gather.ts reads `ip -j` for it.
+// long as its default is not main's first. Pure: install's gather.ts reads `ip -j` for it, check
+// asks it of the kernel it read (diagnose.ts: no fix may remove a default through the LAN).
 
 export interface LanLink {
   name: string;
