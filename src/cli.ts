@@ -9,14 +9,11 @@ import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.
 import type { Args, Command, Io, Verdict } from './shared/command.js';
 import type { Env } from './hook/env.js';
 import { isExecutable } from './shared/files.js';
-import { HOOKS_DIR_NAME, systemPaths } from './shared/paths.js';
+import { HOOKS_DIR_NAME, stateDirOf, systemPaths } from './shared/paths.js';
 import { runHook, type Deps } from './hook/hook.js';
 import { raSignatureFiles } from './hook/ra-signature.js';
 import { hooksNotifier } from './hook/followed.js';
 import type { Start } from './hook/notify.js';
-
-/** The hook's directories that hooks.d's runner must use too. */
-const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
 import { ipSessions } from './kernel/ip.js';
 import { fileLocker } from './kernel/lock.js';
 import { tagOf } from './hook/log.js';
@@ -28,8 +25,8 @@ import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
 
-/** srcroute's state directory: SRCROUTE_STATE_DIR (tests) or /run/srcroute. */
-const stateDir = (env: Env): string => env.SRCROUTE_STATE_DIR || systemPaths().state;
+/** The hook's directories that hooks.d's runner must use too. */
+const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
 
 /**
  * What the hook needs from the machine (`self`: how to run this program again, for hooks.d's
@@ -38,7 +35,7 @@ const stateDir = (env: Env): string => env.SRCROUTE_STATE_DIR || systemPaths().s
 export function realDeps(env: Env, uid: number, self: readonly string[] = []): Deps {
   const paths = systemPaths();
   const configDir = env.SRCROUTE_CONFIG_DIR || paths.config;
-  const state = stateDir(env);
+  const state = stateDirOf(env, paths.state);
   // hooks.d's runner reads its scripts and takes its lock where this hook did
   const passOn = Object.fromEntries(PASSED_ON.filter((k) => env[k]).map((k) => [k, env[k]!]));
   const hooksDir = join(configDir, HOOKS_DIR_NAME);
@@ -65,7 +62,7 @@ const hook: Command<Deps> = {
     // a lease event: `srcroute heal` restores this interface again (one unlink, ENOENT when it never stopped)
     const iface = deps.env.interface;
     const dry = args.flags.has('dry-run');
-    if (iface !== undefined && isInterfaceName(iface) && !dry) clearRecord(stateDir(deps.env), iface);
+    if (iface !== undefined && isInterfaceName(iface) && !dry) clearRecord(stateDirOf(deps.env), iface);
     return runHook(deps, dry, reportTo(io, tag));
   },
 };

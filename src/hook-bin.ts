@@ -5,9 +5,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import { cachePath, wrappedBundle } from './hook/code-cache.js';
-import { STATE_DIR } from './shared/paths.js';
+import { stateDirOf } from './shared/paths.js';
 
-const cache = cachePath(__filename, process.env.SRCROUTE_STATE_DIR || STATE_DIR, process.geteuid?.() ?? 0);
+const cache = cachePath(__filename, stateDirOf(process.env), process.geteuid?.() ?? 0);
 let cachedData: Buffer | undefined;
 if (cache !== null) {
   try {

@@ -11,14 +11,13 @@ import { applyPlan, type Report } from './apply.js';
 import { readEvent, type HookEvent } from './event.js';
 import type { Env } from './env.js';
 import type { IpSession } from '../kernel/ip.js';
-import { isNoIPv6 } from '../kernel/ip-batch.js';
+import { isDeviceGone, isNoIPv6 } from '../kernel/ip-batch.js';
 import type { Family } from '../kernel/kernel.js';
 import type { Locker } from '../kernel/lock.js';
 import { decide, type PlannedChange } from './plan.js';
 import type { RaSignatures } from './ra-signature.js';
 import { queriesFor, readOf, type Scope } from './kernel-state.js';
 import type { Desired, Want } from './want.js';
-import { SystemError } from '../shared/errors.js';
 import type { Notifier } from './followed.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 
@@ -51,14 +50,6 @@ const LOCK_NAME: Record<Family, (table: number) => string> = {
 type Outcome = { desired: Desired; changes: PlannedChange[] };
 
 /**
- * ip's words for a device that is not there, for the interface asked about (a down event can
- * outlive its link): `Cannot find device "X"` (route and address questions), `Device "X" does not
- * exist.` (link questions); iproute2 6.1, test/integration/vanished-interface.test.ts.
- */
-const isGone = (e: unknown, iface: string): boolean =>
-  iface !== '' && e instanceof SystemError && [`Cannot find device "${iface}"`, `Device "${iface}" does not exist`].some((w) => e.message.includes(w));
-
-/**
  * One round for one family: read what the kernel holds, plan, apply. A dry run changes nothing,
  * so it needs no lock; a real one reads, plans and writes alone. An interface that is gone holds
  * nothing: its rules go (a `from ADDR` rule belongs to no device and outlives it), and the hook
@@ -68,7 +59,7 @@ export async function converge(deps: Deps, config: Config, family: Family, want:
   const session = deps.ip(config, family); // started before the lock: its start overlaps the wait
   const round = (): Promise<Outcome> =>
     once(session, want).catch((e: unknown) => {
-      if (!isGone(e, scope.iface)) throw e;
+      if (!isDeviceGone(e, scope.iface)) throw e;
       report.log(`${report.tag}: ${scope.iface} does not exist (any more): srcroute holds nothing for it`);
       return once(deps.ip(config, family), { kind: 'nothing' });
     });

@@ -33,6 +33,16 @@ export type ProbeAnswer = { json: unknown } | { error: string };
 const GONE = /No such process|No such file or directory|Cannot find device/;
 
 /**
+ * ip's words for a device that is not there (an event can outlive its link): `Cannot find device
+ * "X"` to route and address questions, `Device "X" does not exist.` to link questions (iproute2
+ * 6.1; test/integration/vanished-interface.test.ts).
+ */
+export function isDeviceGone(e: unknown, iface: string): boolean {
+  const words = [`Cannot find device "${iface}"`, `Device "${iface}" does not exist`];
+  return iface !== '' && e instanceof SystemError && words.some((w) => e.message.includes(w));
+}
+
+/**
  * A kernel without IPv6 (booted with ipv6.disable=1, as some Raspberry Pi guides advise) answers
  * every `ip -6` request with EAFNOSUPPORT: it holds no IPv6 rule or route to read or remove.
  */

@@ -43,6 +43,10 @@ export interface Paths {
 /** srcroute's state directory (a tmpfs; tmpfiles.d makes it at boot, mode 0700). */
 export const STATE_DIR = '/run/srcroute';
 
+/** The state directory a run uses: SRCROUTE_STATE_DIR when set (tests, the bench), else `state` (/run/srcroute). */
+export const stateDirOf = (env: Readonly<Record<string, string | undefined>>, state = STATE_DIR): string =>
+  env.SRCROUTE_STATE_DIR || state;
+
 /** The admin's scripts that hear of a changed address, in the config dir: /etc/srcroute/hooks.d (docs/hooks.md). */
 export const HOOKS_DIR_NAME = 'hooks.d';
 

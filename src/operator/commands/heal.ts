@@ -30,7 +30,8 @@ import { queriesFor, readOf, type FamilyRead } from '../../hook/kernel-state.js'
 import type { Want } from '../../hook/want.js';
 import { account, BACKOFF, parseRecord, recordPath, type HealRecord } from '../../hook/heal-record.js';
 import { leaseEnv } from '../../hook/lease.js';
-import { isNoIPv6 } from '../../kernel/ip-batch.js';
+import { isDeviceGone, isNoIPv6 } from '../../kernel/ip-batch.js';
+import { stateDirOf } from '../../shared/paths.js';
 import type { Family } from '../../kernel/kernel.js';
 import { readText, writeAtomic } from '../../shared/files.js';
 import { configuredInterfaces } from '../interfaces.js';
@@ -44,7 +45,6 @@ import type { Finding } from '../diagnose.js';
 const MINUTES = BACKOFF.windowMs / 60_000;
 
 /** srcroute's state directory, as the hook's lock finds it (cli.ts). */
-export const stateDirOf = (deps: OperatorDeps): string => deps.env.SRCROUTE_STATE_DIR || deps.paths.state;
 
 /**
  * One family's repair: the hook's event that makes it, the parts of the table its plan would
@@ -105,7 +105,7 @@ async function repair6(deps: OperatorDeps, config: Config, iface: string): Promi
     const { parts } = await judge(deps, config, 6, iface, want, want);
     return parts.length > 0 ? { env, parts, current: () => true } : null;
   } catch (e) {
-    if (isNoIPv6(e) || (e instanceof SystemError && e.message.includes(`Cannot find device "${iface}"`))) return null;
+    if (isNoIPv6(e) || isDeviceGone(e, iface)) return null;
     throw e;
   }
 }
@@ -128,7 +128,7 @@ async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: 
   const repairs = found.filter((r): r is Repair => r !== null);
   if (repairs.length === 0) return;
   const parts = [...new Set(repairs.flatMap((r) => r.parts))];
-  const file = recordPath(stateDirOf(deps), iface);
+  const file = recordPath(stateDirOf(deps.env, deps.paths.state), iface);
   const { act, record } = account(parseRecord(readText(file)), parts, deps.now());
   // written after the hook ran: its lock makes the state directory where tmpfiles.d did not
   const save = (): void => (dry ? undefined : writeAtomic(file, JSON.stringify(record), 0o600));

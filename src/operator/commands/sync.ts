@@ -14,7 +14,7 @@ import type { Report } from '../../hook/apply.js';
 import type { Command } from '../../shared/command.js';
 import { INTERFACES, LEASE } from '../help.js';
 import { clearRecord } from '../../hook/heal-record.js';
-import { stateDirOf } from './heal.js';
+import { stateDirOf } from '../../shared/paths.js';
 
 export async function runSync(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
   const names = iface !== null ? [managedInterface(iface, deps.configDir, deps.paths.dhcpcdHooks)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
@@ -25,7 +25,7 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
   for (const name of names) {
     const tag = `srcroute[${name}] sync`;
     try {
-      if (!dry) clearRecord(stateDirOf(deps), name); // heal restores it again
+      if (!dry) clearRecord(stateDirOf(deps.env, deps.paths.state), name); // heal restores it again
       const found = await readLease(name, deps);
       report.log(`${tag}: ${found ? `lease ${found.vars.ip_address} from ${found.source}` : 'no current lease: removing what srcroute set up'}`);
       await runHook({ ...deps, env: leaseEnv(name, found?.vars ?? null) }, dry, { ...report, tag });
