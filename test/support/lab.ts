@@ -240,6 +240,10 @@ export class Lab {
       if (!mac) throw new Error(`lab: no MAC for ${name}`);
       this.box.ip('link', 'add', 'link', 'eth0', 'name', name, 'address', mac, 'type', 'macvlan', 'mode', 'private');
       this.sysctl(this.box, `net.ipv4.conf.${name}.rp_filter`, 2);
+      // dhcpcd does IPv6 itself and turns the kernel's RA handling off when it starts; a box's dhcpcd
+      // owns the link from boot, the lab's starts later: off before the link is up, or an RA in
+      // between gives the kernel a SLAAC address of its own (seen once in a full run: a third address)
+      if (this.ipv6) this.sysctl(this.box, `net.ipv6.conf.${name}.accept_ra`, 0);
       this.box.ip('link', 'set', name, 'up');
     }
 
