@@ -118,7 +118,7 @@ for (const release of RELEASES) {
       const owned = lab.owned();
       for (let i = 0; i < 2; i++) {
         const m = mark();
-        process.kill(pid, 'SIGUSR1');
+        lab.signal(pid, 'SIGUSR1');
         await both('RENEW', m);
       }
       expect(lab.owned()).toEqual(owned);
@@ -138,7 +138,7 @@ for (const release of RELEASES) {
         lab.writeFile(path, `${other.pid} test\n`, '600');
         lockTimeout = `srcroute[eth0v0] RENEW: another srcroute run held ${path} for 5s`;
         const m = mark();
-        process.kill(pid, 'SIGUSR1');
+        lab.signal(pid, 'SIGUSR1');
         await waitFor('srcroute to give up', () => srcrouteLines().some((l) => l.endsWith(lockTimeout)), 15_000);
         await both('RENEW', m);
         lab.sh(['rm', path]);
@@ -146,7 +146,7 @@ for (const release of RELEASES) {
         other.kill('SIGKILL');
       }
       const m = mark();
-      process.kill(pid, 'SIGUSR1');
+      lab.signal(pid, 'SIGUSR1');
       await both('RENEW', m);
       expect(lab.checkLease('eth0v0', GATEWAY)).toEqual(addr0);
       const kept = lab.sh(['ls', '-A', '/run/srcroute']).stdout.split('\n').filter(Boolean);
@@ -206,7 +206,7 @@ for (const release of RELEASES) {
       addr0 = lab.checkLease('eth0v0', GATEWAY);
       await expectReachable(addr0);
       m = mark();
-      process.kill(pid, 'SIGUSR1');
+      lab.signal(pid, 'SIGUSR1');
       await lab.waitEvent('RENEW', 'eth0v0', m);
       expect(lab.checkLease('eth0v0', GATEWAY)).toEqual(addr0);
       m = mark();

@@ -89,7 +89,7 @@ for (const release of RELEASES) {
       const healthy = box.run(['srcroute', 'check']);
       expect(healthy.stdout, healthy.stderr).toBe(`srcroute check: no problem found (${IFACE})\n`);
       expect(healthy.code).toBe(0);
-      for (const pid of box.pidsOf(client)) process.kill(pid, 'SIGKILL');
+      for (const pid of box.pidsOf(client)) box.lab.signal(pid, 'SIGKILL');
       await waitFor(`${client} to die`, () => box.commandLines(client).length === 0, 10_000);
       const sick = box.run(['srcroute', 'check']);
       expect(sick.code).toBe(1);

@@ -21,16 +21,22 @@
 //     2001:db8:77::1 (the LAN router, forwarding=0): the same dead end as for IPv4
 //   dhcpcd runs IPv6 too (SLAAC and DHCPv6 IA_NA on each macvlan, `nogateway` as for IPv4).
 //
-// Every DHCP client runs inside a Sandbox (private mount namespace in the box's netns, overlays
-// over /etc, /usr/local, /var/lib, tmpfs on /run), so it never meets the host's dhcpcd, /etc or
-// /run. destroy() kills every process living in the lab's namespaces (by PID: each one was
-// started by this lab), then removes the namespaces and temp files. Nothing here touches the host.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Every process the lab starts runs inside a Sandbox (test/support/sandbox.ts: a private mount
+// namespace in the box's, the modem's or the LAN router's netns, overlays over /etc, /usr/local,
+// /var/lib, tmpfs on /run, its namespaces verified by inode): the DHCP clients and stacks in the
+// box's, dnsmasq in the modem's and the LAN router's, so none meets the host's dhcpcd, /etc, /run
+// or /var/lib. The lab knows those namespaces (`trusted`); destroy() and killAll() send SIGKILL
+// only to a process found, just before, to live in one of them (a PID from `ip netns pids` may
+// have been reused), then remove the namespaces and temp files. Nothing here touches the host.
+// A lab that crashes leaves its namespaces named with its worker's PID: the next run's first
+// Netns.create() sweeps them (netns.ts), and the mounts died with the mount namespaces.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Netns } from './netns.js';
-import { run, type RunResult } from './run.js';
+import { Netns, pidsInNetns } from './netns.js';
+import { signalIfOurs, type NsIds } from './ns-identity.js';
+import type { RunResult } from './run.js';
 import { Sandbox } from './sandbox.js';
 
 export const INTERNET_ADDR = '198.18.0.1';
@@ -153,6 +159,9 @@ export class Lab {
   box!: Netns;
   lanrouter!: Netns;
   sandbox!: Sandbox;
+  /** The modem's sandbox (its dnsmasq) and the LAN router's (its RAs, made by startLanRa). */
+  modemBox!: Sandbox;
+  lanBox: Sandbox | undefined;
   dnsmasq: Daemon | undefined;
   /** The LAN router's router advertisements (startLanRa). */
   lanRa: Daemon | undefined;
@@ -161,6 +170,8 @@ export class Lab {
   /** Where the recorder writes (a sandboxed DHCP client may write under /run/dhcpcd only). */
   eventsFile = '/run/lab-events';
   private readonly made: Netns[] = [];
+  /** The namespaces of every sandbox of this lab: the only processes killAll() may signal. */
+  private readonly trusted: NsIds[] = [];
   private readonly log: Logger;
 
   private constructor(
@@ -172,7 +183,7 @@ export class Lab {
     /** The box's root filesystem (another release's, see debian-root.ts); the host's when absent. */
     readonly root?: string,
   ) {
-    this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
+    this.dir = mkdtempSync(join(tmpdir(), `srcroute-lab-${process.pid}-`));
     this.log = log ?? (() => {});
   }
 
@@ -253,7 +264,19 @@ export class Lab {
     this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);
     if (this.ipv6) this.buildIpv6();
 
-    this.sandbox = Sandbox.start({ netns: this.box.name, ...(this.root ? { root: this.root } : {}) });
+    this.sandbox = this.startSandbox(this.box, this.root);
+    this.modemBox = this.startSandbox(this.modem);
+  }
+
+  private startSandbox(ns: Netns, root?: string): Sandbox {
+    const sb = Sandbox.start({ netns: ns.name, ...(root ? { root } : {}) });
+    this.trust(sb.ids);
+    return sb;
+  }
+
+  /** Processes in these namespaces are the lab's too (a sandbox nested in one of the lab's: unit-sandbox.ts). */
+  trust(ids: NsIds): void {
+    this.trusted.push(ids);
   }
 
   private buildIpv6(): void {
@@ -287,7 +310,8 @@ export class Lab {
     const argv = ['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--no-hosts', '--no-resolv',
       '--interface=lan1', '--bind-interfaces', '--except-interface=lo', '--user=root', '--group=root', '--log-facility=-',
       `--pid-file=${join(this.dir, 'lan-ra.pid')}`, '--enable-ra', '--ra-param=lan1,10,1800', '--dhcp-range=::,constructor:lan1,ra-only,64,30m'];
-    const d = new Daemon('lan-ra', spawn('ip', ['netns', 'exec', this.lanrouter.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }), this.log);
+    this.lanBox ??= this.startSandbox(this.lanrouter);
+    const d = new Daemon('lan-ra', this.lanBox.spawn(argv), this.log);
     this.lanRa = d;
     await waitFor('the LAN router\'s dnsmasq to start', () => {
       if (!d.running) throw new Fatal(`dnsmasq (LAN RAs) exited: ${d.output}`);
@@ -338,8 +362,7 @@ export class Lab {
       argv.push('--enable-ra', '--ra-param=cpe0,10,600', '--dhcp-range=::100,::1ff,constructor:cpe0,slaac,64,2m');
     }
     argv.push(...(opts.extra ?? []));
-    const child = spawn('ip', ['netns', 'exec', this.modem.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const d = new Daemon('dnsmasq', child, this.log);
+    const d = new Daemon('dnsmasq', this.modemBox.spawn(argv), this.log);
     this.dnsmasq = d;
     await waitFor('dnsmasq to start', () => {
       if (!d.running) throw new Fatal(`dnsmasq exited: ${d.output}`);
@@ -711,11 +734,7 @@ export class Lab {
 
   /** PIDs of processes in the lab's network namespaces (optionally only those named `comm`). */
   pidsIn(comm?: string): number[] {
-    const pids: number[] = [];
-    for (const ns of this.made) {
-      const out = run(['ip', 'netns', 'pids', ns.name]).stdout;
-      for (const p of out.split(/\s+/).filter(Boolean)) pids.push(Number(p));
-    }
+    const pids = this.made.flatMap((ns) => pidsInNetns(ns.name));
     if (!comm) return pids;
     return pids.filter((p) => {
       try {
@@ -726,18 +745,15 @@ export class Lab {
     });
   }
 
-  /** SIGKILL every process in the lab's namespaces: each was started by this lab. */
+  /** SIGKILL every process in the lab's namespaces (named `comm`): each checked, just before, to live in a sandbox of the lab's. */
   killAll(comm?: string): void {
-    for (const pid of this.pidsIn(comm)) {
-      if (pid === process.pid) continue;
-      try {
-        // double check the process really sits in one of our namespaces before killing it
-        const link = readlinkSync(`/proc/${pid}/ns/net`);
-        if (link) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    const refused = this.pidsIn(comm).filter((pid) => pid !== process.pid && !signalIfOurs(pid, this.trusted));
+    if (refused.length) this.log(`lab: not killed (not in a sandbox of this lab, or gone): ${refused.join(' ')}`);
+  }
+
+  /** Signal a process of the lab's by PID (read from a pid file, `ip netns pids`); throws unless it lives in a sandbox of the lab's. */
+  signal(pid: number, signal: NodeJS.Signals): void {
+    if (!signalIfOurs(pid, this.trusted, signal)) throw new Error(`lab: refusing ${signal} to process ${pid}: not in a sandbox of this lab (or gone)`);
   }
 
   async destroy(): Promise<void> {
@@ -753,7 +769,7 @@ export class Lab {
     for (const d of this.dhclients.values()) await step(() => d.stop());
     await step(() => this.dnsmasq?.stop());
     await step(() => this.lanRa?.stop());
-    await step(() => this.sandbox?.stop());
+    for (const sb of [this.sandbox, this.modemBox, this.lanBox]) await step(() => sb?.stop());
     this.destroySync();
     if (errors.length) this.log(`lab cleanup: ${errors.map(String).join('; ')}`);
   }

@@ -1,21 +1,70 @@
-// Throw-away network namespaces for tests. Names carry the test process's PID so parallel test
-// files never collide, and destroy() only ever removes what this object created.
+// Throw-away network namespaces for tests, the demo and the bench. Names carry the prefix and
+// the owning process's PID (PREFIX TAG-PID-N), so parallel test files never collide, destroy()
+// only ever removes what this object created, and what a crashed run left behind is found: the
+// first create() of a process sweeps every namespace of this prefix whose owner is dead (its
+// processes killed, each after its network namespace was checked to be that one; their mount
+// namespaces, with the overlays and tmpfs in them, die with them) and the owner's temp dirs.
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alive, killIfInNet } from './ns-identity.js';
 import { must, run, type RunOptions, type RunResult } from './run.js';
 
 let counter = 0;
 /** LAB_NETNS_PREFIX: where several people run labs on one machine, each keeps to a prefix of their own. */
 const PREFIX = process.env.LAB_NETNS_PREFIX ?? 'sr-';
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The owner PID of a namespace named by Netns.create() under `prefix`, or undefined for any other name. */
+export function ownerOf(name: string, prefix = PREFIX): number | undefined {
+  const m = new RegExp(`^${escaped(prefix)}[a-z0-9]+-(\\d+)-\\d+$`).exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Remove what crashed runs under `prefix` left: namespaces whose owner PID is dead (a live owner,
+ * or a PID reused since, keeps them: the next sweep gets them), their processes, and the temp
+ * dirs (srcroute-sandbox-PID-*, srcroute-lab-PID-*) of those owners. Returns the namespaces removed.
+ */
+export function sweepOrphans(prefix = PREFIX): string[] {
+  const names = readdirSync('/run/netns').filter((n) => {
+    const owner = ownerOf(n, prefix);
+    return owner !== undefined && !alive(owner);
+  });
+  for (const name of names) {
+    const net = statSync(join('/run/netns', name)).ino;
+    for (const pid of pidsInNetns(name)) killIfInNet(pid, net);
+    run(['ip', 'netns', 'del', name]);
+  }
+  const owners = new Set(names.map((n) => ownerOf(n, prefix)));
+  for (const d of readdirSync(tmpdir())) {
+    const m = /^srcroute-(?:sandbox|lab)-(\d+)-/.exec(d);
+    if (m && owners.has(Number(m[1]))) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  }
+  return names;
+}
+
+/** PIDs of the processes in a named network namespace. */
+export function pidsInNetns(name: string): number[] {
+  return run(['ip', 'netns', 'pids', name]).stdout.split(/\s+/).filter(Boolean).map(Number);
+}
 
 export class Netns {
   private constructor(readonly name: string) {}
 
   /** A fresh namespace with `lo` up. */
   static create(tag = 'ns'): Netns {
+    if (counter === 0) sweepOrphans();
     const name = `${PREFIX}${tag}-${process.pid}-${++counter}`;
     must(['ip', 'netns', 'add', name]);
     const ns = new Netns(name);
     ns.ip('link', 'set', 'lo', 'up');
     return ns;
+  }
+
+  /** The namespace's inode: what /proc/PID/ns/net of a process in it stats to. */
+  get inode(): number {
+    return statSync(join('/run/netns', this.name)).ino;
   }
 
   /** Run argv inside the namespace. */

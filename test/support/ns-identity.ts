@@ -1,0 +1,99 @@
+// Which namespaces a process lives in, by inode, and the checks the test sandboxes make with it.
+// A PID names a process only until it exits: the kernel hands the number to the next process, and
+// twice last month a lab acted on a PID whose holder had died (it entered the host's mount
+// namespace, then rewrote the host's /etc and /run). So the labs never trust a PID alone: a
+// holder reports its own mount and network namespaces from inside (REPORT_IDS), the lab compares
+// that with the inodes of /proc/PID/ns/mnt and /proc/PID/ns/net, and every signal the lab sends
+// to a PID it did not start directly goes only after those inodes were found to be the lab's.
+// "Not the test process's own namespace" is no proof: another worker's lab passes it.
+import { readFileSync, statSync } from 'node:fs';
+
+/** A mount namespace and a network namespace, by inode (stat of /proc/PID/ns/mnt and /proc/PID/ns/net). */
+export interface NsIds {
+  readonly mnt: number;
+  readonly net: number;
+}
+
+/** The namespaces `pid` lives in now; undefined once it is gone. */
+export function idsOf(pid: number | 'self'): NsIds | undefined {
+  try {
+    return { mnt: statSync(`/proc/${pid}/ns/mnt`).ino, net: statSync(`/proc/${pid}/ns/net`).ino };
+  } catch {
+    return undefined;
+  }
+}
+
+export function sameIds(a: NsIds, b: NsIds): boolean {
+  return a.mnt === b.mnt && a.net === b.net;
+}
+
+/** Shell line a holder runs last, from inside its namespaces: prints `ids MNT NET`. */
+export const REPORT_IDS = 'echo "ids $(stat -L -c %i /proc/self/ns/mnt) $(stat -L -c %i /proc/self/ns/net)"';
+
+/** The ids a REPORT_IDS line printed, or undefined when `text` holds none. */
+export function parseIds(text: string): NsIds | undefined {
+  const m = /^ids (\d+) (\d+)$/m.exec(text);
+  return m ? { mnt: Number(m[1]), net: Number(m[2]) } : undefined;
+}
+
+/** Send `signal` to `pid` only when `ok` holds for its namespaces read just now. Returns whether it was sent. */
+function signalIf(pid: number, ok: (ids: NsIds) => boolean, signal: NodeJS.Signals): boolean {
+  if (pid <= 1 || pid === process.pid) return false;
+  const ids = idsOf(pid);
+  if (!ids || !ok(ids)) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false; // gone since
+  }
+}
+
+/**
+ * Send `signal` to `pid` only when its namespaces (read just now) are one of `trusted`: a PID that
+ * was reused by a process of the host or of another lab is left alone. Returns whether it was sent.
+ */
+export function signalIfOurs(pid: number, trusted: readonly NsIds[], signal: NodeJS.Signals = 'SIGKILL'): boolean {
+  return signalIf(pid, (ids) => trusted.some((t) => sameIds(t, ids)), signal);
+}
+
+/** SIGKILL `pid` only when its network namespace (read just now) is `net`: a crashed lab's leftovers. */
+export function killIfInNet(pid: number, net: number): boolean {
+  return signalIf(pid, (ids) => ids.net === net, 'SIGKILL');
+}
+
+/** What a lab process must never see of the host: each is an overlay or a tmpfs of the sandbox's own. */
+export const PRIVATE_DIRS: readonly string[] = ['/etc', '/run', '/var/lib', '/usr/local'];
+
+/** Unescape a mountinfo path (`\040` is a space). */
+const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/**
+ * Of `dirs`, those a process with this /proc/self/mountinfo would see on anything but an overlay
+ * or a tmpfs: the mount covering a path is the last one listed at the longest mount point above it.
+ */
+export function exposedDirs(mountinfo: string, dirs: readonly string[] = PRIVATE_DIRS): string[] {
+  const mounts = mountinfo
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [left = '', right = ''] = line.split(' - ');
+      return { at: unescape(left.split(' ')[4] ?? ''), fstype: right.split(' ')[0] ?? '' };
+    });
+  const under = (path: string, at: string) => at === '/' || path === at || path.startsWith(`${at}/`);
+  return dirs.filter((dir) => {
+    let cover: { at: string; fstype: string } | undefined;
+    for (const m of mounts) if (under(dir, m.at) && (!cover || m.at.length >= cover.at.length)) cover = m;
+    return cover?.fstype !== 'overlay' && cover?.fstype !== 'tmpfs';
+  });
+}
+
+/** Whether process `pid` is alive (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
