@@ -70,20 +70,19 @@ const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string
 
 /**
  * Of `dirs`, those a process with this /proc/self/mountinfo would see on anything but an overlay
- * or a tmpfs: the mount covering a path is the last one listed at the longest mount point above it.
+ * or a tmpfs. Mounts are listed in the order they were made; one made at a path hides those made
+ * before at or below it; what covers a path is the visible mount at the longest path above it.
  */
 export function exposedDirs(mountinfo: string, dirs: readonly string[] = PRIVATE_DIRS): string[] {
-  const mounts = mountinfo
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [left = '', right = ''] = line.split(' - ');
-      return { at: unescape(left.split(' ')[4] ?? ''), fstype: right.split(' ')[0] ?? '' };
-    });
   const under = (path: string, at: string) => at === '/' || path === at || path.startsWith(`${at}/`);
+  let visible: { at: string; fstype: string }[] = [];
+  for (const line of mountinfo.split('\n').filter(Boolean)) {
+    const [left = '', right = ''] = line.split(' - ');
+    const m = { at: unescape(left.split(' ')[4] ?? ''), fstype: right.split(' ')[0] ?? '' };
+    visible = [...visible.filter((v) => !under(v.at, m.at)), m];
+  }
   return dirs.filter((dir) => {
-    let cover: { at: string; fstype: string } | undefined;
-    for (const m of mounts) if (under(dir, m.at) && (!cover || m.at.length >= cover.at.length)) cover = m;
+    const cover = visible.filter((m) => under(dir, m.at)).sort((a, b) => b.at.length - a.at.length)[0];
     return cover?.fstype !== 'overlay' && cover?.fstype !== 'tmpfs';
   });
 }

@@ -69,7 +69,9 @@ function chrootLines(dir: string, root: string): string[] {
 
 /** Shell lines that lay the overlays and tmpfs mounts (under `at`, the chroot, when there is one). */
 function privateLines(dir: string, opts: SandboxOptions, at: string): string[] {
-  const overlays = opts.root ? [] : [...new Set([...ALWAYS_OVERLAID, ...(opts.overlays ?? [])])];
+  // the shallowest first, so that each is the overlay its path shows (/usr laid after /usr/local hides that one)
+  const depth = (p: string) => p.split('/').length;
+  const overlays = opts.root ? [] : [...new Set([...ALWAYS_OVERLAID, ...(opts.overlays ?? [])])].sort((a, b) => depth(a) - depth(b));
   const lines = overlays.flatMap((target, i) => [
     `mkdir -p '${dir}/upper${i}' '${dir}/work${i}'`,
     `mount -t overlay overlay -o 'lowerdir=${target},upperdir=${dir}/upper${i},workdir=${dir}/work${i}' '${target}'`,

@@ -27,6 +27,7 @@ describe('exposedDirs: /etc, /run, /var/lib and /usr/local must each be an overl
     ['a chroot whose root is an overlay', [mount('/', 'overlay'), mount('/run', 'tmpfs')], []],
     ['nothing at all', host, ['/etc', '/run', '/var/lib', '/usr/local']],
     ['/var private, not /var/lib itself', [...host, mount('/etc', 'overlay'), mount('/usr', 'overlay'), mount('/var', 'overlay'), mount('/run', 'tmpfs')], []],
+    ['/usr/local private, then the host\'s /usr bound over /usr (it hides the overlay)', [...host, mount('/etc', 'overlay'), mount('/usr/local', 'overlay'), mount('/var/lib', 'overlay'), mount('/run', 'tmpfs'), mount('/usr', 'ext4')], ['/usr/local']],
     ['an overlay on /etcetera is not one on /etc', [...host, mount('/etcetera', 'overlay'), mount('/usr/local', 'overlay'), mount('/var/lib', 'overlay'), mount('/run', 'tmpfs')], ['/etc']],
   ])('%s', (_, lines, exposed) => {
     expect(exposedDirs(lines.join('\n'))).toEqual(exposed);
