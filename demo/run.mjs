@@ -1,34 +1,7 @@
 // Entry point of `npm run demo`: bundles demo/demo.ts (which reuses the integration tests' lab
-// builder, test/support/lab.ts) with esbuild into a temp file, runs it, removes the file.
+// builder, test/support/lab.ts) with esbuild into a temp file and runs it (test/support/import-ts.mjs).
 // Plain JavaScript with node: modules only, so it runs on Node 18 without a TypeScript loader.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// demo.ts finishes its own work (and cleanup) before the import settles.
+import { importTs } from '../test/support/import-ts.mjs';
 
-const repo = dirname(dirname(fileURLToPath(import.meta.url)));
-let esbuild;
-try {
-  esbuild = await import('esbuild');
-} catch {
-  console.error('demo: esbuild is missing: run `npm ci` in the repository first, then `sudo npm run demo`.');
-  process.exit(1);
-}
-const dir = mkdtempSync(join(tmpdir(), 'srcroute-demo-'));
-const out = join(dir, 'demo.mjs');
-try {
-  await esbuild.build({
-    entryPoints: [join(repo, 'demo', 'demo.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node18',
-    logLevel: 'warning',
-  });
-  process.env.SRCROUTE_REPO = repo;
-  await import(pathToFileURL(out).href);
-} finally {
-  // demo.ts finishes its own work (and cleanup) before its promise settles; the file can go now
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-}
+await importTs(['demo/demo.ts'], 'demo');
