@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, hookEnv, requireBundle } from '../support/bundle.js';
+import { waitFor } from '../support/lab.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
+import { idsOf, killIfInNet } from '../support/ns-identity.js';
 import { prerequisites, which } from '../support/prereq.js';
 
 const ok = prerequisites('faults and races', ['root', 'ip', 'sh', 'sleep', 'unshare', 'mount']);
@@ -175,8 +177,10 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     ns = boxWithMacvlans(['eth0v0', 'eth0v1']);
   });
   afterAll(() => {
-    // Kill, by PID, whatever a fake ip started and srcroute failed to kill (the test then fails).
-    for (const [file, marker] of pidFiles) for (const pid of survivors(file, marker)) process.kill(pid, 'SIGKILL');
+    // Kill, by PID, whatever a fake ip started and srcroute failed to kill (the test then fails):
+    // only a process still in the box's namespace (a PID may have been reused since)
+    const net = ns?.inode;
+    for (const [file, marker] of pidFiles) for (const pid of survivors(file, marker)) if (net !== undefined) killIfInNet(pid, net);
     ns?.destroy();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     console.log(`faults: ${faultCases} fault runs, ${raceRuns} racing runs`);
@@ -230,7 +234,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     expectOneLine(r, /unexpected output from ip/);
   });
 
-  it(`ip hanging (and its child): killed, exit 1 within TIMEOUT+2 s, no process left`, async () => {
+  it(`ip hanging (and its child): killed at TIMEOUT, not waited out, exit 1, no process left`, async () => {
     faultCases++;
     const pids = join(tmp, 'hang.pids');
     pidFiles.push([pids, 'sleep']);
@@ -238,7 +242,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     const r = await bundle(up(A), cfgFor(path));
     expect(r.code).toBe(1);
     expectOneLine(r, path, new RegExp(`did not finish within ${TIMEOUT_S}s; killed it`));
-    expect(r.ms, 'bounded time').toBeLessThan((TIMEOUT_S + 2) * 1000);
+    expect(r.ms, 'killed, not waited out: the fake ip sleeps 62 s').toBeLessThan(30_000);
     expect(readFileSync(pids, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
     // A SIGKILLed process may sit as a zombie until init reaps it: give it a moment.
     const deadline = Date.now() + 2000;
@@ -360,7 +364,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     /** A process in the namespace to stand for another srcroute run holding the lock. */
     async function holdLock(): Promise<ChildProcess> {
       const holder = spawn('ip', ['netns', 'exec', ns!.name, 'sleep', '60'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor('the stand-in run in the namespace', () => idsOf(holder.pid!)?.net === ns!.inode, 5_000, 20);
       lockFile(holder.pid!);
       return holder;
     }
@@ -379,7 +383,6 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
         const r = await bundle(up(A), config(`IP=${ipPath}\nTABLE=123\nTIMEOUT=1\n`));
         expect(r.code).toBe(1);
         expectOneLine(r, /another srcroute run held .*\/table-123\.netns-\d+\.lock for 1s/);
-        expect(r.ms).toBeLessThan(3000);
         expect(held(123)).toEqual(nothing);
       } finally {
         await stop(holder);
