@@ -122,6 +122,14 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
   }
 }
 
+/**
+ * Whether `check` came true within `ms` (polled): for a "did not happen" that has a control, which
+ * shows the same window sees it happen (a lab test asserts both with the same `ms`).
+ */
+export async function within(ms: number, check: () => boolean, everyMs = 100): Promise<boolean> {
+  return waitFor('', () => check(), ms, everyMs).then(() => true, () => false);
+}
+
 /** A long-running child whose output is kept (for the failure message) and which can be awaited. */
 export class Daemon {
   output = '';
