@@ -27,7 +27,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { exposedDirs, idsOf, parseIds, PRIVATE_DIRS, REPORT_IDS, type NsIds } from './ns-identity.js';
+import { alive, exposedDirs, idsOf, parseIds, PRIVATE_DIRS, REPORT_IDS, type NsIds } from './ns-identity.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 
 export interface SandboxOptions {
@@ -114,9 +114,11 @@ export class Sandbox {
     writeFileSync(`${dir}/hold`, `${REPORT_IDS} > '${dir}/ready.tmp'\nmv '${dir}/ready.tmp' '${dir}/ready'\nexec sleep 2147483647\n`);
     lines.push(opts.root ? `exec chroot '${at}' sh '${dir}/hold'` : `exec sh '${dir}/hold'`);
     const unshare = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', lines.join('\n')];
-    const holder = spawn('ip', ['netns', 'exec', opts.netns, ...unshare], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    holder.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // its errors to a file: this waits synchronously, so no pipe would be read, nor its exit seen, meanwhile
+    const errFd = openSync(`${dir}/stderr`, 'w');
+    const holder = spawn('ip', ['netns', 'exec', opts.netns, ...unshare], { stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
+    const stderr = () => readFileSync(`${dir}/stderr`, 'utf8').trim();
     const fail = (why: unknown): never => {
       holder.kill('SIGKILL'); // by handle: our own child, not yet reaped, so its PID is still its own
       rmSync(dir, { recursive: true, force: true });
@@ -124,12 +126,13 @@ export class Sandbox {
     };
     const deadline = Date.now() + 10_000;
     while (!existsSync(`${dir}/ready`)) {
-      if (holder.exitCode !== null || Date.now() > deadline) fail(stderr.trim() || 'timeout');
+      // not reaped yet, a holder that exited is a zombie: alive() says gone
+      if (!alive(holder.pid!) || Date.now() > deadline) fail(stderr() || 'timeout');
       spawnSync('sleep', ['0.02']);
     }
     const reported = parseIds(readFileSync(`${dir}/ready`, 'utf8'));
     try {
-      if (!reported) throw new Error(`sandbox: the holder reported no namespaces (${stderr.trim()})`);
+      if (!reported) throw new Error(`sandbox: the holder reported no namespaces (${stderr()})`);
       return new Sandbox(dir, holder, pinHolder(holder.pid!, reported, opts.netns, opts.root !== undefined));
     } catch (e) {
       return fail(e);

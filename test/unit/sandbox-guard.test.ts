@@ -153,3 +153,11 @@ describe.skipIf(!ok)('a crashed run leaves nothing: its namespaces are swept onc
     expect(names.map((n) => existsSync(`/run/netns/${n}`))).toEqual([false, true, true]);
   });
 });
+
+describe.skipIf(!ok)('a sandbox that cannot be made says why, at once', () => {
+  it('a network namespace that does not exist', () => {
+    const started = Date.now();
+    expect(() => Sandbox.start({ netns: 'srcroute-no-such-netns' })).toThrow(/sandbox did not start: .*srcroute-no-such-netns/);
+    expect(Date.now() - started, 'not the 10 s deadline').toBeLessThan(9_000);
+  });
+});
