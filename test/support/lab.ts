@@ -22,10 +22,10 @@
 //   dhcpcd runs IPv6 too (SLAAC and DHCPv6 IA_NA on each macvlan, `nogateway` as for IPv4).
 //
 // Every process the lab starts runs inside a Sandbox (test/support/sandbox.ts: a private mount
-// namespace in the box's, the modem's or the LAN router's netns, overlays over /etc, /usr/local,
-// /var/lib, tmpfs on /run, its namespaces verified by inode): the DHCP clients and stacks in the
-// box's, dnsmasq in the modem's and the LAN router's, so none meets the host's dhcpcd, /etc, /run
-// or /var/lib. The lab knows those namespaces (`trusted`); destroy() and killAll() send SIGKILL
+// namespace in one of the lab's netns, overlays over /etc, /usr/local, /var/lib, tmpfs on /run,
+// its namespaces verified by inode): the DHCP clients, stacks and install.sh in the box's, every
+// other command (dnsmasq, pings, sysctl) in its namespace's own (netns.ts), so none meets the
+// host's dhcpcd, /etc, /run or /var/lib. The lab knows those namespaces (`trusted`); destroy() and killAll() send SIGKILL
 // only to a process found, just before, to live in one of them (a PID from `ip netns pids` may
 // have been reused), then remove the namespaces and temp files. Nothing here touches the host.
 // A lab that crashes leaves its namespaces named with its worker's PID: the next run's first
@@ -166,10 +166,8 @@ export class Lab {
   modem!: Netns;
   box!: Netns;
   lanrouter!: Netns;
+  /** The box's sandbox: the DHCP clients, the stacks, install.sh (chrooted into `root` when given). */
   sandbox!: Sandbox;
-  /** The modem's sandbox (its dnsmasq) and the LAN router's (its RAs, made by startLanRa). */
-  modemBox!: Sandbox;
-  lanBox: Sandbox | undefined;
   dnsmasq: Daemon | undefined;
   /** The LAN router's router advertisements (startLanRa). */
   lanRa: Daemon | undefined;
@@ -207,9 +205,11 @@ export class Lab {
     return lab;
   }
 
+  /** A namespace of the lab's; what runs in its own sandbox (dnsmasq, pings, sysctl) is the lab's too. */
   private ns(tag: string): Netns {
     const ns = Netns.create(tag);
     this.made.push(ns);
+    this.trust(ns.sandbox.ids);
     return ns;
   }
 
@@ -272,14 +272,8 @@ export class Lab {
     this.sysctl(this.lanrouter, 'net.ipv4.ip_forward', 0);
     if (this.ipv6) this.buildIpv6();
 
-    this.sandbox = this.startSandbox(this.box, this.root);
-    this.modemBox = this.startSandbox(this.modem);
-  }
-
-  private startSandbox(ns: Netns, root?: string): Sandbox {
-    const sb = Sandbox.start({ netns: ns.name, ...(root ? { root } : {}) });
-    this.trust(sb.ids);
-    return sb;
+    this.sandbox = Sandbox.start({ netns: this.box.name, ...(this.root ? { root: this.root } : {}) });
+    this.trust(this.sandbox.ids);
   }
 
   /** Processes in these namespaces are the lab's too (a sandbox nested in one of the lab's: unit-sandbox.ts). */
@@ -318,8 +312,7 @@ export class Lab {
     const argv = ['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--no-hosts', '--no-resolv',
       '--interface=lan1', '--bind-interfaces', '--except-interface=lo', '--user=root', '--group=root', '--log-facility=-',
       `--pid-file=${join(this.dir, 'lan-ra.pid')}`, '--enable-ra', '--ra-param=lan1,10,1800', '--dhcp-range=::,constructor:lan1,ra-only,64,30m'];
-    this.lanBox ??= this.startSandbox(this.lanrouter);
-    const d = new Daemon('lan-ra', this.lanBox.spawn(argv), this.log);
+    const d = new Daemon('lan-ra', this.lanrouter.sandbox.spawn(argv), this.log);
     this.lanRa = d;
     await waitFor('the LAN router\'s dnsmasq to start', () => {
       if (!d.running) throw new Fatal(`dnsmasq (LAN RAs) exited: ${d.output}`);
@@ -370,7 +363,7 @@ export class Lab {
       argv.push('--enable-ra', '--ra-param=cpe0,10,600', '--dhcp-range=::100,::1ff,constructor:cpe0,slaac,64,2m');
     }
     argv.push(...(opts.extra ?? []));
-    const d = new Daemon('dnsmasq', this.modemBox.spawn(argv), this.log);
+    const d = new Daemon('dnsmasq', this.modem.sandbox.spawn(argv), this.log);
     this.dnsmasq = d;
     await waitFor('dnsmasq to start', () => {
       if (!d.running) throw new Fatal(`dnsmasq exited: ${d.output}`);
@@ -772,7 +765,7 @@ export class Lab {
     for (const d of this.dhclients.values()) await step(() => d.stop());
     await step(() => this.dnsmasq?.stop());
     await step(() => this.lanRa?.stop());
-    for (const sb of [this.sandbox, this.modemBox, this.lanBox]) await step(() => sb?.stop());
+    await step(() => this.sandbox?.stop());
     this.destroySync();
     if (errors.length) this.log(`lab cleanup: ${errors.map(String).join('; ')}`);
   }

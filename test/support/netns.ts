@@ -4,11 +4,14 @@
 // first create() of a process sweeps every namespace of this prefix whose owner is dead (its
 // processes killed, each after its network namespace was checked to be that one; their mount
 // namespaces, with the overlays and tmpfs in them, die with them) and the owner's temp dirs.
+// Every command of a Netns runs in its own Sandbox (sandbox.ts), made at the first: not under
+// `ip netns exec`, whose copy of the host's mounts writes to the host's /etc, /run and /var/lib.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, killIfInNet } from './ns-identity.js';
-import { must, run, type RunOptions, type RunResult } from './run.js';
+import { run, type RunOptions, type RunResult } from './run.js';
+import { Sandbox } from './sandbox.js';
 
 let counter = 0;
 /** LAB_NETNS_PREFIX: where several people run labs on one machine, each keeps to a prefix of their own. */
@@ -50,16 +53,32 @@ export function pidsInNetns(name: string): number[] {
 }
 
 export class Netns {
+  private box: Sandbox | undefined;
   private constructor(readonly name: string) {}
 
   /** A fresh namespace with `lo` up. */
   static create(tag = 'ns'): Netns {
     if (counter === 0) sweepOrphans();
     const name = `${PREFIX}${tag}-${process.pid}-${++counter}`;
-    must(['ip', 'netns', 'add', name]);
+    const added = run(['ip', 'netns', 'add', name]);
+    if (added.code !== 0) throw new Error(`ip netns add ${name}: ${added.stderr.trim()}`);
     const ns = new Netns(name);
-    ns.ip('link', 'set', 'lo', 'up');
+    try {
+      ns.ip('link', 'set', 'lo', 'up');
+    } catch (e) {
+      ns.destroy();
+      throw e;
+    }
     return ns;
+  }
+
+  /**
+   * The namespace's own sandbox, made at first use: private /etc, /run, /var/lib and /usr/local,
+   * its holder verified (sandbox.ts). The host's /run/netns is in it, read-only, so that `ip link
+   * add ... netns OTHER` finds the other namespaces.
+   */
+  get sandbox(): Sandbox {
+    return (this.box ??= Sandbox.start({ netns: this.name, netnsDir: true }));
   }
 
   /** The namespace's inode: what /proc/PID/ns/net of a process in it stats to. */
@@ -67,26 +86,31 @@ export class Netns {
     return statSync(join('/run/netns', this.name)).ino;
   }
 
-  /** Run argv inside the namespace. */
+  /** Run argv inside the namespace (in its sandbox). */
   run(argv: readonly string[], opts: RunOptions = {}): RunResult {
-    return run(['ip', 'netns', 'exec', this.name, ...argv], opts);
+    return this.sandbox.run(argv, opts);
   }
 
   /** `ip ARGS` inside the namespace; throws on failure, returns stdout. */
   ip(...args: string[]): string {
-    return must(['ip', '-n', this.name, ...args]);
+    const r = this.run(['ip', ...args]);
+    if (r.code !== 0) throw new Error(`ip ${args.join(' ')} (in ${this.name}) exited ${r.code}: ${r.stderr.trim()}`);
+    return r.stdout;
   }
 
   /** `ip -j ARGS` parsed; a missing table counts as empty. */
   json<T = unknown>(...args: string[]): T[] {
-    const r = run(['ip', '-n', this.name, '-j', ...args]);
+    const r = this.run(['ip', '-j', ...args]);
     const text = r.stdout.trim();
     if (r.code !== 0 && /does not exist/.test(r.stderr)) return [];
     if (r.code !== 0) throw new Error(`ip -j ${args.join(' ')}: ${r.stderr.trim()}`);
     return text === '' ? [] : (JSON.parse(text) as T[]);
   }
 
+  /** End the sandbox (and whatever runs in it), then remove the namespace. */
   destroy(): void {
+    this.box?.stopNow();
+    this.box = undefined;
     run(['ip', 'netns', 'del', this.name]);
   }
 }

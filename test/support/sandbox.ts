@@ -85,6 +85,7 @@ function privateLines(dir: string, opts: SandboxOptions, at: string): string[] {
 
 export class Sandbox {
   private readonly children = new Set<ChildProcess>();
+  private stopped = false;
 
   private constructor(
     readonly dir: string,
@@ -193,9 +194,23 @@ export class Sandbox {
     clearTimeout(timer);
   }
 
+  /** End every spawned child (SIGTERM, SIGKILL after 5 s) and the holder; remove the temp dir. Again: nothing. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     await Promise.all([...this.children].map((c) => this.kill(c)));
-    await this.kill(this.holder, 'SIGKILL');
+    this.stopNow();
+  }
+
+  /** stop() at once and synchronously: SIGKILL (by handle) to every spawned child and the holder, waits until each is gone. */
+  stopNow(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const all = [...this.children, this.holder];
+    for (const c of all) c.kill('SIGKILL');
+    // exited (a zombie until Node reaps it), a process has left its namespaces: the mounts go with the last
+    const deadline = Date.now() + 5_000;
+    const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null && c.pid !== undefined && alive(c.pid);
+    while (all.some(running) && Date.now() < deadline) spawnSync('sleep', ['0.01']);
     this.ns.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
