@@ -114,7 +114,9 @@ export class Sandbox {
     // host's own root, and a lab ran ifup, install and dhcpcd on the host's /etc, /run and /var/lib)
     writeFileSync(`${dir}/hold`, `${REPORT_IDS} > '${dir}/ready.tmp'\nmv '${dir}/ready.tmp' '${dir}/ready'\nexec sleep 2147483647\n`);
     lines.push(opts.root ? `exec chroot '${at}' sh '${dir}/hold'` : `exec sh '${dir}/hold'`);
-    const unshare = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', lines.join('\n')];
+    // with the host's /run/netns: a slave of the host's mounts, so a namespace added later appears
+    // in it too (nothing made inside ever propagates out, either way)
+    const unshare = ['unshare', '--mount', '--propagation', opts.netnsDir ? 'slave' : 'private', '--', 'sh', '-c', lines.join('\n')];
     // its errors to a file: this waits synchronously, so no pipe would be read, nor its exit seen, meanwhile
     const errFd = openSync(`${dir}/stderr`, 'w');
     const holder = spawn('ip', ['netns', 'exec', opts.netns, ...unshare], { stdio: ['ignore', 'ignore', errFd] });
