@@ -35,7 +35,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, pidsInNetns } from './netns.js';
-import { signalIfOurs, type NsIds } from './ns-identity.js';
+import { alive, signalIfOurs, type NsIds } from './ns-identity.js';
 import type { RunResult } from './run.js';
 import { Sandbox } from './sandbox.js';
 
@@ -742,9 +742,10 @@ export class Lab {
   /** SIGKILL every process in the lab's namespaces (named `comm`): each checked, just before, to live in a sandbox of the lab's. */
   killAll(comm?: string): void {
     const refused = this.pidsIn(comm).filter((pid) => pid !== process.pid && !signalIfOurs(pid, this.trusted));
-    const alive = refused.map((pid) => `${pid} (${readComm(pid)})`).filter((p) => !p.endsWith('(gone)'));
-    // loud: a process in the lab's netns under a mount namespace the lab never made is a hole to look at
-    if (alive.length) console.warn(`lab: not killed, not in a sandbox of this lab: ${alive.join(', ')}`);
+    // loud: a process in the lab's netns under a mount namespace the lab never made is a hole to
+    // look at (a zombie has left its namespaces: it is gone, not refused)
+    const left = refused.filter(alive).map((pid) => `${pid} (${readComm(pid)})`);
+    if (left.length) console.warn(`lab: not killed, not in a sandbox of this lab: ${left.join(', ')}`);
   }
 
   /** Signal a process of the lab's by PID (read from a pid file, `ip netns pids`); throws unless it lives in a sandbox of the lab's. */
