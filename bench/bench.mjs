@@ -127,7 +127,8 @@ async function outer() {
 async function inner(emptyNs, loadedNs) {
   const install = sh([join(repo, 'install.sh'), '--node', process.execPath, 'eth0v0'], { cwd: repo, check: false });
   if (install.status !== 0) throw new Error(`install.sh failed: ${install.stderr || install.stdout}`);
-  writeFileSync('/etc/srcroute/srcroute.env', 'TABLE=123\n');
+  // TIMEOUT at its most (10 s): under callgrind on a loaded machine ip took more than the default 5
+  writeFileSync('/etc/srcroute/srcroute.env', 'TABLE=123\nTIMEOUT=10\n');
   const hook = '/etc/dhcpcd/eth0v0.exit-hook';
   const bundle = join(repo, 'dist', 'srcroute.cjs');
   const command = '/usr/local/sbin/srcroute'; // the same bundle, run by node with its JIT
