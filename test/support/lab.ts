@@ -35,7 +35,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, pidsInNetns } from './netns.js';
-import { alive, signalIfOurs, type NsIds } from './ns-identity.js';
+import { alive, holdsOverlayOf, sameIds, signalIf, type NsIds } from './ns-identity.js';
 import type { RunResult } from './run.js';
 import { Sandbox } from './sandbox.js';
 
@@ -741,7 +741,7 @@ export class Lab {
 
   /** SIGKILL every process in the lab's namespaces (named `comm`): each checked, just before, to live in a sandbox of the lab's. */
   killAll(comm?: string): void {
-    const refused = this.pidsIn(comm).filter((pid) => pid !== process.pid && !signalIfOurs(pid, this.trusted));
+    const refused = this.pidsIn(comm).filter((pid) => !this.signalOurs(pid, 'SIGKILL'));
     // loud: a process in the lab's netns under a mount namespace the lab never made is a hole to
     // look at (a zombie has left its namespaces: it is gone, not refused)
     const left = refused.filter(alive).map((pid) => `${pid} (${readComm(pid)})`);
@@ -750,7 +750,17 @@ export class Lab {
 
   /** Signal a process of the lab's by PID (read from a pid file, `ip netns pids`); throws unless it lives in a sandbox of the lab's. */
   signal(pid: number, signal: NodeJS.Signals): void {
-    if (!signalIfOurs(pid, this.trusted, signal)) throw new Error(`lab: refusing ${signal} to process ${pid}: not in a sandbox of this lab (or gone)`);
+    if (!this.signalOurs(pid, signal)) throw new Error(`lab: refusing ${signal} to process ${pid}: not in a sandbox of this lab (or gone)`);
+  }
+
+  /**
+   * Send `signal` to `pid` if, read just now, its namespaces are those of a sandbox of the lab's,
+   * or its netns is the lab's and its mounts are copied from a sandbox's (a unit's nested one).
+   */
+  private signalOurs(pid: number, signal: NodeJS.Signals): boolean {
+    const nets = this.made.map((ns) => ns.inode);
+    const dirs = [this.sandbox?.dir, ...this.made.map((ns) => ns.sandbox.dir)].filter((d): d is string => d !== undefined);
+    return signalIf(pid, (ids) => this.trusted.some((t) => sameIds(t, ids)) || (nets.includes(ids.net) && holdsOverlayOf(pid, dirs)), signal);
   }
 
   async destroy(): Promise<void> {

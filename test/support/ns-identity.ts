@@ -37,7 +37,7 @@ export function parseIds(text: string): NsIds | undefined {
 }
 
 /** Send `signal` to `pid` only when `ok` holds for its namespaces read just now. Returns whether it was sent. */
-function signalIf(pid: number, ok: (ids: NsIds) => boolean, signal: NodeJS.Signals): boolean {
+export function signalIf(pid: number, ok: (ids: NsIds) => boolean, signal: NodeJS.Signals): boolean {
   if (pid <= 1 || pid === process.pid) return false;
   const ids = idsOf(pid);
   if (!ids || !ok(ids)) return false;
@@ -60,6 +60,20 @@ export function signalIfOurs(pid: number, trusted: readonly NsIds[], signal: Nod
 /** SIGKILL `pid` only when its network namespace (read just now) is `net`: a crashed lab's leftovers. */
 export function killIfInNet(pid: number, net: number): boolean {
   return signalIf(pid, (ids) => ids.net === net, 'SIGKILL');
+}
+
+/**
+ * Whether `pid`'s mounts hold an overlay whose upper dir lies in one of `dirs` (sandboxes' temp
+ * dirs): a mount namespace copied from a sandbox's, as a unit's `unshare --mount` makes one
+ * inside it (fake-systemctl.sh). No process of the host or of another lab holds those overlays.
+ */
+export function holdsOverlayOf(pid: number, dirs: readonly string[]): boolean {
+  try {
+    const mounts = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    return dirs.some((d) => mounts.includes(`upperdir=${d}/`));
+  } catch {
+    return false;
+  }
 }
 
 /** What a lab process must never see of the host: each is an overlay or a tmpfs of the sandbox's own. */

@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/lab.js';
 import { Netns, ownerOf, sweepOrphans } from '../support/netns.js';
-import { alive, exposedDirs, idsOf, parseIds, REPORT_IDS, signalIfOurs, type NsIds } from '../support/ns-identity.js';
+import { alive, exposedDirs, holdsOverlayOf, idsOf, parseIds, REPORT_IDS, signalIfOurs, type NsIds } from '../support/ns-identity.js';
 import { prerequisites } from '../support/prereq.js';
 import { must } from '../support/run.js';
 import { pinHolder, Sandbox } from '../support/sandbox.js';
@@ -128,6 +128,18 @@ describe.skipIf(!ok)('the sandbox refuses every way around its guards', () => {
     const gone = new Promise((r) => inside.once('exit', r));
     expect(signalIfOurs(inside.pid!, [sb.ids])).toBe(true);
     expect(await gone).toBe(null); // killed by a signal: no exit code
+  });
+
+  it('a mount namespace nested in the sandbox (a unit\'s) holds its overlays; the host\'s and another lab\'s do not', async () => {
+    const nested = sb.spawn(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `${REPORT_IDS}; exec sleep 600`]);
+    let out = '';
+    nested.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const ids = await waitFor('the nested holder', () => parseIds(out), 10_000, 20);
+    expect(ids.mnt).not.toBe(sb.ids.mnt);
+    expect(holdsOverlayOf(nested.pid!, [sb.dir])).toBe(true);
+    expect(holdsOverlayOf(process.pid, [sb.dir])).toBe(false);
+    expect(holdsOverlayOf(elsewhere.holderPid!, [sb.dir])).toBe(false);
+    expect(holdsOverlayOf(elsewhere.holderPid!, [elsewhere.dir])).toBe(true); // the control
   });
 });
 
