@@ -741,7 +741,8 @@ export class Lab {
 
   /** SIGKILL every process in the lab's namespaces (named `comm`): each checked, just before, to live in a sandbox of the lab's. */
   killAll(comm?: string): void {
-    const refused = this.pidsIn(comm).filter((pid) => !this.signalOurs(pid, 'SIGKILL'));
+    const nested = new Map<number, boolean>(); // by mount namespace, for this call: a unit's processes share one
+    const refused = this.pidsIn(comm).filter((pid) => !this.signalOurs(pid, 'SIGKILL', nested));
     // loud: a process in the lab's netns under a mount namespace the lab never made is a hole to
     // look at (a zombie has left its namespaces: it is gone, not refused)
     const left = refused.filter(alive).map((pid) => `${pid} (${readComm(pid)})`);
@@ -757,10 +758,11 @@ export class Lab {
    * Send `signal` to `pid` if, read just now, its namespaces are those of a sandbox of the lab's,
    * or its netns is the lab's and its mounts are copied from a sandbox's (a unit's nested one).
    */
-  private signalOurs(pid: number, signal: NodeJS.Signals): boolean {
+  private signalOurs(pid: number, signal: NodeJS.Signals, nested = new Map<number, boolean>()): boolean {
     const nets = this.made.map((ns) => ns.inode);
     const dirs = [this.sandbox?.dir, ...this.made.map((ns) => ns.sandbox.dir)].filter((d): d is string => d !== undefined);
-    return signalIf(pid, (ids) => this.trusted.some((t) => sameIds(t, ids)) || (nets.includes(ids.net) && holdsOverlayOf(pid, dirs)), signal);
+    const copied = (ids: NsIds) => nested.get(ids.mnt) ?? nested.set(ids.mnt, holdsOverlayOf(pid, ids.mnt, dirs)).get(ids.mnt)!;
+    return signalIf(pid, (ids) => this.trusted.some((t) => sameIds(t, ids)) || (nets.includes(ids.net) && copied(ids)), signal);
   }
 
   async destroy(): Promise<void> {

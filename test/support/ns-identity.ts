@@ -6,7 +6,8 @@
 // that with the inodes of /proc/PID/ns/mnt and /proc/PID/ns/net, and every signal the lab sends
 // to a PID it did not start directly goes only after those inodes were found to be the lab's.
 // "Not the test process's own namespace" is no proof: another worker's lab passes it.
-import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 
 /** A mount namespace and a network namespace, by inode (stat of /proc/PID/ns/mnt and /proc/PID/ns/net). */
 export interface NsIds {
@@ -63,16 +64,26 @@ export function killIfInNet(pid: number, net: number): boolean {
 }
 
 /**
- * Whether `pid`'s mounts hold an overlay whose upper dir lies in one of `dirs` (sandboxes' temp
- * dirs): a mount namespace copied from a sandbox's, as a unit's `unshare --mount` makes one
- * inside it (fake-systemctl.sh). No process of the host or of another lab holds those overlays.
+ * Whether mount namespace `mnt`, which `pid` lives in, holds an overlay whose upper dir lies in one
+ * of `dirs` (sandboxes' temp dirs): a mount namespace copied from a sandbox's, as a unit's
+ * `unshare --mount` makes one inside it (fake-systemctl.sh). No process of the host or of another
+ * lab holds those overlays. Read by entering the namespace (`nsenter --mount`, through a
+ * descriptor checked to be `mnt`): /proc/PID/mountinfo of a chrooted process, as dhcpcd's
+ * privilege-separated helpers are, lists none of the mounts outside its root.
  */
-export function holdsOverlayOf(pid: number, dirs: readonly string[]): boolean {
+export function holdsOverlayOf(pid: number, mnt: number, dirs: readonly string[]): boolean {
+  let fd: number | undefined;
   try {
-    const mounts = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
-    return dirs.some((d) => mounts.includes(`upperdir=${d}/`));
+    fd = openSync(`/proc/${pid}/ns/mnt`, 'r');
+    if (fstatSync(fd).ino !== mnt) return false;
+    const r = spawnSync('nsenter', ['--mount=/proc/self/fd/3', '--', 'cat', '/proc/self/mountinfo'], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore', fd], timeout: 10_000,
+    });
+    return r.status === 0 && dirs.some((d) => r.stdout.includes(`upperdir=${d}/`));
   } catch {
-    return false;
+    return false; // gone
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -4,7 +4,7 @@
 // caller's overlay list without /etc, a kill aimed at a PID that is not the lab's, and a crashed
 // run's namespaces (swept only when their owner is dead and the name carries the prefix).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/lab.js';
 import { Netns, ownerOf, sweepOrphans } from '../support/netns.js';
@@ -13,7 +13,7 @@ import { prerequisites } from '../support/prereq.js';
 import { must } from '../support/run.js';
 import { pinHolder, Sandbox } from '../support/sandbox.js';
 
-const ok = prerequisites('sandbox guards', ['root', 'ip', 'unshare', 'nsenter', 'mount', 'stat', 'findmnt']);
+const ok = prerequisites('sandbox guards', ['root', 'ip', 'unshare', 'nsenter', 'mount', 'stat', 'findmnt', 'python3']);
 
 /** A mountinfo line: mount point `at`, filesystem `fstype`. */
 const mount = (at: string, fstype: string) => `36 35 98:0 / ${at} rw,noatime master:1 - ${fstype} src rw`;
@@ -136,10 +136,20 @@ describe.skipIf(!ok)('the sandbox refuses every way around its guards', () => {
     nested.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const ids = await waitFor('the nested holder', () => parseIds(out), 10_000, 20);
     expect(ids.mnt).not.toBe(sb.ids.mnt);
-    expect(holdsOverlayOf(nested.pid!, [sb.dir])).toBe(true);
-    expect(holdsOverlayOf(process.pid, [sb.dir])).toBe(false);
-    expect(holdsOverlayOf(elsewhere.holderPid!, [sb.dir])).toBe(false);
-    expect(holdsOverlayOf(elsewhere.holderPid!, [elsewhere.dir])).toBe(true); // the control
+    expect(holdsOverlayOf(nested.pid!, ids.mnt, [sb.dir])).toBe(true);
+    expect(holdsOverlayOf(nested.pid!, sb.ids.mnt, [sb.dir]), 'not the namespace named').toBe(false);
+    expect(holdsOverlayOf(process.pid, idsOf('self')!.mnt, [sb.dir])).toBe(false);
+    expect(holdsOverlayOf(elsewhere.holderPid!, elsewhere.ids.mnt, [sb.dir])).toBe(false);
+    expect(holdsOverlayOf(elsewhere.holderPid!, elsewhere.ids.mnt, [elsewhere.dir])).toBe(true); // the control
+    // chrooted below the overlay's mount point, as dhcpcd's helpers are: its own mountinfo lists
+    // no overlay of the sandbox's (the control), the namespace holds them all the same
+    const py = "import os, time; os.chroot('/var/lib/dpkg'); print('in', flush=True); time.sleep(600)";
+    const chrooted = sb.spawn(['unshare', '--mount', '--propagation', 'private', '--', 'python3', '-c', py]);
+    let said = '';
+    chrooted.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+    await waitFor('the chrooted process', () => said.includes('in'), 10_000, 20);
+    expect(readFileSync(`/proc/${chrooted.pid}/mountinfo`, 'utf8')).not.toContain(`upperdir=${sb.dir}/`);
+    expect(holdsOverlayOf(chrooted.pid!, idsOf(chrooted.pid!)!.mnt, [sb.dir])).toBe(true);
   });
 });
 
