@@ -8,20 +8,27 @@
 // routes in the kernel next to one on an empty kernel. IPv6: a BOUND6 that adds a rule, and
 // dhcpcd's ROUTERADVERT (sent for every RA received) unchanged, which the dispatcher's sh gate
 // must answer without Node and without a fork, and changed (one SLAAC address more), which runs Node.
+// Wall time moves with the machine's load; instructions do not (much): BOUND, RENEW and the loaded
+// BOUND are also counted under valgrind's callgrind (node, its ip child, everything the hook
+// starts: --trace-children=yes; this machine has no hardware counters for `perf stat`), next to
+// the same floor and baseline, the median of BENCH_CG_ROUNDS rounds (default 3; 0 skips them).
 //
-// It builds its own world and removes it: two network namespaces, and a private mount namespace
-// with overlays over /etc and /usr/local and an empty /run (so install.sh can install for real
-// and the host never sees a write). Results: a table on stdout and bench/results/latest.json.
+// It builds its own world and removes it: two network namespaces, and the test suite's sandbox
+// (test/support/sandbox.ts, the labs' and the demo's too) in the first: overlays over /etc,
+// /usr/local and /var/lib and an empty /run, so install.sh can install for real and the host
+// never sees a write. Results: a table on stdout and bench/results/latest.json.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importTs } from '../test/support/import-ts.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const FOREIGN = 10_000;
+const CG_ROUNDS = Number(process.env.BENCH_CG_ROUNDS ?? 3);
 
 const lease = {
   interface: 'eth0v0', protocol: 'dhcp', new_ip_address: '100.64.0.50', new_subnet_cidr: '24',
@@ -73,60 +80,55 @@ if (process.argv[2] !== '--inner') {
     console.error('bench: needs root (network and mount namespaces): sudo npm run bench');
     process.exit(2);
   }
-  for (const tool of ['strace', '/usr/bin/time', 'unshare', 'ip']) {
+  for (const tool of ['strace', '/usr/bin/time', 'unshare', 'nsenter', 'ip', 'valgrind']) {
     if (sh(['sh', '-c', `command -v ${tool}`], { check: false }).status !== 0) {
-      console.error(`bench: ${tool} is missing (apt-get install strace time util-linux iproute2)`);
+      console.error(`bench: ${tool} is missing (apt-get install strace time util-linux iproute2 valgrind)`);
       process.exit(2);
     }
   }
-  const tag = `sr-bench-${process.pid}`;
-  const spaces = [`${tag}-a`, `${tag}-b`];
-  const work = mkdtempSync(join(tmpdir(), 'srcroute-bench-'));
+  process.exitCode = await outer();
+} else {
+  await inner(process.argv[3], process.argv[4]);
+}
+
+/**
+ * Two boxes (network namespaces named by test/support/netns.ts, swept after a crash), the second
+ * with somebody else's 10,000 rules and routes, and this script again inside the test suite's
+ * sandbox in the first (test/support/sandbox.ts: private /etc, /usr/local, /var/lib and /run,
+ * with the host's /run/netns read-only for `ip netns exec`). Resolves to the inner run's exit code.
+ */
+async function outer() {
+  const { Sandbox, boxWithMacvlans } = await importTs(['test/support/sandbox.ts', 'test/support/netns.ts'], 'bench');
+  const spaces = [];
+  let box;
   try {
-    for (const ns of spaces) {
-      sh(['ip', 'netns', 'add', ns]);
-      const ip = (...a) => sh(['ip', '-n', ns, ...a]);
-      ip('link', 'set', 'lo', 'up');
-      ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0peer');
-      ip('link', 'add', 'link', 'eth0', 'name', 'eth0v0', 'address', '02:00:00:aa:bb:01', 'type', 'macvlan', 'mode', 'private');
-      for (const l of ['eth0', 'eth0peer', 'eth0v0']) ip('link', 'set', l, 'up');
-      ip('addr', 'add', '100.64.0.50/24', 'dev', 'eth0v0');
-    }
-    // The second namespace carries somebody else's 10,000 rules and routes.
+    for (let i = 0; i < 2; i++) spaces.push(boxWithMacvlans(['eth0v0']));
+    for (const ns of spaces) ns.ip('addr', 'add', '100.64.0.50/24', 'dev', 'eth0v0');
     const batch = [];
     for (let i = 0; i < FOREIGN; i++) {
       const a = `10.${(i >> 8) & 255}.${i & 255}`;
       batch.push(`rule add from ${a}.1 lookup ${200 + (i % 50)} priority ${2000 + (i % 20000)}`);
       batch.push(`route add ${a}.0/24 dev eth0 table ${200 + (i % 50)}`);
     }
-    sh(['ip', '-n', spaces[1], '-batch', '-'], { input: `${batch.join('\n')}\n` });
-
-    const mounts = ['/etc', '/usr/local'].map((target, i) => {
-      mkdirSync(`${work}/u${i}`);
-      mkdirSync(`${work}/w${i}`);
-      return `mount -t overlay overlay -o lowerdir=${target},upperdir=${work}/u${i},workdir=${work}/w${i} ${target}`;
-    });
-    // /run too (the installer makes /run/srcroute): an empty tmpfs, with the host's /run/netns
-    // moved onto it, which `ip netns exec` into the loaded namespace still needs
-    mkdirSync(`${work}/netns`);
-    mounts.push(`mount --rbind /run/netns ${work}/netns`, 'mount -t tmpfs -o mode=755 tmpfs /run', 'mkdir /run/netns', `mount --move ${work}/netns /run/netns`);
-    const inner = `${mounts.join(' && ')} && exec "$0" "$@"`;
-    const r = spawnSync('ip', ['netns', 'exec', spaces[0], 'unshare', '--mount', '--propagation', 'private', '--',
-      'sh', '-c', inner, process.execPath, fileURLToPath(import.meta.url), '--inner', spaces[0], spaces[1]], { stdio: 'inherit' });
-    process.exitCode = r.status ?? 1;
+    sh(['ip', '-n', spaces[1].name, '-batch', '-'], { input: `${batch.join('\n')}\n` });
+    box = Sandbox.start({ netns: spaces[0].name, netnsDir: true });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')));
+    const child = box.spawn([process.execPath, fileURLToPath(import.meta.url), '--inner', spaces[0].name, spaces[1].name], env);
+    child.stdout.pipe(process.stdout);
+    child.stderr.pipe(process.stderr);
+    return await new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   } finally {
-    for (const ns of spaces) sh(['ip', 'netns', 'del', ns], { check: false });
-    rmSync(work, { recursive: true, force: true });
+    await box?.stop();
+    for (const ns of spaces) ns.destroy();
   }
-} else {
-  await inner(process.argv[3], process.argv[4]);
 }
 
 // ---- inside: netns A (empty kernel), private /etc with srcroute installed -------------------
 async function inner(emptyNs, loadedNs) {
   const install = sh([join(repo, 'install.sh'), '--node', process.execPath, 'eth0v0'], { cwd: repo, check: false });
   if (install.status !== 0) throw new Error(`install.sh failed: ${install.stderr || install.stdout}`);
-  writeFileSync('/etc/srcroute/srcroute.env', 'TABLE=123\n');
+  // TIMEOUT at its most (10 s): under callgrind on a loaded machine ip took more than the default 5
+  writeFileSync('/etc/srcroute/srcroute.env', 'TABLE=123\nTIMEOUT=10\n');
   const hook = '/etc/dhcpcd/eth0v0.exit-hook';
   const bundle = join(repo, 'dist', 'srcroute.cjs');
   const command = '/usr/local/sbin/srcroute'; // the same bundle, run by node with its JIT
@@ -301,9 +303,11 @@ async function inner(emptyNs, loadedNs) {
       ...(extra[name] ?? {}),
     };
   });
+  const instructions = countInstructions({ scratch, hookFloor, direct, inNs, expire, time, emptyNs, loadedNs, stat });
   const result = {
     date: new Date().toISOString(), node: process.version, rounds: ROUNDS,
     bundleBytes: statSync(bundle).size, hookBundleBytes: statSync(join(repo, 'dist', 'hook.cjs')).size, hookShebang: shebang, nodePeakRssKb: nodePeak, rows,
+    instructions,
   };
 
   const pad = (s, n) => String(s).padEnd(n);
@@ -315,8 +319,69 @@ async function inner(emptyNs, loadedNs) {
     console.log(`${pad(r.name, 44)}${pad(r.median.toFixed(1), 11)}${pad(r.p90.toFixed(1), 9)}${pad(ratio, 8)}  ${pad(r.children ?? '', 8)}${rss}`);
   }
   console.log(`node -e 0 peak RSS: ${(nodePeak / 1024).toFixed(1)} MB`);
+  if (instructions.length) {
+    console.log(`instructions (callgrind, the hook or floor and every child; median of ${CG_ROUNDS} rounds)`);
+    for (const r of instructions) console.log(`${pad(r.name, 44)}${pad(r.median.toLocaleString('en'), 16)}${r.ratio.toFixed(3)}x ${r.baseline}`);
+  }
   const out = join(repo, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(`written: bench/results/latest.json`);
+}
+
+/**
+ * Instructions executed, under callgrind with --trace-children=yes (so node, its `ip` child and
+ * anything else the hook starts), for BOUND and RENEW next to the floor behind the hooks' #!, and
+ * for the loaded kernel's BOUND next to the empty one's (both through `ip netns exec`, which is
+ * not counted: valgrind goes in front of the hook). Each round runs every row once; the median
+ * of CG_ROUNDS rounds. Returns a row per measured variant with its ratio to its baseline.
+ */
+function countInstructions({ scratch, hookFloor, direct, inNs, expire, time, emptyNs, loadedNs, stat }) {
+  if (CG_ROUNDS <= 0) return [];
+  const floorName = 'the floor behind the hooks\' #! (jitless)';
+  const emptyName = 'BOUND, empty kernel (ip netns exec)';
+  const rows = {
+    [floorName]: { argv: ['env', '-i', `PATH=${PATH}`, hookFloor] },
+    'BOUND, empty kernel (direct)': { argv: direct(EVENTS.BOUND), undo: () => expire(direct(EVENTS.EXPIRE)), baseline: floorName },
+    'RENEW (direct)': {
+      argv: direct(EVENTS.RENEW), prepare: () => time(direct(EVENTS.BOUND)), undo: () => expire(direct(EVENTS.EXPIRE)), baseline: floorName,
+    },
+    [emptyName]: { argv: inNs(emptyNs, direct(EVENTS.BOUND)), undo: () => expire(inNs(emptyNs, direct(EVENTS.EXPIRE)), emptyNs) },
+    [`BOUND, ${FOREIGN / 1000}k foreign rules+routes (ip netns exec)`]: {
+      argv: inNs(loadedNs, direct(EVENTS.BOUND)), undo: () => expire(inNs(loadedNs, direct(EVENTS.EXPIRE)), loadedNs), baseline: emptyName,
+    },
+  };
+  // One run under callgrind: its instructions and processes, or undefined when the hook gave up
+  // on an ip that valgrind slowed past TIMEOUT (10 s: a loaded machine) and the run is void.
+  const count = (argv) => {
+    const out = mkdtempSync(join(scratch, 'cg-'));
+    const cg = ['valgrind', '--tool=callgrind', '--trace-children=yes', `--callgrind-out-file=${out}/cg.%p`];
+    const r = sh([...argv.slice(0, -1), ...cg, argv.at(-1)], { stdio: ['ignore', 'ignore', 'pipe'], check: false });
+    const files = readdirSync(out);
+    const total = files.reduce((n, f) => n + Number(/^totals: (\d+)/m.exec(readFileSync(join(out, f), 'utf8'))?.[1] ?? NaN), 0);
+    rmSync(out, { recursive: true, force: true });
+    if (r.status === 0) return { total, processes: files.length };
+    if (/did not finish within \d+s; killed it/.test(r.stderr)) return undefined;
+    throw new Error(`${argv.join(' ')} under callgrind: exit ${r.status}: ${r.stderr}`);
+  };
+  const samples = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
+  const processes = {};
+  let voided = 0;
+  for (let round = 0; round < CG_ROUNDS; round++) {
+    for (const [name, v] of Object.entries(rows)) {
+      for (let got; !got; voided += got ? 0 : 1) {
+        if (voided > 10 * CG_ROUNDS) throw new Error('bench: callgrind runs keep timing out (too loaded a machine?)');
+        v.prepare?.();
+        got = count(v.argv);
+        v.undo?.();
+        if (got) samples[name].push(got.total), (processes[name] = got.processes);
+      }
+    }
+  }
+  if (voided) console.error(`bench: ${voided} callgrind run(s) voided (ip past TIMEOUT under valgrind) and run again`);
+  const median = (name) => stat(samples[name]).median;
+  return Object.entries(rows).filter(([, v]) => v.baseline).map(([name, v]) => ({
+    name, median: median(name), baseline: v.baseline, baselineMedian: median(v.baseline), ratio: median(name) / median(v.baseline),
+    processes: processes[name], samples: samples[name], baselineSamples: samples[v.baseline],
+  }));
 }

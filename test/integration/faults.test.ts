@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, hookEnv, requireBundle } from '../support/bundle.js';
+import { waitFor } from '../support/lab.js';
 import { boxWithMacvlans, type Netns } from '../support/netns.js';
+import { idsOf, killIfInNet } from '../support/ns-identity.js';
 import { prerequisites, which } from '../support/prereq.js';
 
 const ok = prerequisites('faults and races', ['root', 'ip', 'sh', 'sleep', 'unshare', 'mount']);
@@ -180,8 +182,10 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     ns = boxWithMacvlans(['eth0v0', 'eth0v1']);
   });
   afterAll(() => {
-    // Kill, by PID, whatever a fake ip started and srcroute failed to kill (the test then fails).
-    for (const [file, marker] of pidFiles) for (const pid of survivors(file, marker)) process.kill(pid, 'SIGKILL');
+    // Kill, by PID, whatever a fake ip started and srcroute failed to kill (the test then fails):
+    // only a process still in the box's namespace (a PID may have been reused since)
+    const net = ns?.inode;
+    for (const [file, marker] of pidFiles) for (const pid of survivors(file, marker)) if (net !== undefined) killIfInNet(pid, net);
     ns?.destroy();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     console.log(`faults: ${faultCases} fault runs, ${raceRuns} racing runs`);
@@ -366,7 +370,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     /** A process in the namespace to stand for another srcroute run holding the lock. */
     async function holdLock(): Promise<ChildProcess> {
       const holder = spawn('ip', ['netns', 'exec', ns!.name, 'sleep', '60'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor('the stand-in run in the namespace', () => idsOf(holder.pid!)?.net === ns!.inode, 5_000, 20);
       lockFile(holder.pid!);
       return holder;
     }

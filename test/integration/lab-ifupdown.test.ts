@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, Lab, LAN_ROUTER6, ROUTER6, waitFor } from '../support/lab.js';
 import { labHousekeeping } from '../support/lab-housekeeping.js';
+import { routerAdverts } from '../support/lab-ipv6.js';
 import { RELEASES } from '../support/debian-root.js';
 import { prerequisites } from '../support/prereq.js';
 import { DEBIAN_INTERFACES, DEBIAN_INTERFACES6, execStarts, releaseRoot, StackLab, UNITS } from '../support/stack-lab.js';
@@ -89,7 +90,7 @@ for (const release of RELEASES) {
       const healthy = box.run(['srcroute', 'check']);
       expect(healthy.stdout, healthy.stderr).toBe(`srcroute check: no problem found (${IFACE})\n`);
       expect(healthy.code).toBe(0);
-      for (const pid of box.pidsOf(client)) process.kill(pid, 'SIGKILL');
+      for (const pid of box.pidsOf(client)) box.lab.signal(pid, 'SIGKILL');
       await waitFor(`${client} to die`, () => box.commandLines(client).length === 0, 10_000);
       const sick = box.run(['srcroute', 'check']);
       expect(sick.code).toBe(1);
@@ -200,8 +201,9 @@ for (const release of RELEASES) {
       if (client === 'dhcpcd') {
         await box.routed6(IFACE); // every SLAAC and DHCPv6 address ruled and answering; main's defaults the LAN's only
       } else {
-        // the modem's RAs come every few seconds (the control below takes them): none is taken
-        await new Promise((r) => setTimeout(r, 4000));
+        // an RA of the modem's reached the macvlan and was handled (the control below takes one): no address taken
+        const seen = routerAdverts(box.lab.box, IFACE);
+        await waitFor(`an RA handled on ${IFACE}`, () => routerAdverts(box.lab.box, IFACE) > seen, 30_000);
         expect(box.sh(`ip -6 -o addr show dev ${IFACE} scope global`)).toBe('');
       }
       expect(defaults6()).toEqual([LAN]);
@@ -232,8 +234,11 @@ for (const release of RELEASES) {
       expect(un.stdout).toContain('set net.ipv6.conf.eth0.accept_ra = 1');
       expect(box.port()).toBe(portBefore);
       expect(portBefore).toBe('eth0 down, accept_ra 1, global addresses []');
-      // the modem's RAs still come: a port left up with accept_ra 1 would take an address within a second or two
-      await new Promise((r) => setTimeout(r, 3000));
+      // the modem's RAs still come: the next one would give a port left up with accept_ra 1 an address
+      // (the dhclient case's control takes one): sent on the veth, it is handled in the sender's
+      // softirq before dnsmasq's sendto returns, so by the time dnsmasq logged it
+      const sent = box.lab.dnsmasq!.output.length;
+      await waitFor('the modem\'s next RA', () => /RTR-ADVERT/.test(box.lab.dnsmasq!.output.slice(sent)), 30_000);
       expect(box.port()).toBe(portBefore);
       expect(defaults6()).toEqual([LAN]);
     }, 60_000);

@@ -4,6 +4,7 @@
 // PRIORITY proto 213` (the same table and priority as IF's IPv4), and in TABLE `default via ROUTER
 // dev IF` plus the on-link prefixes, all proto 213; nothing of srcroute's for an address IF lost.
 import { INTERNET6, PROTOCOL, isSourceRule, type IpRoute, type IpRule, type Lab } from './lab.js';
+import type { Netns } from './netns.js';
 
 export interface Addr6 {
   local: string;
@@ -129,4 +130,16 @@ export function deadEndDrops6(lab: Lab): number {
     lab.lanrouter.run(['cat', '/proc/net/snmp6']).stdout.split('\n').map((l) => l.trim().split(/\s+/) as [string, string]),
   );
   return Number(counters.get('Ip6InNoRoutes') ?? NaN) + Number(counters.get('Ip6InAddrErrors') ?? NaN);
+}
+
+/**
+ * Router advertisements the kernel of `ns` counted on `iface`: received (`In`) or sent (`Out`),
+ * from /proc/net/dev_snmp6/IFACE; 0 while the interface is not there. An RA is counted as it
+ * arrives, and the kernel acts on it (SLAAC, an RA default, or nothing under accept_ra 0) in the
+ * same softirq: a count past a mark is the positive signal that an RA was handled by then.
+ */
+export function routerAdverts(ns: Netns, iface: string, dir: 'In' | 'Out' = 'In'): number {
+  const r = ns.run(['cat', `/proc/net/dev_snmp6/${iface}`]);
+  if (r.code !== 0) return 0;
+  return Number(new RegExp(`^Icmp6${dir}RouterAdvertisements\\s+(\\d+)`, 'm').exec(r.stdout)?.[1] ?? 0);
 }

@@ -21,16 +21,22 @@
 //     2001:db8:77::1 (the LAN router, forwarding=0): the same dead end as for IPv4
 //   dhcpcd runs IPv6 too (SLAAC and DHCPv6 IA_NA on each macvlan, `nogateway` as for IPv4).
 //
-// Every DHCP client runs inside a Sandbox (private mount namespace in the box's netns, overlays
-// over /etc, /usr/local, /var/lib, tmpfs on /run), so it never meets the host's dhcpcd, /etc or
-// /run. destroy() kills every process living in the lab's namespaces (by PID: each one was
-// started by this lab), then removes the namespaces and temp files. Nothing here touches the host.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Every process the lab starts runs inside a Sandbox (test/support/sandbox.ts: a private mount
+// namespace in one of the lab's netns, overlays over /etc, /usr/local, /var/lib, tmpfs on /run,
+// its namespaces verified by inode): the DHCP clients, stacks and install.sh in the box's, every
+// other command (dnsmasq, pings, sysctl) in its namespace's own (netns.ts), so none meets the
+// host's dhcpcd, /etc, /run or /var/lib. The lab knows those namespaces (`trusted`); destroy() and killAll() send SIGKILL
+// only to a process found, just before, to live in one of them (a PID from `ip netns pids` may
+// have been reused), then remove the namespaces and temp files. Nothing here touches the host.
+// A lab that crashes leaves its namespaces named with its worker's PID: the next run's first
+// Netns.create() sweeps them (netns.ts), and the mounts died with the mount namespaces.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Netns } from './netns.js';
-import { run, type RunResult } from './run.js';
+import { Netns, pidsInNetns } from './netns.js';
+import { alive, holdsOverlayOf, sameIds, signalIf, type NsIds } from './ns-identity.js';
+import type { RunResult } from './run.js';
 import { Sandbox } from './sandbox.js';
 
 export const INTERNET_ADDR = '198.18.0.1';
@@ -120,6 +126,14 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
   }
 }
 
+/**
+ * Whether `check` came true within `ms` (polled): for a "did not happen" that has a control, which
+ * shows the same window sees it happen (a lab test asserts both with the same `ms`).
+ */
+export async function within(ms: number, check: () => boolean, everyMs = 100): Promise<boolean> {
+  return waitFor('', () => check(), ms, everyMs).then(() => true, () => false);
+}
+
 /** A long-running child whose output is kept (for the failure message) and which can be awaited. */
 export class Daemon {
   output = '';
@@ -156,6 +170,7 @@ export class Lab {
   modem!: Netns;
   box!: Netns;
   lanrouter!: Netns;
+  /** The box's sandbox: the DHCP clients, the stacks, install.sh (chrooted into `root` when given). */
   sandbox!: Sandbox;
   dnsmasq: Daemon | undefined;
   /** The LAN router's router advertisements (startLanRa). */
@@ -165,6 +180,8 @@ export class Lab {
   /** Where the recorder writes (a sandboxed DHCP client may write under /run/dhcpcd only). */
   eventsFile = '/run/lab-events';
   private readonly made: Netns[] = [];
+  /** The namespaces of every sandbox of this lab: the only processes killAll() may signal. */
+  private readonly trusted: NsIds[] = [];
   private readonly log: Logger;
 
   private constructor(
@@ -176,7 +193,7 @@ export class Lab {
     /** The box's root filesystem (another release's, see debian-root.ts); the host's when absent. */
     readonly root?: string,
   ) {
-    this.dir = mkdtempSync(join(tmpdir(), 'srcroute-lab-'));
+    this.dir = mkdtempSync(join(tmpdir(), `srcroute-lab-${process.pid}-`));
     this.log = log ?? (() => {});
   }
 
@@ -192,9 +209,11 @@ export class Lab {
     return lab;
   }
 
+  /** A namespace of the lab's; what runs in its own sandbox (dnsmasq, pings, sysctl) is the lab's too. */
   private ns(tag: string): Netns {
     const ns = Netns.create(tag);
     this.made.push(ns);
+    this.trust(ns.sandbox.ids);
     return ns;
   }
 
@@ -262,6 +281,12 @@ export class Lab {
     if (this.ipv6) this.buildIpv6();
 
     this.sandbox = Sandbox.start({ netns: this.box.name, ...(this.root ? { root: this.root } : {}) });
+    this.trust(this.sandbox.ids);
+  }
+
+  /** Processes in these namespaces are the lab's too (a sandbox nested in one of the lab's: unit-sandbox.ts). */
+  trust(ids: NsIds): void {
+    this.trusted.push(ids);
   }
 
   private buildIpv6(): void {
@@ -295,7 +320,7 @@ export class Lab {
     const argv = ['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--no-hosts', '--no-resolv',
       '--interface=lan1', '--bind-interfaces', '--except-interface=lo', '--user=root', '--group=root', '--log-facility=-',
       `--pid-file=${join(this.dir, 'lan-ra.pid')}`, '--enable-ra', '--ra-param=lan1,10,1800', '--dhcp-range=::,constructor:lan1,ra-only,64,30m'];
-    const d = new Daemon('lan-ra', spawn('ip', ['netns', 'exec', this.lanrouter.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }), this.log);
+    const d = new Daemon('lan-ra', this.lanrouter.sandbox.spawn(argv), this.log);
     this.lanRa = d;
     await waitFor('the LAN router\'s dnsmasq to start', () => {
       if (!d.running) throw new Fatal(`dnsmasq (LAN RAs) exited: ${d.output}`);
@@ -346,8 +371,7 @@ export class Lab {
       argv.push('--enable-ra', '--ra-param=cpe0,10,600', '--dhcp-range=::100,::1ff,constructor:cpe0,slaac,64,2m');
     }
     argv.push(...(opts.extra ?? []));
-    const child = spawn('ip', ['netns', 'exec', this.modem.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const d = new Daemon('dnsmasq', child, this.log);
+    const d = new Daemon('dnsmasq', this.modem.sandbox.spawn(argv), this.log);
     this.dnsmasq = d;
     await waitFor('dnsmasq to start', () => {
       if (!d.running) throw new Fatal(`dnsmasq exited: ${d.output}`);
@@ -731,33 +755,34 @@ export class Lab {
 
   /** PIDs of processes in the lab's network namespaces (optionally only those named `comm`). */
   pidsIn(comm?: string): number[] {
-    const pids: number[] = [];
-    for (const ns of this.made) {
-      const out = run(['ip', 'netns', 'pids', ns.name]).stdout;
-      for (const p of out.split(/\s+/).filter(Boolean)) pids.push(Number(p));
-    }
-    if (!comm) return pids;
-    return pids.filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
-      } catch {
-        return false;
-      }
-    });
+    const pids = this.made.flatMap((ns) => pidsInNetns(ns.name));
+    return comm ? pids.filter((p) => readComm(p) === comm) : pids;
   }
 
-  /** SIGKILL every process in the lab's namespaces: each was started by this lab. */
+  /** SIGKILL every process in the lab's namespaces (named `comm`): each checked, just before, to live in a sandbox of the lab's. */
   killAll(comm?: string): void {
-    for (const pid of this.pidsIn(comm)) {
-      if (pid === process.pid) continue;
-      try {
-        // double check the process really sits in one of our namespaces before killing it
-        const link = readlinkSync(`/proc/${pid}/ns/net`);
-        if (link) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    const nested = new Map<number, boolean>(); // by mount namespace, for this call: a unit's processes share one
+    const refused = this.pidsIn(comm).filter((pid) => !this.signalOurs(pid, 'SIGKILL', nested));
+    // loud: a process in the lab's netns under a mount namespace the lab never made is a hole to
+    // look at (a zombie has left its namespaces: it is gone, not refused)
+    const left = refused.filter(alive).map((pid) => `${pid} (${readComm(pid)})`);
+    if (left.length) console.warn(`lab: not killed, not in a sandbox of this lab: ${left.join(', ')}`);
+  }
+
+  /** Signal a process of the lab's by PID (read from a pid file, `ip netns pids`); throws unless it lives in a sandbox of the lab's. */
+  signal(pid: number, signal: NodeJS.Signals): void {
+    if (!this.signalOurs(pid, signal)) throw new Error(`lab: refusing ${signal} to process ${pid}: not in a sandbox of this lab (or gone)`);
+  }
+
+  /**
+   * Send `signal` to `pid` if, read just now, its namespaces are those of a sandbox of the lab's,
+   * or its netns is the lab's and its mounts are copied from a sandbox's (a unit's nested one).
+   */
+  private signalOurs(pid: number, signal: NodeJS.Signals, nested = new Map<number, boolean>()): boolean {
+    const nets = this.made.map((ns) => ns.inode);
+    const dirs = [this.sandbox?.dir, ...this.made.map((ns) => ns.sandbox.dir)].filter((d): d is string => d !== undefined);
+    const copied = (ids: NsIds) => nested.get(ids.mnt) ?? nested.set(ids.mnt, holdsOverlayOf(pid, ids.mnt, dirs)).get(ids.mnt)!;
+    return signalIf(pid, (ids) => this.trusted.some((t) => sameIds(t, ids)) || (nets.includes(ids.net) && copied(ids)), signal);
   }
 
   async destroy(): Promise<void> {
@@ -786,6 +811,15 @@ export class Lab {
     }
     for (const ns of this.made.splice(0)) ns.destroy();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A process's name (its /proc/PID/comm), or "gone". */
+function readComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return 'gone';
   }
 }
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Lab } from './lab.js';
 import { Fatal, waitFor } from './lab.js';
 import { SECCOMP_EXEC, sandboxScript, seccompArgv, type ServiceUnit } from './systemd-unit.js';
-import { pinNamespaces, type PinnedNamespaces } from './sandbox.js';
+import { parseIds, REPORT_IDS } from './ns-identity.js';
+import { pinHolder, type PinnedNamespaces } from './sandbox.js';
 
 const JOURNAL = `
 import os, socket, sys
@@ -49,7 +50,7 @@ export class UnitSandbox {
     mkdirSync(scratch, { recursive: true });
     // the clone may live under /root or /home, which ProtectHome= hides from the unit: its seccomp helper is copied out
     copyFileSync(SECCOMP_EXEC, join(scratch, 'seccomp-exec.py'));
-    const script = [...sandboxScript(unit, scratch), 'echo ready', 'exec sleep 2147483647'].join('\n');
+    const script = [...sandboxScript(unit, scratch), REPORT_IDS, 'exec sleep 2147483647'].join('\n');
     const holder = lab.sandbox.spawn(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script]);
     let out = '';
     let err = '';
@@ -57,9 +58,11 @@ export class UnitSandbox {
     holder.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     await waitFor(`the unit's sandbox (${err})`, () => {
       if (holder.exitCode !== null) throw new Fatal(`the unit's sandbox failed: ${err}`);
-      return out.includes('ready');
+      return parseIds(out);
     }, 20_000, 20);
-    return new UnitSandbox(unit, lab, holder, journal, pinNamespaces(holder.pid!, true, lab.sandbox.chrooted), join(lab.dir, 'unit-output'));
+    const ns = pinHolder(holder.pid!, parseIds(out)!, lab.box.name, lab.sandbox.chrooted);
+    lab.trust(ns.ids); // its processes are the lab's too (Lab.killAll)
+    return new UnitSandbox(unit, lab, holder, journal, ns, join(lab.dir, 'unit-output'));
   }
 
   /** Run argv in the unit's sandbox (namespaces and seccomp filters); stdout+stderr to outputFile. */
