@@ -329,6 +329,18 @@ async function inner(emptyNs, loadedNs) {
   console.log(`written: bench/results/latest.json`);
 }
 
+/** Every valgrind'd process's instructions from its log in `dir`, once all have ended (60 s at most). */
+function collected(dir) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const logs = readdirSync(dir).filter((f) => f.startsWith('log.')).map((f) => readFileSync(join(dir, f), 'utf8'));
+    const totals = logs.map((l) => Number(/Collected : (\d+)/.exec(l)?.[1] ?? NaN));
+    if (totals.every(Number.isFinite)) return totals;
+    if (Date.now() > deadline) throw new Error(`bench: a process under callgrind did not end within 60 s (${dir})`);
+    spawnSync('sleep', ['0.2']);
+  }
+}
+
 /**
  * Instructions executed, under callgrind with --trace-children=yes (so node, its `ip` child and
  * anything else the hook starts), for BOUND and RENEW next to the floor behind the hooks' #!, and
@@ -353,19 +365,23 @@ function countInstructions({ scratch, hookFloor, direct, inNs, expire, time, emp
   };
   // One run under callgrind: its instructions and processes, or undefined when the hook gave up
   // on an ip that valgrind slowed past TIMEOUT (10 s: a loaded machine) and the run is void.
+  // A hook with nothing to apply exits without waiting for its ip (kernel/ip-batch.ts), which
+  // then ends on its own, later: each process's log is written when it starts and says
+  // `Collected : N` when it ends, so the count waits for every log to say it (RENEW read a
+  // half-written profile before: NaN).
   const count = (argv) => {
     const out = mkdtempSync(join(scratch, 'cg-'));
-    const cg = ['valgrind', '--tool=callgrind', '--trace-children=yes', `--callgrind-out-file=${out}/cg.%p`];
+    const cg = ['valgrind', '--tool=callgrind', '--trace-children=yes', `--callgrind-out-file=${out}/cg.%p`, `--log-file=${out}/log.%p`];
     const r = sh([...argv.slice(0, -1), ...cg, argv.at(-1)], { stdio: ['ignore', 'ignore', 'pipe'], check: false });
-    const files = readdirSync(out);
-    const total = files.reduce((n, f) => n + Number(/^totals: (\d+)/m.exec(readFileSync(join(out, f), 'utf8'))?.[1] ?? NaN), 0);
+    const totals = collected(out);
     rmSync(out, { recursive: true, force: true });
-    if (r.status === 0) return { total, processes: files.length };
+    if (r.status === 0) return { total: totals.reduce((n, t) => n + t, 0), processes: totals.length, each: totals.sort((a, b) => b - a) };
     if (/did not finish within \d+s; killed it/.test(r.stderr)) return undefined;
     throw new Error(`${argv.join(' ')} under callgrind: exit ${r.status}: ${r.stderr}`);
   };
   const samples = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
   const processes = {};
+  const each = {}; // the last round's instructions per process, largest (node) first
   let voided = 0;
   for (let round = 0; round < CG_ROUNDS; round++) {
     for (const [name, v] of Object.entries(rows)) {
@@ -374,7 +390,7 @@ function countInstructions({ scratch, hookFloor, direct, inNs, expire, time, emp
         v.prepare?.();
         got = count(v.argv);
         v.undo?.();
-        if (got) samples[name].push(got.total), (processes[name] = got.processes);
+        if (got) samples[name].push(got.total), (processes[name] = got.processes), (each[name] = got.each);
       }
     }
   }
@@ -383,5 +399,6 @@ function countInstructions({ scratch, hookFloor, direct, inNs, expire, time, emp
   return Object.entries(rows).filter(([, v]) => v.baseline).map(([name, v]) => ({
     name, median: median(name), baseline: v.baseline, baselineMedian: median(v.baseline), ratio: median(name) / median(v.baseline),
     processes: processes[name], samples: samples[name], baselineSamples: samples[v.baseline],
+    perProcess: each[name], baselinePerProcess: each[v.baseline],
   }));
 }
