@@ -1,14 +1,14 @@
 // Local networks stay local, IPv6 (src/hook/address-rules.ts, plan6.ts), on the built bundle and a
 // real kernel: local-networks.test.ts's box (lan-box.ts, with lanBox6) whose two macvlans hold
 // SLAAC addresses in one ISP /64, fed to the bundle as dhcpcd's ROUTERADVERT events (router
-// fe80::1, the /64 on-link). A container on a ULA behind the box's bridge and a LAN host whose
-// /64 main routes reach a leased address and get their answers; the internet side still does;
-// each lease reaches its own /64 through its own macvlan. The controls delete the rule that makes
-// each true and see it fail, so the checks can fail. wg-quick's IPv6 rules are added and removed
-// with the commands wg-quick runs for a full tunnel (`ip -6 rule add not fwmark 51820 table
-// 51820`, `ip -6 rule add table main suppress_prefixlength 0`; the link is a veth here), in both
-// start orders: started before srcroute, wg-quick down deletes srcroute's rules into main too, and
-// the next RA event puts them back.
+// fe80::1, the /64 on-link), and a DHCPv6 /128 as its BOUND6. A container on a ULA behind the
+// box's bridge and a LAN host whose /64 main routes reach a leased address and get their answers;
+// the internet side still does; each lease reaches its own /64 through its own macvlan. The
+// controls delete the rule that makes each true and see it fail, so the checks can fail.
+// wg-quick's IPv6 rules are added and removed with the commands wg-quick runs for a full tunnel
+// (`ip -6 rule add not fwmark 51820 table 51820`, `ip -6 rule add table main
+// suppress_prefixlength 0`; the link is a veth here), in both start orders: started before
+// srcroute, wg-quick down deletes srcroute's rules into main too, and the next RA puts them back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configDir, requireBundle, runBundle } from '../support/bundle.js';
 import type { Netns } from '../support/netns.js';
@@ -48,6 +48,13 @@ const advert = (iface: Iface, lifetime = 1800): Record<string, string> => ({
 });
 const ra = (iface: Iface, lifetime?: number): void => {
   const r = runBundle(box, advert(iface, lifetime), cfg);
+  expect(r.code, r.stderr).toBe(0);
+};
+/** dhcpcd's BOUND6 (an IA_NA /128) or STOP6 for `addr` on eth0v0: the router and /64 come from the table. */
+const dhcp6 = (reason: 'BOUND6' | 'STOP6', addr: string): void => {
+  const key = `${reason === 'BOUND6' ? 'new' : 'old'}_dhcp6_ia_na1_ia_addr1`;
+  const times = reason === 'BOUND6' ? { [`${key}_pltime`]: '120', [`${key}_vltime`]: '120' } : {};
+  const r = runBundle(box, { reason, interface: 'eth0v0', protocol: 'dhcp6', [key]: addr, ...times }, cfg);
   expect(r.code, r.stderr).toBe(0);
 };
 const ping = (from: Netns, to: string, source?: string): boolean =>
@@ -116,6 +123,20 @@ describe.skipIf(!ok)('local networks stay local, IPv6', () => {
     expect(deviceFor(GATEWAY, LEASES.eth0v1)).toBe('eth0v1');
     expect(deviceFor(LEASES.eth0v0, LEASES.eth0v1)).not.toBe('eth0v0');
     for (const addr of Object.values(LEASES)) expect(ping(box, GATEWAY, addr), addr).toBe(true);
+  });
+
+  it('a DHCPv6 address (BOUND6, a /128) gets the same block, the container and internet reach it; STOP6: gone', () => {
+    const ia = '2001:db8:1::1e3';
+    box.ip('-6', 'addr', 'add', `${ia}/128`, 'dev', 'eth0v0', 'nodad');
+    dhcp6('BOUND6', ia);
+    const mine = ownedRules().filter((r) => r.includes(ia)).sort();
+    expect(mine).toEqual([`1000 ${ia} 123`, `998 ${ia} 123`, `999 ${ia} 254`]);
+    expect(ping(ctr, ia)).toBe(true);
+    expect(ping(modem, ia, INTERNET)).toBe(true);
+    expect(deviceFor(CONTAINER, ia)).toBe('br0');
+    box.ip('-6', 'addr', 'del', `${ia}/128`, 'dev', 'eth0v0');
+    dhcp6('STOP6', ia);
+    expect(ownedRules().sort()).toEqual(BLOCK);
   });
 
   it('control: without the subnet rule, main\'s first connected route takes lease 2 to the other macvlan', () => {
