@@ -34,6 +34,22 @@ describe('FORWARD in the plan', () => {
     expect(text).toBe(golden('plans/forward.txt', text));
   });
 
+  it('golden, IPv6: on, a first RA; a renumbering keeps the mark rules; turned off, they go', () => {
+    const advert = { router: 'fe80::1', onlink: ['2001:db8:1::/64'] };
+    const news = { advert, held: [], lost: [] };
+    const want6 = (address: string, config: Config) =>
+      desired6(news, { owned: empty, addresses: [address], main: [] }, 'eth0v0', config);
+    const argvs6 = (state: OwnedState, address: string, config: Config): string[] =>
+      plan(want6(address, config), state, config).map((c) => c.argv.join(' '));
+    const text = [
+      ['FORWARD=yes, first RA', argvs6(empty, '2001:db8:1::50', on)],
+      ['FORWARD=yes, new address', argvs6(want6('2001:db8:1::50', on), '2001:db8:1::70', on)],
+      ['FORWARD=yes, same RA again', argvs6(want6('2001:db8:1::50', on), '2001:db8:1::50', on)],
+      ['FORWARD=no after yes', argvs6(want6('2001:db8:1::50', on), '2001:db8:1::50', off)],
+    ].map(([what, lines]) => `# ${what}\n${(lines as string[]).join('\n')}\n`).join('\n');
+    expect(text).toBe(golden('plans/forward6.txt', text));
+  });
+
   it('the mark rules come first in the block, before the subnet rule at 998, per family', () => {
     expect(markRules(4, mark, 123, 1000).map((r) => `${r.priority}: ${ruleWords(r).join(' ')}`)).toEqual([
       '996: from all fwmark 0x7b000000/0xff000000 lookup 254 suppress_prefixlength 0',
