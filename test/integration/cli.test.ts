@@ -81,9 +81,11 @@ describe('the hooks\' bundle (dist/hook.cjs, behind each /etc/dhcpcd/IFACE.exit-
       const state = join(dir, 'state');
       mkdirSync(state);
       chmodSync(state, mode);
-      const runHook = (...args: string[]) => run([node, hook, ...args], { env: { PATH: process.env.PATH ?? '', SRCROUTE_STATE_DIR: state } });
+      const runAs = (reason: string | undefined, ...args: string[]) =>
+        run([node, hook, ...args], { env: { PATH: process.env.PATH ?? '', SRCROUTE_STATE_DIR: state, ...(reason === undefined ? {} : { reason }) } });
+      const runHook = (...args: string[]) => runAs(undefined, ...args);
       const caches = () => readdirSync(state).filter((f) => f.endsWith('.v8cache')).map((f) => join(state, f));
-      return { hook, state, runHook, caches };
+      return { hook, state, runHook, runAs, caches };
     };
     const expected = () => run([node, requireBundle(), 'config', '--defaults']).stdout;
 
@@ -102,6 +104,19 @@ describe('the hooks\' bundle (dist/hook.cjs, behind each /etc/dhcpcd/IFACE.exit-
       expect(caches()).toEqual([cache]);
       expect(statSync(cache!).mtimeMs).toBe(mtimeMs);
       expect(readFileSync(cache!).equals(bytes)).toBe(true);
+    });
+
+    it('the first run of an event of another kind writes it again, naming both; the next of either kind does not', () => {
+      const { runAs, caches } = setUp();
+      const header = () => readFileSync(caches()[0]!).subarray(0, 40).toString('latin1').split('\n')[0];
+      expect(runAs('RENEW', 'config', '--defaults').code).toBe(0);
+      expect(header()).toBe('RENEW');
+      expect(runAs('BOUND', 'config', '--defaults').code).toBe(0);
+      expect(header()).toBe('RENEW,BOUND');
+      const { mtimeMs } = statSync(caches()[0]!);
+      for (const reason of ['RENEW', 'BOUND', 'not a kind']) expect(runAs(reason, 'config', '--defaults').stdout).toBe(expected());
+      expect(caches()).toHaveLength(1);
+      expect(statSync(caches()[0]!).mtimeMs).toBe(mtimeMs);
     });
 
     it('a damaged cache is rejected by V8: the hook compiles as before, runs the same, and writes a good one', () => {

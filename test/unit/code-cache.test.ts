@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_END, BUNDLE_START, cachePath, hide, unhide, wrappedBundle } from '../../src/hook/code-cache.js';
+import { BUNDLE_END, BUNDLE_START, cacheFileBytes, cachePath, hide, kindsAfter, readCacheFile, unhide, wrappedBundle } from '../../src/hook/code-cache.js';
 import { HOOK_BUNDLE } from '../support/bundle.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -74,5 +74,27 @@ describe('where the cache may be kept', () => {
     const before = cachePath(hook, state, uid);
     utimesSync(hook, new Date(), new Date(Date.now() + 5000));
     expect(cachePath(hook, state, uid)).not.toBe(before);
+  });
+});
+
+describe('the events a cache was made by', () => {
+  it.each([
+    ['no cache: this run writes one naming its event', undefined, 'BOUND', ['BOUND']],
+    ['no cache, an event with no kind: one naming none', undefined, 'bad reason', []],
+    ['an event it was made by: nothing to write', ['BOUND'], 'BOUND', null],
+    ['an event of another kind: written again, naming both', ['BOUND'], 'RENEW6', ['BOUND', 'RENEW6']],
+    ['an operator command in the hook file (no reason): a kind of its own', ['BOUND'], '', ['BOUND', '']],
+    ['an event with no kind and a cache: nothing to write', ['BOUND'], 'x;y', null],
+    ['twelve kinds already: nothing more', Array.from({ length: 12 }, (_, i) => `K${i}`), 'BOUND', null],
+  ] as const)('%s', (_name, had, reason, want) => {
+    expect(kindsAfter(had, reason)).toEqual(want);
+  });
+
+  it("come back from the file with V8's data, byte for byte; a file without the line is no cache", () => {
+    const data = Buffer.from([0, 10, 255, 1, 10]);
+    expect(readCacheFile(cacheFileBytes(['BOUND', 'RENEW'], data))).toEqual({ kinds: ['BOUND', 'RENEW'], data });
+    expect(readCacheFile(cacheFileBytes([], data))).toEqual({ kinds: [''], data });
+    expect(readCacheFile(Buffer.alloc(300, 0x41))).toBeUndefined();
+    expect(readCacheFile(Buffer.from('bound\nxyz'))).toBeUndefined();
   });
 });
