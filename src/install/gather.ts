@@ -13,7 +13,27 @@ import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
 import { HEAL_SERVICE, HEAL_TIMER } from './heal-units.js';
 import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import {
+  BACKUP_DIR,
+  CONF_DIR,
+  DHCPCD_CONF,
+  DISPATCHER,
+  DROP_IN,
+  ENTER,
+  ENV,
+  HOOK_DIR,
+  HOOK_FLAGS,
+  HOOKS_D,
+  INSTALLED_LIST,
+  LIB,
+  OLD_BUNDLE,
+  PROTOS,
+  SBIN,
+  SHIM,
+  STATE_DIR,
+  TABLES,
+  TMPFILES,
+} from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { lanLinks, type DefaultRoute } from '../operator/lan.js';
 import { vlanName, type VlanSpec } from '../operator/stacks/plan.js';
@@ -69,9 +89,30 @@ function snapshot(root: string, paths: Iterable<string>, trees: readonly string[
 
 /** The files both plans look at. */
 function installedPaths(root: string, list: InstalledList): string[] {
-  const inDir = (dir: string, suffix: string): string[] => listDir(root + dir).filter((n) => n.endsWith(suffix)).map((n) => `${dir}/${n}`);
+  const inDir = (dir: string, suffix: string): string[] =>
+    listDir(root + dir)
+      .filter((n) => n.endsWith(suffix))
+      .map((n) => `${dir}/${n}`);
   return [
-    INSTALLED_LIST, LIB, dirname(LIB), dirname(dirname(LIB)), dirname(dirname(dirname(LIB))), SBIN, OLD_BUNDLE, DISPATCHER, SHIM, ENTER, TABLES, PROTOS, DROP_IN, TMPFILES, DHCPCD_CONF, CONF_DIR, `${CONF_DIR}/srcroute.env`, HEAL_SERVICE, HEAL_TIMER,
+    INSTALLED_LIST,
+    LIB,
+    dirname(LIB),
+    dirname(dirname(LIB)),
+    dirname(dirname(dirname(LIB))),
+    SBIN,
+    OLD_BUNDLE,
+    DISPATCHER,
+    SHIM,
+    ENTER,
+    TABLES,
+    PROTOS,
+    DROP_IN,
+    TMPFILES,
+    DHCPCD_CONF,
+    CONF_DIR,
+    `${CONF_DIR}/srcroute.env`,
+    HEAL_SERVICE,
+    HEAL_TIMER,
     ...inDir(HOOK_DIR, '.exit-hook'),
     ...inDir(CONF_DIR, '.env'),
     ...['created', 'backup', 'nl', 'stackfile', 'dir'].flatMap((k) => list.paths(k)),
@@ -87,14 +128,28 @@ function readList(root: string): string {
 }
 
 function common(g: Given, tree: Map<string, FileFact>, list: string): Common {
-  return { prog: g.prog, staged: g.root !== '', dry: g.dry, uid: g.uid, gid: g.gid, list, tree, systemd: g.root === '' && exists('/run/systemd/system') };
+  return {
+    prog: g.prog,
+    staged: g.root !== '',
+    dry: g.dry,
+    uid: g.uid,
+    gid: g.gid,
+    list,
+    tree,
+    systemd: g.root === '' && exists('/run/systemd/system'),
+  };
 }
 
 /** iproute2's numbers and names of KIND (rt_tables, rt_protos), the installer's own file left out. */
 function registered(root: string, kind: string, ours: string): Registered[] {
   const found: Registered[] = [];
   for (const dir of IPROUTE2_DIRS) {
-    const files = [`${dir}/${kind}`, ...listDir(`${root}${dir}/${kind}.d`).filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${kind}.d/${n}`)];
+    const files = [
+      `${dir}/${kind}`,
+      ...listDir(`${root}${dir}/${kind}.d`)
+        .filter((n) => n.endsWith('.conf'))
+        .map((n) => `${dir}/${kind}.d/${n}`),
+    ];
     for (const file of files.filter((f) => f !== ours)) {
       let text: string;
       try {
@@ -195,7 +250,13 @@ export interface InstallArgs {
   ssh: string | undefined;
 }
 
-export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallArgs, hooks: HookTexts, dist: string): Promise<InstallFacts> {
+export async function gatherInstall(
+  deps: OperatorDeps,
+  g: Given,
+  args: InstallArgs,
+  hooks: HookTexts,
+  dist: string,
+): Promise<InstallFacts> {
   const root = g.root;
   const list = readList(root);
   const installed = new InstalledList(list);
@@ -223,7 +284,10 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     try {
       return readFileSync(join(dist, name), 'utf8');
     } catch (e) {
-      throw new Error(`cannot read ${join(dist, name)} (${(e as Error).message}): the installer runs from srcroute's dist/ directory, beside hook.cjs`);
+      throw new Error(
+        `cannot read ${join(dist, name)} (${(e as Error).message}): the installer runs from srcroute's dist/ ` +
+          `directory, beside hook.cjs`,
+      );
     }
   };
   const envCheck = await deps.run([ENV, '-S', `${args.node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
@@ -252,7 +316,9 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     stacks,
     links,
     lan,
-    macs: new Map(links === null ? [] : ifaces.filter((i) => !links!.has(i) && !stacks.has(i)).map((i) => [i, macOf(deps, i)])),
+    macs: new Map(
+      links === null ? [] : ifaces.filter((i) => !links!.has(i) && !stacks.has(i)).map((i) => [i, macOf(deps, i)]),
+    ),
   };
 }
 

@@ -77,11 +77,17 @@ Examples:
     }
     const parent = args.options.get('parent');
     const stack = args.options.get('stack');
-    if (parent !== undefined && !isInterfaceName(parent)) throw new InputError(`--parent '${parent}' is not a plain interface name`);
-    if (stack !== undefined && !(STACKS as readonly string[]).includes(stack)) throw new InputError(`--stack '${stack}': one of ${STACKS.join(', ')}`);
-    if (stack !== undefined && parent === undefined) throw new InputError('--stack needs --parent ETH (the interface the macvlan sits on)');
+    if (parent !== undefined && !isInterfaceName(parent))
+      throw new InputError(`--parent '${parent}' is not a plain interface name`);
+    if (stack !== undefined && !(STACKS as readonly string[]).includes(stack))
+      throw new InputError(`--stack '${stack}': one of ${STACKS.join(', ')}`);
+    if (stack !== undefined && parent === undefined)
+      throw new InputError('--stack needs --parent ETH (the interface the macvlan sits on)');
     const vlan = vlanOf(args.options.get('vlan'), parent);
-    if (parent !== undefined && args.positional.length === 0) throw new InputError(`--parent ${parent}: name the macvlan too, e.g. ${rerun(prog)} --parent ${parent} ${parent}v0`);
+    if (parent !== undefined && args.positional.length === 0)
+      throw new InputError(
+        `--parent ${parent}: name the macvlan too, e.g. ${rerun(prog)} --parent ${parent} ${parent}v0`,
+      );
     const g = given(args, io, prog);
     const facts = await gatherInstall(under(deps, g.root), g, {
       ifaces: args.positional,

@@ -15,7 +15,28 @@ import { hasGlobalOption } from '../operator/dhcpcd-conf.js';
 import type { StackPlan } from '../operator/stacks/plan.js';
 import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
-import { CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, HOOKS_D, HOOKS_README, MAX_INTERFACES, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import {
+  CONF_DIR,
+  DHCPCD_CONF,
+  DISPATCHER,
+  DROP_IN,
+  ENTER,
+  ENV,
+  FIRST_TABLE,
+  HOOK_DIR,
+  HOOK_FLAGS,
+  HOOKS_D,
+  HOOKS_README,
+  MAX_INTERFACES,
+  OLD_BUNDLE,
+  PROTO_NUM,
+  PROTOS,
+  SBIN,
+  SHIM,
+  STATE_DIR,
+  TABLES,
+  TMPFILES,
+} from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
 import { checkParents } from './parent-check.js';
 import { rerun } from './names.js';
@@ -28,7 +49,8 @@ import { planForward } from './forward-plan.js';
 
 /** The interfaces to install: those named (each checked), else those installed before. */
 export function interfacesOf(asked: readonly string[], list: InstalledList, prog: string): string[] {
-  for (const i of asked) if (!isInterfaceName(i)) throw new InputError(`'${i}' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)`);
+  for (const i of asked)
+    if (!isInterfaceName(i)) throw new InputError(`'${i}' is not a plain interface name (1-15 of A-Z a-z 0-9 _ . -)`);
   if (asked.length > 0) return [...new Set(asked)];
   const known = list.of('table').map((w) => w[0]!);
   if (known.length === 0) throw new InputError(`name at least one interface, e.g. ${rerun(prog)} eth0v0`);
@@ -50,18 +72,28 @@ function assignTables(ifaces: readonly string[], list: InstalledList): text.Tabl
 /** Stop when NUMBER or NAME is registered for something else (the same pair is the same thing). */
 function checkFree(kind: string, num: number, name: string, registered: readonly Registered[]): void {
   const taken = registered.find((r) => (r.num === num) !== (r.name === name));
-  if (taken) throw new InputError(`cannot register ${kind} '${num} ${name}': ${taken.file} already has "${taken.num} ${taken.name}"; nothing changed`);
+  if (taken)
+    throw new InputError(
+      `cannot register ${kind} '${num} ${name}': ${taken.file} already has "${taken.num} ${taken.name}"; nothing ` +
+        `changed`,
+    );
 }
 
 /** The node the launchers name: an absolute path without spaces that env -S runs, outside what dhcpcd.service hides. */
 function checkNode(f: InstallFacts): void {
-  if (!f.node.startsWith('/')) throw new InputError(`node must be an absolute path (got '${f.node}'): dhcpcd runs hooks with its own PATH`);
-  if (/\s/.test(f.node)) throw new InputError(`the node path '${f.node}' contains a space: it cannot be a #! interpreter`);
-  if (!f.envSplitWorks) throw new InputError(`${ENV} -S ${f.node} ${HOOK_FLAGS.join(' ')} does not run (the hooks' #! line needs coreutils >= 8.30)`);
+  if (!f.node.startsWith('/'))
+    throw new InputError(`node must be an absolute path (got '${f.node}'): dhcpcd runs hooks with its own PATH`);
+  if (/\s/.test(f.node))
+    throw new InputError(`the node path '${f.node}' contains a space: it cannot be a #! interpreter`);
+  if (!f.envSplitWorks)
+    throw new InputError(
+      `${ENV} -S ${f.node} ${HOOK_FLAGS.join(' ')} does not run (the hooks' #! line needs coreutils >= 8.30)`,
+    );
   const home = hiddenHome(f.node) ?? hiddenHome(f.nodeReal);
   if (home !== null && f.service?.hidesHome) {
     throw new InputError(
-      `${f.node} (${f.nodeReal}) is under ${home}, which ${SERVICE} hides from its hooks (ProtectHome=yes): give a node outside it, e.g. --node /usr/bin/node (apt install nodejs) or a copy in /usr/local/bin`,
+      `${f.node} (${f.nodeReal}) is under ${home}, which ${SERVICE} hides from its hooks (ProtectHome=yes): give a ` +
+        `node outside it, e.g. --node /usr/bin/node (apt install nodejs) or a copy in /usr/local/bin`,
     );
   }
 }
@@ -76,11 +108,13 @@ function due(when: StackPlan['run'][number]['when'], changed: ReadonlySet<string
 export function planInstall(f: InstallFacts): Plan {
   const b = new PlanBuilder(f);
   const list = b.list;
-  if (f.uid !== 0 && !f.dry && !f.staged) throw new InputError(`must run as root (${rerun(f.prog)} ...); --dry-run and --root DIR work without`);
+  if (f.uid !== 0 && !f.dry && !f.staged)
+    throw new InputError(`must run as root (${rerun(f.prog)} ...); --dry-run and --root DIR work without`);
   checkNode(f);
   checkParents(f);
   for (const path of [DISPATCHER, DHCPCD_CONF]) {
-    if (b.file(path)?.kind === 'link') throw new InputError(`${path} is a symbolic link: make it a plain file (srcroute adds a block to it)`);
+    if (b.file(path)?.kind === 'link')
+      throw new InputError(`${path} is a symbolic link: make it a plain file (srcroute adds a block to it)`);
   }
   const ifaces = interfacesOf(f.ifaces, list, f.prog);
   const tables = assignTables(ifaces, list);
@@ -117,7 +151,10 @@ export function planInstall(f: InstallFacts): Plan {
 
   // the dispatcher: a block in the admin's /etc/dhcpcd.exit-hook, and the dhclient shim with its enter hook
   const dispatcher = b.file(DISPATCHER)?.content?.toString('utf8');
-  if (dispatcher !== undefined && /^[ \t]*(exit|exec)([ \t]|$)/m.test(adminPart(dispatcher, list.has(`nl ${DISPATCHER}`)))) {
+  if (
+    dispatcher !== undefined &&
+    /^[ \t]*(exit|exec)([ \t]|$)/m.test(adminPart(dispatcher, list.has(`nl ${DISPATCHER}`)))
+  ) {
     b.warn(`${DISPATCHER} has an exit or exec of its own: srcroute's block at its end may never run`);
   }
   b.merge(DISPATCHER, block(text.dispatcherWhy(undo), text.dispatcherBody(f.hooks)));
@@ -159,7 +196,12 @@ export function planInstall(f: InstallFacts): Plan {
   if (configure || hasOurs) {
     for (const i of ifaces) {
       const admin = conf === undefined ? '' : adminPart(conf, list.has(`nl ${DHCPCD_CONF}`));
-      if (admin.split('\n').some((l) => { const w = l.trim().split(/\s+/); return w[0] === 'interface' && w[1] === i; })) {
+      if (
+        admin.split('\n').some((l) => {
+          const w = l.trim().split(/\s+/);
+          return w[0] === 'interface' && w[1] === i;
+        })
+      ) {
         b.warn(`${DHCPCD_CONF} already has an 'interface ${i}' section: check that it agrees with srcroute's block`);
       }
     }
@@ -178,7 +220,11 @@ export function planInstall(f: InstallFacts): Plan {
     else {
       b.say(
         `${SERVICE} runs its hooks without ${DROP_IN} until it restarts (they cannot lock until then): ` +
-          `sudo systemctl try-restart ${SERVICE}${persistent ? '' : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address for the restart)`}`,
+          `sudo systemctl try-restart ${SERVICE}` +
+          (persistent
+            ? ''
+            : ` (without \`persistent\` in ${DHCPCD_CONF}, every interface it leases loses its address ` +
+              `for the restart)`),
       );
     }
   }
@@ -219,14 +265,29 @@ export function planInstall(f: InstallFacts): Plan {
   }
   // an interface under a stack has its client chosen by srcroute, which merged the stanza where that client reads it
   const ownClient = ifaces.some((i) => !list.of('stack').some((w) => w[0] === i));
-  return b.done([...adviseDhcpcdConf(configure || hasOurs || !ownClient, stanza, ifaces, conf), ...adviseMacvlan(f, ifaces)]);
+  return b.done([
+    ...adviseDhcpcdConf(configure || hasOurs || !ownClient, stanza, ifaces, conf),
+    ...adviseMacvlan(f, ifaces),
+  ]);
 }
 
 /** The stanza to add by hand when the installer does not; an allowinterfaces that leaves an interface out. */
-function adviseDhcpcdConf(merged: boolean, stanza: string, ifaces: readonly string[], conf: string | undefined): string[] {
+function adviseDhcpcdConf(
+  merged: boolean,
+  stanza: string,
+  ifaces: readonly string[],
+  conf: string | undefined,
+): string[] {
   const out: string[] = [];
   if (!merged) {
-    out.push('', `Add this to ${DHCPCD_CONF} (or run again with --configure-dhcpcd):`, ...stanza.trimEnd().split('\n').map((l) => `    ${l}`));
+    out.push(
+      '',
+      `Add this to ${DHCPCD_CONF} (or run again with --configure-dhcpcd):`,
+      ...stanza
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
   }
   // allowinterfaces takes shell patterns (eth*), matched as case does
   const allow = (conf ?? '').split('\n').flatMap((l) => {
@@ -234,8 +295,16 @@ function adviseDhcpcdConf(merged: boolean, stanza: string, ifaces: readonly stri
     return m ? m[1]!.split(/[\s,]+/).filter(Boolean) : [];
   });
   if (allow.length > 0) {
-    const glob = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    for (const i of ifaces) if (!allow.some((p) => glob(p).test(i))) out.push(`Note: ${DHCPCD_CONF} has allowinterfaces without ${i}: add it there.`);
+    const glob = (p: string): RegExp =>
+      new RegExp(
+        `^${p
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
+    for (const i of ifaces)
+      if (!allow.some((p) => glob(p).test(i)))
+        out.push(`Note: ${DHCPCD_CONF} has allowinterfaces without ${i}: add it there.`);
   }
   return out;
 }
@@ -248,8 +317,10 @@ function adviseMacvlan(f: InstallFacts, ifaces: readonly string[]): string[] {
     .flatMap((i) => [
       '',
       `${i} does not exist yet. Create it on the modem's interface (eth0 here) with its stable, locally`,
-      `administered MAC (\`srcroute mac ${i}\`: the modem ties the lease to the MAC, so a new one costs a public address):`,
-      `    ip link add link eth0 name ${i} address ${f.macs.get(i) ?? '(srcroute mac ' + i + ')'} type macvlan mode private`,
+      `administered MAC (\`srcroute mac ${i}\`: the modem ties the lease to the MAC, so a new one costs a public ` +
+        `address):`,
+      `    ip link add link eth0 name ${i} address ${f.macs.get(i) ?? '(srcroute mac ' + i + ')'} type macvlan mode ` +
+        `private`,
       `    ip link set ${i} up`,
       'and make it permanent in your network configuration (--parent ETH does that for you).',
     ]);

@@ -14,7 +14,26 @@
 // created, when empty.
 import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import {
+  BACKUP_DIR,
+  CONF_DIR,
+  DHCPCD_CONF,
+  DISPATCHER,
+  DROP_IN,
+  ENTER,
+  HOOK_DIR,
+  HOOKS_D,
+  HOOKS_README,
+  INSTALLED_LIST,
+  hasMark,
+  OLD_BUNDLE,
+  PROTOS,
+  SBIN,
+  SHIM,
+  STATE_DIR,
+  TABLES,
+  TMPFILES,
+} from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import { unplanForward } from './forward-plan.js';
 import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
@@ -118,7 +137,8 @@ function stopHeal({ b, f }: Teardown): void {
 
 function files({ b, f }: Teardown): void {
   const units = [DROP_IN, HEAL_SERVICE, HEAL_TIMER].some((p) => b.exists(p));
-  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README, DROP_IN, HEAL_SERVICE, HEAL_TIMER]) b.remove(path);
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README, DROP_IN, HEAL_SERVICE, HEAL_TIMER])
+    b.remove(path);
   if (units && !f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
@@ -137,8 +157,10 @@ function reload({ b }: Teardown): void {
     if (eth === undefined || !isInterfaceName(eth)) continue;
     if (state === 'down') b.run(['ip', 'link', 'set', 'dev', eth, 'down']);
     const key = (name: string): string => `net/ipv6/conf/${eth}/${name}`;
-    if (disableIpv6 === '0' || disableIpv6 === '1') b.steps.push({ op: 'sysctl', key: key('disable_ipv6'), value: disableIpv6 });
-    if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa)) b.steps.push({ op: 'sysctl', key: key('accept_ra'), value: acceptRa });
+    if (disableIpv6 === '0' || disableIpv6 === '1')
+      b.steps.push({ op: 'sysctl', key: key('disable_ipv6'), value: disableIpv6 });
+    if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa))
+      b.steps.push({ op: 'sysctl', key: key('accept_ra'), value: acceptRa });
   }
 }
 

@@ -1,6 +1,7 @@
 // The one writer: carries out a plan's steps in order, or (--dry-run) says what each would do.
 // Every file goes in atomically (shared/files.ts writeAtomic: a temp file of fixed name beside
-// it, fsync, chmod and chown there, rename over the target, fsync of the directory); a run killed at any point leaves each file old or new, never half, and the list
+// it, fsync, chmod and chown there, rename over the target, fsync of the directory); a run killed at any point leaves
+// each file old or new, never half, and the list
 // persisted before each change names what it made (plan-builder.ts), so a rerun completes the
 // same result and uninstall still finds everything. The list's directory is made with the list
 // in it (built under a temp name, then renamed), for the same reason.
@@ -10,7 +11,17 @@
 // keeps what failed (close-list) and the run fails at its end. Only a failed system call (an
 // error with a code: EBUSY, EACCES…) is the system's failure; anything else is a bug and is
 // thrown as it is, so that cli.ts says so.
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { InputError, SystemError, messageOf, systemCallError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
@@ -115,7 +126,8 @@ export class Writer {
       case 'write': {
         if (s.verb === 'backup') {
           // a copy of the admin's file that install replaces (its directories are removed with the copies)
-          if (dry) return this.say(`would keep a copy of the existing ${s.path.slice(BACKUP_DIR.length)} for --uninstall`);
+          if (dry)
+            return this.say(`would keep a copy of the existing ${s.path.slice(BACKUP_DIR.length)} for --uninstall`);
           mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
           return writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
         }
@@ -152,7 +164,8 @@ export class Writer {
           writeFileSync(`/proc/sys/${s.key}`, `${s.value}\n`);
         } catch (e) {
           // the link or IPv6 gone: nothing to put back; anything else is a warning, as a command's failure
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.d.err(`warning: cannot set ${line}: ${(e as Error).message}`);
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+            this.d.err(`warning: cannot set ${line}: ${(e as Error).message}`);
           return;
         }
         return this.say(`set ${line}`);
@@ -171,7 +184,10 @@ export class Writer {
         try {
           await this.d.flush(dry);
         } catch (e) {
-          this.d.err(`warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked proto 213 by hand (see ip rule; ip route show table all)`);
+          this.d.err(
+            `warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked proto 213 ` +
+              `by hand (see ip rule; ip route show table all)`,
+          );
         }
         return;
       case 'check-link':
@@ -185,7 +201,8 @@ export class Writer {
         this.say(`running: ${line}`);
         const r = await this.saying(`still running: ${line}`, this.d.run(s.argv, COMMAND_TIMEOUT_MS));
         for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.d.raw(l);
-        if (r.code !== 0) this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
+        if (r.code !== 0)
+          this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
         return;
       }
     }

@@ -28,7 +28,8 @@ export function entries(json: unknown, what: string): Json[] {
 }
 
 export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-export const protocolOf = (v: unknown, absent: number): number => (v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
+export const protocolOf = (v: unknown, absent: number): number =>
+  v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0;
 /** rtnetlink's RTPROT_BOOT: `ip route add`'s own, which ip leaves out of a route's JSON (rules: unspec, 0). */
 const RTPROT_BOOT = 3;
 /** The main table's number (rtnetlink's RT_TABLE_MAIN). */
@@ -69,7 +70,10 @@ export function parseRoutes(json: unknown, family: Family = 4): SeenRoute[] {
 export type MetricRoute = SeenRoute & { metric: number; nhid: number | null };
 
 export function parseMetricRoutes(json: unknown, family: Family): MetricRoute[] {
-  const extra = entries(json, 'route show').map((r) => ({ metric: typeof r.metric === 'number' ? r.metric : 0, nhid: typeof r.nhid === 'number' ? r.nhid : null }));
+  const extra = entries(json, 'route show').map((r) => ({
+    metric: typeof r.metric === 'number' ? r.metric : 0,
+    nhid: typeof r.nhid === 'number' ? r.nhid : null,
+  }));
   return parseRoutes(json, family).map((r, i) => ({ ...r, ...extra[i]! }));
 }
 

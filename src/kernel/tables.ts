@@ -31,7 +31,12 @@ export function readTableNames(dirs: readonly string[] = IPROUTE2_DIRS): Map<str
     // A missing or unreadable file names no table. Most of these dirs are missing (Debian 12 has
     // /etc/iproute2 only): skipped without the two ENOENT exceptions reading them would cost.
     if (!existsSync(dir)) continue;
-    const files = [join(dir, 'rt_tables'), ...listDir(join(dir, 'rt_tables.d')).filter((f) => f.endsWith('.conf')).map((f) => join(dir, 'rt_tables.d', f))];
+    const files = [
+      join(dir, 'rt_tables'),
+      ...listDir(join(dir, 'rt_tables.d'))
+        .filter((f) => f.endsWith('.conf'))
+        .map((f) => join(dir, 'rt_tables.d', f)),
+    ];
     for (const file of files) parseTableFile(readText(file) ?? '', names);
   }
   return names;

@@ -45,7 +45,8 @@ export function serviceSettings(texts: readonly string[]): Omit<ServiceFacts, 'u
       const m = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(line);
       if (section !== '[Service]' || !m) continue;
       const [, key, value] = m as unknown as [string, string, string];
-      if (key === 'ReadWritePaths') writable = value === '' ? [] : [...writable, ...value.split(/\s+/).map((p) => p.replace(/^[-+]+/, ''))];
+      if (key === 'ReadWritePaths')
+        writable = value === '' ? [] : [...writable, ...value.split(/\s+/).map((p) => p.replace(/^[-+]+/, ''))];
       else last.set(key, value);
     }
   }
@@ -64,11 +65,14 @@ export function readService(paths: Paths): ServiceFacts | null {
   const dropIns = new Map<string, string>();
   for (const dir of paths.systemdUnitDirs) {
     if (readText(join(dir, SERVICE)) !== null) unit = join(dir, SERVICE);
-    for (const name of listDir(join(dir, `${SERVICE}.d`)).filter((n) => n.endsWith('.conf'))) dropIns.set(name, join(dir, `${SERVICE}.d`, name));
+    for (const name of listDir(join(dir, `${SERVICE}.d`)).filter((n) => n.endsWith('.conf')))
+      dropIns.set(name, join(dir, `${SERVICE}.d`, name));
   }
   if (unit === null) return null;
   const files = [unit, ...[...dropIns.keys()].sort().map((n) => dropIns.get(n)!)];
-  const written = [...dropIns.values()].map((path) => ({ path, writtenMs: statOf(path)?.mtimeMs ?? 0 })).sort((a, b) => b.writtenMs - a.writtenMs);
+  const written = [...dropIns.values()]
+    .map((path) => ({ path, writtenMs: statOf(path)?.mtimeMs ?? 0 }))
+    .sort((a, b) => b.writtenMs - a.writtenMs);
   return { unit, ...serviceSettings(files.map((f) => readText(f) ?? '')), newestDropIn: written[0] ?? null };
 }
 

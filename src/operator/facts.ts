@@ -75,7 +75,9 @@ export interface InterfaceFacts {
 
 export interface Facts {
   interfaces: InterfaceFacts[];
-  /** The Debian package is installed: `srcroute install` is the installer (else install.sh from the release or clone). */
+  /**
+   * The Debian package is installed: `srcroute install` is the installer (else install.sh from the release or clone).
+   */
   packaged: boolean;
   /** srcroute.env could not be used. */
   globalProblem: string | null;
@@ -105,7 +107,11 @@ export const DISPATCHER_MARKER = '# >>> srcroute >>>';
  * `#!/usr/bin/env -S NODE FLAGS...` for the hooks: `launcher()` in install.sh), and the shared
  * bundle an earlier version's launcher loaded (`require("...")`; null for the whole bundle).
  */
-export function parseLauncher(text: string): { interpreter: string | null; nodeFlags: string[]; bundle: string | null } {
+export function parseLauncher(text: string): {
+  interpreter: string | null;
+  nodeFlags: string[];
+  bundle: string | null;
+} {
   const first = text.split('\n', 1)[0] ?? '';
   const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : null;
   const viaEnv = words !== null && words[0]?.endsWith('/env') === true && words[1] === '-S';
@@ -151,7 +157,10 @@ const message = (e: unknown): string => {
 };
 
 /** Read a config (global, or for one interface), or say why it cannot be used. */
-function configOf(deps: OperatorDeps, iface: string | null): { config: Config | null; layers: Layer[]; problem: string | null } {
+function configOf(
+  deps: OperatorDeps,
+  iface: string | null,
+): { config: Config | null; layers: Layer[]; problem: string | null } {
   let layers: Layer[] = [];
   try {
     layers = readLayers(deps.configDir, iface, deps.uid);
@@ -162,7 +171,10 @@ function configOf(deps: OperatorDeps, iface: string | null): { config: Config | 
 }
 
 /** The lease of `iface` as its DHCP client reports it, validated the way the hook validates it. */
-async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: InterfaceInput['lease']; problem: string | null }> {
+async function leaseOf(
+  deps: OperatorDeps,
+  iface: string,
+): Promise<{ lease: InterfaceInput['lease']; problem: string | null }> {
   const found = await readLease(iface, deps);
   if (found === null) return { lease: null, problem: null };
   try {
@@ -175,9 +187,17 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
 }
 
 /** One family's read: every rule, route and global address, and (IPv4) every link; nothing on a kernel without IPv6. */
-async function readFamily(session: IpSession, family: Family): Promise<{ read: FamilyRead; policy: PolicyRule[]; links: Map<string, string | null> } | null> {
+async function readFamily(
+  session: IpSession,
+  family: Family,
+): Promise<{ read: FamilyRead; policy: PolicyRule[]; links: Map<string, string | null> } | null> {
   try {
-    const queries = [['rule', 'show'], ['route', 'show', 'table', 'all'], ['addr', 'show', 'scope', 'global'], ...(family === 4 ? [['link', 'show']] : [])];
+    const queries = [
+      ['rule', 'show'],
+      ['route', 'show', 'table', 'all'],
+      ['addr', 'show', 'scope', 'global'],
+      ...(family === 4 ? [['link', 'show']] : []),
+    ];
     const answers = await session.read(queries);
     const addresses = parseAddresses(answers[2]);
     return {
@@ -212,7 +232,10 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   const global = configOf(deps, null);
   const fallback = global.config ?? resolveConfig([], () => new Map(), deps.isExecutable);
   const processes = readProcesses(deps.paths.proc, deps.now());
-  const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [managedInterface(only, deps.configDir, deps.paths.dhcpcdHooks)];
+  const names =
+    only === null
+      ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks)
+      : [managedInterface(only, deps.configDir, deps.paths.dhcpcdHooks)];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
 
   const inputs: Input[] = [];
@@ -252,7 +275,8 @@ async function judged(
   const interfaces: InterfaceFacts[] = inputs.map(({ layers, forward, ...input }) => {
     const { iface, config } = input;
     const state: InterfaceState = interfaceState(input, kernel[4], six === null ? null : kernel[6]);
-    const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
+    const tableValue =
+      [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
     return {
       state,
       config,
@@ -264,11 +288,20 @@ async function judged(
       clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
       parent: four.links.get(iface) ?? null,
       exists: four.links.has(iface),
-      routes: config === null ? [] : [
-        ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
-        ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
-      ],
-      sysctl6: state.ipv6 === null ? null : { forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1, acceptRa: v6(iface, 'accept_ra') },
+      routes:
+        config === null
+          ? []
+          : [
+              ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
+              ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
+            ],
+      sysctl6:
+        state.ipv6 === null
+          ? null
+          : {
+              forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1,
+              acceptRa: v6(iface, 'accept_ra'),
+            },
       forward,
     };
   });

@@ -34,7 +34,10 @@ const YES = /^(1|yes|true|on)$/i;
 const NO = /^(0|no|false|off)$/i;
 
 /** The last ManageForeignRoutingPolicyRules= in a [Network] section, over `files` in order. */
-export function manageForeignRules(files: readonly { path: string; text: string }[]): { value: boolean; setIn: string | null } {
+export function manageForeignRules(files: readonly { path: string; text: string }[]): {
+  value: boolean;
+  setIn: string | null;
+} {
   let result = { value: true, setIn: null as string | null };
   for (const { path, text } of files) {
     let section = '';

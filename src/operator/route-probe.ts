@@ -38,7 +38,13 @@ export function routeChecks(family: Family, state: FamilyState, iface: string, c
   const routed = new Set(state.desired.rules.map((r) => hostOrPrefix(r.from)));
   return [...routed]
     .filter((address) => state.addresses.includes(address))
-    .map((address) => ({ family, address, to, expect: { table: config.table, dev: iface, gateway: def.gateway }, answer: null }));
+    .map((address) => ({
+      family,
+      address,
+      to,
+      expect: { table: config.table, dev: iface, gateway: def.gateway },
+      answer: null,
+    }));
 }
 
 export const routeQuery = (c: RouteCheck): string[] => ['route', 'get', c.to, 'from', c.address];
@@ -57,4 +63,8 @@ export function routeAnswer(probe: ProbeAnswer): RouteAnswer {
 
 /** Whether the kernel routes as srcroute means it to. */
 export const routedAsMeant = (c: RouteCheck): boolean =>
-  c.answer !== null && !('error' in c.answer) && c.answer.table === c.expect.table && c.answer.dev === c.expect.dev && c.answer.gateway === c.expect.gateway;
+  c.answer !== null &&
+  !('error' in c.answer) &&
+  c.answer.table === c.expect.table &&
+  c.answer.dev === c.expect.dev &&
+  c.answer.gateway === c.expect.gateway;

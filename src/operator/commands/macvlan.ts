@@ -22,19 +22,32 @@ export interface MacvlanArgs {
   force: boolean;
 }
 
-export async function runMacvlan(deps: OperatorDeps, args: MacvlanArgs, out: (line: string) => void, log: (line: string) => void): Promise<void> {
+export async function runMacvlan(
+  deps: OperatorDeps,
+  args: MacvlanArgs,
+  out: (line: string) => void,
+  log: (line: string) => void,
+): Promise<void> {
   const iface = checkInterface(args.iface, 'interface name');
-  if (args.parent === undefined) throw new InputError('--parent is required: the interface the macvlan sits on, e.g. --parent eth0');
+  if (args.parent === undefined)
+    throw new InputError('--parent is required: the interface the macvlan sits on, e.g. --parent eth0');
   const parent = checkInterface(args.parent, '--parent');
   const { stack, how } = chooseStack(args.stack, readProcesses(deps.paths.proc, deps.now()), deps, MACVLAN_STACKS);
-  const def = definitionFor(stack as MacvlanStack, { iface, parent, mac: macOf(deps, iface) }, parentNetworkOf(deps, parent));
+  const def = definitionFor(
+    stack as MacvlanStack,
+    { iface, parent, mac: macOf(deps, iface) },
+    parentNetworkOf(deps, parent),
+  );
   renderDefinition(def, how).forEach((line) => out(line));
   if (!args.write) return;
 
   const targets = def.files.map((f) => ({ ...f, at: join(deps.paths.root || '/', f.path) }));
   const clashes = targets.filter((t) => exists(t.at) && readText(t.at) !== t.content);
   if (clashes.length > 0 && !args.force) {
-    throw new InputError(`not written: ${clashes.map((c) => c.at).join(', ')} already exist${clashes.length === 1 ? 's' : ''} with other content (compare, then use --force to replace)`);
+    throw new InputError(
+      `not written: ${clashes.map((c) => c.at).join(', ')} already exist${clashes.length === 1 ? 's' : ''} with ` +
+        `other content (compare, then use --force to replace)`,
+    );
   }
   for (const t of targets) {
     const before = readText(t.at);

@@ -21,8 +21,14 @@ export function detectStack(facts: DetectFacts): Detected {
   if (running.length === 2) return { stack: null, why: 'both NetworkManager and systemd-networkd run' };
   if (running.length === 1) return { stack: running[0]!, how: `detected: ${STACK_NAMES[running[0]!]} runs` };
   if (runsDhcpcdManager(facts.processes)) return { stack: 'dhcpcd', how: 'detected: a manager-mode dhcpcd runs' };
-  if (facts.ifupdownConfigured) return { stack: 'ifupdown', how: 'detected: /etc/network/interfaces configures an interface' };
-  return { stack: null, why: 'neither NetworkManager nor systemd-networkd nor a manager-mode dhcpcd runs, and /etc/network/interfaces configures nothing' };
+  if (facts.ifupdownConfigured)
+    return { stack: 'ifupdown', how: 'detected: /etc/network/interfaces configures an interface' };
+  return {
+    stack: null,
+    why:
+      'neither NetworkManager nor systemd-networkd nor a manager-mode dhcpcd runs, and /etc/network/interfaces ' +
+      'configures nothing',
+  };
 }
 
 /** Whether ifupdown's file configures something besides lo (`auto`, `allow-hotplug` or `iface` lines). */

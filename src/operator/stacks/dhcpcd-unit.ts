@@ -19,7 +19,13 @@ export const dhcpcdStart = (dhcpcd: string, iface: string): string[] => [dhcpcd,
 export const dhcpcdStop = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-x', iface];
 
 /** The sandbox of srcroute's services: /etc read-only, /run and /var writable, home directories readable. */
-export const UNIT_SANDBOX = ['ProtectSystem=full', 'ProtectHome=read-only', 'PrivateTmp=yes', 'ProtectKernelModules=yes', 'ProtectControlGroups=yes'];
+export const UNIT_SANDBOX = [
+  'ProtectSystem=full',
+  'ProtectHome=read-only',
+  'PrivateTmp=yes',
+  'ProtectKernelModules=yes',
+  'ProtectControlGroups=yes',
+];
 
 /**
  * The template. BindsTo/After the device: started only once the interface exists, stopped when it

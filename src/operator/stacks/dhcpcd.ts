@@ -34,8 +34,16 @@ function rereadCommands(s: MacvlanSpec, dhcpcd: string): string[][] {
   return [[dhcpcd, '-n', s.parent], ['ip', '-4', 'addr', 'flush', 'dev', s.parent, 'scope', 'global']];
 }
 
-export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string }, how: string): StackPlan {
-  if (!facts.ifup) throw new InputError('--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ifupdown');
+export function dhcpcdPlan(
+  s: MacvlanSpec,
+  facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string },
+  how: string,
+): StackPlan {
+  if (!facts.ifup)
+    throw new InputError(
+      '--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ' +
+        'ifupdown',
+    );
   const file = ifupdownFile(s, 'manual');
   const running = runsDhcpcdManager(facts.processes);
   const reread = running ? rereadCommands(s, facts.dhcpcd) : [];
@@ -53,8 +61,11 @@ export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: r
     notes: [
       running
         ? `dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)` +
-          (s.vlan === undefined ? `: what it holds of its own goes now (${reread.map((c) => c.join(' ')).join('; ')})` : '')
-        : `no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor starts it)`,
+          (s.vlan === undefined
+            ? `: what it holds of its own goes now (${reread.map((c) => c.join(' ')).join('; ')})`
+            : '')
+        : `no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor ` +
+          `starts it)`,
       ...parentNote(s, facts),
     ],
   };

@@ -16,7 +16,13 @@ import { macvlanHeader, vlanHeader, vlanName } from './plan.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 /** Where .network files live, highest precedence first (a file in /etc hides one of the same name in /run). */
-export const NETWORK_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+export const NETWORK_DIRS = [
+  '/etc/systemd/network',
+  '/run/systemd/network',
+  '/usr/local/lib/systemd/network',
+  '/usr/lib/systemd/network',
+  '/lib/systemd/network',
+];
 
 /** fnmatch(3) for networkd's Name= globs: * ? and [...]. */
 function glob(pattern: string): RegExp {
@@ -24,7 +30,10 @@ function glob(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Whether a .network file's [Match] Name= list takes `iface` (a leading ! inverts the list). Files that match by other keys only are not judged. */
+/**
+ * Whether a .network file's [Match] Name= list takes `iface` (a leading ! inverts the list). Files that match by other
+ * keys only are not judged.
+ */
 export function matchesName(text: string, iface: string): boolean {
   let section = '';
   let names: string[] | null = null;
@@ -32,7 +41,8 @@ export function matchesName(text: string, iface: string): boolean {
     const line = raw.trim();
     if (line.startsWith('[')) section = line;
     const m = /^Name\s*=\s*(.*)$/.exec(line);
-    if (section === '[Match]' && m) names = m[1]!.trim() === '' ? null : [...(names ?? []), ...m[1]!.trim().split(/\s+/)];
+    if (section === '[Match]' && m)
+      names = m[1]!.trim() === '' ? null : [...(names ?? []), ...m[1]!.trim().split(/\s+/)];
   }
   if (names === null) return false;
   const invert = names[0]!.startsWith('!');
@@ -40,11 +50,16 @@ export function matchesName(text: string, iface: string): boolean {
   return invert ? !hit : hit;
 }
 
-/** The .network file networkd applies to `iface`: the first by file name (over all dirs, /etc first for equal names) whose [Match] Name= takes it. */
+/**
+ * The .network file networkd applies to `iface`: the first by file name (over all dirs, /etc first for equal names)
+ * whose [Match] Name= takes it.
+ */
 export function networkFileFor(files: readonly { path: string; text: string }[], iface: string): string | null {
   const byName = new Map<string, { path: string; text: string }>();
   for (const dir of NETWORK_DIRS) {
-    for (const f of files) if (f.path === `${dir}/${basename(f.path)}` && f.path.endsWith('.network') && !byName.has(basename(f.path))) byName.set(basename(f.path), f);
+    for (const f of files)
+      if (f.path === `${dir}/${basename(f.path)}` && f.path.endsWith('.network') && !byName.has(basename(f.path)))
+        byName.set(basename(f.path), f);
   }
   const hit = [...byName.keys()].sort().map((n) => byName.get(n)!).find((f) => matchesName(f.text, iface));
   return hit?.path ?? null;
@@ -103,16 +118,20 @@ export function networkdMacvlanFiles(
     {
       path: `/etc/systemd/network/${s.iface}.netdev`,
       mode: 0o644,
-      content: `${macvlanHeader(s)}[NetDev]\nName=${s.iface}\nKind=macvlan\nMACAddress=${s.mac}\n\n[MACVLAN]\nMode=private\n`,
+      content:
+        `${macvlanHeader(s)}[NetDev]\nName=${s.iface}\nKind=macvlan\nMACAddress=${s.mac}\n\n` +
+        `[MACVLAN]\nMode=private\n`,
     },
     {
       path: `/etc/systemd/network/${s.iface}.network`,
       mode: 0o644,
       content:
-        `${macvlanHeader(s)}# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and IPv6AcceptRA=no\n` +
+        `${macvlanHeader(s)}# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and ` +
+        `IPv6AcceptRA=no\n` +
         `# here, or two clients would fight; the IPv6 link-local address stays, dhcpcd's RAs need it)\n` +
         `# and runs srcroute's hook. KeepConfiguration keeps those addresses on restarts.\n` +
-        `[Match]\nName=${s.iface}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
+        `[Match]\nName=${s.iface}\n\n` +
+        `[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
     },
   ];
   if (parentFile === own) {
@@ -138,7 +157,11 @@ export function networkdMacvlanFiles(
         // the admin's (netplan's) file for the modem's port: nothing of its own there either (a LAN port is refused)
         (parentFile === own ? '' : `${NOTHING_OF_ITS_OWN}\n`),
     },
-    { path: NETWORKD_DROP_IN.path, mode: 0o644, content: `# srcroute: keep networkd from deleting srcroute's source rules.\n${NETWORKD_DROP_IN.text}` },
+    {
+      path: NETWORKD_DROP_IN.path,
+      mode: 0o644,
+      content: `# srcroute: keep networkd from deleting srcroute's source rules.\n${NETWORKD_DROP_IN.text}`,
+    },
   );
   return files;
 }
@@ -162,8 +185,14 @@ export function networkdPlan(s: MacvlanSpec, facts: NetworkdPlanFacts, how: stri
     files: [...macvlan, dhcpcdUnit(facts.dhcpcd)],
     run: [
       { when: [DHCPCD_UNIT_PATH], argv: ['systemctl', 'daemon-reload'] },
-      { when: facts.networkdStale ? 'always' : [NETWORKD_DROP_IN.path], argv: ['systemctl', 'try-restart', 'systemd-networkd.service'] },
-      { when: macvlan.filter((f) => f.path !== NETWORKD_DROP_IN.path).map((f) => f.path), argv: ['networkctl', 'reload'] },
+      {
+        when: facts.networkdStale ? 'always' : [NETWORKD_DROP_IN.path],
+        argv: ['systemctl', 'try-restart', 'systemd-networkd.service'],
+      },
+      {
+        when: macvlan.filter((f) => f.path !== NETWORKD_DROP_IN.path).map((f) => f.path),
+        argv: ['networkctl', 'reload'],
+      },
       { when: '*', argv: ['systemctl', 'enable', '--now', '--no-block', unit] },
     ],
     stop: [['systemctl', 'disable', '--now', unit]],

@@ -26,7 +26,8 @@ import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
 import type { MacvlanSpec, StackFile, StackPlan } from './plan.js';
 
 export const connectionId = (iface: string): string => `srcroute-${iface}`;
-export const keyfilePath = (iface: string): string => `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
+export const keyfilePath = (iface: string): string =>
+  `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
 export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;
 
 /** A UUID that stays the same for the same key (interface and MAC; NM keys connections by UUID). */
@@ -95,7 +96,14 @@ export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
   if (s.vlan !== undefined) {
     const v = s.vlan;
     const name = vlanName(v);
-    return linkKeyfile(name, vlanHeader(v), ['type=vlan', `interface-name=${name}`, '', '[vlan]', `id=${v.id}`, `parent=${v.port}`]);
+    return linkKeyfile(name, vlanHeader(v), [
+      'type=vlan',
+      `interface-name=${name}`,
+      '',
+      '[vlan]',
+      `id=${v.id}`,
+      `parent=${v.port}`,
+    ]);
   }
   // a VLAN the admin made has a profile of the admin's
   if (vlanOfName(s.parent) !== undefined) return null;
@@ -110,7 +118,8 @@ export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
  * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block:
  * NetworkManager runs dispatcher scripts one at a time and waits for each. On `up` it first turns
  * the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late) and clears what the kernel
- * took meanwhile: written directly, no fork.
+ * took meanwhile: written directly, no fork. (A backslash at a line's end here continues the line: the
+ * script has it as one line.)
  */
 export function nmDispatcher(s: MacvlanSpec): StackFile {
   const unit = unitName(s.iface);
@@ -122,7 +131,8 @@ case $2 in
 up)
 	# the kernel takes no RA here (dhcpcd does); what it took before this ran goes (accept_ra was 1):
 	v6=/proc/sys/net/ipv6/conf/${s.iface}
-	if [ -e "$v6/accept_ra" ]; then echo 0 >"$v6/accept_ra"; read -r off <"$v6/disable_ipv6"; [ "$off" != 0 ] || { echo 1 >"$v6/disable_ipv6"; echo 0 >"$v6/disable_ipv6"; }; fi
+	if [ -e "$v6/accept_ra" ]; then echo 0 >"$v6/accept_ra"; read -r off <"$v6/disable_ipv6"; \
+[ "$off" != 0 ] || { echo 1 >"$v6/disable_ipv6"; echo 0 >"$v6/disable_ipv6"; }; fi
 	exec systemctl start --no-block '${unit}' ;;
 down) exec systemctl stop --no-block '${unit}' ;;
 esac
