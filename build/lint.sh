@@ -1,6 +1,7 @@
 #!/bin/sh
-# lint.sh: `sh -n` (bash -n for bash scripts) and shellcheck on every shell file of the repo, and no line over
-# 120 characters in src/ and build/ (a longer one is read by scrolling sideways).
+# lint.sh: `sh -n` (bash -n for bash scripts) and shellcheck on every shell file of the repo, no line over
+# 120 characters in src/ and build/ (a longer one is read by scrolling sideways), and no function over 60
+# lines in src/ (one that fits a screen is read at once).
 # `npm run lint` runs it. Without shellcheck it skips that part with a note, except under CI=true,
 # where a missing shellcheck fails the lint. It lives in build/: hooks/ holds only what install.sh
 # installs.
@@ -35,6 +36,9 @@ if [ -n "$long" ]; then
 	echo "$long" | sed 's/$/: line over 120 characters: break it (a long string: pieces joined with +)/' >&2
 	status=1
 fi
+
+# No function over 60 lines in src/ (build/function-lengths.mjs; --max 40 lists the ones to split next).
+node build/function-lengths.mjs --max 60 --fail src || status=1
 
 if command -v shellcheck >/dev/null 2>&1; then
 	# shellcheck disable=SC2086 # one word per file: no file name has a space

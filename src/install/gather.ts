@@ -4,6 +4,7 @@
 import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { exists, isExecutable, listDir, tempOf } from '../shared/files.js';
+import { messageOf, SystemError, systemCallError } from '../shared/errors.js';
 import { parseTableFile, IPROUTE2_DIRS } from '../kernel/tables.js';
 import { readService } from '../operator/dhcpcd-service.js';
 import type { OperatorDeps } from '../operator/deps.js';
@@ -250,6 +251,53 @@ export interface InstallArgs {
   ssh: string | undefined;
 }
 
+/** Each interface's network stack plan (--parent now, or as recorded by an earlier install). */
+async function gatherStacks(
+  deps: OperatorDeps,
+  args: InstallArgs,
+  installed: InstalledList,
+  ifaces: readonly string[],
+  linkFacts: Map<string, IpLink> | null,
+): Promise<Map<string, StackSetup>> {
+  const stacks = new Map<string, StackSetup>();
+  for (const iface of ifaces) {
+    const recorded = installed.of('stack').find((w) => w[0] === iface);
+    const link = parentOf(args, recorded);
+    if (link === undefined) continue;
+    const asked = args.parent !== undefined;
+    const plan = await planStack(deps, iface, link.parent, asked ? args.stack : recorded?.[1], link.vlan);
+    stacks.set(iface, { ...link, plan, parentLink: parentLinkOf(linkFacts, link.parent), asked });
+  }
+  return stacks;
+}
+
+/**
+ * One of srcroute's own files in dist/ (the installer runs from there, beside hook.cjs): one that
+ * is missing or unreadable is a broken installation of srcroute, to be installed again.
+ */
+export function readDist(dist: string, name: string): string {
+  try {
+    return readFileSync(join(dist, name), 'utf8');
+  } catch (e) {
+    throw new SystemError(
+      `cannot read ${join(dist, name)} (${messageOf(systemCallError(e))}): srcroute's own files are incomplete; ` +
+        `reinstall srcroute (the package or the release; in a clone: npm run build)`,
+    );
+  }
+}
+
+/** Whether `env -S` runs NODE with the hooks' flags (their #! line), and the file NODE resolves to. */
+async function nodeFacts(deps: OperatorDeps, node: string): Promise<{ envSplitWorks: boolean; nodeReal: string }> {
+  const envCheck = await deps.run([ENV, '-S', `${node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
+  let nodeReal = node;
+  try {
+    nodeReal = realpathSync(node);
+  } catch {
+    // not there: env -S says so
+  }
+  return { envSplitWorks: envCheck.code === 0, nodeReal };
+}
+
 export async function gatherInstall(
   deps: OperatorDeps,
   g: Given,
@@ -265,38 +313,13 @@ export async function gatherInstall(
   const ip = root === '' ? IP_CANDIDATES.find(isExecutable) : undefined;
   const linkFacts = ip === undefined ? null : await readLinks(deps, ip);
   const lan = ip === undefined || linkFacts === null ? null : await readLan(deps, ip, linkFacts, args.ssh);
-  const stacks = new Map<string, StackSetup>();
-  for (const iface of ifaces) {
-    const recorded = installed.of('stack').find((w) => w[0] === iface);
-    const link = parentOf(args, recorded);
-    if (link === undefined) continue;
-    const asked = args.parent !== undefined;
-    const plan = await planStack(deps, iface, link.parent, asked ? args.stack : recorded?.[1], link.vlan);
-    stacks.set(iface, { ...link, plan, parentLink: parentLinkOf(linkFacts, link.parent), asked });
-  }
+  const stacks = await gatherStacks(deps, args, installed, ifaces, linkFacts);
 
   const ownFiles = (i: string): string[] => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`, nftFile(i)];
   const paths = [...installedPaths(root, installed), ...ifaces.flatMap(ownFiles), NFT_DIR, NFT_UNIT];
   for (const { plan } of stacks.values()) paths.push(...plan.files.map((f) => f.path));
   const tree = snapshot(root, paths, [BACKUP_DIR]);
 
-  const read = (name: string): string => {
-    try {
-      return readFileSync(join(dist, name), 'utf8');
-    } catch (e) {
-      throw new Error(
-        `cannot read ${join(dist, name)} (${(e as Error).message}): the installer runs from srcroute's dist/ ` +
-          `directory, beside hook.cjs`,
-      );
-    }
-  };
-  const envCheck = await deps.run([ENV, '-S', `${args.node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
-  let nodeReal = args.node;
-  try {
-    nodeReal = realpathSync(args.node);
-  } catch {
-    // not there: env -S says so
-  }
   const links = linkFacts === null ? null : new Set(linkFacts.keys());
   return {
     ...common(g, tree, list),
@@ -306,9 +329,8 @@ export async function gatherInstall(
     command: args.command,
     packaged: args.packaged,
     node: args.node,
-    nodeReal,
-    envSplitWorks: envCheck.code === 0,
-    bundles: { command: read('srcroute.cjs'), hook: read('hook.cjs') },
+    ...(await nodeFacts(deps, args.node)),
+    bundles: { command: readDist(dist, 'srcroute.cjs'), hook: readDist(dist, 'hook.cjs') },
     hooks,
     service: readService(deps.paths),
     rtTables: registered(root, 'rt_tables', TABLES),

@@ -626,7 +626,8 @@ function networkdFindings(n: NetworkdFacts): Finding[] {
   return [];
 }
 
-export function diagnose(facts: Facts): Finding[] {
+/** What is wrong with the configuration as a whole: a global file that does not parse, no interface. */
+function globalFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
   if (facts.globalProblem !== null)
     out.push({
@@ -643,23 +644,31 @@ export function diagnose(facts: Facts): Finding[] {
       fix: [reinstall(facts, 'eth0v0')],
     });
   }
-  for (const f of facts.interfaces) {
-    out.push(
-      ...configFindings(f, facts),
-      ...hookFindings(f, facts),
-      ...serviceFindings(f, facts),
-      ...linkFindings(f, facts),
-      ...leaseFindings(f, facts),
-      ...planFindings(f, 4, f.state.ipv4),
-      ...planFindings(f, 6, f.state.ipv6),
-      ...routeFindings(f, facts),
-      ...clientFindings(f, facts),
-      ...ipv6AddressFindings(f, facts),
-      ...ipv6Findings(f),
-      ...systemFindings(f, facts),
-      ...forwardFindings(f.state.iface, f.forward, (args) => install(facts, args)),
-    );
-  }
+  return out;
+}
+
+/** Every finding about one interface, in the order check prints them. */
+function interfaceFindings(f: InterfaceFacts, facts: Facts): Finding[] {
+  return [
+    ...configFindings(f, facts),
+    ...hookFindings(f, facts),
+    ...serviceFindings(f, facts),
+    ...linkFindings(f, facts),
+    ...leaseFindings(f, facts),
+    ...planFindings(f, 4, f.state.ipv4),
+    ...planFindings(f, 6, f.state.ipv6),
+    ...routeFindings(f, facts),
+    ...clientFindings(f, facts),
+    ...ipv6AddressFindings(f, facts),
+    ...ipv6Findings(f),
+    ...systemFindings(f, facts),
+    ...forwardFindings(f.state.iface, f.forward, (args) => install(facts, args)),
+  ];
+}
+
+/** dhcpcd.service: its hooks cannot write the lock directory, or it runs in the sandbox of before its drop-in. */
+function serviceWideFindings(facts: Facts): Finding[] {
+  const out: Finding[] = [];
   const s = facts.dhcpcdService;
   if (s !== null && s.readOnlyRun && !s.writable.includes(LOCK_DIR) && facts.interfaces.some((f) => f.hook.exists)) {
     out.push({
@@ -695,7 +704,12 @@ export function diagnose(facts: Facts): Finding[] {
       ],
     });
   }
+  return out;
+}
 
+/** Interfaces that share a table: each lease's default replaces the other's. */
+function sharedTableFindings(facts: Facts): Finding[] {
+  const out: Finding[] = [];
   const byTable = new Map<number, string[]>();
   for (const f of facts.interfaces)
     if (f.config) byTable.set(f.config.table, [...(byTable.get(f.config.table) ?? []), f.state.iface]);
@@ -710,33 +724,51 @@ export function diagnose(facts: Facts): Finding[] {
       fix: others.map((i, k) => `echo 'TABLE=${free[k]}' >> /etc/srcroute/${i}.env`),
     });
   }
-  if (facts.interfaces.some((f) => f.hook.exists) && !facts.dispatcher.hasBlock && !facts.dispatcher.dhclient) {
-    out.push({
+  return out;
+}
+
+/** A dispatcher without srcroute's block: dhcpcd never runs the per-interface hooks. */
+function dispatcherFindings(facts: Facts): Finding[] {
+  if (!facts.interfaces.some((f) => f.hook.exists) || facts.dispatcher.hasBlock || facts.dispatcher.dhclient) return [];
+  return [
+    {
       id: 'dispatcher',
       iface: null,
       problem:
         `${facts.dispatcher.path} has no srcroute block ("${DISPATCHER_MARKER}"): dhcpcd never runs the ` +
         `per-interface hooks`,
       fix: [reinstall(facts, facts.interfaces.map((f) => f.state.iface).join(' '))],
-    });
-  }
-  out.push(...mainDefaultFindings(facts));
-  out.push(...networkdFindings(facts.networkd));
-  for (const l of facts.nmLeases) {
-    out.push({
-      id: 'nm-dhcp',
-      iface: l.iface,
-      problem:
-        `NetworkManager leases it itself (connection "${l.connection}"): srcroute never hears of that ` +
-        `lease's renewals (NetworkManager 1.42.4 sends no event), and beside dhcpcd the modem hands out a second ` +
-        `address`,
-      fix: [
-        `nmcli connection modify '${l.connection}' ipv4.method disabled && nmcli connection up '${l.connection}'   ` +
-          `# dhcpcd leases it (${installCommand(facts, `--parent ETH ${l.iface}`)})`,
-      ],
-    });
-  }
-  return out;
+    },
+  ];
+}
+
+/** NetworkManager leasing a macvlan itself, beside (or instead of) dhcpcd. */
+function nmLeaseFindings(facts: Facts): Finding[] {
+  return facts.nmLeases.map((l) => ({
+    id: 'nm-dhcp',
+    iface: l.iface,
+    problem:
+      `NetworkManager leases it itself (connection "${l.connection}"): srcroute never hears of that ` +
+      `lease's renewals (NetworkManager 1.42.4 sends no event), and beside dhcpcd the modem hands out a second ` +
+      `address`,
+    fix: [
+      `nmcli connection modify '${l.connection}' ipv4.method disabled && nmcli connection up '${l.connection}'   ` +
+        `# dhcpcd leases it (${installCommand(facts, `--parent ETH ${l.iface}`)})`,
+    ],
+  }));
+}
+
+export function diagnose(facts: Facts): Finding[] {
+  return [
+    ...globalFindings(facts),
+    ...facts.interfaces.flatMap((f) => interfaceFindings(f, facts)),
+    ...serviceWideFindings(facts),
+    ...sharedTableFindings(facts),
+    ...dispatcherFindings(facts),
+    ...mainDefaultFindings(facts),
+    ...networkdFindings(facts.networkd),
+    ...nmLeaseFindings(facts),
+  ];
 }
 
 /** `srcroute check`'s text: one numbered block per finding, or one line when all is well. */

@@ -256,6 +256,55 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   }
 }
 
+/** What judged() read once for every interface: the kernel, the table names, the DHCP clients. */
+interface Seen {
+  kernel: Record<Family, FamilyRead>;
+  ipv6: boolean;
+  links: ReadonlyMap<string, string | null>;
+  tables: ReadonlyMap<string, number>;
+  clients: DhcpClient[];
+}
+
+/** The routes to probe for one interface: each family's addresses that srcroute routes. */
+function routesOf(state: InterfaceState, iface: string, config: InterfaceFacts['config']): RouteCheck[] {
+  if (config === null) return [];
+  return [
+    ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
+    ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
+  ];
+}
+
+/** One interface's facts, from its inputs and what was read for all. */
+function interfaceFacts(deps: OperatorDeps, { layers, forward, ...input }: Input, seen: Seen): InterfaceFacts {
+  const { iface, config } = input;
+  const { kernel, links, tables } = seen;
+  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
+  const state: InterfaceState = interfaceState(input, kernel[4], seen.ipv6 ? kernel[6] : null);
+  const tableValue =
+    [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
+  return {
+    state,
+    config,
+    tableValue,
+    tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
+    hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
+    clients: clientsOf(seen.clients, iface),
+    addresses: [...(kernel[4].addresses.get(iface) ?? [])],
+    clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
+    parent: links.get(iface) ?? null,
+    exists: links.has(iface),
+    routes: routesOf(state, iface, config),
+    sysctl6:
+      state.ipv6 === null
+        ? null
+        : {
+            forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1,
+            acceptRa: v6(iface, 'accept_ra'),
+          },
+    forward,
+  };
+}
+
 async function judged(
   deps: OperatorDeps,
   inputs: Input[],
@@ -266,45 +315,11 @@ async function judged(
   processes: Proc[],
 ): Promise<Facts> {
   const tables = deps.tables();
-  const clients = dhcpClients(processes);
-  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
   const four = (await readFamily(sessions[4], 4))!;
   const six = await readFamily(sessions[6], 6);
   const kernel = { 4: four.read, 6: six?.read ?? EMPTY };
-
-  const interfaces: InterfaceFacts[] = inputs.map(({ layers, forward, ...input }) => {
-    const { iface, config } = input;
-    const state: InterfaceState = interfaceState(input, kernel[4], six === null ? null : kernel[6]);
-    const tableValue =
-      [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
-    return {
-      state,
-      config,
-      tableValue,
-      tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
-      hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
-      clients: clientsOf(clients, iface),
-      addresses: [...(kernel[4].addresses.get(iface) ?? [])],
-      clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
-      parent: four.links.get(iface) ?? null,
-      exists: four.links.has(iface),
-      routes:
-        config === null
-          ? []
-          : [
-              ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
-              ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
-            ],
-      sysctl6:
-        state.ipv6 === null
-          ? null
-          : {
-              forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1,
-              acceptRa: v6(iface, 'accept_ra'),
-            },
-      forward,
-    };
-  });
+  const seen: Seen = { kernel, ipv6: six !== null, links: four.links, tables, clients: dhcpClients(processes) };
+  const interfaces = inputs.map((input) => interfaceFacts(deps, input, seen));
   const checks = interfaces.flatMap((f) => f.routes);
   await ask(sessions[4], checks.filter((c) => c.family === 4));
   if (six !== null) await ask(sessions[6], checks.filter((c) => c.family === 6));
