@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reportTo } from './hook/apply.js';
-import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.js';
+import { InputError, errorCode, messageOf, reportLines, shown } from './shared/errors.js';
 import type { Args, Command, Io, Verdict } from './shared/command.js';
 import type { Env } from './hook/env.js';
 import { isExecutable } from './shared/files.js';
@@ -24,6 +24,8 @@ import { readTableNames } from './kernel/tables.js';
 import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
+/** The version build.mjs writes in; run from source (the tests), none. */
+const VERSION = typeof SRCROUTE_VERSION === 'string' ? SRCROUTE_VERSION : 'from source';
 
 /** The hook's directories that hooks.d's runner must use too. */
 const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
@@ -164,7 +166,7 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
     return 0;
   }
   if (args.some((a) => a === '--version' || a === '-V')) {
-    io.out(`srcroute ${SRCROUTE_VERSION}`);
+    io.out(`srcroute ${VERSION}`);
     return 0;
   }
   // install.sh hands over to install and uninstall (SRCROUTE_INSTALLER=install.sh): their messages are its
@@ -183,9 +185,8 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
       : await runCommand(name, await entry.load(), args, deps, io, tag);
     return verdict === 'unhealthy' ? 1 : 0;
   } catch (e) {
-    io.err(`${tag}: ${messageOf(e)}`);
-    if (e instanceof InputError) return 2;
-    if (isBug(e)) io.err(`${tag}: this is a bug in srcroute; please report it`);
-    return 1;
+    const debug = env.SRCROUTE_DEBUG === '1';
+    for (const line of reportLines(e, { tag, hook: name === 'hook', debug, version: VERSION })) io.err(line);
+    return e instanceof InputError ? 2 : 1;
   }
 }

@@ -222,6 +222,12 @@ describe('a bug is never reported as a system failure', () => {
     const r = await run(argv, deps, argv.length === 0 ? lease : {});
     expect(r.code, r.err).toBe(1);
     expect(r.err).toContain(BUG_LINE);
+    expect(r.err).toContain('bug: TypeError: Cannot read properties of undefined');
+    // the hook: one line for syslog, saying how to get the stack; a command: the stack
+    if (argv.length === 0) {
+      expect(r.err).not.toMatch(/^\s+at /m);
+      expect(r.err).toContain('SRCROUTE_DEBUG=1');
+    } else expect(r.err).toMatch(/^\s+at /m);
   });
 
   it('sync of every interface: a failing ip is the system failing, each interface said, no bug line', async () => {
