@@ -286,16 +286,21 @@ export function readDist(dist: string, name: string): string {
   }
 }
 
-/** Whether `env -S` runs NODE with the hooks' flags (their #! line), and the file NODE resolves to. */
-async function nodeFacts(deps: OperatorDeps, node: string): Promise<{ envSplitWorks: boolean; nodeReal: string }> {
+/** Whether `env -S` runs NODE with the hooks' flags (their #! line), its version, and the file NODE resolves to. */
+async function nodeFacts(
+  deps: OperatorDeps,
+  node: string,
+): Promise<{ envSplitWorks: boolean; nodeVersion: string | null; nodeReal: string }> {
   const envCheck = await deps.run([ENV, '-S', `${node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
+  const version = envCheck.code === 0 ? await deps.run([node, '-p', 'process.versions.node'], 10_000) : null;
+  const said = version?.code === 0 ? version.stdout.trim() : '';
   let nodeReal = node;
   try {
     nodeReal = realpathSync(node);
   } catch {
     // not there: env -S says so
   }
-  return { envSplitWorks: envCheck.code === 0, nodeReal };
+  return { envSplitWorks: envCheck.code === 0, nodeVersion: /^\d+\.\d+\./.test(said) ? said : null, nodeReal };
 }
 
 export async function gatherInstall(

@@ -28,6 +28,8 @@ import {
   HOOKS_D,
   HOOKS_README,
   MAX_INTERFACES,
+  NODE_MIN,
+  olderThanMin,
   OLD_BUNDLE,
   PROTO_NUM,
   PROTOS,
@@ -88,6 +90,10 @@ function checkNode(f: InstallFacts): void {
   if (!f.envSplitWorks)
     throw new InputError(
       `${ENV} -S ${f.node} ${HOOK_FLAGS.join(' ')} does not run (the hooks' #! line needs coreutils >= 8.30)`,
+    );
+  if (f.nodeVersion !== null && olderThanMin(f.nodeVersion))
+    throw new InputError(
+      `${f.node} is Node ${f.nodeVersion}; srcroute needs Node >= ${NODE_MIN} (Debian 12 ships 18.19: apt install nodejs)`,
     );
   const home = hiddenHome(f.node) ?? hiddenHome(f.nodeReal);
   if (home !== null && f.service?.hidesHome) {

@@ -585,4 +585,19 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     expect(r.stderr).toBe(`install.sh: ${oldNode} is Node 18.18.2; srcroute needs Node >= 18.19 (Debian 12 ships 18.19: apt install nodejs)\n`);
     expect(tree(root)).toBe('. 700 root d\n');
   });
+
+  it('srcroute install --node: the same refusal of a node too old, in one line, without install.sh', () => {
+    const root = stage();
+    const oldNode = join(stage(), 'node');
+    writeFileSync(oldNode, '#!/bin/sh\necho 18.18.2\n', { mode: 0o755 });
+    const r = run([process.execPath, requireBundle(), 'install', '--root', root, '--node', oldNode, 'eth0v0'], {
+      env: { PATH },
+    });
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `srcroute install: ${oldNode} is Node 18.18.2; srcroute needs Node >= 18.19 ` +
+        '(Debian 12 ships 18.19: apt install nodejs)\n',
+    ]);
+    expect(tree(root)).toBe('. 700 root d\n');
+  });
 });
