@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 
 export interface Paths {
-  /** What every path here is under: '' on a real system; `macvlan --write` writes under it too. */
+  /** What every path here is under: '' on a real system. */
   root: string;
   /** srcroute's config: srcroute.env and IFACE.env (SRCROUTE_CONFIG_DIR replaces it). */
   config: string;
@@ -39,7 +39,7 @@ export interface Paths {
   /** /proc/sys/net/ipv6/conf: forwarding and accept_ra per interface and `all`. */
   ipv6Conf: string;
   machineId: string;
-  /** systemd's unit directories, lowest precedence first (install.sh's UNIT_DIRS). */
+  /** systemd's unit directories, lowest precedence first. */
   systemdUnitDirs: readonly string[];
 }
 
