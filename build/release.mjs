@@ -1,5 +1,5 @@
 // Makes the release files from the bundles `npm run build` made (`npm run release` runs both), for
-// a box with Node and no npm, compiler or registry (issue 16):
+// a box with Node and no npm, compiler or registry (an install offline, from the release alone):
 //   srcroute-VERSION.tar.gz   srcroute-VERSION/{install.sh, dist/srcroute.cjs, dist/hook.cjs,
 //                             dist/srcroute.8, dist/srcroute.env.5 (`man dist/srcroute.8`),
 //                             hooks/, README.md, docs/, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`

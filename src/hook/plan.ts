@@ -120,7 +120,7 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
 /**
  * The rules for addresses the interface still holds after its lease "ended": dhcpcd with
  * `persistent` (Debian's default dhcpcd.conf) leaves the address configured on STOPPED (`dhcpcd
- * -x`, SIGTERM), and a public address without its rule answers nothing (issue 12). The mark's
+ * -x`, SIGTERM), and a public address without its rule answers nothing. The mark's
  * rules stay while any address does: the table still holds the default they lead to.
  */
 export function heldRules(state: OwnedState, addresses: readonly string[]): Rule[] {

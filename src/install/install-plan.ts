@@ -93,7 +93,8 @@ function checkNode(f: InstallFacts): void {
     );
   if (f.nodeVersion !== null && olderThanMin(f.nodeVersion))
     throw new InputError(
-      `${f.node} is Node ${f.nodeVersion}; srcroute needs Node >= ${NODE_MIN} (Debian 12 ships 18.19: apt install nodejs)`,
+      `${f.node} is Node ${f.nodeVersion}; srcroute needs Node >= ${NODE_MIN} ` +
+        '(Debian 12 ships 18.19: apt install nodejs)',
     );
   const home = hiddenHome(f.node) ?? hiddenHome(f.nodeReal);
   if (home !== null && f.service?.hidesHome) {

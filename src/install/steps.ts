@@ -34,7 +34,7 @@ export type Step =
   /**
    * Wait until no DHCP client that names one of IFACES runs: a stop command can return before its
    * client has run its last hooks (Debian 13's ifdown gives up on `dhcpcd -k` after a few seconds
-   * while the daemon goes on; issue 18), and none may find srcroute half gone.
+   * while the daemon goes on), and none may find srcroute half gone.
    */
   | { op: 'await-clients'; ifaces: readonly string[] }
   /**

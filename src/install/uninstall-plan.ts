@@ -1,7 +1,7 @@
 // `srcroute uninstall`'s plan, pure. The order is the point, and it is one named thing
 // (UNINSTALL_ORDER), each phase built by its own function: every DHCP client srcroute started
 // stops and is waited for while its interface still exists, then the links go, then the entry
-// points, the kernel's rules, the hooks, the rest. Evidence (issues 16, 18, "Trust at the edges"):
+// points, the kernel's rules, the hooks, the rest. Evidence, from real boots:
 // on a Debian 12 NetworkManager boot the prerm ran `nmcli connection down` first, which deleted
 // the macvlan under srcroute-dhcpcd@ens4v0, and the journal had `Cannot find device "ens4v0"`,
 // a failed exit hook, `dhcpcd: pid 461 failed to exit` and, after the purge, the unit listed by
@@ -146,7 +146,7 @@ function files({ b, f }: Teardown): void {
 }
 
 /**
- * The stacks reread their files; the modem's links as install first found them (issue 18: ifup's
+ * The stacks reread their files; the modem's links as install first found them (Debian 13: ifup's
  * pre-up brought a port that had been down up with accept_ra 0, and it stayed up after uninstall,
  * having taken a SLAAC address of the modem's once the RAs came): down again when it was down,
  * its accept_ra and disable_ipv6 back.

@@ -65,7 +65,7 @@ export function parseRoutes(json: unknown, family: Family = 4): SeenRoute[] {
 /**
  * A route with the metric that ranks defaults (ip omits it for IPv4's 0), and the nexthop object
  * it uses, if any: the kernel deletes an IPv6 route with one by prefix, protocol and metric alone,
- * whatever device and gateway the delete names (issue 18, measured on 6.18).
+ * whatever device and gateway the delete names (measured on Linux 6.18).
  */
 export type MetricRoute = SeenRoute & { metric: number; nhid: number | null };
 

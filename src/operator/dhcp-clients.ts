@@ -1,5 +1,5 @@
 // Which DHCP clients lease which interface, judged from the processes that run (running.ts), for
-// `check` (issue 12: it said "no problem found" with no client running, and with two). Pure.
+// `check` (which once said "no problem found" with no client running, and with two). Pure.
 //  - dhcpcd 9/10 retitles itself (setproctitle): a manager-mode daemon (Debian's dhcpcd.service,
 //    `dhcpcd -q -b`) shows `dhcpcd: [manager] [ip4] [ip6]` and leases every interface it is not
 //    told to leave alone; one started for an interface (`dhcpcd eth0v0`, as ifup runs it) shows

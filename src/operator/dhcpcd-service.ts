@@ -1,19 +1,19 @@
 // Debian's dhcpcd.service, as far as srcroute cares: its hooks run inside the unit's sandbox
-// (issue 10; test/units/debian-12/dhcpcd.service, package dhcpcd 9.4.1-24~deb12u5). Three of its
+// (test/units/debian-12/dhcpcd.service, package dhcpcd 9.4.1-24~deb12u5). Three of its
 // settings decide whether srcroute can run there at all: MemoryDenyWriteExecute=yes (a seccomp
 // filter: a node that JITs aborts before running a line, so hooks need --jitless),
 // ProtectHome=yes (/home, /root and /run/user are empty: a node from nvm is not there) and
 // ProtectSystem=strict (/run is read-only: the lock directory must be a ReadWritePaths=, which
-// install.sh's drop-in adds). Read the way systemd does: the unit file from the directory that
+// the installer's drop-in adds). Read the way systemd does: the unit file from the directory that
 // wins, then its drop-ins by file name, the last assignment of a key winning.
 import { join } from 'node:path';
 import { listDir, readText, statOf } from '../shared/files.js';
 import { systemPaths, type Paths } from '../shared/paths.js';
 
 export const SERVICE = 'dhcpcd.service';
-/** Where the hooks' lock files go, as the unit must let them write it (install.sh's STATE_DIR). */
+/** Where the hooks' lock files go, as the unit must let them write it (install/layout.ts STATE_DIR). */
 export const LOCK_DIR = systemPaths().state;
-/** What ProtectHome=yes hides (install.sh's HOME_DIRS, checked by a test). */
+/** What ProtectHome=yes hides: install refuses a node there, check says so of one found there. */
 export const HOME_DIRS = ['/home', '/root', '/run/user'] as const;
 
 export interface ServiceFacts {

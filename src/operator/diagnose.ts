@@ -378,7 +378,8 @@ const RTPROT_RA = 9;
 /**
  * A route delete that takes that route alone. IPv4 matches device and gateway; IPv6 does not for
  * routes that use a nexthop object (networkd's): a delete by prefix, protocol and metric takes the
- * first such one, which can be the LAN's (issue 18). Then the device's own IPv6 is reset instead.
+ * first such one, which can be the LAN's (seen with networkd 257, Debian 13). Then the device's own
+ * IPv6 is reset instead.
  */
 function removal(r: MetricRoute, family: Family, main: readonly MetricRoute[]): string {
   const risky =

@@ -36,14 +36,14 @@ export interface HookFile {
   rootOwned: boolean;
   writableByOthers: boolean;
   /**
-   * The node of the `#!` line (`#!NODE FLAG` or install.sh's `#!/usr/bin/env -S NODE FLAGS...`),
+   * The node of the `#!` line (`#!NODE FLAG` or the installer's `#!/usr/bin/env -S NODE FLAGS...`),
    * whether it exists, where it really is (symlinks resolved), and its flags; null: no `#!`.
    */
   interpreter: string | null;
   interpreterExists: boolean;
   interpreterReal: string | null;
   nodeFlags: string[];
-  /** The bundle an install.sh launcher loads (`require("…")`), and whether it exists. */
+  /** The bundle an earlier installer's launcher loads (`require("…")`), and whether it exists. */
   bundle: string | null;
   bundleExists: boolean;
 }
@@ -99,12 +99,12 @@ export interface Facts {
   nmLeases: NmLease[];
 }
 
-/** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
+/** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (srcroute install writes them). */
 export const DISPATCHER_MARKER = '# >>> srcroute >>>';
 
 /**
  * The node of a launcher's `#!` line and its flags (`#!NODE` for the srcroute command,
- * `#!/usr/bin/env -S NODE FLAGS...` for the hooks: `launcher()` in install.sh), and the shared
+ * `#!/usr/bin/env -S NODE FLAGS...` for the hooks: install/texts.ts launcher()), and the shared
  * bundle an earlier version's launcher loaded (`require("...")`; null for the whole bundle).
  */
 export function parseLauncher(text: string): {

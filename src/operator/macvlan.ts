@@ -1,7 +1,7 @@
 // The macvlan's persistent definition for each network stack. `ip link add … type macvlan`
 // (the original guide) is gone at the next boot; each stack has its own way to recreate it at
 // boot with the stable MAC. Pure: the command edge (commands/macvlan.ts) detects and writes.
-// networkd's and NetworkManager's files are the ones install.sh installs (stacks/).
+// networkd's and NetworkManager's files are the ones srcroute install installs (stacks/).
 import { networkdMacvlanFiles } from './stacks/networkd.js';
 import { nmKeyfile } from './stacks/nm.js';
 import { ifupdownFile } from './stacks/ifupdown.js';
@@ -27,7 +27,7 @@ function ifupdown(s: MacvlanSpec): Definition {
     files: [ifupdownFile(s, 'dhcp')],
     notes: [
       '/etc/network/interfaces must read the directory: "source /etc/network/interfaces.d/*" (Debian\'s default).',
-      `sudo ./install.sh --parent ${s.parent} ${s.iface} sets this up with the DHCP client's side too.`,
+      `sudo srcroute install --parent ${s.parent} ${s.iface} sets this up with the DHCP client's side too.`,
     ],
     activate: [`ifup ${s.iface}`],
   };
@@ -36,7 +36,7 @@ function ifupdown(s: MacvlanSpec): Definition {
 /** `parentNetwork`: the .network file that matches the parent now (networkd only). */
 export function definitionFor(stack: MacvlanStack, spec: MacvlanSpec, parentNetwork: string | null = null): Definition {
   const dhcpcd =
-    "dhcpcd leases its address and runs srcroute's hook: sudo ./install.sh --parent " +
+    "dhcpcd leases its address and runs srcroute's hook: sudo srcroute install --parent " +
     `${spec.parent} ${spec.iface} sets that up too.`;
   if (stack === 'networkd') {
     return {

@@ -1,4 +1,4 @@
-// The operator commands on the real thing (issue 7): install.sh into the lab box's sandbox, a
+// The operator commands on the real thing: install.sh into the lab box's sandbox, a
 // real dhcpcd (Debian's run-hooks) leasing from dnsmasq, then break the setup one thing at a
 // time as an admin would; `srcroute check` must name each problem with its fix, `srcroute sync`
 // must repair, and the fixes it prints must work when run. Commands run as installed

@@ -119,7 +119,7 @@ async function render(facts: InstallFacts): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-/** The modem's port as a stock box has it before srcroute (issue 18): down, the kernel's accept_ra. */
+/** The modem's port as a stock box has it before srcroute: down, the kernel's accept_ra. */
 const STOCK_PORT = { up: false, acceptRa: '1' };
 const withStack = (plan: StackPlan, parentLink: ParentLink | null = STOCK_PORT): Partial<InstallFacts> => ({ stacks: new Map([['eth0v0', { parent: 'eth0', plan, parentLink }]]) });
 /** --parent eth0 --vlan 100 given now, on a box whose LAN is eth0 (the VLAN not there yet). */

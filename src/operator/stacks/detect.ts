@@ -1,6 +1,6 @@
 // Which network stack manages this box, judged by what runs. Files mislead: systemd-tmpfiles
 // creates /run/systemd/netif at every boot even with networkd off, so the old check told
-// NetworkManager users (Raspberry Pi OS, Debian desktops) to restart systemd-networkd (issue 12).
+// NetworkManager users (Raspberry Pi OS, Debian desktops) to restart systemd-networkd.
 import { runsDhcpcdManager } from '../dhcp-clients.js';
 import type { Proc } from '../running.js';
 import { STACK_NAMES, type Stack } from './plan.js';

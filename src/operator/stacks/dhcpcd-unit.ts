@@ -1,5 +1,5 @@
 // One dhcpcd for one macvlan, the DHCP client srcroute's hooks follow, whatever manages the rest
-// of the box (issue 12): started for that interface alone (never Debian's all-interface
+// of the box (NetworkManager, networkd or ifupdown): started for that interface alone (never Debian's all-interface
 // dhcpcd.service, which would lease the LAN too), after the device exists (a boot-time
 // `dhcpcd eth0v0` before the stack created eth0v0 fails: "interface not found"), stopped with it.
 // dhcpcd-base ships no unit, and Debian's dhcpcd@.service comes only with the `dhcpcd` package
@@ -33,7 +33,7 @@ export const UNIT_SANDBOX = [
  * appears (boot, a stack recreating the link). The sandbox is what dhcpcd with `nohook
  * resolv.conf, hostname` needs: it writes only /var/lib/dhcpcd and /run (its sockets, and
  * srcroute's lock files in /run/srcroute). Home directories stay readable: the hook's node may be
- * an nvm install under one (install.sh names it by its absolute path).
+ * an nvm install under one (the installer names it by its absolute path).
  */
 export function dhcpcdUnit(dhcpcd: string): StackFile {
   const content = [

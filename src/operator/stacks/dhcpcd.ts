@@ -1,9 +1,9 @@
 // Debian's dhcpcd.service (older Raspberry Pi OS, anyone who installed the `dhcpcd` package): a
 // manager-mode dhcpcd (`dhcpcd -q -b`, every interface) that the admin runs on purpose for the
-// LAN. srcroute never enables or starts it (issue 12: beside NetworkManager or ifupdown it fights
+// LAN. srcroute never enables or starts it (beside NetworkManager or ifupdown it fights
 // for every interface). Here it leases the macvlan with srcroute's block in dhcpcd.conf
 // (nogateway, nohook resolv.conf, hostname), and the block keeps the macvlan's parent bare
-// (install.sh writes `interface PARENT` / noipv4 / noipv6 for every interface on this stack):
+// (srcroute install writes `interface PARENT` / noipv4 / noipv6 for every interface on this stack):
 // the parent is on the modem's cable, and dhcpcd.service leased it beside the macvlan (a second
 // public address, a second default route in main). Per-interface options, because dhcpcd 9.4.1
 // ignores a global `denyinterfaces eth0` written after an `interface` block (measured: eth0 was

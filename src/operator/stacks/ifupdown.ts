@@ -15,7 +15,7 @@
 // the parent's, checked in a netns: link-local and ping6 on the macvlan over a parent with IPv6
 // off). Only accept_ra 0 before: it still sent from the port's MAC, and with the kernel's
 // default it took a public SLAAC address of its own from the modem, with no rule, and under
-// ifupdown a second IPv6 default into main (issue 18, Debian 13). `ip link add` is skipped when
+// ifupdown a second IPv6 default into main (seen on Debian 13). `ip link add` is skipped when
 // the link exists, so an ifup after a failed ifdown still works. In Debian 12's --stack dhcpcd
 // the same file uses `inet manual` (the link only): dhcpcd.service leases it.
 // The modem on a VLAN of the LAN's port (--vlan): ifupdown 0.8 (Debian 12, 13) and ifupdown2

@@ -1,7 +1,7 @@
 // systemd-networkd (Ubuntu Server's netplan, minimal Armbian): the macvlan as a .netdev/.network
 // pair, made by networkd through its parent (MACVLAN= in the parent's .network), dhcpcd for it
 // alone (srcroute-dhcpcd@IFACE, started when the device appears), and networkd told to leave
-// srcroute's rules alone. What the walk-through in issue 12 found, and how this answers it:
+// srcroute's rules alone. What a walk-through on a netplan box found, and how this answers it:
 // - MACVLAN= must be in the parent's .network, which netplan generates under /run (edits are lost
 //   at the next `netplan apply`): a drop-in in /etc/systemd/network/NAME.network.d/, where NAME is
 //   that file's name (drop-ins apply per file name), is kept and works with `networkctl reload`.

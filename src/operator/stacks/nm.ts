@@ -3,7 +3,7 @@
 // script runs dhcpcd for it on `up` and stops it on `down`. Why not NM's own DHCP: 1.42.4 (Debian
 // 12, Raspberry Pi OS 12) sends no dispatcher event on a renewal, not even when the address
 // changes, so nothing could follow the lease (stacks notes); and a dhcpcd beside an NM lease
-// would take a second public address. Issue 12's walk-through: the dispatcher pair survived
+// would take a second public address. A walk-through on Debian 12 found: the dispatcher pair survived
 // down/up cycles, a reapply and a reboot; without the `down` line a quick down/up fails (the
 // old dhcpcd is still there when the new link comes up).
 // ipv6.method=ignore: dhcpcd does IPv6 on the macvlan too (SLAAC, DHCPv6, the RAs srcroute
@@ -164,7 +164,7 @@ export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPl
       ...ids.map((id) => ({ when: '*' as const, argv: up(id) })),
     ],
     // the dispatcher stops dhcpcd with --no-block on `down`: the stop job is waited for here, so that
-    // uninstall removes no hook while dhcpcd still runs one (issue 18); the VLAN goes after the macvlan
+    // uninstall removes no hook while dhcpcd still runs one (a hook gone mid-event); the VLAN goes after the macvlan
     stop: [down(ids.at(-1)!), ['systemctl', 'stop', unit], ...ids.slice(0, -1).map(down)],
     reload: [['nmcli', 'connection', 'reload'], ['systemctl', 'daemon-reload']],
     dhcpcdConf: true,
