@@ -14,16 +14,7 @@
 // It does not build: tests package the bundles other test files are reading at the same time.
 import { spawnSync } from 'node:child_process';
 import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  utimesSync,
+  chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';

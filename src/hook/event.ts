@@ -7,11 +7,7 @@ import { readNews6 } from './event6.js';
 import type { Env } from './env.js';
 import type { Lease, Wants } from './want.js';
 import {
-  ClasslessSyntaxError,
-  classlessDefault,
-  parseDhclientClassless,
-  parseDhcpcdClassless,
-  type ClasslessRoute,
+  ClasslessSyntaxError, classlessDefault, parseDhclientClassless, parseDhcpcdClassless, type ClasslessRoute,
 } from './classless.js';
 import { InputError, shown } from '../shared/errors.js';
 import { formatIPv4, inSubnet, isUnicast, maskOf, networkOf, parseIPv4, prefixOfMask } from '../shared/ipv4.js';

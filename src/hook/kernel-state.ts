@@ -10,14 +10,7 @@
 import type { Config } from './config.js';
 import type { Want } from './want.js';
 import {
-  parseAddresses,
-  parseDevRoutes,
-  parseRoutes,
-  MAIN_TABLE,
-  type DevRoute,
-  type Family,
-  type MetricRoute,
-  type Route,
+  parseAddresses, parseDevRoutes, parseRoutes, MAIN_TABLE, type DevRoute, type Family, type MetricRoute, type Route,
 } from '../kernel/kernel.js';
 import { parseRules, ruleWords, type Rule, type SeenRule } from '../kernel/rule.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';

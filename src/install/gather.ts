@@ -15,25 +15,8 @@ import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup
 import { HEAL_SERVICE, HEAL_TIMER } from './heal-units.js';
 import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';
 import {
-  BACKUP_DIR,
-  CONF_DIR,
-  DHCPCD_CONF,
-  DISPATCHER,
-  DROP_IN,
-  ENTER,
-  ENV,
-  HOOK_DIR,
-  HOOK_FLAGS,
-  HOOKS_D,
-  INSTALLED_LIST,
-  LIB,
-  OLD_BUNDLE,
-  PROTOS,
-  SBIN,
-  SHIM,
-  STATE_DIR,
-  TABLES,
-  TMPFILES,
+  BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST,
+  LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES,
 } from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { lanLinks, type DefaultRoute } from '../operator/lan.js';

@@ -16,28 +16,8 @@ import type { StackPlan } from '../operator/stacks/plan.js';
 import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
 import {
-  CONF_DIR,
-  DHCPCD_CONF,
-  DISPATCHER,
-  DROP_IN,
-  ENTER,
-  ENV,
-  FIRST_TABLE,
-  HOOK_DIR,
-  HOOK_FLAGS,
-  HOOKS_D,
-  HOOKS_README,
-  MAX_INTERFACES,
-  NODE_MIN,
-  olderThanMin,
-  OLD_BUNDLE,
-  PROTO_NUM,
-  PROTOS,
-  SBIN,
-  SHIM,
-  STATE_DIR,
-  TABLES,
-  TMPFILES,
+  CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, HOOKS_D, HOOKS_README,
+  MAX_INTERFACES, NODE_MIN, olderThanMin, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES,
 } from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
 import { checkParents } from './parent-check.js';

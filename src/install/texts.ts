@@ -1,16 +1,7 @@
 // The text of every file the installer writes for srcroute itself (the stacks' files are
 // operator/stacks/'s): pure functions of what the plan decided.
 import {
-  CONF_DIR,
-  ENV,
-  HOOKS_D,
-  FIRST_TABLE,
-  HOOK_FLAGS,
-  MARK,
-  PROTO_NUM,
-  STATE_DIR,
-  TABLES,
-  TMPFILES,
+  CONF_DIR, ENV, HOOKS_D, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES,
 } from './layout.js';
 
 /**

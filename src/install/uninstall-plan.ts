@@ -15,24 +15,8 @@
 import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
 import {
-  BACKUP_DIR,
-  CONF_DIR,
-  DHCPCD_CONF,
-  DISPATCHER,
-  DROP_IN,
-  ENTER,
-  HOOK_DIR,
-  HOOKS_D,
-  HOOKS_README,
-  INSTALLED_LIST,
-  hasMark,
-  OLD_BUNDLE,
-  PROTOS,
-  SBIN,
-  SHIM,
-  STATE_DIR,
-  TABLES,
-  TMPFILES,
+  BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST,
+  hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES,
 } from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import { unplanForward } from './forward-plan.js';

@@ -12,15 +12,7 @@
 // error with a code: EBUSY, EACCES…) is the system's failure; anything else is a bug and is
 // thrown as it is, so that cli.ts says so.
 import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
+  chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { InputError, SystemError, messageOf, systemCallError } from '../shared/errors.js';

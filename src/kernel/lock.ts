@@ -8,15 +8,7 @@
 // broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
 import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readlinkSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
+  closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SystemError, errorCode, systemCallError } from '../shared/errors.js';

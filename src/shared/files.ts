@@ -2,21 +2,8 @@
 // files, the operator commands' many sources): a missing file is an answer (null / empty /
 // false), not an error. And the one atomic write.
 import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  fchmodSync,
-  fchownSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-  type Stats,
+  accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, readFileSync,
+  renameSync, rmSync, statSync, writeSync, type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
 
