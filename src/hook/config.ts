@@ -29,6 +29,8 @@ export const GLOBAL_FILE = 'srcroute.env';
 export const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 /** `pub` is the table of the original setup; when no rt_tables file names it, it means 123. */
 export const DEFAULT_TABLE = { name: 'pub', number: 123 };
+/** The protocol number srcroute stamps on its rules and routes unless PROTOCOL says another. */
+export const DEFAULT_PROTOCOL = 213;
 
 /** Every key, its default as written in the file, and the comment the installed file carries. */
 export const KEYS = {
@@ -38,7 +40,7 @@ export const KEYS = {
       'Routing table for this interface\'s source rule and routes: a name registered in',
       '/etc/iproute2/rt_tables or rt_tables.d/*.conf, or a number (1-4294967295).',
       'main, local, default and unspec (254, 255, 253, 0) are refused. Give every interface',
-      'its own table (set TABLE= in /etc/srcroute/IFACE.env). "pub" means 123 when unregistered.',
+      `its own table (set TABLE= in /etc/srcroute/IFACE.env). "pub" means ${DEFAULT_TABLE.number} when unregistered.`,
     ],
   },
   PRIORITY: {
@@ -55,7 +57,7 @@ export const KEYS = {
     help: ['Absolute path of the ip(8) binary. Empty: the first of /usr/sbin/ip, /sbin/ip,', '/usr/bin/ip, /bin/ip.'],
   },
   PROTOCOL: {
-    default: '213',
+    default: String(DEFAULT_PROTOCOL),
     help: [
       'Protocol number (5-255) stamped on every rule and route srcroute creates, so it removes',
       'only its own. Only read from srcroute.env. The installer names it in',

@@ -11,7 +11,8 @@ import { defaultConfigText } from '../hook/config.js';
 import { isInterfaceName } from '../hook/event.js';
 import { InputError } from '../shared/errors.js';
 import { hiddenHome, SERVICE } from '../operator/dhcpcd-service.js';
-import { hasGlobalOption } from '../operator/dhcpcd-conf.js';
+import { allowedInterfaces, hasGlobalOption, hasInterfaceBlock } from '../operator/dhcpcd-conf.js';
+import { fnmatch } from '../shared/fnmatch.js';
 import type { StackPlan } from '../operator/stacks/plan.js';
 import type { InstallFacts, Registered } from './facts.js';
 import type { InstalledList } from './installed-list.js';
@@ -186,14 +187,6 @@ function planConfigFiles(b: PlanBuilder, f: InstallFacts, tables: readonly text.
   }
 }
 
-/** Whether dhcpcd.conf's admin part (outside srcroute's block) has an `interface IFACE` line. */
-function hasInterfaceSection(admin: string, iface: string): boolean {
-  return admin.split('\n').some((l) => {
-    const w = l.trim().split(/\s+/);
-    return w[0] === 'interface' && w[1] === iface;
-  });
-}
-
 /**
  * The dhcpcd.conf stanza, kept in a marked block once --configure-dhcpcd (or a stack) asked for it:
  * the stanza, dhcpcd.conf as it is, and whether the block is (or stays) merged.
@@ -213,7 +206,7 @@ function planDhcpcdConf(
   if (merged) {
     for (const i of ifaces) {
       const admin = conf === undefined ? '' : adminPart(conf, list.has(`nl ${DHCPCD_CONF}`));
-      if (hasInterfaceSection(admin, i)) {
+      if (hasInterfaceBlock(admin, i)) {
         b.warn(`${DHCPCD_CONF} already has an 'interface ${i}' section: check that it agrees with srcroute's block`);
       }
     }
@@ -340,22 +333,10 @@ function adviseDhcpcdConf(
     );
   }
   // allowinterfaces takes shell patterns (eth*), matched as case does
-  const allow = (conf ?? '').split('\n').flatMap((l) => {
-    const m = /^\s*allowinterfaces\s(.*)$/.exec(l.replace(/#.*/, ''));
-    return m ? m[1]!.split(/[\s,]+/).filter(Boolean) : [];
-  });
-  if (allow.length > 0) {
-    const glob = (p: string): RegExp =>
-      new RegExp(
-        `^${p
-          .replace(/[.+^${}()|\\]/g, '\\$&')
-          .replace(/\*/g, '.*')
-          .replace(/\?/g, '.')}$`,
-      );
-    for (const i of ifaces)
-      if (!allow.some((p) => glob(p).test(i)))
-        out.push(`Note: ${DHCPCD_CONF} has allowinterfaces without ${i}: add it there.`);
-  }
+  const allow = allowedInterfaces(conf ?? '');
+  for (const i of allow.length > 0 ? ifaces : [])
+    if (!allow.some((p) => fnmatch(p, i)))
+      out.push(`Note: ${DHCPCD_CONF} has allowinterfaces without ${i}: add it there.`);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // `srcroute install`, `srcroute uninstall` and the tests share. The hooks' and dispatcher's
 // paths are the hook's own (shared/paths.ts); check parses the launchers (operator/facts.ts).
 import { HOOKS_DIR_NAME, systemPaths } from '../shared/paths.js';
+import { DEFAULT_PROTOCOL, DEFAULT_TABLE } from '../hook/config.js';
 import { DISPATCHER_MARKER } from '../operator/facts.js';
 
 const P = systemPaths();
@@ -60,8 +61,8 @@ export function olderThanMin(version: string): boolean {
   return major < minMajor || (major === minMajor && minor < minMinor);
 }
 
-export const FIRST_TABLE = 123;
-export const PROTO_NUM = 213;
+export const FIRST_TABLE = DEFAULT_TABLE.number;
+export const PROTO_NUM = DEFAULT_PROTOCOL;
 /** 123 + 129 = 252: table numbers stop before default (253). */
 export const MAX_INTERFACES = 130;
 

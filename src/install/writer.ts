@@ -18,7 +18,7 @@ import { dirname, relative } from 'node:path';
 import { InputError, SystemError, messageOf, systemCallError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
-import { BACKUP_DIR, INSTALLED_LIST } from './layout.js';
+import { BACKUP_DIR, INSTALLED_LIST, PROTO_NUM } from './layout.js';
 import { InstalledList } from './installed-list.js';
 import type { Owner, Plan, Step } from './steps.js';
 
@@ -203,8 +203,8 @@ export class Writer {
       await this.d.flush(dry);
     } catch (e) {
       this.d.err(
-        `warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked proto 213 ` +
-          `by hand (see ip rule; ip route show table all)`,
+        `warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked ` +
+          `proto ${PROTO_NUM} by hand (see ip rule; ip route show table all)`,
       );
     }
   }

@@ -34,6 +34,13 @@ export const protocolOf = (v: unknown, absent: number): number =>
 const RTPROT_BOOT = 3;
 /** The main table's number (rtnetlink's RT_TABLE_MAIN). */
 export const MAIN_TABLE = 254;
+/** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
+export const RTPROT_RA = 9;
+/**
+ * The kernel RA default metric srcroute gives a macvlan (sysctl ra_defrtr_metric; the ifupdown
+ * stack sets it, check looks for it): above a LAN default's usual 1024, so it never wins main.
+ */
+export const RA_DEFRTR_METRIC = 2048;
 /** ip omits `table` for the main table. */
 export const tableOf = (v: unknown): number => (v === undefined ? MAIN_TABLE : Number(v));
 

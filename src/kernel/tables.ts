@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readText } from '../shared/files.js';
+import { MAIN_TABLE } from './kernel.js';
 
 export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'];
 
@@ -11,7 +12,7 @@ export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/
 export const RESERVED_TABLES: ReadonlyMap<string, number> = new Map([
   ['unspec', 0],
   ['default', 253],
-  ['main', 254],
+  ['main', MAIN_TABLE],
   ['local', 255],
 ]);
 

@@ -5,7 +5,9 @@ import { hasNogateway } from './dhcpcd-conf.js';
 import { describeClient, fighting } from './dhcp-clients.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
-import { ANY, MAIN_TABLE, protocolName, type Family, type MetricRoute } from '../kernel/kernel.js';
+import {
+  ANY, MAIN_TABLE, protocolName, RA_DEFRTR_METRIC, RTPROT_RA, type Family, type MetricRoute,
+} from '../kernel/kernel.js';
 import { ruleWords, type SeenRule } from '../kernel/rule.js';
 import { commandOf } from '../hook/apply.js';
 import type { Part, PartState, PlannedChange } from '../hook/plan.js';
@@ -14,8 +16,8 @@ import type { FamilyState } from './judge.js';
 import { decidingRule, type PolicyRule } from './policy.js';
 import { lanLinks } from './lan.js';
 import { BLOCK_SIZE, OFFSET } from '../hook/address-rules.js';
-import { RA_DEFRTR_METRIC } from './stacks/ifupdown.js';
 import { forwardFindings } from './forward-check.js';
+import { DEFAULT_TABLE } from '../hook/config.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
 import type { Finding } from './finding.js';
 
@@ -60,14 +62,14 @@ const nogatewayFix = (f: InterfaceFacts, facts: Facts): string[] => [
 ];
 const ruleDel = (r: SeenRule): string => `ip rule del ${ruleWords(r).join(' ')} pref ${r.priority}`;
 
-/** `count` table numbers from 123 up that no registered name and no interface uses. */
+/** `count` table numbers from the first one (pub's) up that no registered name and no interface uses. */
 function freeTables(facts: Facts, count: number): number[] {
   const used = new Set([
     ...facts.tables.values(),
     ...facts.interfaces.flatMap((f) => (f.config ? [f.config.table] : [])),
   ]);
   const free: number[] = [];
-  for (let n = 123; free.length < count; n++) if (!used.has(n)) free.push(n);
+  for (let n = DEFAULT_TABLE.number; free.length < count; n++) if (!used.has(n)) free.push(n);
   return free;
 }
 
@@ -372,8 +374,6 @@ function ipv6Findings(f: InterfaceFacts): Finding[] {
   ];
 }
 
-/** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
-const RTPROT_RA = 9;
 
 /**
  * A route delete that takes that route alone. IPv4 matches device and gateway; IPv6 does not for
@@ -441,7 +441,7 @@ function mainDefaultFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
   const lan = lanOf(facts);
   for (const family of [4, 6] as const) {
-    const main = facts.kernel[family].routes.filter((r) => r.table === 254 && r.dst === ANY[family]);
+    const main = facts.kernel[family].routes.filter((r) => r.table === MAIN_TABLE && r.dst === ANY[family]);
     const best = Math.min(...main.map((r) => r.metric));
     for (const r of main) {
       const own = facts.interfaces.find((f) => f.state.iface === r.dev);

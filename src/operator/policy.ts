@@ -6,7 +6,7 @@
 // wg-quick's `not fwmark 51820 table 51820` and `table main suppress_prefixlength 0`, added
 // without a preference, land just before the first rule after 0 (998 and 999 beside srcroute's
 // 1000), and the first one wins for every unmarked packet.
-import { protocolName, type Family } from '../kernel/kernel.js';
+import { MAIN_TABLE, protocolName, type Family } from '../kernel/kernel.js';
 import { containsAddress } from '../shared/prefix.js';
 
 export interface PolicyRule {
@@ -82,7 +82,7 @@ export function parsePolicy(json: unknown, family: Family): PolicyRule[] {
   const list = Array.isArray(json) ? (json.filter((r) => typeof r === 'object' && r !== null) as Json[]) : [];
   return list.map((r) => {
     const action = ACTIONS[str(r.action) ?? '1'] ?? `action ${str(r.action)}`;
-    const table = action === 'lookup' ? Number(str(r.table) ?? 254) : null;
+    const table = action === 'lookup' ? Number(str(r.table) ?? MAIN_TABLE) : null;
     return {
       priority: Number(r.priority),
       table,

@@ -4,7 +4,7 @@
 // say what is wrong, and this one would say it twice). Pure: which questions, and what an answer
 // means; facts.ts asks them through the same ip session that read the kernel.
 import type { ProbeAnswer } from '../kernel/ip-batch.js';
-import { ANY, type Family } from '../kernel/kernel.js';
+import { ANY, MAIN_TABLE, type Family } from '../kernel/kernel.js';
 import type { Config } from '../hook/config.js';
 import { containsAddress, hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
@@ -55,7 +55,7 @@ export function routeAnswer(probe: ProbeAnswer): RouteAnswer {
   const r = (Array.isArray(probe.json) ? probe.json[0] : undefined) as Record<string, unknown> | undefined;
   if (r === undefined) return { error: 'no answer' };
   return {
-    table: r.table === undefined ? 254 : Number(r.table),
+    table: r.table === undefined ? MAIN_TABLE : Number(r.table),
     dev: typeof r.dev === 'string' ? r.dev : '',
     gateway: typeof r.gateway === 'string' ? r.gateway : null,
   };

@@ -35,12 +35,10 @@
 // without IPv6).
 import { InputError } from '../../shared/errors.js';
 import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
+import { RA_DEFRTR_METRIC } from '../../kernel/kernel.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 export type IfupdownMethod = 'dhcp' | 'manual';
-
-/** The macvlan's kernel RA default metric: above a LAN default's usual 1024, so it never wins main. */
-export const RA_DEFRTR_METRIC = 2048;
 
 /** `echo VALUE` into /proc/sys/net/ipv6/conf/LINK/KEY, a pre-up line; nothing without IPv6. */
 const v6 = (link: string, key: string, value: string | number): string => {

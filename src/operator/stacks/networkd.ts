@@ -8,6 +8,7 @@
 // - networkd reads networkd.conf.d only when it starts: a running networkd keeps
 //   ManageForeignRoutingPolicyRules=yes and deletes srcroute's rule on the next reconfigure or
 //   reload, so a new drop-in means a restart (and `check` finds one that started before it).
+import { fnmatch } from '../../shared/fnmatch.js';
 import { basename } from 'node:path';
 import { NETWORKD_DROP_IN } from '../networkd.js';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
@@ -23,12 +24,6 @@ export const NETWORK_DIRS = [
   '/usr/lib/systemd/network',
   '/lib/systemd/network',
 ];
-
-/** fnmatch(3) for networkd's Name= globs: * ? and [...]. */
-function glob(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
-  return new RegExp(`^${re}$`);
-}
 
 /**
  * Whether a .network file's [Match] Name= list takes `iface` (a leading ! inverts the list). Files that match by other
@@ -46,7 +41,7 @@ export function matchesName(text: string, iface: string): boolean {
   }
   if (names === null) return false;
   const invert = names[0]!.startsWith('!');
-  const hit = names.some((n) => glob(n.replace(/^!/, '')).test(iface));
+  const hit = names.some((n) => fnmatch(n.replace(/^!/, ''), iface));
   return invert ? !hit : hit;
 }
 
