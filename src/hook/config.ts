@@ -285,7 +285,7 @@ function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyM
 }
 
 function tableProblem(value: string): string {
-  if (RESERVED_TABLES.has(value) || /^(0|253|254|255)$/.test(value))
+  if (RESERVED_TABLES.has(value) || [...RESERVED_TABLES.values()].map(String).includes(value))
     return 'a system table; srcroute needs a table of its own';
   if (/^[0-9]+$/.test(value)) return 'not a table number 1-4294967295';
   return 'not a table number, nor a name registered in /etc/iproute2/rt_tables or rt_tables.d/*.conf';

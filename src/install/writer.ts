@@ -114,22 +114,13 @@ export class Writer {
       case 'write':
         return this.write(s);
       case 'remove':
-        if (dry) return this.say(`would remove ${this.at(s.path)}`);
-        rmSync(this.at(s.path), { force: true });
-        return this.say(`removed ${this.at(s.path)}`);
+        return this.remove(s.path, false, false);
       case 'remove-tree':
-        if (dry) return s.quiet ? undefined : this.say(`would remove ${this.at(s.path)}`);
-        rmSync(this.at(s.path), { recursive: true, force: true });
-        return s.quiet ? undefined : this.say(`removed ${this.at(s.path)}`);
+        return this.remove(s.path, true, s.quiet === true);
       case 'rmdir':
         return this.rmdir(s.path);
       case 'state-dir':
-        try {
-          mkdirSync(this.at(s.path), { mode: 0o700 });
-        } catch {
-          // there already, or /run not writable here: tmpfiles.d makes it at boot
-        }
-        return;
+        return this.stateDir(s.path);
       case 'sysctl':
         return this.sysctl(s.key, s.value);
       case 'release':
@@ -171,6 +162,21 @@ export class Writer {
     if (dry) return this.say(`would ${s.verb} ${this.at(s.path)}`);
     writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
     return this.say(`${s.verb === 'restore' ? 'restored' : 'wrote'} ${this.at(s.path)}`);
+  }
+
+  /** A file, or (`tree`) a directory with all in it; `quiet`: without a line. */
+  private remove(path: string, tree: boolean, quiet: boolean): void {
+    if (this.d.dry) return quiet ? undefined : this.say(`would remove ${this.at(path)}`);
+    rmSync(this.at(path), { recursive: tree, force: true });
+    return quiet ? undefined : this.say(`removed ${this.at(path)}`);
+  }
+
+  private stateDir(path: string): void {
+    try {
+      mkdirSync(this.at(path), { mode: 0o700 });
+    } catch {
+      // there already, or /run not writable here: tmpfiles.d makes it at boot
+    }
   }
 
   private rmdir(path: string): void {

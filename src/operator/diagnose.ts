@@ -431,11 +431,38 @@ function lanParent(r: MetricRoute, family: Family, on: string[]): Finding {
 }
 
 /**
+ * What stops whatever put a default into main: on the modem's port (`own` null), its DHCP client
+ * or its RAs; on a srcroute interface, dhcpcd's nogateway or the kernel's RA metric.
+ */
+function defaultSourceFix(r: MetricRoute, family: Family, own: InterfaceFacts | null, facts: Facts): string[] {
+  if (own === null && family === 6)
+    return [
+      `sysctl -w ${sysctlKey(r.dev, 'accept_ra', 'ipv6')}=0   # no IPv6 from the modem on its own port ` +
+        `(NetworkManager: nmcli connection modify PROFILE ipv6.method disabled)`,
+    ];
+  if (own === null)
+    return [
+      `run no DHCP client on ${r.dev}: the macvlans lease (NetworkManager: nmcli connection modify ` +
+        `PROFILE ipv4.method disabled)`,
+    ];
+  return [
+    ...nogatewayFix(own, facts).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
+    ...(family === 6
+      ? [
+          `with the kernel's RAs (dhclient): sysctl -w ` +
+            `${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=${RA_DEFRTR_METRIC}   # and in ` +
+            `/etc/sysctl.d/60-srcroute.conf`,
+        ]
+      : []),
+  ];
+}
+
+/**
  * Defaults in main that leave through a srcroute interface or the link it sits on (the modem's
  * port): traffic from every source may go to the modem, which drops what is not from its
  * leases. One finding per route, whichever interfaces share that port. One is srcroute's own
  * doing and stays: under ifupdown with dhclient, the kernel's RA default on the macvlan, at the
- * metric 2048 its pre-up sets, below the LAN's (it tells srcroute the router).
+ * metric RA_DEFRTR_METRIC its pre-up sets, below the LAN's (it tells srcroute the router).
  */
 function mainDefaultFindings(facts: Facts): Finding[] {
   const out: Finding[] = [];
@@ -459,27 +486,7 @@ function mainDefaultFindings(facts: Facts): Finding[] {
         if (!out.some((x) => x.id === 'parent-is-lan')) out.push(lanParent(r, family, under.map((u) => u.state.iface)));
         continue;
       }
-      const source =
-        own === undefined
-          ? family === 6
-            ? [
-                `sysctl -w ${sysctlKey(r.dev, 'accept_ra', 'ipv6')}=0   # no IPv6 from the modem on its own port ` +
-                  `(NetworkManager: nmcli connection modify PROFILE ipv6.method disabled)`,
-              ]
-            : [
-                `run no DHCP client on ${r.dev}: the macvlans lease (NetworkManager: nmcli connection modify ` +
-                  `PROFILE ipv4.method disabled)`,
-              ]
-          : [
-              ...nogatewayFix(f, facts).map((line, i) => (i === 0 ? `with dhcpcd: ${line}` : line)),
-              ...(family === 6
-                ? [
-                    `with the kernel's RAs (dhclient): sysctl -w ` +
-                      `${sysctlKey(r.dev, 'ra_defrtr_metric', 'ipv6')}=${RA_DEFRTR_METRIC}   # and in ` +
-                      `/etc/sysctl.d/60-srcroute.conf`,
-                  ]
-                : []),
-            ];
+      const source = defaultSourceFix(r, family, own === undefined ? null : f, facts);
       out.push({
         id: `${family === 6 ? 'ipv6-' : ''}main-default`,
         iface: f.state.iface,

@@ -109,38 +109,8 @@ export function networkdMacvlanFiles(
   // the VLAN's is always srcroute's own
   const own = s.vlan === undefined ? ownParentNetwork(s.parent) : vlanNetwork(s.parent);
   const parentFile = s.vlan === undefined ? parentNetwork ?? own : own;
-  const files: StackFile[] = [
-    {
-      path: `/etc/systemd/network/${s.iface}.netdev`,
-      mode: 0o644,
-      content:
-        `${macvlanHeader(s)}[NetDev]\nName=${s.iface}\nKind=macvlan\nMACAddress=${s.mac}\n\n` +
-        `[MACVLAN]\nMode=private\n`,
-    },
-    {
-      path: `/etc/systemd/network/${s.iface}.network`,
-      mode: 0o644,
-      content:
-        `${macvlanHeader(s)}# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and ` +
-        `IPv6AcceptRA=no\n` +
-        `# here, or two clients would fight; the IPv6 link-local address stays, dhcpcd's RAs need it)\n` +
-        `# and runs srcroute's hook. KeepConfiguration keeps those addresses on restarts.\n` +
-        `[Match]\nName=${s.iface}\n\n` +
-        `[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
-    },
-  ];
-  if (parentFile === own) {
-    files.push({
-      path: parentFile,
-      mode: 0o644,
-      content:
-        `# srcroute: ${s.parent}, the modem's link, configured by nothing else: networkd brings it up to\n` +
-        `# carry the macvlans (MACVLAN= in ${basename(parentFile)}.d/), with no address of its own.\n` +
-        `[Match]\nName=${s.parent}\n\n[Network]\n${NOTHING_OF_ITS_OWN}\n` +
-        // the boot waits for no address here (it never has one)
-        '\n[Link]\nRequiredForOnline=no\n',
-    });
-  }
+  const files = macvlanLinkFiles(s);
+  if (parentFile === own) files.push(ownParentFile(s, parentFile));
   if (s.vlan !== undefined) files.unshift(...vlanFiles(s.vlan, portNetwork));
   files.push(
     {
@@ -159,6 +129,44 @@ export function networkdMacvlanFiles(
     },
   );
   return files;
+}
+
+/** The macvlan's .netdev and .network: networkd makes the link and brings it up, dhcpcd leases it. */
+function macvlanLinkFiles(s: MacvlanSpec): StackFile[] {
+  return [
+    {
+      path: `/etc/systemd/network/${s.iface}.netdev`,
+      mode: 0o644,
+      content:
+        `${macvlanHeader(s)}[NetDev]\nName=${s.iface}\nKind=macvlan\nMACAddress=${s.mac}\n\n` +
+        `[MACVLAN]\nMode=private\n`,
+    },
+    {
+      path: `/etc/systemd/network/${s.iface}.network`,
+      mode: 0o644,
+      content:
+        `${macvlanHeader(s)}` +
+        `# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and IPv6AcceptRA=no\n` +
+        `# here, or two clients would fight; the IPv6 link-local address stays, dhcpcd's RAs need it)\n` +
+        `# and runs srcroute's hook. KeepConfiguration keeps those addresses on restarts.\n` +
+        `[Match]\nName=${s.iface}\n\n` +
+        `[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
+    },
+  ];
+}
+
+/** srcroute's own .network for the modem's link, when no file of the admin's configures it. */
+function ownParentFile(s: MacvlanSpec, parentFile: string): StackFile {
+  return {
+    path: parentFile,
+    mode: 0o644,
+    content:
+      `# srcroute: ${s.parent}, the modem's link, configured by nothing else: networkd brings it up to\n` +
+      `# carry the macvlans (MACVLAN= in ${basename(parentFile)}.d/), with no address of its own.\n` +
+      `[Match]\nName=${s.parent}\n\n[Network]\n${NOTHING_OF_ITS_OWN}\n` +
+      // the boot waits for no address here (it never has one)
+      '\n[Link]\nRequiredForOnline=no\n',
+  };
 }
 
 export interface NetworkdPlanFacts {
