@@ -264,14 +264,12 @@ function firstPreference(facts: Facts): number {
 function misrouted(c: RouteCheck, f: InterfaceFacts, facts: Facts, rule: PolicyRule | null): Omit<Finding, 'iface'> {
   const answer = c.answer!;
   const ip = `ip ${c.family === 6 ? '-6 ' : ''}`;
-  const meant =
-    `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ` + `${f.config?.tableName ?? c.expect.table})`;
+  const table = f.config?.tableName ?? c.expect.table;
+  const meant = `via ${c.expect.gateway ?? 'the link'} dev ${c.expect.dev} (table ${table})`;
   const went =
     'error' in answer
       ? `nowhere (${answer.error})`
       : `via ${answer.gateway ?? 'the link'} dev ${answer.dev} (table ${answer.table})`;
-  // the block's first preference
-  const ours = (f.config?.priority ?? BLOCK_SIZE) - (f.config?.forward ? OFFSET.markLocal : OFFSET.subnet);
   if (rule === null) {
     return {
       id: 'route-unexpected',
@@ -292,12 +290,23 @@ function misrouted(c: RouteCheck, f: InterfaceFacts, facts: Facts, rule: PolicyR
       ],
     };
   }
+  return shadowed(c.address, `${went}, not ${meant}`, rule, f, facts);
+}
+
+/** Another program's rule decides before srcroute's block: srcroute's rules first, or that rule after them. */
+function shadowed(
+  address: string,
+  how: string,
+  rule: PolicyRule,
+  f: InterfaceFacts,
+  facts: Facts,
+): Omit<Finding, 'iface'> {
+  // the block's first preference
+  const ours = (f.config?.priority ?? BLOCK_SIZE) - (f.config?.forward ? OFFSET.markLocal : OFFSET.subnet);
   const first = firstPreference(facts);
   return {
     id: 'route-shadowed',
-    problem:
-      `packets from ${c.address} go ${went}, not ${meant}: rule "${rule.text}" decides them before ` +
-      `srcroute's (pref ${ours})`,
+    problem: `packets from ${address} go ${how}: rule "${rule.text}" decides them before srcroute's (pref ${ours})`,
     fix:
       first >= BLOCK_SIZE
         ? [
