@@ -2,7 +2,7 @@
 // exact command that fixes it. Pure, so every finding is tested from plain data.
 import { NETWORKD_DROP_IN, type NetworkdFacts } from './networkd.js';
 import { hasNogateway } from './dhcpcd-conf.js';
-import { describeClient, fighting } from './dhcp-clients.js';
+import { describeClient, fighting, type DhcpClient } from './dhcp-clients.js';
 import { DISPATCHER_MARKER, type Facts, type InterfaceFacts } from './facts.js';
 import { hiddenHome, LOCK_DIR, SERVICE } from './dhcpcd-service.js';
 import {
@@ -525,6 +525,25 @@ function linkFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   ];
 }
 
+/** Two DHCP clients that lease the same interface and family: stop dhcpcd.service, else the later one. */
+function twoClients(iface: string, clients: readonly DhcpClient[]): Finding {
+  const manager = clients.find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
+  const last = [...clients].sort((a, b) => b.startedMs - a.startedMs)[0]!;
+  return {
+    id: 'two-dhcp-clients',
+    iface,
+    problem:
+      `${clients.length} DHCP clients lease it (${clients.map(describeClient).join(', ')}): they fight ` +
+      `over its address, and each may take another public address`,
+    fix: manager
+      ? [
+          `systemctl disable --now dhcpcd   # dhcpcd.service leases every interface; if it runs your LAN, keep it ` +
+            `and put "denyinterfaces ${iface}" above the first "interface" line of /etc/dhcpcd.conf instead`,
+        ]
+      : [`kill ${last.pid}   # the ${last.program} started last`],
+  };
+}
+
 /** What runs for the interface: no client, two clients, an address without its rule. */
 function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   const s = f.state;
@@ -538,22 +557,7 @@ function clientFindings(f: InterfaceFacts, facts: Facts): Finding[] {
     });
   } else if (fighting(f.clients).length > 1) {
     // one per family (ifupdown's dhclient -4 and dhclient -6) is fine
-    const clients = fighting(f.clients);
-    const manager = clients.find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
-    const last = [...clients].sort((a, b) => b.startedMs - a.startedMs)[0]!;
-    out.push({
-      id: 'two-dhcp-clients',
-      iface: s.iface,
-      problem:
-        `${clients.length} DHCP clients lease it (${clients.map(describeClient).join(', ')}): they fight ` +
-        `over its address, and each may take another public address`,
-      fix: manager
-        ? [
-            `systemctl disable --now dhcpcd   # dhcpcd.service leases every interface; if it runs your LAN, keep it ` +
-              `and put "denyinterfaces ${s.iface}" above the first "interface" line of /etc/dhcpcd.conf instead`,
-          ]
-        : [`kill ${last.pid}   # the ${last.program} started last`],
-    });
+    out.push(twoClients(s.iface, fighting(f.clients)));
   }
   const ruled = new Set(
     facts.kernel[4].rules.filter((r) => r.protocol === facts.protocol).map((r) => hostOrPrefix(r.from)),
