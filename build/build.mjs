@@ -19,13 +19,19 @@ const path = (p) => new URL(p, import.meta.url).pathname;
 const cli = path('../src/cli.ts');
 /** The hooks the installer puts in place (src/install/texts.ts HookTexts), embedded in the bundle. */
 const hook = (name) => readFileSync(path(`../hooks/${name}`), 'utf8');
-const hooks = { dispatcher: hook('dhcpcd.exit-hook'), dhclientExit: hook('dhclient-exit-hook'), dhclientEnter: hook('dhclient-enter-hook') };
+const hooks = {
+  dispatcher: hook('dhcpcd.exit-hook'),
+  dhclientExit: hook('dhclient-exit-hook'),
+  dhclientEnter: hook('dhclient-enter-hook'),
+};
 
 /** cli.ts's imports of src/operator/ and src/install/ resolve to the hook's stand-in; nothing else changes. */
 const hookOnly = {
   name: 'hook-only',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(operator|install)\// }, (args) => (args.importer === cli ? { path: path('../src/hook/operator-elsewhere.ts') } : undefined));
+    b.onResolve({ filter: /^\.\/(operator|install)\// }, (args) =>
+      args.importer === cli ? { path: path('../src/hook/operator-elsewhere.ts') } : undefined,
+    );
   },
 };
 
@@ -61,8 +67,12 @@ const write = (out, text) => {
 write('../dist/srcroute.cjs', `${banner}\n${await bundle('../src/bin.ts')}`);
 // the hook: its entry (src/hook-bin.ts), then the bundle in a comment, which that entry compiles with V8's code cache
 const hookBundle = await bundle('../src/bin.ts', [hookOnly]);
-if (hookBundle.includes('*\\/')) throw new Error('the hook bundle has a "*\\/" of its own: it could not be held in a comment and given back exactly');
-write('../dist/hook.cjs', `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${hookBundle.replaceAll('*/', '*\\/')}${BUNDLE_END}`);
+if (hookBundle.includes('*\\/'))
+  throw new Error('the hook bundle has a "*\\/" of its own: it could not be held in a comment and given back exactly');
+write(
+  '../dist/hook.cjs',
+  `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${hookBundle.replaceAll('*/', '*\\/')}${BUNDLE_END}`,
+);
 
 /** The man pages' date: SOURCE_DATE_EPOCH, else the last commit's (a clone), else today. */
 function manDate() {

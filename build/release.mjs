@@ -1,5 +1,5 @@
 // Makes the release files from the bundles `npm run build` made (`npm run release` runs both), for
-// a box with Node and no npm, compiler or registry (issue 16):
+// a box with Node and no npm, compiler or registry (an install offline, from the release alone):
 //   srcroute-VERSION.tar.gz   srcroute-VERSION/{install.sh, dist/srcroute.cjs, dist/hook.cjs,
 //                             dist/srcroute.8, dist/srcroute.env.5 (`man dist/srcroute.8`),
 //                             hooks/, README.md, docs/, LICENSE}: `sudo ./install.sh --parent eth0 eth0v0`
@@ -13,7 +13,10 @@
 // the last commit's time), entries sorted by name, owned by root:root, modes set here, gzip -n.
 // It does not build: tests package the bundles other test files are reading at the same time.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 
@@ -41,7 +44,8 @@ for (const f of ['dist/srcroute.cjs', 'dist/hook.cjs', ...MAN_PAGES.map(([page])
 }
 // The Debian changelog's newest entry is the version being released (one place: package.json).
 const logVersion = /^srcroute \(([^)]+)\)/.exec(readFileSync(join(repo, 'build/debian/changelog'), 'utf8'))?.[1];
-if (logVersion !== version) die(`build/debian/changelog's newest entry is ${logVersion}, package.json says ${version}: add an entry`);
+if (logVersion !== version)
+  die(`build/debian/changelog's newest entry is ${logVersion}, package.json says ${version}: add an entry`);
 
 /** The tree install.sh runs from: what the tarball holds, and the .deb's /usr/lib/srcroute. */
 const PROGRAM = [
@@ -140,16 +144,27 @@ function deb(root) {
     if (f.endsWith('.md')) gzip(join(doc, f)); // as README.md.gz (policy 12.3)
   }
 
-  const files = runOk(['find', '.', '-type', 'f'], { cwd: root }).split('\n').filter(Boolean).map((f) => f.slice(2)).sort();
-  const md5sums = files.map((f) => `${createHash('md5').update(readFileSync(join(root, f))).digest('hex')}  ${f}\n`).join('');
+  const files = runOk(['find', '.', '-type', 'f'], { cwd: root })
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.slice(2))
+    .sort();
+  const md5 = (f) => createHash('md5').update(readFileSync(join(root, f))).digest('hex');
+  const md5sums = files.map((f) => `${md5(f)}  ${f}\n`).join('');
   const kib = Number(runOk(['du', '-s', '--apparent-size', '--block-size=1024', root]).split('\t')[0]);
-  const control = readFileSync(join(repo, 'build/debian/control'), 'utf8').replace(/^(Architecture: .*\n)/m, `Version: ${version}\n$1Installed-Size: ${kib}\n`);
+  const control = readFileSync(join(repo, 'build/debian/control'), 'utf8').replace(
+    /^(Architecture: .*\n)/m,
+    `Version: ${version}\n$1Installed-Size: ${kib}\n`,
+  );
   put(root, 'DEBIAN/control', control, 0o644);
   put(root, 'DEBIAN/md5sums', md5sums, 0o644);
-  for (const script of ['postinst', 'prerm', 'postrm']) put(root, `DEBIAN/${script}`, readFileSync(join(repo, 'build/debian', script)), 0o755);
+  for (const script of ['postinst', 'prerm', 'postrm'])
+    put(root, `DEBIAN/${script}`, readFileSync(join(repo, 'build/debian', script)), 0o755);
   normalize(root);
   const file = join(out, `srcroute_${version}_all.deb`);
-  runOk(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, file], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
+  runOk(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, file], {
+    env: { ...process.env, SOURCE_DATE_EPOCH: epoch },
+  });
   return file;
 }
 

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reportTo } from './hook/apply.js';
-import { InputError, errorCode, isBug, messageOf, shown } from './shared/errors.js';
+import { InputError, errorCode, messageOf, reportLines, shown } from './shared/errors.js';
 import type { Args, Command, Io, Verdict } from './shared/command.js';
 import type { Env } from './hook/env.js';
 import { isExecutable } from './shared/files.js';
@@ -24,6 +24,8 @@ import { readTableNames } from './kernel/tables.js';
 import { usage } from './usage.js';
 
 declare const SRCROUTE_VERSION: string;
+/** The version build.mjs writes in; run from source (the tests), none. */
+const VERSION = typeof SRCROUTE_VERSION === 'string' ? SRCROUTE_VERSION : 'from source';
 
 /** The hook's directories that hooks.d's runner must use too. */
 const PASSED_ON = ['SRCROUTE_CONFIG_DIR', 'SRCROUTE_STATE_DIR'] as const;
@@ -110,14 +112,19 @@ function parseCommandArgs(name: string, command: Command<never>, argv: readonly 
   for (const option of command.options ?? []) options[option] = { type: 'string' };
   // dhcpcd runs the hook without arguments: skip parseArgs then, whose first call costs 0.3 ms
   // (Node 20; 0.7 ms on 18.19) of a hook that takes ~30 ms.
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] } = { values: {}, positionals: [] };
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] } = {
+    values: {},
+    positionals: [],
+  };
   try {
     if (argv.length > 0) parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
   } catch (e) {
     throw usageError(e, help);
   }
   const flags = new Set(command.flags.filter((f) => parsed.values[f] === true));
-  const given = (command.options ?? []).flatMap((o) => (typeof parsed.values[o] === 'string' ? [[o, parsed.values[o]] as const] : []));
+  const given = (command.options ?? []).flatMap((o) =>
+    typeof parsed.values[o] === 'string' ? [[o, parsed.values[o]] as const] : [],
+  );
   const { min = 0, max = 0 } = command.positional ?? {};
   const extra = parsed.positionals[max];
   if (extra !== undefined) throw new InputError(`unknown argument ${shown(extra)} (${help})`);
@@ -130,13 +137,21 @@ function usageError(e: unknown, help: string): InputError {
   const code = errorCode(e);
   if (code === undefined || !code.startsWith('ERR_PARSE_ARGS_')) throw e; // a bug
   const option = /'(-[^' ]*)/.exec(messageOf(e))?.[1] ?? '';
-  if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new InputError(`unknown argument ${shown(option)} (${help})`);
+  if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+    return new InputError(`unknown argument ${shown(option)} (${help})`);
   if (/does not take an argument/.test(messageOf(e))) return new InputError(`${option} takes no value (${help})`);
   return new InputError(`${option} needs a value (${help})`);
 }
 
 /** Parse `argv` by what `command` takes, then run it. */
-async function runCommand<D>(name: string, command: Command<D>, argv: readonly string[], deps: D, io: Io, tag: string): Promise<Verdict> {
+async function runCommand<D>(
+  name: string,
+  command: Command<D>,
+  argv: readonly string[],
+  deps: D,
+  io: Io,
+  tag: string,
+): Promise<Verdict> {
   return command.run(parseCommandArgs(name, command, argv), deps, io, tag);
 }
 
@@ -151,7 +166,7 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
     return 0;
   }
   if (args.some((a) => a === '--version' || a === '-V')) {
-    io.out(`srcroute ${SRCROUTE_VERSION}`);
+    io.out(`srcroute ${VERSION}`);
     return 0;
   }
   // install.sh hands over to install and uninstall (SRCROUTE_INSTALLER=install.sh): their messages are its
@@ -159,13 +174,19 @@ export async function main(argv: readonly string[], env: Env, io: Io, given?: Pa
   const tag = name === 'hook' ? tagOf(env) : installer ? 'install.sh' : `srcroute ${name}`;
   try {
     const verdict = entry.operator
-      ? await runCommand(name, await entry.load(), args, { ...(await import('./operator/deps.js')).machineDeps(), ...deps, ...given }, io, tag)
+      ? await runCommand(
+          name,
+          await entry.load(),
+          args,
+          { ...(await import('./operator/deps.js')).machineDeps(), ...deps, ...given },
+          io,
+          tag,
+        )
       : await runCommand(name, await entry.load(), args, deps, io, tag);
     return verdict === 'unhealthy' ? 1 : 0;
   } catch (e) {
-    io.err(`${tag}: ${messageOf(e)}`);
-    if (e instanceof InputError) return 2;
-    if (isBug(e)) io.err(`${tag}: this is a bug in srcroute; please report it`);
-    return 1;
+    const debug = env.SRCROUTE_DEBUG === '1';
+    for (const line of reportLines(e, { tag, hook: name === 'hook', debug, version: VERSION })) io.err(line);
+    return e instanceof InputError ? 2 : 1;
   }
 }

@@ -22,7 +22,7 @@ Usage:
                  (srcroute-heal.timer runs it every 30 s)
   srcroute mac IFACE
                  the interface's stable MAC (from /etc/machine-id)
-  srcroute macvlan IFACE --parent ETH [--stack S] [--write [--force]]
+  srcroute macvlan IFACE --parent ETH [--stack S]
                  the macvlan's persistent definition for the network stack
   srcroute flush [--dry-run]
                  remove every rule and route srcroute made, in every table

@@ -18,7 +18,9 @@ export const OFFSET = { markLocal: 4, mark: 3, subnet: 2, local: 1, source: 0 } 
 /** How many preferences the block takes: PRIORITY must leave room for it above 0. */
 export const BLOCK_SIZE = Math.max(...Object.values(OFFSET)) + 1;
 
-/** An address's rules, in the block's order: to each of `subnets` into `table`, to main's own networks, then the rest. */
+/**
+ * An address's rules, in the block's order: to each of `subnets` into `table`, to main's own networks, then the rest.
+ */
 export function addressRules(from: string, subnets: readonly string[], table: number, priority: number): Rule[] {
   return [
     ...subnets.map((to) => makeRule({ from, to, table, priority: priority - OFFSET.subnet })),
@@ -37,5 +39,7 @@ export function markRules(family: Family, fwmark: Mark, table: number, priority:
 }
 
 /** With FORWARD=yes, the interface's rules for its mark in `family`; none without. */
-export const forwardRules = (family: Family, config: { forward: boolean; mark: Mark; table: number; priority: number }): Rule[] =>
-  config.forward ? markRules(family, config.mark, config.table, config.priority) : [];
+export const forwardRules = (
+  family: Family,
+  config: { forward: boolean; mark: Mark; table: number; priority: number },
+): Rule[] => (config.forward ? markRules(family, config.mark, config.table, config.priority) : []);

@@ -19,9 +19,16 @@ export interface Report {
 export const reportTo = (io: Io, tag: string): Report => ({ out: io.out, log: io.err, tag });
 
 /** A change as a command an admin can paste (IPv6 rules need -6: ip does not guess a rule's family). */
-export const commandOf = (change: Change, family: Family): string => `ip ${family === 6 ? '-6 ' : ''}${change.argv.join(' ')}`;
+export const commandOf = (change: Change, family: Family): string =>
+  `ip ${family === 6 ? '-6 ' : ''}${change.argv.join(' ')}`;
 
-export async function applyPlan(session: IpSession, changes: readonly Change[], family: Family, dry: boolean, report: Report): Promise<void> {
+export async function applyPlan(
+  session: IpSession,
+  changes: readonly Change[],
+  family: Family,
+  dry: boolean,
+  report: Report,
+): Promise<void> {
   if (dry) {
     session.close();
     for (const c of changes) report.out(commandOf(c, family));

@@ -28,7 +28,8 @@ export function parseDhcpcdClassless(text: string): ClasslessRoute[] {
     if (net === null || Number.isNaN(prefix) || gateway === null) {
       throw new ClasslessSyntaxError(`bad route ${shown(`${words[i]} ${words[i + 1]}`)}`);
     }
-    if ((net & ~maskOf(prefix)) >>> 0 !== 0) throw new ClasslessSyntaxError(`host bits set in ${formatIPv4(net)}/${prefix}`);
+    if ((net & ~maskOf(prefix)) >>> 0 !== 0)
+      throw new ClasslessSyntaxError(`host bits set in ${formatIPv4(net)}/${prefix}`);
     routes.push({ net, prefix, gateway });
   }
   return routes;
@@ -40,7 +41,9 @@ export function parseDhcpcdClassless(text: string): ClasslessRoute[] {
  * then the four gateway octets.
  */
 export function parseDhclientClassless(text: string): ClasslessRoute[] {
-  const bytes = text.split(' ').map((w) => (/^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/.test(w) ? Number(w) : NaN));
+  const bytes = text
+    .split(' ')
+    .map((w) => (/^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/.test(w) ? Number(w) : NaN));
   if (bytes.some(Number.isNaN)) throw new ClasslessSyntaxError('expected decimal bytes separated by single spaces');
   const routes: ClasslessRoute[] = [];
   let i = 0;

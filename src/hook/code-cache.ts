@@ -77,5 +77,8 @@ export function wrappedBundle(self: string): string {
   const start = self.indexOf(BUNDLE_START);
   const end = self.lastIndexOf(BUNDLE_END);
   if (start < 0 || end < start) throw new Error('no bundle in this hook file');
-  return `(function (exports, require, module, __filename, __dirname) {${unhide(self.slice(start + BUNDLE_START.length, end))}\n})`;
+  return (
+    `(function (exports, require, module, __filename, __dirname) ` +
+    `{${unhide(self.slice(start + BUNDLE_START.length, end))}\n})`
+  );
 }

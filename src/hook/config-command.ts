@@ -1,4 +1,4 @@
-// `srcroute config --defaults`: the commented default srcroute.env, as install.sh installs it.
+// `srcroute config --defaults`: the commented default srcroute.env, as srcroute install installs it.
 import { InputError } from '../shared/errors.js';
 import type { Command } from '../shared/command.js';
 import { defaultConfigText } from './config.js';

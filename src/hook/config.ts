@@ -29,6 +29,8 @@ export const GLOBAL_FILE = 'srcroute.env';
 export const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 /** `pub` is the table of the original setup; when no rt_tables file names it, it means 123. */
 export const DEFAULT_TABLE = { name: 'pub', number: 123 };
+/** The protocol number srcroute stamps on its rules and routes unless PROTOCOL says another. */
+export const DEFAULT_PROTOCOL = 213;
 
 /** Every key, its default as written in the file, and the comment the installed file carries. */
 export const KEYS = {
@@ -38,7 +40,7 @@ export const KEYS = {
       'Routing table for this interface\'s source rule and routes: a name registered in',
       '/etc/iproute2/rt_tables or rt_tables.d/*.conf, or a number (1-4294967295).',
       'main, local, default and unspec (254, 255, 253, 0) are refused. Give every interface',
-      'its own table (set TABLE= in /etc/srcroute/IFACE.env). "pub" means 123 when unregistered.',
+      `its own table (set TABLE= in /etc/srcroute/IFACE.env). "pub" means ${DEFAULT_TABLE.number} when unregistered.`,
     ],
   },
   PRIORITY: {
@@ -55,7 +57,7 @@ export const KEYS = {
     help: ['Absolute path of the ip(8) binary. Empty: the first of /usr/sbin/ip, /sbin/ip,', '/usr/bin/ip, /bin/ip.'],
   },
   PROTOCOL: {
-    default: '213',
+    default: String(DEFAULT_PROTOCOL),
     help: [
       'Protocol number (5-255) stamped on every rule and route srcroute creates, so it removes',
       'only its own. Only read from srcroute.env. The installer names it in',
@@ -95,7 +97,10 @@ export const KEYS = {
   },
   TIMEOUT: {
     default: '5',
-    help: ['Seconds (1-10) that srcroute may wait for ip(8), and again for another srcroute run on', 'the same table. dhcpcd waits for its hooks, so this bounds how long DHCP can stall.'],
+    help: [
+      'Seconds (1-10) that srcroute may wait for ip(8), and again for another srcroute run on',
+      'the same table. dhcpcd waits for its hooks, so this bounds how long DHCP can stall.',
+    ],
   },
 } as const satisfies Record<string, { default: string; help: readonly string[] }>;
 
@@ -125,9 +130,12 @@ function isSymlink(path: string): boolean {
 
 /** Refuse a config file or directory that anybody but root (or the caller) could have written. */
 function trustworthy(path: string, stat: Stats, uid: number): void {
-  if (stat.uid !== 0 && stat.uid !== uid) throw new InputError(`refusing config ${path}: owned by uid ${stat.uid}, not root`);
+  if (stat.uid !== 0 && stat.uid !== uid)
+    throw new InputError(`refusing config ${path}: owned by uid ${stat.uid}, not root`);
   if ((stat.mode & 0o022) !== 0) {
-    throw new InputError(`refusing config ${path}: writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod go-w`);
+    throw new InputError(
+      `refusing config ${path}: writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod go-w`,
+    );
   }
 }
 
@@ -152,7 +160,8 @@ export function readLayer(path: string, uid: number): Layer | null {
   }
   const values = parseEnvFile(text, path);
   for (const key of Object.keys(values)) {
-    if (!Object.hasOwn(KEYS, key)) throw new InputError(`unknown key ${shown(key)} in ${path} (known: ${Object.keys(KEYS).join(', ')})`);
+    if (!Object.hasOwn(KEYS, key))
+      throw new InputError(`unknown key ${shown(key)} in ${path} (known: ${Object.keys(KEYS).join(', ')})`);
   }
   return { source: path, values: values as Layer['values'] };
 }
@@ -171,7 +180,9 @@ export function readLayers(dir: string, iface: string | null, uid: number): Laye
   // An interface named "srcroute" would otherwise read the global file as its own overrides.
   const own = iface === null || `${iface}.env` === GLOBAL_FILE ? null : readLayer(join(dir, `${iface}.env`), uid);
   if (own?.values.PROTOCOL !== undefined) {
-    throw new InputError(`PROTOCOL in ${own.source}: it marks what srcroute owns on the whole machine; set it in ${GLOBAL_FILE}`);
+    throw new InputError(
+      `PROTOCOL in ${own.source}: it marks what srcroute owns on the whole machine; set it in ${GLOBAL_FILE}`,
+    );
   }
   if (own?.values.MARK_MASK !== undefined) {
     const why = 'every interface\'s mark lives under one mask';
@@ -195,7 +206,9 @@ export function resolveConfig(
 ): Config {
   const pick = (key: Key): { value: string; source: string } => {
     const layer = [...layers].reverse().find((l) => l.values[key] !== undefined);
-    return layer ? { value: layer.values[key]!, source: layer.source } : { value: KEYS[key].default, source: 'the default' };
+    return layer
+      ? { value: layer.values[key]!, source: layer.source }
+      : { value: KEYS[key].default, source: 'the default' };
   };
   const bad = (key: Key, p: { value: string; source: string }, why: string): never => {
     throw new InputError(`invalid ${key} ${shown(p.value)} in ${p.source}: ${why}`);
@@ -204,7 +217,13 @@ export function resolveConfig(
   const t = pick('TABLE');
   const table = resolveTable(t.value, t.source === 'the default', tables) ?? bad('TABLE', t, tableProblem(t.value));
   const p = pick('PRIORITY');
-  const priority = integer(p.value, BLOCK_SIZE, 32765) ?? bad('PRIORITY', p, `not an integer ${BLOCK_SIZE}-32765 (srcroute's rules take the ${BLOCK_SIZE - 1} preferences before it)`);
+  const priority =
+    integer(p.value, BLOCK_SIZE, 32765) ??
+    bad(
+      'PRIORITY',
+      p,
+      `not an integer ${BLOCK_SIZE}-32765 (srcroute's rules take the ${BLOCK_SIZE - 1} preferences before it)`,
+    );
   const pr = pick('PROTOCOL');
   const protocol = integer(pr.value, 5, 255) ?? bad('PROTOCOL', pr, 'not an integer 5-255');
   const to = pick('TIMEOUT');
@@ -266,7 +285,8 @@ function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyM
 }
 
 function tableProblem(value: string): string {
-  if (RESERVED_TABLES.has(value) || /^(0|253|254|255)$/.test(value)) return 'a system table; srcroute needs a table of its own';
+  if (RESERVED_TABLES.has(value) || [...RESERVED_TABLES.values()].map(String).includes(value))
+    return 'a system table; srcroute needs a table of its own';
   if (/^[0-9]+$/.test(value)) return 'not a table number 1-4294967295';
   return 'not a table number, nor a name registered in /etc/iproute2/rt_tables or rt_tables.d/*.conf';
 }

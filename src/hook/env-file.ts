@@ -6,7 +6,8 @@
 import { InputError, shown } from '../shared/errors.js';
 
 /** `[export ]KEY=VALUE [# comment]`; VALUE quoted with ', " or ` on one line, or bare up to `#`. */
-const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*('(?:\\'|[^'])*'|"(?:\\"|[^"])*"|`(?:\\`|[^`])*`|[^#'"`\s][^#]*?|)\s*(?:#.*)?$/;
+const ASSIGNMENT =
+  /^\s*(?:export\s+)?([\w.-]+)\s*=\s*('(?:\\'|[^'])*'|"(?:\\"|[^"])*"|`(?:\\`|[^`])*`|[^#'"`\s][^#]*?|)\s*(?:#.*)?$/;
 const BLANK_OR_COMMENT = /^\s*(?:#.*)?$/;
 
 /** The settings in `text` (later lines win); `source` names the file in the refusal. */
@@ -22,7 +23,9 @@ export function parseEnvFile(text: string, source: string): Record<string, strin
       const inner = quote === "'" || quote === '"' || quote === '`' ? raw.slice(1, -1) : raw;
       values[m[1]!] = quote === '"' ? inner.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : inner;
     } else if (!BLANK_OR_COMMENT.test(line)) {
-      throw new InputError(`cannot read line ${i + 1} of ${source}: ${shown(line)} is not KEY=value (dotenv syntax, one line each)`);
+      throw new InputError(
+        `cannot read line ${i + 1} of ${source}: ${shown(line)} is not KEY=value (dotenv syntax, one line each)`,
+      );
     }
   }
   return values;

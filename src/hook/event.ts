@@ -7,11 +7,7 @@ import { readNews6 } from './event6.js';
 import type { Env } from './env.js';
 import type { Lease, Wants } from './want.js';
 import {
-  ClasslessSyntaxError,
-  classlessDefault,
-  parseDhclientClassless,
-  parseDhcpcdClassless,
-  type ClasslessRoute,
+  ClasslessSyntaxError, classlessDefault, parseDhclientClassless, parseDhcpcdClassless, type ClasslessRoute,
 } from './classless.js';
 import { InputError, shown } from '../shared/errors.js';
 import { formatIPv4, inSubnet, isUnicast, maskOf, networkOf, parseIPv4, prefixOfMask } from '../shared/ipv4.js';
@@ -105,29 +101,36 @@ function leaseVars(env: Env, side: 'new' | 'old'): LeaseVars {
 function leaseOf(vars: LeaseVars, warnings: string[]): Lease {
   const address = vars.ip_address as number | undefined;
   if (address === undefined) throw new InputError('new_ip_address is not set');
-  if (!isUnicast(address)) throw new InputError(`invalid new_ip_address ${shown(formatIPv4(address))}: not a unicast address`);
+  if (!isUnicast(address))
+    throw new InputError(`invalid new_ip_address ${shown(formatIPv4(address))}: not a unicast address`);
 
   const prefix = (vars.subnet_cidr ?? vars.subnet_mask) as number | undefined;
   if (prefix === undefined) throw new InputError('neither new_subnet_cidr nor new_subnet_mask is set');
   if (prefix < 1) {
     const name = vars.subnet_cidr !== undefined ? 'new_subnet_cidr' : 'new_subnet_mask';
-    throw new InputError(`invalid ${name} ${shown(name === 'new_subnet_cidr' ? '0' : '0.0.0.0')}: a lease needs a prefix length of 1-32`);
+    throw new InputError(
+      `invalid ${name} ${shown(name === 'new_subnet_cidr' ? '0' : '0.0.0.0')}: a lease needs a prefix length of 1-32`,
+    );
   }
 
   const routers = (vars.routers ?? vars.router ?? []) as number[];
-  const classless = (vars.classless_static_routes ?? vars.rfc3442_classless_static_routes) as ClasslessRoute[] | undefined;
+  const classless = (vars.classless_static_routes ?? vars.rfc3442_classless_static_routes) as
+    ClasslessRoute[] | undefined;
   const fromClassless = classless && classlessDefault(classless);
   const gateway = fromClassless ?? routers[0];
   if (gateway === undefined) throw new InputError('no gateway: new_routers is not set and no classless default route');
   if (fromClassless === undefined && routers.length > 1) {
-    warnings.push(`using the first of ${routers.length} routers, ignoring ${routers.slice(1).map(formatIPv4).join(' ')}`);
+    warnings.push(
+      `using the first of ${routers.length} routers, ignoring ${routers.slice(1).map(formatIPv4).join(' ')}`,
+    );
   }
   if (fromClassless === 0) return { address: formatIPv4(address), prefix, gateway: null, onlink: false };
 
   const name =
     fromClassless === undefined
       ? 'new_routers'
-      : `${vars.classless_static_routes ? 'new_classless_static_routes' : 'new_rfc3442_classless_static_routes'} default gateway`;
+      : `${vars.classless_static_routes ? 'new_classless_static_routes' : 'new_rfc3442_classless_static_routes'} ` +
+        `default gateway`;
   const why = gatewayProblem(gateway, address, prefix);
   if (why) throw new InputError(`invalid ${name} ${shown(formatIPv4(gateway))}: ${why}`);
   const onlink = prefix === 32 || !inSubnet(gateway, address, prefix);
@@ -139,7 +142,8 @@ function gatewayProblem(gateway: number, address: number, prefix: number): strin
   if (gateway === address) return 'it is the leased address itself';
   if (prefix <= 30 && inSubnet(gateway, address, prefix)) {
     const net = networkOf(address, prefix);
-    if (gateway === net || gateway === (net | ~maskOf(prefix)) >>> 0) return "it is the subnet's network or broadcast address";
+    if (gateway === net || gateway === (net | ~maskOf(prefix)) >>> 0)
+      return "it is the subnet's network or broadcast address";
   }
   return null;
 }

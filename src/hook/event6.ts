@@ -31,13 +31,22 @@ function uint(env: Env, name: string): number | null {
 }
 
 /** A global unicast address (or, for a router, a link-local one); `/LEN` only where allowed. */
-function address(name: string, value: string, opts: { length: 'none' | 'optional'; router?: boolean }): { text: string; length: number | null } {
+function address(
+  name: string,
+  value: string,
+  opts: { length: 'none' | 'optional'; router?: boolean },
+): { text: string; length: number | null } {
   if (value.includes('%')) bad(name, value, 'a zoned address');
   const slash = value.indexOf('/');
   if (slash !== -1 && opts.length === 'none') bad(name, value, 'a prefix length on an address that has none');
   const text = slash === -1 ? value : value.slice(0, slash);
   const lenText = slash === -1 ? null : value.slice(slash + 1);
-  const length = lenText === null ? null : UINT.test(lenText) && Number(lenText) >= 1 && Number(lenText) <= 128 ? Number(lenText) : bad(name, value, 'not a prefix length 1-128');
+  const length =
+    lenText === null
+      ? null
+      : UINT.test(lenText) && Number(lenText) >= 1 && Number(lenText) <= 128
+        ? Number(lenText)
+        : bad(name, value, 'not a prefix length 1-128');
   const parsed = parseIPv6(text) ?? bad(name, value, 'not an IPv6 address');
   const why = notGlobalUnicast(parsed);
   if (why !== null && !(opts.router && isLinkLocal(parsed))) bad(name, value, why);
@@ -59,10 +68,12 @@ function advertOf(env: Env, held: string[]): Advert {
       const value = env[`${key}_prefix`];
       if (value === undefined) break;
       const length = uint(env, `${key}_length`);
-      if (length === null || length < 1 || length > 128) bad(`${key}_length`, env[`${key}_length`] ?? '', 'not a prefix length 1-128');
+      if (length === null || length < 1 || length > 128)
+        bad(`${key}_length`, env[`${key}_length`] ?? '', 'not a prefix length 1-128');
       const flags = env[`${key}_flags`] ?? '';
       if (!FLAGS.test(flags)) bad(`${key}_flags`, flags, 'not prefix flags (letters such as LA)');
-      const net = `${formatIPv6(networkOf6(parseIPv6(address(`${key}_prefix`, value, { length: 'none' }).text)!, length))}/${length}`;
+      const prefix = parseIPv6(address(`${key}_prefix`, value, { length: 'none' }).text)!;
+      const net = `${formatIPv6(networkOf6(prefix, length))}/${length}`;
       uint(env, `${key}_pltime`);
       if ((uint(env, `${key}_vltime`) ?? 0) > 0 && flags.includes('L')) advert.onlink.push(net);
     }
@@ -81,9 +92,13 @@ function leased(env: Env, side: 'new' | 'old'): { alive: string[]; dead: string[
   // dhclient: its valid lifetime is ${side}_max_life (0 after a NoBinding renewal: recorded in
   // dhclient6-renumber, where dhclient-script then left the address valid "forever").
   const one = env[`${side}_ip6_address`];
-  if (one !== undefined) (uint(env, `${side}_max_life`) === 0 ? out.dead : out.alive).push(address(`${side}_ip6_address`, one, { length: 'none' }).text);
+  if (one !== undefined)
+    (uint(env, `${side}_max_life`) === 0 ? out.dead : out.alive).push(
+      address(`${side}_ip6_address`, one, { length: 'none' }).text,
+    );
   const len = uint(env, `${side}_ip6_prefixlen`);
-  if (len !== null && len > 128) bad(`${side}_ip6_prefixlen`, env[`${side}_ip6_prefixlen`]!, 'not a prefix length 0-128');
+  if (len !== null && len > 128)
+    bad(`${side}_ip6_prefixlen`, env[`${side}_ip6_prefixlen`]!, 'not a prefix length 0-128');
   return out;
 }
 

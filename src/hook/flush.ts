@@ -4,7 +4,7 @@
 // RA from putting the IPv6 rules back. The uninstaller runs it; an admin can too.
 // Both families are always tried, and what is already gone counts as removed: under uninstall,
 // the DHCP client's own last event can remove a rule between flush's read and its delete
-// (issue 18: flush stopped at that IPv4 rule's "No such file or directory", IPv6 left behind).
+// (seen on Debian 13: flush stopped at that IPv4 rule's "No such file or directory", IPv6 left behind).
 import { reportTo, type Report } from './apply.js';
 import { isNoIPv6 } from '../kernel/ip-batch.js';
 import type { Command } from '../shared/command.js';

@@ -22,7 +22,9 @@ export interface NotifierPlaces {
   starter: Starter;
 }
 
-/** The routed addresses (sorted, each once: an address has a block of rules) and the gateway of the family's default. */
+/**
+ * The routed addresses (sorted, each once: an address has a block of rules) and the gateway of the family's default.
+ */
 export function routedOf(desired: Desired, family: Family): { addresses: string[]; gateway: string } {
   const gateway = desired.routes.find((r) => r.dst === ANY[family])?.gateway ?? '';
   const addresses = new Set(desired.rules.filter((r) => r.from !== ANY[family]).map((r) => hostOrPrefix(r.from)));

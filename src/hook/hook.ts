@@ -55,7 +55,15 @@ type Outcome = { desired: Desired; changes: PlannedChange[] };
  * nothing: its rules go (a `from ADDR` rule belongs to no device and outlives it), and the hook
  * says so and succeeds (the DHCP client calls again when the link is back).
  */
-export async function converge(deps: Deps, config: Config, family: Family, want: Want, scope: Scope, dry: boolean, report: Report): Promise<Outcome> {
+export async function converge(
+  deps: Deps,
+  config: Config,
+  family: Family,
+  want: Want,
+  scope: Scope,
+  dry: boolean,
+  report: Report,
+): Promise<Outcome> {
   const session = deps.ip(config, family); // started before the lock: its start overlaps the wait
   const round = (): Promise<Outcome> =>
     once(session, want).catch((e: unknown) => {
@@ -105,7 +113,10 @@ type Followed = Extract<HookEvent, { action: 'follow' }>;
 function aftermath(event: Followed, want: Want, outcome: Outcome, dry: boolean, report: Report): void {
   if (want.kind === 'ended') {
     for (const address of new Set(outcome.desired.rules.map((r) => hostOrPrefix(r.from)))) {
-      report.log(`${report.tag}: ${address} stays on ${event.iface} (the DHCP client keeps it configured): its rules and routes stay`);
+      report.log(
+        `${report.tag}: ${address} stays on ${event.iface} (the DHCP client keeps it configured): its rules and ` +
+          `routes stay`,
+      );
     }
   }
   if (want.kind === 'lease' && outcome.changes.length > 0 && !dry) {
@@ -114,9 +125,23 @@ function aftermath(event: Followed, want: Want, outcome: Outcome, dry: boolean, 
 }
 
 /** One family's round for the event; a kernel without IPv6 holds nothing of it to remove. */
-async function follow(deps: Deps, event: Followed, family: Family, want: Want, config: Config, dry: boolean, report: Report): Promise<void> {
+async function follow(
+  deps: Deps,
+  event: Followed,
+  family: Family,
+  want: Want,
+  config: Config,
+  dry: boolean,
+  report: Report,
+): Promise<void> {
   try {
-    aftermath(event, want, await converge(deps, config, family, want, { iface: event.iface, table: config.table }, dry, report), dry, report);
+    aftermath(
+      event,
+      want,
+      await converge(deps, config, family, want, { iface: event.iface, table: config.table }, dry, report),
+      dry,
+      report,
+    );
   } catch (e) {
     if (!(family === 6 && want.kind === 'nothing' && isNoIPv6(e))) throw e;
   }

@@ -10,19 +10,14 @@
 import type { Config } from './config.js';
 import type { Want } from './want.js';
 import {
-  parseAddresses,
-  parseDevRoutes,
-  parseRoutes,
-  MAIN_TABLE,
-  type DevRoute,
-  type Family,
-  type MetricRoute,
-  type Route,
+  parseAddresses, parseDevRoutes, parseRoutes, MAIN_TABLE, type DevRoute, type Family, type MetricRoute, type Route,
 } from '../kernel/kernel.js';
 import { parseRules, ruleWords, type Rule, type SeenRule } from '../kernel/rule.js';
 import { canonicalIPv6 } from '../shared/ipv6.js';
 
-/** One family of the kernel as `ip -N -j` lists it: rules, routes (with table and device), global addresses by device. */
+/**
+ * One family of the kernel as `ip -N -j` lists it: rules, routes (with table and device), global addresses by device.
+ */
 export interface FamilyRead {
   rules: SeenRule[];
   routes: MetricRoute[];
@@ -47,7 +42,9 @@ export interface KernelState {
 export type Scope = { iface: string; table: number } | { iface: ''; table: 'all' };
 
 const inTable = (scope: Scope, table: number): boolean => scope.table === 'all' || table === scope.table;
-/** The kernel's order (preference), and among equals one fixed order: a narrow read and a whole dump list equals apart. */
+/**
+ * The kernel's order (preference), and among equals one fixed order: a narrow read and a whole dump list equals apart.
+ */
 const byPreference = (a: Rule, b: Rule): number => {
   const [x, y] = [a, b].map((r) => ruleWords(r).join(' ')) as [string, string];
   return a.priority - b.priority || (x < y ? -1 : x > y ? 1 : 0);
@@ -63,16 +60,26 @@ export function kernelStateOf(read: FamilyRead, scope: Scope, config: Config, fa
         .filter((r) => ours(r) && (inTable(scope, r.table) || r.table === MAIN_TABLE))
         .sort(byPreference) // one order, whichever questions read them
         .map(({ protocol: _, ...r }) => r),
-      routes: read.routes.filter((r) => ours(r) && inTable(scope, r.table)).map(({ protocol: _, metric: __, nhid: ___, ...r }) => r),
+      routes: read.routes
+        .filter((r) => ours(r) && inTable(scope, r.table))
+        .map(({ protocol: _, metric: __, nhid: ___, ...r }) => r),
     },
     addresses: family === 6 ? addresses.map(canonicalIPv6) : addresses,
-    main: read.routes.filter((r) => r.table === MAIN_TABLE && r.dev === scope.iface).map(({ dev: _, table: __, ...r }) => r),
+    main: read.routes
+      .filter((r) => r.table === MAIN_TABLE && r.dev === scope.iface)
+      .map(({ dev: _, table: __, ...r }) => r),
   };
 }
 
 /** The questions about what srcroute owns within `scope`. */
 export function ownedQueries(config: Config, scope: Scope): string[][] {
-  const rules = scope.table === 'all' ? [['rule', 'show']] : [['rule', 'show', 'table', String(scope.table)], ['rule', 'show', 'table', 'main']];
+  const rules =
+    scope.table === 'all'
+      ? [['rule', 'show']]
+      : [
+          ['rule', 'show', 'table', String(scope.table)],
+          ['rule', 'show', 'table', 'main'],
+        ];
   return [...rules, ['route', 'show', 'table', 'all', 'proto', String(config.protocol)]];
 }
 
@@ -89,20 +96,39 @@ export function queriesFor(want: Want, config: Config, scope: Scope): string[][]
   if (want.kind === 'ended') return [...owned, ['address', 'show']];
   if (want.kind === 'lease') return [...owned, ['link', 'show', 'dev', scope.iface]];
   if (want.kind === 'follow') {
-    return [...owned, ['route', 'show', 'table', 'main', 'dev', scope.iface], ['addr', 'show', 'dev', scope.iface, 'scope', 'global']];
+    return [
+      ...owned,
+      ['route', 'show', 'table', 'main', 'dev', scope.iface],
+      ['addr', 'show', 'dev', scope.iface, 'scope', 'global'],
+    ];
   }
   return owned;
 }
 
 /** The answers to queriesFor(want, …), as a FamilyRead. */
-export function readOf(want: Want, answers: readonly unknown[], config: Config, scope: Scope, family: Family): FamilyRead {
+export function readOf(
+  want: Want,
+  answers: readonly unknown[],
+  config: Config,
+  scope: Scope,
+  family: Family,
+): FamilyRead {
   const ruleAnswers = scope.table === 'all' ? 1 : 2;
   const rules = answers.slice(0, ruleAnswers).flatMap((a) => parseRules(a, family));
   // ip filtered the routes by protocol already and left it out: they are all srcroute's
-  const owned = parseRoutes(answers[ruleAnswers], family).map((r) => ({ ...r, protocol: config.protocol, metric: 0, nhid: null }));
+  const owned = parseRoutes(answers[ruleAnswers], family).map((r) => ({
+    ...r,
+    protocol: config.protocol,
+    metric: 0,
+    nhid: null,
+  }));
   const rest = answers.slice(ruleAnswers + 1);
   if (want.kind === 'ended') return { rules, routes: owned, addresses: parseAddresses(rest[0]) };
   if (want.kind !== 'follow') return { rules, routes: owned, addresses: new Map() };
   const main = parseDevRoutes(rest[0], family).map((r) => ({ ...r, dev: scope.iface, table: MAIN_TABLE }));
-  return { rules, routes: [...owned, ...main], addresses: new Map([[scope.iface, [...parseAddresses(rest[1]).values()].flat()]]) };
+  return {
+    rules,
+    routes: [...owned, ...main],
+    addresses: new Map([[scope.iface, [...parseAddresses(rest[1]).values()].flat()]]),
+  };
 }

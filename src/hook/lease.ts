@@ -27,7 +27,8 @@ export function parseDumpedLease(text: string): LeaseVars | null {
 export function parseDhcpMessage(bytes: Uint8Array): { vars: LeaseVars; leaseSeconds: number } | null {
   const COOKIE = [99, 130, 83, 99];
   if (bytes.length < 240 || bytes[0] !== 2 || COOKIE.some((b, i) => bytes[236 + i] !== b)) return null;
-  const u32 = (at: number): number => ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+  const u32 = (at: number): number =>
+    ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
   const quad = (at: number): string => formatIPv4(u32(at));
   const vars: LeaseVars = { ip_address: quad(16) };
   let leaseSeconds = 0;
@@ -69,7 +70,8 @@ export function parseDhclientLeases(text: string, nowMs: number): LeaseVars | nu
     if ((m = /^fixed-address\s+(\S+)$/.exec(line))) vars.ip_address = m[1]!;
     else if ((m = /^option\s+subnet-mask\s+(\S+)$/.exec(line))) vars.subnet_mask = m[1]!;
     else if ((m = /^option\s+routers\s+(.+)$/.exec(line))) vars.routers = m[1]!.split(/\s*,\s*/).join(' ');
-    else if ((m = /^option\s+rfc3442-classless-static-routes\s+(.+)$/.exec(line))) vars.rfc3442_classless_static_routes = m[1]!.split(/\s*,\s*/).join(' ');
+    else if ((m = /^option\s+rfc3442-classless-static-routes\s+(.+)$/.exec(line)))
+      vars.rfc3442_classless_static_routes = m[1]!.split(/\s*,\s*/).join(' ');
     else if ((m = /^expire\s+\d\s+(\d{4})\/(\d\d)\/(\d\d)\s+(\d\d):(\d\d):(\d\d)$/.exec(line))) {
       const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
       expired = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) <= nowMs;

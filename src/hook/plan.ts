@@ -35,7 +35,13 @@ export interface PlannedChange extends Change {
 export function desiredFor(lease: Lease, iface: string, config: Config): Desired {
   const address = parseIPv4(lease.address)!;
   const subnets = lease.prefix < 32 ? [`${formatIPv4(networkOf(address, lease.prefix))}/${lease.prefix}`] : [];
-  const route = (dst: string, gateway: string | null, onlink: boolean): Route => ({ dst, dev: iface, gateway, onlink, table: config.table });
+  const route = (dst: string, gateway: string | null, onlink: boolean): Route => ({
+    dst,
+    dev: iface,
+    gateway,
+    onlink,
+    table: config.table,
+  });
   return {
     rules: [...forwardRules(4, config), ...addressRules(`${lease.address}/32`, subnets, config.table, config.priority)],
     routes: [...subnets.map((net) => route(net, null, false)), route(ANY[4], lease.gateway, lease.onlink)],
@@ -69,7 +75,8 @@ const partOf = (route: Route): Part => (isDefault(route.dst) ? 'default' : 'conn
 const tableLabel = (table: number, config: Config): string =>
   table === config.table ? config.tableName : table === MAIN_TABLE ? 'main' : String(table);
 const ruleFamily = (rule: Rule): Family => (rule.from.includes(':') ? 6 : 4);
-const partOfRule = (rule: Rule): Part => (rule.table === MAIN_TABLE || rule.to !== ANY[ruleFamily(rule)] ? 'local' : 'rule');
+const partOfRule = (rule: Rule): Part =>
+  rule.table === MAIN_TABLE || rule.to !== ANY[ruleFamily(rule)] ? 'local' : 'rule';
 
 const markWord = (m: Mark): string => `0x${m.value.toString(16)}/0x${m.mask.toString(16)}`;
 
@@ -113,7 +120,7 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
 /**
  * The rules for addresses the interface still holds after its lease "ended": dhcpcd with
  * `persistent` (Debian's default dhcpcd.conf) leaves the address configured on STOPPED (`dhcpcd
- * -x`, SIGTERM), and a public address without its rule answers nothing (issue 12). The mark's
+ * -x`, SIGTERM), and a public address without its rule answers nothing. The mark's
  * rules stay while any address does: the table still holds the default they lead to.
  */
 export function heldRules(state: OwnedState, addresses: readonly string[]): Rule[] {
@@ -145,8 +152,12 @@ export function plan(want: Desired, have: OwnedState, config: Config): PlannedCh
   }
   // the source rule goes first, so that no moment routes the address by half its block
   const removed = have.rules.filter((_, i) => !kept.has(i)).sort((a, b) => b.priority - a.priority);
-  const ruleAdds = added.map((r) => ruleChange('add', r, config, removed.some((o) => sameMatch(o, r)) ? 'wrong' : 'missing'));
-  const ruleDels = removed.map((r) => ruleChange('del', r, config, added.some((n) => sameMatch(n, r)) ? 'wrong' : 'stale'));
+  const ruleAdds = added.map((r) =>
+    ruleChange('add', r, config, removed.some((o) => sameMatch(o, r)) ? 'wrong' : 'missing'),
+  );
+  const ruleDels = removed.map((r) =>
+    ruleChange('del', r, config, added.some((n) => sameMatch(n, r)) ? 'wrong' : 'stale'),
+  );
   const routeDels = have.routes
     .filter((r) => !want.routes.some((w) => w.dst === r.dst))
     .map((r) => routeChange('del', r, config));
@@ -166,8 +177,17 @@ export function claimed(owned: OwnedState, want: Desired, table: number, mark: M
   return { rules: owned.rules.filter((r) => r.table !== MAIN_TABLE || ours(r)), routes: owned.routes };
 }
 
-/** One judgement, for the hook and for status, check and sync: from what ip says, what must be and the changes that make it so. */
-export function decide(want: Want, read: FamilyRead, scope: Scope, config: Config, family: Family): { kernel: KernelState; desired: Desired; changes: PlannedChange[] } {
+/**
+ * One judgement, for the hook and for status, check and sync: from what ip says, what must be and the changes that make
+ * it so.
+ */
+export function decide(
+  want: Want,
+  read: FamilyRead,
+  scope: Scope,
+  config: Config,
+  family: Family,
+): { kernel: KernelState; desired: Desired; changes: PlannedChange[] } {
   const kernel = kernelStateOf(read, scope, config, family);
   const target = desired(want, kernel, scope.iface, config);
   const have = scope.table === 'all' ? kernel.owned : claimed(kernel.owned, target, scope.table, config.mark);

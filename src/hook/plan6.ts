@@ -33,7 +33,10 @@ function sourceOf(news: News6, kernel: KernelState, config: Config): { router: s
     .sort((a, b) => a.metric - b.metric)[0];
   if (fromRa) return { router: fromRa.gateway, prefixes: onlinkInMain(kernel.main, config) };
   const own = kernel.owned.routes.find((r) => r.dst === ANY[6] && r.gateway !== null);
-  return { router: own?.gateway ?? null, prefixes: kernel.owned.routes.filter((r) => r.gateway === null).map((r) => r.dst) };
+  return {
+    router: own?.gateway ?? null,
+    prefixes: kernel.owned.routes.filter((r) => r.gateway === null).map((r) => r.dst),
+  };
 }
 
 /** main's on-link prefixes on the interface: no gateway, not link-local, not ours, not a host route. */
@@ -42,19 +45,34 @@ function onlinkInMain(main: DevRoute[], config: Config): string[] {
     .filter((r) => {
       const [net, len] = r.dst.split('/');
       const addr = parseIPv6(net ?? '');
-      return r.gateway === null && r.protocol !== config.protocol && addr !== null && !isLinkLocal(addr) && addr[0]! < 0xff00 && Number(len) > 0 && Number(len) < 128;
+      return (
+        r.gateway === null &&
+        r.protocol !== config.protocol &&
+        addr !== null &&
+        !isLinkLocal(addr) &&
+        addr[0]! < 0xff00 &&
+        Number(len) > 0 &&
+        Number(len) < 128
+      );
     })
     .map((r) => r.dst);
 }
 
-const minus = (list: string[], drop: readonly string[]): string[] => [...new Set(list)].filter((x) => !drop.includes(x)).sort();
+const minus = (list: string[], drop: readonly string[]): string[] =>
+  [...new Set(list)].filter((x) => !drop.includes(x)).sort();
 
 export function desired6(news: News6, kernel: KernelState, iface: string, config: Config): Desired {
   const { router, prefixes: found } = sourceOf(news, kernel, config);
   if (router === null) return { rules: [], routes: [] };
   const addresses = minus([...kernel.addresses, ...news.held], news.lost);
   const prefixes = [...new Set(found)].sort();
-  const route = (dst: string, gateway: string | null): Route => ({ dst, dev: iface, gateway, onlink: false, table: config.table });
+  const route = (dst: string, gateway: string | null): Route => ({
+    dst,
+    dev: iface,
+    gateway,
+    onlink: false,
+    table: config.table,
+  });
   return {
     rules: [
       ...forwardRules(6, config),

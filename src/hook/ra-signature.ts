@@ -37,6 +37,11 @@ export function raSignatureFiles(dir: string): RaSignatures {
         writeFileSync(`${path}.${process.pid}`, `${signature}\n`, { mode: 0o600 });
         renameSync(`${path}.${process.pid}`, path);
       }),
-    clear: () => quietly(() => readdirSync(dir).filter((f) => f.endsWith('.ra')).forEach((f) => quietly(() => unlinkSync(join(dir, f))))),
+    clear: () =>
+      quietly(() =>
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.ra'))
+          .forEach((f) => quietly(() => unlinkSync(join(dir, f)))),
+      ),
   };
 }

@@ -3,7 +3,9 @@
 // same list in sh so that ignored events never start Node.
 import type { Family } from '../kernel/kernel.js';
 
-/** A reason srcroute acts on: the family it is about, and whether that family's lease is present (up) or gone (down). */
+/**
+ * A reason srcroute acts on: the family it is about, and whether that family's lease is present (up) or gone (down).
+ */
 export interface Meaning {
   family: Family;
   action: 'up' | 'down';

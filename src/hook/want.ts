@@ -52,7 +52,9 @@ export interface Desired {
 /** What an event wants of each family it concerns (a link going away concerns both). */
 export type Wants = Partial<Record<Family, Want>>;
 
-/** What the kernel was made to hold for one interface and family, after which event (hooks.d hears of it: followed.ts). */
+/**
+ * What the kernel was made to hold for one interface and family, after which event (hooks.d hears of it: followed.ts).
+ */
 export interface Followed {
   iface: string;
   family: Family;

@@ -20,7 +20,9 @@ export const NFT_UNIT = '/etc/systemd/system/srcroute-nft@.service';
 export const nftFile = (iface: string): string => `${NFT_DIR}/${iface}.nft`;
 export const nftUnit = (iface: string): string => `srcroute-nft@${iface}.service`;
 
-export const nftUnitText = (undo: string): string => `# srcroute: loads /etc/srcroute/nft/IFACE.nft, the mark of connections
+export const nftUnitText = (
+  undo: string,
+): string => `# srcroute: loads /etc/srcroute/nft/IFACE.nft, the mark of connections
 # forwarded from IFACE (FORWARD=yes); after nftables.service, whose flush ruleset would wipe it.
 # ${undo} removes it.
 [Unit]

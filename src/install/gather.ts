@@ -4,6 +4,7 @@
 import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { exists, isExecutable, listDir, tempOf } from '../shared/files.js';
+import { messageOf, SystemError, systemCallError } from '../shared/errors.js';
 import { parseTableFile, IPROUTE2_DIRS } from '../kernel/tables.js';
 import { readService } from '../operator/dhcpcd-service.js';
 import type { OperatorDeps } from '../operator/deps.js';
@@ -13,7 +14,10 @@ import { InstalledList } from './installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
 import { HEAL_SERVICE, HEAL_TIMER } from './heal-units.js';
 import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST, LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import {
+  BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, HOOK_DIR, HOOK_FLAGS, HOOKS_D, INSTALLED_LIST,
+  LIB, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES,
+} from './layout.js';
 import { interfacesOf } from './install-plan.js';
 import { lanLinks, type DefaultRoute } from '../operator/lan.js';
 import { vlanName, type VlanSpec } from '../operator/stacks/plan.js';
@@ -69,9 +73,30 @@ function snapshot(root: string, paths: Iterable<string>, trees: readonly string[
 
 /** The files both plans look at. */
 function installedPaths(root: string, list: InstalledList): string[] {
-  const inDir = (dir: string, suffix: string): string[] => listDir(root + dir).filter((n) => n.endsWith(suffix)).map((n) => `${dir}/${n}`);
+  const inDir = (dir: string, suffix: string): string[] =>
+    listDir(root + dir)
+      .filter((n) => n.endsWith(suffix))
+      .map((n) => `${dir}/${n}`);
   return [
-    INSTALLED_LIST, LIB, dirname(LIB), dirname(dirname(LIB)), dirname(dirname(dirname(LIB))), SBIN, OLD_BUNDLE, DISPATCHER, SHIM, ENTER, TABLES, PROTOS, DROP_IN, TMPFILES, DHCPCD_CONF, CONF_DIR, `${CONF_DIR}/srcroute.env`, HEAL_SERVICE, HEAL_TIMER,
+    INSTALLED_LIST,
+    LIB,
+    dirname(LIB),
+    dirname(dirname(LIB)),
+    dirname(dirname(dirname(LIB))),
+    SBIN,
+    OLD_BUNDLE,
+    DISPATCHER,
+    SHIM,
+    ENTER,
+    TABLES,
+    PROTOS,
+    DROP_IN,
+    TMPFILES,
+    DHCPCD_CONF,
+    CONF_DIR,
+    `${CONF_DIR}/srcroute.env`,
+    HEAL_SERVICE,
+    HEAL_TIMER,
     ...inDir(HOOK_DIR, '.exit-hook'),
     ...inDir(CONF_DIR, '.env'),
     ...['created', 'backup', 'nl', 'stackfile', 'dir'].flatMap((k) => list.paths(k)),
@@ -87,14 +112,28 @@ function readList(root: string): string {
 }
 
 function common(g: Given, tree: Map<string, FileFact>, list: string): Common {
-  return { prog: g.prog, staged: g.root !== '', dry: g.dry, uid: g.uid, gid: g.gid, list, tree, systemd: g.root === '' && exists('/run/systemd/system') };
+  return {
+    prog: g.prog,
+    staged: g.root !== '',
+    dry: g.dry,
+    uid: g.uid,
+    gid: g.gid,
+    list,
+    tree,
+    systemd: g.root === '' && exists('/run/systemd/system'),
+  };
 }
 
 /** iproute2's numbers and names of KIND (rt_tables, rt_protos), the installer's own file left out. */
 function registered(root: string, kind: string, ours: string): Registered[] {
   const found: Registered[] = [];
   for (const dir of IPROUTE2_DIRS) {
-    const files = [`${dir}/${kind}`, ...listDir(`${root}${dir}/${kind}.d`).filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${kind}.d/${n}`)];
+    const files = [
+      `${dir}/${kind}`,
+      ...listDir(`${root}${dir}/${kind}.d`)
+        .filter((n) => n.endsWith('.conf'))
+        .map((n) => `${dir}/${kind}.d/${n}`),
+    ];
     for (const file of files.filter((f) => f !== ours)) {
       let text: string;
       try {
@@ -195,15 +234,14 @@ export interface InstallArgs {
   ssh: string | undefined;
 }
 
-export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallArgs, hooks: HookTexts, dist: string): Promise<InstallFacts> {
-  const root = g.root;
-  const list = readList(root);
-  const installed = new InstalledList(list);
-  const ifaces = interfacesOf(args.ifaces, installed, g.prog);
-
-  const ip = root === '' ? IP_CANDIDATES.find(isExecutable) : undefined;
-  const linkFacts = ip === undefined ? null : await readLinks(deps, ip);
-  const lan = ip === undefined || linkFacts === null ? null : await readLan(deps, ip, linkFacts, args.ssh);
+/** Each interface's network stack plan (--parent now, or as recorded by an earlier install). */
+async function gatherStacks(
+  deps: OperatorDeps,
+  args: InstallArgs,
+  installed: InstalledList,
+  ifaces: readonly string[],
+  linkFacts: Map<string, IpLink> | null,
+): Promise<Map<string, StackSetup>> {
   const stacks = new Map<string, StackSetup>();
   for (const iface of ifaces) {
     const recorded = installed.of('stack').find((w) => w[0] === iface);
@@ -213,26 +251,63 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     const plan = await planStack(deps, iface, link.parent, asked ? args.stack : recorded?.[1], link.vlan);
     stacks.set(iface, { ...link, plan, parentLink: parentLinkOf(linkFacts, link.parent), asked });
   }
+  return stacks;
+}
+
+/**
+ * One of srcroute's own files in dist/ (the installer runs from there, beside hook.cjs): one that
+ * is missing or unreadable is a broken installation of srcroute, to be installed again.
+ */
+export function readDist(dist: string, name: string): string {
+  try {
+    return readFileSync(join(dist, name), 'utf8');
+  } catch (e) {
+    throw new SystemError(
+      `cannot read ${join(dist, name)} (${messageOf(systemCallError(e))}): srcroute's own files are incomplete; ` +
+        `reinstall srcroute (the package or the release; in a clone: npm run build)`,
+    );
+  }
+}
+
+/** Whether `env -S` runs NODE with the hooks' flags (their #! line), its version, and the file NODE resolves to. */
+async function nodeFacts(
+  deps: OperatorDeps,
+  node: string,
+): Promise<{ envSplitWorks: boolean; nodeVersion: string | null; nodeReal: string }> {
+  const envCheck = await deps.run([ENV, '-S', `${node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
+  const version = envCheck.code === 0 ? await deps.run([node, '-p', 'process.versions.node'], 10_000) : null;
+  const said = version?.code === 0 ? version.stdout.trim() : '';
+  let nodeReal = node;
+  try {
+    nodeReal = realpathSync(node);
+  } catch {
+    // not there: env -S says so
+  }
+  return { envSplitWorks: envCheck.code === 0, nodeVersion: /^\d+\.\d+\./.test(said) ? said : null, nodeReal };
+}
+
+export async function gatherInstall(
+  deps: OperatorDeps,
+  g: Given,
+  args: InstallArgs,
+  hooks: HookTexts,
+  dist: string,
+): Promise<InstallFacts> {
+  const root = g.root;
+  const list = readList(root);
+  const installed = new InstalledList(list);
+  const ifaces = interfacesOf(args.ifaces, installed, g.prog);
+
+  const ip = root === '' ? IP_CANDIDATES.find(isExecutable) : undefined;
+  const linkFacts = ip === undefined ? null : await readLinks(deps, ip);
+  const lan = ip === undefined || linkFacts === null ? null : await readLan(deps, ip, linkFacts, args.ssh);
+  const stacks = await gatherStacks(deps, args, installed, ifaces, linkFacts);
 
   const ownFiles = (i: string): string[] => [`${HOOK_DIR}/${i}.exit-hook`, `${CONF_DIR}/${i}.env`, nftFile(i)];
   const paths = [...installedPaths(root, installed), ...ifaces.flatMap(ownFiles), NFT_DIR, NFT_UNIT];
   for (const { plan } of stacks.values()) paths.push(...plan.files.map((f) => f.path));
   const tree = snapshot(root, paths, [BACKUP_DIR]);
 
-  const read = (name: string): string => {
-    try {
-      return readFileSync(join(dist, name), 'utf8');
-    } catch (e) {
-      throw new Error(`cannot read ${join(dist, name)} (${(e as Error).message}): the installer runs from srcroute's dist/ directory, beside hook.cjs`);
-    }
-  };
-  const envCheck = await deps.run([ENV, '-S', `${args.node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
-  let nodeReal = args.node;
-  try {
-    nodeReal = realpathSync(args.node);
-  } catch {
-    // not there: env -S says so
-  }
   const links = linkFacts === null ? null : new Set(linkFacts.keys());
   return {
     ...common(g, tree, list),
@@ -242,9 +317,8 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     command: args.command,
     packaged: args.packaged,
     node: args.node,
-    nodeReal,
-    envSplitWorks: envCheck.code === 0,
-    bundles: { command: read('srcroute.cjs'), hook: read('hook.cjs') },
+    ...(await nodeFacts(deps, args.node)),
+    bundles: { command: readDist(dist, 'srcroute.cjs'), hook: readDist(dist, 'hook.cjs') },
     hooks,
     service: readService(deps.paths),
     rtTables: registered(root, 'rt_tables', TABLES),
@@ -252,7 +326,9 @@ export async function gatherInstall(deps: OperatorDeps, g: Given, args: InstallA
     stacks,
     links,
     lan,
-    macs: new Map(links === null ? [] : ifaces.filter((i) => !links!.has(i) && !stacks.has(i)).map((i) => [i, macOf(deps, i)])),
+    macs: new Map(
+      links === null ? [] : ifaces.filter((i) => !links!.has(i) && !stacks.has(i)).map((i) => [i, macOf(deps, i)]),
+    ),
   };
 }
 

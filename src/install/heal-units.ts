@@ -54,5 +54,7 @@ export const healTimerText = (undo: string): string =>
 export const healStart = [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', HEAL_TIMER_NAME]] as const;
 
 /** What uninstall runs first: no heal may put a rule back after the flush. */
-export const healStop = [['systemctl', 'disable', '--now', HEAL_TIMER_NAME], ['systemctl', 'stop', 'srcroute-heal.service']] as const;
-
+export const healStop = [
+  ['systemctl', 'disable', '--now', HEAL_TIMER_NAME],
+  ['systemctl', 'stop', 'srcroute-heal.service'],
+] as const;

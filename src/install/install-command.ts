@@ -1,6 +1,7 @@
 // `srcroute install [--parent ETH] [--stack S] [--node PATH] [--root DIR] [--configure-dhcpcd]
 // [--dry-run] IFACE...`: gather (gather.ts), plan (install-plan.ts, pure), apply (writer.ts).
 // install.sh hands over to it.
+import { FIRST_TABLE, PROTO_NUM } from './layout.js';
 import { isInterfaceName } from '../hook/event.js';
 import { InputError } from '../shared/errors.js';
 import type { Command } from '../shared/command.js';
@@ -28,8 +29,8 @@ export const command: Command<OperatorDeps> = {
 Installs srcroute for the macvlan interfaces named (e.g. eth0v0): the srcroute
 command in /usr/local/sbin and /etc/dhcpcd/IFACE.exit-hook (each a whole
 bundle; the hooks run node --jitless), a marked block in /etc/dhcpcd.exit-hook,
-the dhclient shim and enter hook in /etc/dhcp, the routing tables (pub = 123
-for the first interface, one more per further interface) and protocol 213 in
+the dhclient shim and enter hook in /etc/dhcp, the routing tables (pub = ${FIRST_TABLE}
+for the first interface, one more per further interface) and protocol ${PROTO_NUM} in
 /etc/iproute2, /etc/srcroute/srcroute.env and IFACE.env (never overwritten),
 and, under Debian's dhcpcd.service, a drop-in that lets its hooks write
 /run/srcroute. Without IFACE it updates the interfaces already installed. A
@@ -77,11 +78,17 @@ Examples:
     }
     const parent = args.options.get('parent');
     const stack = args.options.get('stack');
-    if (parent !== undefined && !isInterfaceName(parent)) throw new InputError(`--parent '${parent}' is not a plain interface name`);
-    if (stack !== undefined && !(STACKS as readonly string[]).includes(stack)) throw new InputError(`--stack '${stack}': one of ${STACKS.join(', ')}`);
-    if (stack !== undefined && parent === undefined) throw new InputError('--stack needs --parent ETH (the interface the macvlan sits on)');
+    if (parent !== undefined && !isInterfaceName(parent))
+      throw new InputError(`--parent '${parent}' is not a plain interface name`);
+    if (stack !== undefined && !(STACKS as readonly string[]).includes(stack))
+      throw new InputError(`--stack '${stack}': one of ${STACKS.join(', ')}`);
+    if (stack !== undefined && parent === undefined)
+      throw new InputError('--stack needs --parent ETH (the interface the macvlan sits on)');
     const vlan = vlanOf(args.options.get('vlan'), parent);
-    if (parent !== undefined && args.positional.length === 0) throw new InputError(`--parent ${parent}: name the macvlan too, e.g. ${rerun(prog)} --parent ${parent} ${parent}v0`);
+    if (parent !== undefined && args.positional.length === 0)
+      throw new InputError(
+        `--parent ${parent}: name the macvlan too, e.g. ${rerun(prog)} --parent ${parent} ${parent}v0`,
+      );
     const g = given(args, io, prog);
     const facts = await gatherInstall(under(deps, g.root), g, {
       ifaces: args.positional,

@@ -2,6 +2,7 @@
 // `srcroute install`, `srcroute uninstall` and the tests share. The hooks' and dispatcher's
 // paths are the hook's own (shared/paths.ts); check parses the launchers (operator/facts.ts).
 import { HOOKS_DIR_NAME, systemPaths } from '../shared/paths.js';
+import { DEFAULT_PROTOCOL, DEFAULT_TABLE } from '../hook/config.js';
 import { DISPATCHER_MARKER } from '../operator/facts.js';
 
 const P = systemPaths();
@@ -47,9 +48,21 @@ export const hasMark = (text: string | Buffer): boolean => [MARK, ...OLD_MARKS].
  */
 export const ENV = '/usr/bin/env';
 export const HOOK_FLAGS = ['--jitless', '--no-expose-wasm'] as const;
+/**
+ * The oldest Node srcroute runs on (Debian 12's): package.json's engines.node and install.sh's
+ * NODE_MIN say the same (test/unit/shared-facts.test.ts); install refuses an older --node.
+ */
+export const NODE_MIN = '18.19';
 
-export const FIRST_TABLE = 123;
-export const PROTO_NUM = 213;
+/** Whether Node VERSION (`18.19.0`, as process.versions.node says it) is older than NODE_MIN. */
+export function olderThanMin(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const [minMajor = 0, minMinor = 0] = NODE_MIN.split('.').map(Number);
+  return major < minMajor || (major === minMajor && minor < minMinor);
+}
+
+export const FIRST_TABLE = DEFAULT_TABLE.number;
+export const PROTO_NUM = DEFAULT_PROTOCOL;
 /** 123 + 129 = 252: table numbers stop before default (253). */
 export const MAX_INTERFACES = 130;
 

@@ -88,7 +88,14 @@ export class PlanBuilder {
     const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
     const now = this.file(path);
     const mine = this.facts.uid === 0 ? owner : this.owner;
-    if (now?.kind === 'file' && now.content?.equals(bytes) && (now.mode & 0o7777) === mode && now.uid === mine.uid && now.gid === mine.gid) return false;
+    if (
+      now?.kind === 'file' &&
+      now.content?.equals(bytes) &&
+      (now.mode & 0o7777) === mode &&
+      now.uid === mine.uid &&
+      now.gid === mine.gid
+    )
+      return false;
     this.changes++;
     this.ensureDir(dirname(path));
     this.change({ op: 'write', path, content: bytes, mode, owner: mine, verb: now === undefined ? 'write' : 'update' });
@@ -102,7 +109,14 @@ export class PlanBuilder {
     const ours = this.list.has(`created ${path}`) || this.list.has(`backup ${path}`);
     if (now !== undefined && !ours && !(now.content?.equals(bytes) ?? false)) {
       this.ensureDir(LIB);
-      this.change({ op: 'write', path: `${BACKUP_DIR}${path}`, content: now.content ?? Buffer.alloc(0), mode: now.mode & 0o7777, owner: { uid: now.uid, gid: now.gid }, verb: 'backup' });
+      this.change({
+        op: 'write',
+        path: `${BACKUP_DIR}${path}`,
+        content: now.content ?? Buffer.alloc(0),
+        mode: now.mode & 0o7777,
+        owner: { uid: now.uid, gid: now.gid },
+        verb: 'backup',
+      });
       this.list.add(`backup ${path}`);
     }
     if (now === undefined && !this.list.has(`backup ${path}`)) this.list.add(`created ${path}`);
@@ -123,14 +137,26 @@ export class PlanBuilder {
     const merged = withBlock(admin, blockText);
     if (merged.addedNewline) this.list.add(`nl ${path}`);
     else this.list.delete(`nl ${path}`);
-    this.put(path, merged.text, now === undefined ? 0o644 : now.mode & 0o7777, now === undefined ? { uid: 0, gid: 0 } : { uid: now.uid, gid: now.gid });
+    this.put(
+      path,
+      merged.text,
+      now === undefined ? 0o644 : now.mode & 0o7777,
+      now === undefined ? { uid: 0, gid: 0 } : { uid: now.uid, gid: now.gid },
+    );
   }
 
   /** Remove `path`, or put back the admin's copy install replaced. */
   remove(path: string): void {
     const copy = this.file(`${BACKUP_DIR}${path}`);
     if (this.list.has(`backup ${path}`) && copy?.kind === 'file') {
-      this.change({ op: 'write', path, content: copy.content ?? Buffer.alloc(0), mode: copy.mode & 0o7777, owner: { uid: copy.uid, gid: copy.gid }, verb: 'restore' });
+      this.change({
+        op: 'write',
+        path,
+        content: copy.content ?? Buffer.alloc(0),
+        mode: copy.mode & 0o7777,
+        owner: { uid: copy.uid, gid: copy.gid },
+        verb: 'restore',
+      });
     } else if (this.exists(path)) {
       this.change({ op: 'remove', path });
     }
@@ -152,7 +178,8 @@ export class PlanBuilder {
 
   /** What a killed run left beside its targets (shared/files.ts tempOf): gone, without a word. */
   sweepTemps(): void {
-    for (const path of this.facts.tree.keys()) if (isTemp(path)) this.steps.push({ op: 'remove-tree', path, quiet: true });
+    for (const path of this.facts.tree.keys())
+      if (isTemp(path)) this.steps.push({ op: 'remove-tree', path, quiet: true });
   }
 
   /** Run `argv` (recorded first: the list says what to undo). */

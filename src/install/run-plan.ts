@@ -34,11 +34,18 @@ export function rootOf(given: string | undefined): string {
 }
 
 export function given(args: Args, io: Io, prog: string): Given {
-  return { prog, root: rootOf(args.options.get('root')), dry: args.flags.has('dry-run'), uid: io.uid, gid: process.getgid?.() ?? 0 };
+  return {
+    prog,
+    root: rootOf(args.options.get('root')),
+    dry: args.flags.has('dry-run'),
+    uid: io.uid,
+    gid: process.getgid?.() ?? 0,
+  };
 }
 
 /** The deps with every system path under --root DIR. */
-export const under = (deps: OperatorDeps, root: string): OperatorDeps => (root === '' ? deps : { ...deps, paths: systemPaths(root) });
+export const under = (deps: OperatorDeps, root: string): OperatorDeps =>
+  root === '' ? deps : { ...deps, paths: systemPaths(root) };
 
 export async function applyPlan(plan: Plan, deps: OperatorDeps, g: Given, io: Io): Promise<void> {
   const writer = new Writer({

@@ -14,7 +14,12 @@ import { macOf } from '../operator/commands/mac.js';
 
 type Planner = (spec: MacvlanSpec, facts: GatheredFacts, how: string) => StackPlan;
 
-const PLANNERS: Record<Stack, Planner> = { networkd: networkdPlan, nm: nmPlan, ifupdown: ifupdownPlan, dhcpcd: dhcpcdPlan };
+const PLANNERS: Record<Stack, Planner> = {
+  networkd: networkdPlan,
+  nm: nmPlan,
+  ifupdown: ifupdownPlan,
+  dhcpcd: dhcpcdPlan,
+};
 
 /** `vlan`: the modem's VLAN to make on the port (--vlan); `parent` is then its name. */
 export async function planStack(
@@ -30,7 +35,10 @@ export async function planStack(
   if (chosen.stack === 'networkd' && vlan !== undefined) facts.portNetwork = await networkOfLink(deps, vlan.port);
   // ifupdown runs whichever client is installed (its planner says when there is none)
   if (chosen.stack !== 'ifupdown' && !isExecutable(deps.dhcpcd)) {
-    throw new InputError(`dhcpcd is not installed (no ${deps.dhcpcd}): sudo apt install dhcpcd-base (the client alone, without Debian's all-interface service)`);
+    throw new InputError(
+      `dhcpcd is not installed (no ${deps.dhcpcd}): sudo apt install dhcpcd-base (the client alone, without ` +
+        `Debian's all-interface service)`,
+    );
   }
   const spec: MacvlanSpec = { iface, parent, mac: macOf(deps, iface), ...(vlan ? { vlan } : {}) };
   return PLANNERS[chosen.stack](spec, facts, chosen.how);

@@ -11,7 +11,14 @@ export type Step =
   | { op: 'record'; list: string }
   | { op: 'mkdir'; path: string }
   /** Replace `path` atomically (beside, fsync, rename). `verb`: what the output says. */
-  | { op: 'write'; path: string; content: Buffer; mode: number; owner: Owner; verb: 'write' | 'update' | 'restore' | 'backup' }
+  | {
+      op: 'write';
+      path: string;
+      content: Buffer;
+      mode: number;
+      owner: Owner;
+      verb: 'write' | 'update' | 'restore' | 'backup';
+    }
   | { op: 'remove'; path: string }
   /** A directory and all under it (uninstall --purge: /etc/srcroute; the backups). `quiet`: nothing said. */
   | { op: 'remove-tree'; path: string; quiet?: boolean }
@@ -19,12 +26,15 @@ export type Step =
   | { op: 'rmdir'; path: string }
   /** A command (a stack's start or stop, systemctl daemon-reload); its failure is a warning. */
   | { op: 'run'; argv: readonly string[] }
-  /** Write VALUE to /proc/sys/KEY (KEY with slashes: net/ipv6/conf/eth0/accept_ra); a KEY that is not there is no failure. */
+  /**
+   * Write VALUE to /proc/sys/KEY (KEY with slashes: net/ipv6/conf/eth0/accept_ra); a KEY that is not there is no
+   * failure.
+   */
   | { op: 'sysctl'; key: string; value: string }
   /**
    * Wait until no DHCP client that names one of IFACES runs: a stop command can return before its
    * client has run its last hooks (Debian 13's ifdown gives up on `dhcpcd -k` after a few seconds
-   * while the daemon goes on; issue 18), and none may find srcroute half gone.
+   * while the daemon goes on), and none may find srcroute half gone.
    */
   | { op: 'await-clients'; ifaces: readonly string[] }
   /**

@@ -1,6 +1,8 @@
 // The text of every file the installer writes for srcroute itself (the stacks' files are
 // operator/stacks/'s): pure functions of what the plan decided.
-import { CONF_DIR, ENV, HOOKS_D, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import {
+  CONF_DIR, ENV, HOOKS_D, FIRST_TABLE, HOOK_FLAGS, MARK, PROTO_NUM, STATE_DIR, TABLES, TMPFILES,
+} from './layout.js';
 
 /**
  * What removes a file the installer wrote, in the words of the way srcroute came: the Debian
@@ -46,7 +48,8 @@ export function launcher(
 }
 
 export const commandComment = 'The srcroute command.';
-export const hookComment = (iface: string): string => `srcroute's hook for ${iface}: /etc/dhcpcd.exit-hook and the dhclient shim run it.`;
+export const hookComment = (iface: string): string =>
+  `srcroute's hook for ${iface}: /etc/dhcpcd.exit-hook and the dhclient shim run it.`;
 
 /** The dispatcher as a block's body: its shellcheck directive only makes sense at the top of a file. */
 export const dispatcherBody = (hooks: HookTexts): string => hooks.dispatcher.replace(/^# shellcheck shell=sh\n/, '');
@@ -61,7 +64,9 @@ export function tablesText(tables: readonly Table[], undo: string): string {
 export const protosText = (undo: string): string =>
   `# srcroute: the protocol number on its rules and routes (${undo} removes it).\n${PROTO_NUM}\tsrcroute\n`;
 
-/** Debian's dhcpcd.service: ProtectSystem=strict makes /run read-only for its hooks; this opens the lock directory only. */
+/**
+ * Debian's dhcpcd.service: ProtectSystem=strict makes /run read-only for its hooks; this opens the lock directory only.
+ */
 export const dropInText = (undo: string): string =>
   `# srcroute: its hooks run inside dhcpcd.service, where ProtectSystem=strict makes /run read-only;\n` +
   `# this lets them write their lock files in ${STATE_DIR}, nothing else. ${TMPFILES} makes the\n` +
@@ -76,9 +81,10 @@ export function ifaceEnvText(t: Table, forward = false): string {
     `# srcroute settings for ${t.iface} only (dotenv, parsed and never executed). Any key of\n` +
     `# ${CONF_DIR}/srcroute.env except PROTOCOL and MARK_MASK can be set here and overrides it.\n` +
     (forward ? '# srcroute install --forward: forwarded connections answer through it too.\nFORWARD=yes\n' : '');
-  return (t.num === FIRST_TABLE
+  return t.num === FIRST_TABLE
     ? `${head}# ${t.iface} uses TABLE=pub (${t.num}) from srcroute.env.\n#TABLE=pub\n`
-    : `${head}# srcroute install gave ${t.iface} its own table ${t.name} (${t.num}), registered in ${TABLES}.\nTABLE=${t.name}\n`);
+    : `${head}# srcroute install gave ${t.iface} its own table ${t.name} (${t.num}), registered in ` +
+        `${TABLES}.\nTABLE=${t.name}\n`;
 }
 
 /**
@@ -92,7 +98,8 @@ export function dhcpcdStanza(tables: readonly Table[], bareParents: readonly str
     '# also keeps the IPv6 default of the modem\'s router advertisements out of main), DNS or\n' +
     '# hostname from them. (Options after an interface line apply to that interface only: keep this last.)\n';
   for (const t of tables) s += `interface ${t.iface}\n\tnogateway\n\tnoipv4ll\n\tnohook resolv.conf, hostname\n`;
-  for (const p of [...new Set(bareParents)].sort()) s += `# ${p} only carries the macvlans: no address of its own.\ninterface ${p}\n\tnoipv4\n\tnoipv6\n`;
+  for (const p of [...new Set(bareParents)].sort())
+    s += `# ${p} only carries the macvlans: no address of its own.\ninterface ${p}\n\tnoipv4\n\tnoipv6\n`;
   return s;
 }
 

@@ -1,7 +1,7 @@
 // `srcroute uninstall`'s plan, pure. The order is the point, and it is one named thing
 // (UNINSTALL_ORDER), each phase built by its own function: every DHCP client srcroute started
 // stops and is waited for while its interface still exists, then the links go, then the entry
-// points, the kernel's rules, the hooks, the rest. Evidence (issues 16, 18, "Trust at the edges"):
+// points, the kernel's rules, the hooks, the rest. Evidence, from real boots:
 // on a Debian 12 NetworkManager boot the prerm ran `nmcli connection down` first, which deleted
 // the macvlan under srcroute-dhcpcd@ens4v0, and the journal had `Cannot find device "ens4v0"`,
 // a failed exit hook, `dhcpcd: pid 461 failed to exit` and, after the purge, the unit listed by
@@ -14,7 +14,10 @@
 // created, when empty.
 import { basename, dirname } from 'node:path';
 import type { UninstallFacts } from './facts.js';
-import { BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST, hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES } from './layout.js';
+import {
+  BACKUP_DIR, CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, HOOK_DIR, HOOKS_D, HOOKS_README, INSTALLED_LIST,
+  hasMark, OLD_BUNDLE, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES,
+} from './layout.js';
 import { PlanBuilder } from './plan-builder.js';
 import { unplanForward } from './forward-plan.js';
 import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
@@ -118,7 +121,8 @@ function stopHeal({ b, f }: Teardown): void {
 
 function files({ b, f }: Teardown): void {
   const units = [DROP_IN, HEAL_SERVICE, HEAL_TIMER].some((p) => b.exists(p));
-  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README, DROP_IN, HEAL_SERVICE, HEAL_TIMER]) b.remove(path);
+  for (const path of [SBIN, TABLES, PROTOS, OLD_BUNDLE, TMPFILES, HOOKS_README, DROP_IN, HEAL_SERVICE, HEAL_TIMER])
+    b.remove(path);
   if (units && !f.staged && f.systemd) b.run(['systemctl', 'daemon-reload']);
   b.unmerge(DHCPCD_CONF);
   for (const path of b.list.paths('stackfile')) b.remove(path);
@@ -126,7 +130,7 @@ function files({ b, f }: Teardown): void {
 }
 
 /**
- * The stacks reread their files; the modem's links as install first found them (issue 18: ifup's
+ * The stacks reread their files; the modem's links as install first found them (Debian 13: ifup's
  * pre-up brought a port that had been down up with accept_ra 0, and it stayed up after uninstall,
  * having taken a SLAAC address of the modem's once the RAs came): down again when it was down,
  * its accept_ra and disable_ipv6 back.
@@ -137,8 +141,10 @@ function reload({ b }: Teardown): void {
     if (eth === undefined || !isInterfaceName(eth)) continue;
     if (state === 'down') b.run(['ip', 'link', 'set', 'dev', eth, 'down']);
     const key = (name: string): string => `net/ipv6/conf/${eth}/${name}`;
-    if (disableIpv6 === '0' || disableIpv6 === '1') b.steps.push({ op: 'sysctl', key: key('disable_ipv6'), value: disableIpv6 });
-    if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa)) b.steps.push({ op: 'sysctl', key: key('accept_ra'), value: acceptRa });
+    if (disableIpv6 === '0' || disableIpv6 === '1')
+      b.steps.push({ op: 'sysctl', key: key('disable_ipv6'), value: disableIpv6 });
+    if (acceptRa !== undefined && /^-?\d+$/.test(acceptRa))
+      b.steps.push({ op: 'sysctl', key: key('accept_ra'), value: acceptRa });
   }
 }
 

@@ -1,7 +1,8 @@
 // The one writer: carries out a plan's steps in order, or (--dry-run) says what each would do.
 // Every file goes in atomically (shared/files.ts writeAtomic: a temp file of fixed name beside
-// it, fsync, chmod and chown there, rename over the target, fsync of the directory); a run killed at any point leaves each file old or new, never half, and the list
-// persisted before each change names what it made (plan-builder.ts), so a rerun completes the
+// it, fsync, chmod and chown there, rename over the target, fsync of the directory); a run killed
+// at any point leaves each file old or new, never half, and the list persisted before each change
+// names what it made (plan-builder.ts), so a rerun completes the
 // same result and uninstall still finds everything. The list's directory is made with the list
 // in it (built under a temp name, then renamed), for the same reason.
 // Uninstall (Plan.keepGoing) goes on past a removal that fails: seen with /run/srcroute a busy
@@ -10,12 +11,14 @@
 // keeps what failed (close-list) and the run fails at its end. Only a failed system call (an
 // error with a code: EBUSY, EACCES…) is the system's failure; anything else is a bug and is
 // thrown as it is, so that cli.ts says so.
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { InputError, SystemError, messageOf, systemCallError } from '../shared/errors.js';
 import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
-import { BACKUP_DIR, INSTALLED_LIST } from './layout.js';
+import { BACKUP_DIR, INSTALLED_LIST, PROTO_NUM } from './layout.js';
 import { InstalledList } from './installed-list.js';
 import type { Owner, Plan, Step } from './steps.js';
 
@@ -107,56 +110,19 @@ export class Writer {
       case 'record':
         return dry ? undefined : this.record(s.list);
       case 'mkdir':
-        if (dry) return this.say(`would create directory ${this.at(s.path)}`);
-        mkdirSync(this.at(s.path));
-        chmodSync(this.at(s.path), 0o755);
-        if (this.d.chown) chownSync(this.at(s.path), 0, 0);
-        return syncDir(dirname(this.at(s.path)));
-      case 'write': {
-        if (s.verb === 'backup') {
-          // a copy of the admin's file that install replaces (its directories are removed with the copies)
-          if (dry) return this.say(`would keep a copy of the existing ${s.path.slice(BACKUP_DIR.length)} for --uninstall`);
-          mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
-          return writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
-        }
-        if (dry) return this.say(`would ${s.verb} ${this.at(s.path)}`);
-        writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
-        return this.say(`${s.verb === 'restore' ? 'restored' : 'wrote'} ${this.at(s.path)}`);
-      }
+        return this.mkdir(s.path);
+      case 'write':
+        return this.write(s);
       case 'remove':
-        if (dry) return this.say(`would remove ${this.at(s.path)}`);
-        rmSync(this.at(s.path), { force: true });
-        return this.say(`removed ${this.at(s.path)}`);
+        return this.remove(s.path, false, false);
       case 'remove-tree':
-        if (dry) return s.quiet ? undefined : this.say(`would remove ${this.at(s.path)}`);
-        rmSync(this.at(s.path), { recursive: true, force: true });
-        return s.quiet ? undefined : this.say(`removed ${this.at(s.path)}`);
+        return this.remove(s.path, true, s.quiet === true);
       case 'rmdir':
-        if (dry) return this.say(`would remove directory ${this.at(s.path)} if empty`);
-        if (!existsSync(this.at(s.path))) return;
-        if (readdirSync(this.at(s.path)).length > 0) return this.say(`kept ${this.at(s.path)} (not empty)`);
-        rmdirSync(this.at(s.path));
-        return this.say(`removed directory ${this.at(s.path)}`);
+        return this.rmdir(s.path);
       case 'state-dir':
-        try {
-          mkdirSync(this.at(s.path), { mode: 0o700 });
-        } catch {
-          // there already, or /run not writable here: tmpfiles.d makes it at boot
-        }
-        return;
-      case 'sysctl': {
-        const line = `${s.key.replace(/\//g, '.')} = ${s.value}`;
-        if (this.d.root !== '') return this.say(`--root: not setting ${line}`);
-        if (dry) return this.say(`would set ${line}`);
-        try {
-          writeFileSync(`/proc/sys/${s.key}`, `${s.value}\n`);
-        } catch (e) {
-          // the link or IPv6 gone: nothing to put back; anything else is a warning, as a command's failure
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.d.err(`warning: cannot set ${line}: ${(e as Error).message}`);
-          return;
-        }
-        return this.say(`set ${line}`);
-      }
+        return this.stateDir(s.path);
+      case 'sysctl':
+        return this.sysctl(s.key, s.value);
       case 'release':
         return this.release(s.iface);
       case 'close-list':
@@ -167,28 +133,97 @@ export class Writer {
         await this.awaitClients(s.ifaces);
         return;
       case 'flush':
-        if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
-        try {
-          await this.d.flush(dry);
-        } catch (e) {
-          this.d.err(`warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked proto 213 by hand (see ip rule; ip route show table all)`);
-        }
-        return;
+        return this.flush();
       case 'check-link':
         if (this.d.root !== '') return;
         if (dry) return this.say(`would check that ${s.iface} is up`);
         return this.checkLink(s.iface);
-      case 'run': {
-        const line = s.argv.join(' ');
-        if (this.d.root !== '') return this.say(`--root: not running: ${line}`);
-        if (dry) return this.say(`would run: ${line}`);
-        this.say(`running: ${line}`);
-        const r = await this.saying(`still running: ${line}`, this.d.run(s.argv, COMMAND_TIMEOUT_MS));
-        for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.d.raw(l);
-        if (r.code !== 0) this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
-        return;
-      }
+      case 'run':
+        return this.runCommand(s.argv);
     }
+  }
+
+  private mkdir(path: string): void {
+    if (this.d.dry) return this.say(`would create directory ${this.at(path)}`);
+    mkdirSync(this.at(path));
+    chmodSync(this.at(path), 0o755);
+    if (this.d.chown) chownSync(this.at(path), 0, 0);
+    return syncDir(dirname(this.at(path)));
+  }
+
+  private write(s: Extract<Step, { op: 'write' }>): void {
+    const { dry } = this.d;
+    if (s.verb === 'backup') {
+      // a copy of the admin's file that install replaces (its directories are removed with the copies)
+      if (dry) return this.say(`would keep a copy of the existing ${s.path.slice(BACKUP_DIR.length)} for --uninstall`);
+      mkdirSync(dirname(this.at(s.path)), { recursive: true, mode: 0o755 });
+      return writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
+    }
+    if (dry) return this.say(`would ${s.verb} ${this.at(s.path)}`);
+    writeAtomic(this.at(s.path), s.content, s.mode, mine(this.d.chown, s.owner));
+    return this.say(`${s.verb === 'restore' ? 'restored' : 'wrote'} ${this.at(s.path)}`);
+  }
+
+  /** A file, or (`tree`) a directory with all in it; `quiet`: without a line. */
+  private remove(path: string, tree: boolean, quiet: boolean): void {
+    if (this.d.dry) return quiet ? undefined : this.say(`would remove ${this.at(path)}`);
+    rmSync(this.at(path), { recursive: tree, force: true });
+    return quiet ? undefined : this.say(`removed ${this.at(path)}`);
+  }
+
+  private stateDir(path: string): void {
+    try {
+      mkdirSync(this.at(path), { mode: 0o700 });
+    } catch {
+      // there already, or /run not writable here: tmpfiles.d makes it at boot
+    }
+  }
+
+  private rmdir(path: string): void {
+    if (this.d.dry) return this.say(`would remove directory ${this.at(path)} if empty`);
+    if (!existsSync(this.at(path))) return;
+    if (readdirSync(this.at(path)).length > 0) return this.say(`kept ${this.at(path)} (not empty)`);
+    rmdirSync(this.at(path));
+    return this.say(`removed directory ${this.at(path)}`);
+  }
+
+  private sysctl(key: string, value: string): void {
+    const line = `${key.replace(/\//g, '.')} = ${value}`;
+    if (this.d.root !== '') return this.say(`--root: not setting ${line}`);
+    if (this.d.dry) return this.say(`would set ${line}`);
+    try {
+      writeFileSync(`/proc/sys/${key}`, `${value}\n`);
+    } catch (e) {
+      // the link or IPv6 gone: nothing to put back; anything else is a warning, as a command's failure
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.d.err(`warning: cannot set ${line}: ${(e as Error).message}`);
+      return;
+    }
+    return this.say(`set ${line}`);
+  }
+
+  private async flush(): Promise<void> {
+    const { dry } = this.d;
+    if (dry) this.say("would remove srcroute's rules and routes from the kernel:");
+    try {
+      await this.d.flush(dry);
+    } catch (e) {
+      this.d.err(
+        `warning: srcroute flush failed (${(e as Error).message}): remove the rules and routes marked ` +
+          `proto ${PROTO_NUM} by hand (see ip rule; ip route show table all)`,
+      );
+    }
+  }
+
+  private async runCommand(argv: readonly string[]): Promise<void> {
+    const line = argv.join(' ');
+    if (this.d.root !== '') return this.say(`--root: not running: ${line}`);
+    if (this.d.dry) return this.say(`would run: ${line}`);
+    this.say(`running: ${line}`);
+    const r = await this.saying(`still running: ${line}`, this.d.run(argv, COMMAND_TIMEOUT_MS));
+    for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.d.raw(l);
+    if (r.code !== 0)
+      this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
   }
 
   /** IFACE up after its stack's start, or a SystemError (exit 1); no IPv4 lease within LEASE_WAIT_MS, a warning. */

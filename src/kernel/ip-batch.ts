@@ -61,7 +61,10 @@ export class IpBatch {
   private sent = 0;
   private awaited = 0;
   private answers: unknown[] = [];
-  private last: { kind: 'commit'; changes: readonly Change[]; offset: number } | { kind: 'probe'; count: number; offset: number } | null = null;
+  private last:
+    | { kind: 'commit'; changes: readonly Change[]; offset: number }
+    | { kind: 'probe'; count: number; offset: number }
+    | null = null;
 
   /** `path`: ip's, for messages. */
   constructor(private readonly path: string) {}
@@ -89,7 +92,8 @@ export class IpBatch {
   answered(): Settled<unknown[]> | null {
     const gone = this.startFailure();
     if (gone) return gone;
-    if (/Command failed/.test(this.stderr)) return this.fail(`ip could not read the kernel's state: ${oneLine(this.stderr)}`);
+    if (/Command failed/.test(this.stderr))
+      return this.fail(`ip could not read the kernel's state: ${oneLine(this.stderr)}`);
     let nl: number;
     while (this.answers.length < this.awaited && (nl = this.stdout.indexOf('\n')) !== -1) {
       const line = this.stdout.slice(0, nl).trim();
@@ -103,7 +107,9 @@ export class IpBatch {
     }
     if (this.answers.length === this.awaited) return { value: this.answers };
     if (this.ended === null) return null;
-    return this.fail(`${this.path} ${this.how()} before reporting the kernel's state: ${oneLine(this.stderr) || 'no message'}`);
+    return this.fail(
+      `${this.path} ${this.how()} before reporting the kernel's state: ${oneLine(this.stderr) || 'no message'}`,
+    );
   }
 
   /** The lines that make `changes` (stdin is closed after them); applied() tells the outcome. */
@@ -120,7 +126,10 @@ export class IpBatch {
     const gone = this.startFailure();
     if (gone) return gone;
     if (this.ended === null) return null;
-    const failed = failures(this.stderr, offset, changes.length).map(({ index, message }) => ({ change: changes[index]!, message }));
+    const failed = failures(this.stderr, offset, changes.length).map(({ index, message }) => ({
+      change: changes[index]!,
+      message,
+    }));
     if (this.ended.kind === 'exited' && this.ended.code !== 0 && failed.length === 0) {
       return this.fail(`${this.path} ${this.how()} while changing the kernel: ${oneLine(this.stderr) || 'no message'}`);
     }
@@ -150,7 +159,8 @@ export class IpBatch {
         continue;
       }
       const line = json.shift();
-      if (line === undefined) return this.fail(`${this.path} ${this.how()} before answering: ${oneLine(this.stderr) || 'no message'}`);
+      if (line === undefined)
+        return this.fail(`${this.path} ${this.how()} before answering: ${oneLine(this.stderr) || 'no message'}`);
       try {
         out.push({ json: JSON.parse(line) });
       } catch {
@@ -168,7 +178,8 @@ export class IpBatch {
   /** ip never ran, or its time ran out. */
   private startFailure(): Settled<never> | null {
     if (this.ended?.kind === 'not-started') return this.fail(`cannot run ${this.path}: ${this.ended.why}`);
-    if (this.ended?.kind === 'timed-out') return this.fail(`${this.path} did not finish within ${this.ended.ms / 1000}s; killed it`);
+    if (this.ended?.kind === 'timed-out')
+      return this.fail(`${this.path} did not finish within ${this.ended.ms / 1000}s; killed it`);
     return null;
   }
 

@@ -28,11 +28,19 @@ export function entries(json: unknown, what: string): Json[] {
 }
 
 export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-export const protocolOf = (v: unknown, absent: number): number => (v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0);
+export const protocolOf = (v: unknown, absent: number): number =>
+  v === undefined ? absent : typeof v === 'number' ? v : Number(str(v) ?? 0) || 0;
 /** rtnetlink's RTPROT_BOOT: `ip route add`'s own, which ip leaves out of a route's JSON (rules: unspec, 0). */
 const RTPROT_BOOT = 3;
 /** The main table's number (rtnetlink's RT_TABLE_MAIN). */
 export const MAIN_TABLE = 254;
+/** rtnetlink's protocol number for routes from router advertisements (RTPROT_RA). */
+export const RTPROT_RA = 9;
+/**
+ * The kernel RA default metric srcroute gives a macvlan (sysctl ra_defrtr_metric; the ifupdown
+ * stack sets it, check looks for it): above a LAN default's usual 1024, so it never wins main.
+ */
+export const RA_DEFRTR_METRIC = 2048;
 /** ip omits `table` for the main table. */
 export const tableOf = (v: unknown): number => (v === undefined ? MAIN_TABLE : Number(v));
 
@@ -64,12 +72,15 @@ export function parseRoutes(json: unknown, family: Family = 4): SeenRoute[] {
 /**
  * A route with the metric that ranks defaults (ip omits it for IPv4's 0), and the nexthop object
  * it uses, if any: the kernel deletes an IPv6 route with one by prefix, protocol and metric alone,
- * whatever device and gateway the delete names (issue 18, measured on 6.18).
+ * whatever device and gateway the delete names (measured on Linux 6.18).
  */
 export type MetricRoute = SeenRoute & { metric: number; nhid: number | null };
 
 export function parseMetricRoutes(json: unknown, family: Family): MetricRoute[] {
-  const extra = entries(json, 'route show').map((r) => ({ metric: typeof r.metric === 'number' ? r.metric : 0, nhid: typeof r.nhid === 'number' ? r.nhid : null }));
+  const extra = entries(json, 'route show').map((r) => ({
+    metric: typeof r.metric === 'number' ? r.metric : 0,
+    nhid: typeof r.nhid === 'number' ? r.nhid : null,
+  }));
   return parseRoutes(json, family).map((r, i) => ({ ...r, ...extra[i]! }));
 }
 

@@ -7,7 +7,9 @@
 // Stale rule: a lock whose holder is gone (killed mid-run), or older than any run can last, is
 // broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
-import { closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SystemError, errorCode, systemCallError } from '../shared/errors.js';
 import { readText } from '../shared/files.js';
@@ -141,7 +143,8 @@ export function fileLocker(dir: string): Locker {
       }
       const held = readText(path);
       if (held !== null && isStale(path, held, 2 * timeoutMs + 10_000)) breakStale(path, held);
-      else if (Date.now() >= deadline) throw new SystemError(`another srcroute run held ${path} for ${timeoutMs / 1000}s`);
+      else if (Date.now() >= deadline)
+        throw new SystemError(`another srcroute run held ${path} for ${timeoutMs / 1000}s`);
       else await sleep(2 + Math.random() * 8);
     }
     try {

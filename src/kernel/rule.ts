@@ -65,7 +65,9 @@ export function ruleWords(rule: Rule, tableWord: string = String(rule.table)): s
     prefixWord(rule.from),
     ...(to === ANY[familyOf(to)] ? [] : ['to', hostOrPrefix(to)]),
     ...(iif === null ? [] : ['iif', iif]),
-    ...(fwmark === null ? [] : ['fwmark', fwmark.mask === FULL_MASK ? hex(fwmark.value) : `${hex(fwmark.value)}/${hex(fwmark.mask)}`]),
+    ...(fwmark === null
+      ? []
+      : ['fwmark', fwmark.mask === FULL_MASK ? hex(fwmark.value) : `${hex(fwmark.value)}/${hex(fwmark.mask)}`]),
     'lookup',
     tableWord,
     ...(spl === null ? [] : ['suppress_prefixlength', String(spl)]),

@@ -33,7 +33,10 @@ export interface Child {
 const WHY: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied (not an executable file?)' };
 
 export function startChild(argv: readonly string[], opts: { stdin: boolean }, on: ChildListener): Child {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
   let closed = false;

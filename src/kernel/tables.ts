@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readText } from '../shared/files.js';
+import { MAIN_TABLE } from './kernel.js';
 
 export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/iproute2'];
 
@@ -11,7 +12,7 @@ export const IPROUTE2_DIRS = ['/usr/lib/iproute2', '/usr/share/iproute2', '/etc/
 export const RESERVED_TABLES: ReadonlyMap<string, number> = new Map([
   ['unspec', 0],
   ['default', 253],
-  ['main', 254],
+  ['main', MAIN_TABLE],
   ['local', 255],
 ]);
 
@@ -31,7 +32,12 @@ export function readTableNames(dirs: readonly string[] = IPROUTE2_DIRS): Map<str
     // A missing or unreadable file names no table. Most of these dirs are missing (Debian 12 has
     // /etc/iproute2 only): skipped without the two ENOENT exceptions reading them would cost.
     if (!existsSync(dir)) continue;
-    const files = [join(dir, 'rt_tables'), ...listDir(join(dir, 'rt_tables.d')).filter((f) => f.endsWith('.conf')).map((f) => join(dir, 'rt_tables.d', f))];
+    const files = [
+      join(dir, 'rt_tables'),
+      ...listDir(join(dir, 'rt_tables.d'))
+        .filter((f) => f.endsWith('.conf'))
+        .map((f) => join(dir, 'rt_tables.d', f)),
+    ];
     for (const file of files) parseTableFile(readText(file) ?? '', names);
   }
   return names;

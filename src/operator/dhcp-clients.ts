@@ -1,5 +1,5 @@
 // Which DHCP clients lease which interface, judged from the processes that run (running.ts), for
-// `check` (issue 12: it said "no problem found" with no client running, and with two). Pure.
+// `check` (which once said "no problem found" with no client running, and with two). Pure.
 //  - dhcpcd 9/10 retitles itself (setproctitle): a manager-mode daemon (Debian's dhcpcd.service,
 //    `dhcpcd -q -b`) shows `dhcpcd: [manager] [ip4] [ip6]` and leases every interface it is not
 //    told to leave alone; one started for an interface (`dhcpcd eth0v0`, as ifup runs it) shows
@@ -28,7 +28,23 @@ export interface DhcpClient {
 /** dhcpcd(8)'s options that take a value (the next word is not an interface). */
 const DHCPCD_VALUED = new Set('cefFhIijlmOoQrSstuvXyzZ'.split('').map((c) => `-${c}`));
 /** dhclient(8)'s options that take a value. */
-const DHCLIENT_VALUED = new Set(['-pf', '-lf', '-cf', '-sf', '-df', '-s', '-g', '-e', '-p', '-D', '-C', '--decline-wait-time', '--address-prefix-len', '--dad-wait-time', '--prefix-len-hint']);
+const DHCLIENT_VALUED = new Set([
+  '-pf',
+  '-lf',
+  '-cf',
+  '-sf',
+  '-df',
+  '-s',
+  '-g',
+  '-e',
+  '-p',
+  '-D',
+  '-C',
+  '--decline-wait-time',
+  '--address-prefix-len',
+  '--dad-wait-time',
+  '--prefix-len-hint',
+]);
 
 /** The words of argv that are not options or their values. */
 function operands(args: readonly string[], valued: ReadonlySet<string>): string[] {
@@ -59,13 +75,25 @@ function dhclient(p: Proc): DhcpClient | null {
   if (p.argv.some((a) => a === '-r' || a === '-x')) return null; // a release or stop on its way out
   const named = operands(p.argv.slice(1), DHCLIENT_VALUED);
   const families: Family[] = p.argv.includes('-6') ? [6] : [4];
-  return { pid: p.pid, program: 'dhclient', ifaces: named.length > 0 ? named : 'all', families, startedMs: p.startedMs };
+  return {
+    pid: p.pid,
+    program: 'dhclient',
+    ifaces: named.length > 0 ? named : 'all',
+    families,
+    startedMs: p.startedMs,
+  };
 }
 
 function udhcpc(p: Proc): DhcpClient | null {
   const i = p.argv.findIndex((a) => a === '-i' || a === '--interface');
   const iface = i === -1 ? undefined : p.argv[i + 1];
-  return { pid: p.pid, program: 'udhcpc', ifaces: iface === undefined ? 'all' : [iface], families: BOTH, startedMs: p.startedMs };
+  return {
+    pid: p.pid,
+    program: 'udhcpc',
+    ifaces: iface === undefined ? 'all' : [iface],
+    families: BOTH,
+    startedMs: p.startedMs,
+  };
 }
 
 const BY_COMM: Record<string, (p: Proc) => DhcpClient | null> = { dhcpcd, dhclient, udhcpc };
@@ -96,6 +124,11 @@ export function fighting(clients: readonly DhcpClient[]): DhcpClient[] {
 
 /** `dhcpcd (manager mode, every interface; pid 812)`, `dhclient (pid 990)`. */
 export function describeClient(c: DhcpClient): string {
-  const what = c.ifaces === 'all' ? (c.program === 'dhcpcd' ? 'manager mode, every interface' : 'every interface') : c.ifaces.join(' ');
+  const what =
+    c.ifaces === 'all'
+      ? c.program === 'dhcpcd'
+        ? 'manager mode, every interface'
+        : 'every interface'
+      : c.ifaces.join(' ');
   return `${c.program} (${what}; pid ${c.pid})`;
 }

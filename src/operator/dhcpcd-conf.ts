@@ -12,6 +12,22 @@ export function hasNogateway(text: string, iface: string): boolean {
   return false;
 }
 
+/** Whether dhcpcd.conf TEXT has an `interface IFACE` line (a block of options for IFACE). */
+export function hasInterfaceBlock(text: string, iface: string): boolean {
+  return text.split('\n').some((raw) => {
+    const words = raw.replace(/#.*/, '').trim().split(/\s+/);
+    return words[0] === 'interface' && words[1] === iface;
+  });
+}
+
+/** The shell patterns of dhcpcd.conf's allowinterfaces lines (none: dhcpcd allows every interface). */
+export function allowedInterfaces(text: string): string[] {
+  return text.split('\n').flatMap((l) => {
+    const m = /^\s*allowinterfaces\s(.*)$/.exec(l.replace(/#.*/, ''));
+    return m ? m[1]!.split(/[\s,]+/).filter(Boolean) : [];
+  });
+}
+
 /** Whether `option` applies to every interface: set before the first `interface` or `ssid` block. */
 export function hasGlobalOption(text: string, option: string): boolean {
   for (const raw of text.split('\n')) {

@@ -1,19 +1,19 @@
 // Debian's dhcpcd.service, as far as srcroute cares: its hooks run inside the unit's sandbox
-// (issue 10; test/units/debian-12/dhcpcd.service, package dhcpcd 9.4.1-24~deb12u5). Three of its
+// (test/units/debian-12/dhcpcd.service, package dhcpcd 9.4.1-24~deb12u5). Three of its
 // settings decide whether srcroute can run there at all: MemoryDenyWriteExecute=yes (a seccomp
 // filter: a node that JITs aborts before running a line, so hooks need --jitless),
 // ProtectHome=yes (/home, /root and /run/user are empty: a node from nvm is not there) and
 // ProtectSystem=strict (/run is read-only: the lock directory must be a ReadWritePaths=, which
-// install.sh's drop-in adds). Read the way systemd does: the unit file from the directory that
+// the installer's drop-in adds). Read the way systemd does: the unit file from the directory that
 // wins, then its drop-ins by file name, the last assignment of a key winning.
 import { join } from 'node:path';
 import { listDir, readText, statOf } from '../shared/files.js';
 import { systemPaths, type Paths } from '../shared/paths.js';
 
 export const SERVICE = 'dhcpcd.service';
-/** Where the hooks' lock files go, as the unit must let them write it (install.sh's STATE_DIR). */
+/** Where the hooks' lock files go, as the unit must let them write it (install/layout.ts STATE_DIR). */
 export const LOCK_DIR = systemPaths().state;
-/** What ProtectHome=yes hides (install.sh's HOME_DIRS, checked by a test). */
+/** What ProtectHome=yes hides: install refuses a node there, check says so of one found there. */
 export const HOME_DIRS = ['/home', '/root', '/run/user'] as const;
 
 export interface ServiceFacts {
@@ -45,7 +45,8 @@ export function serviceSettings(texts: readonly string[]): Omit<ServiceFacts, 'u
       const m = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(line);
       if (section !== '[Service]' || !m) continue;
       const [, key, value] = m as unknown as [string, string, string];
-      if (key === 'ReadWritePaths') writable = value === '' ? [] : [...writable, ...value.split(/\s+/).map((p) => p.replace(/^[-+]+/, ''))];
+      if (key === 'ReadWritePaths')
+        writable = value === '' ? [] : [...writable, ...value.split(/\s+/).map((p) => p.replace(/^[-+]+/, ''))];
       else last.set(key, value);
     }
   }
@@ -64,11 +65,14 @@ export function readService(paths: Paths): ServiceFacts | null {
   const dropIns = new Map<string, string>();
   for (const dir of paths.systemdUnitDirs) {
     if (readText(join(dir, SERVICE)) !== null) unit = join(dir, SERVICE);
-    for (const name of listDir(join(dir, `${SERVICE}.d`)).filter((n) => n.endsWith('.conf'))) dropIns.set(name, join(dir, `${SERVICE}.d`, name));
+    for (const name of listDir(join(dir, `${SERVICE}.d`)).filter((n) => n.endsWith('.conf')))
+      dropIns.set(name, join(dir, `${SERVICE}.d`, name));
   }
   if (unit === null) return null;
   const files = [unit, ...[...dropIns.keys()].sort().map((n) => dropIns.get(n)!)];
-  const written = [...dropIns.values()].map((path) => ({ path, writtenMs: statOf(path)?.mtimeMs ?? 0 })).sort((a, b) => b.writtenMs - a.writtenMs);
+  const written = [...dropIns.values()]
+    .map((path) => ({ path, writtenMs: statOf(path)?.mtimeMs ?? 0 }))
+    .sort((a, b) => b.writtenMs - a.writtenMs);
   return { unit, ...serviceSettings(files.map((f) => readText(f) ?? '')), newestDropIn: written[0] ?? null };
 }
 

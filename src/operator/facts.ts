@@ -36,14 +36,14 @@ export interface HookFile {
   rootOwned: boolean;
   writableByOthers: boolean;
   /**
-   * The node of the `#!` line (`#!NODE FLAG` or install.sh's `#!/usr/bin/env -S NODE FLAGS...`),
+   * The node of the `#!` line (`#!NODE FLAG` or the installer's `#!/usr/bin/env -S NODE FLAGS...`),
    * whether it exists, where it really is (symlinks resolved), and its flags; null: no `#!`.
    */
   interpreter: string | null;
   interpreterExists: boolean;
   interpreterReal: string | null;
   nodeFlags: string[];
-  /** The bundle an install.sh launcher loads (`require("…")`), and whether it exists. */
+  /** The bundle an earlier installer's launcher loads (`require("…")`), and whether it exists. */
   bundle: string | null;
   bundleExists: boolean;
 }
@@ -75,7 +75,9 @@ export interface InterfaceFacts {
 
 export interface Facts {
   interfaces: InterfaceFacts[];
-  /** The Debian package is installed: `srcroute install` is the installer (else install.sh from the release or clone). */
+  /**
+   * The Debian package is installed: `srcroute install` is the installer (else install.sh from the release or clone).
+   */
   packaged: boolean;
   /** srcroute.env could not be used. */
   globalProblem: string | null;
@@ -97,15 +99,19 @@ export interface Facts {
   nmLeases: NmLease[];
 }
 
-/** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (install.sh writes them). */
+/** The marker lines of srcroute's block in /etc/dhcpcd.exit-hook (srcroute install writes them). */
 export const DISPATCHER_MARKER = '# >>> srcroute >>>';
 
 /**
  * The node of a launcher's `#!` line and its flags (`#!NODE` for the srcroute command,
- * `#!/usr/bin/env -S NODE FLAGS...` for the hooks: `launcher()` in install.sh), and the shared
+ * `#!/usr/bin/env -S NODE FLAGS...` for the hooks: install/texts.ts launcher()), and the shared
  * bundle an earlier version's launcher loaded (`require("...")`; null for the whole bundle).
  */
-export function parseLauncher(text: string): { interpreter: string | null; nodeFlags: string[]; bundle: string | null } {
+export function parseLauncher(text: string): {
+  interpreter: string | null;
+  nodeFlags: string[];
+  bundle: string | null;
+} {
   const first = text.split('\n', 1)[0] ?? '';
   const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : null;
   const viaEnv = words !== null && words[0]?.endsWith('/env') === true && words[1] === '-S';
@@ -151,7 +157,10 @@ const message = (e: unknown): string => {
 };
 
 /** Read a config (global, or for one interface), or say why it cannot be used. */
-function configOf(deps: OperatorDeps, iface: string | null): { config: Config | null; layers: Layer[]; problem: string | null } {
+function configOf(
+  deps: OperatorDeps,
+  iface: string | null,
+): { config: Config | null; layers: Layer[]; problem: string | null } {
   let layers: Layer[] = [];
   try {
     layers = readLayers(deps.configDir, iface, deps.uid);
@@ -162,7 +171,10 @@ function configOf(deps: OperatorDeps, iface: string | null): { config: Config | 
 }
 
 /** The lease of `iface` as its DHCP client reports it, validated the way the hook validates it. */
-async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: InterfaceInput['lease']; problem: string | null }> {
+async function leaseOf(
+  deps: OperatorDeps,
+  iface: string,
+): Promise<{ lease: InterfaceInput['lease']; problem: string | null }> {
   const found = await readLease(iface, deps);
   if (found === null) return { lease: null, problem: null };
   try {
@@ -175,9 +187,17 @@ async function leaseOf(deps: OperatorDeps, iface: string): Promise<{ lease: Inte
 }
 
 /** One family's read: every rule, route and global address, and (IPv4) every link; nothing on a kernel without IPv6. */
-async function readFamily(session: IpSession, family: Family): Promise<{ read: FamilyRead; policy: PolicyRule[]; links: Map<string, string | null> } | null> {
+async function readFamily(
+  session: IpSession,
+  family: Family,
+): Promise<{ read: FamilyRead; policy: PolicyRule[]; links: Map<string, string | null> } | null> {
   try {
-    const queries = [['rule', 'show'], ['route', 'show', 'table', 'all'], ['addr', 'show', 'scope', 'global'], ...(family === 4 ? [['link', 'show']] : [])];
+    const queries = [
+      ['rule', 'show'],
+      ['route', 'show', 'table', 'all'],
+      ['addr', 'show', 'scope', 'global'],
+      ...(family === 4 ? [['link', 'show']] : []),
+    ];
     const answers = await session.read(queries);
     const addresses = parseAddresses(answers[2]);
     return {
@@ -212,7 +232,10 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   const global = configOf(deps, null);
   const fallback = global.config ?? resolveConfig([], () => new Map(), deps.isExecutable);
   const processes = readProcesses(deps.paths.proc, deps.now());
-  const names = only === null ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks) : [managedInterface(only, deps.configDir, deps.paths.dhcpcdHooks)];
+  const names =
+    only === null
+      ? configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks)
+      : [managedInterface(only, deps.configDir, deps.paths.dhcpcdHooks)];
   const rp = (name: string): number | null => readInt(join(deps.paths.ipv4Conf, name, 'rp_filter'));
 
   const inputs: Input[] = [];
@@ -233,6 +256,55 @@ export async function gatherFacts(deps: OperatorDeps, only: string | null): Prom
   }
 }
 
+/** What judged() read once for every interface: the kernel, the table names, the DHCP clients. */
+interface Seen {
+  kernel: Record<Family, FamilyRead>;
+  ipv6: boolean;
+  links: ReadonlyMap<string, string | null>;
+  tables: ReadonlyMap<string, number>;
+  clients: DhcpClient[];
+}
+
+/** The routes to probe for one interface: each family's addresses that srcroute routes. */
+function routesOf(state: InterfaceState, iface: string, config: InterfaceFacts['config']): RouteCheck[] {
+  if (config === null) return [];
+  return [
+    ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
+    ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
+  ];
+}
+
+/** One interface's facts, from its inputs and what was read for all. */
+function interfaceFacts(deps: OperatorDeps, { layers, forward, ...input }: Input, seen: Seen): InterfaceFacts {
+  const { iface, config } = input;
+  const { kernel, links, tables } = seen;
+  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
+  const state: InterfaceState = interfaceState(input, kernel[4], seen.ipv6 ? kernel[6] : null);
+  const tableValue =
+    [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
+  return {
+    state,
+    config,
+    tableValue,
+    tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
+    hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
+    clients: clientsOf(seen.clients, iface),
+    addresses: [...(kernel[4].addresses.get(iface) ?? [])],
+    clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
+    parent: links.get(iface) ?? null,
+    exists: links.has(iface),
+    routes: routesOf(state, iface, config),
+    sysctl6:
+      state.ipv6 === null
+        ? null
+        : {
+            forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1,
+            acceptRa: v6(iface, 'accept_ra'),
+          },
+    forward,
+  };
+}
+
 async function judged(
   deps: OperatorDeps,
   inputs: Input[],
@@ -243,35 +315,11 @@ async function judged(
   processes: Proc[],
 ): Promise<Facts> {
   const tables = deps.tables();
-  const clients = dhcpClients(processes);
-  const v6 = (name: string, key: string): number | null => readInt(join(deps.paths.ipv6Conf, name, key));
   const four = (await readFamily(sessions[4], 4))!;
   const six = await readFamily(sessions[6], 6);
   const kernel = { 4: four.read, 6: six?.read ?? EMPTY };
-
-  const interfaces: InterfaceFacts[] = inputs.map(({ layers, forward, ...input }) => {
-    const { iface, config } = input;
-    const state: InterfaceState = interfaceState(input, kernel[4], six === null ? null : kernel[6]);
-    const tableValue = [...layers].reverse().find((l) => l.values.TABLE !== undefined)?.values.TABLE ?? KEYS.TABLE.default;
-    return {
-      state,
-      config,
-      tableValue,
-      tableRegistered: /^\d+$/.test(tableValue) || tables.has(tableValue),
-      hook: hookFile(join(deps.paths.dhcpcdHooks, `${iface}.exit-hook`)),
-      clients: clientsOf(clients, iface),
-      addresses: [...(kernel[4].addresses.get(iface) ?? [])],
-      clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
-      parent: four.links.get(iface) ?? null,
-      exists: four.links.has(iface),
-      routes: config === null ? [] : [
-        ...(state.ipv4 ? routeChecks(4, state.ipv4, iface, config) : []),
-        ...(state.ipv6 ? routeChecks(6, state.ipv6, iface, config) : []),
-      ],
-      sysctl6: state.ipv6 === null ? null : { forwarding: (v6(iface, 'forwarding') ?? v6('all', 'forwarding') ?? 0) === 1, acceptRa: v6(iface, 'accept_ra') },
-      forward,
-    };
-  });
+  const seen: Seen = { kernel, ipv6: six !== null, links: four.links, tables, clients: dhcpClients(processes) };
+  const interfaces = inputs.map((input) => interfaceFacts(deps, input, seen));
   const checks = interfaces.flatMap((f) => f.routes);
   await ask(sessions[4], checks.filter((c) => c.family === 4));
   if (six !== null) await ask(sessions[6], checks.filter((c) => c.family === 6));

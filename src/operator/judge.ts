@@ -70,7 +70,10 @@ function partView(part: Part, changes: readonly PlannedChange[], want: Desired, 
   const states = changes.filter((c) => c.part === part).map((c) => c.state);
   const worst = SEVERITY.find((s) => states.includes(s));
   if (worst) return worst;
-  const wanted = part === 'rule' || part === 'local' ? want.rules.length > 0 : want.routes.some((r) => (r.dst === ANY[family]) === (part === 'default'));
+  const wanted =
+    part === 'rule' || part === 'local'
+      ? want.rules.length > 0
+      : want.routes.some((r) => (r.dst === ANY[family]) === (part === 'default'));
   return wanted ? 'ok' : '-';
 }
 
@@ -91,13 +94,20 @@ export function judgeFamily(family: Family, want: Want, read: FamilyRead, iface:
 /** The whole interface: IPv4 from its lease (or the lease's end), IPv6 as sync follows it. */
 export function interfaceState(input: InterfaceInput, v4: FamilyRead, v6: FamilyRead | null): InterfaceState {
   const { iface, config, lease } = input;
-  const ipv6 = config?.ipv6 && v6 ? judgeFamily(6, { kind: 'follow', news: { held: [], lost: [] } }, v6, iface, config) : null;
+  const ipv6 =
+    config?.ipv6 && v6 ? judgeFamily(6, { kind: 'follow', news: { held: [], lost: [] } }, v6, iface, config) : null;
   return {
     iface,
     table: config && { number: config.table, name: config.tableName },
-    lease: lease && { address: lease.lease.address, prefix: lease.lease.prefix, gateway: lease.lease.gateway, source: lease.source },
+    lease: lease && {
+      address: lease.lease.address,
+      prefix: lease.lease.prefix,
+      gateway: lease.lease.gateway,
+      source: lease.source,
+    },
     problem: input.problem,
-    ipv4: config && judgeFamily(4, lease ? { kind: 'lease', lease: lease.lease } : { kind: 'ended' }, v4, iface, config),
+    ipv4:
+      config && judgeFamily(4, lease ? { kind: 'lease', lease: lease.lease } : { kind: 'ended' }, v4, iface, config),
     ipv6: ipv6 && { ...ipv6, router: ipv6.desired.routes.find((r) => r.dst === ANY[6])?.gateway ?? null },
     rpFilter: rpFilterMode(input.rpFilter),
     rpFilterValues: input.rpFilter,

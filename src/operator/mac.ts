@@ -20,7 +20,10 @@ export function readMachineId(path: string): string {
   const id = readText(path)?.trim() ?? '';
   if (!/^[0-9a-f]{32}$/.test(id)) {
     const why = id === '' ? 'missing or empty' : 'not 32 hex digits';
-    throw new InputError(`${path} is ${why}: it seeds the stable MAC; create it with systemd-machine-id-setup (or dbus-uuidgen --ensure=${path})`);
+    throw new InputError(
+      `${path} is ${why}: it seeds the stable MAC; create it with systemd-machine-id-setup (or dbus-uuidgen ` +
+        `--ensure=${path})`,
+    );
   }
   return id;
 }

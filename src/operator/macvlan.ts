@@ -1,7 +1,7 @@
 // The macvlan's persistent definition for each network stack. `ip link add … type macvlan`
 // (the original guide) is gone at the next boot; each stack has its own way to recreate it at
 // boot with the stable MAC. Pure: the command edge (commands/macvlan.ts) detects and writes.
-// networkd's and NetworkManager's files are the ones install.sh installs (stacks/).
+// networkd's and NetworkManager's files are the ones srcroute install installs (stacks/).
 import { networkdMacvlanFiles } from './stacks/networkd.js';
 import { nmKeyfile } from './stacks/nm.js';
 import { ifupdownFile } from './stacks/ifupdown.js';
@@ -27,7 +27,7 @@ function ifupdown(s: MacvlanSpec): Definition {
     files: [ifupdownFile(s, 'dhcp')],
     notes: [
       '/etc/network/interfaces must read the directory: "source /etc/network/interfaces.d/*" (Debian\'s default).',
-      `sudo ./install.sh --parent ${s.parent} ${s.iface} sets this up with the DHCP client's side too.`,
+      `sudo srcroute install --parent ${s.parent} ${s.iface} sets this up with the DHCP client's side too.`,
     ],
     activate: [`ifup ${s.iface}`],
   };
@@ -35,12 +35,24 @@ function ifupdown(s: MacvlanSpec): Definition {
 
 /** `parentNetwork`: the .network file that matches the parent now (networkd only). */
 export function definitionFor(stack: MacvlanStack, spec: MacvlanSpec, parentNetwork: string | null = null): Definition {
-  const dhcpcd = 'dhcpcd leases its address and runs srcroute\'s hook: sudo ./install.sh --parent ' + `${spec.parent} ${spec.iface} sets that up too.`;
+  const dhcpcd =
+    "dhcpcd leases its address and runs srcroute's hook: sudo srcroute install --parent " +
+    `${spec.parent} ${spec.iface} sets that up too.`;
   if (stack === 'networkd') {
-    return { stack, files: networkdMacvlanFiles(spec, parentNetwork), notes: [dhcpcd], activate: ['networkctl reload'] };
+    return {
+      stack,
+      files: networkdMacvlanFiles(spec, parentNetwork),
+      notes: [dhcpcd],
+      activate: ['networkctl reload'],
+    };
   }
   if (stack === 'nm') {
-    return { stack, files: [nmKeyfile(spec)], notes: [dhcpcd], activate: ['nmcli connection reload', `nmcli connection up id srcroute-${spec.iface}`] };
+    return {
+      stack,
+      files: [nmKeyfile(spec)],
+      notes: [dhcpcd],
+      activate: ['nmcli connection reload', `nmcli connection up id srcroute-${spec.iface}`],
+    };
   }
   return ifupdown(spec);
 }
@@ -48,7 +60,8 @@ export function definitionFor(stack: MacvlanStack, spec: MacvlanSpec, parentNetw
 /** What `srcroute macvlan` prints: the definition, where it goes, and what is left to do. */
 export function renderDefinition(def: Definition, how: string): string[] {
   const out = [`# ${STACK_NAMES[def.stack]} (${how})`];
-  for (const f of def.files) out.push('', `==> ${f.path} (mode ${f.mode.toString(8)}) <==`, ...f.content.trimEnd().split('\n'));
+  for (const f of def.files)
+    out.push('', `==> ${f.path} (mode ${f.mode.toString(8)}) <==`, ...f.content.trimEnd().split('\n'));
   out.push('', 'Also:', ...def.notes.map((n) => `  ${n}`));
   out.push('', `Then, to create it now: ${def.activate.join(' && ')}`);
   return out;

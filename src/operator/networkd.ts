@@ -2,7 +2,7 @@
 // With ManageForeignRoutingPolicyRules=yes (its default) networkd removes every rule it did not
 // create, at start and on reconfiguration; srcroute's rules would vanish until the next lease event.
 // networkd reads networkd.conf(.d) only when it starts: a daemon that started before the file that
-// says `no` still deletes them (issue 12's walk-through), so the files alone do not answer.
+// says `no` still deletes them (seen on a netplan box), so the files alone do not answer.
 import { join } from 'node:path';
 import { listDir, readText, statOf } from '../shared/files.js';
 import type { Paths } from '../shared/paths.js';
@@ -34,7 +34,10 @@ const YES = /^(1|yes|true|on)$/i;
 const NO = /^(0|no|false|off)$/i;
 
 /** The last ManageForeignRoutingPolicyRules= in a [Network] section, over `files` in order. */
-export function manageForeignRules(files: readonly { path: string; text: string }[]): { value: boolean; setIn: string | null } {
+export function manageForeignRules(files: readonly { path: string; text: string }[]): {
+  value: boolean;
+  setIn: string | null;
+} {
   let result = { value: true, setIn: null as string | null };
   for (const { path, text } of files) {
     let section = '';

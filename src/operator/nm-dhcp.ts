@@ -18,7 +18,11 @@ export function parseNmDevice(text: string): { connection: string | null; dhcp4:
   return { connection: connection === '--' ? null : connection, dhcp4: /^DHCP4\.OPTION\[\d+\]:/m.test(text) };
 }
 
-export async function nmLeases(run: ProgramRunner, processes: readonly Proc[], ifaces: readonly string[]): Promise<NmLease[]> {
+export async function nmLeases(
+  run: ProgramRunner,
+  processes: readonly Proc[],
+  ifaces: readonly string[],
+): Promise<NmLease[]> {
   if (!processes.some((p) => p.comm === 'NetworkManager')) return [];
   const out: NmLease[] = [];
   for (const iface of ifaces) {

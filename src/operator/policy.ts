@@ -6,7 +6,7 @@
 // wg-quick's `not fwmark 51820 table 51820` and `table main suppress_prefixlength 0`, added
 // without a preference, land just before the first rule after 0 (998 and 999 beside srcroute's
 // 1000), and the first one wins for every unmarked packet.
-import { protocolName, type Family } from '../kernel/kernel.js';
+import { MAIN_TABLE, protocolName, type Family } from '../kernel/kernel.js';
 import { containsAddress } from '../shared/prefix.js';
 
 export interface PolicyRule {
@@ -28,7 +28,14 @@ export interface PolicyRule {
 type Json = Record<string, unknown>;
 
 /** include/uapi/linux/fib_rules.h */
-const ACTIONS: Record<string, string> = { '1': 'lookup', '2': 'goto', '3': 'nop', '6': 'blackhole', '7': 'unreachable', '8': 'prohibit' };
+const ACTIONS: Record<string, string> = {
+  '1': 'lookup',
+  '2': 'goto',
+  '3': 'nop',
+  '6': 'blackhole',
+  '7': 'unreachable',
+  '8': 'prohibit',
+};
 /** Selectors a plain `route get` packet never carries (ports, protocol, tunnel id, l3mdev, an output device). */
 const NEVER = ['ipproto', 'sport', 'sport_start', 'dport', 'dport_start', 'tun_id', 'l3mdev', 'oif', 'tos', 'dscp'];
 
@@ -61,7 +68,8 @@ function textOf(json: Json, family: Family, table: number | null, action: string
   if (to !== null) words.push('to', to);
   const mark = str(json.fwmark);
   if (mark !== null) words.push('fwmark', json.fwmask === undefined ? mark : `${mark}/${str(json.fwmask)}`);
-  for (const key of ['iif', 'oif', 'ipproto', 'sport', 'dport']) if (json[key] !== undefined) words.push(key, String(json[key]));
+  for (const key of ['iif', 'oif', 'ipproto', 'sport', 'dport'])
+    if (json[key] !== undefined) words.push(key, String(json[key]));
   if (json.uid_start !== undefined) words.push('uidrange', `${json.uid_start}-${json.uid_end}`);
   words.push(...(table !== null ? ['lookup', String(table)] : [action]));
   if (json.suppress_prefixlen !== undefined) words.push('suppress_prefixlength', String(json.suppress_prefixlen));
@@ -74,7 +82,7 @@ export function parsePolicy(json: unknown, family: Family): PolicyRule[] {
   const list = Array.isArray(json) ? (json.filter((r) => typeof r === 'object' && r !== null) as Json[]) : [];
   return list.map((r) => {
     const action = ACTIONS[str(r.action) ?? '1'] ?? `action ${str(r.action)}`;
-    const table = action === 'lookup' ? Number(str(r.table) ?? 254) : null;
+    const table = action === 'lookup' ? Number(str(r.table) ?? MAIN_TABLE) : null;
     return {
       priority: Number(r.priority),
       table,
@@ -91,10 +99,19 @@ export function parsePolicy(json: unknown, family: Family): PolicyRule[] {
  * The rule that decided a packet from `src` to `dst` (made here, unmarked) when the kernel looked
  * it up in `table` (null: the lookup failed), among those before srcroute's `ours` preference.
  */
-export function decidingRule(rules: readonly PolicyRule[], src: string, dst: string, table: number | null, ours: number): PolicyRule | null {
-  const before = [...rules].filter((r) => r.priority < ours && r.matches(src, dst)).sort((a, b) => a.priority - b.priority);
+export function decidingRule(
+  rules: readonly PolicyRule[],
+  src: string,
+  dst: string,
+  table: number | null,
+  ours: number,
+): PolicyRule | null {
+  const before = [...rules]
+    .filter((r) => r.priority < ours && r.matches(src, dst))
+    .sort((a, b) => a.priority - b.priority);
   if (table === null) return before.find((r) => ['blackhole', 'unreachable', 'prohibit'].includes(r.action)) ?? null;
-  // `route get` does not say how long the route's prefix was: a rule that suppresses short ones is the decider only when nothing else can be
+  // `route get` does not say how long the route's prefix was: a rule that suppresses short ones is the decider only
+  // when nothing else can be
   const lookups = before.filter((r) => r.table === table);
   return lookups.find((r) => r.suppress === null) ?? lookups[0] ?? null;
 }

@@ -4,7 +4,7 @@
 // say what is wrong, and this one would say it twice). Pure: which questions, and what an answer
 // means; facts.ts asks them through the same ip session that read the kernel.
 import type { ProbeAnswer } from '../kernel/ip-batch.js';
-import { ANY, type Family } from '../kernel/kernel.js';
+import { ANY, MAIN_TABLE, type Family } from '../kernel/kernel.js';
 import type { Config } from '../hook/config.js';
 import { containsAddress, hostOrPrefix } from '../shared/prefix.js';
 import type { FamilyState } from './judge.js';
@@ -38,7 +38,13 @@ export function routeChecks(family: Family, state: FamilyState, iface: string, c
   const routed = new Set(state.desired.rules.map((r) => hostOrPrefix(r.from)));
   return [...routed]
     .filter((address) => state.addresses.includes(address))
-    .map((address) => ({ family, address, to, expect: { table: config.table, dev: iface, gateway: def.gateway }, answer: null }));
+    .map((address) => ({
+      family,
+      address,
+      to,
+      expect: { table: config.table, dev: iface, gateway: def.gateway },
+      answer: null,
+    }));
 }
 
 export const routeQuery = (c: RouteCheck): string[] => ['route', 'get', c.to, 'from', c.address];
@@ -49,7 +55,7 @@ export function routeAnswer(probe: ProbeAnswer): RouteAnswer {
   const r = (Array.isArray(probe.json) ? probe.json[0] : undefined) as Record<string, unknown> | undefined;
   if (r === undefined) return { error: 'no answer' };
   return {
-    table: r.table === undefined ? 254 : Number(r.table),
+    table: r.table === undefined ? MAIN_TABLE : Number(r.table),
     dev: typeof r.dev === 'string' ? r.dev : '',
     gateway: typeof r.gateway === 'string' ? r.gateway : null,
   };
@@ -57,4 +63,8 @@ export function routeAnswer(probe: ProbeAnswer): RouteAnswer {
 
 /** Whether the kernel routes as srcroute means it to. */
 export const routedAsMeant = (c: RouteCheck): boolean =>
-  c.answer !== null && !('error' in c.answer) && c.answer.table === c.expect.table && c.answer.dev === c.expect.dev && c.answer.gateway === c.expect.gateway;
+  c.answer !== null &&
+  !('error' in c.answer) &&
+  c.answer.table === c.expect.table &&
+  c.answer.dev === c.expect.dev &&
+  c.answer.gateway === c.expect.gateway;

@@ -1,6 +1,6 @@
 // What runs, from /proc: which network stack and which DHCP clients manage this box is a
 // question about processes, not files. /run/systemd/netif, for one, exists on every Debian 12
-// and Raspberry Pi OS boot whether networkd runs or not (systemd-tmpfiles makes it; issue 12).
+// and Raspberry Pi OS boot whether networkd runs or not (systemd-tmpfiles makes it).
 // Only processes in our own network namespace count: a daemon in another one (a container, a
 // test lab next door) manages other interfaces.
 import { readlinkSync } from 'node:fs';

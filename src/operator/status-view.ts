@@ -57,12 +57,17 @@ function block(s: StatusOf): string[] {
 }
 
 export function renderStatusTable(states: readonly StatusOf[]): string[] {
-  if (states.length === 0) return ['srcroute status: no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)'];
+  if (states.length === 0)
+    return ['srcroute status: no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook)'];
   return states.flatMap((s, i) => [...(i > 0 ? [''] : []), ...block(s)]);
 }
 
 /** The same for scripts; each family's plan as the commands the hook would run (none: converged). */
 export function renderStatusJson(states: readonly StatusOf[]): string {
   const family = (f: FamilyState | null, n: Family) => f && { ...f, plan: f.plan.map((c) => commandOf(c, n)) };
-  return JSON.stringify({ interfaces: states.map((s) => ({ ...s, ipv4: family(s.ipv4, 4), ipv6: family(s.ipv6, 6) })) }, null, 2);
+  return JSON.stringify(
+    { interfaces: states.map((s) => ({ ...s, ipv4: family(s.ipv4, 4), ipv6: family(s.ipv6, 6) })) },
+    null,
+    2,
+  );
 }

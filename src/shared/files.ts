@@ -1,7 +1,10 @@
 // Small, forgiving file access for everything that looks at optional files (rt_tables, lock
 // files, the operator commands' many sources): a missing file is an answer (null / empty /
 // false), not an error. And the one atomic write.
-import { accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import {
+  accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, readFileSync,
+  renameSync, rmSync, statSync, writeSync, type Stats,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export function readText(path: string): string | null {
@@ -40,7 +43,10 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/** The temp file a write goes through: a fixed name beside the target, so that a rerun (or the uninstaller) finds what a killed run left. */
+/**
+ * The temp file a write goes through: a fixed name beside the target, so that a rerun (or the uninstaller) finds what a
+ * killed run left.
+ */
 export function tempOf(path: string): string {
   const at = path.lastIndexOf('/');
   return `${path.slice(0, at)}/.${path.slice(at + 1)}.srcroute-new`;
@@ -61,7 +67,12 @@ export function syncDir(path: string): void {
  * fsynced, renamed over it, the directory fsynced. Killed at any point, `path` is the old file or
  * the new one, never half of one.
  */
-export function writeAtomic(path: string, content: string | Buffer, mode = 0o644, owner: { uid: number; gid: number } | null = null): void {
+export function writeAtomic(
+  path: string,
+  content: string | Buffer,
+  mode = 0o644,
+  owner: { uid: number; gid: number } | null = null,
+): void {
   const tmp = tempOf(path);
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   const fd = openSync(tmp, 'w', 0o600);

@@ -67,7 +67,8 @@ export function notGlobalUnicast(a: IPv6): string | null {
   if (a.slice(0, 7).every((g) => g === 0) && a[7] === 1) return 'the loopback address';
   if (a[0]! >= 0xff00) return 'a multicast address';
   if ((a[0]! & 0xffc0) === 0xfe80) return 'a link-local address';
-  if (a.slice(0, 5).every((g) => g === 0) && (a[5] === 0xffff || a[5] === 0)) return 'an IPv4-mapped or IPv4-compatible address';
+  if (a.slice(0, 5).every((g) => g === 0) && (a[5] === 0xffff || a[5] === 0))
+    return 'an IPv4-mapped or IPv4-compatible address';
   return null;
 }
 

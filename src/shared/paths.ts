@@ -4,11 +4,14 @@
 import { join } from 'node:path';
 
 export interface Paths {
-  /** What every path here is under: '' on a real system; `macvlan --write` writes under it too. */
+  /** What every path here is under: '' on a real system. */
   root: string;
   /** srcroute's config: srcroute.env and IFACE.env (SRCROUTE_CONFIG_DIR replaces it). */
   config: string;
-  /** Lock files, the dispatcher's RA signatures, what hooks.d was told last: the kernel is the state (SRCROUTE_STATE_DIR). */
+  /**
+   * Lock files, the dispatcher's RA signatures, what hooks.d was told last: the kernel is the state
+   * (SRCROUTE_STATE_DIR).
+   */
   state: string;
   /** srcroute's per-interface Node hooks: /etc/dhcpcd/IFACE.exit-hook. */
   dhcpcdHooks: string;
@@ -36,7 +39,7 @@ export interface Paths {
   /** /proc/sys/net/ipv6/conf: forwarding and accept_ra per interface and `all`. */
   ipv6Conf: string;
   machineId: string;
-  /** systemd's unit directories, lowest precedence first (install.sh's UNIT_DIRS). */
+  /** systemd's unit directories, lowest precedence first. */
   systemdUnitDirs: readonly string[];
 }
 
@@ -68,13 +71,22 @@ export function systemPaths(root = ''): Paths {
     dhcpcdLeases: at('/var/lib/dhcpcd'),
     dhclientLeases: at('/var/lib/dhcp'),
     networkdConf: at('/etc/systemd/networkd.conf'),
-    networkdConfDirs: ['/usr/lib/systemd/networkd.conf.d', '/run/systemd/networkd.conf.d', '/etc/systemd/networkd.conf.d'].map(at),
+    networkdConfDirs: [
+      '/usr/lib/systemd/networkd.conf.d',
+      '/run/systemd/networkd.conf.d',
+      '/etc/systemd/networkd.conf.d',
+    ].map(at),
     ifupdown: at('/etc/network/interfaces'),
     ifupdownDir: at('/etc/network/interfaces.d'),
     proc: at('/proc'),
     ipv4Conf: at('/proc/sys/net/ipv4/conf'),
     ipv6Conf: at('/proc/sys/net/ipv6/conf'),
     machineId: at('/etc/machine-id'),
-    systemdUnitDirs: ['/lib/systemd/system', '/usr/lib/systemd/system', '/run/systemd/system', '/etc/systemd/system'].map(at),
+    systemdUnitDirs: [
+      '/lib/systemd/system',
+      '/usr/lib/systemd/system',
+      '/run/systemd/system',
+      '/etc/systemd/system',
+    ].map(at),
   };
 }

@@ -1,4 +1,4 @@
-// Faults and races (issue 6), on the BUILT bundle in a throw-away network namespace:
+// Faults and races (hardening: failing tools and racing events change nothing they must not), on the BUILT bundle in a throw-away network namespace:
 //  - ip missing, not executable, failing, hanging (with a child of its own), or dying / failing
 //    after the first change of a batch: exit 1, one line naming the command and ip's words, in
 //    bounded time, no process left behind; then a good event converges exactly, no duplicates.
@@ -457,7 +457,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
       expect(held(123)).toEqual(nothing);
     });
 
-    // Issue 18: under uninstall, the DHCP client's own EXPIRE removed the IPv4 rule between
+    // Seen on Debian 13: under uninstall, the DHCP client's own EXPIRE removed the IPv4 rule between
     // flush's read and its delete; flush stopped at "No such file or directory" and left IPv6.
     // The fake ip forwards the batch to the real one, but runs the first `rule del` itself
     // first, as that racing hook did.

@@ -1,4 +1,4 @@
-// The hostile corpus's essentials again, from outside (issue 6, "how it will be checked"): the
+// The hostile corpus's essentials again, from outside (the built bundle, as a DHCP client runs it): the
 // BUILT bundle in a network namespace that already holds a lease's rule and routes. Each hostile
 // environment or config must exit 2 with one short line naming what is wrong, leave every rule
 // and route exactly as it was, never start ip (IP= points at a wrapper that records each call),

@@ -132,7 +132,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('installed srcroute for: eth0v0 eth0v1');
     expect(r.stdout).toMatch(/interface eth0v0\n\s+nogateway\n\s+noipv4ll\n\s+nohook resolv.conf, hostname/);
-    expect(r.stdout, "IPv6 stays on for the macvlan (issue 13)").not.toMatch(/noipv6/);
+    expect(r.stdout, "IPv6 stays on for the macvlan (srcroute routes its IPv6 too)").not.toMatch(/noipv6/);
 
     // each program is a whole bundle behind its #! line and two comment lines: the command all of
     // srcroute, a hook the bundle without the operator commands; hooks run jitless
@@ -262,7 +262,7 @@ describe.skipIf(!ok)('install.sh in a sandbox over /etc and /usr/local', () => {
     expect(r.stderr).toContain('srcroute[eth0v7] BOUND: /etc/dhcpcd/eth0v7.exit-hook failed (status 3)');
     expect(runHooks(event('03-NOCARRIER', { interface: 'eth0v7' })).code).toBe(0);
     expect(probed('eth0v7')).toBe('BOUND\nNOCARRIER\n');
-    // IPv6 (issue 13): DHCPv6 events and router advertisements reach the hook too.
+    // IPv6: DHCPv6 events and router advertisements reach the hook too.
     expect(runHooks(event('02-BOUND', { interface: 'eth0v7', reason: 'BOUND6' })).code).toBe(0);
     expect(runHooks(event('02-BOUND', { interface: 'eth0v7', reason: 'ROUTERADVERT' })).code).toBe(0);
     expect(probed('eth0v7')).toBe('BOUND\nNOCARRIER\nBOUND6\nROUTERADVERT\n');
@@ -583,6 +583,21 @@ describe.skipIf(!ok)('install.sh --root DIR (staging)', () => {
     const r = install(root, '--node', oldNode, 'eth0v0');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`install.sh: ${oldNode} is Node 18.18.2; srcroute needs Node >= 18.19 (Debian 12 ships 18.19: apt install nodejs)\n`);
+    expect(tree(root)).toBe('. 700 root d\n');
+  });
+
+  it('srcroute install --node: the same refusal of a node too old, in one line, without install.sh', () => {
+    const root = stage();
+    const oldNode = join(stage(), 'node');
+    writeFileSync(oldNode, '#!/bin/sh\necho 18.18.2\n', { mode: 0o755 });
+    const r = run([process.execPath, requireBundle(), 'install', '--root', root, '--node', oldNode, 'eth0v0'], {
+      env: { PATH },
+    });
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `srcroute install: ${oldNode} is Node 18.18.2; srcroute needs Node >= 18.19 ` +
+        '(Debian 12 ships 18.19: apt install nodejs)\n',
+    ]);
     expect(tree(root)).toBe('. 700 root d\n');
   });
 });

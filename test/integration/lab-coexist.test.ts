@@ -1,4 +1,4 @@
-// srcroute beside the policy routing such boxes already carry (issue 17), on the real thing:
+// srcroute beside the policy routing such boxes already carry (VPNs, containers, other rules), on the real thing:
 // install.sh into the lab box's sandbox, a real dhcpcd leasing from dnsmasq, pings from the
 // internet side. Each scenario adds another program's rules as that program does:
 //  - a mesh VPN's fwmark rules at 5210-5270 and its table 52 (tailscale's layout): after

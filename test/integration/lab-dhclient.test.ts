@@ -1,4 +1,4 @@
-// Proof on the real thing (issue 4, scenario 9), with ISC dhclient: install.sh into the box's
+// Proof on the real thing (real clients and dnsmasq in namespaces), with ISC dhclient: install.sh into the box's
 // sandbox puts the shim in /etc/dhcp/dhclient-exit-hooks.d/srcroute, Debian's
 // /sbin/dhclient-script sources it on every event. dhclient runs in the foreground (-d) with its
 // lease and pid files under the lab's temp dir. The modem sets T1/T2 to 3 s/6 s so dhclient

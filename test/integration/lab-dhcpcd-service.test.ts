@@ -1,4 +1,4 @@
-// Issue 10: srcroute under Debian 12's own dhcpcd units, as Debian ships them. The unit files in
+// srcroute under Debian 12's own dhcpcd units, as Debian ships them. The unit files in
 // test/units/debian-12 are read and their sandbox rebuilt around a real dhcpcd (systemd is not
 // PID 1 here; see test/support/systemd-unit.ts): dhcpcd.service's seccomp filters
 // (MemoryDenyWriteExecute, the @system-service allow-list), ProtectSystem=strict with only its
@@ -6,7 +6,7 @@
 // on) and ProtectHome; then dhcpcd@.service (no hardening) for one interface. srcroute is
 // installed by install.sh into the lab's overlays before the sandbox is made, as on a real box.
 // Every lease must be routed (pings from the internet side), and neither dhcpcd's output nor
-// the syslog lines may show a crash, a warning or a failure. The same on Debian 13 (issue 18):
+// the syslog lines may show a crash, a warning or a failure. The same on Debian 13:
 // the box chrooted into a trixie root filesystem (debian-root.ts), its dhcpcd 10.1 and Node 20
 // under trixie's dhcpcd units, read from that tree as trixie ships them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Issue 12, Debian's dhcpcd.service in manager mode (older Raspberry Pi OS, anyone who installed
+// Debian's dhcpcd.service in manager mode (older Raspberry Pi OS, anyone who installed
 // the `dhcpcd` package): the daemon runs as the unit's ExecStart says (`dhcpcd -q -b`, every
 // interface) with Debian's own dhcpcd.conf (`persistent` included) and the LAN configured in it
 // the way Raspberry Pi OS documented (`interface lan0` + `static`). ifupdown only creates the
@@ -7,7 +7,7 @@
 // ExecStop) leaves the address and so its rule; a try-restart (ExecStop, ExecStart) loses no
 // address, rule or default route anywhere; a power cut and both units' ExecStart lines (dhcpcd
 // first, so the macvlan appears under a running manager) route the public address again; the
-// LAN's default route in main is the LAN's before, during and after. On both releases (issue 18):
+// LAN's default route in main is the LAN's before, during and after. On both releases (Debian 12 and 13):
 // debian-13 chrooted into a trixie root filesystem (debian-root.ts), its units read from there.
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Proof on the real thing (issue 4), with dhcpcd: install.sh into the box's sandbox (overlays),
+// Proof on the real thing (real clients and dnsmasq in namespaces), with dhcpcd: install.sh into the box's sandbox (overlays),
 // Debian's dhcpcd-run-hooks sourcing the installed /etc/dhcpcd.exit-hook, dnsmasq as the modem,
 // and real pings from the "internet" while the box's main default route is a dead end.
 // One lab, scenarios in order (each starts from the state the previous one left, and checks it).
@@ -209,7 +209,7 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
     await lab.waitEvent('STOPPED', 'eth0v0', m);
     await lab.waitEvent('STOPPED', 'eth0v1', m);
     await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 10_000);
-    // `persistent` leaves each address configured after STOPPED (issue 12): its rule and routes
+    // `persistent` leaves each address configured after STOPPED: its rule and routes
     // stay with it, so the address still answers
     expect(lab.address('eth0v0')).toEqual(addr0);
     expect(lab.checkLease('eth0v0', GATEWAY)).toEqual(addr0);

@@ -1,6 +1,6 @@
-// Issue 12, ifupdown: Debian 12 and DietPi (ifupdown 0.8.41 + ISC dhclient) and Debian 13 fresh
+// ifupdown: Debian 12 and DietPi (ifupdown 0.8.41 + ISC dhclient) and Debian 13 fresh
 // installs (ifupdown + dhcpcd, no dhclient: hidden here by a bind mount in the sandbox, so ifup
-// picks dhcpcd as it would there). Each suite runs on both releases (issue 18): debian-12 on this
+// picks dhcpcd as it would there). Each suite runs on both releases: debian-12 on this
 // machine's programs, debian-13 chrooted into a trixie root filesystem (debian-root.ts: ifupdown
 // 0.8.44, dhcpcd 10.1, isc-dhcp-client as an upgraded box keeps it, networking.service as trixie
 // ships it). The real ifup/ifdown run in the box's sandbox over a private
@@ -149,7 +149,7 @@ for (const release of RELEASES) {
       expect(lab.owned()).toEqual({ rules: [], routes: [] });
       box.lanOnly();
       expect(lab.sandbox.snapshot()).toBe(pristine);
-      // the modem's port as it was before the install (issue 18: ifup's pre-up had brought it up, and it stayed up)
+      // the modem's port as it was before the install (ifup's pre-up had brought it up, and it stayed up)
       expect(box.port()).toBe(port);
       expect(port).toBe('eth0 down, accept_ra 1, global addresses []');
     });
@@ -191,7 +191,7 @@ for (const release of RELEASES) {
     labHousekeeping(() => box?.lab);
 
     it("main's IPv6 default stays the LAN's, the macvlan's addresses all routed or none taken, check quiet; dhclient's controls tie it", async () => {
-      // the modem's port as a stock box has it before srcroute: down, the kernel's IPv6 defaults (issue 18)
+      // the modem's port as a stock box has it before srcroute: down, the kernel's IPv6 defaults
       box.stockPort();
       const { port } = box.setUp(REPO, IFACE);
       portBefore = port;
@@ -219,7 +219,7 @@ for (const release of RELEASES) {
       if (client === 'dhclient') {
         await without('accept_ra');
         expect(await settled6()).toEqual([LAN, raDefault(2048)]);
-        // issue 17: check names that address (the hook's plan would add its rule: srcroute sync does)
+        // check names that address (the hook's plan would add its rule: srcroute sync does)
         expect(box.run(['srcroute', 'check']).stdout).toMatch(new RegExp(`${IFACE}: no IPv6 source rule for 2001:db8:\\S+: replies from it leave through the main table`));
         await without('ra_defrtr_metric');
         expect(await settled6()).toEqual([LAN, raDefault(1024)]);

@@ -1,4 +1,4 @@
-// Proof on systemd-networkd 252 (issue 12) and 257 (Debian 13's, issue 18: the same scenarios with
+// Proof on systemd-networkd 252 (Debian 12's) and 257 (Debian 13's: the same scenarios with
 // the box chrooted into a trixie root filesystem, debian-root.ts), configured the way netplan leaves it (its .network
 // files under /run): README's one command, `install.sh --parent eth0 eth0v0`, makes networkd
 // create the macvlan with its stable MAC (MACVLAN= in a drop-in for netplan's eth0 file), enables
@@ -7,7 +7,7 @@
 // leave foreign rules alone. `check` finds the networkd that started before that drop-in; after
 // the restart, `networkctl reconfigure` and `reload` leave the rule; a reboot routes the address
 // again from the files alone; the LAN's default route in main stays the LAN's throughout.
-// The LAN's IPv6 default comes from the LAN router's RAs, as on most LANs and in issue 18's report,
+// The LAN's IPv6 default comes from the LAN router's RAs, as on most LANs and on the Debian 13 box that lost it,
 // where networkd 257 lost it after install.sh and never got it back. Found here (strace of
 // networkd's netlink writes, its debug log): networkd 257 itself deletes it, and its nexthop, when
 // the router's neighbour advertisement says Router=no (RFC 4861 7.2.5: "no longer a router"), as
@@ -154,7 +154,7 @@ for (const release of RELEASES) {
       await s.uninstallPurge(REPO, IFACE, pristine);
     }, 60_000);
 
-    it('8. the cause of issue 18\'s lost IPv6 default: a LAN router whose neighbour advertisements say Router=no; networkd 257 drops the default at the first one, 252 keeps it; one that says Router=yes keeps it on both (no srcroute left on the box)', async () => {
+    it('8. the cause of a lost IPv6 default on Debian 13: a LAN router whose neighbour advertisements say Router=no; networkd 257 drops the default at the first one, 252 keeps it; one that says Router=yes keeps it on both (no srcroute left on the box)', async () => {
       for (const routerNa of [true, false]) {
         s.lab.setLanRouterNa(routerNa);
         try {

@@ -1,4 +1,4 @@
-// Proof on NetworkManager 1.42 (issue 12) and 1.52 (Debian 13's, issue 18: the box chrooted into
+// Proof on NetworkManager 1.42 (Debian 12's) and 1.52 (Debian 13's: the box chrooted into
 // a trixie root filesystem, debian-root.ts): a box whose LAN NetworkManager manages gets its
 // public address routed with README's one command, `install.sh --parent eth0 eth0v0`: NM creates
 // the macvlan from srcroute's keyfile (stable MAC, no address of its own), the dispatcher starts

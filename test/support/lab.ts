@@ -313,7 +313,7 @@ export class Lab {
    * LAN's IPv6 default from them, as on most LANs. `routerNa` sets lan1's own forwarding flag,
    * which is what the kernel puts in the Router flag of its neighbour advertisements: on (the
    * default), it answers as a router does; `all.forwarding` stays 0, so it still forwards nothing.
-   * Off, its NAs say Router=no, and networkd 257 drops the default at the first one (issue 18).
+   * Off, its NAs say Router=no, and networkd 257 drops the default at the first one (a Debian 13 box lost its IPv6 default so).
    */
   async startLanRa(routerNa = true): Promise<void> {
     this.setLanRouterNa(routerNa);

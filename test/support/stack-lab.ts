@@ -162,7 +162,7 @@ export class StackLab {
   /**
    * netplan's output for this box, as `netplan generate` writes it (under /run). Dual stack: the
    * LAN's IPv6 default comes from the LAN router's RAs (`accept-ra: true`; the lab's startLanRa)
-   * as on most LANs, and networkd 257 installs it through a nexthop object (issue 18).
+   * as on most LANs, and networkd 257 installs it through a nexthop object.
    */
   writeNetplan(): void {
     this.sh('mkdir -p -m 755 /run/systemd/network'); // networkd reads it as systemd-network
@@ -277,12 +277,12 @@ export class StackLab {
     return this.sh(`cat /proc/sys/net/ipv6/conf/${iface}/accept_ra`).trim();
   }
 
-  /** The modem's port as a stock box has it before srcroute (issue 18): down, the kernel's accept_ra 1. */
+  /** The modem's port as a stock box has it before srcroute: down, the kernel's accept_ra 1. */
   stockPort(): void {
     this.sh('ip link set dev eth0 down && echo 1 >/proc/sys/net/ipv6/conf/eth0/accept_ra');
   }
 
-  /** The modem's port (eth0) as uninstall must leave it (issue 18): up or down, accept_ra, global addresses. */
+  /** The modem's port (eth0) as uninstall must leave it: up or down, accept_ra, global addresses. */
   port(): string {
     const up = (JSON.parse(this.sh('ip -j link show dev eth0')) as { flags: string[] }[])[0]!.flags.includes('UP');
     const global = this.sh('ip -o addr show dev eth0 scope global').split('\n').filter(Boolean).map((l) => l.split(/\s+/)[3]);

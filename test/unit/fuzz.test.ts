@@ -1,4 +1,4 @@
-// Property-based fuzzing of the whole hook environment (issue 6), through main() with a fake ip
+// Property-based fuzzing of the whole hook environment (hostile input changes nothing), through main() with a fake ip
 // runner and lock. Fixed seeds, so a failure replays; the run counts are printed for the report.
 //  - hostile environments: main() never throws; exit 0, 1 or 2; never the "bug" line; errors are
 //    exactly one short line with no stack trace; exit 2 means ip was never even made.

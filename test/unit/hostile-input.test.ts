@@ -1,4 +1,4 @@
-// The hostile-input corpus (issue 6): environments and config files an attacker on the wire, a
+// The hostile-input corpus: environments and config files an attacker on the wire, a
 // broken DHCP client or a careless admin could hand srcroute. Every case goes through main()
 // with a fake ip runner and lock: it must exit 2, say why in ONE stderr line that names the
 // offending variable (or file), stay short, show no stack trace, and run nothing at all.
@@ -141,7 +141,7 @@ for (const value of ['', 'bound', 'BOUND;reboot', 'BOUND ', ' BOUND', 'BOUND\n',
   add(`reason = ${JSON.stringify(value.slice(0, 30))}`, { ...BOUND, reason: value }, 'reason');
 }
 
-// IPv6 (issue 13): dhcpcd's RA set and IA_NA set, dhclient -6's one address per call.
+// IPv6: dhcpcd's RA set and IA_NA set, dhclient -6's one address per call.
 const RA = {
   reason: 'ROUTERADVERT', interface: 'eth0v0', pid: '18', if_up: 'true', nd1_acquired: '5977', nd1_now: '5978',
   nd1_from: 'fe80::1', nd1_lifetime: '90', nd1_flags: 'MO', nd1_source_address: 'd60a4b5967d9',

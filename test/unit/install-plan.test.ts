@@ -61,7 +61,7 @@ function installFacts(tree: Tree, over: Partial<InstallFacts> = {}): InstallFact
   const list = tree.get(INSTALLED_LIST)?.content?.toString() ?? '';
   return {
     prog: 'srcroute install', staged: false, dry: false, uid: 0, gid: 0, list, tree,
-    ifaces: ['eth0v0'], configureDhcpcd: false, forward: false, command: true, packaged: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true,
+    ifaces: ['eth0v0'], configureDhcpcd: false, forward: false, command: true, packaged: false, node: '/usr/bin/node', nodeReal: '/usr/bin/node', envSplitWorks: true, nodeVersion: '20.19.0',
     bundles: { command: '#!/usr/bin/env node\n// the srcroute bundle\n', hook: '#!/usr/bin/env node\n// the hook bundle\n' },
     hooks: HOOKS, service: null, systemd: true, rtTables: [{ num: 254, name: 'main', file: '/etc/iproute2/rt_tables' }], rtProtos: [],
     stacks: new Map(), links: new Set(['lo', 'eth0', 'eth0v0']), macs: new Map(), ...over,
@@ -119,7 +119,7 @@ async function render(facts: InstallFacts): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-/** The modem's port as a stock box has it before srcroute (issue 18): down, the kernel's accept_ra. */
+/** The modem's port as a stock box has it before srcroute: down, the kernel's accept_ra. */
 const STOCK_PORT = { up: false, acceptRa: '1' };
 const withStack = (plan: StackPlan, parentLink: ParentLink | null = STOCK_PORT): Partial<InstallFacts> => ({ stacks: new Map([['eth0v0', { parent: 'eth0', plan, parentLink }]]) });
 /** --parent eth0 --vlan 100 given now, on a box whose LAN is eth0 (the VLAN not there yet). */
@@ -244,6 +244,22 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
       ? 'kept your scripts in /etc/srcroute/hooks.d'
       : 'kept your settings in /etc/srcroute (--purge removes them)';
     expect(plan.steps).toContainEqual({ op: 'say', line: said });
+  });
+
+  it.each([
+    ['18.18.2', false],
+    ['17.9.1', false],
+    ['18.19.0', true],
+    ['18.20.4', true],
+    ['20.19.5', true],
+    ['22.0.0', true],
+  ])('--node: Node %s is taken: %s (the minimum is package.json\'s engines.node)', (version, taken) => {
+    const facts = installFacts(treeOf(DEBIAN), { node: '/opt/node/bin/node', nodeVersion: version });
+    if (taken) expect(planInstall(facts).changes).toBeGreaterThan(0);
+    else
+      expect(() => planInstall(facts)).toThrow(
+        `/opt/node/bin/node is Node ${version}; srcroute needs Node >= 18.19 (Debian 12 ships 18.19: apt install nodejs)`,
+      );
   });
 
   it('refuses, before any step, a table or protocol taken by something else', () => {

@@ -1,4 +1,4 @@
-// One judge of "converged" (issue 17), as a property over the leases real clients handed out
+// One judge of "converged" (status, check, sync and the hook agree), as a property over the leases real clients handed out
 // (every IPv4 lease of test/fixtures) and kernels drawn at random around them (srcroute's rules
 // and routes right, wrong, stale, doubled or missing; the interface holding its address or not):
 //  - status says converged (every part ok or "-") exactly when the hook's plan is empty;

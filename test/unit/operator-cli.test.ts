@@ -2,10 +2,10 @@ import { tempDir } from '../support/tmp.js';
 // The operator commands through main(): per-command help, argument errors, and the exit
 // statuses cli.ts maps (check: 0 healthy, 1 not). Paths point into a temp root; ip and dhcpcd
 // are fakes, so nothing here touches the machine.
-import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main, realDeps } from '../../src/cli.js';
+import { helpOf, main, realDeps } from '../../src/cli.js';
 import type { OperatorDeps } from '../../src/operator/deps.js';
 import { systemPaths } from '../../src/shared/paths.js';
 import { SystemError } from '../../src/shared/errors.js';
@@ -179,16 +179,16 @@ describe('exit statuses', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe(`ip rule add from ${ADDR} lookup 123 priority 1000 protocol 213`);
   });
-  it('macvlan --write under a root, twice: written, then unchanged', async () => {
+  it('macvlan prints the definition and writes nothing (install writes it, and records it)', async () => {
     const b = box();
-    const first = await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps);
+    const first = await run(['macvlan', 'eth0v0', '--parent', 'eth0'], b.deps);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(/^# ifupdown .*detected/);
-    expect(first.err).toMatch(/interfaces.d\/eth0v0 written/);
-    expect((await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps)).err).toMatch(/unchanged/);
-    const nm = await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--stack', 'nm', '--write'], b.deps);
-    expect(nm.code, nm.err).toBe(0);
-    expect(statSync(join(b.root, 'etc/NetworkManager/system-connections/srcroute-eth0v0.nmconnection')).mode & 0o777).toBe(0o600);
+    expect(first.err).toBe('');
+    expect(existsSync(join(b.root, 'etc/network/interfaces.d/eth0v0'))).toBe(false);
+    const write = await run(['macvlan', 'eth0v0', '--parent', 'eth0', '--write'], b.deps);
+    expect([write.code, write.err]).toEqual([2, 'srcroute macvlan: unknown argument "--write" (see srcroute macvlan --help)']);
+    expect(await helpOf('macvlan')).toContain('sudo srcroute install --parent ETH IFACE');
   });
 });
 
@@ -222,6 +222,12 @@ describe('a bug is never reported as a system failure', () => {
     const r = await run(argv, deps, argv.length === 0 ? lease : {});
     expect(r.code, r.err).toBe(1);
     expect(r.err).toContain(BUG_LINE);
+    expect(r.err).toContain('bug: TypeError: Cannot read properties of undefined');
+    // the hook: one line for syslog, saying how to get the stack; a command: the stack
+    if (argv.length === 0) {
+      expect(r.err).not.toMatch(/^\s+at /m);
+      expect(r.err).toContain('SRCROUTE_DEBUG=1');
+    } else expect(r.err).toMatch(/^\s+at /m);
   });
 
   it('sync of every interface: a failing ip is the system failing, each interface said, no bug line', async () => {

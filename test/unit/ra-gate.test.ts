@@ -1,4 +1,4 @@
-// The ROUTERADVERT gate in the sh dispatcher (issue 13): an RA that repeats the last one srcroute
+// The ROUTERADVERT gate in the sh dispatcher: an RA that repeats the last one srcroute
 // acted on must not start Node, and the gate itself must not fork. Run here by dash and bash
 // (dhcpcd-run-hooks is /bin/sh, Debian's dhclient-script bash sources the same file) on the
 // function as the dispatcher defines it; the Node side (writing the signature) through main().

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_TABLE, KEYS } from '../../src/hook/config.js';
 import { parseLauncher } from '../../src/operator/facts.js';
 import { systemPaths } from '../../src/shared/paths.js';
-import { FIRST_TABLE, HOOK_DIR, PROTO_NUM } from '../../src/install/layout.js';
+import { FIRST_TABLE, HOOK_DIR, NODE_MIN, PROTO_NUM } from '../../src/install/layout.js';
 import { launcher, undoOf } from '../../src/install/texts.js';
 import { NODE18_VERSION } from '../support/node18.js';
 
@@ -53,9 +53,10 @@ describe('facts install.sh, the dispatcher and the TypeScript share', () => {
     expect(dispatcher).toContain(`srcroute_hook="${HOOK_DIR}/$interface.exit-hook"`);
   });
 
-  it('the oldest Node: install.sh, package.json and the Node 18 the tests run the bundle on', () => {
+  it('the oldest Node: install.sh, package.json, srcroute install and the Node 18 the tests run the bundle on', () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } };
     expect(pkg.engines.node).toBe(`>=${setting('NODE_MIN')}`);
+    expect(pkg.engines.node).toBe(`>=${NODE_MIN}`);
     expect(NODE18_VERSION.startsWith(`${setting('NODE_MIN')}.`)).toBe(true);
   });
 });

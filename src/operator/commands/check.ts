@@ -11,10 +11,15 @@ import { stateDirOf } from '../../shared/paths.js';
 import { parseRecord, recordPath, type HealRecord } from '../../hook/heal-record.js';
 import { readText } from '../../shared/files.js';
 
-export async function runCheck(deps: OperatorDeps, iface: string | null, out: (line: string) => void): Promise<'healthy' | 'unhealthy'> {
+export async function runCheck(
+  deps: OperatorDeps,
+  iface: string | null,
+  out: (line: string) => void,
+): Promise<'healthy' | 'unhealthy'> {
   const facts = await gatherFacts(deps, iface);
   // an interface srcroute heal stopped restoring (its record in the state directory says so)
-  const recordOf = (iface: string): HealRecord | null => parseRecord(readText(recordPath(stateDirOf(deps.env, deps.paths.state), iface)));
+  const recordOf = (iface: string): HealRecord | null =>
+    parseRecord(readText(recordPath(stateDirOf(deps.env, deps.paths.state), iface)));
   const healFinding = (iface: string): Finding[] => backoffFinding(iface, recordOf(iface), facts.networkd.running);
   const stopped = facts.interfaces.flatMap((f) => healFinding(f.state.iface));
   const findings = [...diagnose(facts), ...stopped];

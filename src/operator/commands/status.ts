@@ -6,8 +6,14 @@ import { renderStatusJson, renderStatusTable, type StatusOf } from '../status-vi
 import type { Command } from '../../shared/command.js';
 import { INTERFACES, LEASE } from '../help.js';
 
-export async function runStatus(deps: OperatorDeps, iface: string | null, json: boolean, out: (line: string) => void): Promise<void> {
-  const withForward = (f: InterfaceFacts): StatusOf => (f.forward ? { ...f.state, forward: forwardLine(f.forward) } : f.state);
+export async function runStatus(
+  deps: OperatorDeps,
+  iface: string | null,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<void> {
+  const withForward = (f: InterfaceFacts): StatusOf =>
+    f.forward ? { ...f.state, forward: forwardLine(f.forward) } : f.state;
   const states = (await gatherFacts(deps, iface)).interfaces.map(withForward);
   if (json) out(renderStatusJson(states));
   else renderStatusTable(states).forEach((line) => out(line));

@@ -16,10 +16,21 @@ import { INTERFACES, LEASE } from '../help.js';
 import { clearRecord } from '../../hook/heal-record.js';
 import { stateDirOf } from '../../shared/paths.js';
 
-export async function runSync(deps: OperatorDeps, iface: string | null, dry: boolean, report: Omit<Report, 'tag'>): Promise<void> {
-  const names = iface !== null ? [managedInterface(iface, deps.configDir, deps.paths.dhcpcdHooks)] : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
+export async function runSync(
+  deps: OperatorDeps,
+  iface: string | null,
+  dry: boolean,
+  report: Omit<Report, 'tag'>,
+): Promise<void> {
+  const names =
+    iface !== null
+      ? [managedInterface(iface, deps.configDir, deps.paths.dhcpcdHooks)]
+      : configuredInterfaces(deps.configDir, deps.paths.dhcpcdHooks);
   if (names.length === 0) {
-    throw new InputError('no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook); name one: srcroute sync eth0v0');
+    throw new InputError(
+      'no interface is configured (no /etc/srcroute/IFACE.env, no /etc/dhcpcd/IFACE.exit-hook); name one: srcroute ' +
+        'sync eth0v0',
+    );
   }
   const failed: { name: string; input: boolean }[] = [];
   for (const name of names) {
@@ -27,7 +38,10 @@ export async function runSync(deps: OperatorDeps, iface: string | null, dry: boo
     try {
       if (!dry) clearRecord(stateDirOf(deps.env, deps.paths.state), name); // heal restores it again
       const found = await readLease(name, deps);
-      report.log(`${tag}: ${found ? `lease ${found.vars.ip_address} from ${found.source}` : 'no current lease: removing what srcroute set up'}`);
+      const what = found
+        ? `lease ${found.vars.ip_address} from ${found.source}`
+        : 'no current lease: removing what srcroute set up';
+      report.log(`${tag}: ${what}`);
       await runHook({ ...deps, env: leaseEnv(name, found?.vars ?? null) }, dry, { ...report, tag });
       await runHook({ ...deps, env: { reason: 'REBIND6', interface: name } }, dry, { ...report, tag });
     } catch (e) {
@@ -64,5 +78,6 @@ Example:
   srcroute sync                    # every configured interface`,
   flags: ['dry-run'],
   positional: { min: 0, max: 1 },
-  run: (args, deps, io) => runSync(deps, args.positional[0] ?? null, args.flags.has('dry-run'), { out: io.out, log: io.err }),
+  run: (args, deps, io) =>
+    runSync(deps, args.positional[0] ?? null, args.flags.has('dry-run'), { out: io.out, log: io.err }),
 };

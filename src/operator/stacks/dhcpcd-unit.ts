@@ -1,5 +1,5 @@
 // One dhcpcd for one macvlan, the DHCP client srcroute's hooks follow, whatever manages the rest
-// of the box (issue 12): started for that interface alone (never Debian's all-interface
+// of the box (NetworkManager, networkd or ifupdown): started for that interface alone (never Debian's all-interface
 // dhcpcd.service, which would lease the LAN too), after the device exists (a boot-time
 // `dhcpcd eth0v0` before the stack created eth0v0 fails: "interface not found"), stopped with it.
 // dhcpcd-base ships no unit, and Debian's dhcpcd@.service comes only with the `dhcpcd` package
@@ -19,7 +19,13 @@ export const dhcpcdStart = (dhcpcd: string, iface: string): string[] => [dhcpcd,
 export const dhcpcdStop = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-x', iface];
 
 /** The sandbox of srcroute's services: /etc read-only, /run and /var writable, home directories readable. */
-export const UNIT_SANDBOX = ['ProtectSystem=full', 'ProtectHome=read-only', 'PrivateTmp=yes', 'ProtectKernelModules=yes', 'ProtectControlGroups=yes'];
+export const UNIT_SANDBOX = [
+  'ProtectSystem=full',
+  'ProtectHome=read-only',
+  'PrivateTmp=yes',
+  'ProtectKernelModules=yes',
+  'ProtectControlGroups=yes',
+];
 
 /**
  * The template. BindsTo/After the device: started only once the interface exists, stopped when it
@@ -27,7 +33,7 @@ export const UNIT_SANDBOX = ['ProtectSystem=full', 'ProtectHome=read-only', 'Pri
  * appears (boot, a stack recreating the link). The sandbox is what dhcpcd with `nohook
  * resolv.conf, hostname` needs: it writes only /var/lib/dhcpcd and /run (its sockets, and
  * srcroute's lock files in /run/srcroute). Home directories stay readable: the hook's node may be
- * an nvm install under one (install.sh names it by its absolute path).
+ * an nvm install under one (the installer names it by its absolute path).
  */
 export function dhcpcdUnit(dhcpcd: string): StackFile {
   const content = [

@@ -1,9 +1,9 @@
 // Debian's dhcpcd.service (older Raspberry Pi OS, anyone who installed the `dhcpcd` package): a
 // manager-mode dhcpcd (`dhcpcd -q -b`, every interface) that the admin runs on purpose for the
-// LAN. srcroute never enables or starts it (issue 12: beside NetworkManager or ifupdown it fights
+// LAN. srcroute never enables or starts it (beside NetworkManager or ifupdown it fights
 // for every interface). Here it leases the macvlan with srcroute's block in dhcpcd.conf
 // (nogateway, nohook resolv.conf, hostname), and the block keeps the macvlan's parent bare
-// (install.sh writes `interface PARENT` / noipv4 / noipv6 for every interface on this stack):
+// (srcroute install writes `interface PARENT` / noipv4 / noipv6 for every interface on this stack):
 // the parent is on the modem's cable, and dhcpcd.service leased it beside the macvlan (a second
 // public address, a second default route in main). Per-interface options, because dhcpcd 9.4.1
 // ignores a global `denyinterfaces eth0` written after an `interface` block (measured: eth0 was
@@ -34,8 +34,16 @@ function rereadCommands(s: MacvlanSpec, dhcpcd: string): string[][] {
   return [[dhcpcd, '-n', s.parent], ['ip', '-4', 'addr', 'flush', 'dev', s.parent, 'scope', 'global']];
 }
 
-export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string }, how: string): StackPlan {
-  if (!facts.ifup) throw new InputError('--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ifupdown');
+export function dhcpcdPlan(
+  s: MacvlanSpec,
+  facts: IfupdownFacts & { processes: readonly Proc[]; dhcpcd: string },
+  how: string,
+): StackPlan {
+  if (!facts.ifup)
+    throw new InputError(
+      '--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ' +
+        'ifupdown',
+    );
   const file = ifupdownFile(s, 'manual');
   const running = runsDhcpcdManager(facts.processes);
   const reread = running ? rereadCommands(s, facts.dhcpcd) : [];
@@ -53,8 +61,11 @@ export function dhcpcdPlan(s: MacvlanSpec, facts: IfupdownFacts & { processes: r
     notes: [
       running
         ? `dhcpcd.service leases ${s.iface}; ${s.parent} leases nothing (srcroute's block in /etc/dhcpcd.conf)` +
-          (s.vlan === undefined ? `: what it holds of its own goes now (${reread.map((c) => c.join(' ')).join('; ')})` : '')
-        : `no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor starts it)`,
+          (s.vlan === undefined
+            ? `: what it holds of its own goes now (${reread.map((c) => c.join(' ')).join('; ')})`
+            : '')
+        : `no manager-mode dhcpcd runs: dhcpcd.service leases ${s.iface} once it runs (srcroute neither enables nor ` +
+          `starts it)`,
       ...parentNote(s, facts),
     ],
   };

@@ -13,21 +13,34 @@ import { NETWORK_DIRS, networkFileFor } from './networkd.js';
 import { STACKS, type Stack } from './plan.js';
 
 /** The stack asked for (--stack), else the one that runs; an InputError when neither says. */
-export function chooseStack(given: string | undefined, processes: readonly Proc[], deps: OperatorDeps, allowed: readonly Stack[] = STACKS): { stack: Stack; how: string } {
+export function chooseStack(
+  given: string | undefined,
+  processes: readonly Proc[],
+  deps: OperatorDeps,
+  allowed: readonly Stack[] = STACKS,
+): { stack: Stack; how: string } {
   if (given !== undefined) {
-    if (!(allowed as readonly string[]).includes(given)) throw new InputError(`unknown --stack "${given}" (one of ${allowed.join(', ')})`);
+    if (!(allowed as readonly string[]).includes(given))
+      throw new InputError(`unknown --stack "${given}" (one of ${allowed.join(', ')})`);
     return { stack: given as Stack, how: 'as asked with --stack' };
   }
   const found = detectStack({ processes, ifupdownConfigured: ifupdownConfigures(readText(deps.paths.ifupdown)) });
-  if (found.stack === null) throw new InputError(`cannot tell which network stack manages this system (${found.why}); give --stack ${allowed.join('|')}`);
-  if (!allowed.includes(found.stack)) throw new InputError(`${found.how.replace(/^detected: /, '')}: give --stack ${allowed.join('|')} for the macvlan`);
+  if (found.stack === null)
+    throw new InputError(
+      `cannot tell which network stack manages this system (${found.why}); give --stack ${allowed.join('|')}`,
+    );
+  if (!allowed.includes(found.stack))
+    throw new InputError(`${found.how.replace(/^detected: /, '')}: give --stack ${allowed.join('|')} for the macvlan`);
   return found;
 }
 
 /** The .network file networkd applies to `parent`, from the files as they are now. */
 export function parentNetworkOf(deps: OperatorDeps, parent: string): string | null {
   const files = NETWORK_DIRS.flatMap((dir) =>
-    listDir(join(deps.paths.root || '/', dir)).map((name) => ({ path: `${dir}/${name}`, text: readText(join(deps.paths.root || '/', dir, name)) ?? '' })),
+    listDir(join(deps.paths.root || '/', dir)).map((name) => ({
+      path: `${dir}/${name}`,
+      text: readText(join(deps.paths.root || '/', dir, name)) ?? '',
+    })),
   );
   return networkFileFor(files, parent);
 }

@@ -15,7 +15,7 @@
 // the parent's, checked in a netns: link-local and ping6 on the macvlan over a parent with IPv6
 // off). Only accept_ra 0 before: it still sent from the port's MAC, and with the kernel's
 // default it took a public SLAAC address of its own from the modem, with no rule, and under
-// ifupdown a second IPv6 default into main (issue 18, Debian 13). `ip link add` is skipped when
+// ifupdown a second IPv6 default into main (seen on Debian 13). `ip link add` is skipped when
 // the link exists, so an ifup after a failed ifdown still works. In Debian 12's --stack dhcpcd
 // the same file uses `inet manual` (the link only): dhcpcd.service leases it.
 // The modem on a VLAN of the LAN's port (--vlan): ifupdown 0.8 (Debian 12, 13) and ifupdown2
@@ -35,12 +35,10 @@
 // without IPv6).
 import { InputError } from '../../shared/errors.js';
 import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
+import { RA_DEFRTR_METRIC } from '../../kernel/kernel.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 export type IfupdownMethod = 'dhcp' | 'manual';
-
-/** The macvlan's kernel RA default metric: above a LAN default's usual 1024, so it never wins main. */
-export const RA_DEFRTR_METRIC = 2048;
 
 /** `echo VALUE` into /proc/sys/net/ipv6/conf/LINK/KEY, a pre-up line; nothing without IPv6. */
 const v6 = (link: string, key: string, value: string | number): string => {
@@ -84,7 +82,8 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
       // before the parent comes up: nothing of its own (as networkd's LinkLocalAddressing=no)
       (s.vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) : '') +
       `    pre-up ip link set dev ${s.parent} up\n` +
-      `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} address ${s.mac} type macvlan mode private\n` +
+      `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} ` +
+      `address ${s.mac} type macvlan mode private\n` +
       v6(s.iface, 'accept_ra', 0) +
       v6(s.iface, 'ra_defrtr_metric', RA_DEFRTR_METRIC) +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
@@ -100,7 +99,8 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
  */
 export function clientStart(iface: string, text: string | null): string | null {
   if (text === null) return null;
-  if (/^\s*iface\s+\S+\s+inet\s+manual\b/m.test(text)) return 'systemctl start dhcpcd.service   # it leases every interface, this one included';
+  if (/^\s*iface\s+\S+\s+inet\s+manual\b/m.test(text))
+    return 'systemctl start dhcpcd.service   # it leases every interface, this one included';
   return `ifdown --force ${iface}; ifup ${iface}`;
 }
 
@@ -124,7 +124,10 @@ export interface IfupdownFacts {
 /** The parent is the modem's cable: an address of its own is a second public address, its default route main's. */
 export function parentNote(s: MacvlanSpec, facts: IfupdownFacts): string[] {
   if (facts.parentMethod === null || facts.parentMethod === 'manual') return [];
-  return [`/etc/network/interfaces gives ${s.parent} "inet ${facts.parentMethod}": on the modem's cable that is another public address and a default route in main; make it "iface ${s.parent} inet manual"`];
+  return [
+    `/etc/network/interfaces gives ${s.parent} "inet ${facts.parentMethod}": on the modem's cable that is another ` +
+      `public address and a default route in main; make it "iface ${s.parent} inet manual"`,
+  ];
 }
 
 /** What ifup brings up, in order (the VLAN first), and ifdown takes down (the macvlan first). */
@@ -133,13 +136,20 @@ export const ifdownCommands = (s: MacvlanSpec): string[][] => ifupNames(s).rever
 
 /** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
 export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string): StackPlan {
-  if (!facts.ifup) throw new InputError('ifupdown is not installed (no /sbin/ifup): sudo apt install ifupdown, or give --stack for the stack this box runs');
-  if (facts.ifupClient === null) throw new InputError('no DHCP client for ifup to run: sudo apt install isc-dhcp-client (or dhcpcd-base)');
+  if (!facts.ifup)
+    throw new InputError(
+      'ifupdown is not installed (no /sbin/ifup): sudo apt install ifupdown, or give --stack for the stack this box ' +
+        'runs',
+    );
+  if (facts.ifupClient === null)
+    throw new InputError('no DHCP client for ifup to run: sudo apt install isc-dhcp-client (or dhcpcd-base)');
   const file = ifupdownFile(s, 'dhcp');
   const client =
     facts.ifupClient === 'dhclient'
-      ? `ifup runs dhclient for ${s.iface}; srcroute's enter hook (/etc/dhcp/dhclient-enter-hooks.d/srcroute) keeps its routers, DNS and hostname out of the system`
-      : `ifup runs dhcpcd for ${s.iface}; srcroute's block in /etc/dhcpcd.conf keeps its routers, DNS and hostname out of the system`;
+      ? `ifup runs dhclient for ${s.iface}; srcroute's enter hook (/etc/dhcp/dhclient-enter-hooks.d/srcroute) keeps ` +
+        `its routers, DNS and hostname out of the system`
+      : `ifup runs dhcpcd for ${s.iface}; srcroute's block in /etc/dhcpcd.conf keeps its routers, DNS and hostname ` +
+        `out of the system`;
   return {
     stack: 'ifupdown',
     how,

@@ -1,13 +1,14 @@
 // systemd-networkd (Ubuntu Server's netplan, minimal Armbian): the macvlan as a .netdev/.network
 // pair, made by networkd through its parent (MACVLAN= in the parent's .network), dhcpcd for it
 // alone (srcroute-dhcpcd@IFACE, started when the device appears), and networkd told to leave
-// srcroute's rules alone. What the walk-through in issue 12 found, and how this answers it:
+// srcroute's rules alone. What a walk-through on a netplan box found, and how this answers it:
 // - MACVLAN= must be in the parent's .network, which netplan generates under /run (edits are lost
 //   at the next `netplan apply`): a drop-in in /etc/systemd/network/NAME.network.d/, where NAME is
 //   that file's name (drop-ins apply per file name), is kept and works with `networkctl reload`.
 // - networkd reads networkd.conf.d only when it starts: a running networkd keeps
 //   ManageForeignRoutingPolicyRules=yes and deletes srcroute's rule on the next reconfigure or
 //   reload, so a new drop-in means a restart (and `check` finds one that started before it).
+import { fnmatch } from '../../shared/fnmatch.js';
 import { basename } from 'node:path';
 import { NETWORKD_DROP_IN } from '../networkd.js';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
@@ -16,15 +17,18 @@ import { macvlanHeader, vlanHeader, vlanName } from './plan.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 /** Where .network files live, highest precedence first (a file in /etc hides one of the same name in /run). */
-export const NETWORK_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+export const NETWORK_DIRS = [
+  '/etc/systemd/network',
+  '/run/systemd/network',
+  '/usr/local/lib/systemd/network',
+  '/usr/lib/systemd/network',
+  '/lib/systemd/network',
+];
 
-/** fnmatch(3) for networkd's Name= globs: * ? and [...]. */
-function glob(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
-  return new RegExp(`^${re}$`);
-}
-
-/** Whether a .network file's [Match] Name= list takes `iface` (a leading ! inverts the list). Files that match by other keys only are not judged. */
+/**
+ * Whether a .network file's [Match] Name= list takes `iface` (a leading ! inverts the list). Files that match by other
+ * keys only are not judged.
+ */
 export function matchesName(text: string, iface: string): boolean {
   let section = '';
   let names: string[] | null = null;
@@ -32,19 +36,25 @@ export function matchesName(text: string, iface: string): boolean {
     const line = raw.trim();
     if (line.startsWith('[')) section = line;
     const m = /^Name\s*=\s*(.*)$/.exec(line);
-    if (section === '[Match]' && m) names = m[1]!.trim() === '' ? null : [...(names ?? []), ...m[1]!.trim().split(/\s+/)];
+    if (section === '[Match]' && m)
+      names = m[1]!.trim() === '' ? null : [...(names ?? []), ...m[1]!.trim().split(/\s+/)];
   }
   if (names === null) return false;
   const invert = names[0]!.startsWith('!');
-  const hit = names.some((n) => glob(n.replace(/^!/, '')).test(iface));
+  const hit = names.some((n) => fnmatch(n.replace(/^!/, ''), iface));
   return invert ? !hit : hit;
 }
 
-/** The .network file networkd applies to `iface`: the first by file name (over all dirs, /etc first for equal names) whose [Match] Name= takes it. */
+/**
+ * The .network file networkd applies to `iface`: the first by file name (over all dirs, /etc first for equal names)
+ * whose [Match] Name= takes it.
+ */
 export function networkFileFor(files: readonly { path: string; text: string }[], iface: string): string | null {
   const byName = new Map<string, { path: string; text: string }>();
   for (const dir of NETWORK_DIRS) {
-    for (const f of files) if (f.path === `${dir}/${basename(f.path)}` && f.path.endsWith('.network') && !byName.has(basename(f.path))) byName.set(basename(f.path), f);
+    for (const f of files)
+      if (f.path === `${dir}/${basename(f.path)}` && f.path.endsWith('.network') && !byName.has(basename(f.path)))
+        byName.set(basename(f.path), f);
   }
   const hit = [...byName.keys()].sort().map((n) => byName.get(n)!).find((f) => matchesName(f.text, iface));
   return hit?.path ?? null;
@@ -99,34 +109,8 @@ export function networkdMacvlanFiles(
   // the VLAN's is always srcroute's own
   const own = s.vlan === undefined ? ownParentNetwork(s.parent) : vlanNetwork(s.parent);
   const parentFile = s.vlan === undefined ? parentNetwork ?? own : own;
-  const files: StackFile[] = [
-    {
-      path: `/etc/systemd/network/${s.iface}.netdev`,
-      mode: 0o644,
-      content: `${macvlanHeader(s)}[NetDev]\nName=${s.iface}\nKind=macvlan\nMACAddress=${s.mac}\n\n[MACVLAN]\nMode=private\n`,
-    },
-    {
-      path: `/etc/systemd/network/${s.iface}.network`,
-      mode: 0o644,
-      content:
-        `${macvlanHeader(s)}# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and IPv6AcceptRA=no\n` +
-        `# here, or two clients would fight; the IPv6 link-local address stays, dhcpcd's RAs need it)\n` +
-        `# and runs srcroute's hook. KeepConfiguration keeps those addresses on restarts.\n` +
-        `[Match]\nName=${s.iface}\n\n[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
-    },
-  ];
-  if (parentFile === own) {
-    files.push({
-      path: parentFile,
-      mode: 0o644,
-      content:
-        `# srcroute: ${s.parent}, the modem's link, configured by nothing else: networkd brings it up to\n` +
-        `# carry the macvlans (MACVLAN= in ${basename(parentFile)}.d/), with no address of its own.\n` +
-        `[Match]\nName=${s.parent}\n\n[Network]\n${NOTHING_OF_ITS_OWN}\n` +
-        // the boot waits for no address here (it never has one)
-        '\n[Link]\nRequiredForOnline=no\n',
-    });
-  }
+  const files = macvlanLinkFiles(s);
+  if (parentFile === own) files.push(ownParentFile(s, parentFile));
   if (s.vlan !== undefined) files.unshift(...vlanFiles(s.vlan, portNetwork));
   files.push(
     {
@@ -138,9 +122,51 @@ export function networkdMacvlanFiles(
         // the admin's (netplan's) file for the modem's port: nothing of its own there either (a LAN port is refused)
         (parentFile === own ? '' : `${NOTHING_OF_ITS_OWN}\n`),
     },
-    { path: NETWORKD_DROP_IN.path, mode: 0o644, content: `# srcroute: keep networkd from deleting srcroute's source rules.\n${NETWORKD_DROP_IN.text}` },
+    {
+      path: NETWORKD_DROP_IN.path,
+      mode: 0o644,
+      content: `# srcroute: keep networkd from deleting srcroute's source rules.\n${NETWORKD_DROP_IN.text}`,
+    },
   );
   return files;
+}
+
+/** The macvlan's .netdev and .network: networkd makes the link and brings it up, dhcpcd leases it. */
+function macvlanLinkFiles(s: MacvlanSpec): StackFile[] {
+  return [
+    {
+      path: `/etc/systemd/network/${s.iface}.netdev`,
+      mode: 0o644,
+      content:
+        `${macvlanHeader(s)}[NetDev]\nName=${s.iface}\nKind=macvlan\nMACAddress=${s.mac}\n\n` +
+        `[MACVLAN]\nMode=private\n`,
+    },
+    {
+      path: `/etc/systemd/network/${s.iface}.network`,
+      mode: 0o644,
+      content:
+        `${macvlanHeader(s)}` +
+        `# networkd only brings the link up: dhcpcd leases its addresses (DHCP=no and IPv6AcceptRA=no\n` +
+        `# here, or two clients would fight; the IPv6 link-local address stays, dhcpcd's RAs need it)\n` +
+        `# and runs srcroute's hook. KeepConfiguration keeps those addresses on restarts.\n` +
+        `[Match]\nName=${s.iface}\n\n` +
+        `[Network]\nDHCP=no\nLinkLocalAddressing=ipv6\nIPv6AcceptRA=no\nKeepConfiguration=yes\n`,
+    },
+  ];
+}
+
+/** srcroute's own .network for the modem's link, when no file of the admin's configures it. */
+function ownParentFile(s: MacvlanSpec, parentFile: string): StackFile {
+  return {
+    path: parentFile,
+    mode: 0o644,
+    content:
+      `# srcroute: ${s.parent}, the modem's link, configured by nothing else: networkd brings it up to\n` +
+      `# carry the macvlans (MACVLAN= in ${basename(parentFile)}.d/), with no address of its own.\n` +
+      `[Match]\nName=${s.parent}\n\n[Network]\n${NOTHING_OF_ITS_OWN}\n` +
+      // the boot waits for no address here (it never has one)
+      '\n[Link]\nRequiredForOnline=no\n',
+  };
 }
 
 export interface NetworkdPlanFacts {
@@ -162,8 +188,14 @@ export function networkdPlan(s: MacvlanSpec, facts: NetworkdPlanFacts, how: stri
     files: [...macvlan, dhcpcdUnit(facts.dhcpcd)],
     run: [
       { when: [DHCPCD_UNIT_PATH], argv: ['systemctl', 'daemon-reload'] },
-      { when: facts.networkdStale ? 'always' : [NETWORKD_DROP_IN.path], argv: ['systemctl', 'try-restart', 'systemd-networkd.service'] },
-      { when: macvlan.filter((f) => f.path !== NETWORKD_DROP_IN.path).map((f) => f.path), argv: ['networkctl', 'reload'] },
+      {
+        when: facts.networkdStale ? 'always' : [NETWORKD_DROP_IN.path],
+        argv: ['systemctl', 'try-restart', 'systemd-networkd.service'],
+      },
+      {
+        when: macvlan.filter((f) => f.path !== NETWORKD_DROP_IN.path).map((f) => f.path),
+        argv: ['networkctl', 'reload'],
+      },
       { when: '*', argv: ['systemctl', 'enable', '--now', '--no-block', unit] },
     ],
     stop: [['systemctl', 'disable', '--now', unit]],

@@ -3,7 +3,7 @@
 // script runs dhcpcd for it on `up` and stops it on `down`. Why not NM's own DHCP: 1.42.4 (Debian
 // 12, Raspberry Pi OS 12) sends no dispatcher event on a renewal, not even when the address
 // changes, so nothing could follow the lease (stacks notes); and a dhcpcd beside an NM lease
-// would take a second public address. Issue 12's walk-through: the dispatcher pair survived
+// would take a second public address. A walk-through on Debian 12 found: the dispatcher pair survived
 // down/up cycles, a reapply and a reboot; without the `down` line a quick down/up fails (the
 // old dhcpcd is still there when the new link comes up).
 // ipv6.method=ignore: dhcpcd does IPv6 on the macvlan too (SLAAC, DHCPv6, the RAs srcroute
@@ -26,7 +26,8 @@ import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
 import type { MacvlanSpec, StackFile, StackPlan } from './plan.js';
 
 export const connectionId = (iface: string): string => `srcroute-${iface}`;
-export const keyfilePath = (iface: string): string => `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
+export const keyfilePath = (iface: string): string =>
+  `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
 export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;
 
 /** A UUID that stays the same for the same key (interface and MAC; NM keys connections by UUID). */
@@ -95,7 +96,14 @@ export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
   if (s.vlan !== undefined) {
     const v = s.vlan;
     const name = vlanName(v);
-    return linkKeyfile(name, vlanHeader(v), ['type=vlan', `interface-name=${name}`, '', '[vlan]', `id=${v.id}`, `parent=${v.port}`]);
+    return linkKeyfile(name, vlanHeader(v), [
+      'type=vlan',
+      `interface-name=${name}`,
+      '',
+      '[vlan]',
+      `id=${v.id}`,
+      `parent=${v.port}`,
+    ]);
   }
   // a VLAN the admin made has a profile of the admin's
   if (vlanOfName(s.parent) !== undefined) return null;
@@ -110,7 +118,8 @@ export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
  * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block:
  * NetworkManager runs dispatcher scripts one at a time and waits for each. On `up` it first turns
  * the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late) and clears what the kernel
- * took meanwhile: written directly, no fork.
+ * took meanwhile: written directly, no fork. (A backslash at a line's end here continues the line: the
+ * script has it as one line.)
  */
 export function nmDispatcher(s: MacvlanSpec): StackFile {
   const unit = unitName(s.iface);
@@ -122,7 +131,8 @@ case $2 in
 up)
 	# the kernel takes no RA here (dhcpcd does); what it took before this ran goes (accept_ra was 1):
 	v6=/proc/sys/net/ipv6/conf/${s.iface}
-	if [ -e "$v6/accept_ra" ]; then echo 0 >"$v6/accept_ra"; read -r off <"$v6/disable_ipv6"; [ "$off" != 0 ] || { echo 1 >"$v6/disable_ipv6"; echo 0 >"$v6/disable_ipv6"; }; fi
+	if [ -e "$v6/accept_ra" ]; then echo 0 >"$v6/accept_ra"; read -r off <"$v6/disable_ipv6"; \
+[ "$off" != 0 ] || { echo 1 >"$v6/disable_ipv6"; echo 0 >"$v6/disable_ipv6"; }; fi
 	exec systemctl start --no-block '${unit}' ;;
 down) exec systemctl stop --no-block '${unit}' ;;
 esac
@@ -154,7 +164,7 @@ export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPl
       ...ids.map((id) => ({ when: '*' as const, argv: up(id) })),
     ],
     // the dispatcher stops dhcpcd with --no-block on `down`: the stop job is waited for here, so that
-    // uninstall removes no hook while dhcpcd still runs one (issue 18); the VLAN goes after the macvlan
+    // uninstall removes no hook while dhcpcd still runs one (a hook gone mid-event); the VLAN goes after the macvlan
     stop: [down(ids.at(-1)!), ['systemctl', 'stop', unit], ...ids.slice(0, -1).map(down)],
     reload: [['nmcli', 'connection', 'reload'], ['systemctl', 'daemon-reload']],
     dhcpcdConf: true,
