@@ -4,7 +4,9 @@
 // that the cache was not made by, writes one. Like bin.ts, an entry: it alone here touches `process`.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Script } from 'node:vm';
-import { cacheFileBytes, cachePath, kindsAfter, readCacheFile, wrappedBundle, type CacheFile } from './hook/code-cache.js';
+import {
+  cacheFileBytes, cachePath, kindsAfter, readCacheFile, wrappedBundle, type CacheFile,
+} from './hook/code-cache.js';
 import { stateDirOf } from './shared/paths.js';
 
 const cache = cachePath(__filename, stateDirOf(process.env), process.geteuid?.() ?? 0);
@@ -16,8 +18,10 @@ if (cache !== null) {
     // none yet
   }
 }
-const script = new Script(wrappedBundle(readFileSync(__filename, 'utf8')), { filename: __filename, cachedData: had?.data });
-const kinds = cache === null ? null : kindsAfter(script.cachedDataRejected === true ? undefined : had?.kinds, process.env['reason'] ?? '');
+const source = wrappedBundle(readFileSync(__filename, 'utf8'));
+const script = new Script(source, { filename: __filename, cachedData: had?.data });
+const usable = script.cachedDataRejected === true ? undefined : had?.kinds;
+const kinds = cache === null ? null : kindsAfter(usable, process.env['reason'] ?? '');
 if (cache !== null && kinds !== null) {
   // after the event, so that it holds every function the event compiled; only from one that went well
   process.once('exit', (code) => {

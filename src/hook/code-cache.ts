@@ -70,7 +70,8 @@ export function kindsAfter(had: readonly string[] | undefined, reason: string): 
 }
 
 /** The file's bytes for `kinds` and V8's `data`. */
-export const cacheFileBytes = (kinds: readonly string[], data: Buffer): Buffer => Buffer.concat([Buffer.from(`${kinds.join(',')}\n`, 'latin1'), data]);
+export const cacheFileBytes = (kinds: readonly string[], data: Buffer): Buffer =>
+  Buffer.concat([Buffer.from(`${kinds.join(',')}\n`, 'latin1'), data]);
 
 /** The bundle's text from the hook file's, as Node would wrap a module. */
 export function wrappedBundle(self: string): string {
