@@ -8,7 +8,6 @@
 // control that proves the failing case fails; with FORWARD=yes and srcroute's nft table it
 // answers, still after a renumbering, and so does the LAN host. The servers are python3's
 // http.server, bounded by timeout(1) and killed at the end; all traffic stays in the lab.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { configDir, requireBundle, runBundle } from '../support/bundle.js';
 import type { Netns } from '../support/netns.js';
 import { LAN_BOX, lanBox } from '../support/lan-box.js';
 import { prerequisites } from '../support/prereq.js';
-import { tempDir } from '../support/tmp.js';
+import { WebServers, fetchPage as fetch, loadNft as nft, wgQuickFullTunnel } from '../support/web-lab.js';
 import { nftTableText } from '../../src/kernel/nft-table.js';
 
 const ok = prerequisites('forwarded connections', ['root', 'ip', 'nft', 'curl', '/usr/bin/python3', 'timeout']);
@@ -25,7 +24,7 @@ const { gateway: GATEWAY, internet: INTERNET, container: CONTAINER, lanHost: LAN
 const MARK = { value: 0x7b000000, mask: 0xff000000 };
 
 let box: Netns, modem: Netns, lan: Netns, ctr: Netns;
-const servers: ChildProcess[] = [];
+const servers = new WebServers();
 
 /** What dockerd writes for `-p 8080:80` (iptables-nft, as nft), and a port forward 2222 to the LAN host. */
 const NAT = `table ip nat {
@@ -49,43 +48,7 @@ function build(): void {
   box.ip('link', 'set', IFACE, 'up');
   box.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
   nft(box, NAT);
-  // wg-quick's add_default for a full tunnel, its exact commands (table and mark 51820)
-  box.ip('link', 'add', 'wg0', 'type', 'veth', 'peer', 'name', 'wg0peer');
-  box.ip('link', 'set', 'wg0', 'up');
-  box.ip('-4', 'route', 'add', '0.0.0.0/0', 'dev', 'wg0', 'table', '51820');
-  box.ip('-4', 'rule', 'add', 'not', 'fwmark', '51820', 'table', '51820');
-  box.ip('-4', 'rule', 'add', 'table', 'main', 'suppress_prefixlength', '0');
-}
-
-function nft(ns: Netns, text: string): void {
-  const file = join(tempDir('srcroute-nft'), 'rules.nft');
-  writeFileSync(file, text);
-  const r = ns.run(['nft', '-f', file]);
-  expect(r.code, r.stderr).toBe(0);
-}
-
-/** python3's http.server in `ns` on `addr`:80, for at most 5 minutes, killed at the end. */
-function serve(ns: Netns, addr: string): void {
-  const dir = tempDir('srcroute-www');
-  mkdirSync(join(dir, 'x'));
-  writeFileSync(join(dir, 'x', 'index.html'), `hello from ${addr}\n`);
-  const argv = ['netns', 'exec', ns.name, 'timeout', '300', '/usr/bin/python3', '-m', 'http.server', '80', '--bind', addr, '--directory', dir];
-  servers.push(spawn('ip', argv, { stdio: 'ignore' }));
-}
-
-/** The page at `addr`:`port` fetched from `from` (source `source`), or null when nothing answers within 3 s. */
-function fetch(from: Netns, addr: string, port: number, source?: string): string | null {
-  const r = from.run(['curl', '-sS', '--max-time', '3', ...(source ? ['--interface', source] : []), `http://${addr}:${port}/x/`]);
-  return r.code === 0 ? r.stdout.trim() : null;
-}
-
-/** Wait until both servers answer from next to them (the positive signal the later "no answer" needs). */
-async function serversUp(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (fetch(box, CONTAINER, 80) !== null && fetch(box, LAN_HOST, 80) !== null) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the lab\'s http servers did not start');
+  wgQuickFullTunnel(box, 4);
 }
 
 let cfg: string;
@@ -107,14 +70,14 @@ describe.skipIf(!ok)('forwarded connections answer through the modem (FORWARD=ye
   beforeAll(async () => {
     requireBundle();
     build();
-    serve(ctr, CONTAINER);
-    serve(lan, LAN_HOST);
-    await serversUp();
+    servers.serve(ctr, CONTAINER);
+    servers.serve(lan, LAN_HOST);
+    await servers.up(box, [CONTAINER, LAN_HOST]);
     setForward(false);
     lease('100.64.0.50');
   }, 60_000);
   afterAll(() => {
-    for (const s of servers) s.kill();
+    servers.stop();
     for (const ns of [box, modem, lan, ctr]) ns?.destroy();
   });
 

@@ -11,7 +11,6 @@
 // is routed to the macvlan and answers, still after a renumbering, and so does the LAN host. IPv6
 // has no rp_filter sysctl, so forward.test.ts's rp_filter case has no IPv6 twin. The servers are
 // python3's http.server, bounded by timeout(1) and killed at the end; all traffic stays in the lab.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import { configDir, requireBundle, runBundle } from '../support/bundle.js';
 import type { Netns } from '../support/netns.js';
 import { LAN_BOX6, lanBox, lanBox6, settled6 } from '../support/lan-box.js';
 import { prerequisites } from '../support/prereq.js';
-import { tempDir } from '../support/tmp.js';
+import { WebServers, fetchPage as fetch, loadNft as nft, wgQuickFullTunnel } from '../support/web-lab.js';
 import { nftTableText } from '../../src/kernel/nft-table.js';
 
 const ok = prerequisites('forwarded connections, IPv6', ['root', 'ip', 'nft', 'curl', '/usr/bin/python3', 'timeout']);
@@ -30,7 +29,7 @@ const FIRST = '2001:db8:1::50';
 const SECOND = '2001:db8:1::70';
 
 let box: Netns, modem: Netns, lan: Netns, ctr: Netns;
-const servers: ChildProcess[] = [];
+const servers = new WebServers();
 
 /** What dockerd writes for `-p 8080:80` with ip6tables (ip6tables-nft, as nft), and a DNAT66 forward 2222. */
 const NAT = `table ip6 nat {
@@ -58,44 +57,7 @@ async function build(): Promise<void> {
   box.ip('link', 'set', IFACE, 'up');
   await settled6([box]);
   nft(box, NAT);
-  // wg-quick's add_default for a full IPv6 tunnel, its exact commands (table and mark 51820)
-  box.ip('link', 'add', 'wg0', 'type', 'veth', 'peer', 'name', 'wg0peer');
-  box.ip('link', 'set', 'wg0', 'up');
-  box.ip('-6', 'route', 'add', '::/0', 'dev', 'wg0', 'table', '51820');
-  box.ip('-6', 'rule', 'add', 'not', 'fwmark', '51820', 'table', '51820');
-  box.ip('-6', 'rule', 'add', 'table', 'main', 'suppress_prefixlength', '0');
-}
-
-function nft(ns: Netns, text: string): void {
-  const file = join(tempDir('srcroute-nft'), 'rules.nft');
-  writeFileSync(file, text);
-  const r = ns.run(['nft', '-f', file]);
-  expect(r.code, r.stderr).toBe(0);
-}
-
-/** python3's http.server in `ns` on [`addr`]:80, for at most 5 minutes, killed at the end. */
-function serve(ns: Netns, addr: string): void {
-  const dir = tempDir('srcroute-www');
-  mkdirSync(join(dir, 'x'));
-  writeFileSync(join(dir, 'x', 'index.html'), `hello from ${addr}\n`);
-  const py = ['timeout', '300', '/usr/bin/python3', '-m', 'http.server', '80', '--bind', addr, '--directory', dir];
-  servers.push(spawn('ip', ['netns', 'exec', ns.name, ...py], { stdio: 'ignore' }));
-}
-
-/** The page at [`addr`]:`port` fetched from `from` (source `source`), or null when nothing answers within 3 s. */
-function fetch(from: Netns, addr: string, port: number, source?: string): string | null {
-  const via = source ? ['--interface', source] : [];
-  const r = from.run(['curl', '-sS', '-g', '--max-time', '3', ...via, `http://[${addr}]:${port}/x/`]);
-  return r.code === 0 ? r.stdout.trim() : null;
-}
-
-/** Wait until both servers answer from next to them (the positive signal the later "no answer" needs). */
-async function serversUp(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (fetch(box, CONTAINER, 80) !== null && fetch(box, LAN_HOST, 80) !== null) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the lab\'s http servers did not start');
+  wgQuickFullTunnel(box, 6);
 }
 
 let cfg: string;
@@ -134,14 +96,14 @@ describe.skipIf(!ok)('forwarded connections answer through the modem, IPv6 (FORW
   beforeAll(async () => {
     requireBundle();
     await build();
-    serve(ctr, CONTAINER);
-    serve(lan, LAN_HOST);
-    await serversUp();
+    servers.serve(ctr, CONTAINER);
+    servers.serve(lan, LAN_HOST);
+    await servers.up(box, [CONTAINER, LAN_HOST]);
     setForward(false);
     lease(FIRST);
   }, 60_000);
   afterAll(() => {
-    for (const s of servers) s.kill();
+    servers.stop();
     for (const ns of [box, modem, lan, ctr]) ns?.destroy();
   });
 
