@@ -7,7 +7,7 @@
 //  - the lock: an unusable SRCROUTE_STATE_DIR, or no /run at all, only earn a warning; the lease
 //    nothing.
 // Fake ip programs are generated into a temp dir and chosen with the IP= config key.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,14 +68,14 @@ let raceRuns = 0;
 
 /** Run the bundle in the namespace, the way a DHCP client would: env -i, nothing inherited. */
 function bundle(env: Record<string, string>, cfg: string, extra: Record<string, string> = {}, wrap: string[] = []): Promise<Result> {
-  const argv = ['netns', 'exec', ns!.name, ...wrap, ...hookEnv(env, cfg, { SRCROUTE_STATE_DIR: join(tmp, 'state'), ...extra }), process.execPath, BUNDLE];
+  const argv = [...wrap, ...hookEnv(env, cfg, { SRCROUTE_STATE_DIR: join(tmp, 'state'), ...extra }), process.execPath, BUNDLE];
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = ns!.sandbox.spawn(argv);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -369,7 +369,7 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
     }
     /** A process in the namespace to stand for another srcroute run holding the lock. */
     async function holdLock(): Promise<ChildProcess> {
-      const holder = spawn('ip', ['netns', 'exec', ns!.name, 'sleep', '60'], { stdio: 'ignore' });
+      const holder = ns!.sandbox.spawn(['sleep', '60']);
       await waitFor('the stand-in run in the namespace', () => idsOf(holder.pid!)?.net === ns!.inode, 5_000, 20);
       lockFile(holder.pid!);
       return holder;
@@ -475,11 +475,12 @@ describe.skipIf(!ok)('faults: a failing ip, then a good event converges', () => 
         `    printf '%s\\n' "$line"`,
         `  done; } | exec ${ipPath} "$@"`,
       ].join('\n'));
-      const argv = ['netns', 'exec', ns!.name, ...hookEnv({}, config(`IP=${racing}\nTABLE=123\n`)), process.execPath, BUNDLE, 'flush'];
+      const argv = [...hookEnv({}, config(`IP=${racing}\nTABLE=123\n`)), process.execPath, BUNDLE, 'flush'];
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = ns!.sandbox.spawn(argv);
+        child.stdout?.resume();
         let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('close', (code) => resolve({ code, stderr }));
       });
       expect(existsSync(raced), 'the racing delete ran').toBe(true);

@@ -9,7 +9,7 @@
 // the syslog lines may show a crash, a warning or a failure. The same on Debian 13:
 // the box chrooted into a trixie root filesystem (debian-root.ts), its dhcpcd 10.1 and Node 20
 // under trixie's dhcpcd units, read from that tree as trixie ships them.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,7 +131,7 @@ for (const release of RELEASES) {
 
     it('3. the lock is taken in the sandbox: a run whose table another run holds gives up after TIMEOUT, the next converges', async () => {
       // a lock file as a live srcroute run leaves it: table 123's, for the box's network namespace
-      const other: ChildProcess = spawn('ip', ['netns', 'exec', lab.box.name, 'sleep', '60'], { stdio: 'ignore' });
+      const other: ChildProcess = lab.sandbox.spawn(['sleep', '60']);
       try {
         await waitFor('the stand-in run', () => lab.pidsIn('sleep').includes(other.pid!), 5_000, 20);
         const inode = /\[(\d+)\]/.exec(readlinkSync(`/proc/${other.pid}/ns/net`))![1];
