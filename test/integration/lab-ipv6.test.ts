@@ -1,4 +1,4 @@
-// Proof on the real thing for IPv6 (issue 13): a dual-stack lab (lab.ts with ipv6, lab-ipv6.ts),
+// Proof on the real thing for IPv6: a dual-stack lab (lab.ts with ipv6, lab-ipv6.ts),
 // install.sh into the box's sandbox, real dnsmasq sending RAs (SLAAC) and leasing DHCPv6
 // addresses (IA_NA), real dhcpcd running IPv4 and IPv6 on two macvlans, and pings -6 both ways
 // between the "internet" and every global address of the macvlans, while the box's main IPv6

@@ -1,6 +1,6 @@
 // What the dual-stack lab (Lab.create({ ipv6: true }), see lab.ts) lets a test see and check on the
 // IPv6 side: the macvlans' global addresses, srcroute's `ip -6` rules and routes, pings both ways.
-// The promise checked (issue 13): per global address A of IF one rule `from A lookup TABLE pref
+// The promise checked: per global address A of IF one rule `from A lookup TABLE pref
 // PRIORITY proto 213` (the same table and priority as IF's IPv4), and in TABLE `default via ROUTER
 // dev IF` plus the on-link prefixes, all proto 213; nothing of srcroute's for an address IF lost.
 import { INTERNET6, PROTOCOL, isSourceRule, type IpRoute, type IpRule, type Lab } from './lab.js';

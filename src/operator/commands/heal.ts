@@ -160,7 +160,7 @@ export function backoffFinding(iface: string, record: HealRecord | null, network
     : local
       ? 'only the `lookup main suppress_prefixlength 0` rule went, as wg-quick down deletes it: ' +
         'give wg-quick Table= (or PostUp/PostDown of its own) so it leaves that rule alone'
-      : 'ip monitor rule route   # watch who deletes them, then configure that program to leave protocol 213 alone';
+      : "ip monitor rule route   # watch who deletes them, then configure that program to leave srcroute's alone";
   return [{
     id: 'heal-backoff',
     iface,
