@@ -22,7 +22,7 @@ import {
 } from './layout.js';
 import { adminPart, block, hasBlock } from './marked-block.js';
 import { checkParents } from './parent-check.js';
-import { rerun } from './names.js';
+import { refuseNonRoot, rerun } from './names.js';
 import { PlanBuilder } from './plan-builder.js';
 import { HEAL_SERVICE, HEAL_TIMER, PACKAGE_COMMAND, healServiceText, healStart, healTimerText } from './heal-units.js';
 import type { Plan } from './steps.js';
@@ -95,8 +95,7 @@ function due(when: StackPlan['run'][number]['when'], changed: ReadonlySet<string
 
 /** The checks that refuse before anything is written. */
 function refuseEarly(f: InstallFacts, b: PlanBuilder): void {
-  if (f.uid !== 0 && !f.dry && !f.staged)
-    throw new InputError(`must run as root (${rerun(f.prog)} ...); --dry-run and --root DIR work without`);
+  refuseNonRoot(f, rerun(f.prog));
   checkNode(f);
   checkParents(f);
   for (const path of [DISPATCHER, DHCPCD_CONF]) {

@@ -22,8 +22,7 @@ import { PlanBuilder } from './plan-builder.js';
 import { unplanForward } from './forward-plan.js';
 import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
 import type { Plan } from './steps.js';
-import { uninstallCommand } from './names.js';
-import { InputError } from '../shared/errors.js';
+import { refuseNonRoot, uninstallCommand } from './names.js';
 import { isInterfaceName } from '../hook/event.js';
 import { IFDOWN_STACKS, removesLink } from '../operator/stacks/plan.js';
 import { DHCPCD_UNIT_PATH } from '../operator/stacks/dhcpcd-unit.js';
@@ -182,9 +181,7 @@ const PHASES: Record<UninstallPhase, (t: Teardown) => void> = {
 
 export function planUninstall(f: UninstallFacts): Plan {
   const b = new PlanBuilder(f, false);
-  if (f.uid !== 0 && !f.dry && !f.staged) {
-    throw new InputError(`must run as root (${uninstallCommand(f.prog)} ...); --dry-run and --root DIR work without`);
-  }
+  refuseNonRoot(f, uninstallCommand(f.prog));
   const ours = (p: string): boolean =>
     dirname(p) === HOOK_DIR && p.endsWith('.exit-hook') && hasMark(f.tree.get(p)?.content ?? '');
   const hooks = [...f.tree.keys()].filter(ours).sort();
