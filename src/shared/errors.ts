@@ -67,7 +67,10 @@ export function reportLines(e: unknown, c: ReportContext): string[] {
   const stack = e instanceof Error && e.stack !== undefined ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
   const report = `this is a bug in srcroute; please report it with the lines above (srcroute ${c.version})`;
   if (!c.hook) return [first, ...stack, `${c.tag}: ${report}`];
-  const how = c.debug ? '' : '; SRCROUTE_DEBUG=1 in its environment prints the stack';
+  // dhcpcd passes what dhcpcd.conf's `env` lines name to its hooks (dhcpcd.conf(5))
+  const how = c.debug
+    ? ''
+    : '; SRCROUTE_DEBUG=1 in its environment prints the stack (dhcpcd.conf: env SRCROUTE_DEBUG=1)';
   return [
     `${first} (this is a bug in srcroute; please report it, srcroute ${c.version}${how})`,
     ...(c.debug ? stack : []),

@@ -112,7 +112,7 @@ describe('each class of error, reported its own way', () => {
   it('a bug in the hook: one line that says how to get the stack', () => {
     expect(reportLines(rangeError, hook)).toEqual([
       'srcroute[eth0v0]: bug: RangeError: Invalid array length (this is a bug in srcroute; please report it, ' +
-        'srcroute 1.2.3; SRCROUTE_DEBUG=1 in its environment prints the stack)',
+        'srcroute 1.2.3; SRCROUTE_DEBUG=1 in its environment prints the stack (dhcpcd.conf: env SRCROUTE_DEBUG=1))',
     ]);
   });
 
