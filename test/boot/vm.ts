@@ -96,18 +96,27 @@ export class Vm {
         p.reject(new Error(`qemu exited (${code ?? signal}): ${this.qemuErr.trim()}`));
       }
     });
+    // the socket's file exists a moment before qemu listens on it (ECONNREFUSED under load): retried
     const deadline = Date.now() + 20_000;
-    while (!existsSync(sockPath)) {
+    for (;;) {
       if (qemu.exitCode !== null) throw new Error(`qemu exited ${qemu.exitCode}: ${this.qemuErr.trim()}`);
-      if (Date.now() > deadline) throw new Error(`qemu made no agent socket ${sockPath} in 20 s`);
+      const s = existsSync(sockPath) ? await this.connectOnce(sockPath) : undefined;
+      if (s) {
+        this.sock = s;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`qemu's agent socket ${sockPath} took no connection in 20 s`);
       await sleep(100);
     }
-    this.sock = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(sockPath, () => resolve(s));
-      s.on('error', reject);
-    });
     this.sock.setEncoding('utf8');
     this.sock.on('data', (d: string) => this.receive(d));
+  }
+
+  private connectOnce(path: string): Promise<Socket | undefined> {
+    return new Promise((resolve) => {
+      const s = connect(path, () => resolve(s));
+      s.on('error', () => resolve(undefined));
+    });
   }
 
   private receive(data: string): void {
