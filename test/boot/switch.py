@@ -6,7 +6,8 @@
 # modem's tap with the tag taken off, and the modem's frames come back tagged VID, as a managed
 # switch does with the box's port a trunk (the LAN native, the modem's VLAN tagged) and the modem's
 # an access port. Frames of any other VLAN are dropped. Each source MAC first seen on a VLAN is
-# appended to SEEN as `VID MAC`, so the test can tell which MACs reached the modem's side.
+# appended to SEEN as `VID MAC ETHERTYPE DESTINATION` (of that first frame, for the evidence), so
+# the test can tell which MACs reached the modem's side.
 # Usage: switch.py LISTEN-PORT QEMU-PORT LAN-TAP MODEM-TAP VID SEEN (both ports on 127.0.0.1).
 # Prints `ready` once the taps are attached and the socket bound; runs until killed.
 import fcntl
@@ -56,7 +57,7 @@ def main():
                 key = (tagged, frame[6:12].hex(':'))
                 if key not in seen:
                     seen.add(key)
-                    log.write('%d %s\n' % key)
+                    log.write('%d %s %s %s\n' % (*key, frame[16:18].hex(), frame[0:6].hex(':')))
                 if tagged == vid:
                     send(lambda f: os.write(modem, f), frame[:12] + frame[16:])
         if lan in ready:

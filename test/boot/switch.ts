@@ -51,11 +51,15 @@ export class Switch {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The switch's record of VLAN `vid`: per source MAC, the line of its first frame (`VID MAC ETHERTYPE DST`). */
+  records(vid: number): string[] {
+    if (!existsSync(this.seenFile)) return [];
+    return readFileSync(this.seenFile, 'utf8').split('\n').filter((l) => l.startsWith(`${vid} `));
+  }
+
   /** The source MACs seen on VLAN `vid` so far (lower case, colons). */
   seen(vid: number): string[] {
-    if (!existsSync(this.seenFile)) return [];
-    return readFileSync(this.seenFile, 'utf8').split('\n').map((l) => l.split(' '))
-      .filter(([v, mac]) => v === String(vid) && mac).map(([, mac]) => mac!);
+    return this.records(vid).map((l) => l.split(' ')[1]!);
   }
 
   /** SIGTERM the switch's PID when it is still in the vm namespace; wait for it to exit. */
