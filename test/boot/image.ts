@@ -36,7 +36,9 @@ const GUEST = resolve(__dirname, 'guest');
 const STACK_IMAGE: Record<BootStack, (spec: ReleaseSpec) => { packages: string[]; files: Record<string, string>; hooks: string[] }> = {
   ifupdown: (spec) => ({ packages: ['ifupdown', spec.client], files: { '/etc/network/interfaces': 'interfaces' }, hooks: [] }),
   nm: () => ({
-    packages: ['network-manager', 'dbus', 'dhcpcd-base'],
+    // ifupdown: Debian installs it on every box (priority important), and without it NetworkManager's
+    // own dispatcher script 01-ifupdown exits 1 on every event ("failed to open directory /etc/network/if-up.d")
+    packages: ['network-manager', 'dbus', 'dhcpcd-base', 'ifupdown'],
     files: {
       '/etc/NetworkManager/system-connections/lan.nmconnection': 'lan.nmconnection',
       '/etc/NetworkManager/conf.d/90-srbt-stock.conf': 'nm-stock.conf',
@@ -44,7 +46,8 @@ const STACK_IMAGE: Record<BootStack, (spec: ReleaseSpec) => { packages: string[]
     hooks: [],
   }),
   networkd: () => ({
-    packages: ['dhcpcd-base'],
+    // dbus: networkctl talks to networkd over it ("Failed to connect to system bus" without)
+    packages: ['dhcpcd-base', 'dbus'],
     files: { '/etc/systemd/network/20-lan.network': 'lan.network' },
     hooks: ['chroot "$1" systemctl enable systemd-networkd.service'],
   }),
