@@ -1,8 +1,11 @@
-// The boot test's guest images: one bootable root filesystem per Debian release, made with
-// mmdebstrap from the Debian mirror this machine's apt uses (debian-root.ts: hostMirror), as a
-// stock ifupdown box with Debian's own DHCP client, systemd as PID 1, Debian's kernel and nodejs,
-// plus the test's agent (guest/agent.sh, a systemd unit). Cached in
-// /var/cache/srcroute-test/boot-<release>-<sha256 of everything that defines the image>/ as
+// The boot test's guest images: one bootable root filesystem per Debian release and stack, made
+// with mmdebstrap from the Debian mirror this machine's apt uses (debian-root.ts: hostMirror), as a
+// stock box of that stack (cells.ts): ifupdown with Debian's own DHCP client, NetworkManager with
+// a profile for the LAN, or systemd-networkd with a .network for it; systemd as PID 1, Debian's
+// kernel and nodejs, what the .deb depends on (the guest reaches no mirror: apt installs it from
+// what is there), dhcpcd-base where srcroute's srcroute-dhcpcd@ unit leases (NM, networkd), plus
+// the test's agent (guest/agent.sh, a systemd unit). Cached in
+// /var/cache/srcroute-test/boot-<release>-<stack>-<sha256 of everything that defines the image>/ as
 // root.img (raw ext4, sparse), vmlinuz and initrd.img (qemu boots them directly). Built into a
 // temp directory renamed into place, so a run that dies leaves no half image behind. A run boots
 // a qcow2 overlay on root.img (vm.ts): the cached image is never written.
@@ -12,7 +15,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { join, resolve } from 'node:path';
 import { CACHE, hostMirror } from '../support/debian-root.js';
 
-export type BootRelease = 'debian-12' | 'debian-13';
+import { RELEASES, STACKS, type BootRelease, type BootStack } from './cells.js';
 
 export interface ReleaseSpec {
   suite: string;
@@ -29,21 +32,48 @@ export const SPECS: Record<BootRelease, ReleaseSpec> = {
 
 const GUEST = resolve(__dirname, 'guest');
 
-/** Everything that goes into a release's image; its hash names the cache directory. */
-function definition(release: BootRelease) {
+/** Per stack: its packages, the guest/ files that configure the LAN (the path in the image), what the image runs once. */
+const STACK_IMAGE: Record<BootStack, (spec: ReleaseSpec) => { packages: string[]; files: Record<string, string>; hooks: string[] }> = {
+  ifupdown: (spec) => ({ packages: ['ifupdown', spec.client], files: { '/etc/network/interfaces': 'interfaces' }, hooks: [] }),
+  nm: () => ({
+    // ifupdown: Debian installs it on every box (priority important), and without it NetworkManager's
+    // own dispatcher script 01-ifupdown exits 1 on every event ("failed to open directory /etc/network/if-up.d")
+    packages: ['network-manager', 'dbus', 'dhcpcd-base', 'ifupdown'],
+    files: {
+      '/etc/NetworkManager/system-connections/lan.nmconnection': 'lan.nmconnection',
+      '/etc/NetworkManager/conf.d/90-srbt-stock.conf': 'nm-stock.conf',
+    },
+    hooks: [],
+  }),
+  networkd: () => ({
+    // dbus: networkctl talks to networkd over it ("Failed to connect to system bus" without)
+    packages: ['dhcpcd-base', 'dbus'],
+    files: { '/etc/systemd/network/20-lan.network': 'lan.network' },
+    hooks: ['chroot "$1" systemctl enable systemd-networkd.service'],
+  }),
+};
+
+/** Everything that goes into a release's image for a stack; its hash names the cache directory. */
+function definition(release: BootRelease, stack: BootStack) {
   const spec = SPECS[release];
+  const own = STACK_IMAGE[stack](spec);
+  const guest = (f: string) => readFileSync(join(GUEST, f), 'utf8');
   return {
-    format: 2, // bump when the code below changes what it builds
+    format: 3, // bump when the code below changes what it builds
     suite: spec.suite,
+    stack,
     variant: 'minbase',
     packages: [
-      'systemd-sysv', 'udev', 'kmod', 'linux-image-amd64', 'initramfs-tools', 'nodejs', 'iproute2',
-      'ifupdown', spec.client, 'iputils-ping', 'procps',
+      'systemd-sysv', 'udev', 'kmod', 'linux-image-amd64', 'initramfs-tools', 'nodejs', 'iproute2', 'nftables',
+      'iputils-ping', 'procps', ...own.packages,
     ],
     sizeMiB: 3072,
-    files: Object.fromEntries(['agent.sh', 'srbt-agent.service', 'interfaces'].map((f) => [f, readFileSync(join(GUEST, f), 'utf8')])),
+    agent: { 'agent.sh': guest('agent.sh'), 'srbt-agent.service': guest('srbt-agent.service') },
+    files: Object.fromEntries(Object.entries(own.files).map(([path, f]) => [path, guest(f)])),
+    hooks: own.hooks,
   };
 }
+type Definition = ReturnType<typeof definition>;
 
 export interface Image {
   dir: string;
@@ -52,9 +82,9 @@ export interface Image {
   initrd: string;
 }
 
-export function imageDir(release: BootRelease): string {
-  const key = createHash('sha256').update(JSON.stringify(definition(release))).digest('hex').slice(0, 12);
-  return join(CACHE, `boot-${release}-${key}`);
+export function imageDir(release: BootRelease, stack: BootStack): string {
+  const key = createHash('sha256').update(JSON.stringify(definition(release, stack))).digest('hex').slice(0, 12);
+  return join(CACHE, `boot-${release}-${stack}-${key}`);
 }
 
 function image(dir: string): Image {
@@ -65,21 +95,21 @@ function cached(dir: string): boolean {
   return ['root.img', 'vmlinuz', 'initrd.img'].every((f) => existsSync(join(dir, f)));
 }
 
-/** The release's image, built when it is not cached (a few minutes: mmdebstrap, then mkfs.ext4 -d). */
-export function bootImage(release: BootRelease, log: (line: string) => void = () => {}): Image {
-  const dir = imageDir(release);
+/** The release's image for a stack, built when it is not cached (minutes: mmdebstrap, then mkfs.ext4 -d). */
+export function bootImage(release: BootRelease, stack: BootStack, log: (line: string) => void = () => {}): Image {
+  const dir = imageDir(release, stack);
   if (cached(dir)) return image(dir);
-  const def = definition(release);
+  const def = definition(release, stack);
   mkdirSync(CACHE, { recursive: true });
-  const tmp = mkdtempSync(join(CACHE, `.boot-${release}-`));
+  const tmp = mkdtempSync(join(CACHE, `.boot-${release}-${stack}-`));
   const rootfs = join(tmp, 'rootfs');
   try {
     log(`building ${dir} (mmdebstrap ${def.suite}, then mkfs.ext4)`);
     execFileSync('mmdebstrap', [
       '--quiet', `--variant=${def.variant}`, '--aptopt=APT::Install-Recommends "false"',
-      `--include=${def.packages.join(',')}`, def.suite, rootfs, hostMirror(),
+      `--include=${def.packages.join(',')}`, ...def.hooks.map((h) => `--customize-hook=${h}`), def.suite, rootfs, hostMirror(),
     ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 1_800_000 });
-    customize(rootfs, release, def.files);
+    customize(rootfs, release, def);
     const boot = readdirSync(join(rootfs, 'boot'));
     const kernel = boot.find((f) => f.startsWith('vmlinuz-'));
     const initrd = boot.find((f) => f.startsWith('initrd.img-'));
@@ -109,8 +139,8 @@ function removeTree(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** The stock box's own files: fstab, hostname, d-i's /etc/network/interfaces, a persistent journal, the agent. */
-function customize(root: string, release: BootRelease, files: Record<string, string>): void {
+/** The stock box's own files: fstab, hostname, the stack's LAN configuration, a persistent journal, the agent. */
+function customize(root: string, release: BootRelease, def: Definition): void {
   const write = (path: string, text: string, mode = 0o644) => {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);
@@ -122,17 +152,18 @@ function customize(root: string, release: BootRelease, files: Record<string, str
   write('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${host}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   // one fixed machine-id per release: srcroute's stable MAC (srcroute mac) is the same every run
   write('/etc/machine-id', `${createHash('sha256').update(host).digest('hex').slice(0, 32)}\n`);
-  write('/etc/network/interfaces', files['interfaces']!);
+  // NetworkManager reads a keyfile only when it is root's and 0600
+  for (const [path, text] of Object.entries(def.files)) write(path, text, path.endsWith('.nmconnection') ? 0o600 : 0o644);
   mkdirSync(join(root, 'var/log/journal'), { recursive: true });
-  write('/opt/srbt/agent', files['agent.sh']!, 0o755);
-  write('/etc/systemd/system/srbt-agent.service', files['srbt-agent.service']!);
+  write('/opt/srbt/agent', def.agent['agent.sh'], 0o755);
+  write('/etc/systemd/system/srbt-agent.service', def.agent['srbt-agent.service']);
   mkdirSync(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
   symlinkSync('/etc/systemd/system/srbt-agent.service', join(root, 'etc/systemd/system/multi-user.target.wants/srbt-agent.service'));
 }
 
-/** Cached images of releases other than the current definitions (older attempts), for cleanup by hand. */
+/** Cached images other than the current definitions (older attempts), for cleanup by hand. */
 export function staleImages(): string[] {
   if (!existsSync(CACHE)) return [];
-  const current = new Set((Object.keys(SPECS) as BootRelease[]).map(imageDir));
+  const current = new Set(RELEASES.flatMap((r) => STACKS.map((s) => imageDir(r, s))));
   return readdirSync(CACHE).filter((f) => f.startsWith('boot-')).map((f) => join(CACHE, f)).filter((d) => !current.has(d));
 }

@@ -1,9 +1,10 @@
 // The boot test's network, all on the host in namespaces of its own (srbt-*-PID), never the
-// host's: qemu runs in srbt-vm-PID, whose two bridges join the guest's NICs (tap devices) to
+// host's: qemu runs in srbt-vm-PID, whose two bridges join the guest's NICs (tap devices; in the
+// one-port layout switch.py holds both taps and the guest's one NIC, VLAN 100 the modem's) to
 //   srbt-lan-PID  the LAN router: 192.168.50.1/24, fd00:50::1/64, dnsmasq with DHCPv4 and RAs
 //                 (the guest's ens3 gets main's defaults from it)
 //   srbt-mdm-PID  the modem/ISP: 100.64.0.1/24, 2001:db8:64::1/64, dnsmasq with DHCPv4 leases
-//                 from 100.64.0.50 and SLAAC RAs (the guest's ens4, the macvlan ens4v0 on it);
+//                 from 100.64.0.50 and SLAAC RAs (the guest's ens4 or ens3.100, the macvlan on it);
 //                 also "the internet": 198.51.100.7 and 2001:db8:ffff::7 on its lo, addresses
 //                 the guest's LAN side knows no way to
 // dnsmasq serves no DNS (--port=0), reads no config (--conf-file=/dev/null) and keeps its lease,

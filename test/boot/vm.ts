@@ -1,16 +1,20 @@
 // The boot test's guest: qemu (TCG: this machine's /dev/kvm, when there is one, is PVM and boots
 // no Debian kernel) booting a release's cached kernel and initrd directly, on a qcow2 overlay of
 // its root.img made per run, with two virtio NICs (ens3: the LAN, ens4: the modem; the taps of
-// net.ts's srbt-vm namespace), the serial console in console.log and the agent (guest/agent.sh)
-// on the virtio-serial port srbt.agent, a unix socket here. run() sends a shell script, the
-// agent answers with its exit code, stdout and stderr; every call goes into transcript.log.
+// net.ts's srbt-vm namespace) or, in the one-port layout, one (ens3) on a UDP socket to
+// switch.py, which joins it to both taps (the modem on VLAN 100), the serial console in
+// console.log and the agent (guest/agent.sh) on the virtio-serial port srbt.agent, a unix socket
+// here. run() sends a shell script, the agent answers with its exit code, stdout and stderr;
+// every call goes into transcript.log.
 // A guest reboot (`systemctl reboot`) restarts the guest in the same qemu (no -no-reboot).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { must } from '../support/run.js';
+import type { Layout } from './cells.js';
 import type { Image } from './image.js';
+import { QEMU_PORT, SWITCH_PORT } from './switch.js';
 
 export interface GuestResult {
   code: number;
@@ -26,6 +30,23 @@ interface Pending {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The LAN's MAC (ens3's) in either layout; the modem's port (ens4) has its own in two-port. */
+export const LAN_PORT_MAC = '52:54:00:12:50:03';
+
+/** qemu's NICs: the guest's ens3 (PCI slot 3) and, two-port, ens4 (slot 4). */
+function nics(layout: Layout): string[] {
+  const nic = (id: string, mac: string, slot: number) =>
+    ['-device', `virtio-net-pci,netdev=${id},mac=${mac},addr=0x${slot}`];
+  if (layout === 'vlan') {
+    const socket = `socket,id=port,udp=127.0.0.1:${SWITCH_PORT},localaddr=127.0.0.1:${QEMU_PORT}`;
+    return ['-netdev', socket, ...nic('port', LAN_PORT_MAC, 3)];
+  }
+  return [
+    '-netdev', 'tap,id=lan,ifname=tap-lan,script=no,downscript=no', ...nic('lan', LAN_PORT_MAC, 3),
+    '-netdev', 'tap,id=mdm,ifname=tap-mdm,script=no,downscript=no', ...nic('mdm', '52:54:00:12:64:04', 4),
+  ];
+}
+
 export class Vm {
   private qemu: ChildProcess | undefined;
   private sock: Socket | undefined;
@@ -36,7 +57,13 @@ export class Vm {
   readonly console: string;
   readonly transcript: string;
 
-  constructor(private readonly image: Image, private readonly netns: string, private readonly work: string, logs: string) {
+  constructor(
+    private readonly image: Image,
+    private readonly netns: string,
+    private readonly layout: Layout,
+    private readonly work: string,
+    logs: string,
+  ) {
     this.console = join(logs, 'console.log');
     this.transcript = join(logs, 'transcript.log');
   }
@@ -52,8 +79,7 @@ export class Vm {
       '-kernel', this.image.kernel, '-initrd', this.image.initrd,
       '-append', 'root=/dev/vda rw console=ttyS0 panic=0',
       '-drive', `file=${overlay},if=virtio,format=qcow2`,
-      '-netdev', 'tap,id=lan,ifname=tap-lan,script=no,downscript=no', '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:12:50:03,addr=0x3',
-      '-netdev', 'tap,id=mdm,ifname=tap-mdm,script=no,downscript=no', '-device', 'virtio-net-pci,netdev=mdm,mac=52:54:00:12:64:04,addr=0x4',
+      ...nics(this.layout),
       '-device', 'virtio-serial-pci,addr=0x5',
       '-chardev', `socket,id=agent,path=${sockPath},server=on,wait=off`, '-device', 'virtserialport,chardev=agent,name=srbt.agent',
       '-serial', `file:${this.console}`,
@@ -70,18 +96,27 @@ export class Vm {
         p.reject(new Error(`qemu exited (${code ?? signal}): ${this.qemuErr.trim()}`));
       }
     });
+    // the socket's file exists a moment before qemu listens on it (ECONNREFUSED under load): retried
     const deadline = Date.now() + 20_000;
-    while (!existsSync(sockPath)) {
+    for (;;) {
       if (qemu.exitCode !== null) throw new Error(`qemu exited ${qemu.exitCode}: ${this.qemuErr.trim()}`);
-      if (Date.now() > deadline) throw new Error(`qemu made no agent socket ${sockPath} in 20 s`);
+      const s = existsSync(sockPath) ? await this.connectOnce(sockPath) : undefined;
+      if (s) {
+        this.sock = s;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`qemu's agent socket ${sockPath} took no connection in 20 s`);
       await sleep(100);
     }
-    this.sock = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(sockPath, () => resolve(s));
-      s.on('error', reject);
-    });
     this.sock.setEncoding('utf8');
     this.sock.on('data', (d: string) => this.receive(d));
+  }
+
+  private connectOnce(path: string): Promise<Socket | undefined> {
+    return new Promise((resolve) => {
+      const s = connect(path, () => resolve(s));
+      s.on('error', () => resolve(undefined));
+    });
   }
 
   private receive(data: string): void {

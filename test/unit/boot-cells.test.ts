@@ -1,0 +1,37 @@
+// The boot test's cell selection (test/boot/cells.ts): SRCROUTE_BOOT's patterns, pure, so checked
+// here in `npm test` while the boot test itself runs only by hand.
+import { describe, expect, it } from 'vitest';
+import { ALL_CELLS, cellName, cellNet, selectCells } from '../boot/cells.js';
+
+describe('SRCROUTE_BOOT', () => {
+  it.each([
+    [undefined, ALL_CELLS.length],
+    ['', ALL_CELLS.length],
+    ['debian-12:nm:vlan', 1],
+    ['*:ifupdown:*', 4],
+    ['debian-13:*:two-port, debian-12:nm:vlan', 4],
+    ['*:*:*', 12],
+  ])('%s selects %i cells', (selection, count) => {
+    expect(selectCells(selection)).toHaveLength(count);
+  });
+
+  it('keeps the matrix order, the one-port priority cells first, whatever the order of the patterns', () => {
+    const picked = selectCells('debian-13:networkd:vlan,debian-12:nm:vlan').map(cellName);
+    expect(picked).toEqual(['debian-12:nm:vlan', 'debian-13:networkd:vlan']);
+    const first = ALL_CELLS.slice(0, 3).map(cellName);
+    expect(first).toEqual(['debian-12:nm:vlan', 'debian-12:ifupdown:vlan', 'debian-13:networkd:vlan']);
+    expect(new Set(ALL_CELLS.map(cellName)).size).toBe(ALL_CELLS.length);
+  });
+
+  it.each([['debian-12:nm'], ['debian-14:*:*'], ['*:wicked:vlan']])('refuses %s', (selection) => {
+    expect(() => selectCells(selection)).toThrow(/SRCROUTE_BOOT/);
+  });
+
+  it.each([
+    ['two-port', '--parent ens4 ens4v0', 'ens4'],
+    ['vlan', '--parent ens3 --vlan 100 ens3v0', 'ens3.100'],
+  ] as const)('%s: srcroute install %s, the macvlan on %s', (layout, args, link) => {
+    const net = cellNet({ release: 'debian-12', stack: 'ifupdown', layout });
+    expect([net.installArgs, net.modemLink]).toEqual([args, link]);
+  });
+});
