@@ -108,10 +108,19 @@ function hookFiles({ b, f, hooks }: Teardown): void {
   if (!f.staged && b.isDir(STATE_DIR)) b.steps.push({ op: 'remove-tree', path: STATE_DIR });
 }
 
-/** A unit that failed stays in `systemctl --failed` as `not-found failed` once its file is gone. */
+/**
+ * A unit that failed stays in `systemctl --failed` as `not-found failed` once its file is gone: a
+ * dhcpcd@ instance, or the heal service stopped mid-run (seen on a real boot's purge: "Failed
+ * with result 'signal'"). Patterns, which match nothing without an error where `reset-failed
+ * NAME` of a unit not loaded exits 1.
+ */
 function resetFailed({ b, f }: Teardown): void {
-  if (f.staged || !f.systemd || !b.list.paths('stackfile').includes(DHCPCD_UNIT_PATH)) return;
-  b.run(['systemctl', 'reset-failed', 'srcroute-dhcpcd@*.service']);
+  if (f.staged || !f.systemd) return;
+  const units = [
+    ...(b.list.paths('stackfile').includes(DHCPCD_UNIT_PATH) ? ['srcroute-dhcpcd@*.service'] : []),
+    ...(b.exists(HEAL_TIMER) ? ['srcroute-heal*.service'] : []),
+  ];
+  if (units.length > 0) b.run(['systemctl', 'reset-failed', ...units]);
 }
 
 function stopHeal({ b, f }: Teardown): void {
