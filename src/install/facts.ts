@@ -76,6 +76,8 @@ export interface InstallFacts extends Common {
   nodeReal: string;
   /** `env -S "NODE --jitless --no-expose-wasm -e 0"` runs. */
   envSplitWorks: boolean;
+  /** `env -S NODE …` was killed at its time limit (a loaded machine): no verdict on coreutils. */
+  envSplitTimedOut?: boolean;
   /** What `NODE -p process.versions.node` says (`18.19.0`), or null when it said nothing usable. */
   nodeVersion: string | null;
   bundles: { command: string; hook: string };

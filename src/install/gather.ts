@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { exists, isExecutable, listDir, tempOf } from '../shared/files.js';
 import { messageOf, SystemError, systemCallError } from '../shared/errors.js';
 import { parseTableFile, IPROUTE2_DIRS } from '../kernel/tables.js';
+import { KILLED } from '../kernel/program.js';
 import { readService } from '../operator/dhcpcd-service.js';
 import type { OperatorDeps } from '../operator/deps.js';
 import { macOf } from '../operator/commands/mac.js';
@@ -269,13 +270,17 @@ export function readDist(dist: string, name: string): string {
   }
 }
 
+const NODE_CHECK_MS = 60_000;
+
 /** Whether `env -S` runs NODE with the hooks' flags (their #! line), its version, and the file NODE resolves to. */
 async function nodeFacts(
   deps: OperatorDeps,
   node: string,
-): Promise<{ envSplitWorks: boolean; nodeVersion: string | null; nodeReal: string }> {
-  const envCheck = await deps.run([ENV, '-S', `${node} ${HOOK_FLAGS.join(' ')} -e 0`], 10_000);
-  const version = envCheck.code === 0 ? await deps.run([node, '-p', 'process.versions.node'], 10_000) : null;
+): Promise<{ envSplitWorks: boolean; envSplitTimedOut: boolean; nodeVersion: string | null; nodeReal: string }> {
+  // 60 s: Node's start took over 10 s on a loaded emulated boot, and a timeout was then taken for
+  // an env without -S
+  const envCheck = await deps.run([ENV, '-S', `${node} ${HOOK_FLAGS.join(' ')} -e 0`], NODE_CHECK_MS);
+  const version = envCheck.code === 0 ? await deps.run([node, '-p', 'process.versions.node'], NODE_CHECK_MS) : null;
   const said = version?.code === 0 ? version.stdout.trim() : '';
   let nodeReal = node;
   try {
@@ -283,7 +288,12 @@ async function nodeFacts(
   } catch {
     // not there: env -S says so
   }
-  return { envSplitWorks: envCheck.code === 0, nodeVersion: /^\d+\.\d+\./.test(said) ? said : null, nodeReal };
+  return {
+    envSplitWorks: envCheck.code === 0,
+    envSplitTimedOut: envCheck.code === KILLED,
+    nodeVersion: /^\d+\.\d+\./.test(said) ? said : null,
+    nodeReal,
+  };
 }
 
 export async function gatherInstall(

@@ -9,7 +9,7 @@
 // end. A second run over what the first made plans no change.
 import { defaultConfigText } from '../hook/config.js';
 import { isInterfaceName } from '../hook/event.js';
-import { InputError } from '../shared/errors.js';
+import { InputError, SystemError } from '../shared/errors.js';
 import { hiddenHome, SERVICE } from '../operator/dhcpcd-service.js';
 import { allowedInterfaces, hasGlobalOption, hasInterfaceBlock } from '../operator/dhcpcd-conf.js';
 import { fnmatch } from '../shared/fnmatch.js';
@@ -68,6 +68,8 @@ function checkNode(f: InstallFacts): void {
     throw new InputError(`node must be an absolute path (got '${f.node}'): dhcpcd runs hooks with its own PATH`);
   if (/\s/.test(f.node))
     throw new InputError(`the node path '${f.node}' contains a space: it cannot be a #! interpreter`);
+  if (!f.envSplitWorks && f.envSplitTimedOut === true)
+    throw new SystemError(`${ENV} -S ${f.node} ${HOOK_FLAGS.join(' ')} -e 0 did not finish within a minute; try again`);
   if (!f.envSplitWorks)
     throw new InputError(
       `${ENV} -S ${f.node} ${HOOK_FLAGS.join(' ')} does not run (the hooks' #! line needs coreutils >= 8.30)`,

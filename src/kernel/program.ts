@@ -11,7 +11,10 @@ export interface ProgramResult {
 
 export type ProgramRunner = (argv: readonly string[], timeoutMs: number) => Promise<ProgramResult>;
 
-/** Its exit code; 127 when it could not be started, 128 + 9 when it was killed (or timed out). */
+/** The code of a run killed (or timed out): 128 + SIGKILL, as a shell says it. */
+export const KILLED = 128 + 9;
+
+/** Its exit code; 127 when it could not be started, KILLED when it was killed (or timed out). */
 export const runProgram: ProgramRunner = (argv, timeoutMs) =>
   new Promise((resolve) => {
     let stdout = '';
@@ -21,7 +24,7 @@ export const runProgram: ProgramRunner = (argv, timeoutMs) =>
       stderr: (text) => (stderr += text),
       end: (how) => {
         if (how.kind === 'not-started') resolve({ code: 127, stdout, stderr: how.why });
-        else resolve({ code: how.kind === 'exited' && how.code !== null ? how.code : 128 + 9, stdout, stderr });
+        else resolve({ code: how.kind === 'exited' && how.code !== null ? how.code : KILLED, stdout, stderr });
       },
     });
     child.limit(timeoutMs);

@@ -20,7 +20,7 @@ import { ifupdownPlan } from '../../src/operator/stacks/ifupdown.js';
 import type { StackPlan } from '../../src/operator/stacks/plan.js';
 import { golden } from '../support/golden.js';
 import { tempDir } from '../support/tmp.js';
-import { SystemError } from '../../src/shared/errors.js';
+import { InputError, SystemError } from '../../src/shared/errors.js';
 
 const REPO = join(__dirname, '..', '..');
 const hook = (name: string): string => readFileSync(join(REPO, 'hooks', name), 'utf8');
@@ -260,6 +260,17 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
       expect(() => planInstall(facts)).toThrow(
         `/opt/node/bin/node is Node ${version}; srcroute needs Node >= 18.19 (Debian 12 ships 18.19: apt install nodejs)`,
       );
+  });
+
+  it.each([
+    ['fails: an env without -S (coreutils < 8.30), input', { envSplitWorks: false }, InputError,
+      "/usr/bin/env -S /usr/bin/node --jitless --no-expose-wasm does not run (the hooks' #! line needs coreutils >= 8.30)"],
+    ['timed out: a loaded machine, no verdict on coreutils', { envSplitWorks: false, envSplitTimedOut: true }, SystemError,
+      '/usr/bin/env -S /usr/bin/node --jitless --no-expose-wasm -e 0 did not finish within a minute; try again'],
+  ] as const)('--node: the hooks\' #! line that %s', (_name, facts, kind, message) => {
+    const plan = () => planInstall(installFacts(treeOf(DEBIAN), facts));
+    expect(plan).toThrow(kind);
+    expect(plan).toThrow(message);
   });
 
   it('refuses, before any step, a table or protocol taken by something else', () => {
