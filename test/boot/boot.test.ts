@@ -45,7 +45,7 @@ const parse = (r: GuestResult): Route[] => (r.code === 0 && r.stdout.trim() ? (J
 const sourceRule = (rules: Route[], addr: string): Route | undefined =>
   rules.find((r) => r['src'] === addr && r['dst'] === undefined && r['suppress_prefixlen'] === undefined);
 
-describe.skipIf(!ok)('a real boot (issue 18)', () => {
+describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
   for (const cell of CELLS) {
     const { release, stack, layout } = cell;
     const spec = SPECS[release];
