@@ -1,4 +1,4 @@
-// Issue 18, a real boot: per cell of the matrix (cells.ts: release × stack × layout), a VM (vm.ts:
+// A real boot, per cell of the matrix (cells.ts: release × stack × layout), a VM (vm.ts:
 // qemu, TCG) boots a stock box of that stack built by mmdebstrap (image.ts), with a LAN and a
 // modem link served from namespaces of its own (net.ts): on a port of its own (two-port) or on
 // VLAN 100 of the LAN's port (vlan: switch.py between the guest's one NIC and both), and a new
