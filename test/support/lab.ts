@@ -769,9 +769,15 @@ export class Lab {
     if (left.length) console.warn(`lab: not killed, not in a sandbox of this lab: ${left.join(', ')}`);
   }
 
-  /** Signal a process of the lab's by PID (read from a pid file, `ip netns pids`); throws unless it lives in a sandbox of the lab's. */
+  /**
+   * Signal a process of the lab's by PID (read from a pid file, `ip netns pids`); throws unless it
+   * lives in a sandbox of the lab's. One gone meanwhile is no error: dhcpcd's privsep helpers exit
+   * when their parent is killed, between the listing of their PIDs and their own signal.
+   */
   signal(pid: number, signal: NodeJS.Signals): void {
-    if (!this.signalOurs(pid, signal)) throw new Error(`lab: refusing ${signal} to process ${pid}: not in a sandbox of this lab (or gone)`);
+    if (!this.signalOurs(pid, signal) && alive(pid)) {
+      throw new Error(`lab: refusing ${signal} to process ${pid}: not in a sandbox of this lab`);
+    }
   }
 
   /**
