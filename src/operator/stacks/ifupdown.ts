@@ -53,14 +53,21 @@ const vlanAdd = (v: VlanSpec): string => {
   return `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n`;
 };
 
-/** The modem's VLAN (--vlan): `auto`, ahead of the macvlan's stanza in the same file, so `ifup -a` makes it first. */
-function vlanStanza(v: VlanSpec): string {
+/**
+ * The modem's VLAN (--vlan): `auto`, ahead of the macvlan's stanza in the same file, so `ifup -a`
+ * makes it first. Its pre-down takes the macvlan down first (its client released, its link
+ * deleted), whoever downs the VLAN in whatever order: at a real Debian 12 boot's shutdown the
+ * VLAN went first and the macvlan with it, under its running dhclient ("receive_packet failed on
+ * ens3v0: Network is down", then ifdown's `Cannot find device "ens3v0"`).
+ */
+function vlanStanza(v: VlanSpec, iface: string): string {
   const name = vlanName(v);
   return (
     `${vlanHeader(v)}auto ${name}\niface ${name} inet manual\n${vlanAdd(v)}` +
     // before it is up: no link-local address, so no DAD, RS or MLD either
     v6(name, 'disable_ipv6', 1) +
-    `    up ip link set dev ${name} up\n\n`
+    `    up ip link set dev ${name} up\n` +
+    `    pre-down ! ifquery --state ${iface} >/dev/null 2>&1 || ifdown ${iface}\n\n`
   );
 }
 
@@ -75,7 +82,7 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
     path: `/etc/network/interfaces.d/${s.iface}`,
     mode: 0o644,
     content:
-      (s.vlan === undefined ? '' : vlanStanza(s.vlan)) +
+      (s.vlan === undefined ? '' : vlanStanza(s.vlan, s.iface)) +
       `${macvlanHeader(s)}${who}` +
       `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
       (named === undefined ? '' : vlanAdd(named)) +
@@ -87,7 +94,8 @@ export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile 
       v6(s.iface, 'accept_ra', 0) +
       v6(s.iface, 'ra_defrtr_metric', RA_DEFRTR_METRIC) +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
-      `    post-down ip link del ${s.iface}\n`,
+      // gone already when its VLAN or parent went first: no "Cannot find device" in the journal
+      `    post-down ! ip link show dev ${s.iface} >/dev/null 2>&1 || ip link del ${s.iface}\n`,
   };
 }
 
