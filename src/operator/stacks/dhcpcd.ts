@@ -25,7 +25,7 @@
 import { InputError } from '../../shared/errors.js';
 import { runsDhcpcdManager } from '../dhcp-clients.js';
 import type { Proc } from '../running.js';
-import { ifdownCommands, ifupdownFiles, ifupNames, parentNote, type IfupdownFacts } from './ifupdown.js';
+import { daemonReload, ifdownCommands, ifupdownFiles, ifupNames, parentNote, type IfupdownFacts } from './ifupdown.js';
 import type { MacvlanSpec, StackPlan } from './plan.js';
 
 /** What makes a running manager reread the block (see above), and the port's address of its own go. */
@@ -53,10 +53,11 @@ export function dhcpcdPlan(
     files,
     run: [
       ...reread.map((argv) => ({ when: '*' as const, argv })),
+      ...daemonReload(files),
       { when: files.map((f) => f.path), argv: ['ifup', ...ifupNames(s)] },
     ],
     stop: ifdownCommands(s),
-    reload: [],
+    reload: daemonReload(files).map((c) => c.argv),
     dhcpcdConf: true,
     notes: [
       running

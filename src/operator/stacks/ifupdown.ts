@@ -84,7 +84,22 @@ function vlanFile(v: VlanSpec): StackFile {
   };
 }
 
-/** The macvlan's stanza (and, on a VLAN srcroute makes, the VLAN's file first). */
+/**
+ * On the LAN's port, at shutdown: networking.service (`ifdown -a`: the macvlans, then their VLAN)
+ * before the port's own hotplug unit (`ifdown PORT`, which takes the VLAN's link away). Side by
+ * side, on a real Debian 12 boot, the macvlan was gone under its `dhclient -r` ("Failed to get
+ * interface index: No such device", ifdown's `Cannot find device "ens3v0"`). Stop order is the
+ * reverse of start order, so: After=. At boot networking.service then waits for the port.
+ */
+export const networkingDropIn = (v: VlanSpec): StackFile => ({
+  path: `/etc/systemd/system/networking.service.d/srcroute-vlan-${v.port}.conf`,
+  mode: 0o644,
+  content:
+    `# srcroute: the macvlans on ${vlanName(v)} go down before ${v.port} itself (ifup@${v.port}.service).\n` +
+    `[Unit]\nAfter=ifup@${v.port}.service\n`,
+});
+
+/** The macvlan's stanza (and, on a VLAN srcroute makes, the VLAN's file and networking's drop-in first). */
 export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile[] {
   const who =
     method === 'dhcp'
@@ -108,7 +123,7 @@ export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile
       // gone already when its VLAN or parent went first: no "Cannot find device" in the journal
       `    post-down ! ip link show dev ${s.iface} >/dev/null 2>&1 || ip link del ${s.iface}\n`,
   };
-  return s.vlan === undefined ? [macvlan] : [vlanFile(s.vlan), macvlan];
+  return s.vlan === undefined ? [macvlan] : [vlanFile(s.vlan), networkingDropIn(s.vlan), macvlan];
 }
 
 /**
@@ -154,6 +169,12 @@ export function parentNote(s: MacvlanSpec, facts: IfupdownFacts): string[] {
 export const ifupNames = (s: MacvlanSpec): string[] => [...(s.vlan === undefined ? [] : [vlanName(s.vlan)]), s.iface];
 export const ifdownCommands = (s: MacvlanSpec): string[][] => ifupNames(s).reverse().map((n) => ['ifdown', n]);
 
+/** `systemctl daemon-reload` once networking's drop-in is written (a VLAN's), before ifup. */
+export const daemonReload = (files: readonly StackFile[]): { when: string[]; argv: string[] }[] =>
+  files
+    .filter((f) => f.path.startsWith('/etc/systemd/'))
+    .map((f) => ({ when: [f.path], argv: ['systemctl', 'daemon-reload'] }));
+
 /** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
 export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string): StackPlan {
   if (!facts.ifup)
@@ -174,9 +195,9 @@ export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string):
     stack: 'ifupdown',
     how,
     files,
-    run: [{ when: files.map((f) => f.path), argv: ['ifup', ...ifupNames(s)] }],
+    run: [...daemonReload(files), { when: files.map((f) => f.path), argv: ['ifup', ...ifupNames(s)] }],
     stop: ifdownCommands(s),
-    reload: [],
+    reload: daemonReload(files).map((c) => c.argv),
     // needed when ifup's client is dhcpcd, harmless beside dhclient (and right if dhclient goes)
     dhcpcdConf: facts.ifupClient === 'dhcpcd' || facts.dhcpcdInstalled,
     notes: [client, ...parentNote(s, facts)],
