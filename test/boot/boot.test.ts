@@ -227,7 +227,8 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         const check = async (when: string) => {
           let last: GuestResult | undefined;
           const good = await waitFor(30, async () => {
-            last = await g('srcroute check', 120);
+            // up to 300 s: under load a check waited 111 s for srcroute-heal's lock (a heal run took 35 s of CPU under TCG)
+            last = await g('srcroute check', 300);
             return last.code === 0;
           });
           if (!good) problem(`${when}: srcroute check exits ${last?.code} (polled for 30 s):\n${last?.stdout}${last?.stderr}`);
