@@ -48,11 +48,17 @@ const v6 = (link: string, key: string, value: string | number): string => {
   return `    pre-up ! test -w ${path} || echo ${value} >${path}\n`;
 };
 
-/** Pre-ups that make the VLAN unless it is there, with no IPv6 of its own, and bring it up. */
+/**
+ * Pre-ups that bring the port's link up (its own stanza may come later: `systemctl restart
+ * networking` took it down, and a macvlan read first had no carrier for its DHCP, so the restart
+ * failed; a real Debian 12 boot), make the VLAN unless it is there, with no IPv6 of its own, and
+ * bring it up.
+ */
 const vlanUp = (v: VlanSpec): string => {
   const name = vlanName(v);
   const add = `ip link add link ${v.port} name ${name} type vlan id ${v.id}`;
   return (
+    parentUp(v.port) +
     `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n` +
     // before it is up: no link-local address, so no DAD, RS or MLD either
     v6(name, 'disable_ipv6', 1) +
