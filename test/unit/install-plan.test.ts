@@ -175,6 +175,26 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(undo).toBe(golden(`install/uninstall-${name}.txt`, undo));
   });
 
+  /** Two macvlans on one VLAN (--parent eth0 --vlan 100 eth0v0 eth0v1), each stack's plan for each. */
+  const twoOnVlan = (stack: string): Partial<InstallFacts> => {
+    const second = { ...VLAN, iface: 'eth0v1', mac: '02:0a:3e:7f:3f:d0' };
+    const plan = (spec: typeof VLAN) => PLANS(spec).find(([name]) => name === stack)![1];
+    const entry = (spec: typeof VLAN) => ({ parent: spec.parent, vlan: spec.vlan, plan: plan(spec), parentLink: null, asked: true });
+    return { ifaces: ['eth0v0', 'eth0v1'], stacks: new Map([['eth0v0', entry(VLAN)], ['eth0v1', entry(second)]]), lan: LAN };
+  };
+  it.each([
+    ['nm', ['nmcli --wait 30 connection down id srcroute-eth0v0', 'nmcli --wait 30 connection down id srcroute-eth0v1', 'nmcli --wait 30 connection down id srcroute-eth0.100']],
+    ['networkd', ['networkctl delete eth0v0', 'networkctl delete eth0v1', 'networkctl delete eth0.100']],
+    ['ifupdown', ['ifdown eth0v0', 'ifdown eth0v1', 'ifdown eth0.100']],
+  ] as const)('two macvlans on one VLAN (%s): one VLAN file, given back byte for byte; the VLAN goes after both macvlans', (stack, links) => {
+    const start = treeOf(DEBIAN);
+    const installed = carryOut(start, planInstall(installFacts(start, twoOnVlan(stack))));
+    const removal = planUninstall(uninstallFacts(installed));
+    const ran = removal.steps.flatMap((s) => (s.op === 'run' ? [s.argv.join(' ')] : []));
+    expect(ran.filter((c) => links.includes(c as never))).toEqual(links);
+    expect(carryOut(installed, removal)).toEqual(start);
+  });
+
   it("uninstalls what 0.1.0's installer wrote: its programs' marker line stays recognised", () => {
     const start = treeOf(DEBIAN);
     const installed = carryOut(start, planInstall(installFacts(start)));
