@@ -84,11 +84,8 @@ const write = (out, text) => {
 write('../dist/srcroute.cjs', `${banner}\n${await bundle('../src/bin.ts')}`);
 // the hook: its entry (src/hook-bin.ts), then the bundle in a comment, which that entry compiles with V8's code cache
 const hookBundle = commentable(await bundle('../src/bin.ts', [hookOnly]));
-write(
-  '../dist/hook.cjs',
-  `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${MODULE_WRAPPER[0]}${hookBundle}${MODULE_WRAPPER[1]}` +
-    BUNDLE_END,
-);
+const wrapped = `${MODULE_WRAPPER[0]}${hookBundle}${MODULE_WRAPPER[1]}`;
+write('../dist/hook.cjs', `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${wrapped}${BUNDLE_END}`);
 
 /** The man pages' date: SOURCE_DATE_EPOCH, else the last commit's (a clone), else today. */
 function manDate() {
