@@ -3,9 +3,10 @@
 // parity), and the cache is only ever kept in a directory no one else can write.
 import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BUNDLE_END, BUNDLE_START, MODULE_WRAPPER, cacheFileBytes, cachePath, kindsAfter, readCacheFile, wrappedBundle,
+  BUNDLE_END, BUNDLE_START, MODULE_WRAPPER, cacheFileBytes, cachePath, isKind, kindsAfter, readCacheFile, wrappedBundle,
 } from '../../src/hook/code-cache.js';
 import { HOOK_BUNDLE } from '../support/bundle.js';
 import { tempDir } from '../support/tmp.js';
@@ -83,9 +84,41 @@ describe('the events a cache was made by', () => {
 
   it("come back from the file with V8's data, byte for byte; a file without the line is no cache", () => {
     const data = Buffer.from([0, 10, 255, 1, 10]);
-    expect(readCacheFile(cacheFileBytes(['BOUND', 'RENEW'], data))).toEqual({ kinds: ['BOUND', 'RENEW'], data });
-    expect(readCacheFile(cacheFileBytes([], data))).toEqual({ kinds: [''], data });
-    expect(readCacheFile(Buffer.alloc(300, 0x41))).toBeUndefined();
-    expect(readCacheFile(Buffer.from('bound\nxyz'))).toBeUndefined();
+    const read = (bytes: Buffer) => {
+      const r = readCacheFile(bytes);
+      return r && { kinds: r.kinds, data: Buffer.from(r.data) };
+    };
+    expect(read(cacheFileBytes(['BOUND', 'RENEW'], data))).toEqual({ kinds: ['BOUND', 'RENEW'], data });
+    expect(read(cacheFileBytes([], data))).toEqual({ kinds: [''], data });
+    expect(read(Buffer.alloc(300, 0x41))).toBeUndefined();
+    expect(read(Buffer.from('bound\nxyz'))).toBeUndefined();
+  });
+
+  // The header was read with a regular expression, Buffer's indexOf and latin1 text before: the
+  // loops that replaced them (for the jitless hook's sake) must agree with that on any bytes.
+  const KIND = /^[A-Z0-9_]{0,16}$/;
+  const byPattern = (bytes: Buffer) => {
+    const nl = bytes.subarray(0, 256).indexOf(10);
+    if (nl < 0) return undefined;
+    const kinds = bytes.subarray(0, nl).toString('latin1').split(',');
+    return kinds.every((k) => KIND.test(k)) ? { kinds, data: bytes.subarray(nl + 1) } : undefined;
+  };
+  const headerByte = fc.constantFrom(10, 44, 65, 90, 48, 57, 95, 97, 0, 255, 0x41);
+
+  it('read as the regular expression read them, whatever the bytes', () => {
+    fc.assert(
+      fc.property(fc.array(headerByte, { maxLength: 300 }), (array) => {
+        const bytes = Buffer.from(array);
+        const got = readCacheFile(bytes);
+        const want = byPattern(bytes);
+        expect(got && { kinds: got.kinds, data: Buffer.from(got.data) }).toEqual(want && { ...want, data: Buffer.from(want.data) });
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('A', 'Z', '0', '9', '_', 'a', ',', '\n', 'é'), maxLength: 20 }), (s) => {
+        expect(isKind(s)).toBe(KIND.test(s));
+      }),
+    );
   });
 });
