@@ -3,7 +3,6 @@
 // dhclient export the option in different encodings; both end up here as a list of routes.
 import { shown } from '../shared/errors.js';
 import { formatIPv4, maskOf, parseIPv4 } from '../shared/ipv4.js';
-import { decimalUpTo } from '../shared/chars.js';
 
 export interface ClasslessRoute {
   /** Destination network as a number, and its prefix length. */
@@ -24,7 +23,7 @@ export function parseDhcpcdClassless(text: string): ClasslessRoute[] {
   for (let i = 0; i < words.length; i += 2) {
     const [dest = '', prefixText = ''] = (words[i] ?? '').split('/');
     const net = parseIPv4(dest);
-    const prefix = decimalUpTo(prefixText, 32) ?? NaN;
+    const prefix = /^(3[0-2]|[12]?[0-9])$/.test(prefixText) ? Number(prefixText) : NaN;
     const gateway = parseIPv4(words[i + 1] ?? '');
     if (net === null || Number.isNaN(prefix) || gateway === null) {
       throw new ClasslessSyntaxError(`bad route ${shown(`${words[i]} ${words[i + 1]}`)}`);
@@ -44,7 +43,7 @@ export function parseDhcpcdClassless(text: string): ClasslessRoute[] {
 export function parseDhclientClassless(text: string): ClasslessRoute[] {
   const bytes = text
     .split(' ')
-    .map((w) => decimalUpTo(w, 255) ?? NaN);
+    .map((w) => (/^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/.test(w) ? Number(w) : NaN));
   if (bytes.some(Number.isNaN)) throw new ClasslessSyntaxError('expected decimal bytes separated by single spaces');
   const routes: ClasslessRoute[] = [];
   let i = 0;

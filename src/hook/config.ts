@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { InputError, shown, systemCallError } from '../shared/errors.js';
 import { RESERVED_TABLES } from '../kernel/tables.js';
 import { parseEnvFile } from './env-file.js';
-import { hexValue, isDigit, isDigits, isLetter, spelled, type CharClass } from '../shared/chars.js';
 import { BLOCK_SIZE, OFFSET } from './address-rules.js';
 import type { Mark } from '../kernel/rule.js';
 
@@ -193,7 +192,7 @@ export function readLayers(dir: string, iface: string | null, uid: number): Laye
 }
 
 function integer(text: string, min: number, max: number): number | null {
-  return isDigits(text, 10) && Number(text) >= min && Number(text) <= max ? Number(text) : null;
+  return /^[0-9]{1,10}$/.test(text) && Number(text) >= min && Number(text) <= max ? Number(text) : null;
 }
 
 /**
@@ -251,7 +250,7 @@ export function resolveConfig(
   return { table, tableName: t.value, priority, ip, protocol, timeoutMs, ipv6, forward, mark: { value: mark, mask } };
 }
 
-const hexNumber = (text: string): number | null => hexValue(text, 8);
+const hexNumber = (text: string): number | null => (/^0x[0-9a-fA-F]{1,8}$/.test(text) ? Number(text) : null);
 const lowestBit = (mask: number): number => Math.log2(mask & -mask);
 
 /** A mask of one run of set bits (so that a table number fits into it). */
@@ -274,15 +273,13 @@ function markProblem(text: string, mask: number, table: number): string {
   return `not a nonzero hex mark ${inMask}`;
 }
 
-const isTableNameChar: CharClass = (c) => isLetter(c) || isDigit(c) || c === 95 || c === 46 || c === 45; // _ . -
-
 function resolveTable(value: string, isDefault: boolean, tables: () => ReadonlyMap<string, number>): number | null {
   if (RESERVED_TABLES.has(value)) return null;
-  if (isDigits(value, 10)) {
+  if (/^[0-9]{1,10}$/.test(value)) {
     const n = Number(value);
     return n >= 1 && n <= 0xffffffff && ![...RESERVED_TABLES.values()].includes(n) ? n : null;
   }
-  if (!spelled(value, 1, 32, isLetter, isTableNameChar)) return null; // [A-Za-z][A-Za-z0-9_.-]{0,31}
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(value)) return null;
   const n = tables().get(value) ?? (isDefault ? DEFAULT_TABLE.number : undefined);
   return n === undefined || [...RESERVED_TABLES.values()].includes(n) ? null : n;
 }

@@ -10,7 +10,6 @@ import {
   ClasslessSyntaxError, classlessDefault, parseDhclientClassless, parseDhcpcdClassless, type ClasslessRoute,
 } from './classless.js';
 import { InputError, shown } from '../shared/errors.js';
-import { decimalUpTo, isDigit, isLetter, isUpper, spelled, type CharClass } from '../shared/chars.js';
 import { formatIPv4, inSubnet, isUnicast, maskOf, networkOf, parseIPv4, prefixOfMask } from '../shared/ipv4.js';
 
 /**
@@ -22,25 +21,20 @@ export type HookEvent =
   | { action: 'ignore'; reason: string }
   | { action: 'follow'; reason: string; iface: string; wants: Wants; warnings: string[] };
 
-const isWordChar: CharClass = (c) => isLetter(c) || isDigit(c) || c === 95; // _
-const isReasonChar: CharClass = (c) => isUpper(c) || isDigit(c);
+/** Interface names as the kernel takes them, minus what no macvlan needs and a shell fears. */
+const INTERFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+// dhcpcd has a reason that starts with a digit (3RDPARTY); it is ignored, not invalid.
+const REASON = /^[A-Z0-9][A-Z0-9_]{0,31}$/;
+const CIDR = /^(3[0-2]|[12]?[0-9])$/;
 
-/**
- * A word that can be a DHCP client's reason, `[A-Z0-9][A-Z0-9_]{0,31}` (dhcpcd has one starting
- * with a digit: 3RDPARTY; it is ignored, not invalid).
- */
+/** A word that can be a DHCP client's reason (dhcpcd has one starting with a digit: 3RDPARTY). */
 export function isReasonWord(reason: string): boolean {
-  return spelled(reason, 1, 32, isReasonChar, (c) => isReasonChar(c) || c === 95);
+  return REASON.test(reason);
 }
 
-/**
- * Interface names as the kernel takes them, minus what no macvlan needs and a shell fears:
- * `[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}`.
- */
 export function isInterfaceName(name: string): boolean {
-  return spelled(name, 1, 15, isWordChar, (c) => isWordChar(c) || c === 46 || c === 45); // . -
+  return INTERFACE.test(name);
 }
-
 
 /** Throws InputError unless `name` is a plain interface name; `what` names its source. */
 export function checkInterface(name: string | undefined, what = 'interface'): string {
@@ -79,7 +73,7 @@ function parseAs(kind: Kind, name: string, value: string): Parsed {
     case 'addresses':
       return value.split(' ').map(address);
     case 'cidr':
-      return decimalUpTo(value, 32) ?? bad('not a prefix length 0-32');
+      return CIDR.test(value) ? Number(value) : bad('not a prefix length 0-32');
     case 'mask':
       return prefixOfMask(address(value)) ?? bad('not a contiguous netmask');
     case 'dhcpcd-classless':

@@ -92,7 +92,7 @@ export class IpBatch {
   answered(): Settled<unknown[]> | null {
     const gone = this.startFailure();
     if (gone) return gone;
-    if (this.stderr.includes('Command failed'))
+    if (/Command failed/.test(this.stderr))
       return this.fail(`ip could not read the kernel's state: ${oneLine(this.stderr)}`);
     let nl: number;
     while (this.answers.length < this.awaited && (nl = this.stdout.indexOf('\n')) !== -1) {

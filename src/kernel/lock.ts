@@ -13,7 +13,6 @@ import {
 import { dirname, join } from 'node:path';
 import { SystemError, errorCode, systemCallError } from '../shared/errors.js';
 import { readText } from '../shared/files.js';
-import { isDigits } from '../shared/chars.js';
 
 export interface LockOptions {
   timeoutMs: number;
@@ -86,19 +85,10 @@ function makeDir(dir: string, depth = 0): void {
 /** The network namespace's inode, so that runs in different namespaces never wait for each other. */
 function netnsTag(): string {
   try {
-    return bracketedNumber(readlinkSync('/proc/self/ns/net')) ?? 'host';
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))?.[1] ?? 'host';
   } catch {
     return 'host';
   }
-}
-
-/** The first `[DIGITS]` in `text` (`net:[4026531840]`), its digits: `/\[(\d+)\]/`, without compiling one. */
-export function bracketedNumber(text: string): string | null {
-  for (let at = text.indexOf('['); at >= 0; at = text.indexOf('[', at + 1)) {
-    const end = text.indexOf(']', at + 1);
-    if (end > at + 1 && isDigits(text.slice(at + 1, end), end)) return text.slice(at + 1, end);
-  }
-  return null;
 }
 
 /**

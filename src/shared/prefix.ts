@@ -3,12 +3,11 @@
 // address.
 import { inSubnet, parseIPv4 } from './ipv4.js';
 import { networkOf6, parseIPv6 } from './ipv6.js';
-import { withoutSuffix } from './chars.js';
 
 const isV6 = (prefix: string): boolean => prefix.includes(':');
 
 /** A host prefix as its bare address (ip's own way to show a rule's source); any other prefix as it is. */
-export const hostOrPrefix = (prefix: string): string => withoutSuffix(prefix, isV6(prefix) ? '/128' : '/32');
+export const hostOrPrefix = (prefix: string): string => prefix.replace(isV6(prefix) ? /\/128$/ : /\/32$/, '');
 
 /** Whether `prefix` (ADDR/LEN, either family) holds `address`; false across families or for garbage. */
 export function containsAddress(prefix: string, address: string): boolean {
