@@ -5,7 +5,7 @@
 #   enable [--now] U    the [Install] WantedBy= link (specifiers expanded), then start
 #   disable [--now] U   remove it (and its .wants directory once empty), then stop
 #   start U / stop U    ExecStart= / ExecStop= with %i %I expanded (--no-block: in the background),
-#                       without ExecStop= SIGTERM to the main PID (KillMode=mixed) and a wait
+#                       ($$ as one dollar sign, MAINPID set), without ExecStop= SIGTERM to the main PID and a wait
 #                       for its exit (TimeoutStopSec, 90 s), inside the unit's sandbox:
 #                       ProtectSystem=full (/usr /boot /etc read-only), ProtectHome=read-only,
 #                       PrivateTmp=yes (fresh /tmp, /var/tmp). Any other [Service] setting it
@@ -100,7 +100,9 @@ run_job() {
 		main=$(cat "$state.active")
 		sid=$(ps -o sid= -p "$main" 2>/dev/null | tr -d ' ')
 		stop=$(setting ExecStop "$2")
-		if [ -n "$stop" ]; then (sandboxed "$2" "$stop" 9>&-) || :; else kill -TERM "$main" 2>/dev/null || :; fi
+		# systemd's $$ is a dollar sign; it sets MAINPID for ExecStop
+		stop=$(printf '%s' "$stop" | sed 's/\$\$/$/g')
+		if [ -n "$stop" ]; then (export MAINPID="$main"; sandboxed "$2" "$stop" 9>&-) || :; else kill -TERM "$main" 2>/dev/null || :; fi
 		for _ in $(seq 900); do kill -0 "$main" 2>/dev/null || break; sleep 0.1; done
 		[ -z "$sid" ] || pkill -KILL -s "$sid" 2>/dev/null || :
 		rm -f "$state.active"

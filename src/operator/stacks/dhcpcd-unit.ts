@@ -32,13 +32,16 @@ export const UNIT_SANDBOX = [
  * resolv.conf, hostname` needs: it writes only /var/lib/dhcpcd and /run (its sockets, and
  * srcroute's lock files in /run/srcroute). Home directories stay readable: the hook's node may be
  * an nvm install under one (the installer names it by its absolute path).
- * Stopping is systemd's SIGTERM to dhcpcd alone (KillMode=mixed), no ExecStop: `dhcpcd -x` sends
- * the same signal but gives up waiting after 10 s (9.4.1 and 10.1: 100 polls of 0.1 s), logs
- * "pid N failed to exit" and fails the stop while dhcpcd still runs its STOP hooks (real Debian 12
- * and 13 boots under emulation, NetworkManager and networkd: `Control process exited,
- * status=1/FAILURE`); systemd waits TimeoutStopSec (90 s) for the exit. The default KillMode
- * (control-group) would signal dhcpcd's privilege-separated helpers and a running hook too: the
- * hook killed mid-event, STOP never run (seen: `Killing process … (node) with signal SIGKILL`).
+ * Stopping: SIGTERM to dhcpcd alone, again every 2 s until it has exited (TimeoutStopSec, 90 s,
+ * bounds it), then nothing left to kill. Not `dhcpcd -x`: it sends one SIGTERM, gives up waiting
+ * after 10 s (9.4.1 and 10.1: 100 polls of 0.1 s), logs "pid N failed to exit" and fails the
+ * stop while dhcpcd still runs its STOP hooks (real Debian 12 and 13 boots under emulation,
+ * NetworkManager and networkd: `Control process exited, status=1/FAILURE`). Again and again:
+ * Debian 12's privsep dhcpcd 9.4.1 twice lost a SIGTERM that came while one of its hooks ran (no
+ * "received SIGTERM" line; it leased on until systemd's SIGKILL 90 s later). KillMode=mixed: the
+ * default (control-group) would signal dhcpcd's privilege-separated helpers and a running hook
+ * too: the hook killed mid-event, STOP never run (seen: `Killing process … (node) with signal
+ * SIGKILL`). `$$MAINPID` is systemd's way to hand sh the variable it sets for ExecStop.
  */
 export function dhcpcdUnit(dhcpcd: string): StackFile {
   const content = [
@@ -54,6 +57,7 @@ export function dhcpcdUnit(dhcpcd: string): StackFile {
     'Type=forking',
     'PIDFile=/run/dhcpcd/%I.pid',
     `ExecStart=${dhcpcdStart(dhcpcd, '%I').join(' ')}`,
+    `ExecStop=/bin/sh -c 'while kill -TERM "$$MAINPID" 2>/dev/null; do sleep 2; done'`,
     'KillMode=mixed',
     'Restart=on-failure',
     ...UNIT_SANDBOX,
