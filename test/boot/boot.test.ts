@@ -81,7 +81,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         const deb = join(REPO, 'dist/release', `srcroute_${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}_all.deb`);
         const debBytes = readFileSync(deb); // missing: `npm run test:boot` runs `npm run release` first
 
-        const image = bootImage(release, stack, (l) => console.log(`[${name}] ${l}`));
+        const image = bootImage(release, stack, cell.services === true, (l) => console.log(`[${name}] ${l}`));
         phase('image (build or cache)');
         net.up();
         await sw?.start('tap-lan', 'tap-mdm', VLAN_ID);
