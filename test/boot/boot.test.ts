@@ -20,6 +20,7 @@ import { prerequisites } from '../support/prereq.js';
 import { cellName, cellNet, selectCells, STACK_RELOAD, VLAN_ID } from './cells.js';
 import { bootImage, SPECS } from './image.js';
 import { BootNet, INTERNET, MODEM } from './net.js';
+import { KEPT, keptEtcLine, Services } from './services.js';
 import { Switch } from './switch.js';
 import { LAN_PORT_MAC, Vm, type GuestResult } from './vm.js';
 
@@ -154,6 +155,15 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         const versions = `dpkg-query -W -f "\\\${Package} \\\${Version}\\n" ${packages} 2>/dev/null`;
         const clients = (await g(`for c in dhclient dhcpcd; do command -v $c; done; ${versions}`)).stdout;
         say(`programs: ${clients.replace(/\n/g, '; ')}`);
+        // the services cells' stock box runs a published container (services.ts)
+        const services = !cell.services ? undefined : new Services({
+          g, gm, say, problem, waitFor, net, iface: IFACE, installArgs, phase, routed: (t) => routed(t),
+        });
+        if (services) {
+          phase('stock state (before docker)');
+          await services.stock();
+          phase('services: docker container');
+        }
         const stockEtc = await etc();
         const checkDefaults = async (when: string) => {
           const now = await defaults();
@@ -300,6 +310,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         else if (!(await pingOk(r1.lease, 4, 30))) problem(`after srcroute sync: no reply from ${r1.lease}`);
         await check('after srcroute sync');
         phase('negative control + sync');
+        await services?.afterInstall();
 
         // 5. the stack's own reload, as an admin runs it after an edit of its own
         const reloadCmd = STACK_RELOAD[stack](IFACE);
@@ -317,6 +328,10 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         const r2 = await routedAgain('after reboot');
         modemMacs('after reboot');
         phase('routed after reboot');
+        if (services && r2) {
+          await services.afterReboot(r2);
+          phase('services: after reboot');
+        }
 
         // 7. apt purge: the box as stock
         const purge = await g('DEBIAN_FRONTEND=noninteractive apt purge -y srcroute', 300);
@@ -333,15 +348,16 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
           if (routes.stdout.trim()) problem(`after purge: ip ${fam}route show table ${table}:\n${routes.stdout}`);
         }
         const files = await g([
-          `for f in /etc/srcroute /usr/local/lib/srcroute /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute /run/srcroute /etc/dhcpcd/*exit-hook /etc/dhcp/dhclient-enter-hooks.d/srcroute /etc/dhcp/dhclient-exit-hooks.d/srcroute /etc/network/interfaces.d/${IFACE}; do`,
+          `for f in ${services ? '' : '/etc/srcroute '}/usr/local/lib/srcroute /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute /run/srcroute /etc/dhcpcd/*exit-hook /etc/dhcp/dhclient-enter-hooks.d/srcroute /etc/dhcp/dhclient-exit-hooks.d/srcroute /etc/network/interfaces.d/${IFACE}; do`,
           '  [ -e "$f" ] || [ -L "$f" ] || continue; ls -ld "$f"; [ -d "$f" ] && ls -la "$f"',
           'done',
           'grep -l srcroute /etc/dhcpcd.exit-hook /etc/dhcpcd.conf 2>/dev/null | sed "s/^/mentions srcroute: /"',
-          'grep -rl srcroute /etc /usr/local /run 2>/dev/null | grep -v -e "^/run/log/" -e "^/run/srbt-agent/" | sed "s/^/mentions srcroute: /"',
+          `grep -rl srcroute /etc /usr/local /run 2>/dev/null | grep -v -e "^/run/log/" -e "^/run/srbt-agent/" ${services ? KEPT.map((k) => `-e "^${k}$"`).join(' ') : ''} | sed "s/^/mentions srcroute: /"`,
           'true',
         ].join('\n'));
         if (files.stdout.trim()) problem(`after purge, srcroute's files are left:\n${files.stdout}`);
-        const afterEtc = await etc();
+        // the services cells: the admin's hooks.d script stays (services.ts checks it)
+        const afterEtc = (await etc()).filter((l) => !(services && keptEtcLine(l)));
         const gone = stockEtc.filter((l) => !afterEtc.includes(l));
         const added = afterEtc.filter((l) => !stockEtc.includes(l));
         if (gone.length || added.length) problem(`after purge, /etc differs from the stock box's:\n${gone.map((l) => `  - ${l}`).join('\n')}\n${added.map((l) => `  + ${l}`).join('\n')}`);
@@ -364,6 +380,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         if (errors.length) problem(`the journal (both boots) has errors from srcroute or its hooks:\n  ${errors.join('\n  ')}`);
         const tagged = await g('journalctl --no-pager -o short-precise -t srcroute -p warning');
         if (tagged.stdout.split('\n').some((l) => l.trim() && !l.startsWith('--') && !errors.includes(l))) problem(`journalctl -t srcroute -p warning:\n${tagged.stdout}`);
+        await services?.afterPurge();
         phase('after-purge checks');
       } catch (e) {
         failed = e;
