@@ -61,6 +61,8 @@ const STACK_IMAGE: Record<BootStack, (spec: ReleaseSpec) => { packages: string[]
  * whole root filesystem of the container the test imports from a tarball (no registry).
  */
 const SERVICES_PACKAGES = ['docker.io', 'apparmor', 'busybox-static'];
+/** Where Debian's docker.io only recommends its command (trixie: the separate docker-cli). */
+const SERVICES_EXTRA: Record<BootRelease, string[]> = { 'debian-12': [], 'debian-13': ['docker-cli'] };
 
 /** Everything that goes into a release's image for a stack; its hash names the cache directory. */
 function definition(release: BootRelease, stack: BootStack, services = false) {
@@ -68,7 +70,7 @@ function definition(release: BootRelease, stack: BootStack, services = false) {
   const own = STACK_IMAGE[stack](spec);
   const guest = (f: string) => readFileSync(join(GUEST, f), 'utf8');
   // without services, the definition (and so its hash, the cached image) is what it was before the variant
-  const extra = services ? SERVICES_PACKAGES : [];
+  const extra = services ? [...SERVICES_PACKAGES, ...SERVICES_EXTRA[release]] : [];
   return {
     format: 3, // bump when the code below changes what it builds
     suite: spec.suite,
