@@ -55,9 +55,26 @@ async function bundle(entry, plugins = []) {
   return r.outputFiles[0].text;
 }
 
-/** src/hook/code-cache.ts's markers: the bundle sits between them in a comment, each `*\/` written `*\\/`. */
-const BUNDLE_START = '\n/* <<< srcroute hook bundle (each star-slash in it written star-backslash-slash)\n';
+/** src/hook/code-cache.ts's markers and module wrapper: the bundle sits between them in a comment, wrapped. */
+const BUNDLE_START = '\n/* <<< srcroute hook bundle (it holds no star-slash)\n';
 const BUNDLE_END = '\n>>> srcroute hook bundle */\n';
+const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
+
+/**
+ * The hook bundle as a block comment can hold it, as it is (code-cache.ts says why: no unescaping
+ * on every event): without a star-slash. esbuild's pure marks go (they are for minifiers, and this
+ * bundle is not minified), the one-line doc comments it keeps on class members become line
+ * comments; any other star-slash (in a regular expression or a string of src/) is refused.
+ */
+function commentable(js) {
+  const out = js.replaceAll('/* @__PURE__ */ ', '').replace(/^(\s*)\/\*\*(.*)\*\/$/gm, '$1//$2');
+  const at = out.indexOf('*/');
+  if (at >= 0) {
+    const line = out.slice(out.lastIndexOf('\n', at) + 1, out.indexOf('\n', at));
+    throw new Error(`the hook bundle holds a star-slash, which would end its comment: ${line.trim()}`);
+  }
+  return out;
+}
 
 mkdirSync(path('../dist'), { recursive: true }); // a fresh clone has none
 const write = (out, text) => {
@@ -66,13 +83,9 @@ const write = (out, text) => {
 };
 write('../dist/srcroute.cjs', `${banner}\n${await bundle('../src/bin.ts')}`);
 // the hook: its entry (src/hook-bin.ts), then the bundle in a comment, which that entry compiles with V8's code cache
-const hookBundle = await bundle('../src/bin.ts', [hookOnly]);
-if (hookBundle.includes('*\\/'))
-  throw new Error('the hook bundle has a "*\\/" of its own: it could not be held in a comment and given back exactly');
-write(
-  '../dist/hook.cjs',
-  `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${hookBundle.replaceAll('*/', '*\\/')}${BUNDLE_END}`,
-);
+const hookBundle = commentable(await bundle('../src/bin.ts', [hookOnly]));
+const wrapped = `${MODULE_WRAPPER[0]}${hookBundle}${MODULE_WRAPPER[1]}`;
+write('../dist/hook.cjs', `${banner}\n${await bundle('../src/hook-bin.ts')}${BUNDLE_START}${wrapped}${BUNDLE_END}`);
 
 /** The man pages' date: SOURCE_DATE_EPOCH, else the last commit's (a clone), else today. */
 function manDate() {

@@ -5,8 +5,12 @@
 // change: Node behind the hooks' #! starting one `ip -batch` child and reading two answers
 // 158.0 M; the hook compiled by Node as before 192.8 M (1.22x); through this with its cache
 // 169-175 M (1.07-1.11x). The bundle sits in a comment so that Node's own compile of this file
-// only skips over it; every `*/` in it is written `*\/` there (build.mjs refuses a bundle with a
-// `*\/` of its own, so that the text comes back exactly).
+// only skips over it, already wrapped as Node wraps a module: the text between the markers is the
+// source to compile, one slice of the file's text. So it holds no star-slash (build.mjs drops
+// esbuild's pure marks, makes the doc comments it keeps line comments, and refuses any other):
+// each copy of the bundle's 100 KB that a run makes is young-generation space, and undoing an
+// escaping and wrapping made two, which brought a scavenge (1-2 M instructions; 2.1 M less a
+// RENEW without them).
 //
 // The cache lives in the state directory (/run/srcroute, or SRCROUTE_STATE_DIR; a tmpfs: made
 // anew by the first event of each boot, and by an event that finds it rejected, as after a Node
@@ -24,12 +28,11 @@
 // every function compiled): at most once per kind of event a boot.
 import { statSync } from 'node:fs';
 
-export const BUNDLE_START = '\n/* <<< srcroute hook bundle (each star-slash in it written star-backslash-slash)\n';
+/** The comment's first and last lines; the module wrapper's (MODULE_WRAPPER) are between them. */
+export const BUNDLE_START = '\n/* <<< srcroute hook bundle (it holds no star-slash)\n';
 export const BUNDLE_END = '\n>>> srcroute hook bundle */\n';
-
-/** The bundle as the comment holds it, and back. */
-export const hide = (js: string): string => js.replaceAll('*/', '*\\/');
-export const unhide = (text: string): string => text.replaceAll('*\\/', '*/');
+/** What Node puts around a module's text, so that its top level is the module's scope: build.mjs writes it in. */
+export const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'] as const;
 
 /** Where the cache for `hook` may be kept, or null: no state directory, or one that others could write. */
 export function cachePath(hook: string, dir: string, uid: number): string | null {
@@ -43,43 +46,66 @@ export function cachePath(hook: string, dir: string, uid: number): string | null
   }
 }
 
-/** A `reason` that may name a kind of event in the cache file (anything else is never written again for it). */
-const KIND = /^[A-Z0-9_]{0,16}$/;
+/**
+ * Whether `reason` may name a kind of event in the cache file (anything else is never written
+ * again for it): 0 to 16 of A-Z, 0-9 and _. Read character by character, as the file's header is:
+ * Buffer's indexOf, toString('latin1') and subarray and a regular expression, which the jitless
+ * hook compiled on every event, cost it 1.2 M instructions, these loops 0.4 M (callgrind, RENEW).
+ */
+export function isKind(reason: string): boolean {
+  if (reason.length > MAX_KIND) return false;
+  for (let i = 0; i < reason.length; i++) if (!isKindCode(reason.charCodeAt(i))) return false;
+  return true;
+}
+
+const MAX_KIND = 16;
 const MAX_HEADER = 256;
+const NEWLINE = 10;
+const COMMA = 44;
+const isKindCode = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 /** The cache file's parts: the events it was made by, and V8's data. */
 export interface CacheFile {
   kinds: string[];
-  data: Buffer;
+  data: Uint8Array;
 }
 
-/** The file's text back as its parts, or undefined when it has no header (a cache made before it). */
-export function readCacheFile(bytes: Buffer): CacheFile | undefined {
-  const nl = bytes.subarray(0, MAX_HEADER).indexOf(10);
-  if (nl < 0) return undefined;
-  const kinds = bytes.subarray(0, nl).toString('latin1').split(',');
-  return kinds.every((k) => KIND.test(k)) ? { kinds, data: bytes.subarray(nl + 1) } : undefined;
+/** The file's bytes back as its parts, or undefined when it has no header (a cache made before it). */
+export function readCacheFile(bytes: Uint8Array): CacheFile | undefined {
+  const kinds: string[] = [];
+  let kind = '';
+  for (let i = 0; i < bytes.length && i < MAX_HEADER; i++) {
+    const c = bytes[i]!;
+    if (c === COMMA || c === NEWLINE) {
+      kinds.push(kind);
+      kind = '';
+    } else if (isKindCode(c) && kind.length < MAX_KIND) kind += String.fromCharCode(c);
+    else return undefined;
+    if (c === NEWLINE) return { kinds, data: after(bytes, i + 1) };
+  }
+  return undefined;
 }
+
+/** The bytes from `start` on, as a view: a plain typed array's, which Node's Buffer.subarray would compile. */
+const after = (bytes: Uint8Array, start: number): Uint8Array =>
+  new Uint8Array(bytes.buffer, bytes.byteOffset + start, bytes.length - start);
 
 /** The kinds the next cache file names, or null when this run has nothing to add: its kind is named already. */
 export function kindsAfter(had: readonly string[] | undefined, reason: string): string[] | null {
-  if (!KIND.test(reason)) return had === undefined ? [] : null;
+  if (!isKind(reason)) return had === undefined ? [] : null;
   if (had === undefined) return [reason];
   if (had.includes(reason) || had.length >= 12) return null;
   return [...had, reason];
 }
 
 /** The file's bytes for `kinds` and V8's `data`. */
-export const cacheFileBytes = (kinds: readonly string[], data: Buffer): Buffer =>
+export const cacheFileBytes = (kinds: readonly string[], data: Uint8Array): Buffer =>
   Buffer.concat([Buffer.from(`${kinds.join(',')}\n`, 'latin1'), data]);
 
-/** The bundle's text from the hook file's, as Node would wrap a module. */
+/** The bundle's source, wrapped as Node wraps a module, from the hook file's text. */
 export function wrappedBundle(self: string): string {
   const start = self.indexOf(BUNDLE_START);
   const end = self.lastIndexOf(BUNDLE_END);
   if (start < 0 || end < start) throw new Error('no bundle in this hook file');
-  return (
-    `(function (exports, require, module, __filename, __dirname) ` +
-    `{${unhide(self.slice(start + BUNDLE_START.length, end))}\n})`
-  );
+  return self.slice(start + BUNDLE_START.length, end);
 }

@@ -3,7 +3,11 @@
 // run ends; AccuracySec=5s because systemd's default (1 min) would let a deleted rule wait up to
 // 90 s. A oneshot service, sandboxed as srcroute-dhcpcd@.service is: it writes only /run
 // (srcroute's lock and heal files) and the kernel's routing, through ip. Install writes both and
-// enables the timer when systemd runs; uninstall stops it before it takes anything out.
+// enables the timer when systemd runs; uninstall stops it before it takes anything out. Stopped
+// mid-run (uninstall, shutdown) it ends by SIGTERM, which for a oneshot systemd counts as a
+// failure unless SuccessExitStatus says otherwise: a real Debian 13 purge logged
+// "srcroute-heal.service: Failed with result 'signal'". A heal cut short changes nothing the next
+// run or lease event would not put right.
 
 import { UNIT_SANDBOX } from '../operator/stacks/dhcpcd-unit.js';
 
@@ -28,6 +32,7 @@ export const healServiceText = (command: string, undo: string): string =>
     '[Service]',
     'Type=oneshot',
     `ExecStart=${command} heal`,
+    'SuccessExitStatus=SIGTERM',
     'SyslogIdentifier=srcroute',
     ...UNIT_SANDBOX,
     '',

@@ -43,6 +43,22 @@ export function given(args: Args, io: Io, prog: string): Given {
   };
 }
 
+/** The dhcpcds that lease IFACE now: the PIDs of those named for it, and whether a manager runs. */
+function dhcpcdsOf(deps: OperatorDeps, iface: string): { own: number[]; manager: boolean } {
+  const running = clientsOf(dhcpClients(readProcesses(deps.paths.proc, deps.now())), iface);
+  const ds = running.filter((c) => c.program === 'dhcpcd');
+  return { own: ds.filter((c) => c.ifaces !== 'all').map((c) => c.pid), manager: ds.some((c) => c.ifaces === 'all') };
+}
+
+/** SIG to PID; a process that exited meanwhile (ESRCH) is what the caller waits for anyway. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
 /** The deps with every system path under --root DIR. */
 export const under = (deps: OperatorDeps, root: string): OperatorDeps =>
   root === '' ? deps : { ...deps, paths: systemPaths(root) };
@@ -56,10 +72,10 @@ export async function applyPlan(plan: Plan, deps: OperatorDeps, g: Given, io: Io
     err: (line) => io.err(`${g.prog}: ${line}`),
     raw: io.err,
     run: deps.run,
-    // a client named for the interface: a manager-mode dhcpcd (every interface) is not srcroute's to stop
     dhcpcd: deps.dhcpcd,
-    dhcpcdLeases: (iface) =>
-      clientsOf(dhcpClients(readProcesses(deps.paths.proc, deps.now())), iface).some((c) => c.program === 'dhcpcd'),
+    dhcpcdsOf: (iface) => dhcpcdsOf(deps, iface),
+    signal,
+    // a client named for the interface: a manager-mode dhcpcd (every interface) is not srcroute's to wait for
     clientsOf: (ifaces) =>
       dhcpClients(readProcesses(deps.paths.proc, deps.now()))
         .filter((c) => c.ifaces !== 'all' && ifaces.some((i) => clientsOf([c], i).length > 0))

@@ -24,7 +24,7 @@ import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
 import type { Plan } from './steps.js';
 import { refuseNonRoot, uninstallCommand } from './names.js';
 import { isInterfaceName } from '../hook/event.js';
-import { IFDOWN_STACKS, removesLink } from '../operator/stacks/plan.js';
+import { IFDOWN_STACKS, removesLink, vlanOfName } from '../operator/stacks/plan.js';
 import { DHCPCD_UNIT_PATH } from '../operator/stacks/dhcpcd-unit.js';
 
 /** Uninstall's phases, in the order they run. */
@@ -88,8 +88,15 @@ function awaitClients({ b, f, hooks }: Teardown): void {
   if (ifaces.length > 0 && !f.staged) b.steps.push({ op: 'await-clients', ifaces });
 }
 
+/**
+ * The links go, a VLAN srcroute made after every macvlan on it: deleting the VLAN deletes its
+ * macvlans with it, and then their own removal fails (two macvlans on one VLAN, a real Debian 13
+ * purge under networkd: `Failed to resolve interface "ens3v1": No such device`).
+ */
 function removeLinks({ b }: Teardown): void {
-  for (const argv of [...recorded(b, 'stop'), ...recorded(b, 'reload')]) if (removesLink(argv)) b.run(argv);
+  const links = [...recorded(b, 'stop'), ...recorded(b, 'reload')].filter(removesLink);
+  const vlan = (argv: readonly string[]) => vlanOfName(argv.at(-1)!.replace(/^srcroute-/, '')) !== undefined;
+  for (const argv of [...links.filter((a) => !vlan(a)), ...links.filter(vlan)]) b.run(argv);
 }
 
 function entryPoints({ b }: Teardown): void {

@@ -33,10 +33,12 @@ export interface WriterDeps {
   /** A command's own output, as it is. */
   raw: (line: string) => void;
   run: ProgramRunner;
-  /** The dhcpcd the `release` step runs (`dhcpcd -k IFACE`). */
+  /** The dhcpcd the `release` step runs for a manager (`dhcpcd -k IFACE`). */
   dhcpcd: string;
-  /** Whether a dhcpcd runs that leases IFACE: one named for it or a manager (every interface). */
-  dhcpcdLeases: (iface: string) => boolean;
+  /** The dhcpcds that lease IFACE: those named for it (their PIDs), and whether a manager (every interface) runs. */
+  dhcpcdsOf: (iface: string) => { own: number[]; manager: boolean };
+  /** Sends SIG to PID (a process gone meanwhile is no error). */
+  signal: (pid: number, sig: 'SIGALRM' | 'SIGTERM') => void;
   /** The DHCP clients that still run for one of IFACES by name (`dhcpcd (eth0v0; pid 812)`). */
   clientsOf: (ifaces: readonly string[]) => string[];
   /** Waits MS milliseconds. */
@@ -267,17 +269,29 @@ export class Writer {
     return left;
   }
 
-  /** `dhcpcd -k IFACE`, when a dhcpcd leases IFACE (a control command that finds none may start one). */
+  /**
+   * IFACE released by the dhcpcd that leases it, waited for: one named for IFACE gets SIGALRM, what
+   * `dhcpcd -k IFACE` sends, from here: dhcpcd -k gives up waiting after 10 s (9.4.1 and 10.1),
+   * logs "pid N failed to exit" and exits 1 while dhcpcd still runs its RELEASE hooks (a real
+   * Debian 13 boot's purge under emulation). Debian 12's dhcpcd 9.4.1 under load sometimes lets a
+   * release pass (the labs: no RELEASE, it ran on): then SIGTERM, what -x sends, stops it. A manager
+   * (every interface) is asked over its control socket, `dhcpcd -k IFACE`, and goes on running.
+   */
   private async release(iface: string): Promise<void> {
     if (this.d.root !== '') return;
-    const argv = [this.d.dhcpcd, '-k', iface];
-    if (this.d.dry) return this.say(`would run, if a dhcpcd leases ${iface}: ${argv.join(' ')}, and wait for it`);
-    if (!this.d.dhcpcdLeases(iface)) return;
-    await this.step({ op: 'run', argv });
-    // Debian 12's dhcpcd 9.4.1 under load sometimes lets a -k pass (the labs: no RELEASE, it ran on): then -x stops it
-    if ((await this.awaitClients([iface], RELEASE_MS, false)).length === 0) return;
-    await this.step({ op: 'run', argv: [this.d.dhcpcd, '-x', iface] });
-    await this.awaitClients([iface], RELEASE_MS);
+    if (this.d.dry) {
+      return this.say(`would release ${iface} from a dhcpcd that leases it (as dhcpcd -k ${iface}), and wait`);
+    }
+    const { own, manager } = this.d.dhcpcdsOf(iface);
+    if (own.length === 0) {
+      if (manager) await this.step({ op: 'run', argv: [this.d.dhcpcd, '-k', iface] });
+      return;
+    }
+    for (const sig of ['SIGALRM', 'SIGTERM'] as const) {
+      this.say(`${sig === 'SIGALRM' ? 'releasing' : 'stopping'} ${iface}: ${sig} to dhcpcd (pid ${own.join(', ')})`);
+      for (const pid of own) this.d.signal(pid, sig);
+      if ((await this.awaitClients([iface], RELEASE_MS, sig === 'SIGTERM')).length === 0) return;
+    }
   }
 
   private failedAt(path: string, line: string): void {

@@ -19,7 +19,7 @@ export const RESERVED_TABLES: ReadonlyMap<string, number> = new Map([
 /** Parse one rt_tables file: `NUMBER NAME` lines, `#` comments. Later entries win. */
 export function parseTableFile(text: string, into: Map<string, number>): void {
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').trim();
+    const line = raw.replace(/#(?:.*)/, '').trim(); // (?:…): no star-slash (see errors.ts oneLine)
     const m = /^(0x[0-9a-fA-F]+|\d+)\s+(\S+)$/.exec(line);
     if (m) into.set(m[2]!, Number(m[1]));
   }

@@ -4,7 +4,7 @@
 // networkd's and NetworkManager's files are the ones srcroute install installs (stacks/).
 import { networkdMacvlanFiles } from './stacks/networkd.js';
 import { nmKeyfile } from './stacks/nm.js';
-import { ifupdownFile } from './stacks/ifupdown.js';
+import { ifupdownFiles } from './stacks/ifupdown.js';
 import { STACK_NAMES, type MacvlanSpec, type StackFile } from './stacks/plan.js';
 
 /** The stacks that define links (Debian's dhcpcd.service leases; ifupdown defines its links). */
@@ -24,7 +24,7 @@ export interface Definition {
 function ifupdown(s: MacvlanSpec): Definition {
   return {
     stack: 'ifupdown',
-    files: [ifupdownFile(s, 'dhcp')],
+    files: ifupdownFiles(s, 'dhcp'),
     notes: [
       '/etc/network/interfaces must read the directory: "source /etc/network/interfaces.d/*" (Debian\'s default).',
       `sudo srcroute install --parent ${s.parent} ${s.iface} sets this up with the DHCP client's side too.`,

@@ -107,7 +107,8 @@ export function shown(value: string, max = 40): string {
 
 /** Text (ip's stderr, an error's message) as one line of bounded length. */
 export function oneLine(text: string, max = 200): string {
-  const flat = text.trim().replace(/\s*[\r\n]+\s*/g, '; ');
+  // (?:…): no star-slash, which would end the comment that holds the hook's bundle (build/build.mjs)
+  const flat = text.trim().replace(/\s*[\r\n]+(?:\s*)/g, '; ');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 

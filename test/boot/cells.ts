@@ -71,15 +71,17 @@ export interface CellNet {
   /** The macvlan's parent: the port, or its VLAN ens3.100. */
   modemLink: string;
   iface: string;
+  /** More macvlans on the same link, installed by the same command (vlan: a second on VLAN 100). */
+  more: string[];
   installArgs: string;
 }
 
 export function cellNet(c: Cell): CellNet {
   if (c.layout === 'two-port') {
-    return { port: 'ens4', modemLink: 'ens4', iface: 'ens4v0', installArgs: '--parent ens4 ens4v0' };
+    return { port: 'ens4', modemLink: 'ens4', iface: 'ens4v0', more: [], installArgs: '--parent ens4 ens4v0' };
   }
-  const installArgs = `--parent ens3 --vlan ${VLAN_ID} ens3v0`;
-  return { port: 'ens3', modemLink: `ens3.${VLAN_ID}`, iface: 'ens3v0', installArgs };
+  const installArgs = `--parent ens3 --vlan ${VLAN_ID} ens3v0 ens3v1`;
+  return { port: 'ens3', modemLink: `ens3.${VLAN_ID}`, iface: 'ens3v0', more: ['ens3v1'], installArgs };
 }
 
 /** The stack's own reload, as an admin runs it after editing its configuration. */

@@ -170,11 +170,17 @@ for (const release of RELEASES) {
       await routed();
     }, 60_000);
 
-    it('7. nmcli connection up again (NM recreates the link): routed again, same address', async () => {
+    it('7. nmcli connection up again (NM recreates the link): dhcpcd stopped first and waited for (pre-down), routed again, same address', async () => {
       const before = addr;
+      const seen = s.systemctlCalls().length;
       expect(s.nmcli('--wait', '30', 'connection', 'up', 'id', `srcroute-${IFACE}`).code).toBe(0);
       await routed();
       expect(addr).toBe(before);
+      // only the pre-down script stops without --no-block; the start after it is `up`'s
+      const calls = s.systemctlCalls().slice(seen);
+      const stop = calls.indexOf('stop srcroute-dhcpcd@eth0v0.service');
+      expect(stop, calls.join('\n')).toBeGreaterThanOrEqual(0);
+      expect(calls.indexOf('start --no-block srcroute-dhcpcd@eth0v0.service', stop), calls.join('\n')).toBeGreaterThan(stop);
     }, 60_000);
 
     it('8. a quick down and up: routed again', async () => {

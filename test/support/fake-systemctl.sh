@@ -5,7 +5,8 @@
 #   enable [--now] U    the [Install] WantedBy= link (specifiers expanded), then start
 #   disable [--now] U   remove it (and its .wants directory once empty), then stop
 #   start U / stop U    ExecStart= / ExecStop= with %i %I expanded (--no-block: in the background),
-#                       inside the unit's sandbox:
+#                       without ExecStop= SIGTERM to the main PID (KillMode=mixed) and a wait
+#                       for its exit (TimeoutStopSec, 90 s), inside the unit's sandbox:
 #                       ProtectSystem=full (/usr /boot /etc read-only), ProtectHome=read-only,
 #                       PrivateTmp=yes (fresh /tmp, /var/tmp). Any other [Service] setting it
 #                       cannot emulate makes it fail loudly, so the unit and this stay honest.
@@ -40,7 +41,7 @@ sandboxed() { # UNIT CMD: run CMD as the unit's service would run it
 	for line in $(sed -n '/^\[Service\]/,/^\[/{/=/p}' "$file" | tr ' ' '\001'); do
 		key=${line%%=*} value=$(printf '%s' "${line#*=}" | tr '\001' ' ')
 		case $key=$value in
-		Type=forking | PIDFile=* | ExecStart=* | ExecStop=* | Restart=*) ;;
+		Type=forking | PIDFile=* | ExecStart=* | ExecStop=* | Restart=* | KillMode=mixed) ;;
 		ProtectSystem=full) setup="$setup; ro_mount /usr /boot /etc" ;;
 		ProtectHome=read-only) setup="$setup; ro_mount /home /root /run/user" ;;
 		PrivateTmp=yes) setup="$setup; mount -t tmpfs tmpfs /tmp; mount -t tmpfs tmpfs /var/tmp" ;;
@@ -96,8 +97,11 @@ run_job() {
 		cat "$pidfile" >"$state.active"
 	else
 		[ -e "$state.active" ] || return 0
-		(sandboxed "$2" "$(setting ExecStop "$2")" 9>&-) || :
-		sid=$(ps -o sid= -p "$(cat "$state.active")" 2>/dev/null | tr -d ' ')
+		main=$(cat "$state.active")
+		sid=$(ps -o sid= -p "$main" 2>/dev/null | tr -d ' ')
+		stop=$(setting ExecStop "$2")
+		if [ -n "$stop" ]; then (sandboxed "$2" "$stop" 9>&-) || :; else kill -TERM "$main" 2>/dev/null || :; fi
+		for _ in $(seq 900); do kill -0 "$main" 2>/dev/null || break; sleep 0.1; done
 		[ -z "$sid" ] || pkill -KILL -s "$sid" 2>/dev/null || :
 		rm -f "$state.active"
 	fi

@@ -30,8 +30,8 @@ describe('SRCROUTE_BOOT', () => {
 
   it.each([
     ['two-port', '--parent ens4 ens4v0', 'ens4'],
-    ['vlan', '--parent ens3 --vlan 100 ens3v0', 'ens3.100'],
-  ] as const)('%s: srcroute install %s, the macvlan on %s', (layout, args, link) => {
+    ['vlan', '--parent ens3 --vlan 100 ens3v0 ens3v1', 'ens3.100'],
+  ] as const)('%s: srcroute install %s, the macvlans on %s', (layout, args, link) => {
     const net = cellNet({ release: 'debian-12', stack: 'ifupdown', layout });
     expect([net.installArgs, net.modemLink]).toEqual([args, link]);
   });

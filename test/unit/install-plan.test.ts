@@ -102,7 +102,7 @@ const writerTo = (lines: string[], dry: boolean, over: Partial<WriterDeps> = {})
     root: '', dry, chown: false,
     out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
     run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {},
-    clientsOf: () => [], sleep: async () => {}, every: () => () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false, ...over,
+    clientsOf: () => [], sleep: async () => {}, every: () => () => {}, dhcpcd: DHCPCD, dhcpcdsOf: () => ({ own: [], manager: false }), signal: () => {}, ...over,
   });
 
 /** The plan as --dry-run prints it, then the afterword, then each file it writes (bundles in short). */
@@ -173,6 +173,26 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     await writerTo(lines, true).apply(planUninstall({ ...uninstallFacts(installed), dry: true }));
     const undo = `${lines.join('\n')}\n`;
     expect(undo).toBe(golden(`install/uninstall-${name}.txt`, undo));
+  });
+
+  /** Two macvlans on one VLAN (--parent eth0 --vlan 100 eth0v0 eth0v1), each stack's plan for each. */
+  const twoOnVlan = (stack: string): Partial<InstallFacts> => {
+    const second = { ...VLAN, iface: 'eth0v1', mac: '02:0a:3e:7f:3f:d0' };
+    const plan = (spec: typeof VLAN) => PLANS(spec).find(([name]) => name === stack)![1];
+    const entry = (spec: typeof VLAN) => ({ parent: spec.parent, vlan: spec.vlan, plan: plan(spec), parentLink: null, asked: true });
+    return { ifaces: ['eth0v0', 'eth0v1'], stacks: new Map([['eth0v0', entry(VLAN)], ['eth0v1', entry(second)]]), lan: LAN };
+  };
+  it.each([
+    ['nm', ['nmcli --wait 30 connection down id srcroute-eth0v0', 'nmcli --wait 30 connection down id srcroute-eth0v1', 'nmcli --wait 30 connection down id srcroute-eth0.100']],
+    ['networkd', ['networkctl delete eth0v0', 'networkctl delete eth0v1', 'networkctl delete eth0.100']],
+    ['ifupdown', ['ifdown eth0v0', 'ifdown eth0v1', 'ifdown eth0.100']],
+  ] as const)('two macvlans on one VLAN (%s): one VLAN file, given back byte for byte; the VLAN goes after both macvlans', (stack, links) => {
+    const start = treeOf(DEBIAN);
+    const installed = carryOut(start, planInstall(installFacts(start, twoOnVlan(stack))));
+    const removal = planUninstall(uninstallFacts(installed));
+    const ran = removal.steps.flatMap((s) => (s.op === 'run' ? [s.argv.join(' ')] : []));
+    expect(ran.filter((c) => links.includes(c as never))).toEqual(links);
+    expect(carryOut(installed, removal)).toEqual(start);
   });
 
   it("uninstalls what 0.1.0's installer wrote: its programs' marker line stays recognised", () => {
@@ -427,7 +447,7 @@ describe('the writer says what it does while it waits, and names paths where the
     const writer = new Writer({
       root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
       run: () => new Promise((done) => (finish = () => done({ code: 0, stdout: '', stderr: '' }))),
-      flush: async () => {}, clientsOf: () => [], sleep: async () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false,
+      flush: async () => {}, clientsOf: () => [], sleep: async () => {}, dhcpcd: DHCPCD, dhcpcdsOf: () => ({ own: [], manager: false }), signal: () => {},
       every: (ms, t) => {
         expect(ms).toBe(5_000);
         tick = t;
@@ -450,7 +470,7 @@ describe('the writer says what it does while it waits, and names paths where the
     const lines: string[] = [];
     const writer = new Writer({
       root, dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
-      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {}, dhcpcd: DHCPCD, dhcpcdLeases: () => false,
+      run: async () => ({ code: 0, stdout: '', stderr: '' }), flush: async () => {}, clientsOf: () => [], sleep: async () => {}, every: () => () => {}, dhcpcd: DHCPCD, dhcpcdsOf: () => ({ own: [], manager: false }), signal: () => {},
     });
     const file = { op: 'write', path: '/etc-x.conf', content: Buffer.from('x\n'), mode: 0o644, owner: { uid: 0, gid: 0 }, verb: 'write' } as const;
     await writer.apply({ steps: [file, { op: 'remove', path: '/etc-x.conf' }], changes: 2, afterword: [] });
@@ -469,7 +489,7 @@ describe("the writer checks the macvlan after its stack's start", () => {
     const writer = new Writer({
       root: '', dry: false, chown: false, out: (l) => lines.push(l), err: (l) => lines.push(`(stderr) ${l}`), raw: (l) => lines.push(l),
       run: async () => ({ stderr: '', ...answers[Math.min(asked++, answers.length - 1)]! }), flush: async () => {}, clientsOf: () => [],
-      dhcpcd: DHCPCD, dhcpcdLeases: () => false,
+      dhcpcd: DHCPCD, dhcpcdsOf: () => ({ own: [], manager: false }), signal: () => {},
       sleep: async (ms) => {
         slept += ms;
       },
@@ -496,24 +516,27 @@ describe("the writer checks the macvlan after its stack's start", () => {
   });
 });
 
-describe('the writer releases a dhcpcd before ifdown: -k, and -x when it still runs 15 s later', () => {
+describe('the writer releases a dhcpcd before ifdown: SIGALRM (as -k), SIGTERM (as -x) when it still runs 15 s later', () => {
   it.each([
-    ['no dhcpcd leases it: nothing runs', false, Infinity, []],
-    ['gone after -k', true, 1, ['-k']],
-    ['still there 15 s after -k: -x', true, Infinity, ['-k', '-x']],
-  ] as const)('%s', async (_, leases, exitsAfter, flags) => {
-    const ran: string[] = [];
+    ['no dhcpcd leases it: nothing happens', { own: [], manager: false }, Infinity, [], []],
+    ['a manager leases it: dhcpcd -k IFACE over its socket, no signal', { own: [], manager: true }, 0, ['-k'], []],
+    ['its own dhcpcd, gone after SIGALRM', { own: [495], manager: false }, 1, [], ['495 SIGALRM']],
+    ['still there 15 s after SIGALRM: SIGTERM', { own: [495], manager: false }, 2, [], ['495 SIGALRM', '495 SIGTERM']],
+  ] as const)('%s', async (_, dhcpcds, exitsAfter, ran, sent) => {
+    const commands: string[] = [];
+    const signals: string[] = [];
     const writer = writerTo([], false, {
-      dhcpcdLeases: () => leases,
+      dhcpcdsOf: () => ({ own: [...dhcpcds.own], manager: dhcpcds.manager }),
       run: async (argv) => {
-        ran.push(argv[1]!);
+        commands.push(argv[1]!);
         return { code: 0, stdout: '', stderr: '' };
       },
-      // the client exits once it got as many commands as it needs
-      clientsOf: () => (leases && ran.length < Math.min(exitsAfter, 2) ? ['dhcpcd (ens4v0; pid 495)'] : []),
+      signal: (pid, sig) => void signals.push(`${pid} ${sig}`),
+      // its own dhcpcd exits once it got as many signals as it needs
+      clientsOf: () => (dhcpcds.own.length > 0 && signals.length < exitsAfter ? ['dhcpcd (ens4v0; pid 495)'] : []),
     });
     await writer.apply({ steps: [{ op: 'release', iface: 'ens4v0' }], changes: 0, afterword: [], keepGoing: true });
-    expect(ran).toEqual(flags);
+    expect({ commands, signals }).toEqual({ commands: ran, signals: sent });
   });
 });
 

@@ -15,8 +15,6 @@ export const unitName = (iface: string): string => `srcroute-dhcpcd@${iface.repl
 
 /** `-b`: background at once (a stack's dispatcher or systemd must not wait for the lease). */
 export const dhcpcdStart = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-q', '-b', iface];
-/** `-x` stops it; a dhcpcd that does not run says so and starts nothing (unlike -n). */
-export const dhcpcdStop = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-x', iface];
 
 /** The sandbox of srcroute's services: /etc read-only, /run and /var writable, home directories readable. */
 export const UNIT_SANDBOX = [
@@ -34,6 +32,13 @@ export const UNIT_SANDBOX = [
  * resolv.conf, hostname` needs: it writes only /var/lib/dhcpcd and /run (its sockets, and
  * srcroute's lock files in /run/srcroute). Home directories stay readable: the hook's node may be
  * an nvm install under one (the installer names it by its absolute path).
+ * Stopping is systemd's SIGTERM to dhcpcd alone (KillMode=mixed), no ExecStop: `dhcpcd -x` sends
+ * the same signal but gives up waiting after 10 s (9.4.1 and 10.1: 100 polls of 0.1 s), logs
+ * "pid N failed to exit" and fails the stop while dhcpcd still runs its STOP hooks (real Debian 12
+ * and 13 boots under emulation, NetworkManager and networkd: `Control process exited,
+ * status=1/FAILURE`); systemd waits TimeoutStopSec (90 s) for the exit. The default KillMode
+ * (control-group) would signal dhcpcd's privilege-separated helpers and a running hook too: the
+ * hook killed mid-event, STOP never run (seen: `Killing process … (node) with signal SIGKILL`).
  */
 export function dhcpcdUnit(dhcpcd: string): StackFile {
   const content = [
@@ -49,7 +54,7 @@ export function dhcpcdUnit(dhcpcd: string): StackFile {
     'Type=forking',
     'PIDFile=/run/dhcpcd/%I.pid',
     `ExecStart=${dhcpcdStart(dhcpcd, '%I').join(' ')}`,
-    `ExecStop=${dhcpcdStop(dhcpcd, '%I').join(' ')}`,
+    'KillMode=mixed',
     'Restart=on-failure',
     ...UNIT_SANDBOX,
     '',

@@ -25,7 +25,7 @@
 import { InputError } from '../../shared/errors.js';
 import { runsDhcpcdManager } from '../dhcp-clients.js';
 import type { Proc } from '../running.js';
-import { ifdownCommands, ifupdownFile, ifupNames, parentNote, type IfupdownFacts } from './ifupdown.js';
+import { daemonReload, ifdownCommands, ifupdownFiles, ifupNames, parentNote, type IfupdownFacts } from './ifupdown.js';
 import type { MacvlanSpec, StackPlan } from './plan.js';
 
 /** What makes a running manager reread the block (see above), and the port's address of its own go. */
@@ -44,19 +44,20 @@ export function dhcpcdPlan(
       '--stack dhcpcd creates the macvlan with ifupdown, which is not installed (no /sbin/ifup): sudo apt install ' +
         'ifupdown',
     );
-  const file = ifupdownFile(s, 'manual');
+  const files = ifupdownFiles(s, 'manual');
   const running = runsDhcpcdManager(facts.processes);
   const reread = running ? rereadCommands(s, facts.dhcpcd) : [];
   return {
     stack: 'dhcpcd',
     how,
-    files: [file],
+    files,
     run: [
       ...reread.map((argv) => ({ when: '*' as const, argv })),
-      { when: [file.path], argv: ['ifup', ...ifupNames(s)] },
+      ...daemonReload(files),
+      { when: files.map((f) => f.path), argv: ['ifup', ...ifupNames(s)] },
     ],
     stop: ifdownCommands(s),
-    reload: [],
+    reload: daemonReload(files).map((c) => c.argv),
     dhcpcdConf: true,
     notes: [
       running

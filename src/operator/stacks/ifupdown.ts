@@ -19,11 +19,13 @@
 // the link exists, so an ifup after a failed ifdown still works. In Debian 12's --stack dhcpcd
 // the same file uses `inet manual` (the link only): dhcpcd.service leases it.
 // The modem on a VLAN of the LAN's port (--vlan): ifupdown 0.8 (Debian 12, 13) and ifupdown2
-// (Proxmox) make PORT.VID natively, without the `vlan` package; its stanza is `auto` and comes
-// first in this same file, so `ifup -a` makes it before the macvlan, `inet manual` with IPv6 off
-// (it takes no address). A pre-up makes the VLAN when it is missing, in either stanza: `ifup
-// IFACE` alone, and an admin's own VLAN stanza in /etc/network/interfaces, read after
-// interfaces.d/* (the issue: after a reboot nothing routed, the macvlan came up before its VLAN).
+// (Proxmox) make PORT.VID natively, without the `vlan` package; its stanza is `auto`, `inet
+// manual` with IPv6 off (it takes no address), in a file of its own that every macvlan on the
+// VLAN shares (vlanFile: two stanzas for one interface are an error that stops networking), named
+// as `source-directory` accepts (no dot). A pre-up makes the VLAN, IPv6 off before it is up, when
+// it is missing, in every stanza on it, whatever order `ifup -a` reads the files in: `ifup IFACE`
+// alone, and an admin's own VLAN stanza in /etc/network/interfaces, read after interfaces.d/*
+// (the issue: after a reboot nothing routed, the macvlan came up before its VLAN).
 // IPv6: `inet dhcp` runs dhclient -4, which leases IPv4 only, so a pre-up turns the kernel's RA
 // handling off on the macvlan before it is up: with the kernel's default it took a public SLAAC
 // address nothing routed and put a second IPv6 default into main (a real Debian 12 boot, issue
@@ -46,49 +48,88 @@ const v6 = (link: string, key: string, value: string | number): string => {
   return `    pre-up ! test -w ${path} || echo ${value} >${path}\n`;
 };
 
-/** A pre-up that makes the VLAN unless it is there (`ifup` of the macvlan alone; an admin's stanza read later). */
-const vlanAdd = (v: VlanSpec): string => {
+/**
+ * Pre-ups that bring the port's link up (its own stanza may come later: `systemctl restart
+ * networking` took it down, and a macvlan read first had no carrier for its DHCP, so the restart
+ * failed; a real Debian 12 boot), make the VLAN unless it is there, with no IPv6 of its own, and
+ * bring it up.
+ */
+const vlanUp = (v: VlanSpec): string => {
   const name = vlanName(v);
   const add = `ip link add link ${v.port} name ${name} type vlan id ${v.id}`;
-  return `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n`;
-};
-
-/** The modem's VLAN (--vlan): `auto`, ahead of the macvlan's stanza in the same file, so `ifup -a` makes it first. */
-function vlanStanza(v: VlanSpec): string {
-  const name = vlanName(v);
   return (
-    `${vlanHeader(v)}auto ${name}\niface ${name} inet manual\n${vlanAdd(v)}` +
+    parentUp(v.port) +
+    `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n` +
     // before it is up: no link-local address, so no DAD, RS or MLD either
     v6(name, 'disable_ipv6', 1) +
-    `    up ip link set dev ${name} up\n\n`
+    parentUp(name)
   );
+};
+
+const parentUp = (parent: string): string => `    pre-up ip link set dev ${parent} up\n`;
+
+/** The VLAN's own file, the same for every macvlan on it (no dot: `source-directory` skips such names). */
+export const vlanFilePath = (v: VlanSpec): string => `/etc/network/interfaces.d/srcroute-vlan-${v.port}-${v.id}`;
+
+/**
+ * The modem's VLAN (--vlan). Its pre-down takes down, first, every macvlan on it that ifupdown has
+ * up (their clients released, their links deleted), whoever downs the VLAN in whatever order: at a
+ * real Debian 12 boot's shutdown the VLAN went first and the macvlan with it, under its running
+ * dhclient ("receive_packet failed on ens3v0: Network is down", then ifdown's `Cannot find device
+ * "ens3v0"`). The kernel lists a link's uppers as /sys/class/net/VLAN/upper_NAME.
+ */
+function vlanFile(v: VlanSpec): StackFile {
+  const name = vlanName(v);
+  const each = `u=\${u##*/upper_}; ! ifquery --state "\$u" >/dev/null 2>&1 || ifdown "\$u"`;
+  return {
+    path: vlanFilePath(v),
+    mode: 0o644,
+    content:
+      `${vlanHeader(v)}auto ${name}\niface ${name} inet manual\n${vlanUp(v)}` +
+      `    pre-down for u in /sys/class/net/${name}/upper_*; do ${each}; done\n`,
+  };
 }
 
-export function ifupdownFile(s: MacvlanSpec, method: IfupdownMethod): StackFile {
+/**
+ * On the LAN's port, at shutdown: networking.service (`ifdown -a`: the macvlans, then their VLAN)
+ * before the port's own hotplug unit (`ifdown PORT`, which takes the VLAN's link away). Side by
+ * side, on a real Debian 12 boot, the macvlan was gone under its `dhclient -r` ("Failed to get
+ * interface index: No such device", ifdown's `Cannot find device "ens3v0"`). Stop order is the
+ * reverse of start order, so: After=. At boot networking.service then waits for the port.
+ */
+export const networkingDropIn = (v: VlanSpec): StackFile => ({
+  path: `/etc/systemd/system/networking.service.d/srcroute-vlan-${v.port}.conf`,
+  mode: 0o644,
+  content:
+    `# srcroute: the macvlans on ${vlanName(v)} go down before ${v.port} itself (ifup@${v.port}.service).\n` +
+    `[Unit]\nAfter=ifup@${v.port}.service\n`,
+});
+
+/** The macvlan's stanza (and, on a VLAN srcroute makes, the VLAN's file and networking's drop-in first). */
+export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile[] {
   const who =
     method === 'dhcp'
       ? "# ifup creates it and runs the system's DHCP client on it (dhclient, else dhcpcd); srcroute's\n" +
         '# hooks route the lease through its own table; nothing of it goes to main.\n'
       : "# ifup creates it (the link only: dhcpcd.service leases its address and runs srcroute's hook).\n";
-  const named = s.vlan === undefined ? vlanOfName(s.parent) : undefined;
-  return {
+  const vlan = s.vlan ?? vlanOfName(s.parent);
+  const macvlan: StackFile = {
     path: `/etc/network/interfaces.d/${s.iface}`,
     mode: 0o644,
     content:
-      (s.vlan === undefined ? '' : vlanStanza(s.vlan)) +
       `${macvlanHeader(s)}${who}` +
       `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
-      (named === undefined ? '' : vlanAdd(named)) +
       // before the parent comes up: nothing of its own (as networkd's LinkLocalAddressing=no)
-      (s.vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) : '') +
-      `    pre-up ip link set dev ${s.parent} up\n` +
+      (vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) + parentUp(s.parent) : vlanUp(vlan)) +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} ` +
       `address ${s.mac} type macvlan mode private\n` +
       v6(s.iface, 'accept_ra', 0) +
       v6(s.iface, 'ra_defrtr_metric', RA_DEFRTR_METRIC) +
       (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
-      `    post-down ip link del ${s.iface}\n`,
+      // gone already when its VLAN or parent went first: no "Cannot find device" in the journal
+      `    post-down ! ip link show dev ${s.iface} >/dev/null 2>&1 || ip link del ${s.iface}\n`,
   };
+  return s.vlan === undefined ? [macvlan] : [vlanFile(s.vlan), networkingDropIn(s.vlan), macvlan];
 }
 
 /**
@@ -134,6 +175,12 @@ export function parentNote(s: MacvlanSpec, facts: IfupdownFacts): string[] {
 export const ifupNames = (s: MacvlanSpec): string[] => [...(s.vlan === undefined ? [] : [vlanName(s.vlan)]), s.iface];
 export const ifdownCommands = (s: MacvlanSpec): string[][] => ifupNames(s).reverse().map((n) => ['ifdown', n]);
 
+/** `systemctl daemon-reload` once networking's drop-in is written (a VLAN's), before ifup. */
+export const daemonReload = (files: readonly StackFile[]): { when: string[]; argv: string[] }[] =>
+  files
+    .filter((f) => f.path.startsWith('/etc/systemd/'))
+    .map((f) => ({ when: [f.path], argv: ['systemctl', 'daemon-reload'] }));
+
 /** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
 export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string): StackPlan {
   if (!facts.ifup)
@@ -143,7 +190,7 @@ export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string):
     );
   if (facts.ifupClient === null)
     throw new InputError('no DHCP client for ifup to run: sudo apt install isc-dhcp-client (or dhcpcd-base)');
-  const file = ifupdownFile(s, 'dhcp');
+  const files = ifupdownFiles(s, 'dhcp');
   const client =
     facts.ifupClient === 'dhclient'
       ? `ifup runs dhclient for ${s.iface}; srcroute's enter hook (/etc/dhcp/dhclient-enter-hooks.d/srcroute) keeps ` +
@@ -153,10 +200,10 @@ export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string):
   return {
     stack: 'ifupdown',
     how,
-    files: [file],
-    run: [{ when: [file.path], argv: ['ifup', ...ifupNames(s)] }],
+    files,
+    run: [...daemonReload(files), { when: files.map((f) => f.path), argv: ['ifup', ...ifupNames(s)] }],
     stop: ifdownCommands(s),
-    reload: [],
+    reload: daemonReload(files).map((c) => c.argv),
     // needed when ifup's client is dhcpcd, harmless beside dhclient (and right if dhclient goes)
     dhcpcdConf: facts.ifupClient === 'dhcpcd' || facts.dhcpcdInstalled,
     notes: [client, ...parentNote(s, facts)],

@@ -1,6 +1,6 @@
 // NetworkManager (Raspberry Pi OS, desktops, Armbian): NM creates the macvlan from a keyfile
 // with the stable MAC and leaves its addresses alone (ipv4.method=disabled), and a dispatcher
-// script runs dhcpcd for it on `up` and stops it on `down`. Why not NM's own DHCP: 1.42.4 (Debian
+// script runs dhcpcd for it on `up` and stops it on `pre-down` (and `down`). Why not NM's own DHCP: 1.42.4 (Debian
 // 12, Raspberry Pi OS 12) sends no dispatcher event on a renewal, not even when the address
 // changes, so nothing could follow the lease (stacks notes); and a dhcpcd beside an NM lease
 // would take a second public address. A walk-through on Debian 12 found: the dispatcher pair survived
@@ -29,6 +29,9 @@ export const connectionId = (iface: string): string => `srcroute-${iface}`;
 export const keyfilePath = (iface: string): string =>
   `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
 export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;
+/** The same script where NetworkManager runs `pre-down` (only there) and waits for it before it deactivates. */
+export const preDownPath = (iface: string): string =>
+  `/etc/NetworkManager/dispatcher.d/pre-down.d/90-srcroute-${iface}`;
 
 /** A UUID that stays the same for the same key (interface and MAC; NM keys connections by UUID). */
 function stableUuid(key: string): string {
@@ -115,13 +118,18 @@ export function nmLinkKeyfile(s: MacvlanSpec): StackFile | null {
  * The dispatcher script ($1 interface, $2 action): starts and stops srcroute-dhcpcd@IFACE, so
  * dhcpcd runs in its own unit (cgroup, sandbox, journal), not as a child of the dispatcher: a
  * dhcpcd forked from here keeps the dispatcher's descriptors, and nm-dispatcher waits for them
- * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block:
- * NetworkManager runs dispatcher scripts one at a time and waits for each. On `up` it first turns
- * the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late) and clears what the kernel
- * took meanwhile: written directly, no fork. (A backslash at a line's end here continues the line: the
- * script has it as one line.)
+ * (30 s per event, measured: dhcpcd 9.4.1 holds them until its timeout). --no-block on `up` and
+ * `down`: NetworkManager runs dispatcher scripts one at a time and waits for each. On `up` it first
+ * turns the kernel's RA handling off (dhcpcd's job, but dhcpcd may start late) and clears what the
+ * kernel took meanwhile: written directly, no fork. `pre-down` (the same script in pre-down.d, the
+ * only place NetworkManager runs that action, and waits for it) stops dhcpcd and waits for it
+ * before NetworkManager takes the link down: on a real Debian 12 boot `nmcli connection up` of the
+ * active macvlan removed its addresses and reset its MAC to the random one it was created with
+ * while dhcpcd still ran (a frame from that MAC reached the modem's VLAN; the stop that `down`
+ * asked for then killed a hook mid-event). `down` stays for a link that went without a pre-down.
+ * (A backslash at a line's end here continues the line: the script has it as one line.)
  */
-export function nmDispatcher(s: MacvlanSpec): StackFile {
+export function nmDispatchers(s: MacvlanSpec): StackFile[] {
   const unit = unitName(s.iface);
   const content = `#!/bin/sh
 # srcroute: dhcpcd for ${s.iface} while NetworkManager has it up (see ${keyfilePath(s.iface)}).
@@ -134,11 +142,12 @@ up)
 	if [ -e "$v6/accept_ra" ]; then echo 0 >"$v6/accept_ra"; read -r off <"$v6/disable_ipv6"; \
 [ "$off" != 0 ] || { echo 1 >"$v6/disable_ipv6"; echo 0 >"$v6/disable_ipv6"; }; fi
 	exec systemctl start --no-block '${unit}' ;;
+pre-down) exec systemctl stop '${unit}' ;;
 down) exec systemctl stop --no-block '${unit}' ;;
 esac
 exit 0
 `;
-  return { path: dispatcherPath(s.iface), mode: 0o755, content };
+  return [dispatcherPath(s.iface), preDownPath(s.iface)].map((path) => ({ path, mode: 0o755, content }));
 }
 
 export interface NmPlanFacts {
@@ -157,7 +166,7 @@ export function nmPlan(s: MacvlanSpec, facts: NmPlanFacts, how: string): StackPl
   return {
     stack: 'nm',
     how,
-    files: [...keyfiles, nmDispatcher(s), dhcpcdUnit(facts.dhcpcd)],
+    files: [...keyfiles, ...nmDispatchers(s), dhcpcdUnit(facts.dhcpcd)],
     run: [
       { when: [DHCPCD_UNIT_PATH], argv: ['systemctl', 'daemon-reload'] },
       { when: keyfiles.map((k) => k.path), argv: ['nmcli', 'connection', 'reload'] },
