@@ -157,7 +157,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         say(`programs: ${clients.replace(/\n/g, '; ')}`);
         // the services cells' stock box runs a published container (services.ts)
         const services = !cell.services ? undefined : new Services({
-          g, gm, say, problem, waitFor, net, iface: IFACE, installArgs, phase, routed: (t) => routed(t),
+          g, gm, say, problem, waitFor, net, iface: IFACE, more: MORE, installArgs, phase, routed: (t) => routed(t),
         });
         if (services) {
           phase('stock state (before docker)');

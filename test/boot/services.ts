@@ -43,6 +43,8 @@ export interface ServicesCtx {
   routed: (timeoutS: number) => Promise<Routed | undefined>;
   net: BootNet;
   iface: string;
+  /** The other macvlans the same install made (vlan: ens3v1): FORWARD=yes for them too, as install --forward does. */
+  more: readonly string[];
   installArgs: string;
   /** boot.test.ts's timings: ends the phase that ran since the last call, under this name. */
   phase: (name: string) => void;
@@ -134,13 +136,15 @@ export class Services {
     if (off.stdout.includes(PAGE)) problem(`FORWARD off: ${r.lease}:${PORT} answers from the internet side (the reply should leave through the LAN)`);
     if (lost === 0) problem(`FORWARD off: no reply from ${r.lease}:${PORT} reached the LAN router: the negative control did not see the reply leave by main`);
     // on, as an admin turns it on for an interface installed without it (docs/forwarding.md)
-    const env = `/etc/srcroute/${iface}.env`;
-    await this.c.gm(`grep -qx FORWARD=yes ${env} || echo FORWARD=yes >>${env}`);
+    for (const i of [iface, ...this.c.more]) {
+      const env = `/etc/srcroute/${i}.env`;
+      await this.c.gm(`grep -qx FORWARD=yes ${env} || echo FORWARD=yes >>${env}`);
+    }
     const inst = await g(`srcroute install --forward ${this.c.installArgs}`, 300);
     say(`srcroute install --forward exited ${inst.code}:\n${inst.stdout}${inst.stderr}`);
     if (inst.code !== 0) problem(`srcroute install --forward ${this.c.installArgs} exited ${inst.code}:\n${inst.stdout}${inst.stderr}`);
-    const sync = await g(`srcroute sync ${iface}`, 120);
-    if (sync.code !== 0) problem(`srcroute sync ${iface} exited ${sync.code}: ${sync.stdout}${sync.stderr}`);
+    const sync = await g('srcroute sync', 120);
+    if (sync.code !== 0) problem(`srcroute sync exited ${sync.code}: ${sync.stdout}${sync.stderr}`);
     await this.forwarded('FORWARD=yes', r.lease);
   }
 
