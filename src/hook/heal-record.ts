@@ -16,7 +16,7 @@ export interface HealRecord {
   restored: number[];
   /** heal stopped restoring this interface; the next lease event or `srcroute sync` resets it. */
   backedOff: boolean;
-  /** The parts found missing the last time (plan.ts's Part: rule, local, default, connected). */
+  /** The parts found missing the last time (plan.ts's Part: rule, local, default, connected; nft: FORWARD's table). */
   parts: string[];
 }
 

@@ -70,7 +70,7 @@ function breakStale(path: string, judged: string): void {
  * mkdir -p, mode 0700 for what it makes. Not Node's recursive mkdir: that one loops forever where
  * a directory cannot be made although its parent exists (under /proc, seen here).
  */
-function makeDir(dir: string, depth = 0): void {
+export function makeDir(dir: string, depth = 0): void {
   try {
     mkdirSync(dir, 0o700);
   } catch (e) {

@@ -20,6 +20,7 @@ import { prerequisites } from '../support/prereq.js';
 import { cellName, cellNet, selectCells, STACK_RELOAD, VLAN_ID } from './cells.js';
 import { bootImage, SPECS } from './image.js';
 import { BootNet, INTERNET, MODEM } from './net.js';
+import { KEPT, keptEtcLine, Services } from './services.js';
 import { Switch } from './switch.js';
 import { LAN_PORT_MAC, Vm, type GuestResult } from './vm.js';
 
@@ -81,7 +82,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         const deb = join(REPO, 'dist/release', `srcroute_${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}_all.deb`);
         const debBytes = readFileSync(deb); // missing: `npm run test:boot` runs `npm run release` first
 
-        const image = bootImage(release, stack, (l) => console.log(`[${name}] ${l}`));
+        const image = bootImage(release, stack, cell.services === true, (l) => console.log(`[${name}] ${l}`));
         phase('image (build or cache)');
         net.up();
         await sw?.start('tap-lan', 'tap-mdm', VLAN_ID);
@@ -154,6 +155,15 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         const versions = `dpkg-query -W -f "\\\${Package} \\\${Version}\\n" ${packages} 2>/dev/null`;
         const clients = (await g(`for c in dhclient dhcpcd; do command -v $c; done; ${versions}`)).stdout;
         say(`programs: ${clients.replace(/\n/g, '; ')}`);
+        // the services cells' stock box runs a published container (services.ts)
+        const services = !cell.services ? undefined : new Services({
+          g, gm, say, problem, waitFor, net, iface: IFACE, more: MORE, installArgs, phase, routed: (t) => routed(t),
+        });
+        if (services) {
+          phase('stock state (before docker)');
+          await services.stock();
+          phase('services: docker container');
+        }
         const stockEtc = await etc();
         // polled for 60 s: after the stack's reload the LAN's own kernel RA default (Debian 13's
         // `inet6 auto`, metric 1024) comes back with the LAN router's next RA, not at once
@@ -318,6 +328,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         else if (!(await pingOk(r1.lease, 4, 30))) problem(`after srcroute sync: no reply from ${r1.lease}`);
         await check('after srcroute sync');
         phase('negative control + sync');
+        await services?.afterInstall();
 
         // 5. the stack's own reload, as an admin runs it after an edit of its own
         const reloadCmd = STACK_RELOAD[stack](IFACE);
@@ -336,6 +347,10 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         await moreRouted('after reboot');
         modemMacs('after reboot');
         phase('routed after reboot');
+        if (services && r2) {
+          await services.afterReboot(r2);
+          phase('services: after reboot');
+        }
 
         // 7. apt purge: the box as stock
         const purge = await g('DEBIAN_FRONTEND=noninteractive apt purge -y srcroute', 300);
@@ -352,15 +367,16 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
           if (routes.stdout.trim()) problem(`after purge: ip ${fam}route show table ${table}:\n${routes.stdout}`);
         }
         const files = await g([
-          `for f in /etc/srcroute /usr/local/lib/srcroute /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute /run/srcroute /etc/dhcpcd/*exit-hook /etc/dhcp/dhclient-enter-hooks.d/srcroute /etc/dhcp/dhclient-exit-hooks.d/srcroute ${[IFACE, ...MORE].map((i) => `/etc/network/interfaces.d/${i}`).join(' ')}; do`,
+          `for f in ${services ? '' : '/etc/srcroute '}/usr/local/lib/srcroute /usr/local/sbin/srcroute /usr/lib/srcroute /usr/sbin/srcroute /run/srcroute /etc/dhcpcd/*exit-hook /etc/dhcp/dhclient-enter-hooks.d/srcroute /etc/dhcp/dhclient-exit-hooks.d/srcroute ${[IFACE, ...MORE].map((i) => `/etc/network/interfaces.d/${i}`).join(' ')}; do`,
           '  [ -e "$f" ] || [ -L "$f" ] || continue; ls -ld "$f"; [ -d "$f" ] && ls -la "$f"',
           'done',
           'grep -l srcroute /etc/dhcpcd.exit-hook /etc/dhcpcd.conf 2>/dev/null | sed "s/^/mentions srcroute: /"',
-          'grep -rl srcroute /etc /usr/local /run 2>/dev/null | grep -v -e "^/run/log/" -e "^/run/srbt-agent/" | sed "s/^/mentions srcroute: /"',
+          `grep -rl srcroute /etc /usr/local /run 2>/dev/null | grep -v -e "^/run/log/" -e "^/run/srbt-agent/" ${services ? KEPT.map((k) => `-e "^${k}$"`).join(' ') : ''} | sed "s/^/mentions srcroute: /"`,
           'true',
         ].join('\n'));
         if (files.stdout.trim()) problem(`after purge, srcroute's files are left:\n${files.stdout}`);
-        const afterEtc = await etc();
+        // the services cells: the admin's hooks.d script stays (services.ts checks it)
+        const afterEtc = (await etc()).filter((l) => !(services && keptEtcLine(l)));
         const gone = stockEtc.filter((l) => !afterEtc.includes(l));
         const added = afterEtc.filter((l) => !stockEtc.includes(l));
         if (gone.length || added.length) problem(`after purge, /etc differs from the stock box's:\n${gone.map((l) => `  - ${l}`).join('\n')}\n${added.map((l) => `  + ${l}`).join('\n')}`);
@@ -383,6 +399,7 @@ describe.skipIf(!ok)('a real boot: release × stack × layout', () => {
         if (errors.length) problem(`the journal (both boots) has errors from srcroute or its hooks:\n  ${errors.join('\n  ')}`);
         const tagged = await g('journalctl --no-pager -o short-precise -t srcroute -p warning');
         if (tagged.stdout.split('\n').some((l) => l.trim() && !l.startsWith('--') && !errors.includes(l))) problem(`journalctl -t srcroute -p warning:\n${tagged.stdout}`);
+        await services?.afterPurge();
         phase('after-purge checks');
       } catch (e) {
         failed = e;

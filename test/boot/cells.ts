@@ -16,6 +16,12 @@ export interface Cell {
   release: BootRelease;
   stack: BootStack;
   layout: Layout;
+  /**
+   * The services checks (services.ts): real Docker publishing a port, a hooks.d script through a
+   * renumbering, heal, purge keeping the admin's script. Their image has Docker in it (image.ts:
+   * a variant of its own, so the other cells' images stay as light as they are).
+   */
+  services?: true;
 }
 
 /** The modem's VLAN in the `vlan` layout (switch.py tags and untags it). */
@@ -23,12 +29,18 @@ export const VLAN_ID = 100;
 
 export const cellName = (c: Cell): string => `${c.release}:${c.stack}:${c.layout}`;
 
-/** Every cell, the priority ones first (the one-port VLAN layout on each stack), then the rest. */
+/**
+ * Every cell, the priority ones first (the one-port VLAN layout on each stack), then the rest.
+ * The services checks run on one cell per release, both priority cells where srcroute-dhcpcd@
+ * (dhcpcd) leases: its rebind on demand (`dhcpcd -n`) renumbers as NAK then BOUND, the case
+ * hooks.d must tell once. NetworkManager on Debian 12, systemd-networkd on Debian 13 (ifupdown's
+ * dhclient on Debian 12 has no command that rebinds a running client's lease).
+ */
 export const ALL_CELLS: readonly Cell[] = (() => {
   const first: Cell[] = [
-    { release: 'debian-12', stack: 'nm', layout: 'vlan' },
+    { release: 'debian-12', stack: 'nm', layout: 'vlan', services: true },
     { release: 'debian-12', stack: 'ifupdown', layout: 'vlan' },
-    { release: 'debian-13', stack: 'networkd', layout: 'vlan' },
+    { release: 'debian-13', stack: 'networkd', layout: 'vlan', services: true },
   ];
   const rest = RELEASES.flatMap((release) =>
     STACKS.flatMap((stack) => LAYOUTS.map((layout) => ({ release, stack, layout }))),

@@ -53,11 +53,24 @@ const STACK_IMAGE: Record<BootStack, (spec: ReleaseSpec) => { packages: string[]
   }),
 };
 
+/**
+ * What the services cells add (cells.ts, services.ts): Debian's Docker (dockerd enabled, as its
+ * package leaves it); apparmor, which Debian's kernel package recommends (so every installed box
+ * has it) and without which dockerd refuses to start a container on a kernel with AppArmor on
+ * ("apparmor_parser: executable file not found"); busybox-static, whose one static binary is the
+ * whole root filesystem of the container the test imports from a tarball (no registry).
+ */
+const SERVICES_PACKAGES = ['docker.io', 'apparmor', 'busybox-static'];
+/** Where Debian's docker.io only recommends its command (trixie: the separate docker-cli). */
+const SERVICES_EXTRA: Record<BootRelease, string[]> = { 'debian-12': [], 'debian-13': ['docker-cli'] };
+
 /** Everything that goes into a release's image for a stack; its hash names the cache directory. */
-function definition(release: BootRelease, stack: BootStack) {
+function definition(release: BootRelease, stack: BootStack, services = false) {
   const spec = SPECS[release];
   const own = STACK_IMAGE[stack](spec);
   const guest = (f: string) => readFileSync(join(GUEST, f), 'utf8');
+  // without services, the definition (and so its hash, the cached image) is what it was before the variant
+  const extra = services ? [...SERVICES_PACKAGES, ...SERVICES_EXTRA[release]] : [];
   return {
     format: 3, // bump when the code below changes what it builds
     suite: spec.suite,
@@ -65,7 +78,7 @@ function definition(release: BootRelease, stack: BootStack) {
     variant: 'minbase',
     packages: [
       'systemd-sysv', 'udev', 'kmod', 'linux-image-amd64', 'initramfs-tools', 'nodejs', 'iproute2', 'nftables',
-      'iputils-ping', 'procps', ...own.packages,
+      'iputils-ping', 'procps', ...own.packages, ...extra,
     ],
     sizeMiB: 3072,
     agent: { 'agent.sh': guest('agent.sh'), 'srbt-agent.service': guest('srbt-agent.service') },
@@ -82,9 +95,10 @@ export interface Image {
   initrd: string;
 }
 
-export function imageDir(release: BootRelease, stack: BootStack): string {
-  const key = createHash('sha256').update(JSON.stringify(definition(release, stack))).digest('hex').slice(0, 12);
-  return join(CACHE, `boot-${release}-${stack}-${key}`);
+export function imageDir(release: BootRelease, stack: BootStack, services = false): string {
+  const def = definition(release, stack, services);
+  const key = createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 12);
+  return join(CACHE, `boot-${release}-${stack}${services ? '-services' : ''}-${key}`);
 }
 
 function image(dir: string): Image {
@@ -95,11 +109,16 @@ function cached(dir: string): boolean {
   return ['root.img', 'vmlinuz', 'initrd.img'].every((f) => existsSync(join(dir, f)));
 }
 
-/** The release's image for a stack, built when it is not cached (minutes: mmdebstrap, then mkfs.ext4 -d). */
-export function bootImage(release: BootRelease, stack: BootStack, log: (line: string) => void = () => {}): Image {
-  const dir = imageDir(release, stack);
+/**
+ * The release's image for a stack (with services: Docker in it), built when it is not cached
+ * (minutes: mmdebstrap, then mkfs.ext4 -d).
+ */
+export function bootImage(
+  release: BootRelease, stack: BootStack, services: boolean, log: (line: string) => void = () => {},
+): Image {
+  const dir = imageDir(release, stack, services);
   if (cached(dir)) return image(dir);
-  const def = definition(release, stack);
+  const def = definition(release, stack, services);
   mkdirSync(CACHE, { recursive: true });
   const tmp = mkdtempSync(join(CACHE, `.boot-${release}-${stack}-`));
   const rootfs = join(tmp, 'rootfs');
@@ -164,6 +183,6 @@ function customize(root: string, release: BootRelease, def: Definition): void {
 /** Cached images other than the current definitions (older attempts), for cleanup by hand. */
 export function staleImages(): string[] {
   if (!existsSync(CACHE)) return [];
-  const current = new Set(RELEASES.flatMap((r) => STACKS.map((s) => imageDir(r, s))));
+  const current = new Set(RELEASES.flatMap((r) => STACKS.flatMap((s) => [imageDir(r, s), imageDir(r, s, true)])));
   return readdirSync(CACHE).filter((f) => f.startsWith('boot-')).map((f) => join(CACHE, f)).filter((d) => !current.has(d));
 }

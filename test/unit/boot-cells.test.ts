@@ -2,6 +2,7 @@
 // here in `npm test` while the boot test itself runs only by hand.
 import { describe, expect, it } from 'vitest';
 import { ALL_CELLS, cellName, cellNet, selectCells } from '../boot/cells.js';
+import { keptEtcLine } from '../boot/services.js';
 
 describe('SRCROUTE_BOOT', () => {
   it.each([
@@ -33,5 +34,21 @@ describe('SRCROUTE_BOOT', () => {
   ] as const)('%s: srcroute install %s, the macvlans on %s', (layout, args, link) => {
     const net = cellNet({ release: 'debian-12', stack: 'ifupdown', layout });
     expect([net.installArgs, net.modemLink]).toEqual([args, link]);
+  });
+});
+
+describe('the services cells', () => {
+  it('are one per release, both leased by dhcpcd (srcroute-dhcpcd@: the rebind renumbers)', () => {
+    const services = ALL_CELLS.filter((c) => c.services).map(cellName);
+    expect(services).toEqual(['debian-12:nm:vlan', 'debian-13:networkd:vlan']);
+  });
+
+  it('purge keeps the admin\'s hooks.d script: its lines of the /etc listing, and no other', () => {
+    expect(keptEtcLine('d 755 root:root /etc/srcroute ')).toBe(true);
+    expect(keptEtcLine('f 755 root:root /etc/srcroute/hooks.d/50-srbt-record ')).toBe(true);
+    expect(keptEtcLine(`${'d'.repeat(64)}  /etc/srcroute/hooks.d/50-srbt-record`)).toBe(true);
+    expect(keptEtcLine('f 644 root:root /etc/srcroute/hooks.d/README ')).toBe(false);
+    expect(keptEtcLine('f 644 root:root /etc/srcroute/srcroute.env ')).toBe(false);
+    expect(keptEtcLine(`${'0'.repeat(64)}  /etc/srcroute/ens3v0.env`)).toBe(false);
   });
 });

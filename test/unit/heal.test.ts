@@ -1,12 +1,17 @@
 // srcroute heal's pure parts: the back-off accounting (heal-record.ts), the record as its file
-// holds it, and check's finding (commands/heal.ts). The runs themselves, on a real kernel:
-// test/integration/heal.test.ts.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// holds it, and check's finding (commands/heal.ts); FORWARD's nft table loaded again, with a fake
+// nft. The runs themselves, on a real kernel: test/integration/heal.test.ts.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { account, BACKOFF, clearRecord, parseRecord, recordPath, type HealRecord } from '../../src/hook/heal-record.js';
-import { backoffFinding } from '../../src/operator/commands/heal.js';
+import { backoffFinding, runHeal } from '../../src/operator/commands/heal.js';
+import { realDeps } from '../../src/cli.js';
+import { loadConfig } from '../../src/hook/hook.js';
+import { nftTableText } from '../../src/kernel/nft-table.js';
+import type { OperatorDeps } from '../../src/operator/deps.js';
+import { systemPaths } from '../../src/shared/paths.js';
 
 const MIN = 60_000;
 const NOW = 1_000 * MIN;
@@ -65,6 +70,7 @@ describe("check's finding names what to configure", () => {
     ['restoring, not stopped', rec([NOW]), false, null],
     ['networkd runs', stopped(['rule', 'local']), true, /ManageForeignRoutingPolicyRules=no/],
     ['only the local rule went: wg-quick', stopped(['local']), false, /wg-quick Table=/],
+    ['only the nft table went: a firewall', stopped(['nft']), true, /^nft monitor .*table inet srcroute-eth0v0/],
     ['anything else: ip monitor shows who', stopped(['rule', 'default']), false, /^ip monitor rule route/],
   ] as const)('%s', (_, record, networkd, fix) => {
     const found = backoffFinding('eth0v0', record, networkd);
@@ -73,5 +79,80 @@ describe("check's finding names what to configure", () => {
     expect(found[0]).toMatchObject({ id: 'heal-backoff', iface: 'eth0v0' });
     expect(found[0]!.fix[0]).toMatch(fix);
     expect(found[0]!.fix[1]).toBe('srcroute sync eth0v0   # restores them and lets heal restore again');
+  });
+});
+
+describe('FORWARD=yes: heal loads the nft table the kernel lost', () => {
+  /** A box with no lease (no rule to restore) and eth0v0's nft file; nft answers `list` with `listed`. */
+  function box(forward: boolean, listed: number, loaded = 0) {
+    const root = mkdtempSync(join(tmpdir(), 'srcroute-heal-nft-'));
+    const conf = join(root, 'etc/srcroute');
+    mkdirSync(join(conf, 'nft'), { recursive: true });
+    writeFileSync(join(conf, 'srcroute.env'), 'IPV6=no\n');
+    writeFileSync(join(conf, 'eth0v0.env'), `TABLE=pub\n${forward ? 'FORWARD=yes\n' : ''}`);
+    const ran: string[][] = [];
+    const deps: OperatorDeps = {
+      ...realDeps({ SRCROUTE_STATE_DIR: join(root, 'run') }, 0),
+      configDir: conf,
+      tables: () => new Map([['pub', 123]]),
+      paths: systemPaths(root),
+      dhcpcd: process.execPath,
+      now: () => NOW,
+      run: async (argv) => {
+        ran.push([...argv]);
+        return { code: argv[1] === 'list' ? listed : loaded, stdout: '', stderr: argv[1] === 'list' ? '' : 'nft: no' };
+      },
+      ip: () => { throw new Error('no lease: heal asks the kernel nothing'); },
+      lock: async (_n, _o, fn) => fn(),
+    };
+    writeFileSync(join(conf, 'nft/eth0v0.nft'), nftTableText('eth0v0', loadConfig(deps, 'eth0v0').mark));
+    const log: string[] = [];
+    const out: string[] = [];
+    const heal = (dry = false) => runHeal(deps, 'eth0v0', dry, { out: (l) => out.push(l), log: (l) => log.push(l) });
+    const record = () => parseRecord(existsSync(join(root, 'run/heal-eth0v0')) ? readFileSync(join(root, 'run/heal-eth0v0'), 'utf8') : null);
+    return { root, ran, log, out, heal, record, file: join(conf, 'nft/eth0v0.nft') };
+  }
+
+  it('the table gone: nft -f its file, logged, counted as the part nft', async () => {
+    const b = box(true, 1);
+    await b.heal();
+    expect(b.ran).toEqual([['nft', 'list', 'table', 'inet', 'srcroute-eth0v0'], ['nft', '-f', b.file]]);
+    expect(b.log).toEqual([
+      'srcroute[eth0v0] heal: nft missing since the last lease event: restoring (1 of 3 within 10 minutes)',
+      `srcroute[eth0v0] heal: nft table loaded from ${b.file}`,
+    ]);
+    expect(b.record()).toEqual(rec([NOW], false, ['nft']));
+    rmSync(b.root, { recursive: true });
+  });
+
+  it('the table loaded: one nft list, nothing written', async () => {
+    const b = box(true, 0);
+    await b.heal();
+    expect(b.ran).toEqual([['nft', 'list', 'table', 'inet', 'srcroute-eth0v0']]);
+    expect([b.log, b.record()]).toEqual([[], null]);
+    rmSync(b.root, { recursive: true });
+  });
+
+  it('FORWARD=no: nft is not even asked', async () => {
+    const b = box(false, 1);
+    await b.heal();
+    expect([b.ran, b.log]).toEqual([[], []]);
+    rmSync(b.root, { recursive: true });
+  });
+
+  it('--dry-run prints the command and loads nothing', async () => {
+    const b = box(true, 1);
+    await b.heal(true);
+    expect(b.out).toEqual([`nft -f ${b.file}`]);
+    expect(b.ran).toHaveLength(1);
+    expect(b.record()).toBeNull();
+    rmSync(b.root, { recursive: true });
+  });
+
+  it('nft -f failing is the interface\'s failure, logged with what nft said', async () => {
+    const b = box(true, 1, 1);
+    await expect(b.heal()).rejects.toThrow(/failed for eth0v0/);
+    expect(b.log.at(-1)).toBe(`srcroute[eth0v0] heal: nft -f ${b.file} exited 1: nft: no`);
+    rmSync(b.root, { recursive: true });
   });
 });

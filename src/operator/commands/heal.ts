@@ -11,6 +11,9 @@
 // hook's own (plan.ts, decide): at rest a run reads the kernel once per family, plans nothing and
 // writes nothing. When the plan is not empty, the hook itself runs, as for the lease's BOUND (or a
 // REBIND6), under its lock, and logs each change with the tag `srcroute[IFACE] heal`.
+// With FORWARD=yes it also loads the interface's nftables table again when its file is current and
+// the kernel lost it (forward-check.ts's `unloaded`: one `nft list table` per run at rest), as
+// the part `nft` of the same accounting.
 // Back-off (heal-record.ts): after 3 restorations within 10 minutes something keeps deleting them;
 // heal says so once, stops for that interface, and `srcroute check` names what to configure.
 // A timer runs it (srcroute-heal.timer, every 30 s: a deletion is undone within 36 s), not a
@@ -41,6 +44,10 @@ import type { Report } from '../../hook/apply.js';
 import type { Command } from '../../shared/command.js';
 import { INTERFACES } from '../help.js';
 import type { Finding } from '../diagnose.js';
+import { readForward } from '../forward-check.js';
+import { nftTableName } from '../../kernel/nft-table.js';
+import { makeDir } from '../../kernel/lock.js';
+import { dirname } from 'node:path';
 
 const MINUTES = BACKOFF.windowMs / 60_000;
 
@@ -110,6 +117,24 @@ async function repair6(deps: OperatorDeps, config: Config, iface: string): Promi
   }
 }
 
+/**
+ * FORWARD=yes: the interface's nftables table, when its file is the one for the mark the config
+ * gives and the kernel does not hold it (`nft delete table`, a firewall's `flush ruleset`): the
+ * file to load, else null. A missing or stale file is check's to name (the installer writes it).
+ */
+async function nftRepair(deps: OperatorDeps, config: Config, iface: string): Promise<string | null> {
+  const f = await readForward(deps.run, deps.configDir, iface, config);
+  return f?.nft === 'unloaded' ? f.file : null;
+}
+
+/** `nft -f FILE` (the file replaces its table whole: kernel/nft-table.ts), or its line in a dry run. */
+async function loadNft(deps: OperatorDeps, config: Config, file: string, dry: boolean, report: Report): Promise<void> {
+  if (dry) return report.out(`nft -f ${file}`);
+  const r = await deps.run(['nft', '-f', file], config.timeoutMs);
+  if (r.code !== 0) throw new SystemError(`nft -f ${file} exited ${r.code}: ${r.stderr.trim()}`);
+  report.log(`${report.tag}: nft table loaded from ${file}`);
+}
+
 /** What heal says when it stops restoring an interface (once: the record remembers it said so). */
 export const backoffLine = (iface: string): string =>
   `${BACKOFF.restorations} restorations within ${MINUTES} minutes and deleted again: no more until ` +
@@ -126,12 +151,18 @@ async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: 
   }
   const found = [await repair4(deps, config, iface), await repair6(deps, config, iface)];
   const repairs = found.filter((r): r is Repair => r !== null);
-  if (repairs.length === 0) return;
-  const parts = [...new Set(repairs.flatMap((r) => r.parts))];
+  const nft = await nftRepair(deps, config, iface);
+  if (repairs.length === 0 && nft === null) return;
+  const parts = [...new Set<string>([...repairs.flatMap((r) => r.parts), ...(nft === null ? [] : ['nft'])])];
   const file = recordPath(stateDirOf(deps.env, deps.paths.state), iface);
   const { act, record } = account(parseRecord(readText(file)), parts, deps.now());
-  // written after the hook ran: its lock makes the state directory where tmpfiles.d did not
-  const save = (): void => (dry ? undefined : writeAtomic(file, JSON.stringify(record), 0o600));
+  // written after the hook ran: its lock makes the state directory where tmpfiles.d did not (and
+  // makeDir where only the nft table was loaded, no hook ran)
+  const save = (): void => {
+    if (dry) return;
+    makeDir(dirname(file));
+    writeAtomic(file, JSON.stringify(record), 0o600);
+  };
   if (act === 'hold') return;
   if (act === 'back-off') {
     save();
@@ -139,6 +170,7 @@ async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: 
   }
   report.log(`${report.tag}: ${parts.join(', ')} missing since the last lease event: restoring (${count(record)})`);
   try {
+    if (nft !== null) await loadNft(deps, config, nft, dry, report);
     // a new lease written since (dhcpcd writes its file before it configures the address and runs
     // the hook): that event's hook decides, not a replay of the lease before it
     for (const r of repairs) if (r.current()) await runHook({ ...deps, env: r.env }, dry, report);
@@ -147,20 +179,33 @@ async function healOne(deps: OperatorDeps, iface: string, dry: boolean, report: 
   }
 }
 
+/** Who most likely deletes `parts` of `iface`, and what to do about it (the first line of the finding's fix). */
+function deleter(iface: string, parts: readonly string[], networkdRuns: boolean): string {
+  const only = (part: string): boolean => parts.length === 1 && parts[0] === part;
+  if (only('nft')) {
+    return `nft monitor   # watch who deletes table inet ${nftTableName(iface)} (a firewall's flush ruleset?), ` +
+      "then have it load srcroute's table after its own (srcroute-nft@.service loads after nftables.service)";
+  }
+  if (networkdRuns) {
+    return 'systemd-networkd runs: ManageForeignRoutingPolicyRules=no in /etc/systemd/networkd.conf.d/, ' +
+      'then restart it';
+  }
+  if (only('local')) {
+    return 'only the `lookup main suppress_prefixlength 0` rule went, as wg-quick down deletes it: ' +
+      'give wg-quick Table= (or PostUp/PostDown of its own) so it leaves that rule alone';
+  }
+  return "ip monitor rule route   # watch who deletes them, then configure that program to leave srcroute's alone";
+}
+
 /**
  * `srcroute check`'s finding for an interface heal stopped restoring, naming who most likely
- * deletes: networkd when it runs; wg-quick when only the `lookup main suppress_prefixlength 0`
- * rule went (the rule it deletes on down); else whoever `ip monitor rule` shows.
+ * deletes: a firewall's flush when only the nft table went (FORWARD=yes); networkd when it runs;
+ * wg-quick when only the `lookup main suppress_prefixlength 0` rule went (the rule it deletes on
+ * down); else whoever `ip monitor rule` shows.
  */
 export function backoffFinding(iface: string, record: HealRecord | null, networkdRuns: boolean): Finding[] {
   if (record === null || !record.backedOff) return [];
-  const local = record.parts.length === 1 && record.parts[0] === 'local';
-  const who = networkdRuns
-    ? "systemd-networkd runs: ManageForeignRoutingPolicyRules=no in /etc/systemd/networkd.conf.d/, then restart it"
-    : local
-      ? 'only the `lookup main suppress_prefixlength 0` rule went, as wg-quick down deletes it: ' +
-        'give wg-quick Table= (or PostUp/PostDown of its own) so it leaves that rule alone'
-      : "ip monitor rule route   # watch who deletes them, then configure that program to leave srcroute's alone";
+  const who = deleter(iface, record.parts, networkdRuns);
   return [{
     id: 'heal-backoff',
     iface,
@@ -198,7 +243,8 @@ export const command: Command<OperatorDeps> = {
   help: `Usage: srcroute heal [IFACE] [--dry-run]
 
 Put back srcroute's rules and routes when something deleted them since the
-last lease event (networkd, \`ip rule flush\`, wg-quick down, a VPN client):
+last lease event (networkd, \`ip rule flush\`, wg-quick down, a VPN client),
+and with FORWARD=yes its nftables table (\`nft -f /etc/srcroute/nft/IFACE.nft\`):
 srcroute-heal.timer runs it every 30 seconds. What belongs there is read from
 the lease files (dhcpcd's /var/lib/dhcpcd/IFACE.lease, dhclient's leases) while
 IFACE holds the leased address, and for IPv6 from the kernel, as sync does; no
