@@ -56,7 +56,7 @@ export function desired(want: Want, kernel: KernelState, iface: string, config: 
     case 'follow':
       return desired6(want.news, kernel, iface, config);
     case 'ended': {
-      const held = heldRules(kernel.owned, kernel.addresses);
+      const held = heldRules(kernel.owned, kernel.addresses, config.mark);
       return held.length > 0 ? { rules: held, routes: kernel.owned.routes } : { rules: [], routes: [] };
     }
     case 'nothing':
@@ -120,12 +120,15 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
 /**
  * The rules for addresses the interface still holds after its lease "ended": dhcpcd with
  * `persistent` (Debian's default dhcpcd.conf) leaves the address configured on STOPPED (`dhcpcd
- * -x`, SIGTERM), and a public address without its rule answers nothing. The mark's
- * rules stay while any address does: the table still holds the default they lead to.
+ * -x`, SIGTERM), and a public address without its rule answers nothing. The rules of its mark
+ * stay while any address does: the table still holds the default they lead to. Another
+ * interface's mark rule into main is not this one's (two FORWARD=yes macvlans, a real Debian 13
+ * boot: each STOPPED added the other's, `File exists`).
  */
-export function heldRules(state: OwnedState, addresses: readonly string[]): Rule[] {
+export function heldRules(state: OwnedState, addresses: readonly string[], mark: Mark): Rule[] {
   const held = state.rules.filter((r) => r.fwmark === null && addresses.includes(hostOrPrefix(r.from)));
-  return held.length > 0 ? state.rules.filter((r) => r.fwmark !== null || held.includes(r)) : [];
+  const ours = (r: Rule): boolean => r.fwmark !== null && r.fwmark.value === mark.value && r.fwmark.mask === mark.mask;
+  return held.length > 0 ? state.rules.filter((r) => ours(r) || held.includes(r)) : [];
 }
 
 /**

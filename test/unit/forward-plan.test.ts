@@ -68,8 +68,8 @@ describe('FORWARD in the plan', () => {
 
   it('the mark rules stay while an address is held after the lease ended, and go with the last', () => {
     const state = held(lease(), on);
-    expect(heldRules(state, ['100.64.0.50']).filter((r) => r.fwmark !== null)).toHaveLength(2);
-    expect(heldRules(state, [])).toEqual([]);
+    expect(heldRules(state, ['100.64.0.50'], on.mark).filter((r) => r.fwmark !== null)).toHaveLength(2);
+    expect(heldRules(state, [], on.mark)).toEqual([]);
   });
 
   it('claimed: a mark rule into main belongs to the interface with that mark, not to every interface', () => {
@@ -86,6 +86,17 @@ describe('FORWARD in the plan', () => {
       'rule del from all fwmark 0x7b000000/0xff000000 lookup 123 priority 997 protocol 213',
       'rule del from all fwmark 0x7b000000/0xff000000 lookup 254 suppress_prefixlength 0 priority 996 protocol 213',
     ]);
+  });
+
+  it('the lease ended with the address held (STOPPED, persistent): the other interface\'s mark rule is not wanted here', () => {
+    // a real Debian 13 boot, two FORWARD=yes macvlans: each STOPPED tried to add the other's (`File exists`)
+    const mine = held(lease(), on);
+    const theirs = desiredFor(lease('100.64.0.51'), 'eth0v1', other);
+    const routes: (Route & { protocol: number; metric: number; nhid: null })[] = [];
+    const read = { rules: seen({ rules: [...mine.rules, ...theirs.rules], routes: [] }), routes, addresses: new Map([['eth0v0', ['100.64.0.50']]]) };
+    const scope = { iface: 'eth0v0', table: 123 } as const;
+    const changes = decide({ kind: 'ended' }, read as never, scope, on, 4).changes.filter((c) => c.argv[0] === 'rule');
+    expect(changes.map((c) => c.argv.join(' '))).toEqual([]);
   });
 
   it('a mark rule says which part it is and names its mark', () => {

@@ -143,7 +143,7 @@ describe('plan, when the lease ended', () => {
   });
 
   it('keeps the rule and the routes while the interface still holds the address (dhcpcd `persistent`, STOPPED)', () => {
-    expect(heldRules(bound, ['100.64.0.50'])).toEqual(block('100.64.0.50'));
+    expect(heldRules(bound, ['100.64.0.50'], config.mark)).toEqual(block('100.64.0.50'));
     expect(down(bound, ['100.64.0.50'])).toEqual([]);
   });
 
@@ -153,8 +153,8 @@ describe('plan, when the lease ended', () => {
   });
 
   it('holds nothing for addresses the interface does not have', () => {
-    expect(heldRules(bound, [])).toEqual([]);
-    expect(heldRules(bound, ['100.64.0.5'])).toEqual([]);
+    expect(heldRules(bound, [], config.mark)).toEqual([]);
+    expect(heldRules(bound, ['100.64.0.5'], config.mark)).toEqual([]);
   });
 });
 
