@@ -24,6 +24,8 @@ import type { Start } from './notify.js';
 
 /** The whole run's bound (systemd's RuntimeMaxSec=, run-hooks.ts's own deadline), and each script's. */
 export const RUN_MAX_S = 300;
+/** The runners' transient units, as systemctl matches them. */
+export const HOOKS_UNITS = 'srcroute-hooks-*';
 export const SCRIPT_MAX_S = 30;
 
 export interface SpawnPlaces {

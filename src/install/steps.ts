@@ -38,6 +38,12 @@ export type Step =
    */
   | { op: 'await-clients'; ifaces: readonly string[] }
   /**
+   * Uninstall: and the runs of the admin's scripts their last events started have ended
+   * (transient units `srcroute-hooks-*`, each bounded by RuntimeMaxSec): the runner is the hook
+   * program, and one that starts after the hook file went fails (`Cannot find module`).
+   */
+  | { op: 'await-units'; pattern: string }
+  /**
    * After a stack's start commands: IFACE must exist and be up, or install fails (exit 1: the
    * issue's `ifup` that failed while install said "installed" and exited 0); no lease yet is a warning.
    */

@@ -26,6 +26,7 @@ import { refuseNonRoot, uninstallCommand } from './names.js';
 import { isInterfaceName } from '../hook/event.js';
 import { IFDOWN_STACKS, removesLink, vlanOfName } from '../operator/stacks/plan.js';
 import { DHCPCD_UNIT_PATH } from '../operator/stacks/dhcpcd-unit.js';
+import { HOOKS_UNITS } from '../hook/hooks-spawn.js';
 
 /** Uninstall's phases, in the order they run. */
 export const UNINSTALL_ORDER = [
@@ -41,7 +42,7 @@ export const UNINSTALL_ORDER = [
   'entry-points',
   /** srcroute's rules and routes: none is put back after this */
   'flush',
-  /** the per-interface hooks and their state (locks, RA signatures, code caches) */
+  /** the per-interface hooks and their state (locks, RA signatures, code caches), once hooks.d's runs have ended */
   'hooks',
   /** systemd forgets srcroute's units' failures while it still has their unit file */
   'reset-failed',
@@ -110,6 +111,8 @@ function flush({ b, f }: Teardown): void {
 }
 
 function hookFiles({ b, f, hooks }: Teardown): void {
+  // a Docker boot's purge: a STOPPED's runner (the hook program) started 23 s later, after its hook file had gone
+  if (hooks.length > 0 && f.systemd && !f.staged) b.steps.push({ op: 'await-units', pattern: HOOKS_UNITS });
   for (const path of hooks) b.remove(path);
   // the hooks' lock files, RA signatures and code caches, of nothing now (tmpfiles.d or the first hook made it)
   if (!f.staged && b.isDir(STATE_DIR)) b.steps.push({ op: 'remove-tree', path: STATE_DIR });

@@ -20,6 +20,7 @@ import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
 import { BACKUP_DIR, INSTALLED_LIST, PROTO_NUM } from './layout.js';
 import { InstalledList } from './installed-list.js';
+import { RUN_MAX_S } from '../hook/hooks-spawn.js';
 import type { Owner, Plan, Step } from './steps.js';
 
 export interface WriterDeps {
@@ -58,6 +59,8 @@ const CLIENT_POLL_MS = 200;
 const PROGRESS_MS = 5_000;
 /** How long install waits for the macvlan's first lease before it only warns (a modem answers in a second or two). */
 const LEASE_WAIT_MS = 15_000;
+/** How long uninstall waits for the admin's scripts' runs: their own bound, and 10 s. */
+const UNITS_MS = (RUN_MAX_S + 10) * 1000;
 /** How long a released dhcpcd may take to exit before it is told to stop, and then to exit (ifdown follows). */
 const RELEASE_MS = 15_000;
 
@@ -134,6 +137,10 @@ export class Writer {
         if (dry) return this.say(`would wait for the DHCP clients of ${s.ifaces.join(' ')} to exit`);
         await this.awaitClients(s.ifaces);
         return;
+      case 'await-units':
+        if (this.d.root !== '') return;
+        if (dry) return this.say(`would wait for the units ${s.pattern} to end`);
+        return this.awaitUnits(s.pattern);
       case 'flush':
         return this.flush();
       case 'check-link':
@@ -226,6 +233,22 @@ export class Writer {
     for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.d.raw(l);
     if (r.code !== 0)
       this.d.err(`warning: '${line}' failed (exit status ${r.code}): run it again once the cause is fixed`);
+  }
+
+  /** Until no unit matching PATTERN is active or on its way (UNITS_MS at most: their own bound). */
+  private async awaitUnits(pattern: string): Promise<void> {
+    const running = async (): Promise<string[]> => {
+      const r = await this.d.run(['systemctl', 'list-units', '--all', '--plain', '--no-legend', pattern], 10_000);
+      const rows = r.code === 0 ? r.stdout.split('\n').map((l) => l.trim().split(/\s+/)) : [];
+      return rows.filter((w) => /^(active|activating|deactivating|reloading)$/.test(w[2] ?? '')).map((w) => w[0]!);
+    };
+    let left = await running();
+    if (left.length > 0) this.say(`waiting for ${left.join(', ')} to end`);
+    for (let waited = 0; left.length > 0 && waited < UNITS_MS; waited += CLIENT_POLL_MS * 5) {
+      await this.d.sleep(CLIENT_POLL_MS * 5);
+      left = await running();
+    }
+    if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${UNITS_MS / 1000} s: going on`);
   }
 
   /** IFACE up after its stack's start, or a SystemError (exit 1); no IPv4 lease within LEASE_WAIT_MS, a warning. */

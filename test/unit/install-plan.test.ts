@@ -340,7 +340,7 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     // under ifupdown the release waits itself; ifdown's dhclient -r runs before its post-down
     const reset = `run systemctl reset-failed ${unit ? 'srcroute-dhcpcd@*.service ' : ''}srcroute-heal*.service`;
     const order = [stop, ...(unit ? ['await eth0v0'] : []), unlink,
-      'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', HOOK,
+      'write /etc/dhcpcd.exit-hook', 'remove /etc/dhcp/dhclient-exit-hooks.d/srcroute', 'flush', 'await-units', HOOK,
       'remove-tree /run/srcroute',
       reset, ...(unit ? [UNIT_FILE] : [])];
     expect(order.map(at)).toEqual(order.map(at).slice().sort((x, y) => x - y));
@@ -350,7 +350,7 @@ describe('the install plan, per stack and starting /etc (golden), carried out, a
     expect(ops[heal.length], 'then the client, before anything else').toBe(stop);
     expect(ops.filter((o) => o === unlink), 'the link goes once').toHaveLength(1);
     expect(ops.filter((o) => o.includes('reset-failed'))).toEqual([reset]);
-    expect(ops.some((o) => o.startsWith('await'))).toBe(unit);
+    expect(ops.some((o) => o.startsWith('await '))).toBe(unit);
   });
 
   it('the phases of uninstall, in order', () => {
@@ -537,6 +537,26 @@ describe('the writer releases a dhcpcd before ifdown: SIGALRM (as -k), SIGTERM (
     });
     await writer.apply({ steps: [{ op: 'release', iface: 'ens4v0' }], changes: 0, afterword: [], keepGoing: true });
     expect({ commands, signals }).toEqual({ commands: ran, signals: sent });
+  });
+});
+
+describe('uninstall waits for the runs of hooks.d its clients\' last events started', () => {
+  it('polls systemctl until no srcroute-hooks-* unit is active or activating', async () => {
+    const lines: string[] = [];
+    const answers = ['srcroute-hooks-eth0v0-ipv6-1.service loaded activating start srcroute hooks.d\n', 'srcroute-hooks-eth0v0-ipv6-1.service loaded active running x\n', ''];
+    const asked: string[] = [];
+    let slept = 0;
+    const writer = writerTo(lines, false, {
+      run: async (argv) => {
+        asked.push(argv.join(' '));
+        return { code: 0, stdout: answers.shift() ?? '', stderr: '' };
+      },
+      sleep: async (ms) => void (slept += ms),
+    });
+    await writer.apply({ steps: [{ op: 'await-units', pattern: 'srcroute-hooks-*' }], changes: 0, afterword: [], keepGoing: true });
+    expect(asked).toEqual(Array(3).fill('systemctl list-units --all --plain --no-legend srcroute-hooks-*'));
+    expect(lines).toEqual(['waiting for srcroute-hooks-eth0v0-ipv6-1.service to end']);
+    expect(slept).toBe(2_000);
   });
 });
 
