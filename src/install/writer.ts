@@ -61,6 +61,7 @@ const PROGRESS_MS = 5_000;
 const LEASE_WAIT_MS = 15_000;
 /** How long uninstall waits for the admin's scripts' runs: their own bound, and 10 s. */
 const UNITS_MS = (RUN_MAX_S + 10) * 1000;
+const UNITS_POLL_MS = 1_000;
 /** How long a released dhcpcd may take to exit before it is told to stop, and then to exit (ifdown follows). */
 const RELEASE_MS = 15_000;
 
@@ -242,13 +243,7 @@ export class Writer {
       const rows = r.code === 0 ? r.stdout.split('\n').map((l) => l.trim().split(/\s+/)) : [];
       return rows.filter((w) => /^(active|activating|deactivating|reloading)$/.test(w[2] ?? '')).map((w) => w[0]!);
     };
-    let left = await running();
-    if (left.length > 0) this.say(`waiting for ${left.join(', ')} to end`);
-    for (let waited = 0; left.length > 0 && waited < UNITS_MS; waited += CLIENT_POLL_MS * 5) {
-      await this.d.sleep(CLIENT_POLL_MS * 5);
-      left = await running();
-    }
-    if (left.length > 0) this.d.err(`warning: ${left.join(', ')} still runs after ${UNITS_MS / 1000} s: going on`);
+    await this.waitUntilGone(running, { verb: 'end', limit: UNITS_MS, pollMs: UNITS_POLL_MS, gone: 'going on' });
   }
 
   /** IFACE up after its stack's start, or a SystemError (exit 1); no IPv4 lease within LEASE_WAIT_MS, a warning. */
@@ -275,22 +270,34 @@ export class Writer {
 
   /** Wait up to LIMIT ms for the clients of IFACES to exit; those that still run (warned about when WARN). */
   private async awaitClients(ifaces: readonly string[], limit = CLIENT_EXIT_MS, warn = true): Promise<string[]> {
-    let left = this.d.clientsOf(ifaces);
+    const gone = warn ? 'going on (its hooks may find srcroute gone)' : null;
+    return this.waitUntilGone(() => this.d.clientsOf(ifaces), { verb: 'exit', limit, pollMs: CLIENT_POLL_MS, gone });
+  }
+
+  /**
+   * Polls LOOK until it names nothing or LIMIT ms have passed, saying what it waits for (again
+   * every PROGRESS_MS), and warning with GONE (unless null) about what is left; returns what is left.
+   */
+  private async waitUntilGone(
+    look: () => string[] | Promise<string[]>,
+    o: { verb: string; limit: number; pollMs: number; gone: string | null },
+  ): Promise<string[]> {
+    let left = await look();
     if (left.length === 0) return left;
-    this.say(`waiting for ${left.join(', ')} to exit`);
-    for (let waited = 0; left.length > 0 && waited < limit; waited += CLIENT_POLL_MS) {
+    this.say(`waiting for ${left.join(', ')} to ${o.verb}`);
+    for (let waited = 0; left.length > 0 && waited < o.limit; waited += o.pollMs) {
       if (waited > 0 && waited % PROGRESS_MS === 0) {
-        this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${limit / 1000})`);
+        this.say(`still waiting for ${left.join(', ')} (${waited / 1000} s of ${o.limit / 1000})`);
       }
-      await this.d.sleep(CLIENT_POLL_MS);
-      left = this.d.clientsOf(ifaces);
+      await this.d.sleep(o.pollMs);
+      left = await look();
     }
-    if (left.length > 0 && warn) {
-      const gone = 'going on (its hooks may find srcroute gone)';
-      this.d.err(`warning: ${left.join(', ')} still runs after ${limit / 1000} s: ${gone}`);
+    if (left.length > 0 && o.gone !== null) {
+      this.d.err(`warning: ${left.join(', ')} still runs after ${o.limit / 1000} s: ${o.gone}`);
     }
     return left;
   }
+
 
   /**
    * IFACE released by the dhcpcd that leases it, waited for: one named for IFACE gets SIGALRM, what
