@@ -24,7 +24,7 @@ import { HEAL_SERVICE, HEAL_TIMER, healStop } from './heal-units.js';
 import type { Plan } from './steps.js';
 import { refuseNonRoot, uninstallCommand } from './names.js';
 import { isInterfaceName } from '../hook/event.js';
-import { IFDOWN_STACKS, removesLink, vlanOfName } from '../operator/stacks/plan.js';
+import { IFDOWN_STACKS, removedLink, removesLink, vlanOfName } from '../operator/stacks/plan.js';
 import { DHCPCD_UNIT_PATH } from '../operator/stacks/dhcpcd-unit.js';
 import { HOOKS_UNITS } from '../hook/hooks-spawn.js';
 
@@ -96,7 +96,7 @@ function awaitClients({ b, f, hooks }: Teardown): void {
  */
 function removeLinks({ b }: Teardown): void {
   const links = [...recorded(b, 'stop'), ...recorded(b, 'reload')].filter(removesLink);
-  const vlan = (argv: readonly string[]) => vlanOfName(argv.at(-1)!.replace(/^srcroute-/, '')) !== undefined;
+  const vlan = (argv: readonly string[]) => vlanOfName(removedLink(argv)!) !== undefined;
   for (const argv of [...links.filter((a) => !vlan(a)), ...links.filter(vlan)]) b.run(argv);
 }
 

@@ -22,10 +22,9 @@
 // address and sends nothing from its MAC; the macvlan's parent= is that link.
 import { createHash } from 'node:crypto';
 import { dhcpcdUnit, unitName, DHCPCD_UNIT_PATH } from './dhcpcd-unit.js';
-import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
+import { connectionId, macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
 import type { MacvlanSpec, StackFile, StackPlan } from './plan.js';
 
-export const connectionId = (iface: string): string => `srcroute-${iface}`;
 export const keyfilePath = (iface: string): string =>
   `/etc/NetworkManager/system-connections/${connectionId(iface)}.nmconnection`;
 export const dispatcherPath = (iface: string): string => `/etc/NetworkManager/dispatcher.d/90-srcroute-${iface}`;

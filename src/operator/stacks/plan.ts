@@ -59,17 +59,23 @@ export interface StackCommand {
   argv: readonly string[];
 }
 
+/** NetworkManager's connection of srcroute's for a link (the macvlan, or the VLAN it makes). */
+export const connectionId = (link: string): string => `srcroute-${link}`;
+
 /**
- * Whether a recorded stop or reload command takes the macvlan away (NetworkManager's connection
+ * The link a recorded stop or reload command takes away, or null (NetworkManager's connection
  * down, ifdown's post-down `ip link del`, networkctl delete): uninstall runs these only once the
  * interface's DHCP client is gone (uninstall-plan.ts UNINSTALL_ORDER), whatever their place in
  * the list (today's lists and an earlier version's, which recorded nmcli's first).
  */
-export function removesLink(argv: readonly string[]): boolean {
+export function removedLink(argv: readonly string[]): string | null {
   const [program, ...args] = argv;
-  if (program === 'nmcli') return args.includes('down');
-  return program === 'ifdown' || (program === 'networkctl' && args[0] === 'delete');
+  const last = args.at(-1) ?? null;
+  if (program === 'nmcli') return args.includes('down') ? (last?.replace(connectionId(''), '') ?? null) : null;
+  return program === 'ifdown' || (program === 'networkctl' && args[0] === 'delete') ? last : null;
 }
+
+export const removesLink = (argv: readonly string[]): boolean => removedLink(argv) !== null;
 
 /** The stacks whose link ifdown removes, their DHCP client released first (`release`). */
 export const IFDOWN_STACKS: readonly string[] = ['ifupdown', 'dhcpcd'];
