@@ -58,25 +58,24 @@ const vlanUp = (v: VlanSpec): string => {
   const name = vlanName(v);
   const add = `ip link add link ${v.port} name ${name} type vlan id ${v.id}`;
   return (
-    parentUp(v.port) +
+    linkUp(v.port) +
     `    pre-up ip link show dev ${name} >/dev/null 2>&1 || ${add}\n` +
     // before it is up: no link-local address, so no DAD, RS or MLD either
     v6(name, 'disable_ipv6', 1) +
-    parentUp(name)
+    linkUp(name)
   );
 };
 
-const parentUp = (parent: string): string => `    pre-up ip link set dev ${parent} up\n`;
+const linkUp = (link: string): string => `    pre-up ip link set dev ${link} up\n`;
 
 /** The VLAN's own file, the same for every macvlan on it (no dot: `source-directory` skips such names). */
 export const vlanFilePath = (v: VlanSpec): string => `/etc/network/interfaces.d/srcroute-vlan-${v.port}-${v.id}`;
 
 /**
  * The modem's VLAN (--vlan). Its pre-down takes down, first, every macvlan on it that ifupdown has
- * up (their clients released, their links deleted), whoever downs the VLAN in whatever order: at a
- * real Debian 12 boot's shutdown the VLAN went first and the macvlan with it, under its running
- * dhclient ("receive_packet failed on ens3v0: Network is down", then ifdown's `Cannot find device
- * "ens3v0"`). The kernel lists a link's uppers as /sys/class/net/VLAN/upper_NAME.
+ * up (their clients released, their links deleted): deleting the VLAN deletes them with it, under
+ * their running clients, and `ifdown -a` goes by the order things came up, an admin's `ifdown
+ * eth0.100` by none. The kernel lists a link's uppers as /sys/class/net/VLAN/upper_NAME.
  */
 function vlanFile(v: VlanSpec): StackFile {
   const name = vlanName(v);
@@ -120,7 +119,7 @@ export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile
       `${macvlanHeader(s)}${who}` +
       `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
       // before the parent comes up: nothing of its own (as networkd's LinkLocalAddressing=no)
-      (vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) + parentUp(s.parent) : vlanUp(vlan)) +
+      (vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) + linkUp(s.parent) : vlanUp(vlan)) +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} ` +
       `address ${s.mac} type macvlan mode private\n` +
       v6(s.iface, 'accept_ra', 0) +
