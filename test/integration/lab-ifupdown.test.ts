@@ -1,6 +1,6 @@
 // ifupdown: Debian 12 and DietPi (ifupdown 0.8.41 + ISC dhclient) and Debian 13 fresh
-// installs (ifupdown + dhcpcd, no dhclient: hidden here by a bind mount in the sandbox, so ifup
-// picks dhcpcd as it would there). Each suite runs on both releases: debian-12 on this
+// installs (ifupdown + dhcpcd, no dhclient: hidden here by a bind mount in the sandbox, as it
+// would be there, so the stanza has ifup start srcroute-dhcpcd@ and ifdown stop it). Each suite runs on both releases: debian-12 on this
 // machine's programs, debian-13 chrooted into a trixie root filesystem (debian-root.ts: ifupdown
 // 0.8.44, dhcpcd 10.1, isc-dhcp-client as an upgraded box keeps it, networking.service as trixie
 // ships it). The real ifup/ifdown run in the box's sandbox over a private
@@ -26,7 +26,8 @@ type Client = 'dhclient' | 'dhcpcd';
 
 /** The box as Debian's installer leaves it (ifupdown configures the LAN), ifup's client `client`, dnsmasq on the modem. */
 async function debianBox(client: Client, ipv6: boolean, root: string | undefined): Promise<StackLab> {
-  const box = StackLab.create({ lan: 'stack', systemd: false, ipv6, ...(root ? { root } : {}) });
+  // dhcpcd: ifup starts and stops srcroute-dhcpcd@ through systemctl (the fake one: stack-lab.ts)
+  const box = StackLab.create({ lan: 'stack', systemd: client === 'dhcpcd', ipv6, ...(root ? { root } : {}) });
   box.lab.writeFile('/etc/network/interfaces', ipv6 ? DEBIAN_INTERFACES6 : DEBIAN_INTERFACES);
   box.must(['sh', '-c', 'rm -f /etc/network/interfaces.d/*']);
   if (client === 'dhcpcd') {
@@ -74,8 +75,8 @@ for (const release of RELEASES) {
       port = inst.port;
       expect(inst.stdout).toContain(`${IFACE}: ifupdown detected: /etc/network/interfaces configures an interface`);
       expect(inst.stdout).toContain(`running: ifup ${IFACE}`);
-      // ifup waits for the client's first lease, and the client for its hooks
-      addr = await waitFor('the lease and its rule', () => lab.checkLease(IFACE, GATEWAY), 10_000);
+      // ifup waits for dhclient's first lease, and the client for its hooks; srcroute-dhcpcd@ starts in the background
+      addr = await waitFor('the lease and its rule', () => lab.checkLease(IFACE, GATEWAY), 20_000);
       // the client ifupdown chose
       expect(box.commandLines(client).join('\n')).toMatch(client === 'dhclient' ? /dhclient -4 -v -i -pf \/run\/dhclient\.eth0v0\.pid/ : /dhcpcd: eth0v0/);
       addr = await expectRouted();
@@ -94,7 +95,7 @@ for (const release of RELEASES) {
       await waitFor(`${client} to die`, () => box.commandLines(client).length === 0, 10_000);
       const sick = box.run(['srcroute', 'check']);
       expect(sick.code).toBe(1);
-      const fix = `ifdown --force ${IFACE}; ifup ${IFACE}`;
+      const fix = client === 'dhclient' ? `ifdown --force ${IFACE}; ifup ${IFACE}` : `systemctl restart 'srcroute-dhcpcd@${IFACE}.service'`;
       expect(sick.stdout).toContain(`1. ${IFACE}: no DHCP client runs for it`);
       expect(sick.stdout).toContain(`fix: ${fix}`);
       const m = mark();
@@ -107,7 +108,8 @@ for (const release of RELEASES) {
     it('ifdown releases: no rule, no route, no macvlan; ifup: routed again', async () => {
       let m = mark();
       box.must(['ifdown', IFACE]);
-      await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v0/, IFACE, m);
+      // ifdown returned only once the client's last event had run, while the link was still there
+      expect(lab.events().slice(m).filter((l) => /^(RELEASE|STOP|STOPPED) eth0v0/.test(l)), 'released before ifdown returned').not.toEqual([]);
       expect(box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
       lab.checkNothing(IFACE, [addr]);
       box.lanOnly();

@@ -10,17 +10,21 @@
 #                       ProtectSystem=full (/usr /boot /etc read-only), ProtectHome=read-only,
 #                       PrivateTmp=yes (fresh /tmp, /var/tmp). Any other [Service] setting it
 #                       cannot emulate makes it fail loudly, so the unit and this stay honest.
+#   restart U           stop U, then start U (both waited for)
+#   kill --kill-whom=main --signal=SIG U   SIG to the main PID of an active U (else exit 1)
 #   is-enabled / is-active / is-failed   "no" (exit 1): no other unit runs here
 # Everything else (daemon-reload, try-restart systemd-networkd.service, any unit that is not a
 # template) is only logged: the test
 # acts as systemd for the daemons it runs itself.
 set -eu
 echo "$*" >>/run/lab-systemctl.log
-verb='' now=false block=true units=''
+verb='' now=false block=true units='' signal=TERM
 for a in "$@"; do
 	case $a in
 	--now) now=true ;;
 	--no-block) block=false ;;
+	--signal=*) signal=${a#--signal=} signal=${signal#SIG} ;;
+	--kill-whom=main) ;;
 	-*) ;;
 	*) if [ -z "$verb" ]; then verb=$a; else units="$units $a"; fi ;;
 	esac
@@ -134,5 +138,7 @@ for u in $units; do
 		# the job inherits none of the caller's descriptors (nm-dispatcher waits for its own).
 		t=$(ticket "$u")
 		if $block; then job "$verb" "$u" "$t"; else (detached job "$verb" "$u" "$t" &); fi ;;
+	restart) "$0" stop "$u" && "$0" start "$u" ;;
+	kill) main=$(cat "/run/lab-units/$u.active" 2>/dev/null) && kill -s "$signal" "$main" ;;
 	esac
 done

@@ -32,7 +32,7 @@ const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
 /** eth0 carries main's default: the LAN. */
 const LAN = new Map([['eth0', "eth0 carries main's default route (IPv4, metric 100)"]]);
 const DHCPCD = '/usr/sbin/dhcpcd';
-const IFUP = { ifup: true, ifupClient: 'dhclient' as const, dhcpcdInstalled: true, parentMethod: null };
+const IFUP = { ifup: true, ifupClient: 'dhclient' as const, dhcpcdInstalled: true, parentMethod: null, dhcpcd: DHCPCD };
 const MANAGER = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
 
 const dir = (): FileFact => ({ kind: 'dir', mode: 0o755, uid: 0, gid: 0, content: null });

@@ -18,7 +18,9 @@ const VLAN = { ...SPEC, parent: 'eth0.100', vlan: { port: 'eth0', id: 100 } };
 const DHCPCD = '/usr/sbin/dhcpcd';
 const NETPLAN = '/run/systemd/network/10-netplan-eth0.network';
 /** Debian 12: ifupdown with isc-dhcp-client, dhcpcd-base installed too. */
-const IFUP_DHCLIENT: IfupdownFacts = { ifup: true, ifupClient: 'dhclient', dhcpcdInstalled: true, parentMethod: null };
+const IFUP_DHCLIENT: IfupdownFacts & { dhcpcd: string } = {
+  ifup: true, ifupClient: 'dhclient', dhcpcdInstalled: true, parentMethod: null, dhcpcd: DHCPCD,
+};
 const MANAGER: Proc = { pid: 812, comm: 'dhcpcd', argv: ['dhcpcd: [manager] [ip4] [ip6]'], startedMs: 0 };
 
 /** A plan's files and commands, one line each (the goldens' format). */
@@ -49,6 +51,8 @@ describe('stack plans (golden)', () => {
     ['vlan-networkd', networkdPlan(VLAN, { parentNetwork: null, portNetwork: NETPLAN, networkdStale: false, dhcpcd: DHCPCD }, 'detected: systemd-networkd runs')],
     ['vlan-nm', nmPlan(VLAN, { dhcpcd: DHCPCD }, 'detected: NetworkManager runs')],
     ['vlan-ifupdown', ifupdownPlan(VLAN, IFUP_DHCLIENT, 'detected: /etc/network/interfaces configures an interface')],
+    // Debian 13: ifup's client would be dhcpcd, so srcroute-dhcpcd@ leases (started by ifup, stopped by ifdown)
+    ['vlan-ifupdown-dhcpcd', ifupdownPlan(VLAN, { ...IFUP_DHCLIENT, ifupClient: 'dhcpcd' }, 'detected: /etc/network/interfaces configures an interface')],
     ['vlan-dhcpcd-service', dhcpcdPlan(VLAN, { ...IFUP_DHCLIENT, processes: [MANAGER], dhcpcd: DHCPCD }, 'detected: a manager-mode dhcpcd runs')],
     // a VLAN the admin made (a hand stanza read after interfaces.d/): the macvlan's stanza makes it when it is not there yet
     ['ifupdown-admin-vlan', ifupdownPlan({ ...SPEC, parent: 'eth0.100' }, IFUP_DHCLIENT, 'as asked with --stack')],
@@ -99,8 +103,10 @@ describe('stack plans (golden)', () => {
     expect(plan.files.find((f) => f.path.includes('dispatcher.d'))!.content).toMatch(/^\texec systemctl start --no-block 'srcroute-dhcpcd@eth0v0.service' ;;$/m);
   });
 
-  it("check's way to restart the client follows the stanza: ifup's own client, or dhcpcd.service for the link-only one", () => {
+  it("check's way to restart the client follows the stanza: ifup's own client, srcroute-dhcpcd@ where ifup starts it, or dhcpcd.service for the link-only one", () => {
     expect(clientStart('eth0v0', ifupdownPlan(SPEC, IFUP_DHCLIENT, '').files[0]!.content)).toBe('ifdown --force eth0v0; ifup eth0v0');
+    const unit = ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, ifupClient: 'dhcpcd' }, '').files.find((f) => f.path.endsWith('/eth0v0'))!;
+    expect(clientStart('eth0v0', unit.content)).toBe("systemctl restart 'srcroute-dhcpcd@eth0v0.service'");
     const manual = dhcpcdPlan(SPEC, { ...IFUP_DHCLIENT, processes: [], dhcpcd: DHCPCD }, '').files[0]!.content;
     expect(clientStart('eth0v0', manual)).toMatch(/^systemctl start dhcpcd\.service /);
     expect(clientStart('eth0v0', null)).toBeNull();
@@ -118,7 +124,7 @@ describe('stack plans (golden)', () => {
 
   it('ifupdown: refuses without ifup, or without a client for it to run; no dhcpcd.conf block where no dhcpcd is', () => {
     expect(() => ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, ifup: false }, '')).toThrow(/ifupdown is not installed/);
-    expect(() => ifupdownPlan(SPEC, { ifup: true, ifupClient: null, dhcpcdInstalled: false, parentMethod: null }, '')).toThrow(/no DHCP client for ifup/);
+    expect(() => ifupdownPlan(SPEC, { ifup: true, ifupClient: null, dhcpcdInstalled: false, parentMethod: null, dhcpcd: DHCPCD }, '')).toThrow(/no DHCP client for ifup/);
     expect(ifupdownPlan(SPEC, { ...IFUP_DHCLIENT, dhcpcdInstalled: false }, '').dhcpcdConf).toBe(false);
   });
 

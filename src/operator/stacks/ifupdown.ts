@@ -6,6 +6,14 @@
 // with dhcpcd-base); `ifdown` releases (`dhclient -r`, `dhcpcd -k IFACE`). Both run srcroute's
 // hooks, and neither may touch the main table: dhclient through srcroute's enter hook
 // (hooks/dhclient-enter-hook), dhcpcd through `nogateway` in dhcpcd.conf (./dhcpcd.ts).
+// Where ifup's client would be dhcpcd (fresh Debian 13), srcroute's srcroute-dhcpcd@ unit leases
+// instead (`inet manual`; `up systemctl start --no-block`, `pre-down systemctl stop`): ifupdown
+// 0.8.44's `down` for dhcpcd is `dhcpcd -k IFACE`, which gives up after 10 s ("pid N failed to
+// exit", exit 1) while dhcpcd still runs its release hooks, and ifdown then fails and keeps the
+// interface configured: a real Debian 13 boot's `systemctl restart networking` left the macvlan
+// without a client (its `ifup -a` skipped what ifupdown thought up). The unit's stop waits for
+// dhcpcd to exit (dhcpcd-unit.ts) while the link is still there, and is bounded by systemd.
+// `--no-block`: at boot ifup runs inside networking.service's start job.
 // `auto`, not `allow-hotplug`: nothing hot-plugs a macvlan before ifup creates it. Debian's
 // /etc/network/interfaces sources interfaces.d/* at its top, so the macvlan may come up before
 // the LAN: harmless now that it adds nothing to main (seen before: the LAN's `ifup` failed with
@@ -38,9 +46,15 @@
 import { InputError } from '../../shared/errors.js';
 import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
 import { RA_DEFRTR_METRIC } from '../../kernel/kernel.js';
+import { dhcpcdUnit, unitName } from './dhcpcd-unit.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
-export type IfupdownMethod = 'dhcp' | 'manual';
+/**
+ * Who leases the macvlan: ifup's own client (`inet dhcp`), Debian's dhcpcd.service (`manual`, the
+ * link only: --stack dhcpcd), or srcroute's srcroute-dhcpcd@ unit, started and stopped by ifup and
+ * ifdown (`unit`).
+ */
+export type IfupdownMethod = 'dhcp' | 'manual' | 'unit';
 
 /** `echo VALUE` into /proc/sys/net/ipv6/conf/LINK/KEY, a pre-up line; nothing without IPv6. */
 const v6 = (link: string, key: string, value: string | number): string => {
@@ -67,6 +81,15 @@ const vlanUp = (v: VlanSpec): string => {
 };
 
 const linkUp = (link: string): string => `    pre-up ip link set dev ${link} up\n`;
+
+/**
+ * ifdown releases the lease, as ifupdown's own `dhcpcd -k` does: SIGALRM (what -k sends) to the
+ * unit's dhcpcd, which releases, runs its hooks and exits; then the stop, which waits for that exit.
+ * The stop alone (SIGTERM) keeps the address under Debian's `persistent`, and with it srcroute's
+ * rules, after the link has gone (a lab: three rules for 100.64.0.50 left after `ifdown`).
+ */
+const releaseThenStop = (unit: string): string =>
+  `systemctl kill --kill-whom=main --signal=SIGALRM ${unit} 2>/dev/null; systemctl stop ${unit}`;
 
 /** The VLAN's own file, the same for every macvlan on it (no dot: `source-directory` skips such names). */
 export const vlanFilePath = (v: VlanSpec): string => `/etc/network/interfaces.d/srcroute-vlan-${v.port}-${v.id}`;
@@ -106,25 +129,31 @@ export const networkingDropIn = (v: VlanSpec): StackFile => ({
 
 /** The macvlan's stanza (and, on a VLAN srcroute makes, the VLAN's file and networking's drop-in first). */
 export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile[] {
-  const who =
-    method === 'dhcp'
-      ? "# ifup creates it and runs the system's DHCP client on it (dhclient, else dhcpcd); srcroute's\n" +
-        '# hooks route the lease through its own table; nothing of it goes to main.\n'
-      : "# ifup creates it (the link only: dhcpcd.service leases its address and runs srcroute's hook).\n";
+  const unit = `'${unitName(s.iface)}'`;
+  const who = {
+    dhcp:
+      "# ifup creates it and runs the system's DHCP client on it (dhclient, else dhcpcd); srcroute's\n" +
+      '# hooks route the lease through its own table; nothing of it goes to main.\n',
+    manual: "# ifup creates it (the link only: dhcpcd.service leases its address and runs srcroute's hook).\n",
+    unit:
+      `# ifup creates it and starts dhcpcd for it, which runs srcroute's hooks; ifdown stops dhcpcd\n` +
+      '# (and waits for its release) before the link goes.\n',
+  }[method];
   const vlan = s.vlan ?? vlanOfName(s.parent);
   const macvlan: StackFile = {
     path: `/etc/network/interfaces.d/${s.iface}`,
     mode: 0o644,
     content:
       `${macvlanHeader(s)}${who}` +
-      `auto ${s.iface}\niface ${s.iface} inet ${method}\n` +
+      `auto ${s.iface}\niface ${s.iface} inet ${method === 'dhcp' ? 'dhcp' : 'manual'}\n` +
       // before the parent comes up: nothing of its own (as networkd's LinkLocalAddressing=no)
       (vlan === undefined ? v6(s.parent, 'disable_ipv6', 1) + linkUp(s.parent) : vlanUp(vlan)) +
       `    pre-up ip link show dev ${s.iface} >/dev/null 2>&1 || ip link add link ${s.parent} name ${s.iface} ` +
       `address ${s.mac} type macvlan mode private\n` +
       v6(s.iface, 'accept_ra', 0) +
       v6(s.iface, 'ra_defrtr_metric', RA_DEFRTR_METRIC) +
-      (method === 'manual' ? `    up ip link set dev ${s.iface} up\n` : '') +
+      (method === 'dhcp' ? '' : `    up ip link set dev ${s.iface} up\n`) +
+      (method === 'unit' ? `    up systemctl start --no-block ${unit}\n    pre-down ${releaseThenStop(unit)}\n` : '') +
       // gone already when its VLAN or parent went first: no "Cannot find device" in the journal
       `    post-down ! ip link show dev ${s.iface} >/dev/null 2>&1 || ip link del ${s.iface}\n`,
   };
@@ -133,12 +162,14 @@ export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile
 
 /**
  * How this box starts IFACE's DHCP client at boot, from its interfaces.d stanza (`text`, null when
- * there is none), for check's "no DHCP client runs" fix: ifup's own client for `inet dhcp` (--force:
- * ifupdown still thinks it up after its client died); Debian's dhcpcd.service for `inet manual`
- * (--stack dhcpcd, where it is the one that leases it).
+ * there is none), for check's "no DHCP client runs" fix: srcroute-dhcpcd@ where the stanza starts
+ * it; ifup's own client for `inet dhcp` (--force: ifupdown still thinks it up after its client
+ * died); Debian's dhcpcd.service for `inet manual` (--stack dhcpcd, where it is the one that leases it).
  */
 export function clientStart(iface: string, text: string | null): string | null {
   if (text === null) return null;
+  const unit = unitName(iface);
+  if (text.includes(`systemctl start --no-block '${unit}'`)) return `systemctl restart '${unit}'`;
   if (/^\s*iface\s+\S+\s+inet\s+manual\b/m.test(text))
     return 'systemctl start dhcpcd.service   # it leases every interface, this one included';
   return `ifdown --force ${iface}; ifup ${iface}`;
@@ -174,14 +205,14 @@ export function parentNote(s: MacvlanSpec, facts: IfupdownFacts): string[] {
 export const ifupNames = (s: MacvlanSpec): string[] => [...(s.vlan === undefined ? [] : [vlanName(s.vlan)]), s.iface];
 export const ifdownCommands = (s: MacvlanSpec): string[][] => ifupNames(s).reverse().map((n) => ['ifdown', n]);
 
-/** `systemctl daemon-reload` once networking's drop-in is written (a VLAN's), before ifup. */
-export const daemonReload = (files: readonly StackFile[]): { when: string[]; argv: string[] }[] =>
-  files
-    .filter((f) => f.path.startsWith('/etc/systemd/'))
-    .map((f) => ({ when: [f.path], argv: ['systemctl', 'daemon-reload'] }));
+/** `systemctl daemon-reload` once a unit file or networking's drop-in (a VLAN's) is written, before ifup. */
+export function daemonReload(files: readonly StackFile[]): { when: string[]; argv: string[] }[] {
+  const units = files.filter((f) => f.path.startsWith('/etc/systemd/')).map((f) => f.path);
+  return units.length === 0 ? [] : [{ when: units, argv: ['systemctl', 'daemon-reload'] }];
+}
 
 /** Installed as it would be at boot: `ifup` now, `ifdown` (release, link deleted) on --uninstall. */
-export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string): StackPlan {
+export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts & { dhcpcd: string }, how: string): StackPlan {
   if (!facts.ifup)
     throw new InputError(
       'ifupdown is not installed (no /sbin/ifup): sudo apt install ifupdown, or give --stack for the stack this box ' +
@@ -189,13 +220,13 @@ export function ifupdownPlan(s: MacvlanSpec, facts: IfupdownFacts, how: string):
     );
   if (facts.ifupClient === null)
     throw new InputError('no DHCP client for ifup to run: sudo apt install isc-dhcp-client (or dhcpcd-base)');
-  const files = ifupdownFiles(s, 'dhcp');
-  const client =
-    facts.ifupClient === 'dhclient'
-      ? `ifup runs dhclient for ${s.iface}; srcroute's enter hook (/etc/dhcp/dhclient-enter-hooks.d/srcroute) keeps ` +
-        `its routers, DNS and hostname out of the system`
-      : `ifup runs dhcpcd for ${s.iface}; srcroute's block in /etc/dhcpcd.conf keeps its routers, DNS and hostname ` +
-        `out of the system`;
+  const dhclient = facts.ifupClient === 'dhclient';
+  const files = dhclient ? ifupdownFiles(s, 'dhcp') : [dhcpcdUnit(facts.dhcpcd), ...ifupdownFiles(s, 'unit')];
+  const client = dhclient
+    ? `ifup runs dhclient for ${s.iface}; srcroute's enter hook (/etc/dhcp/dhclient-enter-hooks.d/srcroute) keeps ` +
+      `its routers, DNS and hostname out of the system`
+    : `ifup starts dhcpcd for ${s.iface} (${unitName(s.iface)}), ifdown stops it; srcroute's block in ` +
+      `/etc/dhcpcd.conf keeps its routers, DNS and hostname out of the system`;
   return {
     stack: 'ifupdown',
     how,
