@@ -31,10 +31,10 @@
 // A lab that crashes leaves its namespaces named with its worker's PID: the next run's first
 // Netns.create() sweeps them (netns.ts), and the mounts died with the mount namespaces.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Netns, pidsInNetns } from './netns.js';
+import { namedNamespaces, Netns, pidsInNetns } from './netns.js';
 import { alive, holdsOverlayOf, sameIds, signalIf, type NsIds } from './ns-identity.js';
 import type { RunResult } from './run.js';
 import { Sandbox } from './sandbox.js';
@@ -831,5 +831,5 @@ function readComm(pid: number): string {
 
 /** Every namespace this process made is listed by `ip netns`; none should remain after destroy(). */
 export function leftoverNamespaces(): string[] {
-  return readdirSync('/run/netns').filter((n) => n.includes(`-${process.pid}-`));
+  return namedNamespaces().filter((n) => n.includes(`-${process.pid}-`));
 }

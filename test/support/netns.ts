@@ -6,7 +6,7 @@
 // namespaces, with the overlays and tmpfs in them, die with them) and the owner's temp dirs.
 // Every command of a Netns runs in its own Sandbox (sandbox.ts), made at the first: not under
 // `ip netns exec`, whose copy of the host's mounts writes to the host's /etc, /run and /var/lib.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, killIfInNet } from './ns-identity.js';
@@ -25,12 +25,20 @@ export function ownerOf(name: string, prefix = PREFIX): number | undefined {
 }
 
 /**
+ * The named network namespaces (`ip netns add` makes `dir` with the first one): none on a machine
+ * that never had one, where reading the missing directory made the bench's first create() throw.
+ */
+export function namedNamespaces(dir = '/run/netns'): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+/**
  * Remove what crashed runs under `prefix` left: namespaces whose owner PID is dead (a live owner,
  * or a PID reused since, keeps them: the next sweep gets them), their processes, and the temp
  * dirs (srcroute-sandbox-PID-*, srcroute-lab-PID-*) of those owners. Returns the namespaces removed.
  */
 export function sweepOrphans(prefix = PREFIX): string[] {
-  const names = readdirSync('/run/netns').filter((n) => {
+  const names = namedNamespaces().filter((n) => {
     const owner = ownerOf(n, prefix);
     return owner !== undefined && !alive(owner);
   });
