@@ -1,13 +1,13 @@
 // ifupdown's part (Debian 12 and 13, DietPi): /etc/network/interfaces.d/IFACE, the macvlan with its
-// stable MAC, created by `ifup` at boot (networking.service runs `ifup -a`) and leased by the
-// client ifupdown picks for `inet dhcp`. ifupdown 0.8.41 runs the first one installed of dhclient
-// (`dhclient -4 -v -i -pf /run/dhclient.IFACE.pid -lf /var/lib/dhcp/dhclient.IFACE.leases … IFACE`,
-// Debian 12, DietPi, upgraded Debian 13), udhcpc, dhcpcd (`dhcpcd IFACE`, fresh Debian 13 installs
-// with dhcpcd-base); `ifdown` releases (`dhclient -r`, `dhcpcd -k IFACE`). Both run srcroute's
-// hooks, and neither may touch the main table: dhclient through srcroute's enter hook
-// (hooks/dhclient-enter-hook), dhcpcd through `nogateway` in dhcpcd.conf (./dhcpcd.ts).
-// Where ifup's client would be dhcpcd (fresh Debian 13), srcroute's srcroute-dhcpcd@ unit leases
-// instead (`inet manual`; `up systemctl start --no-block`, `pre-down systemctl stop`): ifupdown
+// stable MAC, created by `ifup` at boot (networking.service runs `ifup -a`). ifupdown 0.8.41 runs
+// the first one installed of dhclient (`dhclient -4 -v -i -pf /run/dhclient.IFACE.pid -lf
+// /var/lib/dhcp/dhclient.IFACE.leases … IFACE`, Debian 12, DietPi, upgraded Debian 13), udhcpc,
+// dhcpcd (`dhcpcd IFACE`, fresh Debian 13 installs with dhcpcd-base) for `inet dhcp`, and `ifdown`
+// releases (`dhclient -r`, `dhcpcd -k IFACE`). dhclient leases the macvlan that way, its hooks
+// kept off the main table by srcroute's enter hook (hooks/dhclient-enter-hook); dhcpcd does too,
+// through `nogateway` in dhcpcd.conf (./dhcpcd.ts), but not as ifup runs it: where ifup's client
+// would be dhcpcd, srcroute's srcroute-dhcpcd@ unit leases instead (`inet manual`; `up systemctl
+// start --no-block`, `pre-down` a release and the stop: releaseThenStop): ifupdown
 // 0.8.44's `down` for dhcpcd is `dhcpcd -k IFACE`, which gives up after 10 s ("pid N failed to
 // exit", exit 1) while dhcpcd still runs its release hooks, and ifdown then fails and keeps the
 // interface configured: a real Debian 13 boot's `systemctl restart networking` left the macvlan
