@@ -8,7 +8,13 @@ import { tempDir } from '../support/tmp.js';
 
 interface Ran { end: ChildEnd; stdout: string; stderr: string }
 
-function run(argv: string[], opts: { input?: string; limitMs?: number; kill?: boolean } = {}): Promise<Ran> {
+/** Hold this process's only thread for `ms`: a hook that gets no CPU (timers fall due meanwhile). */
+const stall = (ms: number): void => {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+};
+
+function run(argv: string[], opts: { input?: string; limitMs?: number; kill?: boolean; stallMs?: number } = {}): Promise<Ran> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
@@ -23,6 +29,7 @@ function run(argv: string[], opts: { input?: string; limitMs?: number; kill?: bo
     }
     if (opts.limitMs) child.limit(opts.limitMs);
     if (opts.kill) setTimeout(child.kill, 200);
+    if (opts.stallMs) stall(opts.stallMs);
   });
 }
 
@@ -53,6 +60,20 @@ describe('startChild', () => {
     // SIGKILL is delivered asynchronously: wait for it, up to the test's own timeout.
     while (both.some(alive)) await new Promise((ok) => setTimeout(ok, 20));
     expect(both.filter(alive), 'no process of the group left').toEqual([]);
+  });
+
+  it('a limit that falls due while the process itself had no CPU starts again once: the answer waiting in the pipe is read', async () => {
+    // the child answers at once and exits; this process is stalled past the limit and beyond half of
+    // it again, from the loop's check phase, so that the next turn runs its due timers before it
+    // reads (from the poll phase the same turn would read first, and the test could not fail)
+    await new Promise((r) => setImmediate(r));
+    const r = await run(['sh', '-c', 'echo answer'], { limitMs: 200, stallMs: 700 });
+    expect(r).toEqual({ end: { kind: 'exited', code: 0, signal: null }, stdout: 'answer\n', stderr: '' });
+  });
+
+  it('a stalled limit starts again only once: a child that hangs is still killed', async () => {
+    const r = await run(['sh', '-c', 'sleep 60'], { limitMs: 200, stallMs: 700 });
+    expect(r.end).toEqual({ kind: 'timed-out', ms: 200 });
   });
 
   it('kill() kills the group; the end says by which signal', async () => {
