@@ -150,11 +150,10 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
     // release: every lease given back (STOP, STOPPED), the daemon exits. `dhcpcd -k IFACE`
     // answers "not running" against a manager-mode dhcpcd 9.4.1: release them all.
     let m = mark();
-    const k = lab.dhcpcdCtl('-k');
-    expect(k.code, k.stderr).toBe(0);
-    await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v0/, 'eth0v0', m);
-    await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v1/, 'eth0v1', m);
-    await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 10_000);
+    lab.dhcpcdEnd('-k');
+    await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v0/, 'eth0v0', m, 60_000);
+    await lab.waitEvent(/^(RELEASE|STOP|STOPPED) eth0v1/, 'eth0v1', m, 60_000);
+    await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 60_000);
     expect(lab.address('eth0v0')).toBeUndefined();
     lab.checkNothing('eth0v0', [addr0]);
     lab.checkNothing('eth0v1', [addr1]);
@@ -169,11 +168,10 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
     addr0 = lab.checkLease('eth0v0', GATEWAY);
     addr1 = lab.checkLease('eth0v1', GATEWAY2);
     m = mark();
-    const x = lab.dhcpcdCtl('-x');
-    expect(x.code, x.stderr).toBe(0);
-    await lab.waitEvent(/^(STOP|STOPPED) eth0v0/, 'eth0v0', m);
-    await lab.waitEvent(/^(STOP|STOPPED) eth0v1/, 'eth0v1', m);
-    await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 10_000);
+    lab.dhcpcdEnd('-x');
+    await lab.waitEvent(/^(STOP|STOPPED) eth0v0/, 'eth0v0', m, 60_000);
+    await lab.waitEvent(/^(STOP|STOPPED) eth0v1/, 'eth0v1', m, 60_000);
+    await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 60_000);
     lab.checkNothing('eth0v0', [addr0]);
     lab.checkNothing('eth0v1', [addr1]);
     expect(lab.ownedRules()).toEqual([]);
@@ -204,11 +202,10 @@ describe.skipIf(!ok)('lab: srcroute under real dhcpcd', () => {
     await expectReachable(addr0);
 
     m = mark();
-    const x = lab.dhcpcdCtl('-x');
-    expect(x.code, x.stderr).toBe(0);
-    await lab.waitEvent('STOPPED', 'eth0v0', m);
-    await lab.waitEvent('STOPPED', 'eth0v1', m);
-    await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 10_000);
+    lab.dhcpcdEnd('-x');
+    await lab.waitEvent('STOPPED', 'eth0v0', m, 60_000);
+    await lab.waitEvent('STOPPED', 'eth0v1', m, 60_000);
+    await waitFor('dhcpcd to exit', () => !lab.dhcpcd?.running, 60_000);
     // `persistent` leaves each address configured after STOPPED: its rule and routes
     // stay with it, so the address still answers
     expect(lab.address('eth0v0')).toEqual(addr0);

@@ -510,6 +510,18 @@ export class Lab {
   }
 
   /**
+   * `dhcpcd -k` (release) or `-x` (stop) against the running daemon: the signal must be sent, but
+   * not its exit status judged: it waits 10 s for the daemon, then exits 1 ("pid N failed to exit")
+   * while the daemon's hooks still run (dhcpcd 9.4.1 and 10.1, src/dhcpcd.c; a CI run under load).
+   * The callers wait for the events and the daemon's exit themselves.
+   */
+  dhcpcdEnd(flag: '-k' | '-x'): void {
+    const r = this.dhcpcdCtl(flag);
+    if (!/sending signal (ALRM|TERM) to pid \d+/.test(r.stderr))
+      throw new Error(`lab: dhcpcd ${flag} sent no signal (exit ${r.code}): ${r.stderr}`);
+  }
+
+  /**
    * Stop our dhcpcd. SIGKILL kills it the way a service manager does: every dhcpcd process in the
    * lab's namespaces (the manager and its privilege-separated helpers), with no hook run.
    */
