@@ -14,7 +14,7 @@ import { formatIPv4, networkOf, parseIPv4 } from '../shared/ipv4.js';
 import { hostOrPrefix } from '../shared/prefix.js';
 import type { Change } from '../kernel/change.js';
 import { ANY, MAIN_TABLE, type Family, type Route } from '../kernel/kernel.js';
-import { ruleWords, sameMatch, sameRule, type Mark, type Rule } from '../kernel/rule.js';
+import { ruleWords, sameMark, sameMatch, sameRule, type Mark, type Rule } from '../kernel/rule.js';
 
 /**
  * The part of the table a change is about, and what is wrong with it now: `rule` the source rule,
@@ -127,8 +127,7 @@ function routeChange(verb: 'add' | 'replace' | 'del', route: Route, config: Conf
  */
 export function heldRules(state: OwnedState, addresses: readonly string[], mark: Mark): Rule[] {
   const held = state.rules.filter((r) => r.fwmark === null && addresses.includes(hostOrPrefix(r.from)));
-  const ours = (r: Rule): boolean => r.fwmark !== null && r.fwmark.value === mark.value && r.fwmark.mask === mark.mask;
-  return held.length > 0 ? state.rules.filter((r) => ours(r) || held.includes(r)) : [];
+  return held.length > 0 ? state.rules.filter((r) => sameMark(r.fwmark, mark) || held.includes(r)) : [];
 }
 
 /**
@@ -175,8 +174,7 @@ export function plan(want: Desired, have: OwnedState, config: Config): PlannedCh
 export function claimed(owned: OwnedState, want: Desired, table: number, mark: Mark): OwnedState {
   const byAddress = [...owned.rules.filter((r) => r.table === table), ...want.rules].filter((r) => r.fwmark === null);
   const froms = new Set(byAddress.map((r) => r.from));
-  const ours = (r: Rule): boolean =>
-    r.fwmark === null ? froms.has(r.from) : r.fwmark.value === mark.value && r.fwmark.mask === mark.mask;
+  const ours = (r: Rule): boolean => (r.fwmark === null ? froms.has(r.from) : sameMark(r.fwmark, mark));
   return { rules: owned.rules.filter((r) => r.table !== MAIN_TABLE || ours(r)), routes: owned.routes };
 }
 

@@ -41,6 +41,9 @@ export function makeRule(fields: Partial<Rule> & Pick<Rule, 'from' | 'table' | '
   return { to: any, fwmark: null, iif: null, suppressPrefixlength: null, suppressIfgroup: null, ...fields };
 }
 
+/** The same mark and mask, or both none. */
+export const sameMark = (a: Mark | null, b: Mark | null): boolean => a?.value === b?.value && a?.mask === b?.mask;
+
 export const sameRule = (a: Rule, b: Rule): boolean =>
   a.priority === b.priority && a.table === b.table && sameMatch(a, b);
 
@@ -48,8 +51,7 @@ export const sameRule = (a: Rule, b: Rule): boolean =>
 export const sameMatch = (a: Rule, b: Rule): boolean =>
   a.from === b.from &&
   a.to === b.to &&
-  a.fwmark?.value === b.fwmark?.value &&
-  a.fwmark?.mask === b.fwmark?.mask &&
+  sameMark(a.fwmark, b.fwmark) &&
   a.iif === b.iif &&
   a.suppressPrefixlength === b.suppressPrefixlength &&
   a.suppressIfgroup === b.suppressIfgroup;
