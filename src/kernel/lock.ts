@@ -8,11 +8,11 @@
 // broken. Waiting is bounded: dhcpcd is blocked while we wait. Without a usable state dir the
 // run goes on unlocked and says so: routing the lease matters more than the rare race.
 import {
-  closeSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, linkSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SystemError, errorCode, systemCallError } from '../shared/errors.js';
-import { readText } from '../shared/files.js';
+import { makeDir, readText } from '../shared/files.js';
 
 export interface LockOptions {
   timeoutMs: number;
@@ -63,22 +63,6 @@ function breakStale(path: string, judged: string): void {
     unlinkSync(aside);
   } catch {
     // already gone
-  }
-}
-
-/**
- * mkdir -p, mode 0700 for what it makes. Not Node's recursive mkdir: that one loops forever where
- * a directory cannot be made although its parent exists (under /proc, seen here).
- */
-export function makeDir(dir: string, depth = 0): void {
-  try {
-    mkdirSync(dir, 0o700);
-  } catch (e) {
-    const code = systemCallError(e).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'ENOENT' || depth > 16 || dirname(dir) === dir) throw e;
-    makeDir(dirname(dir), depth + 1);
-    mkdirSync(dir, 0o700);
   }
 }
 

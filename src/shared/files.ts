@@ -1,11 +1,12 @@
 // Small, forgiving file access for everything that looks at optional files (rt_tables, lock
 // files, the operator commands' many sources): a missing file is an answer (null / empty /
-// false), not an error. And the one atomic write.
+// false), not an error. The one atomic write, and mkdir -p.
 import {
-  accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, readFileSync,
-  renameSync, rmSync, statSync, writeSync, type Stats,
+  accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, readdirSync,
+  readFileSync, renameSync, rmSync, statSync, writeSync, type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { systemCallError } from './errors.js';
 
 export function readText(path: string): string | null {
   try {
@@ -90,4 +91,20 @@ export function writeAtomic(
   }
   renameSync(tmp, path);
   syncDir(dirname(path));
+}
+
+/**
+ * mkdir -p, mode 0700 for what it makes. Not Node's recursive mkdir: that one loops forever where
+ * a directory cannot be made although its parent exists (under /proc, seen here).
+ */
+export function makeDir(dir: string, depth = 0): void {
+  try {
+    mkdirSync(dir, 0o700);
+  } catch (e) {
+    const code = systemCallError(e).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || depth > 16 || dirname(dir) === dir) throw e;
+    makeDir(dirname(dir), depth + 1);
+    mkdirSync(dir, 0o700);
+  }
 }

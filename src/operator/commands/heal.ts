@@ -36,7 +36,7 @@ import { leaseEnv } from '../../hook/lease.js';
 import { isDeviceGone, isNoIPv6 } from '../../kernel/ip-batch.js';
 import { stateDirOf } from '../../shared/paths.js';
 import type { Family } from '../../kernel/kernel.js';
-import { readText, writeAtomic } from '../../shared/files.js';
+import { makeDir, readText, writeAtomic } from '../../shared/files.js';
 import { configuredInterfaces } from '../interfaces.js';
 import { leaseFromFiles } from '../lease-source.js';
 import type { OperatorDeps } from '../deps.js';
@@ -46,7 +46,6 @@ import { INTERFACES } from '../help.js';
 import type { Finding } from '../diagnose.js';
 import { readForward } from '../forward-check.js';
 import { nftTableName } from '../../kernel/nft-table.js';
-import { makeDir } from '../../kernel/lock.js';
 import { dirname } from 'node:path';
 
 const MINUTES = BACKOFF.windowMs / 60_000;
