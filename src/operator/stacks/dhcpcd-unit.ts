@@ -13,6 +13,17 @@ export const DHCPCD_UNIT_PATH = '/etc/systemd/system/srcroute-dhcpcd@.service';
 /** The instance name systemd gives an interface (systemd-escape: '-' is \x2d; [A-Za-z0-9_.] stay). */
 export const unitName = (iface: string): string => `srcroute-dhcpcd@${iface.replace(/-/g, '\\x2d')}.service`;
 
+/**
+ * A shell line that ends the unit's dhcpcd with a release, as `dhcpcd -k` would: SIGALRM to it
+ * (it releases, runs its hooks and exits), then the stop, which waits for that exit. The stop
+ * alone (SIGTERM) keeps the address under Debian's `persistent`, and with it srcroute's rules,
+ * after the link has gone (a lab: three rules for 100.64.0.50 left after ifupdown's `ifdown`).
+ */
+export function releaseThenStop(iface: string): string {
+  const unit = `'${unitName(iface)}'`;
+  return `systemctl kill --kill-whom=main --signal=SIGALRM ${unit} 2>/dev/null; systemctl stop ${unit}`;
+}
+
 /** `-b`: background at once (a stack's dispatcher or systemd must not wait for the lease). */
 export const dhcpcdStart = (dhcpcd: string, iface: string): string[] => [dhcpcd, '-q', '-b', iface];
 

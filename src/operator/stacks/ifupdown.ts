@@ -7,7 +7,7 @@
 // kept off the main table by srcroute's enter hook (hooks/dhclient-enter-hook); dhcpcd does too,
 // through `nogateway` in dhcpcd.conf (./dhcpcd.ts), but not as ifup runs it: where ifup's client
 // would be dhcpcd, srcroute's srcroute-dhcpcd@ unit leases instead (`inet manual`; `up systemctl
-// start --no-block`, `pre-down` a release and the stop: releaseThenStop): ifupdown
+// start --no-block`, `pre-down` a release and the stop: dhcpcd-unit.ts's releaseThenStop): ifupdown
 // 0.8.44's `down` for dhcpcd is `dhcpcd -k IFACE`, which gives up after 10 s ("pid N failed to
 // exit", exit 1) while dhcpcd still runs its release hooks, and ifdown then fails and keeps the
 // interface configured: a real Debian 13 boot's `systemctl restart networking` left the macvlan
@@ -46,7 +46,7 @@
 import { InputError } from '../../shared/errors.js';
 import { macvlanHeader, vlanHeader, vlanName, vlanOfName } from './plan.js';
 import { RA_DEFRTR_METRIC } from '../../kernel/kernel.js';
-import { dhcpcdUnit, unitName } from './dhcpcd-unit.js';
+import { dhcpcdUnit, releaseThenStop, unitName } from './dhcpcd-unit.js';
 import type { MacvlanSpec, StackFile, StackPlan, VlanSpec } from './plan.js';
 
 /**
@@ -81,15 +81,6 @@ const vlanUp = (v: VlanSpec): string => {
 };
 
 const linkUp = (link: string): string => `    pre-up ip link set dev ${link} up\n`;
-
-/**
- * ifdown releases the lease, as ifupdown's own `dhcpcd -k` does: SIGALRM (what -k sends) to the
- * unit's dhcpcd, which releases, runs its hooks and exits; then the stop, which waits for that exit.
- * The stop alone (SIGTERM) keeps the address under Debian's `persistent`, and with it srcroute's
- * rules, after the link has gone (a lab: three rules for 100.64.0.50 left after `ifdown`).
- */
-const releaseThenStop = (unit: string): string =>
-  `systemctl kill --kill-whom=main --signal=SIGALRM ${unit} 2>/dev/null; systemctl stop ${unit}`;
 
 /** The VLAN's own file, the same for every macvlan on it (no dot: `source-directory` skips such names). */
 export const vlanFilePath = (v: VlanSpec): string => `/etc/network/interfaces.d/srcroute-vlan-${v.port}-${v.id}`;
@@ -153,7 +144,9 @@ export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile
       v6(s.iface, 'accept_ra', 0) +
       v6(s.iface, 'ra_defrtr_metric', RA_DEFRTR_METRIC) +
       (method === 'dhcp' ? '' : `    up ip link set dev ${s.iface} up\n`) +
-      (method === 'unit' ? `    up systemctl start --no-block ${unit}\n    pre-down ${releaseThenStop(unit)}\n` : '') +
+      (method === 'unit'
+        ? `    up systemctl start --no-block ${unit}\n` + `    pre-down ${releaseThenStop(s.iface)}\n`
+        : '') +
       // gone already when its VLAN or parent went first: no "Cannot find device" in the journal
       `    post-down ! ip link show dev ${s.iface} >/dev/null 2>&1 || ip link del ${s.iface}\n`,
   };
@@ -169,7 +162,7 @@ export function ifupdownFiles(s: MacvlanSpec, method: IfupdownMethod): StackFile
 export function clientStart(iface: string, text: string | null): string | null {
   if (text === null) return null;
   const unit = unitName(iface);
-  if (text.includes(`systemctl start --no-block '${unit}'`)) return `systemctl restart '${unit}'`;
+  if (text.includes(unit)) return `systemctl restart '${unit}'`;
   if (/^\s*iface\s+\S+\s+inet\s+manual\b/m.test(text))
     return 'systemctl start dhcpcd.service   # it leases every interface, this one included';
   return `ifdown --force ${iface}; ifup ${iface}`;
