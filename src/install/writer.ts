@@ -298,7 +298,6 @@ export class Writer {
     return left;
   }
 
-
   /**
    * IFACE released by the dhcpcd that leases it, waited for: one named for IFACE gets SIGALRM, what
    * `dhcpcd -k IFACE` sends, from here: dhcpcd -k gives up waiting after 10 s (9.4.1 and 10.1),

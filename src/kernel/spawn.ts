@@ -9,7 +9,6 @@
 // and exited during a 700 ms stall was killed at its 200 ms limit; spawn.test.ts). Seen once: on
 // a real Debian 13 boot under emulation beside a second guest, a router advertisement's hook killed
 // its `ip` at 5 s. The wait stays bounded: at most twice the limit plus the stall.
-
 import { spawn } from 'node:child_process';
 import { errorCode } from '../shared/errors.js';
 
