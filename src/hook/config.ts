@@ -98,8 +98,9 @@ export const KEYS = {
   TIMEOUT: {
     default: '5',
     help: [
-      'Seconds (1-10) that srcroute may wait for ip(8), and again for another srcroute run on',
-      'the same table. dhcpcd waits for its hooks, so this bounds how long DHCP can stall.',
+      'Seconds (1-10) that srcroute may wait for ip(8) (once more if srcroute itself got no CPU',
+      'for half of it), and again for another srcroute run on the same table. dhcpcd waits for',
+      'its hooks, so this bounds how long DHCP can stall.',
     ],
   },
 } as const satisfies Record<string, { default: string; help: readonly string[] }>;
