@@ -525,15 +525,19 @@ function linkFindings(f: InterfaceFacts, facts: Facts): Finding[] {
   ];
 }
 
-/** Two DHCP clients that lease the same interface and family: stop dhcpcd.service, else the later one. */
+/**
+ * Two DHCP clients that lease the same interface and family, named in the order they started
+ * (/proc lists pids as text: 1141 before 865): stop dhcpcd.service, else the later one.
+ */
 function twoClients(iface: string, clients: readonly DhcpClient[]): Finding {
   const manager = clients.find((c) => c.program === 'dhcpcd' && c.ifaces === 'all');
-  const last = [...clients].sort((a, b) => b.startedMs - a.startedMs)[0]!;
+  const byStart = [...clients].sort((a, b) => a.startedMs - b.startedMs);
+  const last = byStart.at(-1)!;
   return {
     id: 'two-dhcp-clients',
     iface,
     problem:
-      `${clients.length} DHCP clients lease it (${clients.map(describeClient).join(', ')}): they fight ` +
+      `${clients.length} DHCP clients lease it (${byStart.map(describeClient).join(', ')}): they fight ` +
       `over its address, and each may take another public address`,
     fix: manager
       ? [

@@ -340,6 +340,15 @@ describe('diagnose', () => {
     expect(fixes.join('\n')).not.toMatch(/install\.sh/);
   });
 
+  it('two clients: named in the order they started, whatever their pids; the one started last is the one to stop', () => {
+    const box = healthyBox();
+    const first = { ...DHCLIENT, pid: 865, startedMs: 1_000 };
+    box.clients.eth0v0 = [{ ...DHCLIENT6, pid: 1141, families: [4], startedMs: 3_000 }, first];
+    const f = diagnose(factsOf(box)).find((x) => x.id === 'two-dhcp-clients')!;
+    expect(f.problem).toMatch(/^2 DHCP clients lease it \(dhclient \(eth0v0; pid 865\), dhclient \(eth0v0; pid 1141\)\)/);
+    expect(f.fix).toEqual(['kill 1141   # the dhclient started last']);
+  });
+
   it('every finding carries a fix', () => {
     for (const [, breakIt] of CASES) {
       const box = healthyBox();
