@@ -11,7 +11,7 @@ import { readService } from '../operator/dhcpcd-service.js';
 import type { OperatorDeps } from '../operator/deps.js';
 import { macOf } from '../operator/commands/mac.js';
 import { IP_CANDIDATES } from '../hook/config.js';
-import { InstalledList } from './installed-list.js';
+import { InstalledList } from '../shared/installed-list.js';
 import type { Common, FileFact, InstallFacts, ParentLink, Registered, StackSetup, UninstallFacts } from './facts.js';
 import { HEAL_SERVICE, HEAL_TIMER } from './heal-units.js';
 import { NFT_DIR, NFT_UNIT, nftFile } from './forward-plan.js';

@@ -15,7 +15,7 @@ import { allowedInterfaces, hasGlobalOption, hasInterfaceBlock } from '../operat
 import { fnmatch } from '../shared/fnmatch.js';
 import type { StackPlan } from '../operator/stacks/plan.js';
 import type { InstallFacts, Registered } from './facts.js';
-import type { InstalledList } from './installed-list.js';
+import type { InstalledList } from '../shared/installed-list.js';
 import {
   CONF_DIR, DHCPCD_CONF, DISPATCHER, DROP_IN, ENTER, ENV, FIRST_TABLE, HOOK_DIR, HOOK_FLAGS, HOOKS_D, HOOKS_README,
   MAX_INTERFACES, NODE_MIN, olderThanMin, OLD_BUNDLE, PROTO_NUM, PROTOS, SBIN, SHIM, STATE_DIR, TABLES, TMPFILES,

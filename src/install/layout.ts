@@ -1,16 +1,13 @@
 // Where the installer puts things and the fixed words it writes: one place for the paths that
 // `srcroute install`, `srcroute uninstall` and the tests share. The hooks' and dispatcher's
 // paths are the hook's own (shared/paths.ts); check parses the launchers (operator/facts.ts).
-import { HOOKS_DIR_NAME, systemPaths } from '../shared/paths.js';
+import { HOOKS_DIR_NAME, LIB, systemPaths } from '../shared/paths.js';
 import { DEFAULT_PROTOCOL, DEFAULT_TABLE } from '../hook/config.js';
 import { DISPATCHER_MARKER } from '../operator/facts.js';
 
 const P = systemPaths();
 
-/** The installer's own directory: the installed list and the admin's files it replaced. */
-export const LIB = '/usr/local/lib/srcroute';
-/** What install created or replaced, one "KIND PATH ..." line each (installed-list.ts). */
-export const INSTALLED_LIST = `${LIB}/installed.list`;
+export { LIB, INSTALLED_LIST } from '../shared/paths.js';
 export const BACKUP_DIR = `${LIB}/backup`;
 /** Where an earlier version put the shared bundle (its hooks loaded it); an update removes it. */
 export const OLD_BUNDLE = `${LIB}/srcroute.cjs`;

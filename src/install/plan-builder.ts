@@ -7,7 +7,7 @@
 import { dirname } from 'node:path';
 import { SystemError } from '../shared/errors.js';
 import type { Common, FileFact } from './facts.js';
-import { InstalledList } from './installed-list.js';
+import { InstalledList } from '../shared/installed-list.js';
 import { BACKUP_DIR, isTemp, LIB } from './layout.js';
 import { adminPart, hasBlock, withBlock } from './marked-block.js';
 import type { Owner, Plan, Step } from './steps.js';

@@ -19,7 +19,7 @@ import { InputError, SystemError, messageOf, systemCallError } from '../shared/e
 import type { ProgramRunner } from '../kernel/program.js';
 import { syncDir, tempOf, writeAtomic } from '../shared/files.js';
 import { BACKUP_DIR, INSTALLED_LIST, PROTO_NUM } from './layout.js';
-import { InstalledList } from './installed-list.js';
+import { InstalledList } from '../shared/installed-list.js';
 import { RUN_MAX_S } from '../hook/hooks-spawn.js';
 import type { Owner, Plan, Step } from './steps.js';
 

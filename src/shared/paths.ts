@@ -53,6 +53,14 @@ export const stateDirOf = (env: Readonly<Record<string, string | undefined>>, st
 /** The admin's scripts that hear of a changed address, in the config dir: /etc/srcroute/hooks.d (docs/hooks.md). */
 export const HOOKS_DIR_NAME = 'hooks.d';
 
+/** The installer's own directory: the installed list and the admin's files it replaced (install/layout.ts). */
+export const LIB = '/usr/local/lib/srcroute';
+/**
+ * What install created or replaced, one "KIND PATH ..." line each (installed-list.ts); check reads
+ * its `stack` lines.
+ */
+export const INSTALLED_LIST = `${LIB}/installed.list`;
+
 /** Where the Debian package keeps the bundles (build/release.mjs): /usr/sbin/srcroute runs the one here. */
 export const PACKAGE_DIST = '/usr/lib/srcroute/dist';
 

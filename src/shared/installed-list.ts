@@ -12,7 +12,8 @@
 //                          or down, its IPv6 accept_ra (- without IPv6); uninstall puts both back
 //   stop IFACE CMD...      run before uninstall removes anything (stops the DHCP client)
 //   reload IFACE CMD...    run after uninstall removed the files
-// Pure: the writer (writer.ts) persists it.
+// Pure: the installer's writer (install/writer.ts) persists it; check reads its `stack` lines (which
+// links install set up: the fix for one that is gone is to install again, operator/diagnose.ts).
 /** The kinds whose line is KIND PATH. */
 const PATH_KINDS = new Set(['dir', 'created', 'backup', 'nl', 'stackfile']);
 
