@@ -22,6 +22,7 @@ import {
 import { interfacesOf } from './install-plan.js';
 import { lanLinks, type DefaultRoute } from '../operator/lan.js';
 import { vlanName, type VlanSpec } from '../operator/stacks/plan.js';
+import { ASKED } from '../operator/stacks/gather.js';
 import { planStack } from './stack-plans.js';
 import type { HookTexts } from './texts.js';
 
@@ -249,7 +250,8 @@ async function gatherStacks(
     const link = parentOf(args, recorded);
     if (link === undefined) continue;
     const asked = args.parent !== undefined;
-    const plan = await planStack(deps, iface, link.parent, asked ? args.stack : recorded?.[1], link.vlan);
+    const [stack, how] = asked ? [args.stack, ASKED] : [recorded?.[1], 'as installed before'];
+    const plan = await planStack(deps, iface, link.parent, stack, link.vlan, how);
     stacks.set(iface, { ...link, plan, parentLink: parentLinkOf(linkFacts, link.parent), asked });
   }
   return stacks;

@@ -9,7 +9,7 @@ import { networkdPlan } from '../operator/stacks/networkd.js';
 import { dhcpcdPlan } from '../operator/stacks/dhcpcd.js';
 import { ifupdownPlan } from '../operator/stacks/ifupdown.js';
 import { nmPlan } from '../operator/stacks/nm.js';
-import type { MacvlanSpec, Stack, StackPlan, VlanSpec } from '../operator/stacks/plan.js';
+import { STACKS, type MacvlanSpec, type Stack, type StackPlan, type VlanSpec } from '../operator/stacks/plan.js';
 import { macOf } from '../operator/commands/mac.js';
 
 type Planner = (spec: MacvlanSpec, facts: GatheredFacts, how: string) => StackPlan;
@@ -21,17 +21,21 @@ const PLANNERS: Record<Stack, Planner> = {
   dhcpcd: dhcpcdPlan,
 };
 
-/** `vlan`: the modem's VLAN to make on the port (--vlan); `parent` is then its name. */
+/**
+ * `vlan`: the modem's VLAN to make on the port (--vlan); `parent` is then its name. `stack`: the
+ * one asked for or recorded (`how` says which), else the one that runs.
+ */
 export async function planStack(
   deps: OperatorDeps,
   iface: string,
   parent: string,
   stack: string | undefined,
   vlan?: VlanSpec,
+  how?: string,
 ): Promise<StackPlan> {
   if (parent === iface) throw new InputError(`--parent ${parent} is the macvlan itself`);
   const facts = gatherStackFacts(deps, parent);
-  const chosen = chooseStack(stack, facts.processes, deps);
+  const chosen = chooseStack(stack, facts.processes, deps, STACKS, how);
   if (chosen.stack === 'networkd' && vlan !== undefined) facts.portNetwork = await networkOfLink(deps, vlan.port);
   // ifupdown runs whichever client is installed (its planner says when there is none)
   if (chosen.stack !== 'ifupdown' && !isExecutable(deps.dhcpcd)) {

@@ -19,6 +19,7 @@ import { BLOCK_SIZE, OFFSET } from '../hook/address-rules.js';
 import { forwardFindings } from './forward-check.js';
 import { DEFAULT_TABLE } from '../hook/config.js';
 import { routedAsMeant, type RouteCheck } from './route-probe.js';
+import { unitName } from './stacks/dhcpcd-unit.js';
 import type { Finding } from './finding.js';
 
 export type { Finding } from './finding.js';
@@ -41,13 +42,20 @@ const install = (facts: Facts, args: string, note?: string): string => {
 const reinstall = (facts: Facts, iface: string): string => install(facts, iface);
 /**
  * How to get IFACE's client to lease again, never by starting a dhcpcd by accident (a dhcpcd
- * control command that finds no daemon starts one): the box's own way when known (ifupdown), a
- * rebind when a dhcpcd runs for it, else the installer, which sets a client up for good.
+ * control command that finds no daemon starts one). A link install set up and that is gone (`nmcli
+ * connection down`, `ip link del`): install again, which reads the parent from its list and runs
+ * every start command of the stack when the link is missing (install-plan.ts); a parent to type
+ * in would be wrong on the one-port box (--parent PORT --vlan VID). Else the box's own way when
+ * known (ifupdown's stanza), a rebind when a dhcpcd runs for it, srcroute-dhcpcd@ where the
+ * NetworkManager dispatcher or networkd's setup starts it, else the installer, which sets a
+ * client up for good.
  */
 function restartClient(f: InterfaceFacts, facts: Facts): string {
   const iface = f.state.iface;
+  if (!f.exists && f.stack !== null) return install(facts, iface, `makes ${iface} again the way install set it up`);
   if (f.clientStart !== null) return f.clientStart;
-  if (f.clients.some((c) => c.program === 'dhcpcd')) return `dhcpcd -n ${iface}   # the running dhcpcd rebinds it`;
+  if (runningDhcpcd(f)) return `dhcpcd -n ${iface}   # the running dhcpcd rebinds it`;
+  if (f.stack === 'nm' || f.stack === 'networkd') return `systemctl restart '${unitName(iface)}'`;
   return install(facts, `--parent PARENT ${iface}`, "PARENT: the modem's interface");
 }
 const runningDhcpcd = (f: InterfaceFacts): boolean => f.clients.some((c) => c.program === 'dhcpcd');

@@ -24,7 +24,9 @@ import { nmLeases, type NmLease } from './nm-dhcp.js';
 import { clientsOf, dhcpClients, type DhcpClient } from './dhcp-clients.js';
 import { clientStart } from './stacks/ifupdown.js';
 import type { OperatorDeps } from './deps.js';
-import { PACKAGE_DIST } from '../shared/paths.js';
+import { INSTALLED_LIST, PACKAGE_DIST } from '../shared/paths.js';
+import { InstalledList } from '../shared/installed-list.js';
+import { STACKS, type Stack } from './stacks/plan.js';
 import { readService, type ServiceFacts } from './dhcpcd-service.js';
 import { parsePolicy, type PolicyRule } from './policy.js';
 import { routeAnswer, routeChecks, routeQuery, type RouteCheck } from './route-probe.js';
@@ -61,6 +63,8 @@ export interface InterfaceFacts {
   addresses: string[];
   /** The command that (re)starts its DHCP client the way this box does at boot, when known. */
   clientStart: string | null;
+  /** The stack `install --parent` set its link up with, null for a link of the admin's. */
+  stack: Stack | null;
   /** The link it sits on (a macvlan's parent: the modem's port), when known. */
   parent: string | null;
   /** The kernel has the link (a configured macvlan that was never made, or was deleted, has not). */
@@ -263,6 +267,15 @@ interface Seen {
   links: ReadonlyMap<string, string | null>;
   tables: ReadonlyMap<string, number>;
   clients: DhcpClient[];
+  /** The stack each interface's link was set up with, by `install --parent` (its installed list). */
+  stacks: ReadonlyMap<string, Stack>;
+}
+
+/** The installed list's `stack IFACE STACK PARENT [PORT VID]` lines: which links install set up, and with what. */
+function installedStacks(deps: OperatorDeps): Map<string, Stack> {
+  const list = new InstalledList(readText(join(deps.paths.root || '/', INSTALLED_LIST)) ?? '');
+  const known = (w: string[]): w is [string, Stack, ...string[]] => (STACKS as readonly string[]).includes(w[1] ?? '');
+  return new Map(list.of('stack').filter(known).map((w) => [w[0], w[1]]));
 }
 
 /** The routes to probe for one interface: each family's addresses that srcroute routes. */
@@ -291,6 +304,7 @@ function interfaceFacts(deps: OperatorDeps, { layers, forward, ...input }: Input
     clients: clientsOf(seen.clients, iface),
     addresses: [...(kernel[4].addresses.get(iface) ?? [])],
     clientStart: clientStart(iface, readText(join(deps.paths.ifupdownDir, iface))),
+    stack: seen.stacks.get(iface) ?? null,
     parent: links.get(iface) ?? null,
     exists: links.has(iface),
     routes: routesOf(state, iface, config),
@@ -318,7 +332,8 @@ async function judged(
   const four = (await readFamily(sessions[4], 4))!;
   const six = await readFamily(sessions[6], 6);
   const kernel = { 4: four.read, 6: six?.read ?? EMPTY };
-  const seen: Seen = { kernel, ipv6: six !== null, links: four.links, tables, clients: dhcpClients(processes) };
+  const clients = dhcpClients(processes);
+  const seen: Seen = { kernel, ipv6: six !== null, links: four.links, tables, clients, stacks: installedStacks(deps) };
   const interfaces = inputs.map((input) => interfaceFacts(deps, input, seen));
   const checks = interfaces.flatMap((f) => f.routes);
   await ask(sessions[4], checks.filter((c) => c.family === 4));

@@ -189,6 +189,26 @@ for (const release of RELEASES) {
       await routed();
     }, 60_000);
 
+    it('8a. nmcli connection down: check names the link gone and the rules it left; its fix, install again, makes it and routes the same address', async () => {
+      const before = addr;
+      expect(s.nmcli('--wait', '30', 'connection', 'down', 'id', `srcroute-${IFACE}`).code).toBe(0);
+      expect(s.lab.box.run(['ip', 'link', 'show', IFACE]).code).not.toBe(0);
+      const c = check();
+      expect(c.code).toBe(1);
+      expect(c.stdout).toContain(`${IFACE} does not exist: no lease, nothing routed`);
+      // dhcpcd stopped (SIGTERM, Debian's `persistent`: no release) while the link was there; the link went after
+      expect(c.stdout).toContain(`a source rule for ${before}, which it no longer holds`);
+      const fix = new RegExp(`^   fix: (.*install\\.sh ${IFACE})   # makes ${IFACE} again the way install set it up$`, 'm').exec(c.stdout);
+      expect(fix, c.stdout).not.toBeNull();
+      expect(c.stdout, 'a fix that needs the parent typed in').not.toMatch(/PARENT/);
+      const r = s.lab.install(REPO, [IFACE]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`${IFACE}: nm as installed before`);
+      await routed();
+      expect(addr).toBe(before);
+      await waitFor('check to find nothing wrong', () => check().code === 0, 20_000, 500);
+    }, 90_000);
+
     it('9. NetworkManager made to lease eth0v0 itself: check names it and its fix; after the fix, one client, routed', async () => {
       const id = `srcroute-${IFACE}`;
       expect(s.nmcli('connection', 'modify', id, 'ipv4.method', 'auto').code).toBe(0);

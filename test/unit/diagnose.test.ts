@@ -10,6 +10,7 @@ import type { ServiceFacts } from '../../src/operator/dhcpcd-service.js';
 import { interfaceState } from '../../src/operator/judge.js';
 import { manageForeignRules } from '../../src/operator/networkd.js';
 import type { Family, MetricRoute } from '../../src/kernel/kernel.js';
+import type { Stack } from '../../src/operator/stacks/plan.js';
 import { makeRule, parseRules, type Rule, type SeenRule } from '../../src/kernel/rule.js';
 import { addressRules } from '../../src/hook/address-rules.js';
 import { ruleJson } from '../support/model-kernel.js';
@@ -79,6 +80,8 @@ interface Box {
   /** Addresses the kernel has on each interface (default: its lease's). */
   addresses: Record<string, string[]>;
   clientStart: string | null;
+  /** The installed list's stack per interface (install --parent). */
+  stacks: Record<string, Stack>;
 }
 
 /** Debian's dhcpcd.service, as running.ts and dhcp-clients.ts see it. */
@@ -120,6 +123,7 @@ function healthyBox(): Box {
     clients: { eth0v0: [MANAGER], eth0v1: [MANAGER] },
     addresses: { eth0v0: [LEASES.eth0v0], eth0v1: [LEASES.eth0v1] },
     clientStart: null,
+    stacks: {},
   };
 }
 
@@ -167,7 +171,7 @@ function factsOf(box: Box): Facts {
     const sysctl = box.sysctl6[iface]!;
     return {
       state, config: cfg, tableValue: TABLES[iface][1], tableRegistered: box.tableRegistered[iface] ?? true, hook,
-      clients: box.clients[iface] ?? [], addresses: box.addresses[iface] ?? [], clientStart: box.clientStart,
+      clients: box.clients[iface] ?? [], addresses: box.addresses[iface] ?? [], clientStart: box.clientStart, stack: box.stacks[iface] ?? null,
       parent: 'eth0',
       exists: !box.gone.includes(iface),
       routes,
@@ -347,6 +351,27 @@ describe('diagnose', () => {
     const f = diagnose(factsOf(box)).find((x) => x.id === 'two-dhcp-clients')!;
     expect(f.problem).toMatch(/^2 DHCP clients lease it \(dhclient \(eth0v0; pid 865\), dhclient \(eth0v0; pid 1141\)\)/);
     expect(f.fix).toEqual(['kill 1141   # the dhclient started last']);
+  });
+
+  // [case, the link gone?, its stack in the installed list, the ifupdown stanza's start, the fix]
+  const RESTARTS: [string, boolean, Stack | null, string | null, string][] = [
+    ['NetworkManager, `nmcli connection down`: install again (the recorded parent, VLAN or not)', true, 'nm', null, 'sudo srcroute install eth0v0   # makes eth0v0 again the way install set it up'],
+    ['networkd, the link deleted', true, 'networkd', null, 'sudo srcroute install eth0v0   # makes eth0v0 again the way install set it up'],
+    ['ifupdown, the link deleted: install runs its ifup', true, 'ifupdown', "systemctl restart 'srcroute-dhcpcd@eth0v0.service'", 'sudo srcroute install eth0v0   # makes eth0v0 again the way install set it up'],
+    ['NetworkManager, the link there, dhcpcd dead: its unit', false, 'nm', null, "systemctl restart 'srcroute-dhcpcd@eth0v0.service'"],
+    ['networkd, the link there, dhcpcd dead: its unit', false, 'networkd', null, "systemctl restart 'srcroute-dhcpcd@eth0v0.service'"],
+    ['ifupdown, the link there: the stanza\'s own start', false, 'ifupdown', 'ifdown --force eth0v0; ifup eth0v0', 'ifdown --force eth0v0; ifup eth0v0'],
+    ['a link of the admin\'s, gone: the parent is not known', true, null, null, "sudo srcroute install --parent PARENT eth0v0   # PARENT: the modem's interface"],
+  ];
+  it.each(RESTARTS)('no DHCP client: %s', (_, gone, stack, start, fix) => {
+    const box = healthyBox();
+    box.clients.eth0v0 = [];
+    if (gone) box.gone.push('eth0v0');
+    if (stack !== null) box.stacks.eth0v0 = stack;
+    box.clientStart = start;
+    const findings = diagnose({ ...factsOf(box), packaged: true }).filter((f) => f.iface === 'eth0v0');
+    const ids = gone ? ['link-missing', 'no-dhcp-client'] : ['no-dhcp-client'];
+    for (const id of ids) expect(findings.find((f) => f.id === id)?.fix, id).toEqual([fix]);
   });
 
   it('every finding carries a fix', () => {

@@ -86,7 +86,7 @@ function facts(lease: Lease | null, v4: FamilyRead, v6: FamilyRead): Facts {
     state, config, tableValue: 'pub', tableRegistered: true,
     hook: { path: '/etc/dhcpcd/eth0v0.exit-hook', exists: true, executable: true, rootOwned: true, writableByOthers: false, interpreter: '/usr/bin/node', interpreterExists: true, interpreterReal: '/usr/bin/node', nodeFlags: [], bundle: null, bundleExists: false },
     clients: [{ pid: 9, program: 'dhcpcd', ifaces: [IFACE], families: [4, 6], startedMs: 0 }],
-    addresses: [...(v4.addresses.get(IFACE) ?? [])], clientStart: null, parent: 'eth0', exists: true, routes: [], sysctl6: { forwarding: false, acceptRa: 0 }, forward: null,
+    addresses: [...(v4.addresses.get(IFACE) ?? [])], clientStart: null, stack: null, parent: 'eth0', exists: true, routes: [], sysctl6: { forwarding: false, acceptRa: 0 }, forward: null,
   };
   return {
     interfaces: [f], packaged: false, globalProblem: null, protocol: 213, kernel: { 4: v4, 6: v6 }, policy: { 4: [], 6: [] }, tables: new Map([['pub', 123]]),

@@ -12,17 +12,24 @@ import { ifaceMethod, type IfupdownFacts } from './ifupdown.js';
 import { NETWORK_DIRS, networkFileFor } from './networkd.js';
 import { STACKS, type Stack } from './plan.js';
 
-/** The stack asked for (--stack), else the one that runs; an InputError when neither says. */
+/** Where a stack given to chooseStack came from, as the installer's output says it. */
+export const ASKED = 'as asked with --stack';
+
+/**
+ * The stack given (--stack, or the one install recorded: `how` says which), else the one that
+ * runs; an InputError when neither says.
+ */
 export function chooseStack(
   given: string | undefined,
   processes: readonly Proc[],
   deps: OperatorDeps,
   allowed: readonly Stack[] = STACKS,
+  how = ASKED,
 ): { stack: Stack; how: string } {
   if (given !== undefined) {
     if (!(allowed as readonly string[]).includes(given))
       throw new InputError(`unknown --stack "${given}" (one of ${allowed.join(', ')})`);
-    return { stack: given as Stack, how: 'as asked with --stack' };
+    return { stack: given as Stack, how };
   }
   const found = detectStack({ processes, ifupdownConfigured: ifupdownConfigures(readText(deps.paths.ifupdown)) });
   if (found.stack === null)
